@@ -1,0 +1,371 @@
+"""Header-only reading: one parse per file gives everything needed to group, sort and decode.
+
+A file becomes one :class:`Instance` (what is common to its frames) and one :class:`Frame` per
+frame (geometry and pixel transforms, from the per-frame functional groups of enhanced
+multi-frame objects where present).
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
+
+from spineviewer.dicom.errors import DicomLoadError
+from spineviewer.dicom.sources import FileRef
+
+#: Uncompressed little-endian syntaxes whose pixel bytes we read straight into arrays.
+NATIVE_LITTLE_ENDIAN = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
+#: Largest frame we agree to decode (Rows x Columns x samples x bytes), bytes.
+MAX_FRAME_BYTES = 1024**3
+PIXEL_DATA_TAG = 0x7FE00010
+
+
+@dataclass(frozen=True)
+class Instance:
+    """What one file holds in common for all its frames."""
+
+    ref: FileRef
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax: str
+    study_uid: str
+    series_uid: str
+    frame_of_reference_uid: str
+    modality: str
+    series_number: int | None
+    series_description: str
+    instance_number: int | None
+    rows: int
+    columns: int
+    samples_per_pixel: int
+    bits_allocated: int
+    bits_stored: int
+    pixel_representation: int
+    photometric: str
+    number_of_frames: int
+    study: dict[str, str] = field(compare=False, repr=False)
+    #: Byte offset and length of native Pixel Data in the file, when read in place is possible.
+    pixel_offset: int | None = field(default=None, compare=False)
+    pixel_length: int | None = field(default=None, compare=False)
+    #: Modality LUT Sequence / VOI LUT Sequence datasets (rare; kept for the decoder).
+    modality_lut: Dataset | None = field(default=None, compare=False, repr=False)
+    voi_lut: Dataset | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes of one uncompressed frame."""
+        return expected_frame_bytes(
+            self.rows, self.columns, self.samples_per_pixel, self.bits_allocated, self.photometric
+        )
+
+    @property
+    def is_native(self) -> bool:
+        """True when the pixels can be read straight from the file (uncompressed, LE)."""
+        return self.pixel_offset is not None and self.transfer_syntax in NATIVE_LITTLE_ENDIAN
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One image: a frame of an instance, with its geometry and pixel value transforms."""
+
+    instance: Instance
+    index: int
+    position: tuple[float, float, float] | None
+    orientation: tuple[float, ...] | None
+    pixel_spacing: tuple[float, float] | None
+    slice_thickness: float | None
+    rescale_slope: float
+    rescale_intercept: float
+    window_centers: tuple[float, ...]
+    window_widths: tuple[float, ...]
+    voi_lut_function: str
+    #: Attributes that tell apart stacks sharing one series (echo, acquisition, temporal...).
+    stack_key: tuple[str, ...]
+    #: Where the pixel spacing came from ("PixelSpacing", "ImagerPixelSpacing", ...).
+    spacing_source: str = "PixelSpacing"
+
+    @property
+    def label(self) -> str:
+        """File name, plus the frame number for multi-frame files (for messages)."""
+        ref = str(self.instance.ref)
+        return f"{ref} frame {self.index + 1}" if self.instance.number_of_frames > 1 else ref
+
+
+def _floats(value: Any, count: int) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        values = tuple(float(v) for v in (value if _is_sequence(value) else [value]))
+    except (TypeError, ValueError):
+        return None
+    return values if len(values) == count else None
+
+
+def _is_sequence(value: Any) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        or hasattr(value, "__iter__")
+        and not isinstance(value, str | bytes)
+    )
+
+
+def _float_list(value: Any) -> tuple[float, ...]:
+    if value is None or value == "":
+        return ()
+    try:
+        return tuple(float(v) for v in (value if _is_sequence(value) else [value]))
+    except (TypeError, ValueError):
+        return ()
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    return "" if value is None else str(value).strip()
+
+
+def _item(ds: Dataset | None, keyword: str) -> Dataset | None:
+    seq = ds.get(keyword) if ds is not None else None
+    return seq[0] if seq else None
+
+
+def _group_value(groups: list[Dataset | None], sequence: str, keyword: str) -> Any:
+    """First value of ``keyword`` inside ``sequence`` of the per-frame, then shared group."""
+    for group in groups:
+        item = _item(group, sequence)
+        if item is not None and keyword in item:
+            return item.get(keyword)
+    return None
+
+
+def read_instance_frames(ref: FileRef) -> list[Frame]:
+    """Parse one file's header (no pixel data) into its frames.
+
+    Raises
+    ------
+    DicomLoadError
+        When the file is not DICOM, is not an image, or its pixel data cannot be right.
+    """
+    try:
+        with ref.open() as fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=_headerless_dicom(fh))
+            offset, length = _locate_pixel_data(fh, ds)
+            file_size = fh.seek(0, 2)
+    except InvalidDicomError as exc:
+        raise DicomLoadError(f"not a DICOM file ({exc})") from exc
+    except (OSError, EOFError, ValueError, struct.error, KeyError, AttributeError) as exc:
+        raise DicomLoadError(f"unreadable DICOM header: {exc}") from exc
+    return frames_from_dataset(ds, ref, offset, length, file_size)
+
+
+def _headerless_dicom(fh: BinaryIO) -> bool:
+    """True for a file without the Part 10 preamble that still starts like a DICOM data set.
+
+    Old files often lack the preamble; we read them when they begin with a group 0008 tag.
+    """
+    start = fh.tell()
+    head = fh.read(132)
+    fh.seek(start)
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return False
+    return len(head) >= 8 and head[:2] == b"\x08\x00" and head[3:4] == b"\x00"
+
+
+def _locate_pixel_data(fh: BinaryIO, ds: Dataset) -> tuple[int | None, int | None]:
+    """Offset and length of the Pixel Data value right after a header-only read."""
+    syntax = str(getattr(ds.file_meta, "TransferSyntaxUID", "")) if ds.file_meta else ""
+    if syntax not in NATIVE_LITTLE_ENDIAN:
+        return None, None
+    start = fh.tell()
+    head = fh.read(12)
+    if len(head) < 8 or struct.unpack("<HH", head[:4]) != (0x7FE0, 0x0010):
+        return None, None
+    if syntax == "1.2.840.10008.1.2":  # implicit VR: tag, 4-byte length
+        length = struct.unpack("<I", head[4:8])[0]
+        value_offset = start + 8
+    elif head[4:6] in (b"OB", b"OW", b"UN", b"OD", b"OF", b"OL", b"OV"):
+        length = struct.unpack("<I", head[8:12])[0]
+        value_offset = start + 12
+    else:
+        return None, None
+    if length == 0xFFFFFFFF:  # encapsulated data in a native syntax: let pydicom decide
+        return None, None
+    return value_offset, length
+
+
+def frames_from_dataset(
+    ds: Dataset,
+    ref: FileRef,
+    pixel_offset: int | None = None,
+    pixel_length: int | None = None,
+    file_size: int | None = None,
+) -> list[Frame]:
+    """Build the frames of a parsed header; checks that pixel data can be right."""
+    if "Rows" not in ds or "Columns" not in ds:
+        sop = ds.get("SOPClassUID")
+        kind = UID(str(sop)).name if sop else "unknown SOP class"
+        raise DicomLoadError(f"not an image ({kind}: no Rows/Columns)")
+    syntax = (
+        str(ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2"))
+        if ds.file_meta
+        else ("1.2.840.10008.1.2")
+    )
+    n_frames = _int_or_none(ds.get("NumberOfFrames")) or 1
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    bits_allocated = int(ds.get("BitsAllocated", 16) or 16)
+    frame_bytes = expected_frame_bytes(
+        rows, cols, samples, bits_allocated, _text(ds, "PhotometricInterpretation")
+    )
+    if rows <= 0 or cols <= 0:
+        raise DicomLoadError(f"image size {rows} x {cols} is empty")
+    if frame_bytes > MAX_FRAME_BYTES or frame_bytes * n_frames > 16 * MAX_FRAME_BYTES:
+        raise DicomLoadError(
+            f"image size {rows} x {cols} x {n_frames} frame(s) claims "
+            f"{frame_bytes * n_frames / 1024**3:.1f} GiB of pixels; refusing to decode"
+        )
+    if pixel_length is not None and pixel_offset is not None:
+        expected = frame_bytes * n_frames
+        available = min(pixel_length, (file_size or 0) - pixel_offset)
+        if available < expected:
+            raise DicomLoadError(
+                f"truncated pixel data: {available} bytes present, {expected} expected for "
+                f"{rows} x {cols} x {n_frames} frame(s) at {bits_allocated} bits"
+            )
+    instance = Instance(
+        ref=ref,
+        sop_class_uid=str(ds.get("SOPClassUID", "")),
+        sop_instance_uid=str(ds.get("SOPInstanceUID", "")) or str(ref),
+        transfer_syntax=syntax,
+        study_uid=str(ds.get("StudyInstanceUID", "")) or derived_uid(ds, _STUDY_KEY),
+        series_uid=str(ds.get("SeriesInstanceUID", "")) or derived_uid(ds, _SERIES_KEY),
+        frame_of_reference_uid=str(ds.get("FrameOfReferenceUID", "")),
+        modality=_text(ds, "Modality") or "OT",
+        series_number=_int_or_none(ds.get("SeriesNumber")),
+        series_description=_text(ds, "SeriesDescription"),
+        instance_number=_int_or_none(ds.get("InstanceNumber")),
+        rows=rows,
+        columns=cols,
+        samples_per_pixel=samples,
+        bits_allocated=bits_allocated,
+        bits_stored=int(ds.get("BitsStored", bits_allocated) or bits_allocated),
+        pixel_representation=int(ds.get("PixelRepresentation", 0) or 0),
+        photometric=_text(ds, "PhotometricInterpretation") or "MONOCHROME2",
+        number_of_frames=n_frames,
+        study=_study_info(ds),
+        pixel_offset=pixel_offset,
+        pixel_length=pixel_length,
+        modality_lut=_item(ds, "ModalityLUTSequence"),
+        voi_lut=_item(ds, "VOILUTSequence"),
+    )
+    shared = _item(ds, "SharedFunctionalGroupsSequence")
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    return [
+        _frame(
+            ds, instance, i, [per_frame[i] if per_frame and i < len(per_frame) else None, shared]
+        )
+        for i in range(n_frames)
+    ]
+
+
+#: Attributes that stand in for a missing StudyInstanceUID / SeriesInstanceUID.
+_STUDY_KEY = ("PatientID", "PatientName", "StudyDate", "StudyTime", "AccessionNumber", "StudyID")
+_SERIES_KEY = (
+    *_STUDY_KEY,
+    "Modality",
+    "SeriesNumber",
+    "SeriesDescription",
+    "SeriesDate",
+    "SeriesTime",
+    "FrameOfReferenceUID",
+)
+#: Prefix of the stand-in UIDs, so the grouping can warn about them.
+DERIVED_UID_PREFIX = "derived:"
+
+
+def derived_uid(ds: Dataset, keywords: tuple[str, ...]) -> str:
+    """A stable stand-in for a blank UID, from the attributes that usually travel with it."""
+    return DERIVED_UID_PREFIX + "|".join(_text(ds, k) for k in keywords)
+
+
+def expected_frame_bytes(rows: int, cols: int, samples: int, bits: int, photometric: str) -> int:
+    """Bytes of one uncompressed frame (1-bit data packed, YBR_FULL_422 subsampled)."""
+    if photometric == "YBR_FULL_422":
+        return rows * cols * 2 * max(bits // 8, 1)
+    return (rows * cols * samples * bits + 7) // 8
+
+
+def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | None]) -> Frame:
+    enhanced = any(g is not None for g in groups)
+
+    def pick(sequence: str, keyword: str) -> Any:
+        value = _group_value(groups, sequence, keyword) if enhanced else None
+        return value if value is not None else ds.get(keyword)
+
+    spacing = _floats(pick("PixelMeasuresSequence", "PixelSpacing"), 2)
+    source = "PixelSpacing"
+    if spacing is None:
+        for keyword in ("ImagerPixelSpacing", "NominalScannedPixelSpacing"):
+            spacing = _floats(ds.get(keyword), 2)
+            if spacing is not None:
+                source = keyword
+                break
+    slope = _floats(pick("PixelValueTransformationSequence", "RescaleSlope"), 1)
+    intercept = _floats(pick("PixelValueTransformationSequence", "RescaleIntercept"), 1)
+    content = _item(groups[0], "FrameContentSequence") if groups[0] is not None else None
+    stack_key = (
+        str(ds.get("EchoNumbers", "") or ""),
+        str(ds.get("AcquisitionNumber", "") or "") if not enhanced else "",
+        str(ds.get("TemporalPositionIdentifier", "") or ""),
+        str(content.get("StackID", "")) if content is not None else "",
+        str(content.get("TemporalPositionIndex", "")) if content is not None else "",
+    )
+    thickness = _floats(pick("PixelMeasuresSequence", "SliceThickness"), 1)
+    return Frame(
+        instance=instance,
+        index=index,
+        position=_floats(pick("PlanePositionSequence", "ImagePositionPatient"), 3),  # type: ignore[arg-type]
+        orientation=_floats(pick("PlaneOrientationSequence", "ImageOrientationPatient"), 6),
+        pixel_spacing=spacing,  # type: ignore[arg-type]
+        slice_thickness=thickness[0] if thickness else None,
+        rescale_slope=slope[0] if slope and slope[0] != 0 else 1.0,
+        rescale_intercept=intercept[0] if intercept else 0.0,
+        window_centers=_float_list(pick("FrameVOILUTSequence", "WindowCenter")),
+        window_widths=_float_list(pick("FrameVOILUTSequence", "WindowWidth")),
+        voi_lut_function=str(pick("FrameVOILUTSequence", "VOILUTFunction") or "LINEAR").upper(),
+        stack_key=stack_key,
+        spacing_source=source,
+    )
+
+
+_STUDY_FIELDS = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "StudyDescription",
+    "AccessionNumber",
+    "StudyID",
+    "InstitutionName",
+    "BodyPartExamined",
+)
+
+
+def _study_info(ds: Dataset) -> dict[str, str]:
+    return {key: _text(ds, key) for key in _STUDY_FIELDS}

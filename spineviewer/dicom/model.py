@@ -1,0 +1,181 @@
+"""Studies, series and stacks found by a scan: header data only, no pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spineviewer.dicom.errors import SkippedFile
+from spineviewer.dicom.header import Frame
+from spineviewer.dicom.ordering import Ordering
+from spineviewer.geometry import Plane
+
+#: Modalities whose images are projections (no patient-space slice geometry).
+PROJECTION_MODALITIES = frozenset({"CR", "DX", "MG", "RF", "XA", "IO", "PX", "RG", "DR"})
+#: A normal within about 37 degrees of a patient axis gets that axis' plane name.
+PLANE_COSINE = 0.8
+
+
+def plane_name(normal: tuple[float, float, float] | None, modality: str) -> str:
+    """``sagittal`` / ``coronal`` / ``axial`` / ``oblique`` / ``projection`` / ``unknown``."""
+    if normal is None:
+        return "projection" if modality in PROJECTION_MODALITIES else "unknown"
+    n = np.abs(np.asarray(normal))
+    axis = int(np.argmax(n))
+    if n[axis] < PLANE_COSINE:
+        return "oblique"
+    return ("sagittal", "coronal", "axial")[axis]
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Images of one series sharing orientation and size, sorted along the slice normal."""
+
+    name: str
+    series_uid: str
+    ordering: Ordering
+    extra_warnings: tuple[str, ...] = ()
+
+    @property
+    def frames(self) -> tuple[Frame, ...]:
+        """Frames in display order."""
+        return self.ordering.frames
+
+    def __len__(self) -> int:
+        return len(self.ordering.frames)
+
+    @property
+    def first(self) -> Frame:
+        """The first frame (the stack is never empty)."""
+        return self.ordering.frames[0]
+
+    @property
+    def modality(self) -> str:
+        """Modality of the series."""
+        return self.first.instance.modality
+
+    @property
+    def plane(self) -> str:
+        """Plane name from the slice normal (see :func:`plane_name`)."""
+        return plane_name(self.ordering.normal, self.modality)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns) of every image."""
+        return self.first.instance.rows, self.first.instance.columns
+
+    @property
+    def pixel_spacing(self) -> tuple[float, float] | None:
+        """(row spacing, column spacing) in mm, or None when unknown."""
+        return self.first.pixel_spacing
+
+    @property
+    def slice_spacing(self) -> float | None:
+        """Median distance between slice positions along the normal (not SliceThickness)."""
+        return self.ordering.slice_spacing
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Everything imperfect about this stack's geometry."""
+        return self.extra_warnings + self.ordering.warnings
+
+    @property
+    def confidence(self) -> float:
+        """1.0 for clean geometry, lower when positions are missing or uneven."""
+        return self.ordering.confidence
+
+    @property
+    def transfer_syntaxes(self) -> tuple[str, ...]:
+        """Transfer syntax UIDs present, in first-seen order."""
+        return tuple(dict.fromkeys(f.instance.transfer_syntax for f in self.frames))
+
+    def plane_of(self, index: int) -> Plane | None:
+        """Patient-space plane of image ``index``, or None without geometry."""
+        frame = self.frames[index]
+        if frame.position is None or frame.orientation is None or frame.pixel_spacing is None:
+            return None
+        return Plane.from_dicom(frame.position, frame.orientation, frame.pixel_spacing, *self.shape)
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for ``spineviewer info``."""
+        from pydicom.uid import UID
+
+        return {
+            "name": self.name,
+            "modality": self.modality,
+            "plane": self.plane,
+            "images": len(self),
+            "size": list(self.shape),
+            "pixel_spacing_mm": list(self.pixel_spacing) if self.pixel_spacing else None,
+            "slice_spacing_mm": (
+                round(self.slice_spacing, 4) if self.slice_spacing is not None else None
+            ),
+            "slice_thickness_mm": self.first.slice_thickness,
+            "transfer_syntaxes": [
+                {"uid": uid, "name": UID(uid).name} for uid in self.transfer_syntaxes
+            ],
+            "photometric": self.first.instance.photometric,
+            "confidence": self.confidence,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class Series:
+    """One DICOM series: one or more stacks (split by orientation, size or echo/time)."""
+
+    uid: str
+    number: int | None
+    description: str
+    modality: str
+    stacks: tuple[Stack, ...]
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for ``spineviewer info``."""
+        return {
+            "series_instance_uid": self.uid,
+            "series_number": self.number,
+            "description": self.description,
+            "modality": self.modality,
+            "warnings": list(self.warnings),
+            "stacks": [s.summary() for s in self.stacks],
+        }
+
+
+@dataclass(frozen=True)
+class Study:
+    """One study: its patient/study attributes and its series, sorted by series number."""
+
+    uid: str
+    info: dict[str, str]
+    series: tuple[Series, ...]
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for ``spineviewer info``."""
+        return {
+            "study_instance_uid": self.uid,
+            **{k: v for k, v in self.info.items() if v},
+            "series": [s.summary() for s in self.series],
+        }
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Everything a scan found, and every file it skipped with the reason."""
+
+    studies: tuple[Study, ...]
+    skipped: tuple[SkippedFile, ...] = field(default=())
+
+    def stacks(self) -> list[Stack]:
+        """All stacks of all studies, in order."""
+        return [st for study in self.studies for se in study.series for st in se.stacks]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data with top-level keys ``studies`` and ``skipped``."""
+        return {
+            "studies": [s.summary() for s in self.studies],
+            "skipped": [s.to_json() for s in self.skipped],
+        }

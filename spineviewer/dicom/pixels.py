@@ -1,0 +1,131 @@
+"""Decode stored pixel values of one frame and apply the modality LUT.
+
+Uncompressed little-endian frames are read straight from their byte offset (one ``readinto``,
+no second parse of the header); every other transfer syntax is decoded by pydicom's pixel
+backends (pylibjpeg, openjpeg, libjpeg, pyjpegls, RLE, deflate, big endian).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import BinaryIO
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_modality_lut
+from pydicom.uid import UID
+
+from spineviewer.dicom.errors import DicomLoadError
+from spineviewer.dicom.header import Frame, Instance
+
+
+def stored_dtype(instance: Instance) -> np.dtype:
+    """Numpy dtype of the stored values of a native frame."""
+    if instance.bits_allocated not in (8, 16, 32):
+        raise DicomLoadError(f"{instance.ref}: {instance.bits_allocated}-bit pixels unsupported")
+    kind = "i" if instance.pixel_representation == 1 else "u"
+    return np.dtype(f"<{kind}{instance.bits_allocated // 8}")
+
+
+def can_read_in_place(instance: Instance) -> bool:
+    """True when a frame's stored values can be copied straight from the file."""
+    return (
+        instance.is_native
+        and instance.samples_per_pixel == 1
+        and instance.bits_allocated in (8, 16, 32)
+    )
+
+
+def fix_stored_bits(arr: np.ndarray, instance: Instance) -> np.ndarray:
+    """Mask unused high bits (unsigned) or sign-extend from BitsStored (signed), in place."""
+    unused = instance.bits_allocated - instance.bits_stored
+    if unused <= 0 or arr.dtype.itemsize * 8 != instance.bits_allocated:
+        return arr
+    if instance.pixel_representation == 1:
+        np.left_shift(arr, unused, out=arr)
+        np.right_shift(arr, unused, out=arr)
+    else:
+        np.bitwise_and(arr, (1 << instance.bits_stored) - 1, out=arr)
+    return arr
+
+
+def read_native_into(frame: Frame, fh: BinaryIO, out: np.ndarray) -> None:
+    """Copy one native frame's stored values from an open file into ``out`` (stored dtype)."""
+    instance = frame.instance
+    assert instance.pixel_offset is not None
+    fh.seek(instance.pixel_offset + frame.index * instance.frame_bytes)
+    view = memoryview(out).cast("B")
+    if fh.readinto(view) != instance.frame_bytes:
+        raise DicomLoadError(f"{frame.label}: pixel data ends early")
+    fix_stored_bits(out, instance)
+
+
+def decode_stored(frame: Frame, fh: BinaryIO | None = None) -> np.ndarray:
+    """Stored pixel values of one frame, shape (rows, columns) or (rows, columns, samples)."""
+    instance = frame.instance
+    if can_read_in_place(instance):
+        out = np.empty((instance.rows, instance.columns), dtype=stored_dtype(instance))
+        if fh is not None:
+            read_native_into(frame, fh, out)
+        else:
+            with instance.ref.open() as own:
+                read_native_into(frame, own, out)
+        return out
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if fh is None:
+                with instance.ref.open() as own:
+                    return np.asarray(pydicom.pixels.pixel_array(own, index=frame.index))
+            fh.seek(0)
+            return np.asarray(pydicom.pixels.pixel_array(fh, index=frame.index))
+    except Exception as exc:  # noqa: BLE001 - every decoder failure becomes one clear message
+        syntax = UID(instance.transfer_syntax).name
+        raise DicomLoadError(f"{frame.label}: cannot decode pixel data ({syntax}): {exc}") from exc
+
+
+def uses_lut(frame: Frame) -> bool:
+    """True when the frame has a Modality LUT Sequence instead of rescale slope/intercept."""
+    return frame.instance.modality_lut is not None
+
+
+def output_dtype(frames: tuple[Frame, ...] | list[Frame]) -> np.dtype:
+    """Smallest dtype that holds modality-LUT output of every frame exactly."""
+    if not frames:
+        return np.dtype(np.float32)
+    instance = frames[0].instance
+    if instance.samples_per_pixel > 1 or any(uses_lut(f) for f in frames):
+        return np.dtype(np.float32)
+    bits = instance.bits_stored
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if instance.pixel_representation else (
+        0,
+        (1 << bits) - 1,
+    )
+    lows, highs = [], []
+    for f in frames:
+        if f.rescale_slope != 1.0 or not float(f.rescale_intercept).is_integer():
+            return np.dtype(np.float32)
+        lows.append(lo + f.rescale_intercept)
+        highs.append(hi + f.rescale_intercept)
+    low, high = min(lows), max(highs)
+    for candidate in (np.uint8, np.int8, np.uint16, np.int16, np.int32):
+        info = np.iinfo(candidate)
+        if info.min <= low and high <= info.max:
+            return np.dtype(candidate)
+    return np.dtype(np.float64)
+
+
+def apply_modality(stored: np.ndarray, frame: Frame, dtype: np.dtype) -> np.ndarray:
+    """Modality LUT (PS3.3 C.11.1): rescale slope/intercept, or the LUT sequence."""
+    if uses_lut(frame):
+        ds = Dataset()
+        ds.ModalityLUTSequence = [frame.instance.modality_lut]
+        return np.asarray(apply_modality_lut(stored, ds), dtype=dtype)
+    if frame.rescale_slope == 1.0 and frame.rescale_intercept == 0.0:
+        return stored.astype(dtype, copy=stored.dtype != dtype)
+    result = stored.astype(dtype)
+    if frame.rescale_slope != 1.0:
+        result *= dtype.type(frame.rescale_slope)
+    result += dtype.type(frame.rescale_intercept)
+    return result

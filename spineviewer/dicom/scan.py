@@ -1,0 +1,56 @@
+"""Header-only scan of a file, folder, zip archive or DICOMDIR into studies."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from spineviewer.dicom.errors import DicomLoadError, SkippedFile
+from spineviewer.dicom.grouping import group_frames
+from spineviewer.dicom.header import Frame, read_instance_frames
+from spineviewer.dicom.model import ScanResult
+from spineviewer.dicom.sources import FileRef, iter_sources
+
+#: ``progress(files_done, current_file)``; return value ignored.
+ProgressCallback = Callable[[int, str], None]
+#: Returns True when the caller wants the scan to stop early.
+CancelCheck = Callable[[], bool]
+
+
+class ScanCancelled(Exception):
+    """The scan was cancelled by its caller."""
+
+
+def read_frames(
+    refs: Iterable[FileRef],
+    skipped: list[SkippedFile],
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
+) -> list[Frame]:
+    """Parse the header of every file; unreadable files go to ``skipped`` with the reason."""
+    frames: list[Frame] = []
+    for count, ref in enumerate(refs, start=1):
+        if cancelled is not None and cancelled():
+            raise ScanCancelled(f"scan cancelled after {count - 1} files")
+        try:
+            frames.extend(read_instance_frames(ref))
+        except DicomLoadError as exc:
+            skipped.append(SkippedFile(str(ref), str(exc)))
+        if progress is not None:
+            progress(count, str(ref))
+    return frames
+
+
+def scan(
+    path: str | os.PathLike[str],
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
+) -> ScanResult:
+    """Find every DICOM image under ``path`` and group it into studies, series and stacks.
+
+    Nothing is decoded and nothing is written. Files that are not DICOM images, or whose
+    pixel data cannot be right (truncated, absurd size), are listed in ``skipped``.
+    """
+    skipped: list[SkippedFile] = []
+    frames = read_frames(iter_sources(path, skipped), skipped, progress, cancelled)
+    return ScanResult(studies=group_frames(frames), skipped=tuple(skipped))

@@ -1,0 +1,1 @@
+"""Graphical user interface: the only package that imports Qt (PySide6, pyqtgraph)."""
