@@ -20,6 +20,9 @@ from spineviewer.dicom.errors import DicomLoadError
 from spineviewer.dicom.header import Frame, Instance
 
 
+DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
 def stored_dtype(instance: Instance) -> np.dtype:
     """Numpy dtype of the stored values of a native frame."""
     if instance.bits_allocated not in (8, 16, 32):
@@ -77,12 +80,21 @@ def decode_stored(frame: Frame, fh: BinaryIO | None = None) -> np.ndarray:
             warnings.simplefilter("ignore")
             if fh is None:
                 with instance.ref.open() as own:
-                    return np.asarray(pydicom.pixels.pixel_array(own, index=frame.index))
-            fh.seek(0)
-            return np.asarray(pydicom.pixels.pixel_array(fh, index=frame.index))
+                    return _decode_with_pydicom(own, frame)
+            return _decode_with_pydicom(fh, frame)
     except Exception as exc:  # noqa: BLE001 - every decoder failure becomes one clear message
         syntax = UID(instance.transfer_syntax).name
         raise DicomLoadError(f"{frame.label}: cannot decode pixel data ({syntax}): {exc}") from exc
+
+
+def _decode_with_pydicom(fh: BinaryIO, frame: Frame) -> np.ndarray:
+    fh.seek(0)
+    if frame.instance.transfer_syntax == DEFLATED:
+        # The whole data set is compressed: no frame can be located without inflating it.
+        ds = pydicom.dcmread(fh)
+        arr = np.asarray(ds.pixel_array)
+        return arr[frame.index] if frame.instance.number_of_frames > 1 else arr
+    return np.asarray(pydicom.pixels.pixel_array(fh, index=frame.index))
 
 
 def uses_lut(frame: Frame) -> bool:

@@ -1,0 +1,76 @@
+"""``spineviewer info PATH [--json]``: the studies, series and stacks found, and what was skipped."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from spineviewer.dicom import ScanResult, scan
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``info`` subcommand."""
+    parser = subparsers.add_parser(
+        "info",
+        help="list the studies, series and stacks under a path",
+        description=(
+            "Scan a file, folder, zip archive or DICOMDIR (headers only) and list the studies, "
+            "series and stacks found, with every skipped file and the reason."
+        ),
+    )
+    parser.add_argument("path", help="file, folder, zip archive or DICOMDIR")
+    parser.add_argument("--json", action="store_true", help="print JSON (keys: studies, skipped)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan ``args.path`` and print the result; 1 when nothing could be loaded."""
+    result = scan(args.path)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print_summary(result, sys.stdout)
+    return 0 if result.studies else 1
+
+
+def _mm(values: Any) -> str:
+    if values is None:
+        return "?"
+    if isinstance(values, list | tuple):
+        return " x ".join(f"{v:.3g}" for v in values) + " mm"
+    return f"{values:.3g} mm"
+
+
+def print_summary(result: ScanResult, out: TextIO) -> None:
+    """Human-readable listing of a scan result."""
+    data = result.to_json()
+    for study in data["studies"]:
+        who = study.get("PatientName") or study.get("PatientID") or "(no patient name)"
+        when = study.get("StudyDate", "")
+        out.write(f"Study {study['study_instance_uid']}\n  patient {who}  date {when}\n")
+        if study.get("StudyDescription"):
+            out.write(f"  {study['StudyDescription']}\n")
+        for series in study["series"]:
+            for warning in series["warnings"]:
+                out.write(f"    ! {warning}\n")
+            for stack in series["stacks"]:
+                syntaxes = ", ".join(t["name"] for t in stack["transfer_syntaxes"])
+                rows, cols = stack["size"]
+                out.write(
+                    f"  {stack['name']}\n"
+                    f"    {stack['modality']} {stack['plane']}, {stack['images']} images of "
+                    f"{rows}x{cols}, pixels {_mm(stack['pixel_spacing_mm'])}, "
+                    f"slices {_mm(stack['slice_spacing_mm'])} apart"
+                    f" ({stack['photometric']}; {syntaxes})\n"
+                )
+                for warning in stack["warnings"]:
+                    out.write(f"    ! {warning}\n")
+    if not data["studies"]:
+        out.write("No DICOM images found.\n")
+    if data["skipped"]:
+        out.write(f"Skipped {len(data['skipped'])} file(s):\n")
+        for item in data["skipped"]:
+            out.write(f"  {item['path']}: {item['reason']}\n")

@@ -1,0 +1,105 @@
+"""The display half of the DICOM grey-scale pipeline (PS3.3 C.11.2): VOI, then MONOCHROME1.
+
+Input is modality-LUT output (``StackPixels.slice``); output is float32 in [0, 1], where 1 is
+shown white. MONOCHROME1 is inverted *after* the VOI step, as the standard requires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_voi
+
+from spineviewer.dicom.header import Frame
+
+VOI_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A VOI window: centre and width in modality units, and the VOI LUT function."""
+
+    center: float
+    width: float
+    function: str = "LINEAR"
+
+    def __post_init__(self) -> None:
+        if self.function not in VOI_FUNCTIONS:
+            raise ValueError(
+                f"VOI LUT function {self.function!r} unknown; expected one of {VOI_FUNCTIONS}"
+            )
+        minimum = 0.0 if self.function == "LINEAR_EXACT" else 1.0
+        if not self.width > minimum:
+            raise ValueError(f"window width must be > {minimum:g} for {self.function}")
+
+
+def apply_window(values: np.ndarray, window: Window) -> np.ndarray:
+    """VOI window to [0, 1] (PS3.3 C.11.2.1.2: LINEAR, LINEAR_EXACT, SIGMOID)."""
+    x = np.asarray(values, dtype=np.float32)
+    c, w = np.float32(window.center), np.float32(window.width)
+    if window.function == "SIGMOID":
+        return (1.0 / (1.0 + np.exp(-4.0 * (x - c) / w))).astype(np.float32)
+    if window.function == "LINEAR_EXACT":
+        out = (x - c) / w + np.float32(0.5)
+    else:
+        out = (x - (c - np.float32(0.5))) / (w - np.float32(1.0)) + np.float32(0.5)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def window_from_frame(frame: Frame) -> Window | None:
+    """The first window stored in the frame's header (Window Center/Width), if any."""
+    if not frame.window_centers or not frame.window_widths:
+        return None
+    function = frame.voi_lut_function if frame.voi_lut_function in VOI_FUNCTIONS else "LINEAR"
+    try:
+        return Window(frame.window_centers[0], frame.window_widths[0], function)
+    except ValueError:
+        return None
+
+
+def window_from_data(values: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.5) -> Window:
+    """A window spanning the given percentiles of the values (when the header has none)."""
+    finite = np.asarray(values)[::4, ::4]
+    lo, hi = (float(v) for v in np.percentile(finite, [low_pct, high_pct]))
+    if hi - lo < 2.0:
+        hi = lo + 2.0
+    return Window((lo + hi) / 2.0, hi - lo)
+
+
+def default_window(frame: Frame, values: np.ndarray) -> Window:
+    """The header window when there is one, else one from the data."""
+    return window_from_frame(frame) or window_from_data(values)
+
+
+def voi_lut_display(values: np.ndarray, voi_lut: Dataset) -> np.ndarray:
+    """Apply a VOI LUT Sequence item and scale its output to [0, 1]."""
+    ds = Dataset()
+    ds.VOILUTSequence = [voi_lut]
+    out = np.asarray(apply_voi(np.asarray(values), ds), dtype=np.float32)
+    descriptor = voi_lut.LUTDescriptor
+    bits = int(descriptor[2])
+    top = float((1 << bits) - 1) if bits > 0 else float(np.max(voi_lut.LUTData))
+    return np.clip(out / np.float32(top or 1.0), 0.0, 1.0)
+
+
+def to_display(
+    values: np.ndarray,
+    frame: Frame,
+    window: Window | None = None,
+    use_voi_lut: bool = True,
+) -> np.ndarray:
+    """Grey values in [0, 1] for display, white = 1.
+
+    An explicit ``window`` wins; otherwise the VOI LUT Sequence (when present and
+    ``use_voi_lut``), then the header window, then a data window. MONOCHROME1 is inverted
+    after the VOI step.
+    """
+    if window is None and use_voi_lut and frame.instance.voi_lut is not None:
+        shown = voi_lut_display(values, frame.instance.voi_lut)
+    else:
+        shown = apply_window(values, window or default_window(frame, values))
+    if frame.instance.photometric == "MONOCHROME1":
+        shown = np.float32(1.0) - shown
+    return shown
