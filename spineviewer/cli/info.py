@@ -1,4 +1,4 @@
-"""``spineviewer info PATH [--json]``: the studies, series and stacks found, and what was skipped."""
+"""``spineviewer info PATH [--json]``: studies, series and stacks found, and files skipped."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from spineviewer.dicom.errors import DicomLoadError, SkippedFile, SpineViewerWar
 from spineviewer.dicom.header import Frame, Instance
 from spineviewer.dicom.loader import LoadCancelled, StackPixels, load_volume
 from spineviewer.dicom.model import ScanResult, Series, Stack, Study
-from spineviewer.dicom.scan import ScanCancelled, scan
+from spineviewer.dicom.scan import ScanCancelled, first_image, scan
 from spineviewer.dicom.sources import FileRef
 from spineviewer.dicom.volume import Volume, read_nifti
 
@@ -39,6 +39,7 @@ __all__ = [
     "Window",
     "apply_window",
     "default_window",
+    "first_image",
     "load_volume",
     "read_nifti",
     "scan",

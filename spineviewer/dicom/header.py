@@ -114,8 +114,8 @@ def _floats(value: Any, count: int) -> tuple[float, ...] | None:
 def _is_sequence(value: Any) -> bool:
     return (
         isinstance(value, list | tuple)
-        or hasattr(value, "__iter__")
-        and not isinstance(value, str | bytes)
+        or (hasattr(value, "__iter__")
+        and not isinstance(value, str | bytes))
     )
 
 
@@ -156,7 +156,7 @@ def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
     as ``int``/``float`` (or lists); anything else goes through pydicom.
     """
     tag, vr = _tag_and_vr(keyword)
-    elem = ds._dict.get(tag)  # noqa: SLF001 - the raw element, before pydicom converts it
+    elem = ds._dict.get(tag)
     if elem is None:
         return default
     if not isinstance(elem, RawDataElement) or not ds.original_encoding[1]:

@@ -19,7 +19,6 @@ from pydicom.uid import UID
 from spineviewer.dicom.errors import DicomLoadError
 from spineviewer.dicom.header import Frame, Instance
 
-
 DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
@@ -82,7 +81,7 @@ def decode_stored(frame: Frame, fh: BinaryIO | None = None) -> np.ndarray:
                 with instance.ref.open() as own:
                     return _decode_with_pydicom(own, frame)
             return _decode_with_pydicom(fh, frame)
-    except Exception as exc:  # noqa: BLE001 - every decoder failure becomes one clear message
+    except Exception as exc:
         syntax = UID(instance.transfer_syntax).name
         raise DicomLoadError(f"{frame.label}: cannot decode pixel data ({syntax}): {exc}") from exc
 
@@ -110,9 +109,13 @@ def output_dtype(frames: tuple[Frame, ...] | list[Frame]) -> np.dtype:
     if instance.samples_per_pixel > 1 or any(uses_lut(f) for f in frames):
         return np.dtype(np.float32)
     bits = instance.bits_stored
-    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if instance.pixel_representation else (
-        0,
-        (1 << bits) - 1,
+    lo, hi = (
+        (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+        if instance.pixel_representation
+        else (
+            0,
+            (1 << bits) - 1,
+        )
     )
     lows, highs = [], []
     for f in frames:

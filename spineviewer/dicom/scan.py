@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from spineviewer.dicom.errors import DicomLoadError, SkippedFile
 from spineviewer.dicom.grouping import group_frames
 from spineviewer.dicom.header import Frame, read_instance_frames
 from spineviewer.dicom.model import ScanResult
+from spineviewer.dicom.pixels import apply_modality, decode_stored, output_dtype
 from spineviewer.dicom.sources import FileRef, iter_sources
 
 #: ``progress(files_done, current_file)``; return value ignored.
@@ -54,3 +57,21 @@ def scan(
     skipped: list[SkippedFile] = []
     frames = read_frames(iter_sources(path, skipped), skipped, progress, cancelled)
     return ScanResult(studies=group_frames(frames), skipped=tuple(skipped))
+
+
+def first_image(path: str | os.PathLike[str]) -> tuple[Frame, np.ndarray] | None:
+    """The first decodable image under ``path``, without scanning the rest.
+
+    A viewer shows this while :func:`scan` runs in the background, so the user sees an image
+    at once even for a folder of thousands of files. Returns (frame, modality-LUT values).
+    """
+    skipped: list[SkippedFile] = []
+    for ref in iter_sources(path, skipped):
+        try:
+            frames = read_instance_frames(ref)
+            frame = frames[len(frames) // 2]
+            values = apply_modality(decode_stored(frame), frame, output_dtype([frame]))
+        except DicomLoadError:
+            continue
+        return frame, values
+    return None

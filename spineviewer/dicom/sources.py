@@ -44,7 +44,7 @@ class FileRef:
     def open(self) -> BinaryIO:
         """Open for binary reading (a zip member is read into memory)."""
         if self.member is None:
-            return open(self.path, "rb")  # noqa: SIM115 - the caller closes it
+            return open(self.path, "rb")
         with zipfile.ZipFile(self.path) as archive:
             return io.BytesIO(archive.read(self.member))
 

@@ -82,9 +82,7 @@ class Volume:
         spacing = self.spacing
         image.SetSpacing((spacing[2], spacing[1], spacing[0]))
         image.SetOrigin(tuple(float(v) for v in self.affine[:3, 3]))
-        direction = np.column_stack(
-            [i_axis / spacing[2], j_axis / spacing[1], k_axis / spacing[0]]
-        )
+        direction = np.column_stack([i_axis / spacing[2], j_axis / spacing[1], k_axis / spacing[0]])
         image.SetDirection(tuple(float(v) for v in direction.ravel()))
         return image
 
