@@ -156,7 +156,7 @@ def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
     as ``int``/``float`` (or lists); anything else goes through pydicom.
     """
     tag, vr = _tag_and_vr(keyword)
-    elem = ds._dict.get(tag)
+    elem = ds._dict.get(tag)  # type: ignore[call-overload]
     if elem is None:
         return default
     if not isinstance(elem, RawDataElement) or not ds.original_encoding[1]:

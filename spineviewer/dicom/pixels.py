@@ -57,8 +57,8 @@ def read_native_into(frame: Frame, fh: BinaryIO, out: np.ndarray) -> None:
     instance = frame.instance
     assert instance.pixel_offset is not None
     fh.seek(instance.pixel_offset + frame.index * instance.frame_bytes)
-    view = memoryview(out).cast("B")
-    if fh.readinto(view) != instance.frame_bytes:
+    view = memoryview(out).cast("B")  # type: ignore[arg-type]
+    if fh.readinto(view) != instance.frame_bytes:  # type: ignore[attr-defined]
         raise DicomLoadError(f"{frame.label}: pixel data ends early")
     fix_stored_bits(out, instance)
 
