@@ -30,9 +30,10 @@ class Window:
             raise ValueError(
                 f"VOI LUT function {self.function!r} unknown; expected one of {VOI_FUNCTIONS}"
             )
-        minimum = 0.0 if self.function == "LINEAR_EXACT" else 1.0
-        if not self.width > minimum:
-            raise ValueError(f"window width must be > {minimum:g} for {self.function}")
+        if self.function == "LINEAR" and not self.width >= 1.0:
+            raise ValueError("window width must be >= 1 for LINEAR (1 is a threshold)")
+        if self.function != "LINEAR" and not self.width > 0.0:
+            raise ValueError(f"window width must be > 0 for {self.function}")
 
 
 def apply_window(values: np.ndarray, window: Window) -> np.ndarray:
@@ -43,6 +44,8 @@ def apply_window(values: np.ndarray, window: Window) -> np.ndarray:
         return (1.0 / (1.0 + np.exp(-4.0 * (x - c) / w))).astype(np.float32)
     if window.function == "LINEAR_EXACT":
         out = (x - c) / w + np.float32(0.5)
+    elif window.width == 1.0:  # PS3.3 C.11.2.1.2.1: width 1 is a threshold at c - 0.5
+        return (x > c - np.float32(0.5)).astype(np.float32)
     else:
         out = (x - (c - np.float32(0.5))) / (w - np.float32(1.0)) + np.float32(0.5)
     return np.clip(out, 0.0, 1.0, out=out)

@@ -21,10 +21,40 @@ GeometryKey = tuple[tuple[float, ...] | None, int, int]
 _STACK_KEY_NAMES = ("echo", "acquisition", "temporal position", "stack", "temporal index")
 
 
-def _geometry_key(frame: Frame) -> GeometryKey:
-    orientation = frame.orientation
-    rounded = tuple(round(v, 3) + 0.0 for v in orientation) if orientation is not None else None
-    return rounded, frame.instance.rows, frame.instance.columns
+#: Orientations whose direction cosines all differ by less than this share a stack.
+ORIENTATION_TOLERANCE = 1e-3
+
+
+def _group_by_geometry(frames: Iterable[Frame]) -> dict[GeometryKey, list[Frame]]:
+    """Frames grouped by size and orientation, orientations matched within a tolerance.
+
+    Matching by tolerance (not by rounding) keeps a stack together when its cosines jitter
+    across a rounding boundary; the key holds the first member's orientation (3 decimals).
+    """
+    groups: dict[GeometryKey, list[Frame]] = {}
+    references: list[tuple[GeometryKey, tuple[float, ...] | None]] = []
+    for frame in frames:
+        size = (frame.instance.rows, frame.instance.columns)
+        orientation = frame.orientation
+        for key, reference in references:
+            if (key[1], key[2]) != size or (reference is None) != (orientation is None):
+                continue
+            if (
+                reference is None
+                or orientation is None
+                or max(abs(a - b) for a, b in zip(reference, orientation, strict=True))
+                < ORIENTATION_TOLERANCE
+            ):
+                groups[key].append(frame)
+                break
+        else:
+            rounded = (
+                tuple(round(v, 3) + 0.0 for v in orientation) if orientation is not None else None
+            )
+            key = (rounded, *size)
+            references.append((key, orientation))
+            groups.setdefault(key, []).append(frame)
+    return groups
 
 
 def _dedupe(frames: Iterable[Frame]) -> tuple[list[Frame], list[str]]:
@@ -74,9 +104,7 @@ def _stack_label(key: GeometryKey, frames: Sequence[Frame]) -> str:
 def build_series(uid: str, frames: list[Frame]) -> Series:
     """One series from its frames: dedupe, split into stacks, order each stack."""
     unique, warnings = _dedupe(frames)
-    by_geometry: dict[GeometryKey, list[Frame]] = defaultdict(list)
-    for frame in unique:
-        by_geometry[_geometry_key(frame)].append(frame)
+    by_geometry = _group_by_geometry(unique)
     parts: list[tuple[str, list[Frame]]] = []
     for key, group in by_geometry.items():
         label = _stack_label(key, group)

@@ -112,11 +112,16 @@ def _floats(value: Any, count: int) -> tuple[float, ...] | None:
 
 
 def _is_sequence(value: Any) -> bool:
-    return (
-        isinstance(value, list | tuple)
-        or (hasattr(value, "__iter__")
-        and not isinstance(value, str | bytes))
+    return isinstance(value, list | tuple) or (
+        hasattr(value, "__iter__") and not isinstance(value, str | bytes)
     )
+
+
+def _positive(values: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    """``values`` when all are finite and > 0 (a spacing of 0 means unknown), else None."""
+    if values is None or not all(0 < v < float("inf") for v in values):
+        return None
+    return values
 
 
 def _float_list(value: Any) -> tuple[float, ...]:
@@ -364,11 +369,11 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
         value = _group_value(groups, sequence, keyword) if enhanced else None
         return value if value is not None else _get(ds, keyword)
 
-    spacing = _floats(pick("PixelMeasuresSequence", "PixelSpacing"), 2)
+    spacing = _positive(_floats(pick("PixelMeasuresSequence", "PixelSpacing"), 2))
     source = "PixelSpacing"
     if spacing is None:
         for keyword in ("ImagerPixelSpacing", "NominalScannedPixelSpacing"):
-            spacing = _floats(_get(ds, keyword), 2)
+            spacing = _positive(_floats(_get(ds, keyword), 2))
             if spacing is not None:
                 source = keyword
                 break

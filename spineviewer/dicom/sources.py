@@ -18,7 +18,7 @@ from typing import BinaryIO
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from spineviewer.dicom.errors import SkippedFile
+from spineviewer.dicom.errors import DicomLoadError, SkippedFile
 
 #: Files that are never DICOM images, skipped silently (not reported as problems).
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -42,11 +42,20 @@ class FileRef:
         return posixpath.basename(self.member) if self.member is not None else self.path.name
 
     def open(self) -> BinaryIO:
-        """Open for binary reading (a zip member is read into memory)."""
-        if self.member is None:
-            return open(self.path, "rb")
-        with zipfile.ZipFile(self.path) as archive:
-            return io.BytesIO(archive.read(self.member))
+        """Open for binary reading (a zip member is read into memory).
+
+        Raises
+        ------
+        DicomLoadError
+            When the file (or archive) is gone or unreadable; the message names it.
+        """
+        try:
+            if self.member is None:
+                return open(self.path, "rb")
+            with zipfile.ZipFile(self.path) as archive:
+                return io.BytesIO(archive.read(self.member))
+        except (OSError, zipfile.BadZipFile, KeyError) as exc:
+            raise DicomLoadError(f"{self}: cannot open: {exc}") from exc
 
     def size(self) -> int:
         """Size in bytes."""
@@ -60,7 +69,7 @@ def unsafe_member_reason(name: str) -> str | None:
     """Why a zip member name would escape the extraction folder, or ``None`` when it is safe."""
     normalised = name.replace("\\", "/")
     if normalised.startswith("/") or (len(normalised) > 1 and normalised[1] == ":"):
-        return "absolute path inside the archive"
+        return "absolute path escapes the archive"
     parts = [p for p in normalised.split("/") if p not in ("", ".")]
     depth = 0
     for part in parts:

@@ -11,7 +11,9 @@ from pydicom.data import get_testdata_file
 
 from spineviewer.cli import main
 
-REAL_CT = Path(__file__).resolve().parents[3] / "shared/data/real/totalsegmentator-examples/ct_dicom"
+REAL_CT = (
+    Path(__file__).resolve().parents[3] / "shared/data/real/totalsegmentator-examples/ct_dicom"
+)
 
 
 @pytest.fixture

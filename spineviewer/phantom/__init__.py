@@ -1,0 +1,89 @@
+"""Synthetic spine studies with exact ground truth (SYNTHETIC PHANTOM - NOT FOR CLINICAL USE).
+
+``generate(kind, out_dir, seed)`` writes ``out_dir/<kind>-<seed:05d>/`` with one sub-folder per
+series (``S01_sagittal_t2/IM00001.dcm`` ...) and ``ground_truth.json``; the same seed always
+gives byte-identical files. Kinds:
+
+``lumbar-mr``
+    A 3D analytic lumbar spine (T11..S1 plus fused S2-S4, discs, canal, posterior elements,
+    muscles, fat) sampled on: a sagittal T2 series; one series of angled axial T2 stacks (3-5
+    slices parallel to each disc L1-L2..L5-S1); one straight axial T2 stack from L1 to S1.
+``lumbar-ct``
+    The same kind of anatomy as an axial CT volume in HU (RescaleIntercept -1024) from T12 to S1,
+    plus ``labels.nii.gz`` (same geometry) whose values are listed in ``label_map.values``.
+``spine-xr``
+    An AP radiograph (CR, or DX For Presentation; sometimes MONOCHROME1) of T10..sacrum with a
+    scoliotic curve of known Cobb angle and, in some studies, pedicle screws, rods and a cage.
+
+ground_truth.json (schema_version 1)
+------------------------------------
+- ``schema_version`` (1), ``kind``, ``seed``, ``not_for_clinical_use`` (always true),
+  ``generator``, ``study_instance_uid``, ``frame_of_reference_uid``, ``patient_id``,
+  ``parameters`` (drawn values such as ``lordosis_deg``, noise levels, XR ``pixel_spacing_mm``).
+- ``series``: ``series_instance_uid``, ``folder``, ``description``, ``role`` (``sagittal_t2``,
+  ``axial_t2_angled``, ``axial_t2_stack``, ``ct``, ``xr_ap``), ``plane`` (``sagittal``,
+  ``axial``, ``projection``), ``modality``, ``sop_class_uid``, ``number_of_images`` and
+  ``images`` (``sop_instance_uid``, ``file`` relative to the study folder,
+  ``instance_number``). ``slice_index`` everywhere is the position in ``images``.
+- ``vertebrae``: ``label`` (``T11``..``S1`` for MR/CT, ``T10``..``S1`` for XR), ``centre_mm``
+  (centre of the vertebral body, patient LPS mm; for XR the detector-plane point
+  ``[column * spacing, 0, -row * spacing]``) and ``views``.
+- ``views`` (of vertebrae and discs): ``series_instance_uid``, ``sop_instance_uid``,
+  ``slice_index``, ``box_px`` = ``[x_min, y_min, x_max, y_max]`` (x = column, y = row; the
+  first and last pixel covered, inclusive, taken from the rendered label image so boxes are
+  tight), ``voxel_box`` = ``[x_min, y_min, z_min, x_max, y_max, z_max]`` (CT, z = slice index,
+  inclusive), ``tilt_deg`` (XR: endplate angle, counter-clockwise as displayed), ``central``
+  (the slice nearest the centre: the mid-sagittal slice of a vertebra, the central slice of a
+  disc's stack), ``truncated`` (the box touches the image border). MR vertebra views cover every
+  sagittal slice showing the body; disc views cover sagittal and axial slices; boxes are of the
+  vertebral body only (MR, XR, CT) and of the whole disc including any herniation.
+- ``discs``: ``level`` (``T11-T12``..``L5-S1``), ``state`` (``normal``, ``bulge``,
+  ``herniation``; only L1-L2..L5-S1 vary), ``centre_mm`` (midpoint of the two endplate
+  centres), ``normal`` (unit vector from the lower to the upper endplate centre),
+  ``height_mm``, ``width_mm`` and ``depth_mm`` (mean of the neighbouring bodies; the normal
+  disc margin), ``bulge_mm``, ``herniation_mm`` (protrusion beyond the posterior disc
+  margin), ``herniation_side`` (``central``, ``left``, ``right``, patient sides), ``views``.
+- ``axial_levels`` (MR): per axial image ``series_instance_uid``, ``sop_instance_uid``,
+  ``slice_index``, ``stack`` (index of the angled stack, null for the straight stack),
+  ``level`` and ``distance_mm``: the nearest disc centre by distance to the image plane, when
+  within :func:`spineviewer.geometry.default_threshold` of the disc centres, else null.
+- ``implants`` (XR): ``implant_class`` (``pedicle_screw``, ``rod``, ``interbody_cage``),
+  ``box_px``, ``series_instance_uid``, ``sop_instance_uid``, ``vertebra`` (or disc level).
+- ``cobb`` (XR): ``angle_deg``, ``upper_end_vertebra``, ``lower_end_vertebra``: the largest
+  difference of ``tilt_deg`` between two of T10..L5; null for other kinds.
+- ``label_map`` (CT): ``file``, ``series_instance_uid``, ``values`` (name -> integer; vertebrae
+  include posterior elements, ``S1`` is the whole sacrum, discs by level, ``spinal_canal``).
+"""
+
+from spineviewer.phantom.study import GENERATORS, KINDS, generate, study_folder_name
+from spineviewer.phantom.truth import (
+    GROUND_TRUTH_FILE,
+    SCHEMA_VERSION,
+    AxialLevel,
+    CobbTruth,
+    DiscTruth,
+    ImplantTruth,
+    SeriesTruth,
+    StudyGroundTruth,
+    VertebraTruth,
+    View,
+    load_ground_truth,
+)
+
+__all__ = [
+    "GENERATORS",
+    "GROUND_TRUTH_FILE",
+    "KINDS",
+    "SCHEMA_VERSION",
+    "AxialLevel",
+    "CobbTruth",
+    "DiscTruth",
+    "ImplantTruth",
+    "SeriesTruth",
+    "StudyGroundTruth",
+    "VertebraTruth",
+    "View",
+    "generate",
+    "load_ground_truth",
+    "study_folder_name",
+]

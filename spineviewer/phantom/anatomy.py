@@ -1,0 +1,216 @@
+"""Random but realistic lumbar spine geometry: vertebral bodies and discs along a lordotic curve.
+
+The centre line lies in the sagittal plane of a "spine space" in which the superior axis of each
+body is ``(0, sin(phi), cos(phi))`` with ``phi`` the tilt towards posterior; a small rigid motion
+(a few degrees and a few centimetres) then places the whole spine in patient coordinates.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from spineviewer.phantom.shapes import FloatArray, Frame, frame_axes, rotation
+
+#: Labelled vertebrae, top to bottom; S1 is the top of the sacrum.
+LABELS: tuple[str, ...] = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")
+#: Fused sacral segments below S1 (drawn, not labelled).
+SACRAL: tuple[str, ...] = ("S2", "S3", "S4")
+#: Disc levels whose state varies (the others are always normal).
+GRADED_LEVELS: tuple[str, ...] = ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
+DISC_STATES: tuple[str, ...] = ("normal", "bulge", "herniation")
+
+#: Mean sizes in mm (height, width L-R, depth A-P) and the disc below each vertebra.
+BODY_HEIGHT = dict(
+    T10=21, T11=22, T12=23, L1=25, L2=26, L3=27, L4=27, L5=27, S1=28, S2=22, S3=18, S4=14
+)
+BODY_WIDTH = dict(
+    T10=34, T11=36, T12=38, L1=41, L2=43, L3=45, L4=47, L5=49, S1=50, S2=40, S3=32, S4=24
+)
+BODY_DEPTH = dict(
+    T10=26, T11=27, T12=28, L1=30, L2=31, L3=32, L4=33, L5=33, S1=32, S2=24, S3=20, S4=16
+)
+DISC_BELOW = dict(T10=5.5, T11=6, T12=7, L1=8, L2=9, L3=10, L4=11, L5=10, S1=2.0, S2=2.0, S3=2.0)
+#: Per graded level: probabilities of normal / bulge / herniation (herniation likes L4-S1).
+_STATE_P = {
+    "L1-L2": (0.65, 0.2, 0.15),
+    "L2-L3": (0.6, 0.25, 0.15),
+    "L3-L4": (0.5, 0.25, 0.25),
+    "L4-L5": (0.4, 0.25, 0.35),
+    "L5-S1": (0.4, 0.25, 0.35),
+}
+
+
+@dataclass(frozen=True)
+class Vertebra:
+    """One vertebral body: ``frame`` origin = body centre, axes lateral/posterior/superior."""
+
+    label: str
+    frame: Frame
+    width: float
+    depth: float
+    height: float
+
+    @property
+    def centre(self) -> FloatArray:
+        """Body centre in patient mm."""
+        return self.frame.origin
+
+    def endplate(self, superior: bool) -> FloatArray:
+        """Centre of the superior or inferior endplate."""
+        sign = 0.5 if superior else -0.5
+        return self.frame.origin + sign * self.height * self.frame.superior
+
+
+@dataclass(frozen=True)
+class Disc:
+    """An intervertebral disc between ``upper`` and ``lower`` and its state."""
+
+    level: str
+    upper: Vertebra
+    lower: Vertebra
+    state: str = "normal"
+    bulge_mm: float = 0.0
+    herniation_mm: float = 0.0
+    herniation_side: str | None = None
+
+    @property
+    def frame(self) -> Frame:
+        """Origin midway between the endplates; superior axis from lower to upper endplate."""
+        top = self.upper.endplate(superior=False)
+        bottom = self.lower.endplate(superior=True)
+        lateral = self.upper.frame.axes[0] + self.lower.frame.axes[0]
+        return Frame((top + bottom) / 2.0, frame_axes(top - bottom, lateral))
+
+    @property
+    def height(self) -> float:
+        """Distance between the two endplate centres."""
+        return float(np.linalg.norm(self.upper.endplate(False) - self.lower.endplate(True)))
+
+    @property
+    def width(self) -> float:
+        """Mean L-R width of the neighbouring bodies."""
+        return (self.upper.width + self.lower.width) / 2.0
+
+    @property
+    def depth(self) -> float:
+        """Mean A-P depth of the neighbouring bodies."""
+        return (self.upper.depth + self.lower.depth) / 2.0
+
+
+@dataclass(frozen=True)
+class SpineAnatomy:
+    """Everything that places the spine and the trunk around it in patient space."""
+
+    vertebrae: tuple[Vertebra, ...]
+    sacral: tuple[Vertebra, ...]
+    discs: tuple[Disc, ...]
+    trunk: Frame
+    trunk_half: tuple[float, float]
+    fat_mm: float
+    canal_half: tuple[float, float]
+    epidural_mm: float
+    lordosis_deg: float
+
+    def vertebra(self, label: str) -> Vertebra:
+        """The vertebra (or sacral segment) called ``label``."""
+        for v in self.vertebrae + self.sacral:
+            if v.label == label:
+                return v
+        raise KeyError(f"no vertebra {label!r}; known: {[v.label for v in self.vertebrae]}")
+
+    def disc(self, level: str) -> Disc:
+        """The disc called ``level`` (e.g. ``"L4-L5"``)."""
+        for d in self.discs:
+            if d.level == level:
+                return d
+        raise KeyError(f"no disc {level!r}; known: {[d.level for d in self.discs]}")
+
+    def canal_offset(self, depth: float) -> float:
+        """Distance from a body's centre to the canal axis, posteriorly, for that body depth."""
+        return depth / 2.0 + self.epidural_mm + self.canal_half[1]
+
+
+def _disc_states(rng: np.random.Generator) -> dict[str, tuple[str, float, float, str | None]]:
+    states: dict[str, tuple[str, float, float, str | None]] = {}
+    for level in GRADED_LEVELS:
+        state = str(rng.choice(DISC_STATES, p=_STATE_P[level]))
+        bulge = float(rng.uniform(2.0, 4.0)) if state == "bulge" else 0.0
+        hern = float(rng.uniform(4.0, 8.0)) if state == "herniation" else 0.0
+        side = str(rng.choice(("central", "left", "right"))) if state == "herniation" else None
+        states[level] = (state, bulge, hern, side)
+    return states
+
+
+def build_anatomy(rng: np.random.Generator) -> SpineAnatomy:
+    """Draw one spine: sizes, lordosis, disc states, pose in patient space."""
+    names = LABELS + SACRAL
+    scale = rng.uniform(0.9, 1.1)
+    states = _disc_states(rng)
+    heights = {n: BODY_HEIGHT[n] * scale * rng.uniform(0.96, 1.04) for n in names}
+    gaps = {}
+    for upper, lower in itertools.pairwise(names):
+        gap = DISC_BELOW[upper] * scale * rng.uniform(0.9, 1.1)
+        if states.get(f"{upper}-{lower}", ("normal",))[0] != "normal":
+            gap *= 0.85  # degenerated discs lose height
+        gaps[upper] = gap
+    # Arc length of each body centre, top to bottom.
+    s_centre: dict[str, float] = {}
+    s = 0.0
+    for i, n in enumerate(names):
+        s += heights[n] / 2.0 + (gaps[names[i - 1]] + heights[names[i - 1]] / 2.0 if i else 0.0)
+        s_centre[n] = s
+    phi_l1 = rng.uniform(4.0, 12.0)
+    phi_s1 = -rng.uniform(30.0, 45.0)
+    phi_l4 = phi_l1 + 0.45 * (phi_s1 - phi_l1)
+    knots_s = [s_centre[n] for n in ("T11", "L1", "L4", "S1", "S2", "S3", "S4")]
+    knots_phi = [phi_l1 + 5.0, phi_l1, phi_l4, phi_s1, phi_s1 + 10.0, phi_s1 + 22.0, phi_s1 + 35.0]
+    grid = np.arange(0.0, s_centre["S4"] + 1.0, 0.1)
+    phi = np.deg2rad(np.interp(grid, knots_s, knots_phi))
+    step = -np.stack([np.zeros_like(phi), np.sin(phi), np.cos(phi)], axis=1) * 0.1
+    path = np.concatenate([np.zeros((1, 3)), np.cumsum((step[1:] + step[:-1]) / 2.0, axis=0)])
+
+    # Pose: L3 at a random place, the whole spine turned by a few degrees.
+    turn = (
+        rotation((1, 0, 0), rng.uniform(-5.0, 5.0))
+        @ rotation((0, 1, 0), rng.uniform(-1.5, 1.5))
+        @ rotation((0, 0, 1), rng.uniform(-2.0, 2.0))
+    )
+    l3 = path[round(s_centre["L3"] / 0.1)]
+    place = np.array([rng.uniform(-4.0, 4.0), rng.uniform(10.0, 40.0), rng.uniform(-60.0, 60.0)])
+
+    def to_patient(p: FloatArray) -> FloatArray:
+        return (p - l3) @ turn.T + place
+
+    bodies = []
+    for n in names:
+        idx = round(s_centre[n] / 0.1)
+        sup = np.array([0.0, np.sin(phi[idx]), np.cos(phi[idx])])
+        axes = frame_axes(turn @ sup, turn @ np.array([1.0, 0.0, 0.0]))
+        widths = BODY_WIDTH[n] * scale * rng.uniform(0.96, 1.04)
+        depths = BODY_DEPTH[n] * scale * rng.uniform(0.96, 1.04)
+        bodies.append(Vertebra(n, Frame(to_patient(path[idx]), axes), widths, depths, heights[n]))
+    discs = []
+    for up, low in itertools.pairwise(bodies):
+        level = f"{up.label}-{low.label}"
+        if low.label in SACRAL:
+            continue
+        state, bulge, hern, side = states.get(level, ("normal", 0.0, 0.0, None))
+        discs.append(Disc(level, up, low, state, bulge, hern, side))
+
+    trunk_half = (rng.uniform(125.0, 150.0), rng.uniform(90.0, 110.0))
+    trunk_centre = to_patient(l3 + np.array([0.0, rng.uniform(85.0, 100.0) - trunk_half[1], 0.0]))
+    lordosis = float(phi_l1 - phi_s1)
+    return SpineAnatomy(
+        vertebrae=tuple(b for b in bodies if b.label in LABELS),
+        sacral=tuple(b for b in bodies if b.label in SACRAL),
+        discs=tuple(discs),
+        trunk=Frame(trunk_centre, turn.T),
+        trunk_half=trunk_half,
+        fat_mm=float(rng.uniform(10.0, 28.0)),
+        canal_half=(float(rng.uniform(10.0, 12.0)), float(rng.uniform(7.0, 9.0))),
+        epidural_mm=float(rng.uniform(1.5, 2.5)),
+        lordosis_deg=lordosis,
+    )

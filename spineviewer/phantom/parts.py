@@ -1,0 +1,226 @@
+"""Turn a :class:`SpineAnatomy` into an ordered list of painted parts (later parts win).
+
+Painting order: trunk fat, viscera, muscles, posterior elements, canal (epidural fat, thecal
+sac, cord / cauda), discs (annulus, nucleus, herniation), vertebral bodies. So bodies cut discs
+at the endplates, and a bulging or herniated disc pushes into the canal.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spineviewer.phantom.anatomy import Disc, SpineAnatomy, Vertebra
+from spineviewer.phantom.shapes import FloatArray, Frame, HalfSpace, Superellipsoid
+from spineviewer.phantom.tissues import Tissue
+
+#: Long structures (trunk) use this half length along their axis.
+_LONG = 2000.0
+#: Shape exponents of a vertebral body: rounded cross-section, flat endplates.
+_BODY_N, _BODY_M = 3.0, 8.0
+#: Where the canal is empty (segments below S2) and where the cord ends (conus at L1-L2).
+_CANAL_LABELS = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1", "S2")
+_CORD_LABELS = ("T11", "T12", "L1")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One shape painted with one tissue, owned by a named structure."""
+
+    structure: str
+    tissue: Tissue
+    frame: Frame
+    shape: Superellipsoid
+    clips: tuple[HalfSpace, ...] = ()
+    sphere_centre: FloatArray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sphere_centre", self.frame.to_world(self.shape.centre))
+
+    def contains(self, points: FloatArray) -> np.ndarray:
+        """True for patient points inside the part."""
+        mask = self.shape.contains(self.frame.to_local(points))
+        for clip in self.clips:
+            mask &= clip.contains(points)
+        return mask
+
+
+def body_shape(v: Vertebra) -> Superellipsoid:
+    """The outer surface of a vertebral body in its own frame."""
+    return Superellipsoid((v.width / 2, v.depth / 2, v.height / 2), _BODY_N, _BODY_M)
+
+
+def _bone(structure: str, frame: Frame, shape: Superellipsoid, cortex: float) -> list[Part]:
+    return [
+        Part(structure, Tissue.CORTEX, frame, shape),
+        Part(structure, Tissue.MARROW, frame, shape.shrunk(cortex)),
+    ]
+
+
+def _trunk(a: SpineAnatomy) -> list[Part]:
+    ax, ay = a.trunk_half
+    f = a.fat_mm
+    return [
+        Part("trunk", Tissue.FAT, a.trunk, Superellipsoid((ax, ay, _LONG), 2.0, 8.0)),
+        Part(
+            "trunk",
+            Tissue.VISCERA,
+            a.trunk,
+            Superellipsoid((ax - f, 0.72 * ay - f, _LONG), 2.0, 8.0, (0.0, -0.28 * ay, 0.0)),
+        ),
+    ]
+
+
+def _muscles(a: SpineAnatomy) -> list[Part]:
+    parts = []
+    for v, below in zip(a.vertebrae, a.vertebrae[1:] + a.sacral[:1], strict=True):
+        half_len = v.height / 2 + float(np.linalg.norm(v.centre - below.centre)) / 2
+        y = a.canal_offset(v.depth) + 24.0
+        for side in (-1.0, 1.0):
+            erector = Superellipsoid((17.0, 21.0, half_len), 2.0, 6.0, (side * 24.0, y, 0.0))
+            parts.append(Part("muscle", Tissue.MUSCLE, v.frame, erector))
+            if v.label.startswith("L"):
+                r = 8.0 + 2.5 * int(v.label[1])
+                x = side * (v.width / 2 + r - 2.0)
+                psoas = Superellipsoid((r, r * 0.9, half_len), 2.0, 6.0, (x, 0.1 * v.depth, 0.0))
+                parts.append(Part("muscle", Tissue.MUSCLE, v.frame, psoas))
+    return parts
+
+
+def _posterior(a: SpineAnatomy, v: Vertebra) -> list[Part]:
+    """Pedicles, laminae, spinous and transverse processes, facets of one vertebra."""
+    ca, cb = a.canal_half
+    yc = a.canal_offset(v.depth)
+    h = v.height
+    sacral = v.label.startswith("S")
+    pr = 4.0 + 0.02 * v.width
+    front, back = v.depth / 2 - 2.0, yc + 0.4 * cb
+    name = f"{v.label}/posterior"
+    shapes = []
+    for side in (-1.0, 1.0):
+        x_ped = side * (ca + pr)
+        shapes.append(
+            Superellipsoid(
+                (pr, (back - front) / 2, 0.3 * h), 2.0, 2.0, (x_ped, (back + front) / 2, 0.12 * h)
+            )
+        )
+        for z, dx in ((0.42 * h, 1.0), (-0.42 * h, -1.0)):
+            shapes.append(
+                Superellipsoid((5.0, 6.0, 0.28 * h), 2.0, 2.0, (x_ped + side * dx, yc + cb, z))
+            )
+        if not sacral:
+            tl = 10.0 + (8.0 if v.label in ("L2", "L3", "L4") else 3.0)
+            x_tp = side * (ca + 2 * pr + tl / 2 - 2.0)
+            shapes.append(Superellipsoid((tl / 2, 4.0, 5.0), 3.0, 3.0, (x_tp, yc - 1.0, 0.12 * h)))
+    lt = 6.0
+    shapes.append(
+        Superellipsoid(
+            (ca + 2 * pr, lt / 2 + 1, 0.35 * h), 4.0, 4.0, (0.0, yc + cb + lt / 2 - 1, -0.05 * h)
+        )
+    )
+    sl = 12.0 if sacral else 28.0
+    shapes.append(
+        Superellipsoid(
+            (3.5, sl / 2, 0.22 * h), 3.0, 3.0, (0.0, yc + cb + lt + sl / 2 - 2, -0.2 * h)
+        )
+    )
+    parts = [p for s in shapes for p in _bone(name, v.frame, s, 1.5)]
+    if v.label == "S1":
+        for side in (-1.0, 1.0):
+            ala = Superellipsoid(
+                (24.0, 0.42 * v.depth, 0.45 * h),
+                3.0,
+                4.0,
+                (side * (v.width / 2 + 14.0), 0.3 * v.depth, 0.05 * h),
+            )
+            parts += _bone("S1/ala", v.frame, ala, 1.5)
+    return parts
+
+
+def _canal(a: SpineAnatomy) -> list[Part]:
+    """Epidural fat, thecal sac, cord / cauda along vertebra and disc segments."""
+    ca, cb = a.canal_half
+    segments: list[tuple[str, Frame, float, float]] = []  # (label, frame, half length, depth)
+    chain = a.vertebrae + a.sacral
+    for v, below in itertools.pairwise(chain):
+        if v.label not in _CANAL_LABELS:
+            continue
+        segments.append((v.label, v.frame, v.height / 2 + 1.5, v.depth))
+        gap_frame = Disc("", v, below).frame
+        segments.append((v.label, gap_frame, 8.0, (v.depth + below.depth) / 2))
+    # Epidural fat fills the bony canal and reaches forward to the backs of bodies and discs.
+    front = a.epidural_mm / 2 + 0.5
+    layers = (
+        (Tissue.FAT, ca, cb + front, -front),
+        (Tissue.CSF, 0.85 * ca, 0.8 * cb, -0.12 * cb),
+    )
+    parts: list[Part] = []
+    for tissue, hx, hy, dy in layers:
+        for label, frame, half_len, depth in segments:
+            scale = 0.8 if label.startswith("S") else 1.0
+            centre = (0.0, a.canal_offset(depth) + dy, 0.0)
+            shape = Superellipsoid((hx * scale, hy * scale, half_len), 2.0, 8.0, centre)
+            parts.append(Part("canal", tissue, frame, shape))
+    for label, frame, half_len, depth in segments:
+        yc = a.canal_offset(depth)
+        if label in _CORD_LABELS:
+            shape = Superellipsoid((4.5, 3.5, half_len), 2.0, 8.0, (0.0, yc - 0.1 * cb, 0.0))
+            parts.append(Part("cord", Tissue.CORD, frame, shape))
+        elif label != "S2":
+            shape = Superellipsoid(
+                (0.45 * ca, 0.3 * cb, half_len), 2.0, 8.0, (0.0, yc + 0.3 * cb, 0)
+            )
+            parts.append(Part("cord", Tissue.CAUDA, frame, shape))
+    return parts
+
+
+def _discs(discs: tuple[Disc, ...], fused: bool = False) -> list[Part]:
+    """Annulus (with any bulge), nucleus and herniation of each disc; ``fused``: annulus only."""
+    parts: list[Part] = []
+    for d in discs:
+        frame = d.frame
+        top, bottom = d.upper.endplate(False), d.lower.endplate(True)
+        up, low = d.upper.frame.superior, d.lower.frame.superior
+
+        def clips(
+            margin: float,
+            top: FloatArray = top,
+            bottom: FloatArray = bottom,
+            up: FloatArray = up,
+            low: FloatArray = low,
+        ) -> tuple[HalfSpace, ...]:
+            return (HalfSpace(top + margin * up, up), HalfSpace(bottom - margin * low, -low))
+
+        hw, hd, hh = d.width / 2, d.depth / 2, d.height / 2 + 6.0
+        outer = Superellipsoid((hw, hd, hh), _BODY_N, 10.0).grown(d.bulge_mm, d.bulge_mm)
+        parts.append(Part(d.level, Tissue.ANNULUS, frame, outer, clips(0.6)))
+        if fused:
+            continue
+        nucleus_tissue = Tissue.NUCLEUS if d.state == "normal" else Tissue.NUCLEUS_DEGENERATE
+        nucleus = Superellipsoid((0.55 * hw, 0.5 * hd, hh), 2.0, 4.0, (0.0, 0.1 * hd, 0.0))
+        parts.append(Part(d.level, nucleus_tissue, frame, nucleus, clips(-1.3)))
+        if d.state == "herniation":
+            x = {"central": 0.0, "left": 0.22 * hw, "right": -0.22 * hw}[d.herniation_side or ""]
+            margin = hd * (1.0 - abs(x / hw) ** _BODY_N) ** (1.0 / _BODY_N)
+            blob = Superellipsoid(
+                (6.5, d.herniation_mm, 0.5 * d.height + 1.0), 2.0, 2.5, (x, margin, 0.0)
+            )
+            parts.append(Part(f"{d.level}/herniation", Tissue.HERNIATION, frame, blob, clips(2.0)))
+    return parts
+
+
+def build_parts(a: SpineAnatomy) -> tuple[Part, ...]:
+    """All parts of the phantom, in painting order."""
+    chain = a.vertebrae + a.sacral
+    parts = _trunk(a) + _muscles(a)
+    for v in chain:
+        if v.label != "S4":
+            parts += _posterior(a, v)
+    sacral_gaps = tuple(Disc("sacrum", u, w) for u, w in zip(chain[-4:-1], chain[-3:], strict=True))
+    parts += _canal(a) + _discs(a.discs) + _discs(sacral_gaps, fused=True)
+    for v in chain:
+        structure = v.label
+        parts += _bone(structure, v.frame, body_shape(v), 1.3)
+    return tuple(parts)

@@ -1,0 +1,43 @@
+"""Ground-truth records built from the phantom's anatomy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spineviewer.phantom.anatomy import Disc, Vertebra
+from spineviewer.phantom.truth import DiscTruth, StudyGroundTruth, VertebraTruth, View
+from spineviewer.phantom.writer import StudyInfo
+
+
+def study_truth(study: StudyInfo, **fields: Any) -> StudyGroundTruth:
+    """The study's ground truth: identity from ``study``, content from ``fields``."""
+    return StudyGroundTruth(
+        kind=study.kind,
+        seed=study.seed,
+        study_instance_uid=study.study_uid,
+        frame_of_reference_uid=study.frame_uid,
+        patient_id=study.patient_id,
+        **fields,
+    )
+
+
+def vertebra_truth(v: Vertebra, views: list[View]) -> VertebraTruth:
+    """A vertebral body's record: label, centre in patient mm, where it is seen."""
+    return VertebraTruth(v.label, [float(c) for c in v.centre], views)
+
+
+def disc_truth(d: Disc, views: list[View]) -> DiscTruth:
+    """A disc's record: state, sizes, centre and axis in patient mm, where it is seen."""
+    return DiscTruth(
+        level=d.level,
+        state=d.state,
+        centre_mm=[float(c) for c in d.frame.origin],
+        normal=[float(c) for c in d.frame.superior],
+        height_mm=d.height,
+        width_mm=d.width,
+        depth_mm=d.depth,
+        bulge_mm=d.bulge_mm,
+        herniation_mm=d.herniation_mm,
+        herniation_side=d.herniation_side,
+        views=views,
+    )
