@@ -42,12 +42,21 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the study (unless already there) and print its summary."""
-    from spineviewer.phantom import generate
+    from spineviewer.phantom import generate, study_folder_name
 
     out = args.out if args.out is not None else default_demo_dir()
     truth = generate(DEMO_KIND, out, DEMO_SEED)
-    study_dir = Path(truth.folder) if hasattr(truth, "folder") else out
-    print(f"Demo study (synthetic phantom, NOT FOR CLINICAL USE): {study_dir}")
+    study_dir = out / study_folder_name(DEMO_KIND, DEMO_SEED)
+    print(f"Demo study (synthetic phantom, NOT FOR CLINICAL USE): {study_dir}\n")
     result = scan(study_dir)
     print_summary(result, sys.stdout)
-    return 0 if result.studies and not result.skipped else 1
+    print("\nGround truth (ground_truth.json):")
+    for disc in truth.discs:
+        print(f"  {disc.level:8s} {disc.state}")
+    loaded = sum(len(stack) for stack in result.stacks())
+    expected = sum(series.number_of_images for series in truth.series)
+    if loaded != expected:
+        print(f"error: loaded {loaded} images, the generator wrote {expected}", file=sys.stderr)
+        return 1
+    print(f"\nAll {loaded} images loaded. Next: spineviewer info {study_dir} --json")
+    return 0

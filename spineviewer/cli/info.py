@@ -50,12 +50,11 @@ def print_summary(result: ScanResult, out: TextIO) -> None:
     for study in data["studies"]:
         who = study.get("PatientName") or study.get("PatientID") or "(no patient name)"
         when = study.get("StudyDate", "")
-        out.write(f"Study {study['study_instance_uid']}\n  patient {who}  date {when}\n")
+        uid = study["study_instance_uid"] or "(no Study Instance UID)"
+        out.write(f"Study {uid}\n  patient {who}  date {when}\n")
         if study.get("StudyDescription"):
             out.write(f"  {study['StudyDescription']}\n")
         for series in study["series"]:
-            for warning in series["warnings"]:
-                out.write(f"    ! {warning}\n")
             for stack in series["stacks"]:
                 syntaxes = ", ".join(t["name"] for t in stack["transfer_syntaxes"])
                 rows, cols = stack["size"]
@@ -68,6 +67,8 @@ def print_summary(result: ScanResult, out: TextIO) -> None:
                 )
                 for warning in stack["warnings"]:
                     out.write(f"    ! {warning}\n")
+            for warning in series["warnings"]:
+                out.write(f"    ! series {series['series_number'] or '?'}: {warning}\n")
     if not data["studies"]:
         out.write("No DICOM images found.\n")
     if data["skipped"]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from spineviewer.dicom.header import Frame
+from spineviewer.dicom.header import DERIVED_UID_PREFIX, Frame
 from spineviewer.dicom.model import Series, Stack, Study, plane_name
 from spineviewer.dicom.ordering import order_frames, slice_normal
 
@@ -115,6 +115,10 @@ def build_series(uid: str, frames: list[Frame]) -> Series:
         reason = "sizes" if len(sizes) > 1 else "orientations"
         warnings.append(f"series holds {len(by_geometry)} image {reason}; split into stacks")
     first = unique[0].instance
+    if uid.startswith(DERIVED_UID_PREFIX):
+        warnings.append(
+            "files have no SeriesInstanceUID; grouped by series number, description and date"
+        )
     title = first.series_description or "(no description)"
     number = f"{first.series_number}" if first.series_number is not None else "?"
     stacks = [

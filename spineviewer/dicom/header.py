@@ -219,7 +219,9 @@ def read_instance_frames(ref: FileRef) -> list[Frame]:
             offset, length = _locate_pixel_data(fh, ds)
             file_size = fh.seek(0, 2)
     except InvalidDicomError as exc:
-        raise DicomLoadError(f"not a DICOM file ({exc})") from exc
+        raise DicomLoadError(
+            "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM data set at the start)"
+        ) from exc
     except (OSError, EOFError, ValueError, struct.error, KeyError, AttributeError) as exc:
         raise DicomLoadError(f"unreadable DICOM header: {exc}") from exc
     return frames_from_dataset(ds, ref, offset, length, file_size)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from spineviewer.dicom.errors import SkippedFile
-from spineviewer.dicom.header import Frame
+from spineviewer.dicom.header import DERIVED_UID_PREFIX, Frame
 from spineviewer.dicom.ordering import Ordering
 from spineviewer.geometry import Plane
 
@@ -16,6 +16,11 @@ from spineviewer.geometry import Plane
 PROJECTION_MODALITIES = frozenset({"CR", "DX", "MG", "RF", "XA", "IO", "PX", "RG", "DR"})
 #: A normal within about 37 degrees of a patient axis gets that axis' plane name.
 PLANE_COSINE = 0.8
+
+
+def _real_uid(uid: str) -> str | None:
+    """The UID as stored, or None for a stand-in derived from other attributes."""
+    return None if uid.startswith(DERIVED_UID_PREFIX) else uid
 
 
 def plane_name(normal: tuple[float, float, float] | None, modality: str) -> str:
@@ -136,7 +141,7 @@ class Series:
     def summary(self) -> dict[str, Any]:
         """Plain data for ``spineviewer info``."""
         return {
-            "series_instance_uid": self.uid,
+            "series_instance_uid": _real_uid(self.uid),
             "series_number": self.number,
             "description": self.description,
             "modality": self.modality,
@@ -156,7 +161,7 @@ class Study:
     def summary(self) -> dict[str, Any]:
         """Plain data for ``spineviewer info``."""
         return {
-            "study_instance_uid": self.uid,
+            "study_instance_uid": _real_uid(self.uid),
             **{k: v for k, v in self.info.items() if v},
             "series": [s.summary() for s in self.series],
         }

@@ -75,3 +75,13 @@ def test_info_on_missing_path_says_so(tmp_path: Path, capsys) -> None:
 def test_no_subcommand_prints_help_and_fails(capsys) -> None:
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().err
+
+
+def test_usage_error_returns_2_instead_of_exiting(capsys) -> None:
+    assert main(["info"]) == 2
+    assert "the following arguments are required: path" in capsys.readouterr().err
+
+
+def test_version_returns_0(capsys) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("spineviewer ")
