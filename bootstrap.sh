@@ -72,6 +72,7 @@ case "${1:-}" in
         shift
         "$VENV/bin/lint-imports"
         "$VENV/bin/ruff" check spineviewer tests bench
+        "$VENV/bin/mypy"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     *)
