@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pydicom.uid import UID
 
 from spineviewer.dicom.errors import SkippedFile
 from spineviewer.dicom.header import DERIVED_UID_PREFIX, Frame
@@ -105,8 +106,6 @@ class Stack:
 
     def summary(self) -> dict[str, Any]:
         """Plain data for ``spineviewer info``."""
-        from pydicom.uid import UID
-
         return {
             "name": self.name,
             "modality": self.modality,

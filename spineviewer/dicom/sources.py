@@ -178,7 +178,7 @@ def _iter_file(path: Path, skipped: list[SkippedFile], explicit: bool) -> Iterat
         if explicit:
             yield from (FileRef(p) for p in references)
         return
-    if zipfile.is_zipfile(path) and not _looks_like_dicom(path):
+    if not _looks_like_dicom(path) and zipfile.is_zipfile(path):
         yield from _iter_zip(path, skipped)
         return
     yield FileRef(path)
