@@ -5,3 +5,30 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+
+#: Real CT slices (JPEG 2000 lossless) shipped in the shared data folder.
+REAL_CT_DIR = (
+    Path(__file__).resolve().parents[2] / "shared/data/real/totalsegmentator-examples/ct_dicom"
+)
+
+
+@pytest.fixture(scope="session")
+def demo_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo lumbar MR phantom (seed 1: sagittal T2, angled and continuous axial T2)."""
+    from spineviewer.phantom import generate, study_folder_name
+
+    root = tmp_path_factory.mktemp("demo")
+    generate("lumbar-mr", root, 1)
+    return root / study_folder_name("lumbar-mr", 1)
+
+
+@pytest.fixture(scope="session")
+def real_ct_dir() -> Path:
+    """20 real CT slices; tests needing them are skipped when the shared data is absent."""
+    if not REAL_CT_DIR.is_dir():
+        pytest.skip(f"real CT examples not found at {REAL_CT_DIR}")
+    return REAL_CT_DIR

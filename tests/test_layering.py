@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "spineviewer"
 QT_MODULES = ("PySide6", "pyqtgraph", "shiboken6", "PyQt5", "PyQt6")
-CORE = ("dicom", "geometry", "phantom", "cli")
+CORE = ("dicom", "geometry", "phantom", "viewing", "cli")
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -1,7 +1,9 @@
-"""``spineviewer demo``: build the embedded demo study (a lumbar MR phantom) and show it.
+"""``spineviewer demo``: build the embedded demo study (a lumbar MR phantom) and open it.
 
 The demo study is synthesised by :mod:`spineviewer.phantom` from a fixed seed, so every
-installation gets the same images without shipping patient data. NOT FOR CLINICAL USE.
+installation gets the same images without shipping patient data. It is generated once into
+the user cache and reused. With a display the viewer opens on it; without one (or with
+``--headless``) the study summary is printed. NOT FOR CLINICAL USE.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import os
 import sys
 from pathlib import Path
 
+from spineviewer.cli.display import display_problem
 from spineviewer.cli.info import print_summary
+from spineviewer.cli.view import add_view_options
 from spineviewer.dicom import scan
+from spineviewer.phantom.truth import StudyGroundTruth
 
 DEMO_KIND = "lumbar-mr"
 DEMO_SEED = 1
@@ -28,26 +33,51 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``demo`` subcommand."""
     parser = subparsers.add_parser(
         "demo",
-        help="generate the embedded demo study (synthetic lumbar MR) and summarise it",
+        help="open the viewer on the embedded demo study (synthetic lumbar MR)",
         description=(
-            "Generate the demo study (a synthetic lumbar MR phantom with ground truth; not for "
-            "clinical use) and print what the DICOM loader finds in it."
+            "Generate the demo study once (a synthetic lumbar MR phantom with ground truth; not "
+            "for clinical use) and open the viewer on it; without a display, print what the "
+            "DICOM loader finds in it."
         ),
     )
     parser.add_argument(
         "--out", type=Path, default=None, help=f"output folder (default {default_demo_dir()})"
     )
+    add_view_options(parser)
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Generate the study (unless already there) and print its summary."""
-    from spineviewer.phantom import generate, study_folder_name
+def ensure_demo_study(out: Path) -> tuple[Path, StudyGroundTruth]:
+    """The demo study folder, generated unless a complete one is already there."""
+    from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 
-    out = args.out if args.out is not None else default_demo_dir()
-    truth = generate(DEMO_KIND, out, DEMO_SEED)
     study_dir = out / study_folder_name(DEMO_KIND, DEMO_SEED)
-    print(f"Demo study (synthetic phantom, NOT FOR CLINICAL USE): {study_dir}\n")
+    try:
+        truth = load_ground_truth(study_dir)
+        complete = all(
+            len(list((study_dir / s.folder).glob("*.dcm"))) == s.number_of_images
+            for s in truth.series
+        )
+    except (OSError, ValueError, KeyError, AttributeError):
+        complete = False
+    if not complete:
+        truth = generate(DEMO_KIND, out, DEMO_SEED)
+    return study_dir, truth
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate the study (unless already there), then open it or print its summary."""
+    out = args.out if args.out is not None else default_demo_dir()
+    study_dir, truth = ensure_demo_study(out)
+    print(f"Demo study (synthetic phantom, NOT FOR CLINICAL USE): {study_dir}")
+    problem = None if args.screenshot else display_problem()
+    if not args.headless and problem is None:
+        from spineviewer.gui.app import run_viewer
+
+        return run_viewer([study_dir], screenshot=args.screenshot, layout=args.layout)
+    if problem is not None and not args.headless:
+        print(f"No viewer window: {problem}; printing the study summary instead.", file=sys.stderr)
+    print()
     result = scan(study_dir)
     print_summary(result, sys.stdout)
     print("\nGround truth (ground_truth.json):")

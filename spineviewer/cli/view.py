@@ -1,0 +1,67 @@
+"""``spineviewer view [PATH ...]``: open the workstation viewer on folders, zips, DICOMDIRs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from spineviewer.cli.display import display_problem
+from spineviewer.cli.info import print_summary
+from spineviewer.dicom import scan
+
+LAYOUT_CHOICES = ("1x1", "1x2", "1x3", "2x2")
+
+
+def add_view_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``view`` and ``demo``."""
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="do not open a window: print the study summary (as without a display)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="open the window, wait until loading ends, save it as PNG and exit",
+    )
+    parser.add_argument("--layout", choices=LAYOUT_CHOICES, help="layout for --screenshot")
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``view`` subcommand."""
+    parser = subparsers.add_parser(
+        "view",
+        help="open the viewer on DICOM folders, zip archives or DICOMDIRs",
+        description="Open the SpineViewer workstation window (not for clinical use).",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="folders, zip files, DICOMDIRs, files")
+    add_view_options(parser)
+    parser.set_defaults(func=run)
+
+
+def open_or_summarise(paths: list[Path], args: argparse.Namespace) -> int:
+    """Open the viewer, or print the headless summary when no window can be shown."""
+    problem = None if args.screenshot else display_problem()
+    if args.headless or problem:
+        if problem and not args.headless:
+            print(
+                f"No viewer window: {problem}; printing the study summary instead.", file=sys.stderr
+            )
+        for path in paths:
+            print_summary(scan(path), sys.stdout)
+        return 0
+    from spineviewer.gui.app import run_viewer
+
+    return run_viewer(paths, screenshot=args.screenshot, layout=args.layout)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the viewer (or summarise headless)."""
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        for p in missing:
+            print(f"error: {p}: no such file or folder", file=sys.stderr)
+        return 2
+    return open_or_summarise(list(args.paths), args)

@@ -1,0 +1,65 @@
+"""Starting the viewer: the QApplication, the dark theme, the main window, screenshots."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from spineviewer.gui.icons import icon
+from spineviewer.gui.main_window import MainWindow
+from spineviewer.gui.theme import apply_dark_theme
+
+#: How long a screenshot run waits for loading before it gives up.
+SCREENSHOT_TIMEOUT_S = 120.0
+
+
+def application() -> QApplication:
+    """The QApplication (created once, themed)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("SpineViewer")
+        app.setOrganizationName("SpineViewer")
+        app.setWindowIcon(icon("spineviewer"))
+        apply_dark_theme(app)
+    return app
+
+
+def run_viewer(
+    paths: Sequence[str | Path],
+    screenshot: Path | None = None,
+    layout: str | None = None,
+    size: tuple[int, int] = (1600, 900),
+) -> int:
+    """Open the viewer on ``paths``; with ``screenshot``, save a PNG once loaded and exit."""
+    app = application()
+    window = MainWindow()
+    window.resize(*size)
+    window.show()
+    started = time.perf_counter()
+    job = window.open_paths(paths)
+    if screenshot is None:
+        return int(app.exec())
+    status = {"rc": 1}
+
+    def grab() -> None:
+        if window.busy() and time.perf_counter() - started < SCREENSHOT_TIMEOUT_S:
+            QTimer.singleShot(200, grab)
+            return
+        if layout:
+            window.set_layout(layout)
+        app.processEvents()
+        window.grab().save(str(screenshot))
+        print(f"screenshot {screenshot} ({time.perf_counter() - started:.2f} s after start)")
+        status["rc"] = 0 if screenshot.exists() else 1
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(500 if job is not None else 0, grab)
+    app.exec()
+    return status["rc"]

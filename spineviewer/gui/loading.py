@@ -1,0 +1,64 @@
+"""Background jobs of the viewer, as plain functions run by :class:`~spineviewer.gui.workers.Job`.
+
+No Qt here beyond the job's two callables: scanning paths, decoding every slice of the shown
+series ahead of the user (prefetch), and loading a volume for MPR.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from spineviewer.dicom import ScanResult, Stack, StackPixels, Volume, scan
+from spineviewer.gui.workers import Cancelled, Progress
+from spineviewer.viewing.source import SliceSource
+
+
+def scan_paths(paths: Sequence[str | Path]) -> object:
+    """A job function that scans each path in turn and returns ``list[ScanResult]``."""
+
+    def work(progress: Progress, cancelled: Cancelled) -> list[ScanResult]:
+        results = []
+        for number, path in enumerate(paths, start=1):
+            prefix = f"{number}/{len(paths)} " if len(paths) > 1 else ""
+
+            def on_file(done: int, current: str, prefix: str = prefix) -> None:
+                progress(0, 0, f"Reading {prefix}headers: {done} files ({Path(current).name})")
+
+            results.append(scan(path, on_file, cancelled))
+        return results
+
+    return work
+
+
+def prefetch(sources: Sequence[SliceSource]) -> object:
+    """A job function decoding every slice of ``sources`` into the shared cache."""
+
+    def work(progress: Progress, cancelled: Cancelled) -> int:
+        total = sum(len(s) for s in sources)
+        done = 0
+        for source in sources:
+            for index in range(len(source)):
+                if cancelled():
+                    return done
+                # A slice that cannot be decoded is reported by the viewport that shows it.
+                with contextlib.suppress(Exception):
+                    source.values(index)
+                done += 1
+                progress(done, total, f"Decoding {source.name}")
+        return done
+
+    return work
+
+
+def load_volume(stack: Stack) -> object:
+    """A job function returning the stack's :class:`Volume` (for MPR)."""
+
+    def work(progress: Progress, cancelled: Cancelled) -> Volume:
+        def on_slice(done: int, total: int) -> None:
+            progress(done, total, f"Loading volume {stack.name}")
+
+        return StackPixels(stack).volume(on_slice, cancelled)
+
+    return work

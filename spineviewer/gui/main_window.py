@@ -1,0 +1,576 @@
+"""The main window: study browser, viewport grid, menus and toolbar, background loading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QToolButton,
+)
+
+from spineviewer.dicom import ScanResult, Stack, Study, Volume
+from spineviewer.gui.browser import StudyBrowser
+from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
+from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
+from spineviewer.gui.icons import icon
+from spineviewer.gui.loading import load_volume, prefetch, scan_paths
+from spineviewer.gui.settings import ViewerSettings
+from spineviewer.gui.sync import ViewportSync
+from spineviewer.gui.viewport import ImageViewport
+from spineviewer.gui.workers import Job
+from spineviewer.viewing.hanging import ViewportSpec, choose_hanging
+from spineviewer.viewing.mpr import MprSource, mpr_sources
+from spineviewer.viewing.source import SliceSource, StackListSource
+
+TITLE = "SpineViewer (not for clinical use)"
+
+
+class MainWindow(QMainWindow):
+    """A reading workstation window: browse studies, hang series, read them."""
+
+    #: Emitted when every background job has ended (tests and screenshots wait for it).
+    idle = Signal()
+
+    def __init__(self, settings: ViewerSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or ViewerSettings()
+        self.setWindowTitle(TITLE)
+        self.setWindowIcon(icon("spineviewer"))
+        self.setAcceptDrops(True)
+        self.results: list[ScanResult] = []
+        self.jobs: list[Job] = []
+        self.volumes: dict[str, Volume] = {}
+        self._notice: QMessageBox | None = None
+        self.grid = ViewportGrid(self)
+        self.setCentralWidget(self.grid)
+        self.sync = ViewportSync(self.grid.viewports, self)
+        self.browser = StudyBrowser(self)
+        self.browser.stacksActivated.connect(self._on_browser_stacks_activated)
+        dock = QDockWidget("Studies", self)
+        dock.setObjectName("studies")
+        dock.setWidget(self.browser)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.browser_dock = dock
+        for vp in self.grid.viewports:
+            vp.mimeDropped.connect(lambda mime, vp=vp: self._on_viewport_mime_dropped(vp, mime))
+            vp.seriesStepRequested.connect(lambda step, vp=vp: self.step_series(vp, step))
+        self._build_status_bar()
+        self._build_actions()
+        self._apply_settings()
+        self.settings.restore_geometry(self)
+
+    # -- building ----------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress_label = QLabel(self)
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_jobs)
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            bar.addPermanentWidget(w)
+            w.hide()
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: str | None = None,
+        icon_name: str | None = None,
+        checkable: bool = False,
+        global_shortcut: bool = True,
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            if not global_shortcut:  # the viewport handles this key itself; menus show it
+                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(lambda *_: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        act = self._action
+        vp = lambda: self.grid.active  # noqa: E731 (short alias for the active viewport)
+        self.open_folder_action = act(
+            "Open &folder...", self.open_folder_dialog, "Ctrl+O", "open-folder"
+        )
+        self.open_file_action = act(
+            "Open &zip or DICOMDIR...", self.open_file_dialog, "Ctrl+Shift+O", "open-file"
+        )
+        quit_action = act("&Quit", self.close, "Ctrl+Q")
+        self.layout_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for number, name in enumerate(LAYOUTS, start=1):
+            a = act(
+                f"Layout {name}",
+                lambda n=name: self.set_layout(n),
+                f"Ctrl+{number}",
+                f"layout-{name}",
+                checkable=True,
+            )
+            group.addAction(a)
+            self.layout_actions[name] = a
+        self.hanging_action = act("Apply &hanging protocol", self.apply_hanging_to_current)
+        self.corner_action = act(
+            "Corner &text",
+            lambda: self.set_option("corner_text", None),
+            "I",
+            "corner-text",
+            checkable=True,
+            global_shortcut=False,
+        )
+        self.phi_action = act(
+            "&PHI-free mode",
+            lambda: self.set_option("phi_free", None),
+            "P",
+            "phi",
+            checkable=True,
+            global_shortcut=False,
+        )
+        self.crossref_action = act(
+            "Cross-reference &lines",
+            lambda: self.set_option("crossref", None),
+            "X",
+            "crossref",
+            checkable=True,
+        )
+        self.crossref_all_action = act(
+            "Cross-reference: &all slices (dimmed)",
+            lambda: self.set_option("crossref_all", None),
+            checkable=True,
+        )
+        fit = act("&Fit to window", lambda: vp().fit(), "F", "fit", global_shortcut=False)
+        reset = act("&Reset view", lambda: vp().reset(), "R", "reset", global_shortcut=False)
+        invert = act("&Invert", lambda: vp().toggle_invert(), "V", "invert", global_shortcut=False)
+        rot_cw = act(
+            "Rotate clockwise",
+            lambda: vp().rotate(True),
+            "Ctrl+R",
+            "rotate-cw",
+            global_shortcut=False,
+        )
+        rot_ccw = act(
+            "Rotate counter-clockwise",
+            lambda: vp().rotate(False),
+            "Ctrl+Shift+R",
+            "rotate-ccw",
+            global_shortcut=False,
+        )
+        flip_h = act(
+            "Flip horizontal", lambda: vp().flip(True), "H", "flip-h", global_shortcut=False
+        )
+        flip_v = act(
+            "Flip vertical", lambda: vp().flip(False), "Shift+H", "flip-v", global_shortcut=False
+        )
+        cine = act("&Cine", lambda: vp().toggle_cine(), "C", "cine", global_shortcut=False)
+        tools = QActionGroup(self)
+        self.tool_actions: dict[str, QAction] = {}
+        for name, text, key, icon_name in (
+            ("window", "&Window/level", "W", "window-level"),
+            ("zoom", "&Zoom", "Z", "zoom"),
+            ("pan", "&Pan", "T", "pan"),
+        ):
+            a = act(
+                text,
+                lambda n=name: self.set_tool(n),
+                key,
+                icon_name,
+                checkable=True,
+                global_shortcut=False,
+            )
+            tools.addAction(a)
+            self.tool_actions[name] = a
+        self.tool_actions["window"].setChecked(True)
+        shortcuts = act("&Shortcuts", self.show_shortcuts, "F1", "shortcuts")
+        about = act("&About SpineViewer", self.show_about, None, "about")
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addActions([self.open_folder_action, self.open_file_action])
+        self.recent_menu = file_menu.addMenu(icon("recent"), "Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        view_menu = menu.addMenu("&View")
+        view_menu.addActions(list(self.layout_actions.values()))
+        view_menu.addAction(self.hanging_action)
+        view_menu.addSeparator()
+        view_menu.addActions(
+            [self.corner_action, self.phi_action, self.crossref_action, self.crossref_all_action]
+        )
+        view_menu.addSeparator()
+        view_menu.addActions([fit, reset, invert, rot_cw, rot_ccw, flip_h, flip_v, cine])
+        view_menu.addSeparator()
+        view_menu.addAction(self.browser_dock.toggleViewAction())
+        tools_menu = menu.addMenu("&Tools")
+        tools_menu.addActions(list(self.tool_actions.values()))
+        help_menu = menu.addMenu("&Help")
+        help_menu.addActions([shortcuts, about])
+
+        bar = self.addToolBar("Main")
+        bar.setObjectName("main-toolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        bar.addActions([self.open_folder_action, self.open_file_action])
+        bar.addSeparator()
+        bar.addActions(list(self.layout_actions.values()))
+        bar.addSeparator()
+        bar.addActions(list(self.tool_actions.values()))
+        bar.addSeparator()
+        bar.addActions([fit, reset, invert, rot_cw, flip_h, cine])
+        bar.addSeparator()
+        bar.addActions([self.crossref_action, self.corner_action, self.phi_action])
+        for a in bar.actions():
+            if a.shortcut().toString():
+                a.setToolTip(f"{a.text().replace('&', '')} ({a.shortcut().toString()})")
+
+        for v in self.grid.viewports:
+            v.displayOptionToggled.connect(self._on_viewport_option_toggled)
+
+    def _apply_settings(self) -> None:
+        s = self.settings
+        self.corner_action.setChecked(s.corner_text)
+        self.phi_action.setChecked(s.phi_free)
+        self.crossref_action.setChecked(s.crossref)
+        self.crossref_all_action.setChecked(s.crossref_all)
+        for v in self.grid.viewports:
+            v.show_corner_text = s.corner_text
+            v.phi_free = s.phi_free
+            v.show_crossref = s.crossref
+            v.set_cine_fps(s.cine_fps)
+        self.sync.show_all = s.crossref_all
+        self.set_layout(s.layout if s.layout in LAYOUTS else "1x2")
+
+    # -- options -----------------------------------------------------------------------
+
+    def set_option(self, name: str, value: bool | None) -> None:
+        """Set (or toggle, when ``value`` is None) a display option on every viewport."""
+        current = bool(getattr(self.settings, name))
+        value = (not current) if value is None else value
+        setattr(self.settings, name, value)
+        attr = {
+            "corner_text": "show_corner_text",
+            "phi_free": "phi_free",
+            "crossref": "show_crossref",
+        }
+        for v in self.grid.viewports:
+            if name in attr:
+                setattr(v, attr[name], value)
+            v.update()
+        action = {
+            "corner_text": self.corner_action,
+            "phi_free": self.phi_action,
+            "crossref": self.crossref_action,
+            "crossref_all": self.crossref_all_action,
+        }[name]
+        action.setChecked(value)
+        if name in ("crossref", "crossref_all"):
+            self.sync.show_all = self.settings.crossref_all
+            self.sync.refresh()
+
+    def _on_viewport_option_toggled(self, name: str) -> None:
+        self.set_option(name, None)
+
+    def set_layout(self, name: str) -> None:
+        """Switch the viewport grid layout and remember it."""
+        self.grid.set_layout(name)
+        self.layout_actions[name].setChecked(True)
+        self.settings.layout = name
+        self.sync.refresh()
+
+    def set_tool(self, tool: str) -> None:
+        """Left-drag tool of every viewport: 'window', 'zoom' or 'pan'."""
+        for v in self.grid.viewports:
+            v.tool = tool
+        self.tool_actions[tool].setChecked(True)
+
+    # -- opening -----------------------------------------------------------------------
+
+    def open_folder_dialog(self) -> None:
+        """Ask for a folder and open it."""
+        path = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
+        if path:
+            self.open_paths([path])
+
+    def open_file_dialog(self) -> None:
+        """Ask for a zip archive, DICOMDIR or DICOM file and open it."""
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open zip archive, DICOMDIR or DICOM file",
+            "",
+            "DICOM sources (*.zip DICOMDIR *.dcm *);;All files (*)",
+        )
+        if path:
+            self.open_paths([path])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.existing_recent()
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        for path in recent:
+            self.recent_menu.addAction(path, lambda p=path: self.open_paths([p]))
+
+    def open_paths(self, paths: Sequence[str | Path]) -> Job | None:
+        """Scan ``paths`` in the background; the browser and viewports fill in when done."""
+        paths = [str(p) for p in paths]
+        if not paths:
+            return None
+        job = Job("Opening " + ", ".join(Path(p).name for p in paths), scan_paths(paths), self)
+        job.succeeded.connect(lambda results: self._on_scan_succeeded(paths, results))
+        return self._start(job)
+
+    def _on_scan_succeeded(self, paths: Sequence[str], results: list[ScanResult]) -> None:
+        first_new = len(self.results)
+        for path, result in zip(paths, results, strict=True):
+            self.results.append(result)
+            self.browser.add_result(result)
+            if result.studies:
+                self.settings.add_recent(path)
+        problems = [(p, r) for p, r in zip(paths, results, strict=True) if r.skipped]
+        if problems:
+            self._show_problems(problems)
+        if first_new == 0 or all(v.source is None for v in self.grid.viewports):
+            study = next((s for r in self.results[first_new:] for s in r.studies), None)
+            if study is not None:
+                self.apply_hanging(study)
+        found = sum(len(r.studies) for r in results)
+        self.statusBar().showMessage(f"Opened {found} stud{'y' if found == 1 else 'ies'}", 5000)
+
+    def _show_problems(self, problems: Sequence[tuple[str, ScanResult]]) -> None:
+        count = sum(len(r.skipped) for _, r in problems)
+        lines = [f"{s.path}: {s.reason}" for _, r in problems for s in r.skipped]
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Some files were not loaded")
+        box.setText(
+            f"{count} file{'s' if count != 1 else ''} could not be loaded; the rest is open. "
+            "The Problems entry of the study browser lists them."
+        )
+        box.setDetailedText("\n".join(lines))
+        box.setModal(False)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+        self._notice = box
+
+    # -- hanging series ----------------------------------------------------------------
+
+    def study_of(self, stack: Stack) -> Study | None:
+        """The study a stack belongs to."""
+        for result in self.results:
+            for study in result.studies:
+                for series in study.series:
+                    if stack in series.stacks:
+                        return study
+        return None
+
+    def apply_hanging(self, study: Study) -> None:
+        """Lay out ``study`` by the spine hanging protocol."""
+        hanging = choose_hanging(study)
+        rows, cols = hanging.layout
+        self.set_layout(layout_name((rows, cols)))
+        for vp in self.grid.viewports:
+            vp.set_source(None)
+        for vp, spec in zip(self.grid.viewports, hanging.viewports, strict=False):
+            self.show_spec(vp, spec, study)
+        self.grid.set_active(self.grid.viewports[0])
+        self.sync.refresh()
+        self.statusBar().showMessage(f"Hanging protocol: {hanging.reason}", 8000)
+        self._prefetch_shown()
+
+    def apply_hanging_to_current(self) -> None:
+        """Re-apply the hanging protocol to the study in the active viewport."""
+        source = self.grid.active.source
+        if isinstance(source, StackListSource):
+            study = self.study_of(source.stacks[0])
+            if study is not None:
+                self.apply_hanging(study)
+
+    def show_spec(self, vp: ImageViewport, spec: ViewportSpec, study: Study) -> None:
+        """Put a hanging-protocol entry in a viewport (MPR volumes load in the background)."""
+        if spec.mpr_plane is None:
+            self.show_stacks(spec.stacks, vp, study)
+            return
+        stack = spec.stacks[0]
+        key = f"{stack.series_uid}/{stack.name}"
+        if key in self.volumes:
+            self._show_mpr(vp, self.volumes[key], spec.mpr_plane, stack, study)
+            return
+        if spec.mpr_plane == "axial" or vp is self.grid.viewports[0]:
+            self.show_stacks((stack,), vp, study)  # native slices while the volume loads
+        job = Job(f"Loading volume {stack.name}", load_volume(stack), self)
+        job.succeeded.connect(lambda volume: self._on_volume_loaded(key, volume, vp, spec, study))
+        self._start(job)
+
+    def _on_volume_loaded(
+        self, key: str, volume: Volume, vp: ImageViewport, spec: ViewportSpec, study: Study
+    ) -> None:
+        self.volumes[key] = volume
+        assert spec.mpr_plane is not None
+        self._show_mpr(vp, volume, spec.mpr_plane, spec.stacks[0], study)
+        self.sync.refresh()
+
+    def _show_mpr(
+        self, vp: ImageViewport, volume: Volume, plane: str, stack: Stack, study: Study
+    ) -> None:
+        first = stack.first
+        from spineviewer.dicom.display import window_from_frame
+
+        sources = mpr_sources(
+            volume,
+            series_uid=stack.series_uid,
+            modality=stack.modality,
+            header_window=window_from_frame(first),
+            photometric=first.instance.photometric,
+        )
+        source: MprSource = sources[plane]
+        source.name = f"{source.name} - {StackListSource([stack]).name}"
+        vp.set_source(source, study.info)
+
+    def show_stacks(
+        self, stacks: Sequence[Stack], vp: ImageViewport | None = None, study: Study | None = None
+    ) -> None:
+        """Show ``stacks`` (one series, or one stack of it) in ``vp`` (default: active)."""
+        if not stacks:
+            return
+        vp = vp or self.grid.active
+        study = study or self.study_of(stacks[0])
+        source: SliceSource = StackListSource.from_stacks(stacks)
+        vp.set_source(source, study.info if study is not None else {})
+
+    def _on_browser_stacks_activated(self, stacks: tuple[Stack, ...]) -> None:
+        self.show_stacks(stacks)
+        self.sync.refresh()
+        self._prefetch_shown()
+
+    def _on_viewport_mime_dropped(self, vp: ImageViewport, mime: QMimeData) -> None:
+        stacks = self.browser.stacks_for_mime(mime)
+        if stacks:
+            self.grid.set_active(vp)
+            self.show_stacks(stacks, vp)
+            self.sync.refresh()
+            self._prefetch_shown()
+
+    def series_list(self, study: Study) -> list[tuple[Stack, ...]]:
+        """Series of a study as stack tuples, in series order (Page Up/Down)."""
+        return [series.stacks for series in study.series]
+
+    def step_series(self, vp: ImageViewport, step: int) -> None:
+        """Page Up/Down: show the previous/next series of the same study in ``vp``."""
+        source = vp.source
+        if not isinstance(source, StackListSource):
+            return
+        study = self.study_of(source.stacks[0])
+        if study is None:
+            return
+        series = self.series_list(study)
+        current = next((i for i, s in enumerate(series) if source.stacks[0] in s), 0)
+        target = series[(current + step) % len(series)]
+        self.show_stacks(target, vp, study)
+        self.sync.refresh()
+
+    def _prefetch_shown(self) -> None:
+        sources = [
+            v.source for v in self.grid.visible_viewports() if isinstance(v.source, StackListSource)
+        ]
+        if sources:
+            self._start(Job("Decoding images", prefetch(sources), self))
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def _start(self, job: Job) -> Job:
+        self.jobs.append(job)
+        job.progress.connect(self._on_job_progress)
+        job.failed.connect(self._on_job_failed)
+        job.cancelled.connect(lambda: self.statusBar().showMessage(f"{job.title}: cancelled", 5000))
+        job.finished.connect(lambda: self._on_job_finished(job))
+        self.progress_label.setText(job.title)
+        self.progress.setRange(0, 0)
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            w.show()
+        return job.start()
+
+    def _on_job_progress(self, done: int, total: int, text: str) -> None:
+        self.progress_label.setText(text)
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        else:
+            self.progress.setRange(0, 0)
+
+    def _on_job_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        if self.isVisible():
+            QMessageBox.warning(self, "SpineViewer", message)
+
+    def _on_job_finished(self, job: Job) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+        if not self.jobs:
+            for w in (self.progress_label, self.progress, self.cancel_button):
+                w.hide()
+            QTimer.singleShot(0, self.idle.emit)
+
+    def cancel_jobs(self) -> None:
+        """Cancel every running background job."""
+        for job in list(self.jobs):
+            job.cancel()
+
+    def busy(self) -> bool:
+        """True while background jobs run."""
+        return bool(self.jobs)
+
+    # -- dialogs -----------------------------------------------------------------------
+
+    def show_shortcuts(self) -> None:
+        """Help > Shortcuts (non-modal)."""
+        dialog = ShortcutsDialog(self)
+        dialog.show()
+
+    def show_about(self) -> None:
+        """Help > About."""
+        AboutDialog(self).show()
+
+    # -- window events -----------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.cancel_jobs()
+        for job in list(self.jobs):
+            job.wait(5000)
+        self.settings.save_geometry(self)
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow"]

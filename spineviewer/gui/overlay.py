@@ -1,0 +1,129 @@
+"""Painting the viewport's screen-space overlay: corner text, orientation letters, scale bar.
+
+Drawn in viewport pixels on top of the scene (``QGraphicsView.drawForeground``) so the text
+stays crisp and the same size at any zoom, and costs no scene items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+
+from spineviewer.viewing.corners import CornerText
+
+TEXT_COLOR = QColor("#e6e1c5")
+LETTER_COLOR = QColor("#f2c14e")
+SHADOW_COLOR = QColor(0, 0, 0, 220)
+ERROR_COLOR = QColor("#ff6b6b")
+MARGIN = 6
+#: Scale bar lengths tried, in mm: the longest that fits a fifth of the viewport wins.
+NICE_LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def _font(size: int, bold: bool = False) -> QFont:
+    font = QFont("DejaVu Sans", size)
+    font.setBold(bold)
+    font.setStyleHint(QFont.StyleHint.SansSerif)
+    return font
+
+
+class OverlayPainter:
+    """Stateless helpers that draw into a QPainter already reset to viewport pixels."""
+
+    def __init__(self) -> None:
+        self.font = _font(9)
+        self.letter_font = _font(12, bold=True)
+        self.metrics = QFontMetrics(self.font)
+        self.letter_metrics = QFontMetrics(self.letter_font)
+
+    def _text(self, painter: QPainter, x: float, y: float, text: str, color: QColor) -> None:
+        painter.setPen(SHADOW_COLOR)
+        painter.drawText(QPointF(x + 1, y + 1), text)
+        painter.setPen(color)
+        painter.drawText(QPointF(x, y), text)
+
+    def _block(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        lines: Sequence[str],
+        right: bool,
+        bottom: bool,
+        color: QColor = TEXT_COLOR,
+    ) -> None:
+        step = self.metrics.height()
+        top = rect.bottom() - MARGIN - step * len(lines) if bottom else rect.top() + MARGIN
+        for i, line in enumerate(lines):
+            width = self.metrics.horizontalAdvance(line)
+            x = rect.right() - MARGIN - width if right else rect.left() + MARGIN
+            self._text(painter, x, top + self.metrics.ascent() + i * step, line, color)
+
+    def corners(self, painter: QPainter, rect: QRect, text: CornerText) -> None:
+        """The four corner blocks."""
+        painter.setFont(self.font)
+        self._block(painter, rect, text.top_left, right=False, bottom=False)
+        self._block(painter, rect, text.top_right, right=True, bottom=False)
+        self._block(painter, rect, text.bottom_left, right=False, bottom=True)
+        self._block(painter, rect, text.bottom_right, right=True, bottom=True)
+
+    def message(self, painter: QPainter, rect: QRect, lines: Sequence[str]) -> None:
+        """Centred lines (errors, 'drop a series here')."""
+        painter.setFont(self.font)
+        step = self.metrics.height()
+        y0 = rect.center().y() - step * len(lines) / 2 + self.metrics.ascent()
+        for i, line in enumerate(lines):
+            x = rect.center().x() - self.metrics.horizontalAdvance(line) / 2
+            color = ERROR_COLOR if line.startswith("Cannot") else TEXT_COLOR
+            self._text(painter, x, y0 + i * step, line, color)
+
+    def letters(self, painter: QPainter, rect: QRect, edges: dict[str, str]) -> None:
+        """Orientation letters at the middle of each edge."""
+        painter.setFont(self.letter_font)
+        fm = self.letter_metrics
+        cx, cy = rect.center().x(), rect.center().y()
+        for edge, letters in edges.items():
+            if not letters:
+                continue
+            w = fm.horizontalAdvance(letters)
+            if edge == "left":
+                x, y = rect.left() + MARGIN, cy + fm.ascent() / 2
+            elif edge == "right":
+                x, y = rect.right() - MARGIN - w, cy + fm.ascent() / 2
+            elif edge == "top":
+                x, y = cx - w / 2, rect.top() + MARGIN + fm.ascent()
+            else:
+                x, y = cx - w / 2, rect.bottom() - MARGIN - fm.descent()
+            self._text(painter, x, y, letters, LETTER_COLOR)
+
+    def scale_bar(self, painter: QPainter, rect: QRect, mm_per_px: float, unit: str) -> None:
+        """A bar of a round length near the bottom centre, labelled in ``unit``."""
+        if not mm_per_px > 0:
+            return
+        limit = rect.width() / 5.0
+        length = max((n for n in NICE_LENGTHS if n / mm_per_px <= limit), default=0)
+        if length == 0:
+            return
+        px = length / mm_per_px
+        y = rect.bottom() - MARGIN - self.metrics.height() - 8
+        x0 = rect.center().x() - px / 2
+        for pen in (QPen(SHADOW_COLOR, 3), QPen(TEXT_COLOR, 1)):
+            painter.setPen(pen)
+            painter.drawLine(QPointF(x0, y), QPointF(x0 + px, y))
+            for x in (x0, x0 + px / 2, x0 + px):
+                tick = 6 if x != x0 + px / 2 else 3
+                painter.drawLine(QPointF(x, y - tick), QPointF(x, y))
+        painter.setFont(self.font)
+        label = f"{length} {unit}"
+        w = self.metrics.horizontalAdvance(label)
+        self._text(
+            painter, rect.center().x() - w / 2, y + self.metrics.ascent() + 3, label, TEXT_COLOR
+        )
+
+    def border(self, painter: QPainter, rect: QRect, color: QColor, width: int) -> None:
+        """A frame around the viewport (the active one is highlighted)."""
+        painter.setPen(QPen(color, width))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        half = width / 2
+        painter.drawRect(QRectF(rect).adjusted(half, half, -half, -half))

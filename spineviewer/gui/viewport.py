@@ -1,0 +1,670 @@
+"""One image viewport: a slice source drawn with true aspect, overlays, and reading tools.
+
+The viewport only paints and turns input into calls on plain objects: pixel values and planes
+come from a :class:`~spineviewer.viewing.SliceSource`, corner text from
+:mod:`spineviewer.viewing.corners`, the on-screen layout from
+:class:`~spineviewer.viewing.display_transform.DisplayTransform`. Cross-reference lines are
+computed by :mod:`spineviewer.viewing.crossref` and handed in by the sync controller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QGraphicsLineItem, QWidget
+
+from spineviewer.dicom import DicomLoadError, Window, to_display
+from spineviewer.geometry.orientation import edge_letters
+from spineviewer.gui.overlay import OverlayPainter
+from spineviewer.viewing.corners import CursorSample, corner_text, sample_cursor
+from spineviewer.viewing.crossref import CrossRefLine
+from spineviewer.viewing.display_transform import DisplayTransform
+from spineviewer.viewing.presets import Preset, presets_for
+from spineviewer.viewing.source import SliceInfo, SliceSource
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+
+BACKGROUND = "#0b0d10"
+ACTIVE_BORDER = QColor("#4f8fcf")
+IDLE_BORDER = QColor("#23272e")
+CROSSREF = QColor("#f2c14e")
+CROSSREF_DIM = QColor(242, 193, 78, 80)
+CURSOR = QColor("#5ce1e6")
+#: Screen pixels within which a click picks a cross-reference line.
+PICK_TOLERANCE_PX = 6.0
+GREY_LUT = np.arange(256, dtype=np.uint8)
+INVERTED_LUT = GREY_LUT[::-1].copy()
+TOOLS = ("window", "zoom", "pan")
+
+
+@dataclass
+class _Drag:
+    button: Qt.MouseButton
+    tool: str
+    start: QPointF
+    last: QPointF
+    window: Window | None
+
+
+class ImageViewport(pg.GraphicsView):
+    """Shows one slice of a source; scroll, window, zoom, pan, rotate, cine, cross-references."""
+
+    activated = Signal()
+    sliceChanged = Signal(int)
+    windowChanged = Signal()
+    viewChanged = Signal()
+    #: Shift+move: a patient point (numpy array, mm) for the 3D cursor.
+    cursorMoved = Signal(object)
+    #: A cross-reference line was clicked: (the viewport it belongs to, patient point).
+    crossrefClicked = Signal(object, object)
+    doubleClicked = Signal()
+    seriesStepRequested = Signal(int)
+    nextViewportRequested = Signal()
+    #: I / P pressed: the window toggles the option on every viewport ("corner_text", "phi_free").
+    displayOptionToggled = Signal(str)
+    #: A series dragged from the browser was dropped here: the QMimeData.
+    mimeDropped = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, name: str = "") -> None:
+        super().__init__(parent, background=BACKGROUND)
+        self.setObjectName(name or "viewport")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setAcceptDrops(True)
+        self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
+        self.vb.setMouseEnabled(False, False)
+        self.setCentralItem(self.vb)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.vb.addItem(self.image)
+        self._painter = OverlayPainter()
+        self.source: SliceSource | None = None
+        self.study: Mapping[str, str] = {}
+        self.index = 0
+        self.window: Window | None = None
+        self.presets: list[Preset] = []
+        self.inverted = False
+        self.transform_ = DisplayTransform(1, 1)
+        self.tool = "window"
+        self.active = False
+        self.show_corner_text = True
+        self.show_crossref = True
+        self.phi_free = False
+        self.error: str | None = None
+        self._values: np.ndarray | None = None
+        self._info: SliceInfo | None = None
+        self._cursor: CursorSample | None = None
+        self._crossrefs: list[tuple[object, CrossRefLine, QGraphicsLineItem]] = []
+        self._cursor_items: list[QGraphicsLineItem] = []
+        self._drag: _Drag | None = None
+        self._wheel_rest = 0
+        self.cine = QTimer(self)
+        self.cine.timeout.connect(self._on_cine_tick)
+        self.cine_fps = 10.0
+        self.vb.sigRangeChanged.connect(self._on_range_changed)
+
+    # -- content -----------------------------------------------------------------------
+
+    def set_source(
+        self,
+        source: SliceSource | None,
+        study: Mapping[str, str] | None = None,
+        index: int | None = None,
+    ) -> None:
+        """Show ``source`` (None clears the viewport) at ``index`` (default: the middle)."""
+        self.stop_cine()
+        self.source = source
+        self.study = dict(study or {})
+        self.window = None
+        self.presets = []
+        self.inverted = False
+        self.transform_ = self.transform_.reset()
+        self.clear_crossrefs()
+        self.set_cursor_point(None)
+        if source is None or len(source) == 0:
+            self._values = None
+            self._info = None
+            self.image.clear()
+            self.update()
+            return
+        self.index = -1
+        self.set_index(len(source) // 2 if index is None else index, force=True)
+        self.fit()
+
+    def set_index(self, index: int, force: bool = False) -> None:
+        """Show slice ``index`` (clamped); emits ``sliceChanged`` when it changes."""
+        if self.source is None or len(self.source) == 0:
+            return
+        index = max(0, min(len(self.source) - 1, int(index)))
+        if index == self.index and not force:
+            return
+        self.index = index
+        self._info = self.source.info(index)
+        try:
+            self._values = self.source.values(index)
+            self.error = None
+        except (DicomLoadError, OSError, ValueError) as exc:
+            self._values = None
+            self.error = f"Cannot show image {index + 1}: {exc}"
+        if self._values is not None and self.window is None:
+            self._init_window(self._values)
+        self._update_transform()
+        self._show_pixels()
+        self._refresh_cursor_sample()
+        self.sliceChanged.emit(index)
+        self.update()
+
+    def step(self, delta: int) -> None:
+        """Move ``delta`` slices (Up/Down, wheel)."""
+        self.set_index(self.index + delta)
+
+    def _init_window(self, values: np.ndarray) -> None:
+        info = self._info
+        assert self.source is not None and info is not None
+        header = [info.header_window] if info.header_window is not None else []
+        self.presets = presets_for(self.source.modality, header, values)
+        has_voi_lut = info.frame is not None and info.frame.instance.voi_lut is not None
+        if has_voi_lut:
+            self.window = None  # the VOI LUT Sequence applies until the user windows
+        else:
+            self.window = self.presets[0].window if self.presets else None
+
+    def _update_transform(self) -> None:
+        if self._info is None or self.source is None:
+            return
+        rows, cols = self._values.shape[:2] if self._values is not None else (1, 1)
+        spacing = self._info.pixel_spacing or (1.0, 1.0)
+        new = self.transform_.with_image(rows, cols, spacing)
+        if new != self.transform_:
+            self.transform_ = new
+            w, h = new.view_size
+            self.image.setRect(0.0, 0.0, w, h)
+            self._relayout_items()
+
+    def _show_pixels(self) -> None:
+        if self._values is None or self._info is None:
+            self.image.clear()
+            return
+        shown = self.transform_.apply(self._values)
+        frame = self._info.frame
+        monochrome1 = self._info.photometric == "MONOCHROME1"
+        window = self.window
+        if window is None or window.function != "LINEAR" or shown.ndim == 3:
+            if frame is not None:
+                shown = to_display(shown, frame, window)
+                monochrome1 = False  # to_display already inverted MONOCHROME1
+            levels: tuple[float, float] = (0.0, 1.0)
+        else:
+            half = (window.width - 1.0) / 2.0
+            levels = (window.center - 0.5 - half, window.center - 0.5 + half)
+        lut = INVERTED_LUT if monochrome1 != self.inverted else GREY_LUT
+        self.image.setImage(shown, autoLevels=False, levels=levels, lut=lut)
+        self.image.setRect(0.0, 0.0, *self.transform_.view_size)
+
+    @property
+    def values(self) -> np.ndarray | None:
+        """The current slice in modality units (before display transforms)."""
+        return self._values
+
+    @property
+    def info(self) -> SliceInfo | None:
+        """Geometry and header facts of the current slice."""
+        return self._info
+
+    # -- window / level ----------------------------------------------------------------
+
+    def set_window(self, window: Window | None) -> None:
+        """Use ``window`` (None: the image's own VOI)."""
+        self.window = window
+        self._show_pixels()
+        self.windowChanged.emit()
+        self.update()
+
+    def apply_preset(self, number: int) -> bool:
+        """Window preset ``number`` (1-9); False when there is none."""
+        if 1 <= number <= len(self.presets):
+            self.set_window(self.presets[number - 1].window)
+            return True
+        return False
+
+    def toggle_invert(self) -> None:
+        """Swap black and white."""
+        self.inverted = not self.inverted
+        self._show_pixels()
+        self.update()
+
+    # -- view transform ----------------------------------------------------------------
+
+    def fit(self) -> None:
+        """Fit the whole image in the viewport."""
+        w, h = self.transform_.view_size
+        self.vb.setRange(xRange=(0.0, w), yRange=(0.0, h), padding=0.02)
+
+    def reset(self) -> None:
+        """Undo zoom, pan, rotation, flips, inversion and windowing."""
+        self.transform_ = self.transform_.reset()
+        self.inverted = False
+        self.window = None
+        if self._values is not None:
+            self._init_window(self._values)
+        self._show_pixels()
+        self._relayout_items()
+        self.fit()
+        self.windowChanged.emit()
+
+    def rotate(self, clockwise: bool = True) -> None:
+        """Turn the image a quarter."""
+        self._set_transform(self.transform_.rotated(clockwise))
+
+    def flip(self, horizontal: bool = True) -> None:
+        """Mirror the image on screen."""
+        self._set_transform(self.transform_.flipped(horizontal))
+
+    def _set_transform(self, transform: DisplayTransform) -> None:
+        self.transform_ = transform
+        self._show_pixels()
+        self._relayout_items()
+        self.fit()
+        self.update()
+
+    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
+        """Zoom in by ``factor`` (> 1) about a view point (default: the view centre)."""
+        centre = at if at is not None else self.vb.viewRect().center()
+        self.vb.scaleBy((1.0 / factor, 1.0 / factor), center=centre)
+
+    def pan_by(self, dx_px: float, dy_px: float) -> None:
+        """Move the image by screen pixels."""
+        sx, sy = self.vb.viewPixelSize()
+        self.vb.translateBy(x=-dx_px * sx, y=-dy_px * sy)
+
+    @property
+    def zoom(self) -> float:
+        """Screen pixels per image pixel."""
+        px, _ = self.vb.viewPixelSize()
+        if not px > 0:
+            return 1.0
+        return self.transform_.shown_spacing[1] / px
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Current visible (x, y) ranges in view mm."""
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        return (x0, x1), (y0, y1)
+
+    # -- coordinates -------------------------------------------------------------------
+
+    def widget_to_image(self, pos: QPointF | QPoint) -> tuple[float, float]:
+        """Image (row, col) under a viewport-widget position."""
+        p = self.vb.mapSceneToView(self.mapToScene(QPoint(int(pos.x()), int(pos.y()))))
+        return self.transform_.view_to_image(p.x(), p.y())
+
+    def image_to_widget(self, row: float, col: float) -> QPointF:
+        """Viewport-widget position of image (row, col)."""
+        x, y = self.transform_.image_to_view(row, col)
+        scene = self.vb.mapViewToScene(QPointF(x, y))
+        return QPointF(self.mapFromScene(scene))
+
+    def patient_at(self, pos: QPointF | QPoint) -> np.ndarray | None:
+        """Patient position (mm) under a widget position, or None without geometry."""
+        if self._info is None or self._info.plane is None:
+            return None
+        row, col = self.widget_to_image(pos)
+        return self._info.plane.to_patient(row, col)
+
+    # -- cross-reference lines and 3D cursor -------------------------------------------
+
+    def clear_crossrefs(self) -> None:
+        """Remove every cross-reference line."""
+        for _, _, item in self._crossrefs:
+            self.vb.removeItem(item)
+        self._crossrefs = []
+
+    def set_crossrefs(self, owner: object, lines: Sequence[CrossRefLine]) -> None:
+        """Replace the lines drawn for ``owner`` (another viewport) by ``lines``."""
+        keep = [(o, ln, it) for o, ln, it in self._crossrefs if o is not owner]
+        for o, _, item in self._crossrefs:
+            if o is owner:
+                self.vb.removeItem(item)
+        self._crossrefs = keep
+        if not self.show_crossref:
+            return
+        for line in lines:
+            item = QGraphicsLineItem()
+            pen = QPen(CROSSREF if line.current else CROSSREF_DIM, 1.5 if line.current else 1.0)
+            pen.setCosmetic(True)
+            item.setPen(pen)
+            item.setZValue(10 if line.current else 5)
+            self.vb.addItem(item, ignoreBounds=True)
+            self._crossrefs.append((owner, line, item))
+        self._relayout_items()
+
+    def crossref_lines(self, owner: object | None = None) -> list[CrossRefLine]:
+        """Lines drawn now (for ``owner`` only when given)."""
+        return [ln for o, ln, _ in self._crossrefs if owner is None or o is owner]
+
+    def set_cursor_point(self, point: np.ndarray | None) -> None:
+        """Show the 3D cursor where ``point`` projects on this slice (None hides it)."""
+        for item in self._cursor_items:
+            self.vb.removeItem(item)
+        self._cursor_items = []
+        if point is None or self._info is None or self._info.plane is None:
+            return
+        row, col = self._info.plane.to_pixel(point)
+        x, y = self.transform_.image_to_view(float(row), float(col))
+        pen = QPen(CURSOR, 1.0)
+        pen.setCosmetic(True)
+        size = 6.0 * max(self.transform_.shown_spacing)
+        for x0, y0, x1, y1 in ((x - size, y, x + size, y), (x, y - size, x, y + size)):
+            item = QGraphicsLineItem(x0, y0, x1, y1)
+            item.setPen(pen)
+            item.setZValue(20)
+            self.vb.addItem(item, ignoreBounds=True)
+            self._cursor_items.append(item)
+
+    def _relayout_items(self) -> None:
+        for _, line, item in self._crossrefs:
+            (r0, c0), (r1, c1) = line.segment.start, line.segment.end
+            x0, y0 = self.transform_.image_to_view(r0, c0)
+            x1, y1 = self.transform_.image_to_view(r1, c1)
+            item.setLine(x0, y0, x1, y1)
+
+    def _pick_crossref(self, pos: QPointF) -> tuple[object, CrossRefLine] | None:
+        best: tuple[float, object, CrossRefLine] | None = None
+        for owner, line, _ in self._crossrefs:
+            a = self.image_to_widget(*line.segment.start)
+            b = self.image_to_widget(*line.segment.end)
+            d = _point_segment_distance(pos, a, b)
+            if d <= PICK_TOLERANCE_PX and (best is None or d < best[0]):
+                best = (d, owner, line)
+        return None if best is None else (best[1], best[2])
+
+    # -- cine --------------------------------------------------------------------------
+
+    def toggle_cine(self) -> None:
+        """Start or stop cine."""
+        if self.cine.isActive():
+            self.stop_cine()
+        elif self.source is not None and len(self.source) > 1:
+            self.cine.start(round(1000.0 / self.cine_fps))
+        self.update()
+
+    def stop_cine(self) -> None:
+        """Stop cine."""
+        self.cine.stop()
+
+    def set_cine_fps(self, fps: float) -> None:
+        """Frames per second (1-60)."""
+        self.cine_fps = float(min(60.0, max(1.0, fps)))
+        if self.cine.isActive():
+            self.cine.setInterval(round(1000.0 / self.cine_fps))
+        self.update()
+
+    def _on_cine_tick(self) -> None:
+        if self.source is None:
+            return
+        self.set_index((self.index + 1) % len(self.source))
+
+    # -- painting ----------------------------------------------------------------------
+
+    def corner_text(self) -> Any:
+        """The corner text shown now (None without an image)."""
+        if self.source is None or self._info is None:
+            return None
+        extra = (f"Cine {self.cine_fps:.0f} fps",) if self.cine.isActive() else ()
+        if self.window is None and self._values is not None:
+            extra += ("VOI LUT",)
+        return corner_text(
+            self.study,
+            self.source.name,
+            self.source.modality,
+            self.index,
+            len(self.source),
+            self._info,
+            self.window,
+            self.zoom,
+            self._cursor,
+            self.phi_free,
+            extra,
+        )
+
+    def edge_letters(self) -> dict[str, str]:
+        """Orientation letters on each screen edge (empty without geometry)."""
+        if self._info is None or self._info.plane is None:
+            return {}
+        right, down = self.transform_.screen_directions(self._info.plane)
+        return edge_letters(right, down)
+
+    def drawForeground(self, painter: QPainter, rect: Any) -> None:
+        super().drawForeground(painter, rect)
+        painter.save()
+        painter.resetTransform()
+        area = self.viewport().rect()
+        if self.source is None:
+            self._painter.message(painter, area, ("Drop a series here", "or double-click one"))
+        else:
+            if self.error:
+                self._painter.message(painter, area, (self.error,))
+            if self.show_corner_text:
+                text = self.corner_text()
+                if text is not None:
+                    self._painter.corners(painter, area, text)
+                self._painter.letters(painter, area, self.edge_letters())
+                px, _ = self.vb.viewPixelSize()
+                unit = "mm" if self._info is not None and self._info.pixel_spacing else "px"
+                self._painter.scale_bar(painter, area, px, unit)
+        self._painter.border(
+            painter, area, ACTIVE_BORDER if self.active else IDLE_BORDER, 2 if self.active else 1
+        )
+        painter.restore()
+
+    def set_active(self, active: bool) -> None:
+        """Highlight as the viewport that keys and toolbar act on."""
+        self.active = active
+        self.update()
+
+    def _on_range_changed(self, *args: object) -> None:
+        self.viewChanged.emit()
+        self.update()
+
+    # -- mouse -------------------------------------------------------------------------
+
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.activated.emit()
+        pos = ev.position()
+        button = ev.button()
+        if button == Qt.MouseButton.LeftButton and ev.modifiers() == Qt.KeyboardModifier.NoModifier:
+            picked = self._pick_crossref(pos)
+            if picked is not None:
+                point = self.patient_at(pos)
+                if point is not None:
+                    self.crossrefClicked.emit(picked[0], point)
+                ev.accept()
+                return
+        tool = {
+            Qt.MouseButton.LeftButton: self.tool,
+            Qt.MouseButton.RightButton: "zoom",
+            Qt.MouseButton.MiddleButton: "pan",
+        }.get(button)
+        if tool is not None:
+            self._drag = _Drag(button, tool, pos, pos, self.window)
+        ev.accept()
+
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
+        pos = ev.position()
+        drag = self._drag
+        if drag is not None:
+            dx, dy = pos.x() - drag.last.x(), pos.y() - drag.last.y()
+            if drag.tool == "window":
+                self._drag_window(drag, pos)
+            elif drag.tool == "zoom":
+                centre = self.vb.mapSceneToView(self.mapToScene(drag.start.toPoint()))
+                self.zoom_by(math.exp(-dy * 0.01), centre)
+            elif drag.tool == "pan":
+                self.pan_by(dx, dy)
+            drag.last = pos
+        elif ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            point = self.patient_at(pos)
+            if point is not None:
+                self.cursorMoved.emit(point)
+        self._update_cursor_sample(pos)
+        ev.accept()
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
+        self._drag = None
+        ev.accept()
+
+    def mouseDoubleClickEvent(self, ev: QMouseEvent) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self.doubleClicked.emit()
+        ev.accept()
+
+    def wheelEvent(self, ev: QWheelEvent) -> None:
+        delta = ev.angleDelta().y()
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            centre = self.vb.mapSceneToView(self.mapToScene(ev.position().toPoint()))
+            self.zoom_by(1.15 ** (delta / 120.0), centre)
+        else:
+            self._wheel_rest += delta
+            steps = int(self._wheel_rest / 120)
+            if steps:
+                self._wheel_rest -= steps * 120
+                self.step(-steps)  # wheel away from the user: previous image, as in PACS
+        ev.accept()
+
+    def leaveEvent(self, ev: QEvent) -> None:
+        self._cursor = None
+        self.update()
+        super().leaveEvent(ev)
+
+    def _drag_window(self, drag: _Drag, pos: QPointF) -> None:
+        base = drag.window or (self.presets[0].window if self.presets else Window(128.0, 256.0))
+        scale = max(base.width, 10.0) / 256.0
+        width = max(1.0, base.width + (pos.x() - drag.start.x()) * scale)
+        centre = base.center - (pos.y() - drag.start.y()) * scale
+        self.set_window(Window(centre, width))
+
+    def _update_cursor_sample(self, pos: QPointF) -> None:
+        if self._values is None or self._info is None:
+            return
+        row, col = self.widget_to_image(pos)
+        self._cursor = sample_cursor(self._values, self._info, row, col)
+        self._cursor_pos = (row, col)
+        if self.show_corner_text:
+            self.update()
+
+    def _refresh_cursor_sample(self) -> None:
+        if self._cursor is None or self._values is None or self._info is None:
+            return
+        row, col = getattr(self, "_cursor_pos", (self._cursor.row, self._cursor.col))
+        self._cursor = sample_cursor(self._values, self._info, row, col)
+
+    # -- keys --------------------------------------------------------------------------
+
+    def keyPressEvent(self, ev: Any) -> None:
+        if not self.handle_key(ev.key(), ev.modifiers()):
+            super().keyPressEvent(ev)
+
+    def handle_key(self, key: int, modifiers: Qt.KeyboardModifier) -> bool:
+        """Act on a viewport key (CONVENTIONS.md); False when the key is not ours."""
+        ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        k = Qt.Key
+        n = len(self.source) if self.source is not None else 0
+        simple = {
+            k.Key_Up: lambda: self.step(-1),
+            k.Key_Down: lambda: self.step(1),
+            k.Key_Home: lambda: self.set_index(0),
+            k.Key_End: lambda: self.set_index(n - 1),
+            k.Key_PageUp: lambda: self.seriesStepRequested.emit(-1),
+            k.Key_PageDown: lambda: self.seriesStepRequested.emit(1),
+            k.Key_C: self.toggle_cine,
+            k.Key_BracketLeft: lambda: self.set_cine_fps(self.cine_fps / 1.25),
+            k.Key_BracketRight: lambda: self.set_cine_fps(self.cine_fps * 1.25),
+            k.Key_F: self.fit,
+            k.Key_Space: self.fit,
+            k.Key_V: self.toggle_invert,
+            k.Key_I: lambda: self._toggle("show_corner_text", "corner_text"),
+            k.Key_P: lambda: self._toggle("phi_free", "phi_free"),
+            k.Key_W: lambda: self._set_tool("window"),
+            k.Key_Z: lambda: self._set_tool("zoom"),
+            k.Key_T: lambda: self._set_tool("pan"),
+        }
+        key_enum = k(key) if not isinstance(key, k) else key
+        if ctrl and key_enum == k.Key_R:
+            self.rotate(clockwise=not shift)
+            return True
+        if key_enum == k.Key_H and not ctrl:
+            self.flip(horizontal=not shift)
+            return True
+        if key_enum == k.Key_R and not ctrl:
+            self.reset()
+            return True
+        if not ctrl and k.Key_1 <= key_enum <= k.Key_9:
+            return self.apply_preset(int(key_enum) - int(k.Key_0))
+        action = simple.get(key_enum) if not ctrl else None
+        if action is None:
+            return False
+        action()
+        return True
+
+    def _toggle(self, attr: str, option: str) -> None:
+        if self.receivers(SIGNAL_DISPLAY_OPTION) > 0:
+            self.displayOptionToggled.emit(option)  # the window applies it everywhere
+        else:
+            setattr(self, attr, not getattr(self, attr))
+            self.update()
+
+    def _set_tool(self, tool: str) -> None:
+        if tool not in TOOLS:
+            raise ValueError(f"unknown tool {tool!r}; expected one of {TOOLS}")
+        self.tool = tool
+
+    def event(self, ev: QEvent) -> bool:
+        if ev.type() == QEvent.Type.KeyPress and ev.key() == Qt.Key.Key_Tab:  # type: ignore[attr-defined]
+            self.nextViewportRequested.emit()
+            return True
+        if ev.type() == QEvent.Type.FocusIn:
+            self.activated.emit()
+        return bool(super().event(ev))
+
+    # -- drag and drop of series from the browser --------------------------------------
+
+    def dragEnterEvent(self, ev: Any) -> None:
+        if ev.mimeData().hasFormat(STACKS_MIME):
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()
+
+    def dragMoveEvent(self, ev: Any) -> None:
+        self.dragEnterEvent(ev)
+
+    def dropEvent(self, ev: Any) -> None:
+        if ev.mimeData().hasFormat(STACKS_MIME):
+            self.mimeDropped.emit(ev.mimeData())
+            ev.acceptProposedAction()
+
+
+SIGNAL_DISPLAY_OPTION = "2displayOptionToggled(QString)"
+#: Drag-and-drop format of a browser series (see :mod:`spineviewer.gui.browser`).
+STACKS_MIME = "application/x-spineviewer-stacks"
+
+
+def _point_segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
+    ax, ay, bx, by = a.x(), a.y(), b.x(), b.y()
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = (
+        0.0
+        if length2 == 0
+        else max(0.0, min(1.0, ((p.x() - ax) * dx + (p.y() - ay) * dy) / length2))
+    )
+    return math.hypot(p.x() - (ax + t * dx), p.y() - (ay + t * dy))
+
+
+__all__ = ["STACKS_MIME", "ImageViewport"]

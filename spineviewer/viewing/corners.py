@@ -1,0 +1,123 @@
+"""The four blocks of corner text a radiologist expects on every image (IHE BIR), without Qt."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from spineviewer.dicom import Window
+from spineviewer.viewing.source import SliceInfo
+
+#: Study attributes hidden in PHI-free mode.
+PHI_KEYS = ("PatientName", "PatientID", "PatientBirthDate", "StudyDate", "InstitutionName")
+
+
+@dataclass(frozen=True)
+class CursorSample:
+    """What lies under the mouse: pixel (row, col), stored and rescaled value, patient mm."""
+
+    row: int
+    col: int
+    stored: float | None
+    value: float | None
+    patient: tuple[float, float, float] | None
+
+
+@dataclass(frozen=True)
+class CornerText:
+    """Lines of text for each corner of a viewport."""
+
+    top_left: tuple[str, ...]
+    top_right: tuple[str, ...]
+    bottom_left: tuple[str, ...]
+    bottom_right: tuple[str, ...]
+
+
+def _date(value: str) -> str:
+    return (
+        f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 and value.isdigit() else value
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def value_unit(modality: str) -> str:
+    """Unit of rescaled values: HU for CT, none otherwise."""
+    return " HU" if modality == "CT" else ""
+
+
+def stored_value(value: float, info: SliceInfo) -> float:
+    """Invert the rescale: the value as stored in the file."""
+    slope = info.rescale_slope or 1.0
+    return (value - info.rescale_intercept) / slope
+
+
+def sample_cursor(
+    values: np.ndarray, info: SliceInfo, row: float, col: float
+) -> CursorSample | None:
+    """The pixel under image position (row, col), or None outside the image."""
+    r, c = int(np.floor(row + 0.5)), int(np.floor(col + 0.5))
+    if not (0 <= r < values.shape[0] and 0 <= c < values.shape[1]):
+        return None
+    raw = values[r, c]
+    value = float(raw) if np.ndim(raw) == 0 else None
+    patient = None
+    if info.plane is not None:
+        p = info.plane.to_patient(row, col)
+        patient = (float(p[0]), float(p[1]), float(p[2]))
+    stored = stored_value(value, info) if value is not None else None
+    return CursorSample(r, c, stored, value, patient)
+
+
+def corner_text(
+    study: Mapping[str, str],
+    series_name: str,
+    modality: str,
+    index: int,
+    count: int,
+    info: SliceInfo,
+    window: Window | None,
+    zoom: float,
+    cursor: CursorSample | None = None,
+    phi_free: bool = False,
+    extra: tuple[str, ...] = (),
+) -> CornerText:
+    """Corner text for one viewport; ``phi_free`` leaves out everything that names the patient."""
+    if phi_free:
+        top_left: tuple[str, ...] = ("PHI hidden",)
+    else:
+        name = study.get("PatientName", "").replace("^", " ").strip() or "(no name)"
+        top_left = (
+            name,
+            f"ID {study.get('PatientID', '') or '-'}",
+            f"Study {_date(study.get('StudyDate', '')) or '-'}",
+        )
+        if study.get("InstitutionName"):
+            top_left += (study["InstitutionName"],)
+    top_right = (series_name, f"{modality}  Im {index + 1}/{count}", *extra)
+    bottom_left: list[str] = []
+    if info.position_mm is not None:
+        bottom_left.append(f"Pos {info.position_mm:.1f} mm")
+    if info.frame is not None and info.frame.slice_thickness:
+        bottom_left.append(f"Thk {info.frame.slice_thickness:.1f} mm")
+    if cursor is not None:
+        unit = value_unit(modality)
+        if cursor.value is not None and cursor.stored is not None:
+            bottom_left.append(
+                f"Val {_number(cursor.value)}{unit} (stored {_number(cursor.stored)})"
+                f"  [{cursor.col}, {cursor.row}]"
+            )
+        if cursor.patient is not None:
+            x, y, z = cursor.patient
+            bottom_left.append(f"LPS ({x:.1f}, {y:.1f}, {z:.1f}) mm")
+    bottom_right = []
+    if window is not None:
+        bottom_right.append(f"W {_number(window.width)} L {_number(window.center)}")
+    bottom_right.append(f"Zoom {zoom:.2f}x")
+    if info.pixel_spacing is None:
+        bottom_right.append("Pixel spacing unknown")
+    return CornerText(top_left, top_right, tuple(bottom_left), tuple(bottom_right))
