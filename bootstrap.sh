@@ -3,6 +3,8 @@
 #
 #   ./bootstrap.sh demo   install the app in .venv and run the main job on the demo study
 #   ./bootstrap.sh test   install the app + test tools in .venv and run the whole test suite
+#   ./bootstrap.sh screenshots [OUT_DIR]
+#                         screenshots of the real window under Xvfb (demo MR, CT phantom, real CT)
 #
 # System packages (Qt's X11/EGL libraries; for tests also Xvfb, dicom3tools, dcmtk,
 # poppler-utils) are installed with apt-get when missing and running as root; otherwise the
@@ -75,8 +77,33 @@ case "${1:-}" in
         "$VENV/bin/mypy"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
+    screenshots)
+        # shellcheck disable=SC2086
+        system_deps $RUNTIME_DEBS xvfb xauth
+        venv ""
+        out=${2:-docs/screenshots}
+        mkdir -p "$out"
+        shot() {
+            name=$1
+            shift
+            xvfb-run -a -s "-screen 0 1920x1080x24" "$VENV/bin/spineviewer" "$@" \
+                --screenshot "$out/$name.png"
+        }
+        shot demo-lumbar-mr demo
+        "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind lumbar-ct --seed 3 >/dev/null
+        shot phantom-lumbar-ct view "$out/.phantoms/lumbar-ct-00003"
+        "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind spine-xr --seed 4 >/dev/null
+        shot phantom-spine-xr view "$out/.phantoms/spine-xr-00004"
+        rm -rf "$out/.phantoms"
+        real_ct=${REAL_CT:-../shared/data/real/totalsegmentator-examples/ct_dicom}
+        if [ -d "$real_ct" ]; then
+            shot real-ct-mpr view "$real_ct"
+        else
+            echo "skipping the real CT screenshot: $real_ct not found (set REAL_CT)"
+        fi
+        ;;
     *)
-        echo "usage: ./bootstrap.sh demo|test [extra arguments]" >&2
+        echo "usage: ./bootstrap.sh demo|test|screenshots [extra arguments]" >&2
         exit 2
         ;;
 esac

@@ -1,0 +1,346 @@
+"""Small dialogs: the keyboard/mouse shortcuts list and the About box.
+
+Both are plain views: :class:`ShortcutsDialog` shows :data:`~spineviewer.gui.shortcuts.BINDINGS`,
+:class:`AboutDialog` shows the version, the not-for-clinical-use notice, model information
+handed in by the caller and the versions of the libraries the viewer runs on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+from collections.abc import Sequence
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import Qt, qVersion
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+import spineviewer
+from spineviewer.gui.icons import icon
+from spineviewer.gui.shortcuts import BINDINGS, Binding, bindings_by_group
+from spineviewer.gui.theme import ACCENT, PANEL_BORDER, WARNING_COLOR
+
+NOT_FOR_CLINICAL_USE = (
+    "NOT FOR CLINICAL USE: research and demonstration software; "
+    "demo models are trained on synthetic phantoms."
+)
+DESCRIPTION = (
+    "SpineViewer is a desktop viewer for spine MR, CT and radiographs. It reads DICOM folders, "
+    "zip archives and DICOMDIRs, shows series side by side with cross-reference lines, "
+    "synchronised cursors, window presets and cine, and runs local AI models that propose "
+    "findings for a reader to accept, edit or reject."
+)
+DEFAULT_MODEL_INFO = "No AI models loaded yet."
+LICENSE_TEXT = "Licensed under the Apache License 2.0 (Apache-2.0)."
+NOT_INSTALLED = "not installed"
+
+#: (label, importable module) of the libraries whose versions the About box lists.
+_LIBRARIES: tuple[tuple[str, str], ...] = (
+    ("pyqtgraph", "pyqtgraph"),
+    ("pydicom", "pydicom"),
+    ("numpy", "numpy"),
+    ("SimpleITK", "SimpleITK"),
+    ("onnxruntime", "onnxruntime"),
+)
+
+
+def _module_version(module_name: str) -> str:
+    """Version of an optional library, imported only now; "not installed" when missing."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return NOT_INSTALLED
+    except Exception as exc:  # a broken install (missing shared library) must not stop About
+        return f"unavailable ({type(exc).__name__}: {exc})"
+    version = getattr(module, "__version__", None)
+    if version is None and module_name == "SimpleITK":
+        version = module.Version_VersionString()
+    return str(version) if version else "unknown version"
+
+
+def onnxruntime_providers() -> list[str] | None:
+    """onnxruntime's available execution providers, or None when it is not installed."""
+    try:
+        import onnxruntime
+    except Exception:
+        return None
+    return list(onnxruntime.get_available_providers())
+
+
+def component_versions() -> dict[str, str]:
+    """Name -> version of Python, Qt, PySide6 and the scientific libraries (lazy imports)."""
+    versions = {
+        "SpineViewer": spineviewer.__version__,
+        "Python": platform.python_version(),
+        "Qt": qVersion(),
+        "PySide6": pyside_version,
+    }
+    for label, module_name in _LIBRARIES:
+        versions[label] = _module_version(module_name)
+    providers = onnxruntime_providers()
+    versions["onnxruntime providers"] = ", ".join(providers) if providers else NOT_INSTALLED
+    return versions
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * 1.05)
+    label.setFont(font)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(ACCENT))
+    label.setPalette(palette)
+    return label
+
+
+class ShortcutsDialog(QDialog):
+    """Non-modal list of every keyboard and mouse binding, grouped and searchable."""
+
+    def __init__(
+        self, parent: QWidget | None = None, bindings: Sequence[Binding] = BINDINGS
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard and mouse shortcuts")
+        self.setWindowIcon(icon("shortcuts"))
+        self.setModal(False)
+        self.resize(560, 640)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search shortcuts (key or action)…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._on_search_text_changed)
+
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Keys or mouse", "Action"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
+        self.tree.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tree.setItemsExpandable(False)
+        self._fill(bindings)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        # Size the keys column once, for every binding, so searching does not make it jump.
+        self.tree.resizeColumnToContents(0)
+        header.resizeSection(0, header.sectionSize(0) + 16)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(buttons)
+
+    def _fill(self, bindings: Sequence[Binding]) -> None:
+        groups = bindings_by_group() if bindings is BINDINGS else _group(bindings)
+        key_font = QFont(self.font())
+        key_font.setBold(True)
+        group_font = QFont(self.font())
+        group_font.setBold(True)
+        group_font.setPointSizeF(group_font.pointSizeF() * 1.05)
+        for group, items in groups.items():
+            group_item = QTreeWidgetItem(self.tree, [group, ""])
+            group_item.setFirstColumnSpanned(True)
+            group_item.setFont(0, group_font)
+            group_item.setForeground(0, self.palette().highlight())
+            group_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            for binding in items:
+                child = QTreeWidgetItem(group_item, [binding.keys, binding.action])
+                child.setFont(0, key_font)
+                child.setData(0, Qt.ItemDataRole.UserRole, binding)
+                child.setToolTip(1, f"{binding.keys}: {binding.action}")
+            group_item.setExpanded(True)
+
+    def binding_items(self) -> list[QTreeWidgetItem]:
+        """Tree items of the bindings (not the group headings), in display order."""
+        items: list[QTreeWidgetItem] = []
+        for g in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(g)
+            items.extend(group.child(i) for i in range(group.childCount()))
+        return items
+
+    def visible_bindings(self) -> list[Binding]:
+        """The bindings the current search leaves visible."""
+        return [
+            item.data(0, Qt.ItemDataRole.UserRole)
+            for item in self.binding_items()
+            if not item.isHidden()
+        ]
+
+    def _on_search_text_changed(self, text: str) -> None:
+        needle = text.strip().lower()
+        for g in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(g)
+            group_matches = needle in group.text(0).lower()
+            shown = 0
+            for i in range(group.childCount()):
+                child = group.child(i)
+                match = (
+                    not needle
+                    or group_matches
+                    or needle in child.text(0).lower()
+                    or needle in child.text(1).lower()
+                )
+                child.setHidden(not match)
+                shown += match
+            group.setHidden(shown == 0)
+
+
+def _group(bindings: Sequence[Binding]) -> dict[str, list[Binding]]:
+    grouped: dict[str, list[Binding]] = {}
+    for binding in bindings:
+        grouped.setdefault(binding.group, []).append(binding)
+    return grouped
+
+
+class AboutDialog(QDialog):
+    """Version, purpose, the not-for-clinical-use notice, models and library versions.
+
+    Parameters
+    ----------
+    parent
+        Parent widget (first, as for every Qt widget: ``AboutDialog(window)``).
+    model_info
+        Text for the "Models and inference" section (model names and versions, onnxruntime
+        providers); plain text, shown as given. Keyword-only.
+    """
+
+    def __init__(
+        self, parent: QWidget | None = None, *, model_info: str = DEFAULT_MODEL_INFO
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About SpineViewer")
+        self.setWindowIcon(icon("spineviewer"))
+        self.setMinimumWidth(560)
+        self.versions = component_versions()
+
+        logo = QLabel()
+        logo.setPixmap(icon("spineviewer").pixmap(72, 72))
+        logo.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.title = QLabel(f"SpineViewer {spineviewer.__version__}")
+        title_font = self.title.font()
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.7)
+        title_font.setBold(True)
+        self.title.setFont(title_font)
+        subtitle = QLabel("Desktop spine radiology viewer with local AI")
+        subtitle.setStyleSheet("color: #aeb6c3;")
+        title_box = QVBoxLayout()
+        title_box.setSpacing(2)
+        title_box.addWidget(self.title)
+        title_box.addWidget(subtitle)
+        title_box.addStretch(1)
+        top = QHBoxLayout()
+        top.setSpacing(14)
+        top.addWidget(logo)
+        top.addLayout(title_box, 1)
+
+        description = QLabel(DESCRIPTION)
+        description.setWordWrap(True)
+
+        self.notice = self._notice()
+
+        self.model_info_label = QLabel(model_info)
+        self.model_info_label.setWordWrap(True)
+        self.model_info_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.model_info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        versions = QFrame()
+        versions.setObjectName("versions")
+        versions.setStyleSheet(
+            f"QFrame#versions {{ border: 1px solid {PANEL_BORDER}; border-radius: 4px; }}"
+        )
+        grid = QGridLayout(versions)
+        grid.setContentsMargins(10, 8, 10, 8)
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(4)
+        for row, (name, version) in enumerate(self.versions.items()):
+            name_label = QLabel(name)
+            name_label.setStyleSheet("color: #aeb6c3;")
+            value = QLabel(version.replace(", ", "\n"))
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(name_label, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(value, row, 1)
+        grid.setColumnStretch(1, 1)
+
+        license_label = QLabel(LICENSE_TEXT)
+        license_label.setStyleSheet("color: #aeb6c3;")
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = QPushButton("Copy versions")
+        copy.setToolTip("Copy the version list to the clipboard (for bug reports)")
+        copy.setAutoDefault(False)
+        copy.clicked.connect(self._on_copy_clicked)
+        buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 18, 18, 14)
+        layout.setSpacing(8)
+        layout.addLayout(top)
+        layout.addWidget(description)
+        layout.addWidget(self.notice)
+        layout.addSpacing(6)
+        layout.addWidget(_heading("Models and inference"))
+        layout.addWidget(self.model_info_label)
+        layout.addSpacing(6)
+        layout.addWidget(_heading("Versions"))
+        layout.addWidget(versions)
+        layout.addWidget(license_label)
+        layout.addWidget(buttons)
+        # Word-wrapped labels need the height for the chosen width, which a top-level
+        # layout does not propagate by itself.
+        width = max(self.minimumWidth(), layout.sizeHint().width())
+        self.resize(width, layout.totalHeightForWidth(width))
+
+    def _notice(self) -> QFrame:
+        frame = QFrame()
+        frame.setObjectName("notice")
+        frame.setStyleSheet(
+            f"QFrame#notice {{ border: 1px solid {WARNING_COLOR}; border-radius: 4px;"
+            " background-color: rgba(229, 192, 123, 28); }"
+        )
+        sign = QLabel()
+        sign.setPixmap(icon("warning").pixmap(28, 28))
+        sign.setAlignment(Qt.AlignmentFlag.AlignTop)
+        text = QLabel(NOT_FOR_CLINICAL_USE)
+        text.setWordWrap(True)
+        font = text.font()
+        font.setBold(True)
+        text.setFont(font)
+        text.setStyleSheet(f"color: {WARNING_COLOR};")
+        row = QHBoxLayout(frame)
+        row.setContentsMargins(10, 8, 10, 8)
+        row.setSpacing(10)
+        row.addWidget(sign)
+        row.addWidget(text, 1)
+        self.notice_text = text
+        return frame
+
+    def versions_text(self) -> str:
+        """The version list as plain text, one ``name: version`` a line."""
+        return "\n".join(f"{name}: {version}" for name, version in self.versions.items())
+
+    def _on_copy_clicked(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(self.versions_text())

@@ -1,0 +1,107 @@
+"""The one registry of keyboard and mouse bindings, as plain data.
+
+Menus, the viewport and the shortcuts dialog all read :data:`BINDINGS`, so what the dialog
+lists is what the application does. ``keys`` is written for people ("Ctrl+Shift+R",
+"Up / Down or wheel"); where it is a single key sequence it is also valid for
+``QKeySequence``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Group names in the order the shortcuts dialog shows them.
+GROUPS: tuple[str, ...] = ("Navigation", "Display", "Tools", "Layout", "File")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One key or mouse gesture and what it does.
+
+    Parameters
+    ----------
+    keys
+        The keys or gesture, as shown to the user, e.g. ``"Ctrl+R"`` or ``"Middle drag"``.
+    action
+        What happens, e.g. ``"Rotate 90° clockwise"``.
+    group
+        One of :data:`GROUPS`.
+    """
+
+    keys: str
+    action: str
+    group: str
+
+
+def _group(group: str, *pairs: tuple[str, str]) -> tuple[Binding, ...]:
+    return tuple(Binding(keys, action, group) for keys, action in pairs)
+
+
+BINDINGS: tuple[Binding, ...] = (
+    *_group(
+        "Navigation",
+        ("Up / Down or wheel", "Previous / next image"),
+        ("Home / End", "First / last image"),
+        ("Page Up / Page Down", "Previous / next series"),
+        ("C", "Cine start / stop"),
+        ("[ / ]", "Cine slower / faster"),
+        ("Tab", "Next viewport"),
+    ),
+    *_group(
+        "Display",
+        ("1-9", "Window presets"),
+        ("Left drag", "Window / level"),
+        ("Right drag or Ctrl+wheel", "Zoom"),
+        ("Middle drag", "Pan"),
+        ("F or Space", "Fit to window"),
+        ("R", "Reset view (zoom, pan, window, rotation)"),
+        ("V", "Invert"),
+        ("Ctrl+R", "Rotate 90° clockwise"),
+        ("Ctrl+Shift+R", "Rotate 90° counter-clockwise"),
+        ("H", "Flip horizontal"),
+        ("Shift+H", "Flip vertical"),
+        ("I", "Corner text on / off"),
+        ("P", "PHI-free mode"),
+        ("X", "Cross-reference lines on / off"),
+        ("Shift+move", "3D cursor (sync other viewports)"),
+        ("Double-click", "Maximise / restore viewport"),
+        ("Click a cross-reference line", "Go to that slice"),
+    ),
+    *_group(
+        "Tools",
+        ("W", "Window / level tool"),
+        ("Z", "Zoom tool"),
+        ("T", "Pan tool"),
+    ),
+    *_group(
+        "Layout",
+        ("Ctrl+1", "Layout 1x1"),
+        ("Ctrl+2", "Layout 1x2"),
+        ("Ctrl+3", "Layout 1x3"),
+        ("Ctrl+4", "Layout 2x2"),
+    ),
+    *_group(
+        "File",
+        ("Ctrl+O", "Open folder"),
+        ("Ctrl+Shift+O", "Open zip or DICOMDIR file"),
+        ("Ctrl+Q", "Quit"),
+        ("F1", "Keyboard and mouse shortcuts"),
+    ),
+)
+
+
+def bindings_by_group() -> dict[str, list[Binding]]:
+    """The bindings grouped by :attr:`Binding.group`, groups in :data:`GROUPS` order."""
+    grouped: dict[str, list[Binding]] = {group: [] for group in GROUPS}
+    for binding in BINDINGS:
+        grouped.setdefault(binding.group, []).append(binding)
+    return {group: items for group, items in grouped.items() if items}
+
+
+def binding_for(action: str) -> Binding:
+    """The binding whose action is ``action``; KeyError naming the known actions if none."""
+    for binding in BINDINGS:
+        if binding.action == action:
+            return binding
+    known = ", ".join(sorted(b.action for b in BINDINGS))
+    raise KeyError(f"no binding for action {action!r}; known actions: {known}")

@@ -1,0 +1,100 @@
+"""The bindings registry: complete, unambiguous, grouped."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtGui import QKeySequence
+
+from spineviewer.gui.shortcuts import BINDINGS, GROUPS, Binding, binding_for, bindings_by_group
+
+EXPECTED_KEYS = {
+    "Navigation": {"Up / Down or wheel", "Home / End", "Page Up / Page Down", "C", "[ / ]", "Tab"},
+    "Display": {
+        "1-9",
+        "Left drag",
+        "Right drag or Ctrl+wheel",
+        "Middle drag",
+        "F or Space",
+        "R",
+        "V",
+        "Ctrl+R",
+        "Ctrl+Shift+R",
+        "H",
+        "Shift+H",
+        "I",
+        "P",
+        "X",
+        "Shift+move",
+        "Double-click",
+        "Click a cross-reference line",
+    },
+    "Tools": {"W", "Z", "T"},
+    "Layout": {"Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"},
+    "File": {"Ctrl+O", "Ctrl+Shift+O", "Ctrl+Q", "F1"},
+}
+
+
+def test_bindings_cover_exactly_the_expected_keys():
+    grouped = bindings_by_group()
+    assert list(grouped) == list(GROUPS)
+    assert {g: {b.keys for b in items} for g, items in grouped.items()} == EXPECTED_KEYS
+
+
+def test_grouping_keeps_every_binding_once_in_order():
+    flat = [b for items in bindings_by_group().values() for b in items]
+    assert sorted(flat, key=BINDINGS.index) == list(BINDINGS)
+    assert len(flat) == len(BINDINGS)
+
+
+def test_no_key_is_bound_twice_and_actions_are_unique():
+    keys = [b.keys for b in BINDINGS]
+    actions = [b.action for b in BINDINGS]
+    assert len(keys) == len(set(keys))
+    assert len(actions) == len(set(actions))
+
+
+def test_binding_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BINDINGS[0].keys = "Q"  # type: ignore[misc]
+
+
+SINGLE_SEQUENCES = (
+    "C",
+    "Tab",
+    "R",
+    "V",
+    "Ctrl+R",
+    "Ctrl+Shift+R",
+    "H",
+    "Shift+H",
+    "I",
+    "P",
+    "X",
+    "W",
+    "Z",
+    "T",
+    "Ctrl+1",
+    "Ctrl+2",
+    "Ctrl+3",
+    "Ctrl+4",
+    "Ctrl+O",
+    "Ctrl+Shift+O",
+    "Ctrl+Q",
+    "F1",
+)
+
+
+@pytest.mark.parametrize("keys", SINGLE_SEQUENCES)
+def test_single_key_bindings_are_valid_key_sequences(keys):
+    assert keys in {b.keys for b in BINDINGS}
+    sequence = QKeySequence(keys)
+    assert sequence.count() == 1
+    assert sequence.toString() == keys
+
+
+def test_binding_for_finds_actions_and_explains_misses():
+    assert binding_for("Invert") == Binding("V", "Invert", "Display")
+    with pytest.raises(KeyError, match="known actions"):
+        binding_for("Make coffee")
