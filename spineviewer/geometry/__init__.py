@@ -9,6 +9,7 @@ from spineviewer.geometry.levels import (
     assign_slices_to_levels,
     default_threshold,
 )
+from spineviewer.geometry.orientation import direction_letters, edge_letters
 from spineviewer.geometry.plane import PixelSegment, Plane, clip_line_to_rect
 
 __all__ = [
@@ -19,4 +20,6 @@ __all__ = [
     "assign_slices_to_levels",
     "clip_line_to_rect",
     "default_threshold",
+    "direction_letters",
+    "edge_letters",
 ]

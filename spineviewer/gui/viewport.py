@@ -97,6 +97,8 @@ class ImageViewport(pg.GraphicsView):
         self.show_crossref = True
         self.phi_free = False
         self.error: str | None = None
+        #: Paints that showed an image (the bench's "first painted image").
+        self.frames_painted = 0
         self._values: np.ndarray | None = None
         self._info: SliceInfo | None = None
         self._cursor: CursorSample | None = None
@@ -447,6 +449,8 @@ class ImageViewport(pg.GraphicsView):
         if self.source is None:
             self._painter.message(painter, area, ("Drop a series here", "or double-click one"))
         else:
+            if self._values is not None:
+                self.frames_painted += 1
             if self.error:
                 self._painter.message(painter, area, (self.error,))
             if self.show_corner_text:
