@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from spineviewer.gui.icons import icon
@@ -58,8 +58,10 @@ def run_viewer(
         print(f"screenshot {screenshot} ({time.perf_counter() - started:.2f} s after start)")
         status["rc"] = 0 if screenshot.exists() else 1
         window.close()
-        app.quit()
+        loop.quit()
 
+    # A local loop rather than app.exec(): the application stays usable after the screenshot.
+    loop = QEventLoop()
     QTimer.singleShot(500 if job is not None else 0, grab)
-    app.exec()
+    loop.exec()
     return status["rc"]

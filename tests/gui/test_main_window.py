@@ -1,0 +1,113 @@
+"""The main window on real studies: hanging protocol, MPR, bad files, settings, series paging."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pydicom.data
+import pytest
+from PySide6.QtCore import Qt
+
+from spineviewer.gui.main_window import MainWindow
+from spineviewer.gui.settings import ViewerSettings
+from spineviewer.viewing.mpr import MprSource
+
+
+@pytest.fixture
+def window(qtbot) -> MainWindow:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1400, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.cancel_jobs()
+    for job in list(win.jobs):
+        job.wait()
+
+
+def open_and_wait(qtbot, win: MainWindow, *paths: Path) -> None:
+    win.open_paths(list(paths))
+    qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
+
+
+def test_demo_study_hangs_sagittal_left_axial_right_with_crossref_lines(qtbot, window, demo_study_dir):
+    open_and_wait(qtbot, window, demo_study_dir)
+    assert window.grid.layout_ == "1x2"
+    left, right = window.grid.visible_viewports()
+    assert left.source.plane_name == "sagittal" and right.source.plane_name == "axial"
+    assert len(left.crossref_lines(right)) == 1 and len(right.crossref_lines(left)) == 1
+    assert window.settings.existing_recent()[0] == str(demo_study_dir)
+    # Everything shown was decoded in the background: the cache already holds every slice.
+    cache = right.source._pixels[0].cache
+    hits = cache.hits
+    right.set_index(0)
+    assert cache.hits > hits
+
+
+def test_page_down_shows_the_next_series_and_double_click_maximises(qtbot, window, demo_study_dir):
+    open_and_wait(qtbot, window, demo_study_dir)
+    right = window.grid.visible_viewports()[1]
+    name = right.source.name
+    qtbot.keyClick(right, Qt.Key.Key_PageDown)
+    assert right.source.name != name and len(right.source) == 41
+    qtbot.mouseDClick(right.viewport(), Qt.MouseButton.LeftButton)
+    assert window.grid.maximised is right and not window.grid.viewports[0].isVisible()
+    qtbot.mouseDClick(right.viewport(), Qt.MouseButton.LeftButton)
+    assert window.grid.maximised is None and window.grid.viewports[0].isVisible()
+
+
+def test_real_ct_opens_as_three_mpr_planes_with_true_aspect(qtbot, window, real_ct_dir):
+    open_and_wait(qtbot, window, real_ct_dir)
+    assert window.grid.layout_ == "1x3"
+    planes = [vp.source.plane_name for vp in window.grid.visible_viewports()]
+    assert planes == ["axial", "sagittal", "coronal"]
+    assert all(isinstance(vp.source, MprSource) for vp in window.grid.visible_viewports())
+    sag = window.grid.visible_viewports()[1]
+    h, w = sag.transform_.view_size[1], sag.transform_.view_size[0]
+    assert h == pytest.approx(20 * 2.0, abs=0.1)  # 20 slices 2 mm apart, not 3 mm thick
+    assert w == pytest.approx(sag.values.shape[1] * sag.info.pixel_spacing[1])
+    # Crosshair sync: the axial plane is drawn on the sagittal and follows it.
+    axial = window.grid.visible_viewports()[0]
+    before = sag.crossref_lines(axial)[0].segment
+    axial.step(3)
+    assert sag.crossref_lines(axial)[0].segment != before
+
+
+def test_bad_files_are_listed_and_everything_else_opens(qtbot, window, demo_study_dir, tmp_path):
+    folder = tmp_path / "mixed"
+    shutil.copytree(next(demo_study_dir.glob("S01*")), folder / "sag")
+    (folder / "notes.txt").write_text("not an image")
+    shutil.copy(pydicom.data.get_testdata_file("MR_truncated.dcm"), folder / "trunc.dcm")
+    open_and_wait(qtbot, window, folder)
+    notice = window._notice
+    assert notice is not None and notice.isVisible() and not notice.isModal()
+    detail = notice.detailedText()
+    assert "notes.txt" in detail and "trunc.dcm" in detail
+    vp = window.grid.viewports[0]
+    assert vp.source is not None and vp.source.plane_name == "sagittal"
+    before = vp.index
+    qtbot.keyClick(vp, Qt.Key.Key_Down)
+    assert vp.index == before + 1  # the app keeps working with the notice open
+
+
+def test_layout_and_options_persist_in_settings(qtbot, window, demo_study_dir):
+    window.set_layout("2x2")
+    window.set_option("phi_free", True)
+    window.close()
+    settings = ViewerSettings()
+    assert settings.layout == "2x2" and settings.phi_free
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.grid.layout_ == "2x2" and all(v.phi_free for v in again.grid.viewports)
+
+
+def test_opening_cancelled_keeps_the_window_usable(qtbot, window, demo_study_dir):
+    job = window.open_paths([demo_study_dir])
+    job.cancel()
+    qtbot.waitUntil(lambda: not window.busy(), timeout=30000)
+    open_and_wait(qtbot, window, demo_study_dir)
+    assert window.grid.viewports[0].source is not None
+    assert np.asarray(window.grid.viewports[0].image.image).size > 0
