@@ -16,13 +16,21 @@ from PySide6.QtWidgets import (
 )
 
 from spineviewer.dicom import ScanResult, Series, Stack, Study
-from spineviewer.gui.icons import icon
 from spineviewer.gui.thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
 from spineviewer.gui.viewport import STACKS_MIME
 
 WARNING_COLOR = QColor("#e5c07b")
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+WARNING_MARK = "\u26a0"
 COLUMNS = ("Series", "", "Images")
+
+
+def _mark_warning(item: QTreeWidgetItem, text: str) -> None:
+    """The yellow warning mark in the warning column, with the warning text as tooltip."""
+    item.setText(1, WARNING_MARK)
+    item.setForeground(1, QBrush(WARNING_COLOR))
+    item.setTextAlignment(1, Qt.AlignmentFlag.AlignCenter)
+    item.setToolTip(1, text)
 
 
 def _date(value: str) -> str:
@@ -62,7 +70,7 @@ class StudyBrowser(QWidget):
         self.tree = _Tree(self)
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
-        self.tree.setIconSize(QSize(THUMBNAIL_SIZE // 2 + 16, THUMBNAIL_SIZE // 2 + 16))
+        self.tree.setIconSize(QSize(56, 56))
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -84,7 +92,7 @@ class StudyBrowser(QWidget):
         self._patients: dict[str, QTreeWidgetItem] = {}
         self._problems: QTreeWidgetItem | None = None
         self._problem_count = 0
-        self.setMinimumWidth(280)
+        self.setMinimumWidth(340)
 
     # -- content -----------------------------------------------------------------------
 
@@ -133,7 +141,8 @@ class StudyBrowser(QWidget):
         key = f"{series.uid}#{id(series)}"
         count = sum(len(s) for s in series.stacks)
         first = series.stacks[0]
-        title = f"#{series.number if series.number is not None else '-'} {series.description or '(no description)'}"
+        number = f"#{series.number} " if series.number is not None else ""
+        title = f"{number}{series.description or '(no description)'}"
         detail = f"{series.modality} {first.plane}, {first.shape[1]}x{first.shape[0]}"
         if len(series.stacks) > 1:
             detail += f", {len(series.stacks)} stacks"
@@ -146,8 +155,7 @@ class StudyBrowser(QWidget):
         item.setIcon(0, self._placeholder())
         warnings = list(series.warnings) + [w for s in series.stacks for w in s.warnings]
         if warnings:
-            item.setIcon(1, icon("warning"))
-            item.setToolTip(1, "\n".join(dict.fromkeys(warnings)))
+            _mark_warning(item, "\n".join(dict.fromkeys(warnings)))
         parent.addChild(item)
         self._stacks[key] = series.stacks
         self._items[key] = item
@@ -165,8 +173,7 @@ class StudyBrowser(QWidget):
             Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
         )
         if stack.warnings:
-            item.setIcon(1, icon("warning"))
-            item.setToolTip(1, "\n".join(stack.warnings))
+            _mark_warning(item, "\n".join(stack.warnings))
         parent.addChild(item)
         self._stacks[stack_key] = (stack,)
         self._items[stack_key] = item
@@ -174,7 +181,6 @@ class StudyBrowser(QWidget):
     def _add_problems(self, result: ScanResult) -> None:
         if self._problems is None:
             self._problems = QTreeWidgetItem([""])
-            self._problems.setIcon(0, icon("warning"))
             self._problems.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.tree.addTopLevelItem(self._problems)
         for skipped in result.skipped:
@@ -233,8 +239,7 @@ class StudyBrowser(QWidget):
     def _on_thumbnail_failed(self, key: str, message: str) -> None:
         item = self._items.get(key)
         if item is not None:
-            item.setIcon(1, icon("warning"))
-            item.setToolTip(1, f"No thumbnail: {message}")
+            _mark_warning(item, f"No thumbnail: {message}")
 
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().lower()

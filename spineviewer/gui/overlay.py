@@ -55,7 +55,9 @@ class OverlayPainter:
     ) -> None:
         step = self.metrics.height()
         top = rect.bottom() - MARGIN - step * len(lines) if bottom else rect.top() + MARGIN
-        for i, line in enumerate(lines):
+        room = int(rect.width() * 0.46)  # corners never run into each other or the letters
+        for i, full in enumerate(lines):
+            line = self.metrics.elidedText(full, Qt.TextElideMode.ElideRight, room)
             width = self.metrics.horizontalAdvance(line)
             x = rect.right() - MARGIN - width if right else rect.left() + MARGIN
             self._text(painter, x, top + self.metrics.ascent() + i * step, line, color)
@@ -106,7 +108,8 @@ class OverlayPainter:
         if length == 0:
             return
         px = length / mm_per_px
-        y = rect.bottom() - MARGIN - self.metrics.height() - 8
+        # Above the bottom orientation letter, label under the bar.
+        y = rect.bottom() - MARGIN - self.letter_metrics.height() - self.metrics.height() - 8
         x0 = rect.center().x() - px / 2
         for pen in (QPen(SHADOW_COLOR, 3), QPen(TEXT_COLOR, 1)):
             painter.setPen(pen)

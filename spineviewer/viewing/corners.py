@@ -42,7 +42,10 @@ def _date(value: str) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+    """Whole numbers as such, large values rounded, small ones to two decimals."""
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.2f}"
 
 
 def value_unit(modality: str) -> str:
