@@ -68,7 +68,7 @@ def linked_slice(
     probe = other.info(0).plane if len(other) else None
     if probe is None or not shown.is_parallel(probe):
         return None
-    found = nearest_slice(other, plane_centre(shown))
+    found = nearest_slice(other, plane_centre(shown).tolist())
     if found is None or (max_distance_mm is not None and found[1] > max_distance_mm):
         return None
     return found[0]

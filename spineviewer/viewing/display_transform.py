@@ -22,7 +22,7 @@ def _matmul(
     a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]
 ) -> tuple[tuple[int, int], ...]:
     m = np.asarray(a) @ np.asarray(b)
-    return tuple(tuple(int(v) for v in row) for row in m)  # type: ignore[return-value]
+    return tuple((int(row[0]), int(row[1])) for row in m)
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,9 @@ class SliceSource(Protocol):
         ...
 
 
-def nearest_slice(source: SliceSource, point: Sequence[float]) -> tuple[int, float] | None:
+def nearest_slice(
+    source: SliceSource, point: Sequence[float] | np.ndarray
+) -> tuple[int, float] | None:
     """Index of the slice whose plane passes nearest ``point`` (patient mm), and the distance.
 
     Only slices whose plane contains the point's projection inside the image count when any

@@ -33,7 +33,7 @@ def open_and_wait(qtbot, win: MainWindow, *paths: Path) -> None:
     qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
 
 
-def test_demo_study_hangs_sagittal_left_axial_right_with_crossref_lines(qtbot, window, demo_study_dir):
+def test_demo_study_hangs_sagittal_left_axial_right_with_crossrefs(qtbot, window, demo_study_dir):
     open_and_wait(qtbot, window, demo_study_dir)
     assert window.grid.layout_ == "1x2"
     left, right = window.grid.visible_viewports()

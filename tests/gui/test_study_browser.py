@@ -54,7 +54,8 @@ def test_thumbnails_arrive_in_the_background(qtbot, browser, demo_study_dir: Pat
         return all(it.icon(0).pixmap(96, 96).toImage().cacheKey() != placeholder for it in items)
 
     qtbot.waitUntil(loaded, timeout=20000)
-    image = items[0].icon(0).pixmap(96, 96).toImage().convertToFormat(QImage.Format.Format_Grayscale8)
+    image = items[0].icon(0).pixmap(96, 96).toImage()
+    image = image.convertToFormat(QImage.Format.Format_Grayscale8)
     grey = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
     assert grey.std() > 20  # a spine, not a blank square
 
