@@ -30,20 +30,20 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QElapsedTimer, QTimer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import write_series  # noqa: E402
+from bench_load import write_series
 
-from spineviewer.dicom import StackPixels, scan  # noqa: E402
-from spineviewer.gui.app import application  # noqa: E402
-from spineviewer.gui.main_window import MainWindow  # noqa: E402
-from spineviewer.gui.sync import ViewportSync  # noqa: E402
-from spineviewer.gui.viewport import ImageViewport  # noqa: E402
-from spineviewer.viewing.mpr import MprSource  # noqa: E402
-from spineviewer.viewing.source import StackListSource  # noqa: E402
+from spineviewer.dicom import StackPixels, scan
+from spineviewer.gui.app import application
+from spineviewer.gui.main_window import MainWindow
+from spineviewer.gui.sync import ViewportSync
+from spineviewer.gui.viewport import ImageViewport
+from spineviewer.viewing.mpr import MprSource
+from spineviewer.viewing.source import StackListSource
 
 SIZE = (700, 700)
 
@@ -95,9 +95,10 @@ def bench_slice_change(folder: Path, rounds: int) -> dict[str, object]:
 
     results: dict[str, list[float]] = {"bare": [], "bare_autolevels": [], "ours": []}
     n = len(arrays)
+    # Interleaved slice by slice, so drift of a shared, noisy machine hits all three alike.
     for _ in range(rounds):
-        for name, fn in (("bare", bare), ("bare_autolevels", bare_autolevels), ("ours", mine)):
-            for i in range(n):
+        for i in range(n):
+            for name, fn in (("bare", bare), ("bare_autolevels", bare_autolevels), ("ours", mine)):
                 t0 = time.perf_counter()
                 fn(i)
                 results[name].append(time.perf_counter() - t0)

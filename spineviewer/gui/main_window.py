@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from spineviewer.dicom import ScanResult, Stack, Study, Volume
+from spineviewer.dicom.display import window_from_frame
 from spineviewer.gui.browser import StudyBrowser
 from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
 from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
@@ -35,8 +36,8 @@ from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.gui.workers import Job
 from spineviewer.viewing.hanging import ViewportSpec, choose_hanging
-from spineviewer.viewing.mpr import MprSource, mpr_sources
-from spineviewer.viewing.source import SliceSource, StackListSource
+from spineviewer.viewing.mpr import MprSource
+from spineviewer.viewing.source import SliceSource, StackListSource, display_name
 
 TITLE = "SpineViewer (not for clinical use)"
 
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.results: list[ScanResult] = []
         self.jobs: list[Job] = []
         self.volumes: dict[str, Volume] = {}
+        self._volume_jobs: dict[str, Job] = {}
         self._notice: QMessageBox | None = None
         self.grid = ViewportGrid(self)
         self.setCentralWidget(self.grid)
@@ -420,33 +422,40 @@ class MainWindow(QMainWindow):
             return
         if spec.mpr_plane == "axial" or vp is self.grid.viewports[0]:
             self.show_stacks((stack,), vp, study)  # native slices while the volume loads
-        job = Job(f"Loading volume {stack.name}", load_volume(stack), self)
+        job = self._volume_jobs.get(key)
+        if job is None:  # one load per volume, however many viewports reformat it
+            job = Job(f"Loading volume {stack.name}", load_volume(stack), self)
+            job.finished.connect(lambda: self._volume_jobs.pop(key, None))
+            self._volume_jobs[key] = job
+            self._start(job)
         job.succeeded.connect(lambda volume: self._on_volume_loaded(key, volume, vp, spec, study))
-        self._start(job)
 
     def _on_volume_loaded(
         self, key: str, volume: Volume, vp: ImageViewport, spec: ViewportSpec, study: Study
     ) -> None:
         self.volumes[key] = volume
         assert spec.mpr_plane is not None
-        self._show_mpr(vp, volume, spec.mpr_plane, spec.stacks[0], study)
-        self.sync.refresh()
+        plane = spec.mpr_plane
+
+        def show() -> None:  # one viewport per event-loop turn: input and paint stay smooth
+            self._show_mpr(vp, volume, plane, spec.stacks[0], study)
+            self.sync.refresh()
+
+        QTimer.singleShot(0, show)
 
     def _show_mpr(
         self, vp: ImageViewport, volume: Volume, plane: str, stack: Stack, study: Study
     ) -> None:
         first = stack.first
-        from spineviewer.dicom.display import window_from_frame
-
-        sources = mpr_sources(
+        source = MprSource(
             volume,
+            plane,
+            name=f"MPR {plane} - {display_name(stack)}",
             series_uid=stack.series_uid,
             modality=stack.modality,
             header_window=window_from_frame(first),
             photometric=first.instance.photometric,
         )
-        source: MprSource = sources[plane]
-        source.name = f"{source.name} - {StackListSource([stack]).name}"
         vp.set_source(source, study.info)
 
     def show_stacks(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 
 from spineviewer.viewing.corners import CornerText
 
@@ -30,13 +30,14 @@ def _font(size: int, bold: bool = False) -> QFont:
 
 
 class OverlayPainter:
-    """Stateless helpers that draw into a QPainter already reset to viewport pixels."""
+    """Draws into a QPainter already reset to viewport pixels; caches rendered text blocks."""
 
     def __init__(self) -> None:
         self.font = _font(9)
         self.letter_font = _font(12, bold=True)
         self.metrics = QFontMetrics(self.font)
         self.letter_metrics = QFontMetrics(self.letter_font)
+        self._cache: dict[tuple[object, ...], QPixmap] = {}
 
     def _text(self, painter: QPainter, x: float, y: float, text: str, color: QColor) -> None:
         painter.setPen(SHADOW_COLOR)
@@ -51,16 +52,40 @@ class OverlayPainter:
         lines: Sequence[str],
         right: bool,
         bottom: bool,
-        color: QColor = TEXT_COLOR,
     ) -> None:
+        room = int(rect.width() * 0.46)  # corners never run into each other or the letters
+        ratio = painter.device().devicePixelRatioF()
         step = self.metrics.height()
         top = rect.bottom() - MARGIN - step * len(lines) if bottom else rect.top() + MARGIN
-        room = int(rect.width() * 0.46)  # corners never run into each other or the letters
-        for i, full in enumerate(lines):
-            line = self.metrics.elidedText(full, Qt.TextElideMode.ElideRight, room)
-            width = self.metrics.horizontalAdvance(line)
+        for i, text in enumerate(lines):
+            pixmap = self._line_pixmap(text, room, ratio)
+            width = pixmap.width() / ratio
             x = rect.right() - MARGIN - width if right else rect.left() + MARGIN
-            self._text(painter, x, top + self.metrics.ascent() + i * step, line, color)
+            painter.drawPixmap(QPointF(x, top + i * step), pixmap)
+
+    def _line_pixmap(
+        self, text: str, room: int, ratio: float, letter: bool = False
+    ) -> QPixmap:
+        """One line rendered once (elided, with shadow); reused while it does not change."""
+        key = (text, room, ratio, letter)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        font, fm = (self.letter_font, self.letter_metrics) if letter else (self.font, self.metrics)
+        shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
+        width = fm.horizontalAdvance(shown) + 2
+        height = fm.height() + 1
+        pixmap = QPixmap(max(1, round(width * ratio)), max(1, round(height * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
+        p.setFont(font)
+        self._text(p, 0, fm.ascent(), shown, LETTER_COLOR if letter else TEXT_COLOR)
+        p.end()
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[key] = pixmap
+        return pixmap
 
     def corners(self, painter: QPainter, rect: QRect, text: CornerText) -> None:
         """The four corner blocks."""
@@ -82,22 +107,22 @@ class OverlayPainter:
 
     def letters(self, painter: QPainter, rect: QRect, edges: dict[str, str]) -> None:
         """Orientation letters at the middle of each edge."""
-        painter.setFont(self.letter_font)
-        fm = self.letter_metrics
+        ratio = painter.device().devicePixelRatioF()
         cx, cy = rect.center().x(), rect.center().y()
         for edge, letters in edges.items():
             if not letters:
                 continue
-            w = fm.horizontalAdvance(letters)
+            pixmap = self._line_pixmap(letters, rect.width(), ratio, letter=True)
+            w, h = pixmap.width() / ratio, pixmap.height() / ratio
             if edge == "left":
-                x, y = rect.left() + MARGIN, cy + fm.ascent() / 2
+                x, y = rect.left() + MARGIN, cy - h / 2
             elif edge == "right":
-                x, y = rect.right() - MARGIN - w, cy + fm.ascent() / 2
+                x, y = rect.right() - MARGIN - w, cy - h / 2
             elif edge == "top":
-                x, y = cx - w / 2, rect.top() + MARGIN + fm.ascent()
+                x, y = cx - w / 2, rect.top() + MARGIN
             else:
-                x, y = cx - w / 2, rect.bottom() - MARGIN - fm.descent()
-            self._text(painter, x, y, letters, LETTER_COLOR)
+                x, y = cx - w / 2, rect.bottom() - MARGIN - h
+            painter.drawPixmap(QPointF(x, y), pixmap)
 
     def scale_bar(self, painter: QPainter, rect: QRect, mm_per_px: float, unit: str) -> None:
         """A bar of a round length near the bottom centre, labelled in ``unit``."""

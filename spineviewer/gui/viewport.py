@@ -97,6 +97,8 @@ class ImageViewport(pg.GraphicsView):
         self.show_crossref = True
         self.phi_free = False
         self.error: str | None = None
+        self._image_rect: object = None
+        self._letters: tuple[tuple[object, object], dict[str, str]] | None = None
         #: Paints that showed an image (the bench's "first painted image").
         self.frames_painted = 0
         self._values: np.ndarray | None = None
@@ -205,9 +207,12 @@ class ImageViewport(pg.GraphicsView):
         else:
             half = (window.width - 1.0) / 2.0
             levels = (window.center - 0.5 - half, window.center - 0.5 + half)
-        lut = INVERTED_LUT if monochrome1 != self.inverted else GREY_LUT
+        lut = INVERTED_LUT if monochrome1 != self.inverted else None
         self.image.setImage(shown, autoLevels=False, levels=levels, lut=lut)
-        self.image.setRect(0.0, 0.0, *self.transform_.view_size)
+        rect = (shown.shape[:2], self.transform_.view_size)
+        if rect != self._image_rect:  # setRect re-lays the scene: only when the size changes
+            self._image_rect = rect
+            self.image.setRect(0.0, 0.0, *self.transform_.view_size)
 
     @property
     def values(self) -> np.ndarray | None:
@@ -327,23 +332,37 @@ class ImageViewport(pg.GraphicsView):
         self._crossrefs = []
 
     def set_crossrefs(self, owner: object, lines: Sequence[CrossRefLine]) -> None:
-        """Replace the lines drawn for ``owner`` (another viewport) by ``lines``."""
-        keep = [(o, ln, it) for o, ln, it in self._crossrefs if o is not owner]
-        for o, _, item in self._crossrefs:
-            if o is owner:
-                self.vb.removeItem(item)
-        self._crossrefs = keep
-        if not self.show_crossref:
-            return
-        for line in lines:
-            item = QGraphicsLineItem()
-            pen = QPen(CROSSREF if line.current else CROSSREF_DIM, 1.5 if line.current else 1.0)
-            pen.setCosmetic(True)
-            item.setPen(pen)
-            item.setZValue(10 if line.current else 5)
-            self.vb.addItem(item, ignoreBounds=True)
+        """Replace the lines drawn for ``owner`` (another viewport) by ``lines``.
+
+        Line items are reused while scrolling (creating scene items per slice is slow).
+        """
+        spare = [it for o, _, it in self._crossrefs if o is owner]
+        self._crossrefs = [(o, ln, it) for o, ln, it in self._crossrefs if o is not owner]
+        wanted = list(lines) if self.show_crossref else []
+        for line in wanted:
+            item = spare.pop() if spare else self._new_line_item()
+            style = (CROSSREF, 1.5, 10) if line.current else (CROSSREF_DIM, 1.0, 5)
+            if item.data(0) != line.current:
+                pen = QPen(style[0], style[1])
+                pen.setCosmetic(True)
+                item.setPen(pen)
+                item.setZValue(style[2])
+                item.setData(0, line.current)
             self._crossrefs.append((owner, line, item))
-        self._relayout_items()
+            self._place_line(item, line)
+        for item in spare:
+            self.vb.removeItem(item)
+
+    def _new_line_item(self) -> QGraphicsLineItem:
+        item = QGraphicsLineItem()
+        self.vb.addItem(item, ignoreBounds=True)
+        return item
+
+    def _place_line(self, item: QGraphicsLineItem, line: CrossRefLine) -> None:
+        (r0, c0), (r1, c1) = line.segment.start, line.segment.end
+        x0, y0 = self.transform_.image_to_view(r0, c0)
+        x1, y1 = self.transform_.image_to_view(r1, c1)
+        item.setLine(x0, y0, x1, y1)
 
     def crossref_lines(self, owner: object | None = None) -> list[CrossRefLine]:
         """Lines drawn now (for ``owner`` only when given)."""
@@ -370,10 +389,7 @@ class ImageViewport(pg.GraphicsView):
 
     def _relayout_items(self) -> None:
         for _, line, item in self._crossrefs:
-            (r0, c0), (r1, c1) = line.segment.start, line.segment.end
-            x0, y0 = self.transform_.image_to_view(r0, c0)
-            x1, y1 = self.transform_.image_to_view(r1, c1)
-            item.setLine(x0, y0, x1, y1)
+            self._place_line(item, line)
 
     def _pick_crossref(self, pos: QPointF) -> tuple[object, CrossRefLine] | None:
         best: tuple[float, object, CrossRefLine] | None = None
@@ -438,13 +454,22 @@ class ImageViewport(pg.GraphicsView):
         """Orientation letters on each screen edge (empty without geometry)."""
         if self._info is None or self._info.plane is None:
             return {}
+        key = (self._info.plane, self.transform_.matrix)
+        cached = self._letters
+        if cached is not None and cached[0][0] is key[0] and cached[0][1] == key[1]:
+            return cached[1]
         right, down = self.transform_.screen_directions(self._info.plane)
-        return edge_letters(right, down)
+        letters = edge_letters(right, down)
+        self._letters = (key, letters)
+        return letters
 
     def drawForeground(self, painter: QPainter, rect: Any) -> None:
         super().drawForeground(painter, rect)
         painter.save()
         painter.resetTransform()
+        # Axis-aligned lines and pre-rendered text: antialiasing only costs time here.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         area = self.viewport().rect()
         if self.source is None:
             self._painter.message(painter, area, ("Drop a series here", "or double-click one"))
@@ -629,13 +654,14 @@ class ImageViewport(pg.GraphicsView):
             raise ValueError(f"unknown tool {tool!r}; expected one of {TOOLS}")
         self.tool = tool
 
-    def event(self, ev: QEvent) -> bool:
-        if ev.type() == QEvent.Type.KeyPress and ev.key() == Qt.Key.Key_Tab:  # type: ignore[attr-defined]
-            self.nextViewportRequested.emit()
-            return True
-        if ev.type() == QEvent.Type.FocusIn:
-            self.activated.emit()
-        return bool(super().event(ev))
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab moves to the next viewport rather than to the next widget."""
+        self.nextViewportRequested.emit()
+        return True
+
+    def focusInEvent(self, ev: Any) -> None:
+        self.activated.emit()
+        super().focusInEvent(ev)
 
     # -- drag and drop of series from the browser --------------------------------------
 

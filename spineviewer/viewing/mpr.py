@@ -79,6 +79,7 @@ class MprSource:
         self.header_window = header_window
         self.photometric = photometric
         self.axes = _choose_axes(volume.affine, plane)
+        self._infos: dict[int, SliceInfo] = {}
         first = self._plane(0)
         self.plane_name = (
             plane_name(tuple(first.normal), modality) if first is not None else plane
@@ -130,10 +131,13 @@ class MprSource:
             return None
 
     def info(self, index: int) -> SliceInfo:
-        """Plane, spacing and display facts of reformatted slice ``index``."""
+        """Plane, spacing and display facts of reformatted slice ``index`` (cached)."""
+        cached = self._infos.get(index)
+        if cached is not None:
+            return cached
         plane = self._plane(index)
         position = float(plane.origin @ plane.normal) if plane is not None else None
-        return SliceInfo(
+        info = self._infos[index] = SliceInfo(
             plane=plane,
             pixel_spacing=self._spacing,
             frame=None,
@@ -141,6 +145,7 @@ class MprSource:
             header_window=self.header_window,
             position_mm=position,
         )
+        return info
 
 
 def mpr_sources(volume: Volume, **kwargs: object) -> dict[str, MprSource]:

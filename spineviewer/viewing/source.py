@@ -107,13 +107,14 @@ class StackListSource:
         self._pixels = [StackPixels(s) for s in self.stacks]
         self._index = [(s, k) for s, stack in enumerate(self.stacks) for k in range(len(stack))]
         first = self.stacks[0]
-        self.name = name or _display_name(first)
+        self.name = name or display_name(first)
         self.modality = first.modality
         self.frame_of_reference_uid = first.first.instance.frame_of_reference_uid
         self.series_uid = first.series_uid
         planes = {s.plane for s in self.stacks}
         self.plane_name = planes.pop() if len(planes) == 1 else "oblique"
         self._planes: dict[int, Plane | None] = {}
+        self._infos: dict[int, SliceInfo] = {}
         self._positions = self._slice_positions()
 
     @classmethod
@@ -158,8 +159,11 @@ class StackListSource:
         return self._planes[index]
 
     def info(self, index: int) -> SliceInfo:
+        cached = self._infos.get(index)
+        if cached is not None:
+            return cached
         frame = self.frame(index)
-        return SliceInfo(
+        info = self._infos[index] = SliceInfo(
             plane=self.plane(index),
             pixel_spacing=frame.pixel_spacing,
             frame=frame,
@@ -169,6 +173,7 @@ class StackListSource:
             header_window=window_from_frame(frame),
             position_mm=self._positions[index],
         )
+        return info
 
     def _slice_positions(self) -> list[float | None]:
         normal = self.stacks[0].ordering.normal
@@ -179,7 +184,7 @@ class StackListSource:
         return out
 
 
-def _display_name(stack: Stack) -> str:
+def display_name(stack: Stack) -> str:
     """The series description, or modality + plane when there is none."""
     description = stack.first.instance.series_description.strip()
     return description or f"{stack.modality} {plane_name(stack.ordering.normal, stack.modality)}"
