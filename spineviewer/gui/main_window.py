@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         self.jobs: list[Job] = []
         self.volumes: dict[str, Volume] = {}
         self._volume_jobs: dict[str, Job] = {}
+        self._pending = 0
+        self._deferred: list[Callable[[], None]] = []
         self._notice: QMessageBox | None = None
         self.grid = ViewportGrid(self)
         self.setCentralWidget(self.grid)
@@ -356,8 +358,9 @@ class MainWindow(QMainWindow):
             self._show_problems(problems)
         if first_new == 0 or all(v.source is None for v in self.grid.viewports):
             study = next((s for r in self.results[first_new:] for s in r.studies), None)
-            if study is not None:
-                self.apply_hanging(study)
+            if study is not None:  # next event-loop turn: the browser paints first
+                self._pending += 1
+                QTimer.singleShot(0, lambda: self._apply_pending_hanging(study))
         found = sum(len(r.studies) for r in results)
         self.statusBar().showMessage(f"Opened {found} stud{'y' if found == 1 else 'ies'}", 5000)
 
@@ -402,6 +405,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Hanging protocol: {hanging.reason}", 8000)
         self._prefetch_shown()
 
+    def _apply_pending_hanging(self, study: Study) -> None:
+        try:
+            self.apply_hanging(study)
+        finally:
+            self._pending -= 1
+            self._maybe_idle()
+
     def apply_hanging_to_current(self) -> None:
         """Re-apply the hanging protocol to the study in the active viewport."""
         source = self.grid.active.source
@@ -437,11 +447,22 @@ class MainWindow(QMainWindow):
         assert spec.mpr_plane is not None
         plane = spec.mpr_plane
 
-        def show() -> None:  # one viewport per event-loop turn: input and paint stay smooth
+        def show() -> None:
             self._show_mpr(vp, volume, plane, spec.stacks[0], study)
             self.sync.refresh()
 
-        QTimer.singleShot(0, show)
+        # One viewport per event-loop turn, chained: input and paint stay smooth meanwhile.
+        self._deferred.append(show)
+        if len(self._deferred) == 1:
+            QTimer.singleShot(0, self._run_deferred)
+
+    def _run_deferred(self) -> None:
+        if self._deferred:
+            self._deferred.pop(0)()
+        if self._deferred:
+            QTimer.singleShot(0, self._run_deferred)
+        else:
+            self._maybe_idle()
 
     def _show_mpr(
         self, vp: ImageViewport, volume: Volume, plane: str, stack: Stack, study: Study
@@ -537,7 +558,10 @@ class MainWindow(QMainWindow):
     def _on_job_finished(self, job: Job) -> None:
         if job in self.jobs:
             self.jobs.remove(job)
-        if not self.jobs:
+        self._maybe_idle()
+
+    def _maybe_idle(self) -> None:
+        if not self.busy():
             for w in (self.progress_label, self.progress, self.cancel_button):
                 w.hide()
             QTimer.singleShot(0, self.idle.emit)
@@ -548,8 +572,8 @@ class MainWindow(QMainWindow):
             job.cancel()
 
     def busy(self) -> bool:
-        """True while background jobs run."""
-        return bool(self.jobs)
+        """True while background jobs run or a hanging is about to be applied."""
+        return bool(self.jobs) or self._pending > 0 or bool(self._deferred)
 
     # -- dialogs -----------------------------------------------------------------------
 
