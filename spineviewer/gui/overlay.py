@@ -53,7 +53,7 @@ class OverlayPainter:
         right: bool,
         bottom: bool,
     ) -> None:
-        room = int(rect.width() * 0.46)  # corners never run into each other or the letters
+        room = int(rect.width() * 0.4)  # corners never run into each other or the letters
         ratio = painter.device().devicePixelRatioF()
         step = self.metrics.height()
         top = rect.bottom() - MARGIN - step * len(lines) if bottom else rect.top() + MARGIN

@@ -210,3 +210,22 @@ def test_shift_move_moves_the_3d_cursor_and_the_other_view(qtbot, pair) -> None:
     QApplication.sendEvent(sag.viewport(), ev)
     assert ax.index == 12
     assert ax._cursor_items and line is not None
+
+
+def test_every_viewport_key_in_the_shortcut_list_is_handled(viewport) -> None:
+    keys = [
+        Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp,
+        Qt.Key.Key_PageDown, Qt.Key.Key_C, Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight,
+        Qt.Key.Key_1, Qt.Key.Key_F, Qt.Key.Key_Space, Qt.Key.Key_R, Qt.Key.Key_V, Qt.Key.Key_H,
+        Qt.Key.Key_I, Qt.Key.Key_P, Qt.Key.Key_W, Qt.Key.Key_Z, Qt.Key.Key_T,
+    ]
+    from spineviewer.gui.shortcuts import BINDINGS
+
+    listed = " ".join(b.keys for b in BINDINGS)
+    for key in keys:
+        assert viewport.handle_key(key, Qt.KeyboardModifier.NoModifier), key
+    assert viewport.handle_key(Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert not viewport.handle_key(Qt.Key.Key_Q, Qt.KeyboardModifier.NoModifier)
+    for name in ("Home", "End", "Page Up", "[", "Space", "Ctrl+R", "Shift+H"):
+        assert name in listed
+    viewport.stop_cine()
