@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 
-#: Real CT slices (JPEG 2000 lossless) shipped in the shared data folder.
-REAL_CT_DIR = (
-    Path(__file__).resolve().parents[2] / "shared/data/real/totalsegmentator-examples/ct_dicom"
+#: Real CT slices (JPEG 2000 lossless) in the shared data folder beside the checkout.
+_REAL_CT = "shared/data/real/totalsegmentator-examples/ct_dicom"
+_CANDIDATES = (
+    Path(os.environ.get("SPINEVIEWER_REAL_CT", "/nonexistent")),
+    Path(__file__).resolve().parents[2] / _REAL_CT,
+    Path("/work") / _REAL_CT,
 )
+REAL_CT_DIR = next((p for p in _CANDIDATES if p.is_dir()), _CANDIDATES[1])
 
 
 @pytest.fixture(scope="session")
