@@ -53,21 +53,49 @@ class OverlayPainter:
         right: bool,
         bottom: bool,
     ) -> None:
+        if not lines:
+            return
         room = int(rect.width() * 0.4)  # corners never run into each other or the letters
         ratio = painter.device().devicePixelRatioF()
+        pixmap = self._block_pixmap(tuple(lines), right, room, ratio)
+        w, h = pixmap.width() / ratio, pixmap.height() / ratio
+        x = rect.right() - MARGIN - w if right else rect.left() + MARGIN
+        y = rect.bottom() - MARGIN - h if bottom else rect.top() + MARGIN
+        painter.drawPixmap(QPointF(x, y), pixmap)
+
+    def _block_pixmap(
+        self, lines: tuple[str, ...], right: bool, room: int, ratio: float
+    ) -> QPixmap:
+        """A corner block as one pixmap, composed from cached lines; cached itself, so
+        scrolling back and forth repaints each corner with a single pixmap draw."""
+        key = ("block", lines, right, room, ratio)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        parts = [self._line_pixmap(text, room, ratio) for text in lines]
         step = self.metrics.height()
-        top = rect.bottom() - MARGIN - step * len(lines) if bottom else rect.top() + MARGIN
-        for i, text in enumerate(lines):
-            pixmap = self._line_pixmap(text, room, ratio)
-            width = pixmap.width() / ratio
-            x = rect.right() - MARGIN - width if right else rect.left() + MARGIN
-            painter.drawPixmap(QPointF(x, top + i * step), pixmap)
+        width = max(p.width() for p in parts) / ratio
+        pixmap = QPixmap(max(1, round(width * ratio)), max(1, round(step * len(parts) * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
+        for i, part in enumerate(parts):
+            x = width - part.width() / ratio if right else 0.0
+            p.drawPixmap(QPointF(x, i * step), part)
+        p.end()
+        self._remember(key, pixmap)
+        return pixmap
+
+    def _remember(self, key: tuple[object, ...], pixmap: QPixmap) -> None:
+        if len(self._cache) > 1024:
+            self._cache.clear()
+        self._cache[key] = pixmap
 
     def _line_pixmap(
         self, text: str, room: int, ratio: float, letter: bool = False
     ) -> QPixmap:
         """One line rendered once (elided, with shadow); reused while it does not change."""
-        key = (text, room, ratio, letter)
+        key = ("line", text, room, ratio, letter)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -82,9 +110,7 @@ class OverlayPainter:
         p.setFont(font)
         self._text(p, 0, fm.ascent(), shown, LETTER_COLOR if letter else TEXT_COLOR)
         p.end()
-        if len(self._cache) > 256:
-            self._cache.clear()
-        self._cache[key] = pixmap
+        self._remember(key, pixmap)
         return pixmap
 
     def corners(self, painter: QPainter, rect: QRect, text: CornerText) -> None:

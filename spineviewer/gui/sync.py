@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.viewing.crossref import crossref_lines, linked_slice, same_frame
@@ -25,6 +25,7 @@ class ViewportSync(QObject):
         self.show_all = False
         self.linked = True
         self._syncing = False
+        self._dirty: list[ImageViewport] = []
         for vp in self.viewports:
             vp.sliceChanged.connect(lambda _i, vp=vp: self._on_viewport_slice_changed(vp))
             vp.crossrefClicked.connect(self._on_viewport_crossref_clicked)
@@ -41,6 +42,7 @@ class ViewportSync(QObject):
 
     def refresh(self) -> None:
         """Recompute every cross-reference line (after sources or options change)."""
+        self._dirty = []
         for vp in self.viewports:
             vp.clear_crossrefs()
         for vp in self.viewports:
@@ -59,12 +61,25 @@ class ViewportSync(QObject):
             target.set_crossrefs(source_vp, lines)
 
     def _on_viewport_slice_changed(self, vp: ImageViewport) -> None:
-        self._draw_lines_of(vp)
-        # This viewport's own plane changed: the lines drawn on it must be re-cut.
+        # This viewport's own plane changed: the lines drawn on it are re-cut before it paints.
         for other in self._partners(vp):
             self._draw_lines_of_onto(other, vp)
-        if self.linked and not self._syncing:
-            self._follow_parallel(vp)
+        # Its line on the other viewports, and linked scrolling, follow on the next event-loop
+        # turn (the others repaint then anyway); fast scrolling coalesces into one update.
+        if self._syncing:
+            self._draw_lines_of(vp)
+            return
+        self._dirty.append(vp)
+        if len(self._dirty) == 1:
+            QTimer.singleShot(0, self.flush)
+
+    def flush(self) -> None:
+        """Bring the other viewports up to date with every viewport that changed slice."""
+        dirty, self._dirty = list(dict.fromkeys(self._dirty)), []
+        for vp in dirty:
+            self._draw_lines_of(vp)
+            if self.linked:
+                self._follow_parallel(vp)
 
     def _draw_lines_of_onto(self, source_vp: ImageViewport, target: ImageViewport) -> None:
         plane = target.info.plane if target.info is not None else None

@@ -73,6 +73,7 @@ def test_real_ct_opens_as_three_mpr_planes_with_true_aspect(qtbot, window, real_
     axial = window.grid.visible_viewports()[0]
     before = sag.crossref_lines(axial)[0].segment
     axial.step(3)
+    qtbot.waitUntil(lambda: sag.crossref_lines(axial)[0].segment != before, timeout=1000)
     assert sag.crossref_lines(axial)[0].segment != before
 
 

@@ -155,10 +155,11 @@ def _drawn_segment(vp: ImageViewport, owner) -> tuple[tuple[float, float], tuple
 
 
 def test_crossref_line_follows_the_axial_slice_and_matches_geometry(qtbot, pair) -> None:
-    sag, ax, _ = pair
+    sag, ax, sync = pair
     seen = []
     for index in (0, 10, 21):
         ax.set_index(index)
+        qtbot.waitUntil(lambda: not sync._dirty, timeout=1000)  # next event-loop turn
         expected = sag.info.plane.intersect(ax.info.plane)
         drawn = _drawn_segment(sag, ax)
         for got, want in zip(drawn, (expected.start, expected.end), strict=True):
@@ -168,6 +169,7 @@ def test_crossref_line_follows_the_axial_slice_and_matches_geometry(qtbot, pair)
     # The converse: the sagittal slice is drawn on the axial image and moves when it scrolls.
     before = _drawn_segment(ax, sag)
     qtbot.keyClick(sag, Qt.Key.Key_Down)
+    sync.flush()
     assert _drawn_segment(ax, sag) != before
 
 
