@@ -112,3 +112,31 @@ def test_opening_cancelled_keeps_the_window_usable(qtbot, window, demo_study_dir
     open_and_wait(qtbot, window, demo_study_dir)
     assert window.grid.viewports[0].source is not None
     assert np.asarray(window.grid.viewports[0].image.image).size > 0
+
+
+def test_dropping_a_folder_on_the_window_opens_it(qtbot, window, demo_study_dir):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(demo_study_dir))])
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, event)
+    qtbot.waitUntil(lambda: not window.busy() and bool(window.results), timeout=60000)
+    assert window.grid.viewports[0].source.plane_name == "sagittal"
+
+
+def test_series_dragged_from_the_browser_drops_into_a_viewport(qtbot, window, demo_study_dir):
+    open_and_wait(qtbot, window, demo_study_dir)
+    left = window.grid.viewports[0]
+    item = window.browser.series_items()[2]
+    mime = window.browser.tree.mimeData([item])
+    left.mimeDropped.emit(mime)  # what ImageViewport.dropEvent emits for this format
+    assert len(left.source) == 41 and window.grid.active is left
