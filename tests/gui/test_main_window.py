@@ -117,7 +117,6 @@ def test_opening_cancelled_keeps_the_window_usable(qtbot, window, demo_study_dir
 def test_dropping_a_folder_on_the_window_opens_it(qtbot, window, demo_study_dir):
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDropEvent
-    from PySide6.QtWidgets import QApplication
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(demo_study_dir))])
@@ -128,7 +127,7 @@ def test_dropping_a_folder_on_the_window_opens_it(qtbot, window, demo_study_dir)
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    QApplication.sendEvent(window, event)
+    window.dropEvent(event)  # Qt routes a real drop only after a drag session started
     qtbot.waitUntil(lambda: not window.busy() and bool(window.results), timeout=60000)
     assert window.grid.viewports[0].source.plane_name == "sagittal"
 
