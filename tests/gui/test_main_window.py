@@ -139,3 +139,12 @@ def test_series_dragged_from_the_browser_drops_into_a_viewport(qtbot, window, de
     mime = window.browser.tree.mimeData([item])
     left.mimeDropped.emit(mime)  # what ImageViewport.dropEvent emits for this format
     assert len(left.source) == 41 and window.grid.active is left
+
+
+def test_i_and_p_on_a_viewport_apply_to_every_viewport_and_persist(qtbot, window):
+    left, right = window.grid.viewports[:2]
+    qtbot.keyClick(left, Qt.Key.Key_I)
+    assert not left.show_corner_text and not right.show_corner_text
+    assert not window.settings.corner_text and not window.corner_action.isChecked()
+    qtbot.keyClick(right, Qt.Key.Key_P)
+    assert left.phi_free and right.phi_free and window.settings.phi_free
