@@ -1,0 +1,276 @@
+"""Annotations as immutable data: shape, label, provenance, review state, and the image they are on.
+
+Every annotation lives on one image frame (SOP Instance UID + frame number) and keeps its
+points twice: in image pixels ``(row, col)`` (continuous, the centre of pixel (0, 0) is
+``(0.0, 0.0)``; DICOM SCOORD, whose origin is the outer corner of that pixel, is
+``(col + 0.5, row + 0.5)``) and in patient millimetres (LPS) when the image has a plane.
+Edits produce new objects (``dataclasses.replace``), which keeps undo/redo a matter of
+swapping values.
+"""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from spineviewer.geometry import Plane
+
+Point = tuple[float, float]
+PatientPoint = tuple[float, float, float]
+
+
+class Kind(StrEnum):
+    """The shape of an annotation; the number of points each needs is in :data:`POINT_COUNT`."""
+
+    RECTANGLE = "rectangle"  # two opposite corners (image axes)
+    ELLIPSE = "ellipse"  # two opposite corners of the bounding box (image axes)
+    POLYGON = "polygon"  # >= 3 vertices, closed
+    FREEHAND = "freehand"  # >= 3 vertices, closed
+    POINT = "point"
+    LINE = "line"  # start, end
+    ANGLE = "angle"  # arm end, vertex, arm end
+    COBB = "cobb"  # line 1 start, line 1 end, line 2 start, line 2 end
+    ARROW = "arrow"  # tail, head (the text sits at the tail)
+
+
+#: Exact point counts (None: three or more).
+POINT_COUNT: dict[Kind, int | None] = {
+    Kind.RECTANGLE: 2,
+    Kind.ELLIPSE: 2,
+    Kind.POLYGON: None,
+    Kind.FREEHAND: None,
+    Kind.POINT: 1,
+    Kind.LINE: 2,
+    Kind.ANGLE: 3,
+    Kind.COBB: 4,
+    Kind.ARROW: 2,
+}
+#: Shapes that enclose an area (measured, rasterised for SEG).
+FILLED = frozenset({Kind.RECTANGLE, Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND})
+
+
+class Status(StrEnum):
+    """Review state. Human marks start accepted; model proposals start proposed."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EDITED = "edited"  # a proposal a human changed (and so accepted)
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def default_author() -> str:
+    """The OS user name (editable in the settings)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """The image frame an annotation is drawn on."""
+
+    study_uid: str
+    series_uid: str
+    sop_instance_uid: str
+    sop_class_uid: str
+    #: 1-based DICOM frame number (1 for single-frame images).
+    frame_number: int = 1
+    frame_of_reference_uid: str = ""
+    #: (row spacing, column spacing) in mm, None when unknown.
+    pixel_spacing: tuple[float, float] | None = None
+    rows: int = 0
+    columns: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["pixel_spacing"] = list(self.pixel_spacing) if self.pixel_spacing else None
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImageRef:
+        spacing = data.get("pixel_spacing")
+        return cls(
+            study_uid=str(data["study_uid"]),
+            series_uid=str(data["series_uid"]),
+            sop_instance_uid=str(data["sop_instance_uid"]),
+            sop_class_uid=str(data["sop_class_uid"]),
+            frame_number=int(data.get("frame_number", 1)),
+            frame_of_reference_uid=str(data.get("frame_of_reference_uid", "")),
+            pixel_spacing=(float(spacing[0]), float(spacing[1])) if spacing else None,
+            rows=int(data.get("rows", 0)),
+            columns=int(data.get("columns", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who or what made an annotation, and when."""
+
+    #: "human" or "model".
+    source: str = "human"
+    author: str = field(default_factory=default_author)
+    model_id: str | None = None
+    model_version: str | None = None
+    score: float | None = None
+    created: str = field(default_factory=now_iso)
+    modified: str = field(default_factory=now_iso)
+
+    @classmethod
+    def model(cls, model_id: str, version: str, score: float | None) -> Provenance:
+        """A model proposal's provenance."""
+        return cls(
+            source="model", author=model_id, model_id=model_id, model_version=version, score=score
+        )
+
+    @property
+    def is_model(self) -> bool:
+        return self.source == "model"
+
+    def touched(self) -> Provenance:
+        """The same, modified now."""
+        return replace(self, modified=now_iso())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        score = data.get("score")
+        return cls(
+            source=str(data.get("source", "human")),
+            author=str(data.get("author", "")),
+            model_id=data.get("model_id"),
+            model_version=data.get("model_version"),
+            score=None if score is None else float(score),
+            created=str(data.get("created", "")),
+            modified=str(data.get("modified", "")),
+        )
+
+
+def check_points(kind: Kind, points: Sequence[Point]) -> None:
+    """Raise ValueError when ``points`` do not fit ``kind``."""
+    need = POINT_COUNT[kind]
+    n = len(points)
+    if (need is None and n < 3) or (need is not None and n != need):
+        want = "at least 3" if need is None else str(need)
+        raise ValueError(f"a {kind.value} needs {want} points, got {n}")
+    if not all(len(p) == 2 and all(np.isfinite(p)) for p in points):
+        raise ValueError(f"a {kind.value} has a point that is not a finite (row, col) pair")
+
+
+def patient_points(plane: Plane | None, points: Iterable[Point]) -> tuple[PatientPoint, ...] | None:
+    """Patient positions (mm) of image points on ``plane`` (None without a plane)."""
+    if plane is None:
+        return None
+    pts = np.asarray(list(points), dtype=np.float64).reshape(-1, 2)
+    xyz = plane.to_patient(pts[:, 0], pts[:, 1])
+    return tuple((float(x), float(y), float(z)) for x, y, z in xyz)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One mark on one image frame."""
+
+    kind: Kind
+    image: ImageRef
+    #: (row, col) image pixel coordinates; the centre of the first pixel is (0, 0).
+    points: tuple[Point, ...]
+    #: The same points in patient LPS mm, None when the image has no plane (radiographs).
+    points_mm: tuple[PatientPoint, ...] | None = None
+    #: Vocabulary key ("L4", "L4-L5", "pedicle_screw", ...), "" for none.
+    label: str = ""
+    #: Disc state key ("normal", "bulge", "herniation") for disc labels, else None.
+    state: str | None = None
+    #: Free text (the arrow's note, a comment).
+    text: str = ""
+    status: Status = Status.ACCEPTED
+    provenance: Provenance = field(default_factory=Provenance)
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        check_points(self.kind, self.points)
+
+    @classmethod
+    def create(
+        cls,
+        kind: Kind | str,
+        image: ImageRef,
+        points: Sequence[Point],
+        plane: Plane | None,
+        **kwargs: Any,
+    ) -> Annotation:
+        """A new annotation; patient points computed from ``plane``."""
+        pts = tuple((float(r), float(c)) for r, c in points)
+        return cls(Kind(kind), image, pts, patient_points(plane, pts), **kwargs)
+
+    def with_points(self, points: Sequence[Point], plane: Plane | None) -> Annotation:
+        """Moved / reshaped; a proposal becomes ``edited``; modified time updated."""
+        pts = tuple((float(r), float(c)) for r, c in points)
+        return self._edited(points=pts, points_mm=patient_points(plane, pts))
+
+    def moved(self, drow: float, dcol: float, plane: Plane | None) -> Annotation:
+        """Shifted by (drow, dcol) pixels."""
+        return self.with_points([(r + drow, c + dcol) for r, c in self.points], plane)
+
+    def relabelled(self, label: str, state: str | None = None) -> Annotation:
+        """With another label (and disc state)."""
+        return self._edited(label=label, state=state)
+
+    def with_status(self, status: Status) -> Annotation:
+        """Accepted / rejected / ... (the modified time is updated)."""
+        return replace(self, status=Status(status), provenance=self.provenance.touched())
+
+    def _edited(self, **changes: Any) -> Annotation:
+        status = Status.EDITED if self.status == Status.PROPOSED else self.status
+        return replace(self, status=status, provenance=self.provenance.touched(), **changes)
+
+    @property
+    def filled(self) -> bool:
+        """True for shapes that enclose an area."""
+        return self.kind in FILLED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "kind": self.kind.value,
+            "image": self.image.to_dict(),
+            "points": [list(p) for p in self.points],
+            "points_mm": None if self.points_mm is None else [list(p) for p in self.points_mm],
+            "label": self.label,
+            "state": self.state,
+            "text": self.text,
+            "status": self.status.value,
+            "provenance": self.provenance.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Annotation:
+        """Inverse of :meth:`to_dict`; raises KeyError / ValueError on malformed data."""
+        mm = data.get("points_mm")
+        return cls(
+            kind=Kind(data["kind"]),
+            image=ImageRef.from_dict(data["image"]),
+            points=tuple((float(r), float(c)) for r, c in data["points"]),
+            points_mm=None
+            if mm is None
+            else tuple((float(x), float(y), float(z)) for x, y, z in mm),
+            label=str(data.get("label", "")),
+            state=data.get("state"),
+            text=str(data.get("text", "")),
+            status=Status(data.get("status", Status.ACCEPTED)),
+            provenance=Provenance.from_dict(data.get("provenance", {})),
+            uid=str(data["uid"]),
+        )
