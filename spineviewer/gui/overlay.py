@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 
 from spineviewer.viewing.corners import CornerText
@@ -20,6 +20,8 @@ ERROR_COLOR = QColor("#ff6b6b")
 MARGIN = 6
 #: Scale bar lengths tried, in mm: the longest that fits a fifth of the viewport wins.
 NICE_LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+#: Height of the scale bar's end ticks, px.
+BAR_TICK = 6
 
 
 def _font(size: int, bold: bool = False) -> QFont:
@@ -91,9 +93,7 @@ class OverlayPainter:
             self._cache.clear()
         self._cache[key] = pixmap
 
-    def _line_pixmap(
-        self, text: str, room: int, ratio: float, letter: bool = False
-    ) -> QPixmap:
+    def _line_pixmap(self, text: str, room: int, ratio: float, letter: bool = False) -> QPixmap:
         """One line rendered once (elided, with shadow); reused while it does not change."""
         key = ("line", text, room, ratio, letter)
         cached = self._cache.get(key)
@@ -158,26 +158,49 @@ class OverlayPainter:
         length = max((n for n in NICE_LENGTHS if n / mm_per_px <= limit), default=0)
         if length == 0:
             return
-        px = length / mm_per_px
+        ratio = painter.device().devicePixelRatioF()
+        px = round(length / mm_per_px)  # whole pixels: zooming rebuilds it only per pixel
+        pixmap = self._bar_pixmap(px, f"{length} {unit}", ratio)
+        w = pixmap.width() / ratio
         # Above the bottom orientation letter, label under the bar.
         y = rect.bottom() - MARGIN - self.letter_metrics.height() - self.metrics.height() - 8
-        x0 = rect.center().x() - px / 2
+        painter.drawPixmap(QPointF(rect.center().x() - w / 2, y - BAR_TICK), pixmap)
+
+    def _bar_pixmap(self, px: int, label: str, ratio: float) -> QPixmap:
+        """The bar with its ticks and label, rendered once per length in pixels."""
+        key = ("bar", px, label, ratio)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        label_w = self.metrics.horizontalAdvance(label)
+        width = max(px, label_w) + 4
+        height = BAR_TICK + self.metrics.height() + 5
+        pixmap = QPixmap(max(1, round(width * ratio)), max(1, round(height * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
+        x0, y = (width - px) / 2, float(BAR_TICK)
         for pen in (QPen(SHADOW_COLOR, 3), QPen(TEXT_COLOR, 1)):
-            painter.setPen(pen)
-            painter.drawLine(QPointF(x0, y), QPointF(x0 + px, y))
-            for x in (x0, x0 + px / 2, x0 + px):
-                tick = 6 if x != x0 + px / 2 else 3
-                painter.drawLine(QPointF(x, y - tick), QPointF(x, y))
-        painter.setFont(self.font)
-        label = f"{length} {unit}"
-        w = self.metrics.horizontalAdvance(label)
-        self._text(
-            painter, rect.center().x() - w / 2, y + self.metrics.ascent() + 3, label, TEXT_COLOR
-        )
+            p.setPen(pen)
+            p.drawLine(QPointF(x0, y), QPointF(x0 + px, y))
+            for x, tick in ((x0, BAR_TICK), (x0 + px / 2, BAR_TICK / 2), (x0 + px, BAR_TICK)):
+                p.drawLine(QPointF(x, y - tick), QPointF(x, y))
+        p.setFont(self.font)
+        self._text(p, (width - label_w) / 2, y + self.metrics.ascent() + 3, label, TEXT_COLOR)
+        p.end()
+        self._remember(key, pixmap)
+        return pixmap
 
     def border(self, painter: QPainter, rect: QRect, color: QColor, width: int) -> None:
-        """A frame around the viewport (the active one is highlighted)."""
-        painter.setPen(QPen(color, width))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        half = width / 2
-        painter.drawRect(QRectF(rect).adjusted(half, half, -half, -half))
+        """A frame around the viewport (the active one is highlighted).
+
+        Four filled strips: much cheaper than stroking a rectangle on every frame.
+        """
+        x, y, w, h = rect.x(), rect.y(), rect.width(), rect.height()
+        for strip in (
+            QRect(x, y, w, width),
+            QRect(x, y + h - width, w, width),
+            QRect(x, y, width, h),
+            QRect(x + w - width, y, width, h),
+        ):
+            painter.fillRect(strip, color)

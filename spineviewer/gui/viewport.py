@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QGraphicsLineItem, QWidget
 
 from spineviewer.dicom import DicomLoadError, Window, to_display
 from spineviewer.geometry.orientation import edge_letters
+from spineviewer.gui.image_item import GreyImageItem
 from spineviewer.gui.overlay import OverlayPainter
 from spineviewer.viewing.corners import CursorSample, corner_text, sample_cursor
 from spineviewer.viewing.crossref import CrossRefLine
@@ -81,7 +82,7 @@ class ImageViewport(pg.GraphicsView):
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
         self.vb.setMouseEnabled(False, False)
         self.setCentralItem(self.vb)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = GreyImageItem()
         self.vb.addItem(self.image)
         self._painter = OverlayPainter()
         self.source: SliceSource | None = None
@@ -98,7 +99,7 @@ class ImageViewport(pg.GraphicsView):
         self.phi_free = False
         self.error: str | None = None
         self._image_rect: object = None
-        self._letters: tuple[tuple[object, object], dict[str, str]] | None = None
+        self._letters: tuple[tuple[object, ...], dict[str, str]] | None = None
         #: Paints that showed an image (the bench's "first painted image").
         self.frames_painted = 0
         self._values: np.ndarray | None = None
@@ -454,9 +455,11 @@ class ImageViewport(pg.GraphicsView):
         """Orientation letters on each screen edge (empty without geometry)."""
         if self._info is None or self._info.plane is None:
             return {}
-        key = (self._info.plane, self.transform_.matrix)
+        plane = self._info.plane
+        # Every slice of a stack shares its directions: the key is the cosines, not the plane.
+        key = (plane.row_dir.tobytes(), plane.col_dir.tobytes(), self.transform_.matrix)
         cached = self._letters
-        if cached is not None and cached[0][0] is key[0] and cached[0][1] == key[1]:
+        if cached is not None and cached[0] == key:
             return cached[1]
         right, down = self.transform_.screen_directions(self._info.plane)
         letters = edge_letters(right, down)
