@@ -16,12 +16,17 @@ from spineviewer.gui.theme import apply_dark_theme
 
 #: How long a screenshot run waits for loading before it gives up.
 SCREENSHOT_TIMEOUT_S = 120.0
+#: Python's GIL hand-over interval while the viewer runs (default 5 ms). Decoding threads
+#: hold the GIL in pure-Python header parsing; each time the GUI thread calls into Qt and
+#: back it may wait this long for it, so a shorter interval keeps painting smooth.
+GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def application() -> QApplication:
     """The QApplication (created once, themed)."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         app = QApplication(sys.argv[:1])
         app.setApplicationName("SpineViewer")
         app.setOrganizationName("SpineViewer")
