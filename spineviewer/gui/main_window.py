@@ -367,16 +367,24 @@ class MainWindow(QMainWindow):
     def _show_problems(self, problems: Sequence[tuple[str, ScanResult]]) -> None:
         count = sum(len(r.skipped) for _, r in problems)
         lines = [f"{s.path}: {s.reason}" for _, r in problems for s in r.skipped]
+        self._show_notice(
+            "Some files were not loaded",
+            f"{count} file{'s' if count != 1 else ''} could not be loaded; the rest is open. "
+            "The Problems entry of the study browser lists them.",
+            "\n".join(lines),
+        )
+
+    def _show_notice(self, title: str, text: str, details: str = "") -> None:
+        """A non-modal warning: the window keeps working while it is open."""
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Some files were not loaded")
-        box.setText(
-            f"{count} file{'s' if count != 1 else ''} could not be loaded; the rest is open. "
-            "The Problems entry of the study browser lists them."
-        )
-        box.setDetailedText("\n".join(lines))
+        box.setWindowTitle(title)
+        box.setText(text)
+        if details:
+            box.setDetailedText(details)
         box.setModal(False)
         box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
         self._notice = box
 
@@ -553,7 +561,7 @@ class MainWindow(QMainWindow):
     def _on_job_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
         if self.isVisible():
-            QMessageBox.warning(self, "SpineViewer", message)
+            self._show_notice("SpineViewer", message)
 
     def _on_job_finished(self, job: Job) -> None:
         if job in self.jobs:

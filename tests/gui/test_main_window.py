@@ -148,3 +148,17 @@ def test_i_and_p_on_a_viewport_apply_to_every_viewport_and_persist(qtbot, window
     assert not window.settings.corner_text and not window.corner_action.isChecked()
     qtbot.keyClick(right, Qt.Key.Key_P)
     assert left.phi_free and right.phi_free and window.settings.phi_free
+
+
+def test_a_failed_background_job_is_a_non_modal_notice(qtbot, window):
+    from spineviewer.gui.workers import Job
+
+    def work(progress, cancelled):
+        raise OSError("disk vanished while loading volume")
+
+    window._start(Job("Loading volume SAG T2", work, window))
+    qtbot.waitUntil(lambda: not window.busy(), timeout=10000)
+    notice = window._notice
+    assert notice is not None and notice.isVisible() and not notice.isModal()
+    assert "Loading volume SAG T2" in notice.text() and "disk vanished" in notice.text()
+    assert "disk vanished" in window.statusBar().currentMessage()
