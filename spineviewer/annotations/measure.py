@@ -1,0 +1,297 @@
+"""Measurements of annotations: masks, areas, lengths, angles and ROI statistics.
+
+Conventions
+-----------
+- Image points are ``(row, col)`` with the centre of the first pixel at ``(0, 0)``.
+- A pixel belongs to a filled shape when its *centre* lies inside the shape or on its outline
+  (:func:`rasterise`); areas are exact geometric areas of the shape, not pixel counts.
+- Physical values come from the annotation's patient points (``points_mm``) when present, else
+  from the image's pixel spacing; without either, lengths are in pixels (unit ``"px"``) and
+  areas in square pixels (``"px2"``).
+- Units are UCUM: ``mm``, ``mm2``, ``deg``, ``[hnsf'U]`` (CT Hounsfield units), ``1``
+  (unitless pixel values, e.g. MR), ``{pixels}`` (a pixel count).
+
+No Qt, no image library: everything is vectorised numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spineviewer.annotations.model import FILLED, Annotation, Kind
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+#: UCUM unit of CT pixel values (Hounsfield units).
+HU_UNIT = "[hnsf'U]"
+#: UCUM "no units", for pixel values without a physical unit (MR, radiographs).
+NO_UNIT = "1"
+#: UCUM annotation for a number of pixels.
+PIXEL_COUNT_UNIT = "{pixels}"
+#: Centres closer than this to an outline (pixels) count as on it.
+ON_EDGE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured value with its UCUM unit (``"px"`` / ``"px2"`` when no scale is known)."""
+
+    name: str
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class RoiStats:
+    """Statistics of the pixel values inside a filled annotation.
+
+    ``sd`` is the population standard deviation; the value fields are NaN when no pixel centre
+    falls inside the shape; ``area_mm2`` is the geometric area (None without pixel spacing).
+    """
+
+    mean: float
+    sd: float
+    min: float
+    max: float
+    pixels: int
+    area_mm2: float | None
+
+
+def value_unit(modality: str) -> str:
+    """UCUM unit of rescaled pixel values for a modality (HU for CT, no unit otherwise)."""
+    return HU_UNIT if modality.upper() == "CT" else NO_UNIT
+
+
+# -- masks ------------------------------------------------------------------------------------
+
+
+def _points(annotation: Annotation) -> FloatArray:
+    return np.asarray(annotation.points, dtype=np.float64).reshape(-1, 2)
+
+
+def outline(annotation: Annotation) -> FloatArray:
+    """Vertices ``(N, 2)`` of a polygonal filled shape (a rectangle's 4 corners, in order).
+
+    Raises ValueError for ellipses (no polygon) and for shapes that do not enclose an area.
+    """
+    pts = _points(annotation)
+    if annotation.kind == Kind.RECTANGLE:
+        (r0, c0), (r1, c1) = pts
+        return np.array([[r0, c0], [r0, c1], [r1, c1], [r1, c0]], dtype=np.float64)
+    if annotation.kind in (Kind.POLYGON, Kind.FREEHAND):
+        return pts
+    raise ValueError(f"a {annotation.kind.value} has no polygon outline")
+
+
+def _box(pts: FloatArray, rows: int, cols: int) -> tuple[slice, slice]:
+    """Index ranges of the pixel centres inside the bounding box of ``pts`` (clipped)."""
+    lo = np.ceil(pts.min(axis=0) - ON_EDGE_TOLERANCE).astype(int)
+    hi = np.floor(pts.max(axis=0) + ON_EDGE_TOLERANCE).astype(int) + 1
+    return (
+        slice(max(lo[0], 0), max(min(hi[0], rows), 0)),
+        slice(max(lo[1], 0), max(min(hi[1], cols), 0)),
+    )
+
+
+def _inside_polygon(vertices: FloatArray, r: FloatArray, c: FloatArray) -> BoolArray:
+    """Even-odd rule for the centres (r, c), plus centres lying on an edge."""
+    inside = np.zeros(np.broadcast(r, c).shape, dtype=bool)
+    on_edge = np.zeros_like(inside)
+    for (r0, c0), (r1, c1) in zip(vertices, np.roll(vertices, -1, axis=0), strict=True):
+        # A horizontal ray to the right of the centre crosses the edge (half-open in rows).
+        if r0 != r1:
+            spans = (r0 > r) != (r1 > r)
+            c_cross = c0 + (r - r0) * (c1 - c0) / (r1 - r0)
+            inside ^= spans & (c < c_cross)
+        # Centre on the edge: collinear and between the end points.
+        dr, dc = r1 - r0, c1 - c0
+        length2 = dr * dr + dc * dc
+        if length2 == 0.0:
+            on_edge |= np.hypot(r - r0, c - c0) <= ON_EDGE_TOLERANCE
+            continue
+        t = ((r - r0) * dr + (c - c0) * dc) / length2
+        cross = np.abs((r - r0) * dc - (c - c0) * dr) / np.sqrt(length2)
+        on_edge |= (
+            (cross <= ON_EDGE_TOLERANCE) & (t >= -ON_EDGE_TOLERANCE) & (t <= 1 + ON_EDGE_TOLERANCE)
+        )
+    return inside | on_edge
+
+
+def _inside_ellipse(pts: FloatArray, r: FloatArray, c: FloatArray) -> BoolArray:
+    (r0, c0), (r1, c1) = pts
+    a_r, a_c = abs(r1 - r0) / 2.0, abs(c1 - c0) / 2.0
+    if a_r == 0.0 or a_c == 0.0:
+        return np.zeros(np.broadcast(r, c).shape, dtype=bool)
+    d = ((r - (r0 + r1) / 2.0) / a_r) ** 2 + ((c - (c0 + c1) / 2.0) / a_c) ** 2
+    return np.asarray(d <= 1.0 + ON_EDGE_TOLERANCE)
+
+
+def rasterise(annotation: Annotation, rows: int, cols: int) -> BoolArray:
+    """Boolean mask ``(rows, cols)``: pixels whose centre is inside the shape or on its outline.
+
+    Only filled shapes (rectangle, ellipse, polygon, freehand) have a mask; others raise
+    ValueError. Parts of the shape outside the image are clipped.
+    """
+    if annotation.kind not in FILLED:
+        raise ValueError(f"a {annotation.kind.value} encloses no area to rasterise")
+    mask = np.zeros((rows, cols), dtype=bool)
+    pts = _points(annotation)
+    rs, cs = _box(pts, rows, cols)
+    if rs.start >= rs.stop or cs.start >= cs.stop:
+        return mask
+    r = np.arange(rs.start, rs.stop, dtype=np.float64)[:, None]
+    c = np.arange(cs.start, cs.stop, dtype=np.float64)[None, :]
+    if annotation.kind == Kind.ELLIPSE:
+        mask[rs, cs] = _inside_ellipse(pts, r, c)
+    else:
+        mask[rs, cs] = _inside_polygon(outline(annotation), r, c)
+    return mask
+
+
+# -- geometry in mm ---------------------------------------------------------------------------
+
+
+def _scaled_points(annotation: Annotation) -> tuple[FloatArray, bool]:
+    """The points as vectors in mm (patient points, else spacing-scaled pixels) or in pixels.
+
+    Returns the ``(N, 2 or 3)`` array and whether it is in millimetres.
+    """
+    if annotation.points_mm is not None:
+        return np.asarray(annotation.points_mm, dtype=np.float64).reshape(-1, 3), True
+    pts = _points(annotation)
+    spacing = annotation.image.pixel_spacing
+    if spacing is None:
+        return pts, False
+    return pts * np.asarray(spacing, dtype=np.float64), True
+
+
+def _polygon_area(vertices: FloatArray) -> float:
+    """Area of a planar polygon in 2D or 3D (half the norm of the vector area)."""
+    if vertices.shape[1] == 2:
+        x, y = vertices[:, 1], vertices[:, 0]
+        return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
+    vector_area = np.cross(vertices, np.roll(vertices, -1, axis=0)).sum(axis=0)
+    return float(np.linalg.norm(vector_area) / 2.0)
+
+
+def _area(annotation: Annotation) -> tuple[float, bool]:
+    """Area and whether it is in mm2 (else square pixels)."""
+    if annotation.kind not in FILLED:
+        raise ValueError(f"a {annotation.kind.value} encloses no area")
+    spacing = annotation.image.pixel_spacing
+    scale = float(spacing[0] * spacing[1]) if spacing is not None else 1.0
+    pts = _points(annotation)
+    if annotation.kind in (Kind.RECTANGLE, Kind.ELLIPSE):
+        (r0, c0), (r1, c1) = pts
+        box = abs(r1 - r0) * abs(c1 - c0)
+        area_px = box if annotation.kind == Kind.RECTANGLE else np.pi * box / 4.0
+        return float(area_px) * scale, spacing is not None
+    if annotation.points_mm is not None:
+        return _polygon_area(np.asarray(annotation.points_mm, dtype=np.float64)), True
+    return _polygon_area(pts) * scale, spacing is not None
+
+
+def area_mm2(annotation: Annotation) -> float | None:
+    """Exact area of a filled shape in mm2 (None without pixel spacing or patient points).
+
+    Rectangles ``w*h`` and ellipses ``pi*a*b`` from the corners and the pixel spacing;
+    polygons by the shoelace formula, on the patient points when present (in-plane area).
+    """
+    value, in_mm = _area(annotation)
+    return value if in_mm else None
+
+
+def length_mm(annotation: Annotation) -> Measurement:
+    """Length of a line (or arrow): in mm when patient points or spacing are known, else px."""
+    if annotation.kind not in (Kind.LINE, Kind.ARROW):
+        raise ValueError(f"a {annotation.kind.value} has no length")
+    pts, in_mm = _scaled_points(annotation)
+    return Measurement("length", float(np.linalg.norm(pts[1] - pts[0])), "mm" if in_mm else "px")
+
+
+def _angle_between(u: FloatArray, v: FloatArray, what: str) -> float:
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    if nu == 0.0 or nv == 0.0:
+        raise ValueError(f"{what} has a zero-length arm")
+    cos = float(np.dot(u, v)) / (nu * nv)
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+def angle_deg(annotation: Annotation) -> float:
+    """Interior angle at the vertex (the middle point) of an angle annotation, 0..180 degrees.
+
+    Computed in physical space (patient points or spacing-scaled pixels) so that
+    non-square pixels do not distort it.
+    """
+    if annotation.kind != Kind.ANGLE:
+        raise ValueError(f"a {annotation.kind.value} is not an angle")
+    pts, _ = _scaled_points(annotation)
+    return _angle_between(pts[0] - pts[1], pts[2] - pts[1], "the angle")
+
+
+def cobb_deg(annotation: Annotation) -> float:
+    """Cobb angle: the acute angle between the two lines, 0..90 degrees."""
+    if annotation.kind != Kind.COBB:
+        raise ValueError(f"a {annotation.kind.value} is not a Cobb angle")
+    pts, _ = _scaled_points(annotation)
+    angle = _angle_between(pts[1] - pts[0], pts[3] - pts[2], "the Cobb angle")
+    return min(angle, 180.0 - angle)
+
+
+def roi_stats(annotation: Annotation, values: NDArray[np.generic]) -> RoiStats:
+    """Mean, population SD, min, max and count of ``values`` (rescaled) inside the shape."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"pixel values must be a 2D image, got shape {arr.shape}")
+    inside = arr[rasterise(annotation, *arr.shape)]
+    area = area_mm2(annotation)
+    if inside.size == 0:
+        nan = float("nan")
+        return RoiStats(nan, nan, nan, nan, 0, area)
+    return RoiStats(
+        mean=float(inside.mean()),
+        sd=float(inside.std()),
+        min=float(inside.min()),
+        max=float(inside.max()),
+        pixels=int(inside.size),
+        area_mm2=area,
+    )
+
+
+def measurements(
+    annotation: Annotation,
+    values: NDArray[np.generic] | None = None,
+    *,
+    unit: str = NO_UNIT,
+) -> list[Measurement]:
+    """Every measurement of an annotation.
+
+    Lines: ``length``; angles: ``angle``; Cobb: ``cobb_angle``; filled shapes: ``area`` and,
+    when ``values`` (the frame's rescaled pixel values) are given, ``mean``, ``sd``, ``min``,
+    ``max`` in ``unit`` (see :func:`value_unit`) and ``pixels``. Points and arrows: none.
+    """
+    kind = annotation.kind
+    if kind == Kind.LINE:
+        return [length_mm(annotation)]
+    if kind == Kind.ANGLE:
+        return [Measurement("angle", angle_deg(annotation), "deg")]
+    if kind == Kind.COBB:
+        return [Measurement("cobb_angle", cobb_deg(annotation), "deg")]
+    if kind not in FILLED:
+        return []
+    area, in_mm = _area(annotation)
+    out = [Measurement("area", area, "mm2" if in_mm else "px2")]
+    if values is not None:
+        stats = roi_stats(annotation, values)
+        out += [
+            Measurement("mean", stats.mean, unit),
+            Measurement("sd", stats.sd, unit),
+            Measurement("min", stats.min, unit),
+            Measurement("max", stats.max, unit),
+            Measurement("pixels", float(stats.pixels), PIXEL_COUNT_UNIT),
+        ]
+    return out
