@@ -93,6 +93,9 @@ class Frame:
     stack_key: tuple[str, ...]
     #: Where the pixel spacing came from ("PixelSpacing", "ImagerPixelSpacing", ...).
     spacing_source: str = "PixelSpacing"
+    #: PatientOrientation (0020,0020): patient directions of the row and column, e.g.
+    #: ("L", "F") — the only orientation a projection radiograph has.
+    patient_orientation: tuple[str, str] | None = None
 
     @property
     def label(self) -> str:
@@ -404,7 +407,18 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
         voi_lut_function=str(pick("FrameVOILUTSequence", "VOILUTFunction") or "LINEAR").upper(),
         stack_key=stack_key,
         spacing_source=source,
+        patient_orientation=_patient_orientation(_get(ds, "PatientOrientation")),
     )
+
+
+def _patient_orientation(value: Any) -> tuple[str, str] | None:
+    """Two direction codes made of the letters A P L R H F, or None."""
+    if value is None or not _is_sequence(value) or len(value) != 2:
+        return None
+    codes = tuple(str(v).strip().upper() for v in value)
+    if not all(c and set(c) <= set("APLRHF") for c in codes):
+        return None
+    return codes[0], codes[1]
 
 
 _STUDY_FIELDS = (

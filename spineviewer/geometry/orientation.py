@@ -43,3 +43,27 @@ def edge_letters(row_dir: ArrayLike, col_dir: ArrayLike) -> dict[str, str]:
         "top": direction_letters(-down),
         "bottom": direction_letters(down),
     }
+
+
+#: PatientOrientation letters as LPS unit vectors (H = head = S, F = feet = I).
+_CODE_VECTORS = {
+    "L": (1.0, 0.0, 0.0),
+    "R": (-1.0, 0.0, 0.0),
+    "P": (0.0, 1.0, 0.0),
+    "A": (0.0, -1.0, 0.0),
+    "H": (0.0, 0.0, 1.0),
+    "F": (0.0, 0.0, -1.0),
+}
+
+
+def orientation_code_vector(code: str) -> np.ndarray:
+    """LPS direction of a PatientOrientation code ("L", "FP", ...), normalised.
+
+    Each letter adds its axis (the first letter is the main direction in DICOM, but the
+    relative weights are not given, so they count alike); "" or unknown letters give zeros.
+    """
+    v = np.zeros(3)
+    for letter in code.upper():
+        v += _CODE_VECTORS.get(letter, (0.0, 0.0, 0.0))
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v

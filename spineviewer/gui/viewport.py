@@ -453,15 +453,15 @@ class ImageViewport(pg.GraphicsView):
 
     def edge_letters(self) -> dict[str, str]:
         """Orientation letters on each screen edge (empty without geometry)."""
-        if self._info is None or self._info.plane is None:
+        directions = self._info.directions if self._info is not None else None
+        if directions is None:
             return {}
-        plane = self._info.plane
         # Every slice of a stack shares its directions: the key is the cosines, not the plane.
-        key = (plane.row_dir.tobytes(), plane.col_dir.tobytes(), self.transform_.matrix)
+        key = (directions[0].tobytes(), directions[1].tobytes(), self.transform_.matrix)
         cached = self._letters
         if cached is not None and cached[0] == key:
             return cached[1]
-        right, down = self.transform_.screen_directions(self._info.plane)
+        right, down = self.transform_.screen_directions(directions)
         letters = edge_letters(right, down)
         self._letters = (key, letters)
         return letters

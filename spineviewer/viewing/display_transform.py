@@ -113,10 +113,17 @@ class DisplayTransform:
         dc, dr = np.linalg.inv(m) @ np.array([u, v])  # signed permutation: exact inverse
         return float(dr + (self.rows - 1) / 2.0), float(dc + (self.cols - 1) / 2.0)
 
-    def screen_directions(self, plane: Plane) -> tuple[np.ndarray, np.ndarray]:
-        """Patient directions of screen right (+x) and screen down (+y) for ``plane``."""
+    def screen_directions(
+        self, plane: Plane | tuple[np.ndarray, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Patient directions of screen right (+x) and screen down (+y).
+
+        ``plane`` is a :class:`Plane` or its (row direction, column direction) pair: the
+        patient directions of increasing column and increasing row.
+        """
+        row_dir, col_dir = (plane.row_dir, plane.col_dir) if isinstance(plane, Plane) else plane
         inv = np.linalg.inv(np.asarray(self.matrix, dtype=np.float64))
         right_img, down_img = inv[:, 0], inv[:, 1]  # (dcol, drow) for screen +x and +y
-        right = right_img[0] * plane.row_dir + right_img[1] * plane.col_dir
-        down = down_img[0] * plane.row_dir + down_img[1] * plane.col_dir
+        right = right_img[0] * row_dir + right_img[1] * col_dir
+        down = down_img[0] * row_dir + down_img[1] * col_dir
         return right, down

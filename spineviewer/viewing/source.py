@@ -19,6 +19,7 @@ from spineviewer.dicom import Frame, Stack, StackPixels, Window
 from spineviewer.dicom.display import window_from_frame
 from spineviewer.dicom.model import plane_name
 from spineviewer.geometry import Plane
+from spineviewer.geometry.orientation import orientation_code_vector
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,19 @@ class SliceInfo:
     header_window: Window | None = None
     #: Signed position (mm) along the source's normal, for "Pos" in the corner text.
     position_mm: float | None = None
+
+    @property
+    def directions(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Patient directions (LPS) of increasing column and row, for orientation letters.
+
+        From the plane when there is one, else from PatientOrientation (radiographs).
+        """
+        if self.plane is not None:
+            return self.plane.row_dir, self.plane.col_dir
+        codes = self.frame.patient_orientation if self.frame is not None else None
+        if codes is None:
+            return None
+        return orientation_code_vector(codes[0]), orientation_code_vector(codes[1])
 
 
 @runtime_checkable

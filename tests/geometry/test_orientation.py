@@ -32,3 +32,14 @@ def test_axial_tilted_by_twenty_degrees() -> None:
     t = np.radians(20)
     col = (0, np.cos(t), -np.sin(t))  # rows run posterior and a little inferior
     assert edge_letters((1, 0, 0), col) == {"left": "R", "right": "L", "top": "AS", "bottom": "PI"}
+
+
+def test_patient_orientation_codes_as_lps_vectors() -> None:
+    from spineviewer.geometry.orientation import orientation_code_vector
+
+    assert orientation_code_vector("L").tolist() == [1.0, 0.0, 0.0]
+    assert orientation_code_vector("F").tolist() == [0.0, 0.0, -1.0]
+    assert orientation_code_vector("H").tolist() == [0.0, 0.0, 1.0]
+    oblique = orientation_code_vector("AF")
+    assert np.allclose(oblique, [0.0, -(0.5**0.5), -(0.5**0.5)])
+    assert orientation_code_vector("").tolist() == [0.0, 0.0, 0.0]

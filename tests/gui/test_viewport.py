@@ -216,10 +216,26 @@ def test_shift_move_moves_the_3d_cursor_and_the_other_view(qtbot, pair) -> None:
 
 def test_every_viewport_key_in_the_shortcut_list_is_handled(viewport) -> None:
     keys = [
-        Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp,
-        Qt.Key.Key_PageDown, Qt.Key.Key_C, Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight,
-        Qt.Key.Key_1, Qt.Key.Key_F, Qt.Key.Key_Space, Qt.Key.Key_R, Qt.Key.Key_V, Qt.Key.Key_H,
-        Qt.Key.Key_I, Qt.Key.Key_P, Qt.Key.Key_W, Qt.Key.Key_Z, Qt.Key.Key_T,
+        Qt.Key.Key_Up,
+        Qt.Key.Key_Down,
+        Qt.Key.Key_Home,
+        Qt.Key.Key_End,
+        Qt.Key.Key_PageUp,
+        Qt.Key.Key_PageDown,
+        Qt.Key.Key_C,
+        Qt.Key.Key_BracketLeft,
+        Qt.Key.Key_BracketRight,
+        Qt.Key.Key_1,
+        Qt.Key.Key_F,
+        Qt.Key.Key_Space,
+        Qt.Key.Key_R,
+        Qt.Key.Key_V,
+        Qt.Key.Key_H,
+        Qt.Key.Key_I,
+        Qt.Key.Key_P,
+        Qt.Key.Key_W,
+        Qt.Key.Key_Z,
+        Qt.Key.Key_T,
     ]
     from spineviewer.gui.shortcuts import BINDINGS
 
@@ -231,3 +247,19 @@ def test_every_viewport_key_in_the_shortcut_list_is_handled(viewport) -> None:
     for name in ("Home", "End", "Page Up", "[", "Space", "Ctrl+R", "Shift+H"):
         assert name in listed
     viewport.stop_cine()
+
+
+def test_radiograph_letters_come_from_patient_orientation(qtbot, tmp_path) -> None:
+    from spineviewer.phantom import generate, study_folder_name
+
+    generate("spine-xr", tmp_path, 4)
+    stack = scan(tmp_path / study_folder_name("spine-xr", 4)).stacks()[0]
+    assert stack.first.patient_orientation == ("L", "F") and stack.plane_of(0) is None
+    vp = ImageViewport()
+    qtbot.addWidget(vp)
+    vp.resize(400, 600)
+    vp.set_source(StackListSource([stack]))
+    # Rows run to the patient's left (screen right), columns to the feet (screen down).
+    assert vp.edge_letters() == {"left": "R", "right": "L", "top": "S", "bottom": "I"}
+    vp.flip(horizontal=True)
+    assert vp.edge_letters()["left"] == "L" and vp.edge_letters()["right"] == "R"
