@@ -70,8 +70,9 @@ def choose_hanging(study: Study) -> Hanging:
             "lumbar MR: sagittal T2 left, axial T2 right",
         )
     if all(_series_plane(s) == "projection" for s in series):
-        return Hanging((1, 1), (ViewportSpec(series[0].stacks, label="radiograph"),),
-                       "radiograph: single view")
+        return Hanging(
+            (1, 1), (ViewportSpec(series[0].stacks, label="radiograph"),), "radiograph: single view"
+        )
     volumetric = [st for s in series for st in s.stacks if is_volumetric(st)]
     if volumetric:
         stack = max(volumetric, key=len)

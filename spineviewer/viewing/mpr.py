@@ -81,9 +81,7 @@ class MprSource:
         self.axes = _choose_axes(volume.affine, plane)
         self._infos: dict[int, SliceInfo] = {}
         first = self._plane(0)
-        self.plane_name = (
-            plane_name(tuple(first.normal), modality) if first is not None else plane
-        )
+        self.plane_name = plane_name(tuple(first.normal), modality) if first is not None else plane
         self._spacing = (volume.spacing[self.axes.col], volume.spacing[self.axes.row])
 
     def __len__(self) -> int:
