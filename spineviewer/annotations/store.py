@@ -28,6 +28,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import time
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ DOCUMENT_NAME = "annotations.json"
 BACKUP_NAME = DOCUMENT_NAME + ".bak"
 INDEX_NAME = "index.sqlite"
 _TEMP_PREFIX = ".annotations."
+#: Age (s) after which a temporary file is a crash leftover, not another process's save.
+STALE_TEMP_S = 60.0
 _UID_CHARS = re.compile(r"[0-9.]{1,64}")
 
 
@@ -108,6 +111,15 @@ def _keep_backup(target: Path, backup: Path) -> None:
         os.link(target, backup)
     except OSError:  # no hard links here (FAT, some network shares): copy
         write_atomic(backup, target.read_bytes())
+
+
+def _remove_stale_temps(folder: Path, min_age_s: float = STALE_TEMP_S) -> None:
+    """Delete temporary files a killed process left (old enough not to be another's live one)."""
+    now = time.time()
+    for temp in folder.glob(f"{_TEMP_PREFIX}*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - temp.stat().st_mtime > min_age_s:
+                temp.unlink()
 
 
 def _read(path: Path) -> AnnotationDocument:
@@ -229,9 +241,11 @@ class Workspace:
     def load(self, study_uid: str) -> LoadResult | None:
         """The study's document; None when it has none. Falls back to the backup when the main
         file is damaged or unreadable (see the module docstring); AnnotationFileError when
-        neither can be used."""
+        neither can be used. Temporary files left by a crash are removed."""
         folder = self.study_dir(study_uid)
         main, backup = folder / DOCUMENT_NAME, folder / BACKUP_NAME
+        if folder.is_dir():
+            _remove_stale_temps(folder)
         damaged = False
         try:
             return self._opened(study_uid, _read(main), main)

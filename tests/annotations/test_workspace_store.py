@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -140,6 +142,18 @@ def test_failed_write_leaves_old_file_and_no_temp(
     with pytest.raises(OSError, match="No space"):
         ws.save(doc)
     assert path.read_bytes() == good and _leftovers(path.parent) == []
+
+
+def test_load_removes_stale_temp_files(ws: Workspace) -> None:
+    path = ws.save(every_kind_document())
+    stale, fresh = path.with_name(".annotations.old.tmp"), path.with_name(".annotations.new.tmp")
+    stale.write_text("{", "utf-8")
+    fresh.write_text("{", "utf-8")
+    old = time.time() - store.STALE_TEMP_S - 10
+    os.utime(stale, (old, old))
+    loaded = ws.load(STUDY)
+    assert loaded is not None and loaded.warnings == ()
+    assert _leftovers(path.parent) == [fresh.name]  # maybe another process's save in flight
 
 
 def test_backup_copied_without_hard_links(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
