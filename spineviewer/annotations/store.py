@@ -140,6 +140,13 @@ def _move_aside(path: Path) -> Path:
     return aside
 
 
+def _check_study(doc: AnnotationDocument, study_uid: str, path: Path) -> None:
+    """A file of another study is an error, not damage: WorkspaceError, so that the fallback
+    to the backup leaves it alone."""
+    if doc.study_uid != study_uid:
+        raise WorkspaceError(f"{path}: holds study {doc.study_uid}, not {study_uid}")
+
+
 @dataclass(frozen=True)
 class LoadResult:
     """A loaded document, the file it came from, and what went wrong on the way (if anything)."""
@@ -265,6 +272,7 @@ class Workspace:
             raise AnnotationFileError(
                 str(main), f"{problem}; the backup is unusable too ({exc})"
             ) from exc
+        _check_study(doc, study_uid, backup)
         warnings = [problem]
         if damaged:
             with contextlib.suppress(OSError):
@@ -277,9 +285,8 @@ class Workspace:
             with contextlib.suppress(OSError):
                 write_atomic(main, backup.read_bytes())
                 warnings.append(f"restored {main.name} from the backup")
-        result = self._opened(study_uid, doc, backup, tuple(warnings))
         self.index.record(doc)
-        return result
+        return self._opened(study_uid, doc, backup, tuple(warnings))
 
     def _opened(
         self,
@@ -288,10 +295,7 @@ class Workspace:
         path: Path,
         warnings: tuple[str, ...] = (),
     ) -> LoadResult:
-        """Track the loaded document. A file of another study is an error, not damage: it is
-        raised as WorkspaceError so that the fallback above leaves it alone."""
-        if doc.study_uid != study_uid:
-            raise WorkspaceError(f"{path}: holds study {doc.study_uid}, not {study_uid}")
+        _check_study(doc, study_uid, path)
         self._open[study_uid] = doc
         return LoadResult(doc, path, warnings)
 
