@@ -211,3 +211,29 @@ def test_dsrdump_reads_the_findings(study: MarkedStudy, exported):
     line = next(a for a in study.annotations if a.kind == Kind.LINE)
     assert f'"{round(length_mm(line).value, 6)}" (mm,UCUM' in text
     assert "disc-classifier" in text and "Device Observer UID" in text
+
+
+def test_frames_of_a_multiframe_image_are_referenced_by_number(tmp_path: Path):
+    """Enhanced MR (10 frames, pydicom-data): the frame number survives the round trip."""
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    from spineviewer.annotations.sr import image_ref, source_headers
+    from spineviewer.dicom import scan
+
+    source = get_testdata_file("emri_small.dcm")
+    if source is None:
+        pytest.skip("pydicom-data's emri_small.dcm is not installed")
+    folder = tmp_path / "src"
+    folder.mkdir()
+    shutil.copy(source, folder / "emri.dcm")
+    [stack] = scan(folder).stacks()
+    ref = image_ref(stack, 6)
+    assert ref.frame_number == 7
+    mark = Annotation.create("line", ref, [(10, 10), (30, 40)], stack.plane_of(6), label="L1")
+    path = export_sr([mark], source_headers([stack]), tmp_path / "out" / "sr.dcm")
+    region = hd.sr.srread(path).content.get_planar_roi_measurement_groups()[0].roi
+    assert region.ContentSequence[0].ReferencedSOPSequence[0].ReferencedFrameNumber == 7
+    [back] = import_sr(path)
+    assert (back.image.sop_instance_uid, back.image.frame_number) == (ref.sop_instance_uid, 7)
