@@ -229,6 +229,10 @@ class Annotation:
         """With another label (and disc state)."""
         return self._edited(label=label, state=state)
 
+    def with_text(self, text: str) -> Annotation:
+        """With another note (the text of an arrow, a comment)."""
+        return self._edited(text=text)
+
     def with_status(self, status: Status) -> Annotation:
         """Accepted / rejected / ... (the modified time is updated)."""
         return replace(self, status=Status(status), provenance=self.provenance.touched())

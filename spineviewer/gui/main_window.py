@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from spineviewer.dicom import ScanResult, Stack, Study, Volume
 from spineviewer.dicom.display import window_from_frame
+from spineviewer.gui.annotate.ui import AnnotationUi
 from spineviewer.gui.browser import StudyBrowser
 from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
 from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
             vp.mimeDropped.connect(lambda mime, vp=vp: self._on_viewport_mime_dropped(vp, mime))
             vp.seriesStepRequested.connect(lambda step, vp=vp: self.step_series(vp, step))
         self._build_status_bar()
+        self.annotation = AnnotationUi(self)
         self._build_actions()
         self._apply_settings()
         self.settings.restore_geometry(self)
@@ -190,7 +192,7 @@ class MainWindow(QMainWindow):
             "Flip vertical", lambda: vp().flip(False), "Shift+H", "flip-v", global_shortcut=False
         )
         cine = act("&Cine", lambda: vp().toggle_cine(), "C", "cine", global_shortcut=False)
-        tools = QActionGroup(self)
+        tools = self.tool_group = QActionGroup(self)
         self.tool_actions: dict[str, QAction] = {}
         for name, text, key, icon_name in (
             ("window", "&Window/level", "W", "window-level"),
@@ -208,6 +210,7 @@ class MainWindow(QMainWindow):
             tools.addAction(a)
             self.tool_actions[name] = a
         self.tool_actions["window"].setChecked(True)
+        edit_menu, annotate_menu = self.annotation.build_actions(tools, self.tool_actions)
         shortcuts = act("&Shortcuts", self.show_shortcuts, "F1", "shortcuts")
         about = act("&About SpineViewer", self.show_about, None, "about")
 
@@ -230,7 +233,9 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.browser_dock.toggleViewAction())
         tools_menu = menu.addMenu("&Tools")
-        tools_menu.addActions(list(self.tool_actions.values()))
+        tools_menu.addActions([self.tool_actions[n] for n in ("window", "zoom", "pan")])
+        menu.insertMenu(tools_menu.menuAction(), annotate_menu)
+        menu.insertMenu(view_menu.menuAction(), edit_menu)
         help_menu = menu.addMenu("&Help")
         help_menu.addActions([shortcuts, about])
 
@@ -241,7 +246,9 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addActions(list(self.layout_actions.values()))
         bar.addSeparator()
-        bar.addActions(list(self.tool_actions.values()))
+        bar.addActions([self.tool_actions[n] for n in ("window", "zoom", "pan")])
+        bar.addSeparator()
+        bar.addActions(self.annotation.toolbar_actions(self.tool_actions))
         bar.addSeparator()
         bar.addActions([fit, reset, invert, rot_cw, flip_h, cine])
         bar.addSeparator()
@@ -305,9 +312,12 @@ class MainWindow(QMainWindow):
         self.sync.refresh()
 
     def set_tool(self, tool: str) -> None:
-        """Left-drag tool of every viewport: 'window', 'zoom' or 'pan'."""
-        for v in self.grid.viewports:
-            v.tool = tool
+        """Left-button tool of every viewport: 'window', 'zoom', 'pan', or an annotation tool
+        ('select', 'line', 'rectangle', ...; see :mod:`spineviewer.gui.annotate.ui`)."""
+        if tool in ("window", "zoom", "pan"):
+            for v in self.grid.viewports:
+                v.tool = tool
+        self.annotation.controller.set_tool(tool)
         self.tool_actions[tool].setChecked(True)
 
     # -- opening -----------------------------------------------------------------------
@@ -353,6 +363,7 @@ class MainWindow(QMainWindow):
             self.browser.add_result(result)
             if result.studies:
                 self.settings.add_recent(path)
+        self.annotation.studies_opened(paths, results)
         problems = [(p, r) for p, r in zip(paths, results, strict=True) if r.skipped]
         if problems:
             self._show_problems(problems)
@@ -611,6 +622,7 @@ class MainWindow(QMainWindow):
         for job in list(self.jobs):
             job.wait(5000)
         self.settings.save_geometry(self)
+        self.annotation.controller.close_all()
         super().closeEvent(event)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Group names in the order the shortcuts dialog shows them.
-GROUPS: tuple[str, ...] = ("Navigation", "Display", "Tools", "Layout", "File")
+GROUPS: tuple[str, ...] = ("Navigation", "Display", "Tools", "Annotate", "Layout", "File")
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,30 @@ BINDINGS: tuple[Binding, ...] = (
         ("W", "Window / level tool"),
         ("Z", "Zoom tool"),
         ("T", "Pan tool"),
+    ),
+    *_group(
+        "Annotate",
+        ("S", "Select / edit tool: click picks, drag moves, handles reshape"),
+        ("D", "Distance (line, mm)"),
+        ("A", "Angle (arm end, vertex, arm end)"),
+        ("K", "Cobb angle (two lines)"),
+        ("B", "Rectangle ROI"),
+        ("E", "Ellipse ROI"),
+        ("G", "Polygon ROI (double-click or Enter closes; Backspace drops a vertex)"),
+        ("N", "Freehand ROI"),
+        ("O", "Point"),
+        ("Q", "Text arrow"),
+        ("Esc", "Cancel the drawing in progress / clear the selection"),
+        ("Delete", "Delete the selected annotation"),
+        ("Double-click an edge", "Add a polygon vertex (select tool)"),
+        ("Ctrl+click a vertex", "Remove a polygon vertex (select tool)"),
+        ("Ctrl+Shift+Up / Down", "Copy the selection to the previous / next image"),
+        ("Ctrl+Z", "Undo"),
+        ("Ctrl+Y or Ctrl+Shift+Z", "Redo"),
+        ("Ctrl+Return", "Accept proposal (then the next)"),
+        ("Ctrl+Backspace", "Reject proposal (then the next)"),
+        (".", "Next proposal"),
+        ("Shift+I", "Annotations on / off"),
     ),
     *_group(
         "Layout",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
@@ -43,6 +43,20 @@ PICK_TOLERANCE_PX = 6.0
 GREY_LUT = np.arange(256, dtype=np.uint8)
 INVERTED_LUT = GREY_LUT[::-1].copy()
 TOOLS = ("window", "zoom", "pan")
+
+
+class ViewportTool(Protocol):
+    """Something that edits on top of the image (the annotation tools): it sees mouse and key
+    events before the viewport's own reading tools, and paints in widget pixels."""
+
+    def mouse_press(self, viewport: ImageViewport, ev: QMouseEvent) -> bool: ...
+    def mouse_move(self, viewport: ImageViewport, ev: QMouseEvent) -> bool: ...
+    def mouse_release(self, viewport: ImageViewport, ev: QMouseEvent) -> bool: ...
+    def mouse_double_click(self, viewport: ImageViewport, ev: QMouseEvent) -> bool: ...
+    def key_press(
+        self, viewport: ImageViewport, key: int, modifiers: Qt.KeyboardModifier
+    ) -> bool: ...
+    def paint(self, viewport: ImageViewport, painter: QPainter) -> None: ...
 
 
 @dataclass
@@ -108,6 +122,8 @@ class ImageViewport(pg.GraphicsView):
         self._crossrefs: list[tuple[object, CrossRefLine, QGraphicsLineItem]] = []
         self._cursor_items: list[QGraphicsLineItem] = []
         self._drag: _Drag | None = None
+        #: Annotation editing; gets mouse and key events first (None: reading only).
+        self.tool_handler: ViewportTool | None = None
         self._wheel_rest = 0
         self.cine = QTimer(self)
         self.cine.timeout.connect(self._on_cine_tick)
@@ -481,6 +497,8 @@ class ImageViewport(pg.GraphicsView):
                 self.frames_painted += 1
             if self.error:
                 self._painter.message(painter, area, (self.error,))
+            if self.tool_handler is not None:
+                self.tool_handler.paint(self, painter)
             if self.show_corner_text:
                 text = self.corner_text()
                 if text is not None:
@@ -508,6 +526,9 @@ class ImageViewport(pg.GraphicsView):
     def mousePressEvent(self, ev: QMouseEvent) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         self.activated.emit()
+        if self.tool_handler is not None and self.tool_handler.mouse_press(self, ev):
+            ev.accept()
+            return
         pos = ev.position()
         button = ev.button()
         if button == Qt.MouseButton.LeftButton and ev.modifiers() == Qt.KeyboardModifier.NoModifier:
@@ -529,6 +550,10 @@ class ImageViewport(pg.GraphicsView):
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:
         pos = ev.position()
+        if self.tool_handler is not None and self.tool_handler.mouse_move(self, ev):
+            self._update_cursor_sample(pos)
+            ev.accept()
+            return
         drag = self._drag
         if drag is not None:
             dx, dy = pos.x() - drag.last.x(), pos.y() - drag.last.y()
@@ -549,9 +574,14 @@ class ImageViewport(pg.GraphicsView):
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
         self._drag = None
+        if self.tool_handler is not None:
+            self.tool_handler.mouse_release(self, ev)
         ev.accept()
 
     def mouseDoubleClickEvent(self, ev: QMouseEvent) -> None:
+        if self.tool_handler is not None and self.tool_handler.mouse_double_click(self, ev):
+            ev.accept()
+            return
         if ev.button() == Qt.MouseButton.LeftButton:
             self.doubleClicked.emit()
         ev.accept()
@@ -599,6 +629,10 @@ class ImageViewport(pg.GraphicsView):
     # -- keys --------------------------------------------------------------------------
 
     def keyPressEvent(self, ev: Any) -> None:
+        handler = self.tool_handler
+        if handler is not None and handler.key_press(self, ev.key(), ev.modifiers()):
+            ev.accept()
+            return
         if not self.handle_key(ev.key(), ev.modifiers()):
             super().keyPressEvent(ev)
 

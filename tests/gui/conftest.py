@@ -15,3 +15,11 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     QSettings.setPath(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config")
     )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Annotations are saved in a per-test workspace, never in the user's."""
+    root = tmp_path / "workspace"
+    monkeypatch.setenv("SPINEVIEWER_WORKSPACE", str(root))
+    return root

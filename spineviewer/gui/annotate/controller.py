@@ -1,0 +1,334 @@
+"""The annotation session of the window: one document, undo stack and autosaver per study.
+
+Everything that changes an annotation goes through :meth:`AnnotationController.push`, so it
+can be undone, is saved at once (atomic write in the workspace, never beside the images) and
+repaints the viewports and the panel. The controller knows no widgets: viewports ask it for
+what to draw, tools and panels ask it to change things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from spineviewer.annotations import Annotation, ImageRef, Kind, Status, Vocabulary
+from spineviewer.annotations import commands as cmd
+from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
+from spineviewer.annotations.measure import Measurement, measurements, value_unit
+from spineviewer.annotations.store import Autosaver, Workspace
+from spineviewer.annotations.vocabulary import default_vocabulary
+from spineviewer.dicom import Study
+from spineviewer.viewing.source import SliceInfo
+
+#: Tools that draw a new annotation, by name (the tool names of the window).
+DRAW_TOOLS: dict[str, Kind] = {
+    "rectangle": Kind.RECTANGLE,
+    "ellipse": Kind.ELLIPSE,
+    "polygon": Kind.POLYGON,
+    "freehand": Kind.FREEHAND,
+    "point": Kind.POINT,
+    "line": Kind.LINE,
+    "angle": Kind.ANGLE,
+    "cobb": Kind.COBB,
+    "arrow": Kind.ARROW,
+}
+EDIT_TOOLS = ("select", *DRAW_TOOLS)
+
+
+@dataclass
+class Session:
+    """One study's open document."""
+
+    document: AnnotationDocument
+    stack: cmd.UndoStack
+    autosaver: Autosaver
+    warnings: tuple[str, ...] = ()
+
+
+def image_ref(info: SliceInfo | None) -> ImageRef | None:
+    """The acquired frame behind a displayed slice; None for reformats (MPR)."""
+    if info is None or info.frame is None:
+        return None
+    frame = info.frame
+    inst = frame.instance
+    return ImageRef(
+        study_uid=inst.study_uid,
+        series_uid=inst.series_uid,
+        sop_instance_uid=inst.sop_instance_uid,
+        sop_class_uid=inst.sop_class_uid,
+        frame_number=frame.index + 1,
+        frame_of_reference_uid=inst.frame_of_reference_uid,
+        pixel_spacing=info.pixel_spacing,
+        rows=inst.rows,
+        columns=inst.columns,
+    )
+
+
+def format_measurement(m: Measurement) -> str:
+    """ "Length 42.3 mm", "Area 118 mm²", "Mean 41.2 ± 9.0 HU" style text for one value."""
+    units = {"mm2": "mm²", "deg": "°", "px2": "px²", "[hnsf'U]": "HU", "1": ""}
+    unit = units.get(m.unit, m.unit)
+    name = {"cobb_angle": "Cobb", "sd": "SD"}.get(m.name, m.name.capitalize())
+    digits = 0 if m.name in ("area", "pixels") and abs(m.value) >= 100 else 1
+    sep = "" if unit in ("°", "") else " "
+    return f"{name} {m.value:.{digits}f}{sep}{unit}"
+
+
+class AnnotationController(QObject):
+    """Documents, undo, autosave, selection and the current tool and label."""
+
+    #: The annotations (or their review state) changed: repaint, refresh lists.
+    changed = Signal()
+    selectionChanged = Signal()
+    toolChanged = Signal(str)
+    #: A line for the status bar.
+    message = Signal(str)
+
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        vocabulary: Vocabulary | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._workspace = workspace
+        self.vocabulary = vocabulary or default_vocabulary()
+        self.sessions: dict[str, Session] = {}
+        #: The study that undo/redo and the panel act on (the active viewport's).
+        self.current_uid: str | None = None
+        self.selected: str | None = None
+        self.tool = "select"
+        #: Label (and disc state) given to new annotations.
+        self.label = ""
+        self.state: str | None = None
+        #: Annotation values shown instead of the stored ones while a drag is in progress.
+        self.preview: dict[str, Annotation] = {}
+        self.visible = True
+        self._measure_cache: dict[tuple[Annotation, int], list[Measurement]] = {}
+
+    # -- studies ---------------------------------------------------------------------------
+
+    @property
+    def workspace(self) -> Workspace:
+        """The workspace (opened on first use: the default folder, or SPINEVIEWER_WORKSPACE)."""
+        if self._workspace is None:
+            self._workspace = Workspace()
+        return self._workspace
+
+    def open_study(self, study: Study, sources: Sequence[str | Path] = ()) -> Session:
+        """The study's session: reopened from the workspace when it has a document."""
+        session = self.sessions.get(study.uid)
+        if session is not None:
+            return session
+        workspace = self.workspace
+        workspace.check_sources(sources)
+        loaded = workspace.load(study.uid)
+        warnings: tuple[str, ...] = ()
+        if loaded is not None:
+            doc, warnings = loaded.document, loaded.warnings
+            doc.source_paths = tuple(dict.fromkeys([*doc.source_paths, *map(str, sources)]))
+        else:
+            info = study.info
+            doc = AnnotationDocument(
+                study.uid,
+                patient_id=info.get("PatientID") or None,
+                patient_name=info.get("PatientName") or None,
+                study_date=info.get("StudyDate", ""),
+                study_description=info.get("StudyDescription", ""),
+                source_paths=sources,
+            )
+        stack = cmd.UndoStack(doc)
+        saver = Autosaver(workspace, stack, on_error=self._save_failed)
+        stack.subscribe(self._on_stack_changed)
+        session = Session(doc, stack, saver, tuple(warnings))
+        self.sessions[study.uid] = session
+        if self.current_uid is None:
+            self.current_uid = study.uid
+        for warning in warnings:
+            self.message.emit(warning)
+        self.changed.emit()
+        return session
+
+    def close_all(self) -> None:
+        """Stop autosaving and forget the open documents (they are saved already)."""
+        for session in self.sessions.values():
+            session.autosaver.close()
+        self.sessions.clear()
+        self.current_uid = None
+        self.selected = None
+
+    def _save_failed(self, exc: Exception) -> None:
+        self.message.emit(f"Annotations NOT saved: {exc}")
+
+    @property
+    def session(self) -> Session | None:
+        """The current study's session."""
+        return self.sessions.get(self.current_uid) if self.current_uid else None
+
+    @property
+    def document(self) -> AnnotationDocument | None:
+        session = self.session
+        return session.document if session else None
+
+    def set_current_study(self, study_uid: str | None) -> None:
+        """Make ``study_uid`` the study undo/redo and the panel act on."""
+        if study_uid in self.sessions and study_uid != self.current_uid:
+            self.current_uid = study_uid
+            self.selected = None
+            self.changed.emit()
+            self.selectionChanged.emit()
+
+    def set_review_status(self, status: ReviewStatus | str) -> None:
+        """Worklist status of the current study (new / in progress / done), saved at once."""
+        session = self.session
+        if session is not None:
+            session.document.review_status = ReviewStatus(status)
+            session.autosaver.save_now()
+            self.changed.emit()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def annotations_on(self, ref: ImageRef | None) -> list[Annotation]:
+        """What to draw on one frame (with drag previews applied)."""
+        if ref is None or not self.visible:
+            return []
+        session = self.sessions.get(ref.study_uid)
+        if session is None:
+            return []
+        items = session.document.on_image(ref.sop_instance_uid, ref.frame_number)
+        return [self.preview.get(a.uid, a) for a in items]
+
+    def find(self, uid: str | None) -> Annotation | None:
+        """An annotation of any open study by uid."""
+        if uid is None:
+            return None
+        for session in self.sessions.values():
+            found = session.document.get(uid)
+            if found is not None:
+                return found
+        return None
+
+    def measure(
+        self, annotation: Annotation, values: np.ndarray | None, modality: str
+    ) -> list[Measurement]:
+        """The annotation's measurements (cached per value: only edits recompute)."""
+        key = (annotation, id(values) if values is not None else 0)
+        cached = self._measure_cache.get(key)
+        if cached is None:
+            try:
+                cached = measurements(annotation, values, unit=value_unit(modality))
+            except ValueError:
+                cached = []  # a degenerate shape (zero-length arm) measures nothing yet
+            if len(self._measure_cache) > 2048:
+                self._measure_cache.clear()
+            self._measure_cache[key] = cached
+        return cached
+
+    # -- tools, labels, selection ---------------------------------------------------------------
+
+    def set_tool(self, tool: str) -> None:
+        if tool not in EDIT_TOOLS and tool not in ("window", "zoom", "pan"):
+            raise ValueError(f"unknown tool {tool!r}")
+        if tool != self.tool:
+            self.tool = tool
+            self.toolChanged.emit(tool)
+
+    def set_label(self, label: str, state: str | None = None) -> None:
+        """The label for new annotations; also relabels the selected one (undoable)."""
+        self.label, self.state = label, state
+        selected = self.find(self.selected)
+        if selected is not None and (selected.label, selected.state) != (label, state):
+            self.replace([selected.relabelled(label, state)], "Relabel")
+
+    def select(self, uid: str | None) -> None:
+        if uid != self.selected:
+            self.selected = uid
+            found = self.find(uid)
+            if found is not None:
+                self.set_current_study(found.image.study_uid)
+            self.selectionChanged.emit()
+            self.changed.emit()
+
+    # -- changing (every change is one undoable command) -------------------------------------------
+
+    def _session_of(self, annotations: Iterable[Annotation]) -> Session | None:
+        first = next(iter(annotations), None)
+        return self.sessions.get(first.image.study_uid) if first is not None else None
+
+    def push(self, session: Session, command: cmd.Command) -> bool:
+        """Run, record and autosave ``command`` in ``session``."""
+        self.current_uid = session.document.study_uid
+        return session.stack.push(command)
+
+    def add(self, annotation: Annotation) -> bool:
+        """Add a new annotation (False when its study is not open)."""
+        session = self.sessions.get(annotation.image.study_uid)
+        if session is None:
+            self.message.emit("This image's study is not open for annotation.")
+            return False
+        annotation = self._in_author_name(session, annotation)
+        self.push(session, cmd.AddAnnotations([annotation], f"Draw {annotation.kind.value}"))
+        self.select(annotation.uid)
+        return True
+
+    def _in_author_name(self, session: Session, annotation: Annotation) -> Annotation:
+        from dataclasses import replace
+
+        author = session.document.author
+        if annotation.provenance.source == "human" and annotation.provenance.author != author:
+            return replace(annotation, provenance=replace(annotation.provenance, author=author))
+        return annotation
+
+    def replace(self, after: Sequence[Annotation], text: str) -> bool:
+        """New values for existing annotations (one undo step)."""
+        session = self._session_of(after)
+        if session is None:
+            return False
+        return self.push(session, cmd.change(session.document, after, text))
+
+    def delete(self, uids: Sequence[str]) -> bool:
+        found = [a for a in (self.find(u) for u in uids) if a is not None]
+        session = self._session_of(found)
+        if session is None:
+            return False
+        done = self.push(session, cmd.delete(session.document, [a.uid for a in found]))
+        if self.selected in uids:
+            self.select(None)
+        return done
+
+    def set_status(self, uids: Sequence[str], status: Status) -> bool:
+        """Accept / reject (one undo step)."""
+        found = [a for a in (self.find(u) for u in uids) if a is not None]
+        session = self._session_of(found)
+        if session is None:
+            return False
+        doc = session.document
+        ids = [a.uid for a in found]
+        command = cmd.accept(doc, ids) if status == Status.ACCEPTED else cmd.reject(doc, ids)
+        return self.push(session, command)
+
+    def accept_all(self) -> bool:
+        session = self.session
+        return session is not None and self.push(
+            session, cmd.accept_all_proposals(session.document)
+        )
+
+    def undo(self) -> None:
+        session = self.session
+        if session is not None and session.stack.can_undo:
+            session.stack.undo()
+
+    def redo(self) -> None:
+        session = self.session
+        if session is not None and session.stack.can_redo:
+            session.stack.redo()
+
+    def _on_stack_changed(self, command: cmd.Command, done: bool) -> None:
+        if self.selected is not None and self.find(self.selected) is None:
+            self.selected = None
+            self.selectionChanged.emit()
+        self.changed.emit()

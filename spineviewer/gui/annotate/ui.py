@@ -1,0 +1,216 @@
+"""Wiring the annotation tools into the main window: actions, menus, docks, study sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMenu
+
+from spineviewer.annotations import (
+    AnnotationFileError,
+    ImageRef,
+    Status,
+    StudyEntry,
+    Workspace,
+    WorkspaceError,
+)
+from spineviewer.dicom import ScanResult
+from spineviewer.gui.annotate.controller import AnnotationController, image_ref
+from spineviewer.gui.annotate.panel import AnnotationPanel
+from spineviewer.gui.annotate.tools import AnnotationTools
+from spineviewer.gui.annotate.worklist_panel import WorklistPanel
+from spineviewer.gui.viewport import ImageViewport
+
+if TYPE_CHECKING:
+    from spineviewer.gui.main_window import MainWindow
+
+#: (tool, menu text, key, icon) of the annotation tools, in toolbar order.
+TOOLS = (
+    ("select", "&Select / edit", "S", "select"),
+    ("line", "&Distance", "D", "line"),
+    ("angle", "&Angle", "A", "angle"),
+    ("cobb", "Cob&b angle", "K", "cobb"),
+    ("rectangle", "&Rectangle", "B", "rectangle"),
+    ("ellipse", "&Ellipse", "E", "ellipse"),
+    ("polygon", "Pol&ygon", "G", "polygon"),
+    ("freehand", "&Freehand", "N", "freehand"),
+    ("point", "P&oint", "O", "point"),
+    ("arrow", "Text &arrow", "Q", "arrow"),
+)
+
+
+class AnnotationUi(QObject):
+    """Everything annotation-related in one window."""
+
+    def __init__(self, window: MainWindow, workspace: Workspace | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = AnnotationController(workspace, parent=self)
+        self.tools = AnnotationTools(self.controller)
+        for vp in window.grid.viewports:
+            vp.tool_handler = self.tools
+            vp.activated.connect(lambda vp=vp: self._on_viewport_activated(vp))
+        c = self.controller
+        c.changed.connect(self._on_changed)
+        c.message.connect(lambda text: window.statusBar().showMessage(text, 10000))
+        self.panel = AnnotationPanel(c, window)
+        self.panel.navigateRequested.connect(lambda ann: self.show_image(ann.image))
+        self.worklist = WorklistPanel(c, window)
+        self.worklist.openRequested.connect(self._open_entry)
+        self.panel_dock = self._dock("Annotations", "annotations", self.panel)
+        self.worklist_dock = self._dock("Worklist", "worklist", self.worklist)
+        window.tabifyDockWidget(self.panel_dock, self.worklist_dock)
+        self.panel_dock.raise_()
+
+    def _dock(self, title: str, name: str, widget: QObject) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)  # type: ignore[arg-type]
+        self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def build_actions(
+        self, group: QActionGroup, tool_actions: dict[str, QAction]
+    ) -> tuple[QMenu, QMenu]:
+        """Tool actions (added to the window's exclusive tool group); returns the Edit and
+        Annotate menus for the window's menu bar."""
+        w = self.window
+        act = w._action
+        for name, text, key, icon_name in TOOLS:
+            a = act(text, lambda n=name: w.set_tool(n), key, icon_name, checkable=True)
+            group.addAction(a)
+            tool_actions[name] = a
+        c = self.controller
+        self.undo_action = act("&Undo", c.undo, "Ctrl+Z", "undo")
+        self.redo_action = act("&Redo", c.redo, "Ctrl+Y", "redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
+        self.delete_action = act(
+            "&Delete annotation",
+            lambda: self.controller.delete([c.selected] if c.selected else []),
+            "Delete",
+            "delete",
+            global_shortcut=False,
+        )
+        self.accept_action = act(
+            "A&ccept proposal", lambda: self.panel.review(Status.ACCEPTED), "Ctrl+Return", "accept"
+        )
+        self.reject_action = act(
+            "Re&ject proposal",
+            lambda: self.panel.review(Status.REJECTED),
+            "Ctrl+Backspace",
+            "reject",
+        )
+        self.next_action = act("&Next proposal", self.panel.next_proposal, ".", "next")
+        self.accept_all_action = act("Accept &all proposals", c.accept_all)
+        self.visible_action = act(
+            "Show a&nnotations", self.toggle_visible, "Shift+I", "annotations", checkable=True
+        )
+        self.visible_action.setChecked(True)
+        edit = QMenu("&Edit", w)
+        edit.addActions([self.undo_action, self.redo_action, self.delete_action])
+        menu = QMenu("&Annotate", w)
+        menu.addActions([tool_actions[name] for name, *_ in TOOLS])
+        menu.addSeparator()
+        menu.addActions(
+            [self.accept_action, self.reject_action, self.next_action, self.accept_all_action]
+        )
+        menu.addSeparator()
+        menu.addActions(
+            [
+                self.visible_action,
+                self.panel_dock.toggleViewAction(),
+                self.worklist_dock.toggleViewAction(),
+            ]
+        )
+        self._on_changed()
+        return edit, menu
+
+    def toolbar_actions(self, tool_actions: dict[str, QAction]) -> list[QAction]:
+        return [tool_actions[name] for name, *_ in TOOLS] + [self.undo_action, self.redo_action]
+
+    def toggle_visible(self) -> None:
+        self.controller.visible = not self.controller.visible
+        self.visible_action.setChecked(self.controller.visible)
+        self._repaint()
+
+    # -- studies -------------------------------------------------------------------------------
+
+    def studies_opened(self, paths: Sequence[str], results: Sequence[ScanResult]) -> None:
+        """Open (or reopen from the workspace) the annotation document of each new study."""
+        for path, result in zip(paths, results, strict=True):
+            for study in result.studies:
+                try:
+                    self.controller.open_study(study, [path])
+                except (WorkspaceError, AnnotationFileError, OSError) as exc:
+                    self.window._show_notice(
+                        "Annotations unavailable",
+                        f"The annotations of this study cannot be opened: {exc}. "
+                        "Viewing works; drawing is disabled for it.",
+                    )
+
+    def _open_entry(self, entry: StudyEntry) -> None:
+        if entry.study_uid in self.controller.sessions:
+            self.controller.set_current_study(entry.study_uid)
+            study = next(
+                (s for r in self.window.results for s in r.studies if s.uid == entry.study_uid),
+                None,
+            )
+            if study is not None:
+                self.window.apply_hanging(study)
+            return
+        if entry.source_paths:
+            self.window.open_paths(list(entry.source_paths))
+
+    def _on_viewport_activated(self, vp: ImageViewport) -> None:
+        ref = image_ref(vp.info)
+        if ref is not None:
+            self.controller.set_current_study(ref.study_uid)
+
+    def show_image(self, ref: ImageRef, load: bool = True) -> bool:
+        """Bring the frame ``ref`` into view: a viewport showing its series, else (``load``)
+        the series loaded into the active viewport."""
+        window = self.window
+        for vp in [window.grid.active, *window.grid.viewports]:
+            source = vp.source
+            if source is None or source.series_uid != ref.series_uid:
+                continue
+            for index in range(len(source)):
+                shown = image_ref(source.info(index))
+                if shown is not None and (shown.sop_instance_uid, shown.frame_number) == (
+                    ref.sop_instance_uid,
+                    ref.frame_number,
+                ):
+                    vp.set_index(index)
+                    window.grid.set_active(vp)
+                    return True
+        if not load:
+            return False
+        for result in window.results:
+            for study in result.studies:
+                for series in study.series:
+                    if series.uid == ref.series_uid:
+                        window.show_stacks(series.stacks, window.grid.active, study)
+                        window.sync.refresh()
+                        return self.show_image(ref, load=False)
+        return False
+
+    # -- repaint ---------------------------------------------------------------------------------
+
+    def _on_changed(self) -> None:
+        session = self.controller.session
+        stack = session.stack if session is not None else None
+        if hasattr(self, "undo_action"):
+            self.undo_action.setEnabled(stack is not None and stack.can_undo)
+            self.redo_action.setEnabled(stack is not None and stack.can_redo)
+            self.undo_action.setText(stack.undo_text if stack is not None else "Undo")
+            self.redo_action.setText(stack.redo_text if stack is not None else "Redo")
+        self._repaint()
+
+    def _repaint(self) -> None:
+        for vp in self.window.grid.viewports:
+            vp.viewport().update()
