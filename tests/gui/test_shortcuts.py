@@ -31,6 +31,29 @@ EXPECTED_KEYS = {
         "Click a cross-reference line",
     },
     "Tools": {"W", "Z", "T"},
+    "Annotate": {
+        "S",
+        "D",
+        "A",
+        "K",
+        "B",
+        "E",
+        "G",
+        "N",
+        "O",
+        "Q",
+        "Esc",
+        "Delete",
+        "Double-click an edge",
+        "Ctrl+click a vertex",
+        "Ctrl+Shift+Up / Down",
+        "Ctrl+Z",
+        "Ctrl+Y or Ctrl+Shift+Z",
+        "Ctrl+Return",
+        "Ctrl+Backspace",
+        ".",
+        "Shift+I",
+    },
     "Layout": {"Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"},
     "File": {"Ctrl+O", "Ctrl+Shift+O", "Ctrl+Q", "F1"},
 }
@@ -98,3 +121,26 @@ def test_binding_for_finds_actions_and_explains_misses():
     assert binding_for("Invert") == Binding("V", "Invert", "Display")
     with pytest.raises(KeyError, match="known actions"):
         binding_for("Make coffee")
+
+
+def test_every_window_shortcut_is_listed(qtbot):
+    """What Help > Shortcuts lists is what the window's actions do (exact key sequences)."""
+    import re
+
+    from spineviewer.gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    listed = {
+        token.strip()
+        for b in BINDINGS
+        for token in re.split(r" or | / |, ", b.keys.replace("F or Space", "F / Space"))
+    }
+    names = {"Del": "Delete"}
+    missing = [
+        f"{action.text()}: {seq.toString()}"
+        for action in window.actions()
+        for seq in action.shortcuts()
+        if names.get(seq.toString(), seq.toString()) not in listed
+    ]
+    assert not missing, f"shortcuts not in BINDINGS: {missing}"
