@@ -3,10 +3,11 @@
 Each filled annotation (rectangle, ellipse, polygon, freehand) is rasterised on its source
 frame (:func:`spineviewer.annotations.measure.rasterise`: pixel centres inside or on the
 outline). Segments are one per label *and* origin: a label drawn by people is a MANUAL segment,
-the same label proposed by a model an AUTOMATIC segment with the model's algorithm
-identification (name = model id, version, family "Artificial Intelligence"). Segmented
-property category and type come from the vocabulary (SNOMED CT, else the label's ``99SPV`` code,
-declared in the Coding Scheme Identification Sequence).
+the same label proposed by a model an AUTOMATIC segment (SEMIAUTOMATIC once a person edited the
+proposal) with the model's algorithm identification (name = model id, version, family
+"Artificial Intelligence"). Segmented property category and type come from the vocabulary
+(SNOMED CT, else the label's ``99SPV`` code, declared in the Coding Scheme Identification
+Sequence).
 
 highdicom needs the frames of one Segmentation to share series, size, frame of reference and
 orientation, so :func:`export_seg` writes one file per such group of source images (a series
@@ -30,7 +31,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
 from spineviewer.annotations.measure import rasterise
-from spineviewer.annotations.model import Annotation, Provenance
+from spineviewer.annotations.model import Annotation, Status
 from spineviewer.annotations.sr import (
     MANUFACTURER,
     SOFTWARE_VERSION,
@@ -42,6 +43,7 @@ from spineviewer.annotations.sr import (
     headers_for,
     is_multiframe,
     label_code,
+    person_name,
 )
 from spineviewer.annotations.vocabulary import Vocabulary, default_vocabulary
 
@@ -56,17 +58,25 @@ UNLABELLED_SEGMENT = "unlabelled"
 
 @dataclass(frozen=True)
 class _Segment:
-    """What tells segments apart: the label and who drew it."""
+    """What tells segments apart: the label, who drew it and whether a person edited it."""
 
     label: str
-    model_id: str | None
-    model_version: str | None
+    algorithm_type: str
+    model_id: str | None = None
+    model_version: str | None = None
 
     @classmethod
-    def of(cls, provenance: Provenance, label: str) -> _Segment:
-        if provenance.is_model:
-            return cls(label, provenance.model_id or provenance.author, provenance.model_version)
-        return cls(label, None, None)
+    def of(cls, annotation: Annotation) -> _Segment:
+        prov = annotation.provenance
+        if not prov.is_model:
+            return cls(annotation.label, "MANUAL")
+        edited = annotation.status == Status.EDITED
+        return cls(
+            annotation.label,
+            "SEMIAUTOMATIC" if edited else "AUTOMATIC",
+            prov.model_id or prov.author,
+            prov.model_version,
+        )
 
 
 def _description(
@@ -85,7 +95,7 @@ def _description(
         segment_label=(segment.label or UNLABELLED_SEGMENT)[:64],
         segmented_property_category=category_code(label),
         segmented_property_type=label_code(label),
-        algorithm_type="AUTOMATIC" if algorithm is not None else "MANUAL",
+        algorithm_type=segment.algorithm_type,
         algorithm_identification=algorithm,
         display_color=hd.color.CIELabColor.from_string(vocabulary.color(segment.label)),
     )
@@ -116,7 +126,7 @@ def _masks(
         ds = headers[a.image.sop_instance_uid]
         mask = rasterise(a, int(ds.Rows), int(ds.Columns))
         per_segment = out[(a.image.sop_instance_uid, a.image.frame_number)]
-        key = _Segment.of(a.provenance, a.label)
+        key = _Segment.of(a)
         per_segment[key] = per_segment[key] | mask if key in per_segment else mask
     return out
 
@@ -194,7 +204,7 @@ def export_seg(
             software_versions=SOFTWARE_VERSION,
             device_serial_number="0",
             content_description="Annotation masks"[:64],
-            content_creator_name=author,
+            content_creator_name=person_name(author) if author else None,
             series_description=series_description,
         )
         seg.CodingSchemeIdentificationSequence = [coding_scheme_item(vocabulary)]
@@ -216,6 +226,14 @@ def _segment_labels(seg: Dataset, vocabulary: Vocabulary) -> dict[int, str]:
     return out
 
 
+def _functional_group(frame: Dataset, shared: Dataset, keyword: str) -> Dataset:
+    """A functional group of a frame: its own, else the shared one."""
+    for groups in (frame, shared):
+        if keyword in groups:
+            return groups[keyword].value[0]
+    raise ValueError(f"Segmentation frame without {keyword}")
+
+
 def import_seg(path: str | Path, vocabulary: Vocabulary | None = None) -> dict[MaskKey, BoolArray]:
     """Masks of a BINARY Segmentation by (source SOP Instance UID, frame number, label key).
 
@@ -231,9 +249,12 @@ def import_seg(path: str | Path, vocabulary: Vocabulary | None = None) -> dict[M
     labels = _segment_labels(seg, vocabulary)
     pixels = np.asarray(seg.pixel_array).reshape(-1, int(seg.Rows), int(seg.Columns))
     out: dict[MaskKey, BoolArray] = {}
+    shared = seg.get("SharedFunctionalGroupsSequence", [Dataset()])[0]
     for i, frame in enumerate(seg.PerFrameFunctionalGroupsSequence):
-        number = int(frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
-        source = frame.DerivationImageSequence[0].SourceImageSequence[0]
+        segment = _functional_group(frame, shared, "SegmentIdentificationSequence")
+        number = int(segment.ReferencedSegmentNumber)
+        derivation = _functional_group(frame, shared, "DerivationImageSequence")
+        source = derivation.SourceImageSequence[0]
         frame_number = first_int(source.get("ReferencedFrameNumber"))
         key = (str(source.ReferencedSOPInstanceUID), frame_number, labels[number])
         mask = pixels[i].astype(bool)

@@ -22,6 +22,7 @@ from spineviewer.annotations.sr import (
 )
 from spineviewer.dicom import Stack, scan
 from spineviewer.geometry import Plane
+from spineviewer.phantom import generate, study_folder_name
 
 AUTHOR = "Doe^Jane"
 MODEL = Provenance.model("disc-classifier", "0.3.1", 0.8125)
@@ -106,6 +107,37 @@ def marked_study(folder: Path) -> MarkedStudy:
         planes=frame_planes(stacks),
         annotations=every_kind(sagittal, axial),
     )
+
+
+@dataclass(frozen=True)
+class MarkedRadiograph:
+    """The AP radiograph phantom (no patient frame) with marks of several kinds."""
+
+    folder: Path
+    headers: dict[str, Dataset]
+    annotations: tuple[Annotation, ...]
+
+
+@cache
+def marked_radiograph(root: Path) -> MarkedRadiograph:
+    """Generate the radiograph phantom under ``root`` (once) and mark it."""
+    generate("spine-xr", root, 1)
+    folder = root / study_folder_name("spine-xr", 1)
+    [stack] = scan(folder).stacks()
+    marks = (
+        _mark(stack, 0, "ellipse", [(400, 200), (460, 300)], label="pedicle_screw"),
+        _mark(
+            stack,
+            0,
+            "polygon",
+            [(500, 100), (520, 300), (560, 200)],
+            label="interbody_cage",
+            provenance=Provenance.model("implant-detector", "1.0", 0.5),
+        ),
+        _mark(stack, 0, "cobb", [(300, 100), (290, 400), (700, 100), (720, 400)]),
+        _mark(stack, 0, "line", [(300, 250), (700, 250)], label="L1"),
+    )
+    return MarkedRadiograph(folder, source_headers([stack]), marks)
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:

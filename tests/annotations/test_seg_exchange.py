@@ -8,14 +8,17 @@ from pathlib import Path
 import highdicom as hd
 import numpy as np
 import pytest
-from exchange_helpers import MODEL, MarkedStudy, dciodvfy_errors, marked_study, tree_hashes
+from exchange_helpers import (
+    MODEL,
+    MarkedStudy,
+    dciodvfy_errors,
+    marked_radiograph,
+    marked_study,
+    tree_hashes,
+)
 
 from spineviewer.annotations.measure import rasterise
-from spineviewer.annotations.model import Annotation, Provenance
 from spineviewer.annotations.seg import export_seg, import_seg
-from spineviewer.annotations.sr import image_ref, source_headers
-from spineviewer.dicom import scan
-from spineviewer.phantom import generate, study_folder_name
 
 
 @pytest.fixture(scope="module")
@@ -103,26 +106,12 @@ def test_sources_are_byte_identical(study: MarkedStudy, exported):
 
 @pytest.fixture(scope="module")
 def radiograph(tmp_path_factory: pytest.TempPathFactory):
-    """Two filled marks on the AP radiograph phantom (no frame of reference), exported."""
-    root = tmp_path_factory.mktemp("xr")
-    generate("spine-xr", root, 1)
-    folder = root / study_folder_name("spine-xr", 1)
-    [stack] = scan(folder).stacks()
-    ref = image_ref(stack, 0)
-    marks = [
-        Annotation.create("ellipse", ref, [(400, 200), (460, 300)], None, label="pedicle_screw"),
-        Annotation.create(
-            "polygon",
-            ref,
-            [(500, 100), (520, 300), (560, 200)],
-            None,
-            label="interbody_cage",
-            provenance=Provenance.model("implant-detector", "1.0", 0.5),
-        ),
-    ]
-    before = tree_hashes(folder)
-    [path] = export_seg(marks, source_headers([stack]), tmp_path_factory.mktemp("xr-seg"))
-    return marks, path, folder, before
+    """Filled marks on the AP radiograph phantom (no frame of reference), exported."""
+    xr = marked_radiograph(tmp_path_factory.getbasetemp() / "xr")
+    filled = [a for a in xr.annotations if a.filled]
+    before = tree_hashes(xr.folder)
+    [path] = export_seg(filled, xr.headers, tmp_path_factory.mktemp("xr-seg"))
+    return filled, path, xr.folder, before
 
 
 def test_radiograph_without_frame_of_reference(radiograph):
@@ -139,3 +128,15 @@ def test_dciodvfy_reports_no_errors(exported, radiograph):
     paths, _ = exported
     for path in [*paths, radiograph[1]]:
         assert dciodvfy_errors(path) == [], path
+
+
+def test_an_edited_proposal_is_semiautomatic(study: MarkedStudy, tmp_path: Path):
+    proposal = next(a for a in study.annotations if a.provenance.is_model)
+    edited = proposal.moved(2.0, -3.0, None)
+    assert edited.status.value == "edited"
+    [path] = export_seg([edited], study.headers, tmp_path)
+    [segment] = hd.seg.segread(path).SegmentSequence
+    assert segment.SegmentAlgorithmType == "SEMIAUTOMATIC"
+    [(key, mask)] = import_seg(path).items()
+    assert key[2] == proposal.label
+    np.testing.assert_array_equal(mask, rasterise(edited, edited.image.rows, edited.image.columns))

@@ -15,6 +15,7 @@ from exchange_helpers import (
     MODEL,
     MarkedStudy,
     dciodvfy_errors,
+    marked_radiograph,
     marked_study,
     run_tool,
     tree_hashes,
@@ -237,3 +238,39 @@ def test_frames_of_a_multiframe_image_are_referenced_by_number(tmp_path: Path):
     assert region.ContentSequence[0].ReferencedSOPSequence[0].ReferencedFrameNumber == 7
     [back] = import_sr(path)
     assert (back.image.sop_instance_uid, back.image.frame_number) == (ref.sop_instance_uid, 7)
+
+
+@pytest.fixture(scope="module")
+def radiograph_sr(tmp_path_factory: pytest.TempPathFactory):
+    xr = marked_radiograph(tmp_path_factory.getbasetemp() / "xr")
+    before = tree_hashes(xr.folder)
+    path = export_sr(xr.annotations, xr.headers, tmp_path_factory.mktemp("xr-sr") / "sr.dcm")
+    return xr, path, before
+
+
+def test_radiograph_round_trip_without_patient_points(radiograph_sr):
+    xr, path, before = radiograph_sr
+    back = by_uid(import_sr(path))
+    for a in xr.annotations:
+        assert a.points_mm is None
+        got = back[a.uid]
+        assert (got.kind, got.label, got.provenance.source) == (
+            a.kind,
+            a.label,
+            a.provenance.source,
+        )
+        np.testing.assert_allclose(got.points, a.points, atol=0.01)
+    assert tree_hashes(xr.folder) == before
+    # Lengths still come in mm from the detector pixel spacing.
+    line = next(a for a in xr.annotations if a.kind == Kind.LINE)
+    group = hd.sr.srread(path).content.get_planar_roi_measurement_groups(
+        tracking_uid=tracking_uid(line.uid)
+    )[0]
+    [length] = group.get_measurements()
+    assert float(length.value) == pytest.approx(400 * line.image.pixel_spacing[0])
+
+
+@pytest.mark.tools
+def test_dciodvfy_accepts_the_radiograph_sr(radiograph_sr):
+    _, path, _ = radiograph_sr
+    assert dciodvfy_errors(path) == []
