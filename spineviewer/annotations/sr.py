@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -163,13 +163,19 @@ def model_device_uid(model_id: str, version: str) -> str:
     return uid_from_text("spineviewer-model", model_id, version)
 
 
-def source_headers(stacks: Iterable[Stack]) -> dict[str, Dataset]:
-    """Header (no pixel data) of every instance of ``stacks``, by SOP Instance UID."""
+def source_headers(
+    stacks: Iterable[Stack], only: Collection[str] | None = None
+) -> dict[str, Dataset]:
+    """Header (no pixel data) of every instance of ``stacks``, by SOP Instance UID.
+
+    ``only`` limits the reading to those SOP Instance UIDs (e.g. the annotated images).
+    """
     out: dict[str, Dataset] = {}
     for stack in stacks:
         for frame in stack.frames:
             instance = frame.instance
-            if instance.sop_instance_uid in out:
+            uid = instance.sop_instance_uid
+            if uid in out or (only is not None and uid not in only):
                 continue
             with instance.ref.open() as fh:
                 out[instance.sop_instance_uid] = pydicom.dcmread(fh, stop_before_pixels=True)

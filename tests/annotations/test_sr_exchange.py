@@ -274,3 +274,14 @@ def test_radiograph_round_trip_without_patient_points(radiograph_sr):
 def test_dciodvfy_accepts_the_radiograph_sr(radiograph_sr):
     _, path, _ = radiograph_sr
     assert dciodvfy_errors(path) == []
+
+
+def test_headers_of_the_annotated_images_are_enough(study: MarkedStudy, tmp_path: Path):
+    from spineviewer.annotations.sr import source_headers
+
+    wanted = {a.image.sop_instance_uid for a in study.annotations}
+    headers = source_headers(study.stacks, only=wanted)
+    assert set(headers) == wanted
+    assert all("PixelData" not in ds for ds in headers.values())
+    path = export_sr(study.annotations, headers, tmp_path / "sr.dcm")
+    assert len(import_sr(path)) == len(study.annotations)
