@@ -308,15 +308,15 @@ class _Frames:
 def _crop_row(
     a: Annotation,
     values: NDArray[Any],
+    spacing: tuple[float, float],
     folder: Path,
-    crop_mm: tuple[float, float],
-    crop_px: tuple[int, int],
+    size: tuple[tuple[float, float], tuple[int, int]],
 ) -> dict[str, Any]:
-    """Write one ROI crop (.npy, .png) and return its labels.csv row."""
-    assert a.image.pixel_spacing is not None
+    """Write one ROI crop (.npy, .png) of ``size`` (mm, px) and return its labels.csv row."""
+    crop_mm, crop_px = size
     centre = centroid(a)
     lo, hi = float(np.min(values)), float(np.max(values))
-    patch = crop_physical(values, centre, a.image.pixel_spacing, crop_mm, crop_px, fill=lo)
+    patch = crop_physical(values, centre, spacing, crop_mm, crop_px, fill=lo)
     np.save(folder / f"{a.uid}.npy", patch)
     write_png(folder / f"{a.uid}.png", to_uint8(patch, lo, hi))
     return {
@@ -372,10 +372,12 @@ def export_training_set(
         entries.append(_coco_annotation(len(entries) + 1, image_id, category_ids[label.key], a))
         if label.category not in crop_categories:
             continue
-        if a.image.pixel_spacing is None:
+        spacing = a.image.pixel_spacing
+        if spacing is None:
             skipped.append(f"{a.uid}: no pixel spacing for a {crop_mm} mm crop")
             continue
-        rows.append(_crop_row(a, frames.values(image_id), out / "crops", crop_mm, crop_px))
+        values = frames.values(image_id)
+        rows.append(_crop_row(a, values, spacing, out / "crops", (crop_mm, crop_px)))
         entries[-1]["crop_file"] = rows[-1]["file"]
     coco = {
         "info": {"description": "SpineViewer annotations", "version": "1.0"},

@@ -197,3 +197,13 @@ def test_write_png_round_trip(tmp_path: Path):
 def test_sources_are_byte_identical(study: MarkedStudy, exported):
     _, _, before = exported
     assert tree_hashes(study.folder) == before
+
+
+def test_disc_without_pixel_spacing_gets_no_crop(tmp_path: Path):
+    ref = ImageRef("1.2", "1.2.3", "1.2.3.4", "1.2.840.10008.5.1.4.1.1.7", rows=32, columns=48)
+    disc = Annotation.create("rectangle", ref, [(4, 4), (20, 30)], None, label="L4-L5")
+    result = export_training_set([disc], lambda r: np.zeros((32, 48), np.int16), tmp_path)
+    assert (result.annotations, result.crops) == (1, 0)
+    assert result.skipped == (f"{disc.uid}: no pixel spacing for a (40.0, 40.0) mm crop",)
+    with pytest.raises(ValueError, match="expected \\(32, 48\\)"):
+        export_training_set([disc], lambda r: np.zeros((4, 4)), tmp_path / "bad")
