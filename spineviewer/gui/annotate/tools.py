@@ -168,6 +168,10 @@ class AnnotationTools:
         c.add(Annotation.create(draft.kind, ref, pts, plane, label=c.label, state=state))
         vp.update()
 
+    @staticmethod
+    def _same_spot(vp: ImageViewport, a: Point, b: Point) -> bool:
+        return _distance(vp.image_to_widget(*a), vp.image_to_widget(*b)) < DRAG_PX
+
     def cancel(self) -> bool:
         """Drop the drawing or drag in progress; True when there was one."""
         had = self.draft is not None or self.edit is not None
@@ -289,12 +293,11 @@ class AnnotationTools:
     def mouse_double_click(self, vp: ImageViewport, ev: QMouseEvent) -> bool:
         draft = self.draft
         if draft is not None and draft.viewport is vp and draft.kind == Kind.POLYGON:
-            # The double-click's first press added a vertex already; its second is a repeat.
+            # The double-click ends at its position: a vertex there once (its first press may
+            # have added it already), repeats dropped.
             pts = draft.points
-            while (
-                len(pts) >= 2
-                and _distance(vp.image_to_widget(*pts[-1]), vp.image_to_widget(*pts[-2])) < DRAG_PX
-            ):
+            pts.append(vp.widget_to_image(ev.position()))
+            while len(pts) >= 2 and self._same_spot(vp, pts[-1], pts[-2]):
                 pts.pop()
             self._commit(draft)
             return True

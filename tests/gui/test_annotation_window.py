@@ -1,0 +1,153 @@
+"""Annotations in the main window: autosaved to the workspace, reopened with the study, reviewed
+in the panel, listed in the worklist; the source DICOM files are never touched."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from spineviewer.annotations import Annotation, Provenance, ReviewStatus, Status, Workspace
+from spineviewer.gui.annotate.controller import image_ref
+from spineviewer.gui.main_window import MainWindow
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def open_window(qtbot, folder: Path) -> MainWindow:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1400, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.open_paths([folder])
+    qtbot.waitUntil(
+        lambda: not win.busy() and win.grid.viewports[0].source is not None, timeout=60000
+    )
+    return win
+
+
+def close_window(win: MainWindow) -> None:
+    win.cancel_jobs()
+    for job in list(win.jobs):
+        job.wait()
+    win.close()
+
+
+def test_draw_autosave_reopen_review_and_sources_untouched(
+    qtbot, demo_study_dir, _isolated_workspace
+) -> None:
+    before = digest(demo_study_dir)
+    win = open_window(qtbot, demo_study_dir)
+    ui = win.annotation
+    vp = win.grid.viewports[0]
+    assert ui.controller.document is not None
+    win.tool_actions["line"].trigger()
+    assert ui.controller.tool == "line"
+    a, b = vp.image_to_widget(60, 60).toPoint(), vp.image_to_widget(140, 100).toPoint()
+    qtbot.mousePress(vp.viewport(), LEFT, pos=a)
+    qtbot.mouseMove(vp.viewport(), (a + b) / 2)
+    qtbot.mouseMove(vp.viewport(), b)
+    qtbot.mouseRelease(vp.viewport(), LEFT, pos=b)
+    doc = ui.controller.document
+    assert len(doc) == 1
+    line = next(iter(doc))
+    # a model proposal, as the AI will add them
+    proposal = Annotation.create(
+        "rectangle",
+        image_ref(vp.info),
+        [(40, 40), (80, 90)],
+        vp.info.plane,
+        label="L4",
+        status=Status.PROPOSED,
+        provenance=Provenance.model("demo-detector", "0.1", 0.8),
+    )
+    ui.controller.add(proposal)
+    # saved at once, in the workspace and not beside the images
+    path = Workspace(_isolated_workspace).document_path(doc.study_uid)
+    assert path.is_file() and _isolated_workspace in path.parents
+    assert "Undo" in ui.undo_action.text() and ui.undo_action.isEnabled()
+    # the panel lists both; accepting from the panel is one undoable step
+    assert ui.panel.tree.topLevelItemCount() == 2
+    ui.controller.select(proposal.uid)
+    qtbot.mouseClick(ui.panel.accept_button, LEFT)
+    assert doc.get(proposal.uid).status == Status.ACCEPTED
+    win.annotation.undo_action.trigger()
+    assert doc.get(proposal.uid).status == Status.PROPOSED
+    ui.redo_action.trigger()
+    assert doc.get(proposal.uid).status == Status.ACCEPTED
+    close_window(win)
+
+    # a new window reopens the study with its annotations
+    win2 = open_window(qtbot, demo_study_dir)
+    doc2 = win2.annotation.controller.document
+    assert doc2 is not None and {a.uid for a in doc2} == {line.uid, proposal.uid}
+    assert doc2.get(line.uid) == line
+    assert doc2.review_status == ReviewStatus.IN_PROGRESS
+    worklist = win2.annotation.worklist
+    worklist.refresh()
+    assert worklist.tree.topLevelItemCount() == 1
+    assert worklist.tree.topLevelItem(0).text(5) == "2"
+    close_window(win2)
+    assert digest(demo_study_dir) == before  # byte-identical sources
+
+
+def test_delete_key_and_escape_in_the_window(qtbot, demo_study_dir) -> None:
+    win = open_window(qtbot, demo_study_dir)
+    vp = win.grid.viewports[0]
+    win.set_tool("rectangle")
+    a, b = vp.image_to_widget(50, 50).toPoint(), vp.image_to_widget(90, 90).toPoint()
+    qtbot.mousePress(vp.viewport(), LEFT, pos=a)
+    qtbot.mouseMove(vp.viewport(), b)
+    qtbot.mouseRelease(vp.viewport(), LEFT, pos=b)
+    doc = win.annotation.controller.document
+    assert len(doc) == 1
+    vp.setFocus()
+    qtbot.keyClick(vp, Qt.Key.Key_Delete)
+    assert len(doc) == 0
+    undo = win.annotation.undo_action  # Ctrl+Z is a window shortcut (QTest bypasses the map)
+    assert undo.shortcut().toString() == "Ctrl+Z" and undo.text() == "Undo Delete rectangle"
+    undo.trigger()
+    assert len(doc) == 1
+    # W/L still works with the window tool; a left drag draws nothing then
+    win.set_tool("window")
+    w0 = vp.window
+    qtbot.mousePress(vp.viewport(), LEFT, pos=QPoint(300, 300))
+    qtbot.mouseMove(vp.viewport(), QPoint(360, 280))
+    qtbot.mouseRelease(vp.viewport(), LEFT, pos=QPoint(360, 280))
+    assert vp.window != w0 and len(doc) == 1
+    close_window(win)
+
+
+@pytest.mark.parametrize("bad", ["corrupt"])
+def test_a_damaged_annotation_file_falls_back_to_the_backup(
+    qtbot, demo_study_dir, _isolated_workspace, bad
+):
+    win = open_window(qtbot, demo_study_dir)
+    vp = win.grid.viewports[0]
+    ctrl = win.annotation.controller
+    ctrl.add(Annotation.create("point", image_ref(vp.info), [(10, 10)], vp.info.plane))
+    ctrl.add(Annotation.create("point", image_ref(vp.info), [(20, 20)], vp.info.plane))
+    path = ctrl.workspace.document_path(ctrl.document.study_uid)
+    close_window(win)
+    path.write_text("{ not json")
+    messages: list[str] = []
+    win2 = MainWindow()
+    qtbot.addWidget(win2)
+    win2.annotation.controller.message.connect(messages.append)
+    win2.open_paths([demo_study_dir])
+    qtbot.waitUntil(lambda: not win2.busy(), timeout=60000)
+    doc = win2.annotation.controller.document
+    assert doc is not None and len(doc) == 1  # the backup holds all but the last edit
+    assert any("backup" in m.lower() or "bak" in m.lower() for m in messages), messages
+    close_window(win2)
