@@ -3,6 +3,7 @@
 No Qt here: the GUI tools only edit these objects.
 """
 
+from spineviewer.annotations.coco import TrainingSet, export_training_set
 from spineviewer.annotations.commands import (
     AddAnnotations,
     Command,
@@ -19,6 +20,18 @@ from spineviewer.annotations.commands import (
 )
 from spineviewer.annotations.document import SCHEMA_VERSION, AnnotationDocument, ReviewStatus
 from spineviewer.annotations.errors import AnnotationFileError, WorkspaceError
+from spineviewer.annotations.frames import frame_planes, image_ref, image_refs, source_headers
+from spineviewer.annotations.measure import (
+    Measurement,
+    RoiStats,
+    angle_deg,
+    area_mm2,
+    cobb_deg,
+    length_mm,
+    measurements,
+    rasterise,
+    roi_stats,
+)
 from spineviewer.annotations.model import (
     FILLED,
     POINT_COUNT,
@@ -29,6 +42,8 @@ from spineviewer.annotations.model import (
     Status,
     patient_points,
 )
+from spineviewer.annotations.seg import export_seg, import_seg
+from spineviewer.annotations.sr import export_sr, import_sr
 from spineviewer.annotations.store import Autosaver, LoadResult, Workspace, default_root
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary
 from spineviewer.annotations.worklist import StudyEntry
@@ -49,23 +64,42 @@ __all__ = [
     "Kind",
     "Label",
     "LoadResult",
+    "Measurement",
     "Provenance",
     "RemoveAnnotations",
     "ReplaceAnnotations",
     "ReviewStatus",
+    "RoiStats",
     "Status",
     "StudyEntry",
+    "TrainingSet",
     "UndoStack",
     "Vocabulary",
     "Workspace",
     "WorkspaceError",
     "accept",
     "accept_all_proposals",
+    "angle_deg",
+    "area_mm2",
     "change",
+    "cobb_deg",
     "default_root",
     "default_vocabulary",
     "delete",
+    "export_seg",
+    "export_sr",
+    "export_training_set",
+    "frame_planes",
+    "image_ref",
+    "image_refs",
+    "import_seg",
+    "import_sr",
+    "length_mm",
+    "measurements",
     "patient_points",
+    "rasterise",
     "reject",
     "reject_all_proposals",
+    "roi_stats",
+    "source_headers",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from spineviewer.dicom import Frame
 from spineviewer.geometry import Plane
 
 Point = tuple[float, float]
@@ -98,6 +99,22 @@ class ImageRef:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["pixel_spacing"] = list(self.pixel_spacing) if self.pixel_spacing else None
         return d
+
+    @classmethod
+    def of_frame(cls, frame: Frame) -> ImageRef:
+        """The reference of one decoded DICOM frame."""
+        inst = frame.instance
+        return cls(
+            study_uid=inst.study_uid,
+            series_uid=inst.series_uid,
+            sop_instance_uid=inst.sop_instance_uid,
+            sop_class_uid=inst.sop_class_uid,
+            frame_number=frame.index + 1,
+            frame_of_reference_uid=inst.frame_of_reference_uid,
+            pixel_spacing=frame.pixel_spacing,
+            rows=inst.rows,
+            columns=inst.columns,
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImageRef:

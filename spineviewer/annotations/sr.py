@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,12 +48,14 @@ from typing import Any
 
 import highdicom as hd
 import numpy as np
-import pydicom
 from highdicom.sr import CodedConcept
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code as PydicomCode
 
+from spineviewer.annotations.frames import (
+    FrameKey,
+)
 from spineviewer.annotations.measure import FloatArray, angle_deg, area_mm2, cobb_deg, length_mm
 from spineviewer.annotations.model import (
     Annotation,
@@ -64,7 +66,6 @@ from spineviewer.annotations.model import (
     patient_points,
 )
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary
-from spineviewer.dicom import Stack
 from spineviewer.geometry import Plane
 
 #: SpineViewer's private coding scheme (declared in every file that uses it).
@@ -161,63 +162,6 @@ def uid_from_text(*parts: str) -> str:
 def model_device_uid(model_id: str, version: str) -> str:
     """Device Observer UID of a model (stable for one model id and version)."""
     return uid_from_text("spineviewer-model", model_id, version)
-
-
-def source_headers(
-    stacks: Iterable[Stack], only: Collection[str] | None = None
-) -> dict[str, Dataset]:
-    """Header (no pixel data) of every instance of ``stacks``, by SOP Instance UID.
-
-    ``only`` limits the reading to those SOP Instance UIDs (e.g. the annotated images).
-    """
-    out: dict[str, Dataset] = {}
-    for stack in stacks:
-        for frame in stack.frames:
-            instance = frame.instance
-            uid = instance.sop_instance_uid
-            if uid in out or (only is not None and uid not in only):
-                continue
-            with instance.ref.open() as fh:
-                out[instance.sop_instance_uid] = pydicom.dcmread(fh, stop_before_pixels=True)
-    return out
-
-
-#: (SOP Instance UID, 1-based frame number) of one image frame.
-FrameKey = tuple[str, int]
-
-
-def image_ref(stack: Stack, index: int) -> ImageRef:
-    """The ImageRef of frame ``index`` of a stack."""
-    frame = stack.frames[index]
-    inst = frame.instance
-    return ImageRef(
-        study_uid=inst.study_uid,
-        series_uid=inst.series_uid,
-        sop_instance_uid=inst.sop_instance_uid,
-        sop_class_uid=inst.sop_class_uid,
-        frame_number=frame.index + 1,
-        frame_of_reference_uid=inst.frame_of_reference_uid,
-        pixel_spacing=frame.pixel_spacing,
-        rows=inst.rows,
-        columns=inst.columns,
-    )
-
-
-def image_refs(stacks: Iterable[Stack]) -> dict[FrameKey, ImageRef]:
-    """ImageRef of every frame of ``stacks`` by (SOP Instance UID, frame number)."""
-    refs = (image_ref(st, i) for st in stacks for i in range(len(st)))
-    return {(r.sop_instance_uid, r.frame_number): r for r in refs}
-
-
-def frame_planes(stacks: Iterable[Stack]) -> dict[FrameKey, Plane]:
-    """Patient plane of every frame of ``stacks`` that has one (not radiographs)."""
-    out: dict[FrameKey, Plane] = {}
-    for st in stacks:
-        for i, frame in enumerate(st.frames):
-            plane = st.plane_of(i)
-            if plane is not None:
-                out[(frame.instance.sop_instance_uid, frame.index + 1)] = plane
-    return out
 
 
 def check_destination(path: str | Path, headers: Iterable[Dataset]) -> Path:

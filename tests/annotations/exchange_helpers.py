@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from pydicom.dataset import Dataset
 
-from spineviewer.annotations.model import Annotation, ImageRef, Provenance, Status
-from spineviewer.annotations.sr import (
+from spineviewer.annotations.frames import (
     FrameKey,
     frame_planes,
     image_ref,
     image_refs,
     source_headers,
 )
+from spineviewer.annotations.model import Annotation, ImageRef, Provenance, Status
 from spineviewer.dicom import Stack, scan
 from spineviewer.geometry import Plane
 from spineviewer.phantom import generate, study_folder_name

@@ -211,7 +211,7 @@ def test_value_unit_is_hounsfield_for_ct_only():
 
 def test_length_between_truth_points_on_the_phantom(demo_study_dir):
     """L2 to L4 body centres, marked where the rendered boxes put them, measure the truth."""
-    from spineviewer.annotations.sr import image_ref
+    from spineviewer.annotations.frames import image_ref
     from spineviewer.dicom import scan
     from spineviewer.phantom import load_ground_truth
 

@@ -220,7 +220,7 @@ def test_frames_of_a_multiframe_image_are_referenced_by_number(tmp_path: Path):
 
     from pydicom.data import get_testdata_file
 
-    from spineviewer.annotations.sr import image_ref, source_headers
+    from spineviewer.annotations.frames import image_ref, source_headers
     from spineviewer.dicom import scan
 
     source = get_testdata_file("emri_small.dcm")
@@ -277,7 +277,7 @@ def test_dciodvfy_accepts_the_radiograph_sr(radiograph_sr):
 
 
 def test_headers_of_the_annotated_images_are_enough(study: MarkedStudy, tmp_path: Path):
-    from spineviewer.annotations.sr import source_headers
+    from spineviewer.annotations.frames import source_headers
 
     wanted = {a.image.sop_instance_uid for a in study.annotations}
     headers = source_headers(study.stacks, only=wanted)

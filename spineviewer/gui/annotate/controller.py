@@ -53,19 +53,7 @@ def image_ref(info: SliceInfo | None) -> ImageRef | None:
     """The acquired frame behind a displayed slice; None for reformats (MPR)."""
     if info is None or info.frame is None:
         return None
-    frame = info.frame
-    inst = frame.instance
-    return ImageRef(
-        study_uid=inst.study_uid,
-        series_uid=inst.series_uid,
-        sop_instance_uid=inst.sop_instance_uid,
-        sop_class_uid=inst.sop_class_uid,
-        frame_number=frame.index + 1,
-        frame_of_reference_uid=inst.frame_of_reference_uid,
-        pixel_spacing=info.pixel_spacing,
-        rows=inst.rows,
-        columns=inst.columns,
-    )
+    return ImageRef.of_frame(info.frame)
 
 
 def format_measurement(m: Measurement) -> str:
