@@ -151,3 +151,35 @@ def test_a_damaged_annotation_file_falls_back_to_the_backup(
     assert doc is not None and len(doc) == 1  # the backup holds all but the last edit
     assert any("backup" in m.lower() or "bak" in m.lower() for m in messages), messages
     close_window(win2)
+
+
+def test_export_and_import_from_the_window(qtbot, demo_study_dir, tmp_path) -> None:
+    win = open_window(qtbot, demo_study_dir)
+    vp = win.grid.viewports[0]
+    ctrl = win.annotation.controller
+    ctrl.add(
+        Annotation.create(
+            "ellipse",
+            image_ref(vp.info),
+            [(90, 90), (110, 130)],
+            vp.info.plane,
+            label="L4-L5",
+            state="bulge",
+        )
+    )
+    assert [a.text() for a in win.menuBar().actions()[0].menu().actions()].count(
+        win.annotation.export_action.text()
+    ) == 1
+    job = win.annotation.export_to(tmp_path / "export")
+    qtbot.waitUntil(lambda: job.done, timeout=60000)
+    sr = tmp_path / "export" / "annotations_sr.dcm"
+    assert sr.is_file() and list((tmp_path / "export" / "seg").glob("SEG_*.dcm"))
+    uid = next(iter(ctrl.document)).uid
+    ctrl.delete([uid])
+    assert len(ctrl.document) == 0
+    assert win.annotation.import_from(sr) == 1
+    back = next(iter(ctrl.document))
+    assert back.uid == uid and (back.label, back.state) == ("L4-L5", "bulge")
+    win.annotation.undo_action.trigger()  # the import is one undoable step
+    assert len(ctrl.document) == 0
+    close_window(win)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu
 
 from spineviewer.annotations import (
     AnnotationFileError,
@@ -17,12 +18,15 @@ from spineviewer.annotations import (
     Workspace,
     WorkspaceError,
 )
-from spineviewer.dicom import ScanResult
+from spineviewer.annotations.commands import AddAnnotations
+from spineviewer.annotations.export import FORMATS, ExportResult, export_study, import_study_sr
+from spineviewer.dicom import ScanResult, Stack
 from spineviewer.gui.annotate.controller import AnnotationController, image_ref
 from spineviewer.gui.annotate.panel import AnnotationPanel
 from spineviewer.gui.annotate.tools import AnnotationTools
 from spineviewer.gui.annotate.worklist_panel import WorklistPanel
 from spineviewer.gui.viewport import ImageViewport
+from spineviewer.gui.workers import Cancelled, Job, Progress
 
 if TYPE_CHECKING:
     from spineviewer.gui.main_window import MainWindow
@@ -111,6 +115,10 @@ class AnnotationUi(QObject):
             "Show a&nnotations", self.toggle_visible, "Shift+I", "annotations", checkable=True
         )
         self.visible_action.setChecked(True)
+        self.export_action = act(
+            "E&xport annotations (SR, SEG, COCO)...", self.export_dialog, None, "annotations"
+        )
+        self.import_action = act("&Import annotations from DICOM SR...", self.import_dialog)
         edit = QMenu("&Edit", w)
         edit.addActions([self.undo_action, self.redo_action, self.delete_action])
         menu = QMenu("&Annotate", w)
@@ -137,6 +145,74 @@ class AnnotationUi(QObject):
         self.controller.visible = not self.controller.visible
         self.visible_action.setChecked(self.controller.visible)
         self._repaint()
+
+    # -- exchange ------------------------------------------------------------------------------
+
+    def _study_stacks(self) -> list[Stack]:
+        uid = self.controller.current_uid
+        return [
+            stack
+            for result in self.window.results
+            for study in result.studies
+            if study.uid == uid
+            for series in study.series
+            for stack in series.stacks
+        ]
+
+    def export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Export annotations to folder")
+        if folder:
+            self.export_to(Path(folder))
+
+    def export_to(self, folder: Path, formats: Sequence[str] = FORMATS) -> Job | None:
+        """Export the current study's annotations into ``folder`` in the background."""
+        doc = self.controller.document
+        if doc is None:
+            self.controller.message.emit("No study open for annotation.")
+            return None
+        stacks = self._study_stacks()
+
+        def work(progress: Progress, cancelled: Cancelled) -> ExportResult:
+            return export_study(doc, stacks, folder, formats, progress)
+
+        job = Job(f"Exporting annotations to {folder.name}", work, self.window)
+        job.succeeded.connect(self._exported)
+        return self.window._start(job)
+
+    def _exported(self, result: ExportResult) -> None:
+        text = f"Exported {result.exported} annotations: {len(result.files)} files"
+        if result.skipped:
+            text += f"; {len(result.skipped)} left out (see details)"
+            self.window._show_notice("Export", text, "\n".join(result.skipped))
+        self.controller.message.emit(text)
+
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Import DICOM SR", "", "DICOM SR (*.dcm);;All files (*)"
+        )
+        if path:
+            self.import_from(Path(path))
+
+    def import_from(self, path: Path) -> int:
+        """Add the annotations of an SR to the current study (one undoable step)."""
+        session = self.controller.session
+        if session is None:
+            self.controller.message.emit("No study open for annotation.")
+            return 0
+        try:
+            found = import_study_sr(path, self._study_stacks())
+        except (ValueError, OSError, AttributeError, KeyError) as exc:
+            self.window._show_notice("Import failed", f"{path.name}: {exc}")
+            return 0
+        doc = session.document
+        new = [a for a in found if a.image.study_uid == doc.study_uid and a.uid not in doc]
+        if new:
+            self.controller.push(session, AddAnnotations(new, f"Import {len(new)} annotations"))
+        self.controller.message.emit(
+            f"Imported {len(new)} annotations from {path.name}"
+            f" ({len(found) - len(new)} already present or of another study)"
+        )
+        return len(new)
 
     # -- studies -------------------------------------------------------------------------------
 
