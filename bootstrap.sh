@@ -89,7 +89,14 @@ case "${1:-}" in
             xvfb-run -a -s "-screen 0 1920x1080x24" "$VENV/bin/spineviewer" "$@" \
                 --screenshot "$out/$name.png"
         }
+        # A scratch annotation workspace: the user's annotations never show up here.
+        SPINEVIEWER_WORKSPACE=$(mktemp -d)
+        export SPINEVIEWER_WORKSPACE
         shot demo-lumbar-mr demo
+        "$VENV/bin/python" docs/scripts/seed_demo_annotations.py
+        shot demo-annotations demo --layout 1x1
+        rm -rf "$SPINEVIEWER_WORKSPACE"
+        SPINEVIEWER_WORKSPACE=$(mktemp -d)
         "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind lumbar-ct --seed 3 >/dev/null
         shot phantom-lumbar-ct view "$out/.phantoms/lumbar-ct-00003"
         "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind spine-xr --seed 4 >/dev/null

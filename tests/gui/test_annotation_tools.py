@@ -291,6 +291,13 @@ def test_model_proposal_is_dashed_until_accepted(qtbot, setup) -> None:
     )
     controller.add(proposal)
     assert tools.text_lines(proposal, None, "MR")[:2] == ["L4", "proposed 93%"]
+    assert tools.text_lines(proposal, vp.values, "MR", detailed=False) == ["L4", "proposed 93%"]
+    lines = tools.text_lines(proposal, vp.values, "MR")
+    inside = vp.values[50:91, 50:111]  # pixel centres inside the rectangle
+    spacing = vp.info.pixel_spacing
+    assert lines[2] == f"Area {40 * spacing[0] * 60 * spacing[1]:.0f} mm²"
+    assert lines[3].startswith(f"Mean {inside.mean():.1f}") and f"± {inside.std():.1f}" in lines[3]
+    assert lines[4] == f"Min {inside.min():.0f} / Max {inside.max():.0f}"
     controller.set_status([proposal.uid], Status.ACCEPTED)
     assert doc(controller).get(proposal.uid).status == Status.ACCEPTED
     controller.undo()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter
 
@@ -372,10 +373,10 @@ class AnnotationTools:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for ann in c.annotations_on(ref):
             color = QColor(c.vocabulary.color(ann.label)) if ann.label else UNLABELLED
-            lines = self.text_lines(ann, vp.values if ref is not None else None, modality)
-            paint_annotation(
-                painter, ann, vp.image_to_widget, color, lines, selected=ann.uid == c.selected
-            )
+            selected = ann.uid == c.selected
+            values = vp.values if ref is not None else None
+            lines = self.text_lines(ann, values, modality, detailed=selected)
+            paint_annotation(painter, ann, vp.image_to_widget, color, lines, selected=selected)
         draft = self.draft
         if draft is not None and draft.viewport is vp:
             pts = list(draft.points) + ([draft.hover] if draft.hover is not None else [])
@@ -384,8 +385,15 @@ class AnnotationTools:
             )
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
-    def text_lines(self, ann: Annotation, values: object, modality: str) -> list[str]:
-        """Label, state, review state and measurements shown beside an annotation."""
+    def text_lines(
+        self, ann: Annotation, values: object, modality: str, detailed: bool = True
+    ) -> list[str]:
+        """Label, state, review state and measurements shown beside an annotation.
+
+        Lengths and angles are always shown (they are the point of drawing them); an ROI's
+        area and pixel statistics only when ``detailed`` (the selected annotation), so a
+        labelled spine stays readable.
+        """
         c = self.controller
         lines: list[str] = []
         title = ann.label
@@ -398,17 +406,17 @@ class AnnotationTools:
         if ann.status == Status.PROPOSED:
             score = ann.provenance.score
             lines.append("proposed" + (f" {score:.0%}" if score is not None else ""))
-        import numpy as np
-
+        if ann.filled and not detailed:
+            return lines
         arr = values if isinstance(values, np.ndarray) else None
         measured = c.measure(ann, arr, modality)
-        shown = [m for m in measured if m.name not in ("pixels", "min", "max")]
-        if any(m.name == "mean" for m in shown):
-            mean = next(m for m in shown if m.name == "mean")
-            sd = next(m for m in shown if m.name == "sd")
-            shown = [m for m in shown if m.name not in ("mean", "sd")]
-            lines.extend(fmt(m) for m in shown)
+        by_name = {m.name: m for m in measured}
+        lines.extend(
+            fmt(m) for m in measured if m.name in ("length", "angle", "cobb_angle", "area")
+        )
+        if "mean" in by_name:
+            mean, sd = by_name["mean"], by_name["sd"]
+            low, high = by_name["min"].value, by_name["max"].value
             lines.append(f"{fmt(mean)} ± {sd.value:.1f}")
-        else:
-            lines.extend(fmt(m) for m in shown)
+            lines.append(f"Min {low:.0f} / Max {high:.0f}")
         return lines
