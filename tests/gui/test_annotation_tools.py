@@ -316,3 +316,12 @@ def test_drawing_is_refused_on_a_reformat(qtbot, setup) -> None:
         drag(qtbot, vp, QPoint(200, 200), QPoint(300, 300))
     assert "reformat" in message.args[0]
     assert len(doc(controller)) == 0
+
+
+def test_a_stray_double_click_draws_nothing(qtbot, setup) -> None:
+    vp, controller, _ = setup
+    controller.set_tool("line")
+    p = px(vp, 100, 100)
+    click(qtbot, vp, p)
+    click(qtbot, vp, p)  # click, click on the same spot: a zero-length line is not kept
+    assert len(doc(controller)) == 0

@@ -152,20 +152,16 @@ class AnnotationTools:
         ref = image_ref(vp.info)
         need = POINT_COUNT[draft.kind]
         pts = draft.points
-        if (
-            ref is None
-            or (need is None and len(pts) < 3)
-            or (need is not None and len(pts) != need)
-        ):
+        too_few = (need is None and len(pts) < 3) or (need is not None and len(pts) != need)
+        widget = [vp.image_to_widget(r, col) for r, col in pts]
+        collapsed = len(pts) > 1 and all(_distance(p, widget[0]) < DRAG_PX for p in widget)
+        if ref is None or too_few or collapsed:  # nothing drawn (a stray click): no annotation
             vp.update()
             return
         plane = vp.info.plane if vp.info is not None else None
         c = self.controller
-        state = (
-            c.state
-            if c.vocabulary.get(c.label) and c.vocabulary.get(c.label).category == "disc"
-            else None
-        )  # type: ignore[union-attr]
+        label = c.vocabulary.get(c.label)
+        state = c.state if label is not None and label.category == "disc" else None
         c.add(Annotation.create(draft.kind, ref, pts, plane, label=c.label, state=state))
         vp.update()
 
