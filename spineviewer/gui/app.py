@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ SCREENSHOT_TIMEOUT_S = 120.0
 #: Python's GIL hand-over interval while the viewer runs (default 5 ms). Decoding threads
 #: hold the GIL in pure-Python header parsing; each time the GUI thread calls into Qt and
 #: back it may wait this long for it, so a shorter interval keeps painting smooth.
-GIL_SWITCH_INTERVAL_S = 0.001
+GIL_SWITCH_INTERVAL_S = 0.0002
 
 
 def application() -> QApplication:
@@ -32,6 +33,10 @@ def application() -> QApplication:
         app.setOrganizationName("SpineViewer")
         app.setWindowIcon(icon("spineviewer"))
         apply_dark_theme(app)
+        # Everything alive now (Qt, pyqtgraph, numpy, pydicom modules...) lives as long as the
+        # app: leaving it out of the garbage collector's full passes keeps those passes (run
+        # on whatever thread triggers them, holding the GIL) from stalling painting by ~60 ms.
+        gc.freeze()
     return app
 
 

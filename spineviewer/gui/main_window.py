@@ -365,7 +365,9 @@ class MainWindow(QMainWindow):
             self.browser.add_result(result)
             if result.studies:
                 self.settings.add_recent(path)
-        self.annotation.studies_opened(paths, results)
+        # Next event-loop turn: reading the annotation workspace (disk, SQLite) is not part
+        # of showing the study.
+        QTimer.singleShot(0, lambda: self.annotation.studies_opened(paths, results))
         problems = [(p, r) for p, r in zip(paths, results, strict=True) if r.skipped]
         if problems:
             self._show_problems(problems)
