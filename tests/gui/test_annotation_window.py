@@ -79,7 +79,13 @@ def test_draw_autosave_reopen_review_and_sources_untouched(
     assert "Undo" in ui.undo_action.text() and ui.undo_action.isEnabled()
     # the panel lists both; accepting from the panel is one undoable step
     assert ui.panel.tree.topLevelItemCount() == 2
+    ui.controller.select(line.uid)
+    details = ui.panel.details.text()
+    assert details.startswith("line · accepted") and "Length" in details
     ui.controller.select(proposal.uid)
+    details = ui.panel.details.text()  # its image is on screen: ROI statistics too
+    assert "demo-detector" in details and "Area" in details and "Mean" in details
+    assert "Min" in details and "Max" in details
     qtbot.mouseClick(ui.panel.accept_button, LEFT)
     assert doc.get(proposal.uid).status == Status.ACCEPTED
     win.annotation.undo_action.trigger()

@@ -8,7 +8,7 @@ what to draw, tools and panels ask it to change things.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +96,9 @@ class AnnotationController(QObject):
         #: Annotation values shown instead of the stored ones while a drag is in progress.
         self.preview: dict[str, Annotation] = {}
         self.visible = True
+        #: Pixel values (modality units) and modality of a frame when it is on screen; set by
+        #: the window, used for ROI statistics outside the viewport (the panel).
+        self.pixels_of: Callable[[ImageRef], tuple[np.ndarray, str] | None] = lambda ref: None
         self._measure_cache: dict[tuple[Annotation, int], list[Measurement]] = {}
 
     # -- studies ---------------------------------------------------------------------------
@@ -215,6 +218,12 @@ class AnnotationController(QObject):
                 self._measure_cache.clear()
             self._measure_cache[key] = cached
         return cached
+
+    def measure_all(self, annotation: Annotation) -> list[Measurement]:
+        """Measurements with ROI statistics when the annotation's frame is on screen."""
+        shown = self.pixels_of(annotation.image)
+        values, modality = shown if shown is not None else (None, "")
+        return self.measure(annotation, values, modality)
 
     # -- tools, labels, selection ---------------------------------------------------------------
 

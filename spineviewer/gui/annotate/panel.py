@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTreeWidget,
@@ -81,6 +82,10 @@ class AnnotationPanel(QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setUniformRowHeights(True)
         self.tree.itemClicked.connect(self._on_item_clicked)
+        self.details = QLabel(self)
+        self.details.setObjectName("annotation-details")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.accept_button = QPushButton(icon("accept"), "Accept", self)
         self.reject_button = QPushButton(icon("reject"), "Reject", self)
@@ -98,6 +103,7 @@ class AnnotationPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self.details)
         layout.addLayout(buttons)
 
         self.label_box.activated.connect(lambda _i: self._label_picked())
@@ -168,12 +174,29 @@ class AnnotationPanel(QWidget):
         else:
             self.tree.setCurrentItem(None)  # type: ignore[arg-type]
         ann = self.controller.find(uid)
+        self.details.setText(self.describe(ann) if ann is not None else "")
         if ann is not None:
             self.label_box.setCurrentIndex(max(0, self.label_box.findData(ann.label)))
             self.state_box.setCurrentIndex(max(0, self.state_box.findData(ann.state)))
             if not self.text_edit.hasFocus():
                 self.text_edit.setText(ann.text)
         self._update_buttons()
+
+    def describe(self, ann: Annotation) -> str:
+        """The selected annotation in full: measurements (with ROI statistics when its image
+        is on screen) and provenance."""
+        p = ann.provenance
+        who = (
+            f"model {p.model_id} {p.model_version or ''} score {p.score:.2f}"
+            if p.is_model and p.score is not None
+            else (f"model {p.model_id} {p.model_version or ''}" if p.is_model else p.author)
+        )
+        parts = [fmt(m) for m in self.controller.measure_all(ann) if m.name != "pixels"]
+        return (
+            f"{ann.kind.value} · {ann.status.value} · {who}\n"
+            + (" · ".join(parts) + "\n" if parts else "")
+            + f"created {p.created} · modified {p.modified}"
+        )
 
     def _update_buttons(self) -> None:
         ann = self.controller.find(self.controller.selected)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu
@@ -58,6 +59,7 @@ class AnnotationUi(QObject):
             vp.tool_handler = self.tools
             vp.activated.connect(lambda vp=vp: self._on_viewport_activated(vp))
         c = self.controller
+        c.pixels_of = self._pixels_on_screen
         c.changed.connect(self._on_changed)
         c.message.connect(lambda text: window.statusBar().showMessage(text, 10000))
         self.panel = AnnotationPanel(c, window)
@@ -246,6 +248,19 @@ class AnnotationUi(QObject):
         ref = image_ref(vp.info)
         if ref is not None:
             self.controller.set_current_study(ref.study_uid)
+
+    def _pixels_on_screen(self, ref: ImageRef) -> tuple[np.ndarray, str] | None:
+        for vp in self.window.grid.viewports:
+            shown = image_ref(vp.info)
+            if (
+                shown is not None
+                and vp.values is not None
+                and vp.source is not None
+                and (shown.sop_instance_uid, shown.frame_number)
+                == (ref.sop_instance_uid, ref.frame_number)
+            ):
+                return vp.values, vp.source.modality
+        return None
 
     def show_image(self, ref: ImageRef, load: bool = True) -> bool:
         """Bring the frame ``ref`` into view: a viewport showing its series, else (``load``)
