@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from spineviewer.annotations.measure import FloatArray, outline
 from spineviewer.annotations.model import Annotation, ImageRef, Kind
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary
+from spineviewer.geometry.resample import crop_physical
 
 ImageGetter = Callable[[ImageRef], NDArray[Any]]
 
@@ -178,40 +179,6 @@ def pixel_area(annotation: Annotation) -> float:
 
 
 # -- crops ------------------------------------------------------------------------------------
-
-
-def crop_physical(
-    values: NDArray[Any],
-    centre: tuple[float, float],
-    spacing: tuple[float, float],
-    crop_mm: tuple[float, float],
-    crop_px: tuple[int, int],
-    fill: float,
-) -> NDArray[np.float32]:
-    """A ``crop_mm`` patch centred on ``centre`` (row, col), resampled bilinearly to ``crop_px``.
-
-    Output pixel (i, j) samples the source at ``centre + ((i + 0.5) * s_r - h / 2) / d_r`` rows
-    and likewise for columns, where ``s = crop_mm / crop_px`` and ``d`` is ``spacing``.
-    Samples outside the image (beyond the outer pixel edges) are ``fill``.
-    """
-    arr = np.asarray(values, dtype=np.float64)
-    rows, cols = arr.shape
-    (h_mm, w_mm), (n_r, n_c), (d_r, d_c) = crop_mm, crop_px, spacing
-    s_r, s_c = h_mm / n_r, w_mm / n_c
-    r = centre[0] + ((np.arange(n_r) + 0.5) * s_r - h_mm / 2.0) / d_r
-    c = centre[1] + ((np.arange(n_c) + 0.5) * s_c - w_mm / 2.0) / d_c
-    rr, cc = np.meshgrid(r, c, indexing="ij")
-    outside = (rr < -0.5) | (rr > rows - 0.5) | (cc < -0.5) | (cc > cols - 0.5)
-    rr, cc = np.clip(rr, 0, rows - 1), np.clip(cc, 0, cols - 1)
-    r0 = np.minimum(np.floor(rr).astype(int), max(rows - 2, 0))
-    c0 = np.minimum(np.floor(cc).astype(int), max(cols - 2, 0))
-    r1, c1 = np.minimum(r0 + 1, rows - 1), np.minimum(c0 + 1, cols - 1)
-    fr, fc = rr - r0, cc - c0
-    top = arr[r0, c0] * (1 - fc) + arr[r0, c1] * fc
-    bottom = arr[r1, c0] * (1 - fc) + arr[r1, c1] * fc
-    out = top * (1 - fr) + bottom * fr
-    out[outside] = fill
-    return out.astype(np.float32)
 
 
 # -- export -----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from exchange_helpers import MarkedStudy, marked_study, tree_hashes
 
 from spineviewer.annotations.coco import (
     centroid,
-    crop_physical,
     export_training_set,
     to_uint8,
     write_png,
@@ -22,6 +21,7 @@ from spineviewer.annotations.coco import (
 from spineviewer.annotations.model import Annotation, ImageRef
 from spineviewer.annotations.vocabulary import default_vocabulary
 from spineviewer.dicom import StackPixels
+from spineviewer.geometry.resample import crop_physical
 
 
 def read_png(path: Path) -> np.ndarray:
