@@ -1,0 +1,185 @@
+"""Finding the installed models: ``NAME.onnx`` with a sidecar ``NAME.json`` or an embedded manifest.
+
+Search order (the first model with a given id wins, later ones are listed as shadowed):
+
+1. folders given by the caller (``--models DIR``, a setting);
+2. the user model folder, ``$XDG_DATA_HOME/spineviewer/models`` (``~/.local/share/...``);
+3. the bundled ``onnx_models/`` folder: the repository root, ``<prefix>/share/spineviewer``,
+   or a PyInstaller bundle, found the way ``spineviewer.resources`` finds ``resources/``.
+
+Each folder is read with its direct subfolders (``models/disc-state/disc-state.onnx``). A model
+that cannot be used (broken manifest, missing or changed file, inputs that do not match) is
+still listed, with ``problems`` saying why; finding models never raises.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from spineviewer.ai.manifest import ManifestError, ModelManifest, manifest_from_onnx_metadata
+from spineviewer.ai.onnx_file import (
+    METADATA_KEY,
+    file_problems,
+    read_onnx_signature,
+    signature_problems,
+)
+
+BUNDLED_FOLDER = "onnx_models"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model found on disk; usable when ``available``."""
+
+    manifest: ModelManifest | None
+    onnx_path: Path
+    manifest_path: Path | None  # None: embedded in the ONNX file, or no manifest at all
+    problems: tuple[str, ...] = ()
+
+    @property
+    def available(self) -> bool:
+        return self.manifest is not None and not self.problems
+
+    @property
+    def id(self) -> str:
+        """The manifest id, or the file stem when there is no readable manifest."""
+        return self.manifest.id if self.manifest else self.onnx_path.stem
+
+    @property
+    def card_path(self) -> Path | None:
+        """The model card ``NAME.md`` beside the model, if there is one."""
+        card = self.onnx_path.with_suffix(".md")
+        return card if card.is_file() else None
+
+
+def user_model_dir() -> Path:
+    """``$XDG_DATA_HOME/spineviewer/models``, else ``~/.local/share/spineviewer/models``."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "spineviewer" / "models"
+
+
+def bundled_model_dir() -> Path | None:
+    """The shipped ``onnx_models/`` folder, or None when there is none."""
+    roots = [
+        Path(__file__).resolve().parents[2] / BUNDLED_FOLDER,
+        Path(sys.prefix) / "share" / "spineviewer" / BUNDLED_FOLDER,
+    ]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        roots.insert(0, Path(bundle) / BUNDLED_FOLDER)
+    return next((root for root in roots if root.is_dir()), None)
+
+
+def model_dirs(dirs: Iterable[str | Path] = ()) -> list[Path]:
+    """The folders searched, in order, without repeats (folders that do not exist included)."""
+    bundled = bundled_model_dir()
+    ordered = [*(Path(d) for d in dirs), user_model_dir(), *([bundled] if bundled else [])]
+    unique: dict[Path, Path] = {}
+    for folder in ordered:
+        unique.setdefault(folder.expanduser().resolve(), folder.expanduser())
+    return list(unique.values())
+
+
+def load_entry(onnx_path: str | Path) -> ModelEntry:
+    """Read one model and check it against its manifest; never raises."""
+    path = Path(onnx_path)
+    sidecar = path.with_suffix(".json")
+    manifest_path = sidecar if sidecar.is_file() else None
+    try:
+        return _load_entry(path, manifest_path)
+    except Exception as exc:  # last resort: one odd file must not break the model list
+        return ModelEntry(None, path, manifest_path, (f"unexpected error: {exc!r}",))
+
+
+def _load_entry(path: Path, sidecar: Path | None) -> ModelEntry:
+    manifest, problems = _try_load(sidecar) if sidecar else (None, [])
+    if not path.is_file():
+        return ModelEntry(manifest, path, sidecar, (*problems, f"{path.name} not found"))
+    try:
+        signature = read_onnx_signature(path)
+    except ValueError as exc:
+        problems += file_problems(manifest, path) if manifest else []
+        return ModelEntry(manifest, path, sidecar, (*problems, str(exc)))
+    if sidecar is None:
+        manifest, problems = _try_embedded(path, signature.metadata)
+    if manifest is not None:
+        problems = file_problems(manifest, path) + signature_problems(manifest, signature)
+    return ModelEntry(manifest, path, sidecar, tuple(problems))
+
+
+def _try_load(sidecar: Path) -> tuple[ModelManifest | None, list[str]]:
+    try:
+        return ModelManifest.load(sidecar), []
+    except ManifestError as exc:
+        return None, [str(exc)]
+
+
+def _try_embedded(path: Path, metadata: dict[str, str]) -> tuple[ModelManifest | None, list[str]]:
+    try:
+        manifest = manifest_from_onnx_metadata(metadata, f"{path.name} (embedded manifest)")
+    except ManifestError as exc:
+        return None, [str(exc)]
+    if manifest is None:
+        return None, [
+            f"no manifest: neither {path.stem}.json beside it nor {METADATA_KEY!r} metadata"
+        ]
+    return manifest, []
+
+
+def _model_files(folder: Path) -> list[Path]:
+    """The ``.onnx`` files of a folder and its subfolders, plus manifests missing their model."""
+    found: list[Path] = []
+    for level in (folder, *sorted(p for p in folder.iterdir() if p.is_dir())):
+        onnx = sorted(level.glob("*.onnx"))
+        orphans = [j.with_suffix(".onnx") for j in sorted(level.glob("*.json"))]
+        found += sorted({*onnx, *orphans})
+    return found
+
+
+def find_models(dirs: Iterable[str | Path] = ()) -> list[ModelEntry]:
+    """Every model in the search folders, in search order; never raises."""
+    entries: list[ModelEntry] = []
+    for folder in model_dirs(dirs):
+        try:
+            files = _model_files(folder) if folder.is_dir() else []
+        except OSError:
+            continue
+        entries += [load_entry(path) for path in files]
+    return _mark_shadowed(entries)
+
+
+def _mark_shadowed(entries: list[ModelEntry]) -> list[ModelEntry]:
+    winners: dict[str, ModelEntry] = {}
+    marked = []
+    for entry in entries:
+        first = winners.get(entry.id)
+        if first is not None:
+            problem = f"shadowed by {first.onnx_path} (same id {entry.id!r}, found earlier)"
+            entry = replace(entry, problems=(*entry.problems, problem))
+        elif entry.available:
+            winners[entry.id] = entry
+        marked.append(entry)
+    return marked
+
+
+def best_for(
+    task: str,
+    modality: str,
+    view: str,
+    entries: Sequence[ModelEntry] | None = None,
+    dirs: Iterable[str | Path] = (),
+) -> ModelEntry | None:
+    """The first available model for ``task`` on ``modality`` images in ``view`` (or None).
+
+    ``entries`` defaults to ``find_models(dirs)``; pass a list found earlier to avoid a rescan.
+    """
+    candidates = find_models(dirs) if entries is None else entries
+    for entry in candidates:
+        m = entry.manifest
+        if entry.available and m and m.task == task and m.applies_to.matches(modality, view):
+            return entry
+    return None
