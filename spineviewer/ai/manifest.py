@@ -513,8 +513,9 @@ def _check_schema_version(data: Any) -> None:
 
 def _applies_to(f: Fields) -> AppliesTo:
     modality = f.texts("modality")
+    where = join(f.path, "modality")
     for i, value in enumerate(modality):
-        text(value, join(f.path, "modality") + f"[{i}]", _MODALITY, "a DICOM modality like MR")
+        text(value, join(where, i), _MODALITY, "a DICOM modality like MR")
     return AppliesTo(modality, f.texts("view"), f.text("body_part"), f.texts("sequence", False))
 
 
@@ -541,7 +542,7 @@ def _input(f: Fields) -> InputSpec:
     if len(shape) != 4:
         raise FieldError(where, f"NCHW needs 4 dimensions, not {len(shape)}")
     if not isinstance(shape[1], int):
-        raise FieldError(where + "[1]", "the channel count must be a fixed integer")
+        raise FieldError(join(where, 1), "the channel count must be a fixed integer")
     return InputSpec(
         name=f.text("name"),
         dtype=f.choice("dtype", INPUT_DTYPES),
