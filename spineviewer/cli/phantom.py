@@ -1,16 +1,19 @@
 """``spineviewer phantom OUT_DIR --kind KIND [--count N] [--seed S]``: synthetic studies.
 
-Study ``i`` gets seed ``S + i`` and goes to ``OUT_DIR/<kind>-<seed:05d>/``. Synthetic data:
-not for clinical use.
+Study ``i`` gets seed ``S + i`` and goes to ``OUT_DIR/<kind>-<seed:05d>/``. Vertebral
+compression fractures: ``--fracture-rate R`` (chance per vertebra) and ``--fracture
+LABEL:KIND[:GRADE]`` (e.g. ``L1:wedge:2``; repeatable). Synthetic data: not for clinical use.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from spineviewer.phantom import KINDS, generate, study_folder_name
+from spineviewer.phantom.fractures import FractureRequest, parse_fracture
 
 
 def _positive_int(text: str) -> int:
@@ -33,6 +36,23 @@ def _seed(text: str) -> int:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {value}")
+    return value
+
+
+def _fracture(text: str) -> FractureRequest:
+    try:
+        return parse_fracture(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_subparser(subparsers: Any) -> None:
     """Register the ``phantom`` subcommand."""
     parser = subparsers.add_parser(
@@ -44,14 +64,43 @@ def add_subparser(subparsers: Any) -> None:
     parser.add_argument("--kind", required=True, choices=KINDS, help="study kind")
     parser.add_argument("--count", type=_positive_int, default=1, help="number of studies (1)")
     parser.add_argument("--seed", type=_seed, default=0, help="seed of the first study (0)")
+    parser.add_argument(
+        "--fracture-rate",
+        type=_rate,
+        default=0.0,
+        metavar="R",
+        help="chance that each vertebra has a compression fracture (0; X-ray: crush only)",
+    )
+    parser.add_argument(
+        "--fracture",
+        type=_fracture,
+        action="append",
+        default=[],
+        metavar="LABEL:KIND[:GRADE]",
+        help="a fracture at one vertebra: wedge, crush or biconcave, Genant grade 1-3 (repeatable)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Generate the studies; print one line per study."""
     for seed in range(args.seed, args.seed + args.count):
-        truth = generate(args.kind, args.out_dir, seed)
+        try:
+            truth = generate(
+                args.kind,
+                args.out_dir,
+                seed,
+                fracture_rate=args.fracture_rate,
+                fractures=args.fracture,
+            )
+        except ValueError as exc:
+            print(f"spineviewer phantom: error: {exc}", file=sys.stderr)
+            return 2
         images = sum(s.number_of_images for s in truth.series)
         folder = Path(args.out_dir) / study_folder_name(args.kind, seed)
-        print(f"{folder}: {len(truth.series)} series, {images} images (synthetic phantom)")
+        broken = [
+            f"{v.label} {v.fracture} grade {v.genant_grade}" for v in truth.vertebrae if v.fracture
+        ]
+        note = f"; fractures: {', '.join(broken)}" if broken else ""
+        print(f"{folder}: {len(truth.series)} series, {images} images (synthetic phantom){note}")
     return 0

@@ -15,11 +15,24 @@ gives byte-identical files. Kinds:
     An AP radiograph (CR, or DX For Presentation; sometimes MONOCHROME1) of T10..sacrum with a
     scoliotic curve of known Cobb angle and, in some studies, pedicle screws, rods and a cage.
 
+Vertebral compression fractures (:mod:`spineviewer.phantom.fractures`):
+``generate(..., fracture_rate=R, fractures=["L1:wedge:2", ...])`` breaks each vertebra with
+chance ``R`` (T12..L5 on MR and CT, T10..L5 on XR) and the named ones (``LABEL:KIND[:GRADE]``
+or ``LABEL:KIND:LOSS``), deterministically per seed; the other draws do not change. ``wedge``:
+planar endplates, the anterior height ``h * (1 - loss)``, the posterior intact, the spine above
+turned forward by the wedge angle; ``crush``: the whole body ``h * (1 - loss)``, the spine
+shorter; ``biconcave``: both endplates dished to ``h * (1 - loss)`` at the centre, intact rim,
+the discs filling the hollows. The deformed body is the anatomy's, so every MR and CT series
+and the label map show it; the AP radiograph shows crush fractures only (a lower body). Losses
+are drawn inside the Genant ranges: grade 1 20-25 %, grade 2 25-40 %, grade 3 > 40 %. Without
+either option a study is byte-identical to one generated before fractures existed.
+
 ground_truth.json (schema_version 1)
 ------------------------------------
 - ``schema_version`` (1), ``kind``, ``seed``, ``not_for_clinical_use`` (always true),
   ``generator``, ``study_instance_uid``, ``frame_of_reference_uid``, ``patient_id``,
-  ``parameters`` (drawn values such as ``lordosis_deg``, noise levels, XR ``pixel_spacing_mm``).
+  ``parameters`` (drawn values such as ``lordosis_deg``, noise levels, XR ``pixel_spacing_mm``;
+  ``fracture_rate`` when fractures were asked for).
 - ``series``: ``series_instance_uid``, ``folder``, ``description``, ``role`` (``sagittal_t2``,
   ``axial_t2_angled``, ``axial_t2_stack``, ``ct``, ``xr_ap``), ``plane`` (``sagittal``,
   ``axial``, ``projection``), ``modality``, ``sop_class_uid``, ``number_of_images`` and
@@ -27,7 +40,11 @@ ground_truth.json (schema_version 1)
   ``instance_number``). ``slice_index`` everywhere is the position in ``images``.
 - ``vertebrae``: ``label`` (``T11``..``S1`` for MR/CT, ``T10``..``S1`` for XR), ``centre_mm``
   (centre of the vertebral body, patient LPS mm; for XR the detector-plane point
-  ``[column * spacing, 0, -row * spacing]``) and ``views``.
+  ``[column * spacing, 0, -row * spacing]``) and ``views``; in studies generated with fractures
+  (``parameters.fracture_rate`` present) also ``fracture`` (``wedge``, ``crush``,
+  ``biconcave`` or null), ``height_loss`` (``1 - h_min / h_reference``: anterior over posterior
+  height for a wedge, centre over rim for biconcave, over the intact height for a crush; 0 when
+  whole) and ``genant_grade`` (0-3). Files without these fields load with those defaults.
 - ``views`` (of vertebrae and discs): ``series_instance_uid``, ``sop_instance_uid``,
   ``slice_index``, ``box_px`` = ``[x_min, y_min, x_max, y_max]`` (x = column, y = row; the
   first and last pixel covered, inclusive, taken from the rendered label image so boxes are
@@ -55,6 +72,13 @@ ground_truth.json (schema_version 1)
   include posterior elements, ``S1`` is the whole sacrum, discs by level, ``spinal_canal``).
 """
 
+from spineviewer.phantom.fractures import (
+    FRACTURE_KINDS,
+    Fracture,
+    FractureRequest,
+    genant_grade,
+    parse_fracture,
+)
 from spineviewer.phantom.study import GENERATORS, KINDS, generate, study_folder_name
 from spineviewer.phantom.truth import (
     GROUND_TRUTH_FILE,
@@ -71,6 +95,7 @@ from spineviewer.phantom.truth import (
 )
 
 __all__ = [
+    "FRACTURE_KINDS",
     "GENERATORS",
     "GROUND_TRUTH_FILE",
     "KINDS",
@@ -78,12 +103,16 @@ __all__ = [
     "AxialLevel",
     "CobbTruth",
     "DiscTruth",
+    "Fracture",
+    "FractureRequest",
     "ImplantTruth",
     "SeriesTruth",
     "StudyGroundTruth",
     "VertebraTruth",
     "View",
+    "genant_grade",
     "generate",
     "load_ground_truth",
+    "parse_fracture",
     "study_folder_name",
 ]

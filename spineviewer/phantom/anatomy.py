@@ -8,10 +8,13 @@ body is ``(0, sin(phi), cos(phi))`` with ``phi`` the tilt towards posterior; a s
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.shapes import FloatArray, Frame, frame_axes, rotation
 
 #: Labelled vertebrae, top to bottom; S1 is the top of the sacrum.
@@ -45,23 +48,69 @@ _STATE_P = {
 
 @dataclass(frozen=True)
 class Vertebra:
-    """One vertebral body: ``frame`` origin = body centre, axes lateral/posterior/superior."""
+    """One vertebral body: ``frame`` origin = body centre, axes lateral/posterior/superior.
+
+    ``height`` is the intact height; a ``fracture`` lowers the body as
+    :mod:`spineviewer.phantom.fractures` describes.
+    """
 
     label: str
     frame: Frame
     width: float
     depth: float
     height: float
+    fracture: Fracture | None = None
 
     @property
     def centre(self) -> FloatArray:
         """Body centre in patient mm."""
         return self.frame.origin
 
+    @property
+    def span(self) -> float:
+        """Distance between the endplate planes along the axis (the intact height if whole)."""
+        if self.fracture is None:
+            return self.height
+        return self.height * self.fracture.span_factor
+
+    @property
+    def posterior_height(self) -> float:
+        """Height of the posterior wall (sizes the posterior elements)."""
+        if self.fracture is None:
+            return self.height
+        return self.height * self.fracture.posterior_factor
+
+    @property
+    def wedge_slope(self) -> float:
+        """How far each endplate plane drops per mm towards anterior (0 unless a wedge)."""
+        if self.fracture is None or self.fracture.kind != "wedge":
+            return 0.0
+        return self.height * self.fracture.height_loss / (2.0 * self.depth)
+
+    @property
+    def endplate_sink(self) -> float:
+        """Deepest point of an endplate below its plane, in mm (a wedge's anterior edge)."""
+        if self.fracture is None or self.fracture.kind == "crush":
+            return 0.0
+        if self.fracture.kind == "wedge":
+            return self.wedge_slope * self.depth / 2.0
+        return self.height * self.fracture.height_loss / 2.0
+
     def endplate(self, superior: bool) -> FloatArray:
-        """Centre of the superior or inferior endplate."""
+        """Centre of the superior or inferior endplate (its plane, on the body axis)."""
         sign = 0.5 if superior else -0.5
-        return self.frame.origin + sign * self.height * self.frame.superior
+        if self.fracture is None:
+            return self.frame.origin + sign * self.height * self.frame.superior
+        return self.frame.origin + sign * self.span * self.frame.superior
+
+    def endplate_normal(self, superior: bool) -> FloatArray:
+        """Unit normal of an endplate plane, pointing superiorly (the body axis unless wedged)."""
+        slope = self.wedge_slope
+        if slope == 0.0:
+            return self.frame.superior
+        _, posterior, up = self.frame.axes
+        normal = up - slope * posterior if superior else up + slope * posterior
+        return normal / np.linalg.norm(normal)
 
 
 @dataclass(frozen=True)
@@ -144,12 +193,30 @@ def _disc_states(rng: np.random.Generator) -> dict[str, tuple[str, float, float,
     return states
 
 
-def build_anatomy(rng: np.random.Generator) -> SpineAnatomy:
-    """Draw one spine: sizes, lordosis, disc states, pose in patient space."""
+def wedge_angle_deg(height: float, depth: float, loss: float) -> float:
+    """Angle between the endplates of a wedge (intact ``height``, A-P ``depth``)."""
+    return 2.0 * math.degrees(math.atan(height * loss / (2.0 * depth)))
+
+
+def build_anatomy(
+    rng: np.random.Generator, fractures: Mapping[str, Fracture] | None = None
+) -> SpineAnatomy:
+    """Draw one spine: sizes, lordosis, disc states, pose in patient space.
+
+    ``fractures`` (by label) lower those bodies: the spine shortens by the lost span, and above a
+    wedge it turns forward by the wedge angle. The random draws are the same with or without.
+    """
+    fractures = dict(fractures or {})
     names = LABELS + SACRAL
+    unknown = set(fractures) - set(names)
+    if unknown:
+        raise ValueError(f"no vertebra {sorted(unknown)} to fracture; known: {list(names)}")
     scale = rng.uniform(0.9, 1.1)
     states = _disc_states(rng)
     heights = {n: BODY_HEIGHT[n] * scale * rng.uniform(0.96, 1.04) for n in names}
+    spans = dict(heights)
+    for n, fracture in fractures.items():
+        spans[n] = heights[n] * fracture.span_factor
     gaps = {}
     for upper, lower in itertools.pairwise(names):
         gap = DISC_BELOW[upper] * scale * rng.uniform(0.9, 1.1)
@@ -160,26 +227,48 @@ def build_anatomy(rng: np.random.Generator) -> SpineAnatomy:
     s_centre: dict[str, float] = {}
     s = 0.0
     for i, n in enumerate(names):
-        s += heights[n] / 2.0 + (gaps[names[i - 1]] + heights[names[i - 1]] / 2.0 if i else 0.0)
+        s += spans[n] / 2.0 + (gaps[names[i - 1]] + spans[names[i - 1]] / 2.0 if i else 0.0)
         s_centre[n] = s
     phi_l1 = rng.uniform(4.0, 12.0)
     phi_s1 = -rng.uniform(30.0, 45.0)
     phi_l4 = phi_l1 + 0.45 * (phi_s1 - phi_l1)
     knots_s = [s_centre[n] for n in ("T11", "L1", "L4", "S1", "S2", "S3", "S4")]
     knots_phi = [phi_l1 + 5.0, phi_l1, phi_l4, phi_s1, phi_s1 + 10.0, phi_s1 + 22.0, phi_s1 + 35.0]
-    grid = np.arange(0.0, s_centre["S4"] + 1.0, 0.1)
-    phi = np.deg2rad(np.interp(grid, knots_s, knots_phi))
-    step = -np.stack([np.zeros_like(phi), np.sin(phi), np.cos(phi)], axis=1) * 0.1
-    path = np.concatenate([np.zeros((1, 3)), np.cumsum((step[1:] + step[:-1]) / 2.0, axis=0)])
-
     # Pose: L3 at a random place, the whole spine turned by a few degrees.
     turn = (
         rotation((1, 0, 0), rng.uniform(-5.0, 5.0))
         @ rotation((0, 1, 0), rng.uniform(-1.5, 1.5))
         @ rotation((0, 0, 1), rng.uniform(-2.0, 2.0))
     )
-    l3 = path[round(s_centre["L3"] / 0.1)]
     place = np.array([rng.uniform(-4.0, 4.0), rng.uniform(10.0, 40.0), rng.uniform(-60.0, 60.0)])
+    widths: dict[str, float] = {}
+    depths: dict[str, float] = {}
+    for n in names:
+        widths[n] = BODY_WIDTH[n] * scale * rng.uniform(0.96, 1.04)
+        depths[n] = BODY_DEPTH[n] * scale * rng.uniform(0.96, 1.04)
+
+    # A wedge turns everything above it forwards; its own axis takes half the angle.
+    def kink(label: str) -> float:
+        """Degrees the axis at ``label`` turns forward because of wedges at or below it."""
+        turned = 0.0
+        for n, f in fractures.items():
+            if f.kind == "wedge":
+                angle = wedge_angle_deg(heights[n], depths[n], f.height_loss)
+                ramp = (s_centre[n] + spans[n] / 2 - s_centre[label]) / spans[n]
+                turned += angle * min(max(ramp, 0.0), 1.0)
+        return turned
+
+    grid = np.arange(0.0, s_centre["S4"] + 1.0, 0.1)
+    phi_deg = np.interp(grid, knots_s, knots_phi)
+    for n, f in fractures.items():
+        if f.kind == "wedge":
+            angle = wedge_angle_deg(heights[n], depths[n], f.height_loss)
+            ramp = np.clip((s_centre[n] + spans[n] / 2 - grid) / spans[n], 0.0, 1.0)
+            phi_deg = phi_deg - angle * ramp
+    phi = np.deg2rad(phi_deg)
+    step = -np.stack([np.zeros_like(phi), np.sin(phi), np.cos(phi)], axis=1) * 0.1
+    path = np.concatenate([np.zeros((1, 3)), np.cumsum((step[1:] + step[:-1]) / 2.0, axis=0)])
+    l3 = path[round(s_centre["L3"] / 0.1)]
 
     def to_patient(p: FloatArray) -> FloatArray:
         return (p - l3) @ turn.T + place
@@ -189,9 +278,8 @@ def build_anatomy(rng: np.random.Generator) -> SpineAnatomy:
         idx = round(s_centre[n] / 0.1)
         sup = np.array([0.0, np.sin(phi[idx]), np.cos(phi[idx])])
         axes = frame_axes(turn @ sup, turn @ np.array([1.0, 0.0, 0.0]))
-        widths = BODY_WIDTH[n] * scale * rng.uniform(0.96, 1.04)
-        depths = BODY_DEPTH[n] * scale * rng.uniform(0.96, 1.04)
-        bodies.append(Vertebra(n, Frame(to_patient(path[idx]), axes), widths, depths, heights[n]))
+        frame = Frame(to_patient(path[idx]), axes)
+        bodies.append(Vertebra(n, frame, widths[n], depths[n], heights[n], fractures.get(n)))
     discs = []
     for up, low in itertools.pairwise(bodies):
         level = f"{up.label}-{low.label}"
@@ -203,6 +291,8 @@ def build_anatomy(rng: np.random.Generator) -> SpineAnatomy:
     trunk_half = (rng.uniform(125.0, 150.0), rng.uniform(90.0, 110.0))
     trunk_centre = to_patient(l3 + np.array([0.0, rng.uniform(85.0, 100.0) - trunk_half[1], 0.0]))
     lordosis = float(phi_l1 - phi_s1)
+    if any(f.kind == "wedge" for f in fractures.values()):
+        lordosis -= kink("L1") - kink("S1")
     return SpineAnatomy(
         vertebrae=tuple(b for b in bodies if b.label in LABELS),
         sacral=tuple(b for b in bodies if b.label in SACRAL),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 from pydicom.uid import CTImageStorage
 
+from spineviewer.phantom.fractures import SPINE_CANDIDATES, FractureRequest, study_fractures
 from spineviewer.phantom.imaging import smooth, stack_planes, to_uint16
 from spineviewer.phantom.model import Rendered, SpineModel
 from spineviewer.phantom.records import disc_truth, study_truth, vertebra_truth
@@ -74,10 +76,20 @@ def _write_label_map(path: Path, ser: WrittenSeries, table: NDArray[np.uint8]) -
     sitk.WriteImage(image, str(path), useCompression=True)
 
 
-def generate_lumbar_ct(study_dir: Path, seed: int) -> StudyGroundTruth:
-    """Write one lumbar CT study into ``study_dir`` and return its ground truth."""
+def generate_lumbar_ct(
+    study_dir: Path,
+    seed: int,
+    *,
+    fracture_rate: float = 0.0,
+    fractures: Sequence[FractureRequest] = (),
+) -> StudyGroundTruth:
+    """Write one lumbar CT study into ``study_dir`` and return its ground truth.
+
+    ``fracture_rate`` (per vertebra, T12..L5) and ``fractures`` add compression fractures.
+    """
+    plan, extra = study_fractures([seed, 2], SPINE_CANDIDATES, fracture_rate, fractures)
     rng = np.random.default_rng([seed, 2])
-    model = SpineModel.random(rng)
+    model = SpineModel.random(rng, plan)
     anatomy = model.anatomy
     study = StudyInfo.create(KIND, seed)
     hu = dict(CT_HU)
@@ -140,5 +152,6 @@ def generate_lumbar_ct(study_dir: Path, seed: int) -> StudyGroundTruth:
             "cortex_hu": hu[Tissue.CORTEX],
             "marrow_hu": hu[Tissue.MARROW],
             "noise_sigma_hu": sigma,
+            **extra,
         },
     )

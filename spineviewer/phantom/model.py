@@ -7,6 +7,7 @@ pixels of its bounding sphere's footprint, so a 320 x 320 slice takes a few mill
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,7 @@ from numpy.typing import NDArray
 
 from spineviewer.geometry import Plane
 from spineviewer.phantom.anatomy import SpineAnatomy, build_anatomy
+from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.parts import Part, build_parts
 
 LabelImage = NDArray[np.uint8]
@@ -91,9 +93,11 @@ class SpineModel:
         object.__setattr__(self, "_radii", np.array([p.shape.radius for p in self.parts]))
 
     @classmethod
-    def random(cls, rng: np.random.Generator) -> SpineModel:
-        """Draw an anatomy and build its parts."""
-        anatomy = build_anatomy(rng)
+    def random(
+        cls, rng: np.random.Generator, fractures: Mapping[str, Fracture] | None = None
+    ) -> SpineModel:
+        """Draw an anatomy (with ``fractures`` by label) and build its parts."""
+        anatomy = build_anatomy(rng, fractures)
         return cls(anatomy, build_parts(anatomy))
 
     def structure_id(self, name: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from pydicom.uid import MRImageStorage
 
 from spineviewer.geometry import Plane, assign_slices_to_levels
 from spineviewer.phantom.anatomy import GRADED_LEVELS
+from spineviewer.phantom.fractures import SPINE_CANDIDATES, FractureRequest, study_fractures
 from spineviewer.phantom.imaging import (
     BiasField,
     axial_directions,
@@ -102,10 +104,20 @@ class MrLook:
         return decorate
 
 
-def generate_lumbar_mr(study_dir: Path, seed: int) -> StudyGroundTruth:
-    """Write one lumbar MR study into ``study_dir`` and return its ground truth."""
+def generate_lumbar_mr(
+    study_dir: Path,
+    seed: int,
+    *,
+    fracture_rate: float = 0.0,
+    fractures: Sequence[FractureRequest] = (),
+) -> StudyGroundTruth:
+    """Write one lumbar MR study into ``study_dir`` and return its ground truth.
+
+    ``fracture_rate`` (per vertebra, T12..L5) and ``fractures`` add compression fractures.
+    """
+    plan, extra = study_fractures([seed, 1], SPINE_CANDIDATES, fracture_rate, fractures)
     rng = np.random.default_rng([seed, 1])
-    model = SpineModel.random(rng)
+    model = SpineModel.random(rng, plan)
     look = MrLook.random(rng, seed)
     study = StudyInfo.create(KIND, seed)
     anatomy = model.anatomy
@@ -191,6 +203,7 @@ def generate_lumbar_mr(study_dir: Path, seed: int) -> StudyGroundTruth:
             "lordosis_deg": anatomy.lordosis_deg,
             "noise_sigma": look.sigma,
             "csf_signal": float(look.table[10]),
+            **extra,
         },
     )
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spineviewer.phantom.anatomy import Disc, SpineAnatomy, Vertebra
-from spineviewer.phantom.shapes import FloatArray, Frame, HalfSpace, Superellipsoid
+from spineviewer.phantom.fractures import DISH_RADIUS
+from spineviewer.phantom.shapes import CollapsedBody, FloatArray, Frame, HalfSpace, Superellipsoid
 from spineviewer.phantom.tissues import Tissue
 
 #: Long structures (trunk) use this half length along their axis.
@@ -48,8 +49,17 @@ class Part:
 
 
 def body_shape(v: Vertebra) -> Superellipsoid:
-    """The outer surface of a vertebral body in its own frame."""
-    return Superellipsoid((v.width / 2, v.depth / 2, v.height / 2), _BODY_N, _BODY_M)
+    """The outer surface of a vertebral body in its own frame (collapsed if fractured)."""
+    if v.fracture is None:
+        return Superellipsoid((v.width / 2, v.depth / 2, v.height / 2), _BODY_N, _BODY_M)
+    return CollapsedBody(
+        (v.width / 2, v.depth / 2, v.height / 2),
+        _BODY_N,
+        _BODY_M,
+        kind=v.fracture.kind,
+        loss=v.fracture.height_loss,
+        dish=DISH_RADIUS,
+    )
 
 
 def _bone(structure: str, frame: Frame, shape: Superellipsoid, cortex: float) -> list[Part]:
@@ -93,7 +103,7 @@ def _posterior(a: SpineAnatomy, v: Vertebra) -> list[Part]:
     """Pedicles, laminae, spinous and transverse processes, facets of one vertebra."""
     ca, cb = a.canal_half
     yc = a.canal_offset(v.depth)
-    h = v.height
+    h = v.posterior_height
     sacral = v.label.startswith("S")
     pr = 4.0 + 0.02 * v.width
     front, back = v.depth / 2 - 2.0, yc + 0.4 * cb
@@ -176,31 +186,65 @@ def _canal(a: SpineAnatomy) -> list[Part]:
     return parts
 
 
+def _dished(v: Vertebra) -> bool:
+    return v.fracture is not None and v.fracture.kind == "biconcave"
+
+
+def _dish_fill(d: Disc) -> list[Part]:
+    """Annulus filling the hollow endplates of biconcave neighbours (a "fish vertebra").
+
+    An ellipsoid centred on the endplate plane, cut to the body's side, covers the hollow; the
+    body, painted later, keeps only the hollow. The nucleus reaches in by its own clip.
+    """
+    parts: list[Part] = []
+    for v, superior in ((d.upper, False), (d.lower, True)):
+        if not _dished(v):
+            continue
+        outward = v.frame.superior if superior else -v.frame.superior
+        keep = (HalfSpace(v.endplate(superior), outward),)
+        half = (DISH_RADIUS * v.width / 2, DISH_RADIUS * v.depth / 2, v.endplate_sink + 0.6)
+        centre = (0.0, 0.0, (0.5 if superior else -0.5) * v.span)
+        dish = Superellipsoid(half, 2.0, 2.0, centre)
+        parts.append(Part(d.level, Tissue.ANNULUS, v.frame, dish, keep))
+    return parts
+
+
 def _discs(discs: tuple[Disc, ...], fused: bool = False) -> list[Part]:
     """Annulus (with any bulge), nucleus and herniation of each disc; ``fused``: annulus only."""
     parts: list[Part] = []
     for d in discs:
         frame = d.frame
         top, bottom = d.upper.endplate(False), d.lower.endplate(True)
-        up, low = d.upper.frame.superior, d.lower.frame.superior
+        up, low = d.upper.endplate_normal(False), d.lower.endplate_normal(True)
 
         def clips(
             margin: float,
+            below: float | None = None,
             top: FloatArray = top,
             bottom: FloatArray = bottom,
             up: FloatArray = up,
             low: FloatArray = low,
         ) -> tuple[HalfSpace, ...]:
-            return (HalfSpace(top + margin * up, up), HalfSpace(bottom - margin * low, -low))
+            """Planes ``margin`` mm into the bodies (``below``: into the lower one if other)."""
+            lower = margin if below is None else below
+            return (HalfSpace(top + margin * up, up), HalfSpace(bottom - lower * low, -low))
 
         hw, hd, hh = d.width / 2, d.depth / 2, d.height / 2 + 6.0
+        sink = max(d.upper.endplate_sink, d.lower.endplate_sink)
+        if sink:
+            hh += sink  # reach a wedge's sunken anterior edge
         outer = Superellipsoid((hw, hd, hh), _BODY_N, 10.0).grown(d.bulge_mm, d.bulge_mm)
         parts.append(Part(d.level, Tissue.ANNULUS, frame, outer, clips(0.6)))
         if fused:
             continue
         nucleus_tissue = Tissue.NUCLEUS if d.state == "normal" else Tissue.NUCLEUS_DEGENERATE
         nucleus = Superellipsoid((0.55 * hw, 0.5 * hd, hh), 2.0, 4.0, (0.0, 0.1 * hd, 0.0))
-        parts.append(Part(d.level, nucleus_tissue, frame, nucleus, clips(-1.3)))
+        if d.upper.endplate_sink or d.lower.endplate_sink:
+            parts += _dish_fill(d)
+            reach = [v.endplate_sink if _dished(v) else -1.3 for v in (d.upper, d.lower)]
+            parts.append(Part(d.level, nucleus_tissue, frame, nucleus, clips(reach[0], reach[1])))
+        else:
+            parts.append(Part(d.level, nucleus_tissue, frame, nucleus, clips(-1.3)))
         if d.state == "herniation":
             x = {"central": 0.0, "left": 0.22 * hw, "right": -0.22 * hw}[d.herniation_side or ""]
             margin = hd * (1.0 - abs(x / hw) ** _BODY_N) ** (1.0 / _BODY_N)

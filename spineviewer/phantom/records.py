@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from spineviewer.phantom.anatomy import Disc, Vertebra
+from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.truth import DiscTruth, StudyGroundTruth, VertebraTruth, View
 from spineviewer.phantom.writer import StudyInfo
 
@@ -22,8 +24,20 @@ def study_truth(study: StudyInfo, **fields: Any) -> StudyGroundTruth:
 
 
 def vertebra_truth(v: Vertebra, views: list[View]) -> VertebraTruth:
-    """A vertebral body's record: label, centre in patient mm, where it is seen."""
-    return VertebraTruth(v.label, [float(c) for c in v.centre], views)
+    """A vertebral body's record: label, centre in patient mm, where it is seen, any fracture."""
+    return with_fracture(VertebraTruth(v.label, [float(c) for c in v.centre], views), v.fracture)
+
+
+def with_fracture(truth: VertebraTruth, fracture: Fracture | None) -> VertebraTruth:
+    """``truth`` with the fracture fields of ``fracture`` (unchanged when ``None``)."""
+    if fracture is None:
+        return truth
+    return dataclasses.replace(
+        truth,
+        fracture=fracture.kind,
+        height_loss=fracture.height_loss,
+        genant_grade=fracture.grade,
+    )
 
 
 def disc_truth(d: Disc, views: list[View]) -> DiscTruth:

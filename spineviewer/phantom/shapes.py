@@ -141,6 +141,63 @@ class Superellipsoid:
 
 
 @dataclass(frozen=True)
+class CollapsedBody(Superellipsoid):
+    """A superellipsoid whose endplates sink by ``loss * depth(x, y)`` of the half height.
+
+    ``half`` are the intact outer half sizes; ``inset`` mm (a cortex) is taken off every side,
+    as :meth:`Superellipsoid.shrunk` does, but the profile stays that of the outer surface.
+    Profiles (``kind``): ``wedge``, 1 at the anterior wall (``y = -b``) falling linearly to 0
+    at the posterior wall (planar endplates); ``crush``, 1 everywhere; ``biconcave``,
+    ``(1 - rho^2)^2`` with ``rho = |(x/a, y/b)| / dish`` below 1, else 0 (an intact rim).
+    """
+
+    kind: str = "crush"
+    loss: float = 0.0
+    inset: float = 0.0
+    dish: float = 0.8
+
+    def depth(self, x: AnyFloat, y: AnyFloat) -> AnyFloat:
+        """The sinking profile (0-1) at local ``x, y`` relative to ``centre``."""
+        a, b, _ = self.half
+        x = (x - np.float32(self.centre[0])) * np.float32(1.0 / a)
+        y = (y - np.float32(self.centre[1])) * np.float32(1.0 / b)
+        if self.kind == "wedge":
+            return np.clip(np.float32(0.5) - np.float32(0.5) * y, 0.0, 1.0) + 0.0 * x
+        if self.kind == "biconcave":
+            rho2 = (x * x + y * y) * np.float32(1.0 / self.dish**2)
+            inner = np.clip(np.float32(1.0) - rho2, 0.0, 1.0)
+            return inner * inner
+        return np.ones_like(x + y)
+
+    def value_xyz(self, x: AnyFloat, y: AnyFloat, z: AnyFloat) -> AnyFloat:
+        """The implicit function: a superellipsoid whose half height varies with ``x, y``."""
+        a, b, c = self.half
+        inset = self.inset
+        sink = self.depth(x, y)
+        xs = np.abs(x - np.float32(self.centre[0])) * np.float32(1.0 / max(a - inset, 0.25))
+        ys = np.abs(y - np.float32(self.centre[1])) * np.float32(1.0 / max(b - inset, 0.25))
+        radial = _power(_power(xs, self.n) + _power(ys, self.n), self.m / self.n)
+        half_height = np.maximum(
+            np.float32(c) * (np.float32(1.0) - np.float32(self.loss) * sink) - np.float32(inset),
+            np.float32(0.25),
+        )
+        return radial + _power(np.abs(z - np.float32(self.centre[2])) / half_height, self.m)
+
+    def shrunk(self, by: float) -> CollapsedBody:
+        """The inner surface ``by`` mm inside (same profile)."""
+        return CollapsedBody(
+            half=self.half,
+            n=self.n,
+            m=self.m,
+            centre=self.centre,
+            kind=self.kind,
+            loss=self.loss,
+            inset=self.inset + by,
+            dish=self.dish,
+        )
+
+
+@dataclass(frozen=True)
 class HalfSpace:
     """Points with ``(p - point) . normal <= 0`` (patient coordinates)."""
 

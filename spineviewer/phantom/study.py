@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from spineviewer.phantom.ct import generate_lumbar_ct
+from spineviewer.phantom.fractures import (
+    FRACTURE_KINDS,
+    SPINE_CANDIDATES,
+    FractureRequest,
+    parse_fracture,
+    plan_fractures,
+)
 from spineviewer.phantom.mr import generate_lumbar_mr
 from spineviewer.phantom.truth import StudyGroundTruth
-from spineviewer.phantom.xr import generate_spine_xr
+from spineviewer.phantom.xr import XR_FRACTURE_KINDS, XR_LABELS, generate_spine_xr
 
-Generator = Callable[[Path, int], StudyGroundTruth]
+
+class Generator(Protocol):
+    """Writes one study of a kind into a folder and returns its ground truth."""
+
+    def __call__(
+        self,
+        study_dir: Path,
+        seed: int,
+        *,
+        fracture_rate: float = 0.0,
+        fractures: Sequence[FractureRequest] = (),
+    ) -> StudyGroundTruth: ...
+
 
 #: Study kinds and their generators.
 GENERATORS: dict[str, Generator] = {
@@ -19,6 +39,12 @@ GENERATORS: dict[str, Generator] = {
     "lumbar-ct": generate_lumbar_ct,
 }
 KINDS: tuple[str, ...] = tuple(GENERATORS)
+#: Per kind: the vertebrae that may fracture and the fracture kinds drawn.
+FRACTURE_SCOPE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "lumbar-mr": (SPINE_CANDIDATES, FRACTURE_KINDS),
+    "spine-xr": (XR_LABELS[:-1], XR_FRACTURE_KINDS),
+    "lumbar-ct": (SPINE_CANDIDATES, FRACTURE_KINDS),
+}
 
 
 def study_folder_name(kind: str, seed: int) -> str:
@@ -26,20 +52,35 @@ def study_folder_name(kind: str, seed: int) -> str:
     return f"{kind}-{seed:05d}"
 
 
-def generate(kind: str, out_dir: str | Path, seed: int) -> StudyGroundTruth:
+def generate(
+    kind: str,
+    out_dir: str | Path,
+    seed: int,
+    *,
+    fracture_rate: float = 0.0,
+    fractures: Iterable[str | FractureRequest] = (),
+) -> StudyGroundTruth:
     """Write study ``kind`` with ``seed`` to ``out_dir/<kind>-<seed:05d>/`` and its ground truth.
+
+    ``fracture_rate`` is the chance that each vertebra (T12..L5 on MR and CT, T10..L5 on XR)
+    has a compression fracture; ``fractures`` name some explicitly (``"L1:wedge:2"``, see
+    :func:`~spineviewer.phantom.fractures.parse_fracture`). With neither, the study is exactly
+    the one generated before fractures existed.
 
     Raises
     ------
     ValueError
-        For an unknown kind or a negative seed.
+        For an unknown kind, a negative seed or a bad fracture request.
     """
     if kind not in GENERATORS:
         raise ValueError(f"unknown phantom kind {kind!r}; choose one of {', '.join(KINDS)}")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    requests = [parse_fracture(f) if isinstance(f, str) else f for f in fractures]
+    labels, kinds = FRACTURE_SCOPE[kind]
+    plan_fractures([seed], labels, fracture_rate, requests, kinds)  # checks before writing
     study_dir = Path(out_dir) / study_folder_name(kind, seed)
     study_dir.mkdir(parents=True, exist_ok=True)
-    truth = GENERATORS[kind](study_dir, seed)
+    truth = GENERATORS[kind](study_dir, seed, fracture_rate=fracture_rate, fractures=requests)
     truth.save(study_dir)
     return truth

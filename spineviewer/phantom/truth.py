@@ -111,13 +111,31 @@ class View(_Json):
     truncated: bool = False
 
 
+#: Vertebra fields written only by studies generated with fractures (defaults otherwise).
+FRACTURE_FIELDS: tuple[str, ...] = ("fracture", "height_loss", "genant_grade")
+#: The ``parameters`` key that marks a study generated with fractures.
+FRACTURE_PARAMETER = "fracture_rate"
+
+
 @dataclass(frozen=True)
 class VertebraTruth(_Json):
-    """A vertebral body: label, centre (patient mm, LPS) and where it appears."""
+    """A vertebral body: label, centre (patient mm, LPS), where it appears, any fracture.
+
+    ``fracture`` is ``"wedge"``, ``"crush"``, ``"biconcave"`` or ``None``; ``height_loss`` the
+    ratio ``1 - h_min / h_reference`` (0 when whole); ``genant_grade`` 0-3.
+    """
 
     label: str
     centre_mm: list[float]
     views: list[View] = field(default_factory=list)
+    fracture: str | None = None
+    height_loss: float = 0.0
+    genant_grade: int = 0
+
+    @property
+    def fractured(self) -> bool:
+        """True for a fractured body."""
+        return self.fracture is not None
 
 
 @dataclass(frozen=True)
@@ -198,6 +216,24 @@ class StudyGroundTruth(_Json):
     schema_version: int = SCHEMA_VERSION
     not_for_clinical_use: bool = True
     generator: str = "spineviewer.phantom"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict; vertebra fracture fields only when generated with fractures.
+
+        Studies generated without fractures keep the exact file they had before fractures
+        existed; readers take the defaults (whole bodies).
+        """
+        data = _to_plain(self)
+        if FRACTURE_PARAMETER not in self.parameters:
+            for vertebra in data["vertebrae"]:
+                if (vertebra["fracture"], vertebra["height_loss"], vertebra["genant_grade"]) == (
+                    None,
+                    0.0,
+                    0,
+                ):
+                    for name in FRACTURE_FIELDS:
+                        del vertebra[name]
+        return data  # type: ignore[no-any-return]
 
     def series_by_role(self, role: str) -> SeriesTruth:
         """The series with ``role`` (e.g. ``"sagittal_t2"``)."""

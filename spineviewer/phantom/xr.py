@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +18,10 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ComputedRadiographyImageStorage, DigitalXRayImageStorageForPresentation
 
 from spineviewer.phantom.anatomy import BODY_HEIGHT, BODY_WIDTH, DISC_BELOW
+from spineviewer.phantom.fractures import Fracture, FractureRequest, study_fractures
 from spineviewer.phantom.imaging import box_of, smooth, to_uint16
 from spineviewer.phantom.radiograph import Blob, add_solid
-from spineviewer.phantom.records import study_truth
+from spineviewer.phantom.records import study_truth, with_fracture
 from spineviewer.phantom.series import series_truth
 from spineviewer.phantom.truth import (
     CobbTruth,
@@ -35,6 +37,8 @@ XR_LABELS: tuple[str, ...] = ("T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5",
 SHAPE = (1024, 512)
 MAX_STORED = 4095
 METAL = 6.0
+#: Fracture kinds an AP radiograph shows (a crushed body is lower; wedges need a lateral view).
+XR_FRACTURE_KINDS: tuple[str, ...] = ("crush",)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,9 @@ def cobb_from_tilts(labels: list[str], tilts: list[float]) -> CobbTruth:
     return CobbTruth(best[0], labels[best[1]], labels[best[2]])
 
 
-def _layout(rng: np.random.Generator, spacing: float) -> list[XrVertebra]:
+def _layout(
+    rng: np.random.Generator, spacing: float, fractures: Mapping[str, Fracture]
+) -> list[XrVertebra]:
     scale = rng.uniform(0.9, 1.1)
     tilts, _ = _tilts(rng, len(XR_LABELS) - 1)
     tilts.append(tilts[-1] * 0.5 + float(rng.normal(0.0, 1.0)))  # the sacrum follows L5 halfway
@@ -85,6 +91,8 @@ def _layout(rng: np.random.Generator, spacing: float) -> list[XrVertebra]:
     for label, tilt in zip(XR_LABELS, tilts, strict=True):
         h = BODY_HEIGHT[label] * scale * rng.uniform(0.96, 1.04)
         w = BODY_WIDTH[label] * scale * rng.uniform(0.96, 1.04)
+        if label in fractures:
+            h *= 1.0 - fractures[label].height_loss  # a crushed body: lower, spine shorter
         if out:
             prev = out[-1]
             step = prev.body.half[1] + DISC_BELOW[prev.label] * scale + h / 2
@@ -201,14 +209,27 @@ def _decorate(ds: Dataset, dx: bool, mono1: bool, spacing: float) -> None:
     ds.AcquisitionContextSequence = []
 
 
-def generate_spine_xr(study_dir: Path, seed: int) -> StudyGroundTruth:
-    """Write one AP spine radiograph into ``study_dir`` and return its ground truth."""
+def generate_spine_xr(
+    study_dir: Path,
+    seed: int,
+    *,
+    fracture_rate: float = 0.0,
+    fractures: Sequence[FractureRequest] = (),
+) -> StudyGroundTruth:
+    """Write one AP spine radiograph into ``study_dir`` and return its ground truth.
+
+    ``fracture_rate`` (per vertebra, T10..L5) and ``fractures`` add crush fractures: the AP view
+    shows a body's whole-height loss, while wedge and biconcave deformities need a lateral view.
+    """
+    plan, extra = study_fractures(
+        [seed, 3], XR_LABELS[:-1], fracture_rate, fractures, kinds=XR_FRACTURE_KINDS
+    )
     rng = np.random.default_rng([seed, 3])
     study = StudyInfo.create(KIND, seed)
     spacing = float(rng.uniform(0.36, 0.4))
     dx = bool(rng.random() < 0.5)
     mono1 = bool(rng.random() < 0.4)
-    spine = _layout(rng, spacing)
+    spine = _layout(rng, spacing, plan)
     implants = _implants(rng, spine)
 
     image = np.full(SHAPE, 1.0)
@@ -243,7 +264,8 @@ def generate_spine_xr(study_dir: Path, seed: int) -> StudyGroundTruth:
                 View(info.uid, sop, 0, hit[0], tilt_deg=v.tilt_deg, central=True, truncated=hit[1])
             )
         x, y = v.body.centre
-        vertebrae.append(VertebraTruth(v.label, [x, 0.0, -y], views))
+        record = VertebraTruth(v.label, [x, 0.0, -y], views)
+        vertebrae.append(with_fracture(record, plan.get(v.label)))
     found = []
     for cls, where, blobs in implants:
         mask = np.zeros(SHAPE, dtype=bool)
@@ -259,5 +281,5 @@ def generate_spine_xr(study_dir: Path, seed: int) -> StudyGroundTruth:
         vertebrae=vertebrae,
         implants=found,
         cobb=cobb_from_tilts([v.label for v in cobb_spine], [v.tilt_deg for v in cobb_spine]),
-        parameters={"pixel_spacing_mm": spacing, "monochrome1": float(mono1)},
+        parameters={"pixel_spacing_mm": spacing, "monochrome1": float(mono1), **extra},
     )
