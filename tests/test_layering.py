@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "spineviewer"
 QT_MODULES = ("PySide6", "pyqtgraph", "shiboken6", "PyQt5", "PyQt6")
-CORE = ("dicom", "geometry", "phantom", "viewing", "cli")
+CORE = ("dicom", "geometry", "phantom", "viewing", "annotations", "ai", "training", "cli")
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -51,6 +51,19 @@ def test_importing_a_core_package_loads_no_qt(package: str) -> None:
         f"import sys, spineviewer.{package}; "
         f"bad = [m for m in sys.modules if m.split('.')[0] in {QT_MODULES!r}]; "
         "print(','.join(bad))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("package", ["ai", "annotations", "training", "cli"])
+def test_importing_the_runner_loads_no_torch(package: str) -> None:
+    """The viewer and the model runner run without torch; training imports it only when used."""
+    code = (
+        f"import sys, spineviewer.{package}; "
+        "print(','.join(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120

@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from spineviewer import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("demo", "view", "info", "annotations", "phantom")
+SUBCOMMANDS: tuple[str, ...] = (
+    "demo",
+    "view",
+    "info",
+    "annotations",
+    "train",
+    "evaluate",
+    "phantom",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,121 @@
+"""Running a model package with onnxruntime: provider choice, preprocessing from the manifest,
+classification decoding. No Qt, no torch.
+
+Providers: ``auto`` tries CUDA and falls back to the CPU; the provider that actually runs (as
+onnxruntime reports it, the only truthful record) is kept on the session and goes into every
+result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from spineviewer.ai.manifest import ModelManifest
+from spineviewer.geometry.resample import crop_physical, percentile_scale
+
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+
+
+def providers_for(choice: str = "auto") -> list[str]:
+    """onnxruntime providers to ask for: ``auto`` (CUDA when available, then CPU), ``cpu``,
+    ``cuda``."""
+    import onnxruntime
+
+    available = onnxruntime.get_available_providers()
+    if choice == "cpu":
+        return [CPU]
+    if choice == "cuda":
+        return [CUDA, CPU]
+    if choice != "auto":
+        raise ValueError(f"unknown provider choice {choice!r}; expected auto, cpu or cuda")
+    return [CUDA, CPU] if CUDA in available else [CPU]
+
+
+class ModelSession:
+    """One loaded model: its manifest and an onnxruntime session."""
+
+    def __init__(
+        self,
+        onnx_path: str | Path,
+        manifest: ModelManifest,
+        providers: str = "auto",
+        threads: int = 0,
+    ) -> None:
+        import onnxruntime
+
+        onnxruntime.set_default_logger_severity(3)
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.path = Path(onnx_path)
+        self.manifest = manifest
+        self.session = onnxruntime.InferenceSession(
+            str(self.path), options, providers=providers_for(providers)
+        )
+        #: What actually runs ("CUDAExecutionProvider" or "CPUExecutionProvider").
+        self.provider = self.session.get_providers()[0]
+
+    # -- classification ------------------------------------------------------------------------
+
+    def network_input(self, grey: np.ndarray) -> np.ndarray:
+        """(N, H, W) images already scaled to [0, 1] -> the (N, C, H, W) input tensor."""
+        pre = self.manifest.preprocessing
+        channels = self.manifest.input.channel_count
+        mean = np.resize(np.asarray(pre.mean, dtype=np.float32), channels)
+        std = np.resize(np.asarray(pre.std, dtype=np.float32), channels)
+        x = np.repeat(grey[:, None].astype(np.float32), channels, axis=1)
+        return ((x - mean[None, :, None, None]) / std[None, :, None, None]).astype(np.float32)
+
+    def scale(self, patch: np.ndarray) -> np.ndarray:
+        """Intensity normalisation of the manifest: window or percentiles -> [0, 1]."""
+        norm = self.manifest.preprocessing.normalisation
+        if norm.percentile is not None:
+            return percentile_scale(patch, norm.percentile.low, norm.percentile.high)
+        assert norm.window is not None
+        low = norm.window.center - norm.window.width / 2.0
+        return np.clip((patch - low) / norm.window.width, 0.0, 1.0).astype(np.float32)
+
+    def crop(
+        self,
+        values: np.ndarray,
+        centre: tuple[float, float],
+        spacing: tuple[float, float],
+    ) -> np.ndarray:
+        """The manifest's ROI (``roi_mm``) around ``centre`` (row, col), at the input size,
+        scaled to [0, 1]."""
+        pre = self.manifest.preprocessing
+        if pre.roi_mm is None:
+            raise ValueError(f"{self.manifest.id}: the manifest gives no roi_mm to crop")
+        patch = crop_physical(
+            values, centre, spacing, pre.roi_mm, pre.size, fill=float(np.min(values))
+        )
+        return self.scale(patch)
+
+    def classify(self, grey: np.ndarray | Sequence[np.ndarray], batch: int = 64) -> np.ndarray:
+        """Class probabilities (N, classes) for crops (N, H, W) scaled to [0, 1]."""
+        decoding = self.manifest.decoding
+        images = np.asarray(grey, dtype=np.float32)
+        if images.ndim == 2:
+            images = images[None]
+        name = self.manifest.input.name
+        outputs = []
+        for start in range(0, len(images), batch):
+            feed = {name: self.network_input(images[start : start + batch])}
+            outputs.append(self.session.run(None, feed)[0])
+        scores = np.concatenate(outputs) if outputs else np.zeros((0, len(self.manifest.labels)))
+        if getattr(decoding, "outputs_are_logits", False):
+            activation = getattr(decoding, "activation", "softmax")
+            if activation == "softmax":
+                shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+                return shifted / shifted.sum(axis=1, keepdims=True)
+            if activation == "sigmoid":
+                return 1.0 / (1.0 + np.exp(-scores))
+        return scores
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(label.name for label in self.manifest.labels)

@@ -1,0 +1,72 @@
+"""``spineviewer evaluate --model M --data DIR --out DIR``: metrics of a model package on studies.
+
+The model runs through onnxruntime exactly as in the viewer; DIR holds phantom studies (with
+their ``ground_truth.json``) of the kind the model's task is trained on. Writes metrics.json,
+metrics.md and PNG plots. Numpy and onnxruntime only (plots need matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="evaluate a model package on phantom studies (JSON, Markdown, plots)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument("--model", type=Path, required=True, help="NAME.onnx (NAME.json beside)")
+    parser.add_argument("--data", type=Path, required=True, help="folder of phantom studies")
+    parser.add_argument("--out", type=Path, required=True, help="report folder (created)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from spineviewer.ai.manifest import ManifestError, ModelManifest
+    from spineviewer.training.phantom_data import collect
+    from spineviewer.training.pipeline import evaluate_onnx
+    from spineviewer.training.report import write_evaluation
+    from spineviewer.training.tasks import TASKS
+
+    try:
+        manifest = ModelManifest.load(args.model.with_suffix(".json"))
+    except (ManifestError, OSError) as exc:
+        print(f"spineviewer evaluate: {exc}", file=sys.stderr)
+        return 1
+    spec = TASKS.get(manifest.id)
+    if spec is None:
+        print(
+            f"spineviewer evaluate: no evaluation data builder for model {manifest.id!r} "
+            f"(known: {', '.join(TASKS)})",
+            file=sys.stderr,
+        )
+        return 1
+    folders = sorted(p.parent for p in args.data.glob("*/ground_truth.json"))
+    if not folders:
+        print(f"spineviewer evaluate: no phantom studies in {args.data}", file=sys.stderr)
+        return 1
+    samples = collect(folders, spec.build)
+    metrics = evaluate_onnx(args.model, samples, spec.classes)
+    files = write_evaluation(
+        {
+            "model": f"{manifest.id} {manifest.version}",
+            "data": f"{len(samples)} samples from {len(folders)} studies in {args.data}",
+            "classification": metrics,
+        },
+        args.out,
+        f"{manifest.name}: evaluation",
+    )
+    print(f"accuracy {metrics['accuracy']:.4f} on {len(samples)} samples")
+    for cls, row in metrics["per_class"].items():
+        sens, spec_ = row["sensitivity"], row["specificity"]
+        print(f"  {cls:12s} sensitivity {_f(sens)}  specificity {_f(spec_)}  n={row['support']}")
+    for path in files:
+        print(path)
+    return 0
+
+
+def _f(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -1,0 +1,88 @@
+"""``spineviewer train TASK``: train, compare backbones, evaluate on held-out phantoms, ship.
+
+Needs the optional ``train`` extra (torch, torchvision, onnx, matplotlib):
+``pip install -e '.[train]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from spineviewer.cli.demo import default_demo_dir
+
+
+def default_phantom_dir() -> Path:
+    """Where training phantoms are generated once: beside the demo study in the user cache."""
+    return default_demo_dir().parent / "phantoms"
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
+    from spineviewer.training.tasks import TASKS
+
+    parser = subparsers.add_parser(
+        "train",
+        help="train a demo model on phantoms, evaluate it on held-out phantoms, export it",
+        description=(
+            "Train TASK on phantom studies (generated once into --phantoms), compare backbones by "
+            "validation accuracy, evaluate the best on held-out phantoms with onnxruntime and "
+            "write NAME.onnx, NAME.json (manifest) and NAME.md (model card) into --out. "
+            "Not for clinical use."
+        ),
+    )
+    parser.add_argument("task", choices=sorted(TASKS))
+    parser.add_argument("--out", type=Path, default=Path("onnx_models"))
+    parser.add_argument("--phantoms", type=Path, default=None, help="phantom cache folder")
+    parser.add_argument(
+        "--backbone",
+        nargs="+",
+        default=["mobilenet_v2"],
+        help="one or more of mobilenet_v2 efficientnet_b0 resnet18 resnet50 densenet121 vgg16",
+    )
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weights", type=Path, help="local pretrained state-dict file")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the phantom studies to use (tests)"
+    )
+    parser.add_argument("--report", type=Path, help="evaluation report folder")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print(
+            "spineviewer train needs the training extra: pip install -e '.[train]'",
+            file=sys.stderr,
+        )
+        return 1
+    from spineviewer.training.classifier import TrainConfig
+    from spineviewer.training.pipeline import train_and_ship
+    from spineviewer.training.tasks import task
+
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        seed=args.seed,
+        weights=args.weights,
+    )
+    phantoms = args.phantoms or default_phantom_dir()
+    phantoms.mkdir(parents=True, exist_ok=True)
+    shipped = train_and_ship(
+        task(args.task),
+        phantoms,
+        args.out,
+        args.backbone,
+        config,
+        args.scale,
+        args.report,
+        lambda text: print(text, flush=True),
+    )
+    print(f"held-out accuracy {shipped.metrics['accuracy']:.4f}: {shipped.onnx_path}")
+    return 0

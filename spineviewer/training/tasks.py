@@ -1,0 +1,106 @@
+"""The models SpineViewer trains and ships, as data: what they see, which phantoms feed them,
+their classes and the seeds of their training, validation and held-out test studies.
+
+Seeds of the three sets never overlap, and none of them is a seed the tests or the demo use,
+so the held-out metrics in a model card come from studies the model has never seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spineviewer.annotations import default_vocabulary
+from spineviewer.training.augment import Augment
+from spineviewer.training.phantom_data import (
+    DISC_ROI_MM,
+    DISC_SIZE,
+    DISC_STATES,
+    Sample,
+    disc_samples,
+)
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """First seed and count of each set (ranges never overlap)."""
+
+    train: tuple[int, int]
+    val: tuple[int, int]
+    test: tuple[int, int]
+
+    def ranges(self) -> dict[str, range]:
+        return {name: range(a, a + n) for name, (a, n) in vars(self).items()}
+
+
+@dataclass(frozen=True)
+class ClassificationTask:
+    """A crop classifier trained on phantoms."""
+
+    id: str
+    name: str
+    phantom_kind: str
+    classes: tuple[str, ...]
+    build: Callable[[Path], list[Sample]]
+    roi_mm: tuple[float, float]
+    size: tuple[int, int]
+    modality: tuple[str, ...]
+    view: tuple[str, ...]
+    body_part: str
+    seeds: Seeds
+    augment: Augment = field(default_factory=Augment)
+    sequence: tuple[str, ...] = ()
+    description: str = ""
+
+    def labels(self) -> list[dict[str, Any]]:
+        """Manifest labels with display names, colours and codes from the vocabulary."""
+        vocabulary = default_vocabulary()
+        out = []
+        for name in self.classes:
+            known = vocabulary.state(name) or vocabulary.get(name)
+            entry: dict[str, Any] = {
+                "name": name,
+                "display": known.meaning if known else name.capitalize(),
+                "color": known.color if known else "#e6e1c5",
+            }
+            if known is not None and known.code is not None:
+                code = known.code
+                entry["code"] = {
+                    "scheme": code.scheme,
+                    "value": code.value,
+                    "meaning": code.meaning,
+                }
+            out.append(entry)
+        return out
+
+
+DISC_STATE = ClassificationTask(
+    id="disc-state",
+    name="Lumbar disc state on axial T2 (demo, phantom-trained)",
+    phantom_kind="lumbar-mr",
+    classes=DISC_STATES,
+    build=disc_samples,
+    roi_mm=DISC_ROI_MM,
+    size=DISC_SIZE,
+    modality=("MR",),
+    view=("axial",),
+    sequence=("T2",),
+    body_part="LSPINE",
+    seeds=Seeds(train=(10_000, 60), val=(20_000, 10), test=(90_000, 25)),
+    description=(
+        "Classifies a 56 x 56 mm axial crop centred on a lumbar disc as normal, bulge or "
+        "herniation (the ROI technique of the seed papers)."
+    ),
+)
+
+TASKS: dict[str, ClassificationTask] = {DISC_STATE.id: DISC_STATE}
+
+
+def task(task_id: str) -> ClassificationTask:
+    """The task called ``task_id``; KeyError naming the known ones."""
+    try:
+        return TASKS[task_id]
+    except KeyError:
+        raise KeyError(f"unknown task {task_id!r}; known: {', '.join(TASKS)}") from None
