@@ -248,23 +248,23 @@ def build_anatomy(
         depths[n] = BODY_DEPTH[n] * scale * rng.uniform(0.96, 1.04)
 
     # A wedge turns everything above it forwards; its own axis takes half the angle.
-    def kink(label: str) -> float:
-        """Degrees the axis at ``label`` turns forward because of wedges at or below it."""
-        turned = 0.0
-        for n, f in fractures.items():
-            if f.kind == "wedge":
-                angle = wedge_angle_deg(heights[n], depths[n], f.height_loss)
-                ramp = (s_centre[n] + spans[n] / 2 - s_centre[label]) / spans[n]
-                turned += angle * min(max(ramp, 0.0), 1.0)
+    wedges = [
+        (s_centre[n], spans[n], wedge_angle_deg(heights[n], depths[n], f.height_loss))
+        for n, f in fractures.items()
+        if f.kind == "wedge"
+    ]
+
+    def kink(arc: FloatArray) -> FloatArray:
+        """Degrees the axis at arc lengths ``arc`` turns forward because of the wedges."""
+        turned = np.zeros_like(arc)
+        for centre_s, span, angle in wedges:
+            turned += angle * np.clip((centre_s + span / 2 - arc) / span, 0.0, 1.0)
         return turned
 
     grid = np.arange(0.0, s_centre["S4"] + 1.0, 0.1)
     phi_deg = np.interp(grid, knots_s, knots_phi)
-    for n, f in fractures.items():
-        if f.kind == "wedge":
-            angle = wedge_angle_deg(heights[n], depths[n], f.height_loss)
-            ramp = np.clip((s_centre[n] + spans[n] / 2 - grid) / spans[n], 0.0, 1.0)
-            phi_deg = phi_deg - angle * ramp
+    if wedges:
+        phi_deg = phi_deg - kink(grid)
     phi = np.deg2rad(phi_deg)
     step = -np.stack([np.zeros_like(phi), np.sin(phi), np.cos(phi)], axis=1) * 0.1
     path = np.concatenate([np.zeros((1, 3)), np.cumsum((step[1:] + step[:-1]) / 2.0, axis=0)])
@@ -291,8 +291,9 @@ def build_anatomy(
     trunk_half = (rng.uniform(125.0, 150.0), rng.uniform(90.0, 110.0))
     trunk_centre = to_patient(l3 + np.array([0.0, rng.uniform(85.0, 100.0) - trunk_half[1], 0.0]))
     lordosis = float(phi_l1 - phi_s1)
-    if any(f.kind == "wedge" for f in fractures.values()):
-        lordosis -= kink("L1") - kink("S1")
+    if wedges:
+        l1_turn, s1_turn = kink(np.array([s_centre["L1"], s_centre["S1"]]))
+        lordosis -= float(l1_turn - s1_turn)
     return SpineAnatomy(
         vertebrae=tuple(b for b in bodies if b.label in LABELS),
         sacral=tuple(b for b in bodies if b.label in SACRAL),

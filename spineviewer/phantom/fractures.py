@@ -17,7 +17,7 @@ Genant semi-quantitative grades: 1 (mild) 20-25 %, 2 (moderate) 25-40 %, 3 (seve
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,8 +198,3 @@ def study_fractures(
     if not rate and not requests:
         return {}, {}
     return plan_fractures(seed_key, labels, rate, requests, kinds), {"fracture_rate": rate}
-
-
-def describe(plan: Mapping[str, Fracture]) -> str:
-    """``L1 wedge 0.31 (grade 2), ...`` for messages."""
-    return ", ".join(f"{k} {f.kind} {f.height_loss:.2f} (grade {f.grade})" for k, f in plan.items())
