@@ -43,7 +43,11 @@ class Sample:
 
 
 def ensure_phantoms(
-    kind: str, out: Path, seeds: Iterable[int], progress: Callable[[str], None] | None = None
+    kind: str,
+    out: Path,
+    seeds: Iterable[int],
+    progress: Callable[[str], None] | None = None,
+    fracture_rate: float = 0.0,
 ) -> list[Path]:
     """Study folders of ``kind`` for ``seeds`` under ``out``, generated when missing."""
     folders = []
@@ -52,7 +56,7 @@ def ensure_phantoms(
         if not (folder / "ground_truth.json").is_file():
             if progress is not None:
                 progress(f"generating {kind} phantom seed {seed}")
-            generate(kind, out, seed)
+            generate(kind, out, seed, fracture_rate=fracture_rate)
         folders.append(folder)
     return folders
 
@@ -101,6 +105,69 @@ def disc_samples(
                         extra={"distance_mm": float(plane.distance(centre))},
                     )
                 )
+    return samples
+
+
+FRACTURE_CLASSES = ("normal", "fractured")
+#: Vertebra crops (sagittal): physical size and pixels; slices within this distance of the
+#: body centre count (the body is about 40 mm wide).
+VERTEBRA_ROI_MM = (48.0, 48.0)
+VERTEBRA_SIZE = (64, 64)
+VERTEBRA_MAX_DISTANCE_MM = 8.0
+FRACTURE_LEVELS = ("T12", "L1", "L2", "L3", "L4", "L5")
+
+
+def vertebra_samples(
+    study_dir: Path,
+    roi_mm: tuple[float, float] = VERTEBRA_ROI_MM,
+    size: tuple[int, int] = VERTEBRA_SIZE,
+    max_distance_mm: float = VERTEBRA_MAX_DISTANCE_MM,
+) -> list[Sample]:
+    """Sagittal crops centred on each T12-L5 body, labelled normal / fractured.
+
+    The crop centre is the body's box centre on that image (what a detector returns), so
+    training sees the bodies the way the viewer's pipeline will hand them over.
+    """
+    truth = load_ground_truth(study_dir)
+    where = {}
+    for stack in scan(study_dir).stacks():
+        if stack.plane == "sagittal" and stack.pixel_spacing is not None:
+            for i, frame in enumerate(stack.frames):
+                where[frame.instance.sop_instance_uid] = (stack, i)
+    readers: dict[int, StackPixels] = {}
+    samples: list[Sample] = []
+    for vertebra in truth.vertebrae:
+        if vertebra.label not in FRACTURE_LEVELS:
+            continue
+        centre_mm = np.asarray(vertebra.centre_mm, dtype=np.float64)
+        for view in vertebra.views:
+            if view.box_px is None or view.sop_instance_uid not in where or view.truncated:
+                continue
+            stack, index = where[view.sop_instance_uid]
+            plane = stack.plane_of(index)
+            if plane is None or abs(float(plane.distance(centre_mm))) > max_distance_mm:
+                continue
+            x0, y0, x1, y1 = view.box_px
+            values = readers.setdefault(id(stack), StackPixels(stack)).slice(index)
+            assert stack.pixel_spacing is not None
+            patch = crop_physical(
+                values,
+                ((y0 + y1) / 2.0, (x0 + x1) / 2.0),
+                stack.pixel_spacing,
+                roi_mm,
+                size,
+                fill=float(values.min()),
+            )
+            samples.append(
+                Sample(
+                    image=percentile_scale(patch, *PERCENTILES),
+                    label="fractured" if vertebra.fracture else "normal",
+                    group=vertebra.label,
+                    study=study_dir.name,
+                    sop_instance_uid=view.sop_instance_uid,
+                    extra={"height_loss": float(vertebra.height_loss)},
+                )
+            )
     return samples
 
 

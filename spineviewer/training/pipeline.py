@@ -78,7 +78,9 @@ def load_sets(
     used: dict[str, range] = {}
     for name, seeds in task.seeds.ranges().items():
         used[name] = seeds[: max(1, round(len(seeds) * scale))]
-        folders = ensure_phantoms(task.phantom_kind, phantoms, used[name], say)
+        folders = ensure_phantoms(
+            task.phantom_kind, task.phantom_dir(phantoms), used[name], say, task.fracture_rate
+        )
         sets[name] = collect(folders, task.build)
         counts = class_counts(sets[name], task.classes)
         say(f"{name}: {len(used[name])} studies, {len(sets[name])} samples {counts}")
@@ -204,6 +206,7 @@ def train_and_ship(
     say: Say = print,
 ) -> Shipped:
     """Everything in the module docstring; returns the shipped model's metrics."""
+    config = replace(config, augment=task.augment)
     sets, seeds = load_sets(task, phantoms, scale, say)
     example_images, _ = to_tensor(sets["val"][:4], task.classes)
     example = network_input(example_images)
@@ -301,7 +304,8 @@ def model_card(
         f"{best.best_epoch} ({best.train_seconds / 60:.1f} min on {platform.machine()} CPU, "
         f"{config.threads} threads)",
         "- augmentation: intensity scale and gamma, noise, rotation +/-"
-        f"{config.augment.rotation_deg:g} deg, shifts, zoom, left-right flips",
+        f"{config.augment.rotation_deg:g} deg, shifts, zoom"
+        + (", left-right flips" if config.augment.flip_horizontal else ", no flips"),
         "",
         "## Held-out evaluation (onnxruntime, CPU)",
         "",

@@ -18,8 +18,12 @@ from spineviewer.training.phantom_data import (
     DISC_ROI_MM,
     DISC_SIZE,
     DISC_STATES,
+    FRACTURE_CLASSES,
+    VERTEBRA_ROI_MM,
+    VERTEBRA_SIZE,
     Sample,
     disc_samples,
+    vertebra_samples,
 )
 
 
@@ -53,6 +57,12 @@ class ClassificationTask:
     augment: Augment = field(default_factory=Augment)
     sequence: tuple[str, ...] = ()
     description: str = ""
+    #: Phantom options (a fracture rate); such phantoms live in a folder named after the task.
+    fracture_rate: float = 0.0
+
+    def phantom_dir(self, root: Path) -> Path:
+        """Where this task's phantoms are generated under ``root``."""
+        return root / self.id if self.fracture_rate else root
 
     def labels(self) -> list[dict[str, Any]]:
         """Manifest labels with display names, colours and codes from the vocabulary."""
@@ -95,7 +105,30 @@ DISC_STATE = ClassificationTask(
     ),
 )
 
-TASKS: dict[str, ClassificationTask] = {DISC_STATE.id: DISC_STATE}
+VERTEBRA_FRACTURE = ClassificationTask(
+    id="vertebra-fracture",
+    name="Vertebral compression fracture on sagittal T2 (demo, phantom-trained)",
+    phantom_kind="lumbar-mr",
+    classes=FRACTURE_CLASSES,
+    build=vertebra_samples,
+    roi_mm=VERTEBRA_ROI_MM,
+    size=VERTEBRA_SIZE,
+    modality=("MR",),
+    view=("sagittal",),
+    sequence=("T2",),
+    body_part="LSPINE",
+    seeds=Seeds(train=(12_000, 40), val=(22_000, 8), test=(92_000, 20)),
+    # Anterior-posterior matters (wedges); up-down flips would turn a vertebra upside down.
+    augment=Augment(flip_horizontal=False),
+    description=(
+        "Classifies a 48 x 48 mm sagittal crop centred on a T12-L5 vertebral body as normal or "
+        "fractured (wedge, crush or biconcave compression; seed 004's fracture task brought to "
+        "the spine)."
+    ),
+    fracture_rate=0.3,
+)
+
+TASKS: dict[str, ClassificationTask] = {t.id: t for t in (DISC_STATE, VERTEBRA_FRACTURE)}
 
 
 def task(task_id: str) -> ClassificationTask:
