@@ -9,7 +9,7 @@ what to draw, tools and panels ask it to change things.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -273,8 +273,6 @@ class AnnotationController(QObject):
         return True
 
     def _in_author_name(self, session: Session, annotation: Annotation) -> Annotation:
-        from dataclasses import replace
-
         author = session.document.author
         if annotation.provenance.source == "human" and annotation.provenance.author != author:
             return replace(annotation, provenance=replace(annotation.provenance, author=author))
