@@ -131,11 +131,18 @@ def _try_embedded(path: Path, metadata: dict[str, str]) -> tuple[ModelManifest |
 
 
 def _model_files(folder: Path) -> list[Path]:
-    """The ``.onnx`` files of a folder and its subfolders, plus manifests missing their model."""
+    """The ``.onnx`` files of a folder and its subfolders, plus manifests missing their model.
+
+    A JSON file without its model counts as a broken package only at the top level or as
+    ``X/X.json``: other JSON in subfolders (evaluation reports, notes) is not a manifest.
+    """
     found: list[Path] = []
     for level in (folder, *sorted(p for p in folder.iterdir() if p.is_dir())):
         onnx = sorted(level.glob("*.onnx"))
-        orphans = [j.with_suffix(".onnx") for j in sorted(level.glob("*.json"))]
+        manifests = sorted(
+            level.glob("*.json") if level == folder else level.glob(f"{level.name}.json")
+        )
+        orphans = [j.with_suffix(".onnx") for j in manifests]
         found += sorted({*onnx, *orphans})
     return found
 
@@ -183,3 +190,27 @@ def best_for(
         if entry.available and m and m.task == task and m.applies_to.matches(modality, view):
             return entry
     return None
+
+
+def describe_models(entries: Sequence[ModelEntry]) -> str:
+    """Plain text for the About box: each model, whether it can run and why not, and the
+    onnxruntime providers of this machine."""
+    import onnxruntime
+
+    lines = []
+    for e in entries:
+        if e.available and e.manifest is not None:
+            m = e.manifest
+            demo = ", not for clinical use" if m.provenance.not_for_clinical_use else ""
+            lines.append(
+                f"{m.id} {m.version}: {m.task}, {'/'.join(m.applies_to.modality)} "
+                f"{'/'.join(m.applies_to.view)}{demo}"
+            )
+        else:
+            lines.append(f"{e.onnx_path.name}: unavailable ({'; '.join(e.problems)})")
+    providers = ", ".join(onnxruntime.get_available_providers())
+    head = (
+        f"onnxruntime {onnxruntime.__version__} (built with {providers}; a model runs on CUDA "
+        "only where the GPU and its libraries are present, else on the CPU)"
+    )
+    return "\n".join([head, *(lines or ["No AI models found."])])

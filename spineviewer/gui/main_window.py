@@ -606,8 +606,10 @@ class MainWindow(QMainWindow):
         dialog.show()
 
     def show_about(self) -> None:
-        """Help > About."""
-        AboutDialog(self).show()
+        """Help > About (with the models found and the providers of this machine)."""
+        from spineviewer.ai.registry import describe_models, find_models
+
+        AboutDialog(self, model_info=describe_models(find_models())).show()
 
     # -- window events -----------------------------------------------------------------
 
