@@ -48,7 +48,10 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="fraction of the phantom studies to use (tests)"
     )
-    parser.add_argument("--report", type=Path, help="evaluation report folder")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--report", type=Path, help="evaluation report folder (default: OUT/TASK-evaluation)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         learning_rate=args.lr,
         seed=args.seed,
         weights=args.weights,
+        threads=args.threads,
     )
     phantoms = args.phantoms or default_phantom_dir()
     phantoms.mkdir(parents=True, exist_ok=True)
