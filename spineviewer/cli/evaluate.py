@@ -49,20 +49,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"spineviewer evaluate: no phantom studies in {args.data}", file=sys.stderr)
         return 1
     samples = collect(folders, spec.build)
-    metrics = evaluate_onnx(args.model, samples, spec.classes)
+    evaluation = evaluate_onnx(args.model, samples, spec.classes, spec.unit)
     files = write_evaluation(
         {
             "model": f"{manifest.id} {manifest.version}",
             "data": f"{len(samples)} samples from {len(folders)} studies in {args.data}",
-            "classification": metrics,
+            **evaluation.sections(),
         },
         args.out,
         f"{manifest.name}: evaluation",
     )
-    print(f"accuracy {metrics['accuracy']:.4f} on {len(samples)} samples")
-    for cls, row in metrics["per_class"].items():
-        sens, spec_ = row["sensitivity"], row["specificity"]
-        print(f"  {cls:12s} sensitivity {_f(sens)}  specificity {_f(spec_)}  n={row['support']}")
+    for name, part in evaluation.sections().items():
+        print(f"{name}: accuracy {part['accuracy']:.4f} on {part['n']} samples")
+        for cls, row in part["per_class"].items():
+            sens, spec_ = row["sensitivity"], row["specificity"]
+            print(
+                f"  {cls:12s} sensitivity {_f(sens)}  specificity {_f(spec_)}  n={row['support']}"
+            )
     for path in files:
         print(path)
     return 0

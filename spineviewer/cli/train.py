@@ -88,5 +88,9 @@ def run(args: argparse.Namespace) -> int:
         args.report,
         lambda text: print(text, flush=True),
     )
-    print(f"held-out accuracy {shipped.metrics['accuracy']:.4f}: {shipped.onnx_path}")
+    fused, crop = shipped.metrics.fused, shipped.metrics.crop
+    print(
+        f"held-out accuracy per {shipped.metrics.unit} {fused['accuracy']:.4f}, per crop "
+        f"{crop['accuracy']:.4f}: {shipped.onnx_path}"
+    )
     return 0

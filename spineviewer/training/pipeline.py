@@ -64,7 +64,7 @@ class Candidate:
 @dataclass
 class Shipped:
     onnx_path: Path
-    metrics: dict[str, Any]
+    metrics: Evaluation
     candidates: list[Candidate]
     report_files: list[Path]
 
@@ -90,7 +90,7 @@ def load_sets(
 def manifest_for(
     task: ClassificationTask,
     backbone: str,
-    metrics: dict[str, Any] | None,
+    metrics: Evaluation | None,
     sets: dict[str, Any],
     seeds: dict[str, range],
 ) -> dict[str, Any]:
@@ -98,16 +98,22 @@ def manifest_for(
     n_train = len(sets.get("train", []))
     evaluation: dict[str, Any] = {"data": "not evaluated yet", "metrics": {}}
     if metrics is not None:
-        per = metrics["per_class"]
+        test = seeds["test"]
+        unit = metrics.unit
         evaluation = {
             "data": (
-                f"{len(sets['test'])} crops from {len(seeds['test'])} held-out "
-                f"{task.phantom_kind} phantoms (seeds {_span(seeds['test'])})"
+                f"{len(sets['test'])} crops ({metrics.fused['n']} {unit}s) "
+                f"from {len(test)} held-out {task.phantom_kind} phantoms (seeds {_span(test)})"
             ),
             "metrics": {
-                "accuracy": round(float(metrics["accuracy"]), 4),
-                "sensitivity": {c: _r(per[c]["sensitivity"]) for c in task.classes},
-                "specificity": {c: _r(per[c]["specificity"]) for c in task.classes},
+                f"accuracy_per_{unit}": _r(metrics.fused["accuracy"]),
+                "accuracy_per_crop": _r(metrics.crop["accuracy"]),
+                f"sensitivity_per_{unit}": {
+                    c: _r(metrics.fused["per_class"][c]["sensitivity"]) for c in task.classes
+                },
+                f"specificity_per_{unit}": {
+                    c: _r(metrics.fused["per_class"][c]["specificity"]) for c in task.classes
+                },
             },
         }
     return {
@@ -178,21 +184,46 @@ def _span(seeds: Sequence[int]) -> str:
     return f"{seeds[0]}-{seeds[-1]}" if len(seeds) else "none"
 
 
+@dataclass
+class Evaluation:
+    """Metrics per crop, and per structure (a disc, a vertebra) with the probabilities of its
+    crops averaged, as the viewer's pipeline fuses the slices of one level."""
+
+    crop: dict[str, Any]
+    fused: dict[str, Any]
+    unit: str
+
+    def sections(self) -> dict[str, Any]:
+        return {"per_crop": self.crop, f"per_{self.unit}": self.fused}
+
+
+def fuse(samples: Sequence[Sample], probs: np.ndarray) -> tuple[list[str], list[str], np.ndarray]:
+    """(true label, group, mean probabilities) per structure = per (study, group)."""
+    keys: dict[tuple[str, str], list[int]] = {}
+    for i, s in enumerate(samples):
+        keys.setdefault((s.study, s.group), []).append(i)
+    labels = [samples[idx[0]].label for idx in keys.values()]
+    groups = [group for _, group in keys]
+    fused = np.stack([probs[idx].mean(axis=0) for idx in keys.values()])
+    return labels, groups, fused
+
+
 def evaluate_onnx(
-    onnx_path: Path, samples: Sequence[Sample], classes: Sequence[str]
-) -> dict[str, Any]:
-    """Classification metrics of the ONNX model on ``samples``, run as the viewer runs it."""
+    onnx_path: Path, samples: Sequence[Sample], classes: Sequence[str], unit: str = "structure"
+) -> Evaluation:
+    """Metrics of the ONNX model on ``samples``, run as the viewer runs it (onnxruntime, CPU)."""
     manifest = ModelManifest.load(onnx_path.with_suffix(".json"))
     session = ModelSession(onnx_path, manifest, providers="cpu", threads=2)
     probs = session.classify(np.stack([s.image for s in samples]))
-    predicted = [classes[i] for i in probs.argmax(axis=1)]
-    return classification_metrics(
-        [s.label for s in samples],
-        predicted,
-        list(classes),
-        groups=[s.group for s in samples],
-        probabilities=probs,
-    )
+
+    def metrics(truth: list[str], groups: list[str], p: np.ndarray) -> dict[str, Any]:
+        predicted = [classes[i] for i in p.argmax(axis=1)]
+        return classification_metrics(
+            truth, predicted, list(classes), groups=groups, probabilities=p
+        )
+
+    crop = metrics([s.label for s in samples], [s.group for s in samples], probs)
+    return Evaluation(crop, metrics(*fuse(samples, probs)), unit)
 
 
 def train_and_ship(
@@ -225,13 +256,13 @@ def train_and_ship(
                 "",
                 Path(tmp) / backbone,
             )
-            metrics = evaluate_onnx(staged.onnx_path, sets["test"], task.classes)
-            val_metrics = evaluate_onnx(staged.onnx_path, sets["val"], task.classes)
+            metrics = evaluate_onnx(staged.onnx_path, sets["test"], task.classes, task.unit)
+            val_metrics = evaluate_onnx(staged.onnx_path, sets["val"], task.classes, task.unit)
             candidates.append(
                 Candidate(
                     backbone,
-                    float(val_metrics["accuracy"]),
-                    float(metrics["accuracy"]),
+                    float(val_metrics.fused["accuracy"]),
+                    float(metrics.fused["accuracy"]),
                     staged.size_bytes / 1e6,
                     cpu_latency_ms(staged.onnx_path, "image", example[:1].numpy()),
                     result.best_epoch,
@@ -252,7 +283,7 @@ def train_and_ship(
         {
             "model": f"{task.id} {VERSION} ({best.backbone})",
             "data": manifest["provenance"]["evaluation"]["data"],
-            "classification": metrics,
+            **metrics.sections(),
         },
         report_dir or out_dir / f"{task.id}-evaluation",
         f"{task.name}: held-out evaluation",
@@ -268,7 +299,7 @@ def model_card(
     task: ClassificationTask,
     best: Candidate,
     candidates: Sequence[Candidate],
-    metrics: dict[str, Any],
+    metrics: Evaluation,
     sets: dict[str, list[Sample]],
     seeds: dict[str, range],
     config: TrainConfig,
@@ -312,27 +343,28 @@ def model_card(
         f"{len(sets['test'])} crops from {len(seeds['test'])} phantoms with seeds "
         f"{_span(seeds['test'])}, never used in training or model selection.",
         "",
-        f"Accuracy **{metrics['accuracy']:.4f}**",
-        "",
-        "| class | sensitivity | specificity | precision | F1 | support |",
-        "|---|---|---|---|---|---|",
     ]
-    for c in task.classes:
-        p = metrics["per_class"][c]
-        lines.append(
-            f"| {c} | {_f(p['sensitivity'])} | {_f(p['specificity'])} | {_f(p['precision'])} | "
-            f"{_f(p['f1'])} | {p['support']} |"
-        )
-    if metrics.get("per_group"):
-        lines += ["", "Per level:", "", "| level | accuracy | n |", "|---|---|---|"]
-        lines += [
-            f"| {g['group']} | {_f(g['accuracy'])} | {g['n']} |" for g in metrics["per_group"]
-        ]
+    unit = metrics.unit
+    for title, part in (
+        (
+            f"Per {unit} (the probabilities of its crops averaged, as the viewer fuses them)",
+            metrics.fused,
+        ),
+        ("Per crop", metrics.crop),
+    ):
+        lines += [f"### {title}", "", *_metric_table(task.classes, part)]
+        if part.get("per_group"):
+            lines += ["", "| level | accuracy | n |", "|---|---|---|"]
+            lines += [
+                f"| {g['group']} | {_f(g['accuracy'])} | {g['n']} |" for g in part["per_group"]
+            ]
+        lines.append("")
     lines += [
         "",
-        "## Backbones compared (chosen by validation accuracy, ties by size)",
+        f"## Backbones compared (chosen by validation accuracy per {unit}, ties by size)",
         "",
-        "| backbone | val accuracy | test accuracy | size MB | CPU ms (1 crop, 2 threads) |",
+        f"| backbone | val accuracy per {unit} | test accuracy per {unit} | size MB | "
+        "CPU ms (1 crop, 2 threads) |",
         "|---|---|---|---|---|",
     ]
     for cand in candidates:
@@ -353,6 +385,22 @@ def model_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _metric_table(classes: Sequence[str], part: dict[str, Any]) -> list[str]:
+    rows = [
+        f"Accuracy **{part['accuracy']:.4f}** ({part['n']} samples)",
+        "",
+        "| class | sensitivity | specificity | precision | F1 | support |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in classes:
+        p = part["per_class"][c]
+        rows.append(
+            f"| {c} | {_f(p['sensitivity'])} | {_f(p['specificity'])} | {_f(p['precision'])} | "
+            f"{_f(p['f1'])} | {p['support']} |"
+        )
+    return rows
 
 
 def _f(value: float | None) -> str:

@@ -59,6 +59,8 @@ class ClassificationTask:
     description: str = ""
     #: Phantom options (a fracture rate); such phantoms live in a folder named after the task.
     fracture_rate: float = 0.0
+    #: What one structure is (crops of the same study and group are fused per structure).
+    unit: str = "structure"
 
     def phantom_dir(self, root: Path) -> Path:
         """Where this task's phantoms are generated under ``root``."""
@@ -99,6 +101,7 @@ DISC_STATE = ClassificationTask(
     sequence=("T2",),
     body_part="LSPINE",
     seeds=Seeds(train=(10_000, 60), val=(20_000, 10), test=(90_000, 25)),
+    unit="disc",
     description=(
         "Classifies a 56 x 56 mm axial crop centred on a lumbar disc as normal, bulge or "
         "herniation (the ROI technique of the seed papers)."
@@ -126,6 +129,7 @@ VERTEBRA_FRACTURE = ClassificationTask(
         "the spine)."
     ),
     fracture_rate=0.3,
+    unit="vertebra",
 )
 
 TASKS: dict[str, ClassificationTask] = {t.id: t for t in (DISC_STATE, VERTEBRA_FRACTURE)}

@@ -73,10 +73,22 @@ def test_plain_onnxruntime_reproduces_the_evaluation(shipped) -> None:
     names = [label["name"] for label in manifest["labels"]]
     predicted = [names[i] for i in logits.argmax(axis=1)]
     accuracy = float(np.mean([p == s.label for p, s in zip(predicted, test, strict=True)]))
-    assert accuracy == pytest.approx(result.metrics["accuracy"])
-    assert manifest["provenance"]["evaluation"]["metrics"]["accuracy"] == pytest.approx(
-        accuracy, abs=1e-4
+    assert accuracy == pytest.approx(result.metrics.crop["accuracy"])
+    recorded = manifest["provenance"]["evaluation"]["metrics"]
+    assert recorded["accuracy_per_crop"] == pytest.approx(accuracy, abs=1e-4)
+    # per disc: the probabilities of a disc's crops averaged
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs = shifted / shifted.sum(axis=1, keepdims=True)
+    discs: dict[tuple[str, str], list[int]] = {}
+    for i, s in enumerate(test):
+        discs.setdefault((s.study, s.group), []).append(i)
+    per_disc = np.mean(
+        [
+            names[int(probs[idx].mean(axis=0).argmax())] == test[idx[0]].label
+            for idx in discs.values()
+        ]
     )
+    assert recorded["accuracy_per_disc"] == pytest.approx(float(per_disc), abs=1e-4)
 
 
 def test_evaluate_command_agrees(shipped, tmp_path, capsys) -> None:
@@ -97,7 +109,10 @@ def test_evaluate_command_agrees(shipped, tmp_path, capsys) -> None:
         ]
     )
     assert rc == 0
-    assert f"accuracy {result.metrics['accuracy']:.4f}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"per_crop: accuracy {result.metrics.crop['accuracy']:.4f}" in out
+    assert f"per_disc: accuracy {result.metrics.fused['accuracy']:.4f}" in out
     report = json.loads((tmp_path / "report" / "metrics.json").read_text())
-    assert report["classification"]["accuracy"] == pytest.approx(result.metrics["accuracy"])
+    assert report["per_crop"]["accuracy"] == pytest.approx(result.metrics.crop["accuracy"])
+    assert report["per_disc"]["n"] == result.metrics.fused["n"]
     assert (tmp_path / "report" / "metrics.md").is_file()
