@@ -1,0 +1,109 @@
+"""Vertebral-body detection samples from lumbar MR phantoms (numpy only).
+
+Every slice of the sagittal T2 series gives one sample: the whole slice, intensities scaled by
+its 0.5/99.5 percentiles, letterboxed into :data:`INPUT_SIZE` pixels
+(:func:`~spineviewer.training.vertebra_labels.letterbox_image`, what the manifest's
+``preprocessing`` says: size, letterbox, percentile normalisation), with the boxes of the
+vertebral bodies that slice shows (ground truth ``views``, matched by SOP Instance UID, mapped
+into input pixels) and their class: ``S1`` for the sacral body, ``vertebra`` for the others
+(T11 .. L5). Lateral slices that cut no body are kept as negatives; ``middle`` keeps only the
+middle slices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spineviewer.dicom import Stack, StackPixels, scan
+from spineviewer.phantom import load_ground_truth
+from spineviewer.training.phantom_data import PERCENTILES
+from spineviewer.training.vertebra_labels import CLASS_NAMES, Letterbox, letterbox_image
+
+#: The model input (rows, cols): the whole sagittal field of view (about 320 mm on the
+#: phantoms, 1.25 mm per input pixel).
+INPUT_SIZE = (256, 256)
+
+
+@dataclass(frozen=True)
+class DetectionSample:
+    """One sagittal slice: ``image`` (H, W) float32 in [0, 1], ``boxes`` (n, 4) xyxy in input
+    pixels (edge coordinates), ``classes`` (n,) indices into CLASS_NAMES, ``labels`` the true
+    vertebra names; ``offset`` = slice position minus the middle slice's (in slices)."""
+
+    image: np.ndarray
+    boxes: np.ndarray
+    classes: np.ndarray
+    labels: tuple[str, ...]
+    study: str
+    sop_instance_uid: str
+    slice_index: int
+    offset: int
+    box: Letterbox
+
+
+def sagittal_stack(study_dir: Path) -> Stack:
+    """The sagittal stack of a study (the one with the most slices when there are several)."""
+    stacks = [s for s in scan(study_dir).stacks() if s.plane == "sagittal"]
+    if not stacks:
+        raise ValueError(f"{study_dir}: no sagittal stack")
+    return max(stacks, key=len)
+
+
+def middle_indices(count: int, keep: int | None) -> list[int]:
+    """Indices of the ``keep`` middle slices of ``count`` (all when ``keep`` is None)."""
+    if keep is None or keep >= count:
+        return list(range(count))
+    start = count // 2 - keep // 2
+    return list(range(start, start + keep))
+
+
+def detection_samples(
+    study_dir: Path, size: tuple[int, int] = INPUT_SIZE, middle: int | None = None
+) -> list[DetectionSample]:
+    """The sagittal slices of one lumbar MR phantom with their vertebral-body boxes."""
+    truth = load_ground_truth(study_dir)
+    stack = sagittal_stack(study_dir)
+    pixels = StackPixels(stack)
+    uids = [f.instance.sop_instance_uid for f in stack.frames]
+    per_slice: dict[str, list[tuple[list[int], str]]] = {}
+    for vertebra in truth.vertebrae:
+        for view in vertebra.views:
+            if view.sop_instance_uid is not None and view.box_px is not None:
+                per_slice.setdefault(view.sop_instance_uid, []).append(
+                    (view.box_px, vertebra.label)
+                )
+    mid = len(stack) // 2
+    samples = []
+    for index in middle_indices(len(stack), middle):
+        image, box = letterbox_image(pixels.slice(index), size, PERCENTILES)
+        found = per_slice.get(uids[index], [])
+        boxes = np.array([box.box_to_input(b) for b, _ in found]).reshape(-1, 4)
+        classes = np.array([CLASS_NAMES.index("S1") if lb == "S1" else 0 for _, lb in found])
+        samples.append(
+            DetectionSample(
+                image=image,
+                boxes=boxes.astype(np.float32),
+                classes=classes.astype(np.int64),
+                labels=tuple(lb for _, lb in found),
+                study=study_dir.name,
+                sop_instance_uid=uids[index],
+                slice_index=index,
+                offset=index - mid,
+                box=box,
+            )
+        )
+    return samples
+
+
+def collect_detection(
+    folders: Sequence[Path], size: tuple[int, int] = INPUT_SIZE, middle: int | None = None
+) -> list[DetectionSample]:
+    """Samples of every study folder, in folder order."""
+    out: list[DetectionSample] = []
+    for folder in folders:
+        out.extend(detection_samples(folder, size, middle))
+    return out
