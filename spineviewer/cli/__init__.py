@@ -20,6 +20,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "info",
     "annotations",
     "train",
+    "train-detector",
     "evaluate",
     "phantom",
 )
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spineviewer {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        module = importlib.import_module(f"spineviewer.cli.{name}")
+        module = importlib.import_module(f"spineviewer.cli.{name.replace('-', '_')}")
         module.add_subparser(subparsers)
     return parser
 

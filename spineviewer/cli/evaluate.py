@@ -36,6 +36,23 @@ def run(args: argparse.Namespace) -> int:
     except (ManifestError, OSError) as exc:
         print(f"spineviewer evaluate: {exc}", file=sys.stderr)
         return 1
+    folders = sorted(p.parent for p in args.data.glob("*/ground_truth.json"))
+    if not folders:
+        print(f"spineviewer evaluate: no phantom studies in {args.data}", file=sys.stderr)
+        return 1
+    if manifest.id == "vertebrae-sagittal":
+        from spineviewer.training.detection_pipeline import evaluate_detector
+
+        result = evaluate_detector(args.model, folders)
+        files = write_evaluation(result, args.out, f"{manifest.name}: evaluation")
+        ident = result["identification"]
+        print(
+            f"identification rate {ident['rate']:.4f}, mean error "
+            f"{ident['localisation_error_mm']['identified']['mean']:.2f} mm"
+        )
+        for path in files:
+            print(path)
+        return 0
     spec = TASKS.get(manifest.id)
     if spec is None:
         print(
@@ -43,10 +60,6 @@ def run(args: argparse.Namespace) -> int:
             f"(known: {', '.join(TASKS)})",
             file=sys.stderr,
         )
-        return 1
-    folders = sorted(p.parent for p in args.data.glob("*/ground_truth.json"))
-    if not folders:
-        print(f"spineviewer evaluate: no phantom studies in {args.data}", file=sys.stderr)
         return 1
     samples = collect(folders, spec.build)
     evaluation = evaluate_onnx(args.model, samples, spec.classes, spec.unit)
