@@ -7,6 +7,7 @@ Needs the optional ``train`` extra (torch, torchvision, onnx, matplotlib):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -56,9 +57,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         print(
             "spineviewer train needs the training extra: pip install -e '.[train]'",
             file=sys.stderr,
