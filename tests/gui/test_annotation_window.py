@@ -189,3 +189,13 @@ def test_export_and_import_from_the_window(qtbot, demo_study_dir, tmp_path) -> N
     win.annotation.undo_action.trigger()  # the import is one undoable step
     assert len(ctrl.document) == 0
     close_window(win)
+
+
+def test_an_opened_study_is_listed_as_new_before_any_edit(qtbot, demo_study_dir) -> None:
+    win = open_window(qtbot, demo_study_dir)
+    qtbot.waitUntil(lambda: win.annotation.controller.document is not None, timeout=5000)
+    worklist = win.annotation.worklist
+    worklist.refresh()
+    assert worklist.tree.topLevelItemCount() == 1
+    assert worklist.tree.topLevelItem(0).text(3) == "new"
+    close_window(win)

@@ -134,6 +134,8 @@ class AnnotationController(QObject):
             )
         stack = cmd.UndoStack(doc)
         saver = Autosaver(workspace, stack, on_error=self._save_failed)
+        if loaded is None:
+            saver.save_now()  # registered at once: the worklist lists it as new
         stack.subscribe(self._on_stack_changed)
         session = Session(doc, stack, saver, tuple(warnings))
         self.sessions[study.uid] = session
