@@ -249,8 +249,7 @@ class AnnotationController(QObject):
             found = self.find(uid)
             if found is not None:
                 self.set_current_study(found.image.study_uid)
-            self.selectionChanged.emit()
-            self.changed.emit()
+            self.selectionChanged.emit()  # a repaint, not a new list or a worklist query
 
     # -- changing (every change is one undoable command) -------------------------------------------
 

@@ -61,6 +61,7 @@ class AnnotationUi(QObject):
         c = self.controller
         c.pixels_of = self._pixels_on_screen
         c.changed.connect(self._on_changed)
+        c.selectionChanged.connect(self._repaint)
         c.message.connect(lambda text: window.statusBar().showMessage(text, 10000))
         self.panel = AnnotationPanel(c, window)
         self.panel.navigateRequested.connect(lambda ann: self.show_image(ann.image))
