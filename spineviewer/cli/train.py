@@ -19,6 +19,37 @@ def default_phantom_dir() -> Path:
     return default_demo_dir().parent / "phantoms"
 
 
+def add_common_arguments(
+    parser: argparse.ArgumentParser, epochs: int, batch: int, lr: float
+) -> None:
+    """Options every training command shares (output, phantoms, schedule, seed, scale, report)."""
+    parser.add_argument("--out", type=Path, default=Path("onnx_models"))
+    parser.add_argument("--phantoms", type=Path, default=None, help="phantom cache folder")
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--batch-size", type=int, default=batch)
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the phantom studies to use (tests)"
+    )
+    parser.add_argument(
+        "--report", type=Path, help="evaluation report folder (default: OUT/NAME-evaluation)"
+    )
+
+
+def training_ready(command: str, phantoms: Path | None) -> Path | None:
+    """The phantom folder (created), or None after saying the training extra is missing."""
+    if importlib.util.find_spec("torch") is None:
+        print(
+            f"spineviewer {command} needs the training extra: pip install -e '.[train]'",
+            file=sys.stderr,
+        )
+        return None
+    folder = phantoms or default_phantom_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     from spineviewer.training.tasks import TASKS
 
@@ -33,35 +64,21 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("task", choices=sorted(TASKS))
-    parser.add_argument("--out", type=Path, default=Path("onnx_models"))
-    parser.add_argument("--phantoms", type=Path, default=None, help="phantom cache folder")
+    add_common_arguments(parser, epochs=30, batch=32, lr=1e-3)
     parser.add_argument(
         "--backbone",
         nargs="+",
         default=["mobilenet_v2"],
         help="one or more of mobilenet_v2 efficientnet_b0 resnet18 resnet50 densenet121 vgg16",
     )
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weights", type=Path, help="local pretrained state-dict file")
-    parser.add_argument(
-        "--scale", type=float, default=1.0, help="fraction of the phantom studies to use (tests)"
-    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument(
-        "--report", type=Path, help="evaluation report folder (default: OUT/TASK-evaluation)"
-    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("torch") is None:
-        print(
-            "spineviewer train needs the training extra: pip install -e '.[train]'",
-            file=sys.stderr,
-        )
+    phantoms = training_ready("train", args.phantoms)
+    if phantoms is None:
         return 1
     from spineviewer.training.classifier import TrainConfig
     from spineviewer.training.pipeline import train_and_ship
@@ -75,8 +92,6 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weights,
         threads=args.threads,
     )
-    phantoms = args.phantoms or default_phantom_dir()
-    phantoms.mkdir(parents=True, exist_ok=True)
     shipped = train_and_ship(
         task(args.task),
         phantoms,

@@ -7,11 +7,8 @@ Needs the optional ``train`` extra (torch, onnx, matplotlib): ``pip install -e '
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
-from pathlib import Path
 
-from spineviewer.cli.train import default_phantom_dir
+from spineviewer.cli.train import add_common_arguments, training_ready
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,29 +23,17 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
             "Not for clinical use."
         ),
     )
-    parser.add_argument("--out", type=Path, default=Path("onnx_models"))
-    parser.add_argument("--phantoms", type=Path, default=None, help="phantom cache folder")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    add_common_arguments(parser, epochs=8, batch=16, lr=3e-3)
     parser.add_argument("--width", type=int, default=16, help="channels of the first block")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--max-minutes", type=float, default=None, help="stop training after this long"
     )
-    parser.add_argument(
-        "--scale", type=float, default=1.0, help="fraction of the phantom studies to use (tests)"
-    )
-    parser.add_argument("--report", type=Path, help="evaluation report folder")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("torch") is None:
-        print(
-            "spineviewer train-detector needs the training extra: pip install -e '.[train]'",
-            file=sys.stderr,
-        )
+    phantoms = training_ready("train-detector", args.phantoms)
+    if phantoms is None:
         return 1
     from spineviewer.training.detection_pipeline import train_and_ship_detector
     from spineviewer.training.detector import DetectorConfig
@@ -61,8 +46,6 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_minutes=args.max_minutes,
     )
-    phantoms = args.phantoms or default_phantom_dir()
-    phantoms.mkdir(parents=True, exist_ok=True)
     shipped = train_and_ship_detector(
         phantoms,
         args.out,
