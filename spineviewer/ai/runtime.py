@@ -1,5 +1,5 @@
-"""Running a model package with onnxruntime: provider choice, preprocessing from the manifest,
-classification decoding. No Qt, no torch.
+"""Running a model package with onnxruntime: provider choice, the manifest's channel layout and
+normalisation, classification decoding. No Qt, no torch.
 
 Providers: ``auto`` tries CUDA and falls back to the CPU; the provider that actually runs (as
 onnxruntime reports it, the only truthful record) is kept on the session and goes into every
@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from spineviewer.ai.manifest import ModelManifest
-from spineviewer.geometry.resample import crop_physical, percentile_scale
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -69,31 +68,6 @@ class ModelSession:
         std = np.resize(np.asarray(pre.std, dtype=np.float32), channels)
         x = np.repeat(grey[:, None].astype(np.float32), channels, axis=1)
         return ((x - mean[None, :, None, None]) / std[None, :, None, None]).astype(np.float32)
-
-    def scale(self, patch: np.ndarray) -> np.ndarray:
-        """Intensity normalisation of the manifest: window or percentiles -> [0, 1]."""
-        norm = self.manifest.preprocessing.normalisation
-        if norm.percentile is not None:
-            return percentile_scale(patch, norm.percentile.low, norm.percentile.high)
-        assert norm.window is not None
-        low = norm.window.center - norm.window.width / 2.0
-        return np.clip((patch - low) / norm.window.width, 0.0, 1.0).astype(np.float32)
-
-    def crop(
-        self,
-        values: np.ndarray,
-        centre: tuple[float, float],
-        spacing: tuple[float, float],
-    ) -> np.ndarray:
-        """The manifest's ROI (``roi_mm``) around ``centre`` (row, col), at the input size,
-        scaled to [0, 1]."""
-        pre = self.manifest.preprocessing
-        if pre.roi_mm is None:
-            raise ValueError(f"{self.manifest.id}: the manifest gives no roi_mm to crop")
-        patch = crop_physical(
-            values, centre, spacing, pre.roi_mm, pre.size, fill=float(np.min(values))
-        )
-        return self.scale(patch)
 
     def classify(self, grey: np.ndarray | Sequence[np.ndarray], batch: int = 64) -> np.ndarray:
         """Class probabilities (N, classes) for crops (N, H, W) scaled to [0, 1]."""
