@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if not folders:
         print(f"spineviewer evaluate: no phantom studies in {args.data}", file=sys.stderr)
         return 1
-    if manifest.id == "vertebrae-sagittal":
+    if manifest.task == "detection":  # the vertebral-body detector (the only one so far)
         from spineviewer.training.detection_pipeline import evaluate_detector
 
         result = evaluate_detector(args.model, folders)
