@@ -38,33 +38,16 @@ def main(out: Path) -> int:
         source_paths=[study_dir],
         author=AUTHOR,
     )
-    for vertebra in truth.vertebrae:
-        for view in vertebra.views:
+    marks = [("rectangle", v.label, None, v.views) for v in truth.vertebrae]
+    marks += [("ellipse", d.level, d.state, d.views) for d in truth.discs]
+    for kind, label, state, views in marks:
+        for view in views:
             if view.sop_instance_uid == uid and view.box_px is not None:
                 x0, y0, x1, y1 = view.box_px
+                corners = [(y0, x0), (y1, x1)]
                 doc.add(
                     Annotation.create(
-                        "rectangle",
-                        ref,
-                        [(y0, x0), (y1, x1)],
-                        plane,
-                        label=vertebra.label,
-                        provenance=made,
-                    )
-                )
-    for disc in truth.discs:
-        for view in disc.views:
-            if view.sop_instance_uid == uid and view.box_px is not None:
-                x0, y0, x1, y1 = view.box_px
-                doc.add(
-                    Annotation.create(
-                        "ellipse",
-                        ref,
-                        [(y0, x0), (y1, x1)],
-                        plane,
-                        label=disc.level,
-                        state=disc.state,
-                        provenance=made,
+                        kind, ref, corners, plane, label=label, state=state, provenance=made
                     )
                 )
     centres = {v.label: v.centre_mm for v in truth.vertebrae}
