@@ -10,20 +10,21 @@ computed by :mod:`spineviewer.viewing.crossref` and handed in by the sync contro
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsLineItem, QWidget
 
 from spineviewer.dicom import DicomLoadError, Window, to_display
 from spineviewer.geometry.orientation import edge_letters
 from spineviewer.gui.image_item import GreyImageItem
 from spineviewer.gui.overlay import OverlayPainter
+from spineviewer.gui.reference_lines import ReferenceLines
 from spineviewer.viewing.corners import CursorSample, corner_text, sample_cursor
 from spineviewer.viewing.crossref import CrossRefLine
 from spineviewer.viewing.display_transform import DisplayTransform
@@ -35,11 +36,6 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 BACKGROUND = "#0b0d10"
 ACTIVE_BORDER = QColor("#4f8fcf")
 IDLE_BORDER = QColor("#23272e")
-CROSSREF = QColor("#f2c14e")
-CROSSREF_DIM = QColor(242, 193, 78, 80)
-CURSOR = QColor("#5ce1e6")
-#: Screen pixels within which a click picks a cross-reference line.
-PICK_TOLERANCE_PX = 6.0
 GREY_LUT = np.arange(256, dtype=np.uint8)
 INVERTED_LUT = GREY_LUT[::-1].copy()
 TOOLS = ("window", "zoom", "pan")
@@ -68,7 +64,7 @@ class _Drag:
     window: Window | None
 
 
-class ImageViewport(pg.GraphicsView):
+class ImageViewport(ReferenceLines, pg.GraphicsView):
     """Shows one slice of a source; scroll, window, zoom, pan, rotate, cine, cross-references."""
 
     activated = Signal()
@@ -339,84 +335,6 @@ class ImageViewport(pg.GraphicsView):
             return None
         row, col = self.widget_to_image(pos)
         return self._info.plane.to_patient(row, col)
-
-    # -- cross-reference lines and 3D cursor -------------------------------------------
-
-    def clear_crossrefs(self) -> None:
-        """Remove every cross-reference line."""
-        for _, _, item in self._crossrefs:
-            self.vb.removeItem(item)
-        self._crossrefs = []
-
-    def set_crossrefs(self, owner: object, lines: Sequence[CrossRefLine]) -> None:
-        """Replace the lines drawn for ``owner`` (another viewport) by ``lines``.
-
-        Line items are reused while scrolling (creating scene items per slice is slow).
-        """
-        spare = [it for o, _, it in self._crossrefs if o is owner]
-        self._crossrefs = [(o, ln, it) for o, ln, it in self._crossrefs if o is not owner]
-        wanted = list(lines) if self.show_crossref else []
-        for line in wanted:
-            item = spare.pop() if spare else self._new_line_item()
-            style = (CROSSREF, 1.5, 10) if line.current else (CROSSREF_DIM, 1.0, 5)
-            if item.data(0) != line.current:
-                pen = QPen(style[0], style[1])
-                pen.setCosmetic(True)
-                item.setPen(pen)
-                item.setZValue(style[2])
-                item.setData(0, line.current)
-            self._crossrefs.append((owner, line, item))
-            self._place_line(item, line)
-        for item in spare:
-            self.vb.removeItem(item)
-
-    def _new_line_item(self) -> QGraphicsLineItem:
-        item = QGraphicsLineItem()
-        self.vb.addItem(item, ignoreBounds=True)
-        return item
-
-    def _place_line(self, item: QGraphicsLineItem, line: CrossRefLine) -> None:
-        (r0, c0), (r1, c1) = line.segment.start, line.segment.end
-        x0, y0 = self.transform_.image_to_view(r0, c0)
-        x1, y1 = self.transform_.image_to_view(r1, c1)
-        item.setLine(x0, y0, x1, y1)
-
-    def crossref_lines(self, owner: object | None = None) -> list[CrossRefLine]:
-        """Lines drawn now (for ``owner`` only when given)."""
-        return [ln for o, ln, _ in self._crossrefs if owner is None or o is owner]
-
-    def set_cursor_point(self, point: np.ndarray | None) -> None:
-        """Show the 3D cursor where ``point`` projects on this slice (None hides it)."""
-        for item in self._cursor_items:
-            self.vb.removeItem(item)
-        self._cursor_items = []
-        if point is None or self._info is None or self._info.plane is None:
-            return
-        row, col = self._info.plane.to_pixel(point)
-        x, y = self.transform_.image_to_view(float(row), float(col))
-        pen = QPen(CURSOR, 1.0)
-        pen.setCosmetic(True)
-        size = 6.0 * max(self.transform_.shown_spacing)
-        for x0, y0, x1, y1 in ((x - size, y, x + size, y), (x, y - size, x, y + size)):
-            item = QGraphicsLineItem(x0, y0, x1, y1)
-            item.setPen(pen)
-            item.setZValue(20)
-            self.vb.addItem(item, ignoreBounds=True)
-            self._cursor_items.append(item)
-
-    def _relayout_items(self) -> None:
-        for _, line, item in self._crossrefs:
-            self._place_line(item, line)
-
-    def _pick_crossref(self, pos: QPointF) -> tuple[object, CrossRefLine] | None:
-        best: tuple[float, object, CrossRefLine] | None = None
-        for owner, line, _ in self._crossrefs:
-            a = self.image_to_widget(*line.segment.start)
-            b = self.image_to_widget(*line.segment.end)
-            d = _point_segment_distance(pos, a, b)
-            if d <= PICK_TOLERANCE_PX and (best is None or d < best[0]):
-                best = (d, owner, line)
-        return None if best is None else (best[1], best[2])
 
     # -- cine --------------------------------------------------------------------------
 
@@ -720,18 +638,6 @@ class ImageViewport(pg.GraphicsView):
 SIGNAL_DISPLAY_OPTION = "2displayOptionToggled(QString)"
 #: Drag-and-drop format of a browser series (see :mod:`spineviewer.gui.browser`).
 STACKS_MIME = "application/x-spineviewer-stacks"
-
-
-def _point_segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
-    ax, ay, bx, by = a.x(), a.y(), b.x(), b.y()
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    t = (
-        0.0
-        if length2 == 0
-        else max(0.0, min(1.0, ((p.x() - ax) * dx + (p.y() - ay) * dy) / length2))
-    )
-    return math.hypot(p.x() - (ax + t * dx), p.y() - (ay + t * dy))
 
 
 __all__ = ["STACKS_MIME", "ImageViewport"]

@@ -37,6 +37,7 @@ from spineviewer.gui.annotate.drawing import (
     paint_annotation,
     paint_draft,
 )
+from spineviewer.gui.reference_lines import segment_distance
 from spineviewer.gui.viewport import ImageViewport
 
 #: Screen pixels within which a click grabs a handle or an outline.
@@ -71,15 +72,6 @@ class _Edit:
 
 def _distance(a: QPointF, b: QPointF) -> float:
     return math.hypot(a.x() - b.x(), a.y() - b.y())
-
-
-def _segment_distance(p: QPointF, a: QPointF, b: QPointF) -> tuple[float, float]:
-    """Distance from ``p`` to segment ab, and where along it (0..1) the nearest point is."""
-    dx, dy = b.x() - a.x(), b.y() - a.y()
-    length2 = dx * dx + dy * dy
-    t = 0.0 if length2 == 0 else ((p.x() - a.x()) * dx + (p.y() - a.y()) * dy) / length2
-    t = max(0.0, min(1.0, t))
-    return math.hypot(p.x() - (a.x() + t * dx), p.y() - (a.y() + t * dy)), t
 
 
 def reshaped(annotation: Annotation, handle: int, to: Point) -> list[Point]:
@@ -133,7 +125,7 @@ class AnnotationTools:
                     return ann, "move", 0
                 continue
             for i, (a, b) in enumerate(pairs):
-                if _segment_distance(pos, a, b)[0] <= PICK_PX:
+                if segment_distance(pos, a, b)[0] <= PICK_PX:
                     return ann, "edge", i
         return None
 
