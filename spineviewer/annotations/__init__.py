@@ -1,9 +1,13 @@
 """Annotations: ROI shapes, labels, provenance, undoable edits, the per-study store, exchange.
 
-No Qt here: the GUI tools only edit these objects.
+No Qt here: the GUI tools only edit these objects. The DICOM SR / SEG and COCO exchange
+(highdicom) is imported on first use, so opening the viewer or the command line does not pay
+for it.
 """
 
-from spineviewer.annotations.coco import TrainingSet, export_training_set
+from importlib import import_module
+from typing import Any
+
 from spineviewer.annotations.commands import (
     AddAnnotations,
     Command,
@@ -42,8 +46,6 @@ from spineviewer.annotations.model import (
     Status,
     patient_points,
 )
-from spineviewer.annotations.seg import export_seg, import_seg
-from spineviewer.annotations.sr import export_sr, import_sr
 from spineviewer.annotations.store import Autosaver, LoadResult, Workspace, default_root
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary
 from spineviewer.annotations.worklist import StudyEntry
@@ -103,3 +105,20 @@ __all__ = [
     "roi_stats",
     "source_headers",
 ]
+
+#: Names of the exchange modules, loaded on first access.
+_LAZY = {
+    "TrainingSet": "coco",
+    "export_training_set": "coco",
+    "export_seg": "seg",
+    "import_seg": "seg",
+    "export_sr": "sr",
+    "import_sr": "sr",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)

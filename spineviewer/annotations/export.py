@@ -3,6 +3,8 @@
 The viewer's File menu and the command line both call these; they read the study's stacks
 (headers, and pixels for the training set) and never write anywhere near the source images.
 Rejected annotations stay in the workspace document but are left out of every export.
+The writers (highdicom) are imported when an export runs, not when the menu or the command
+line is built.
 """
 
 from __future__ import annotations
@@ -13,12 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from spineviewer.annotations.coco import export_training_set
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.frames import frame_planes, image_refs, source_headers
 from spineviewer.annotations.model import Annotation, ImageRef, Status
-from spineviewer.annotations.seg import export_seg
-from spineviewer.annotations.sr import export_sr, import_sr
 from spineviewer.dicom import Stack, StackPixels
 
 FORMATS = ("sr", "seg", "coco")
@@ -78,6 +77,10 @@ def export_study(
     if not annotations:
         result.skipped.append("no annotations to export (rejected ones are left out)")
         return result
+    from spineviewer.annotations.coco import export_training_set
+    from spineviewer.annotations.seg import export_seg
+    from spineviewer.annotations.sr import export_sr
+
     report = progress or (lambda done, total, text: None)
     wanted = {a.image.sop_instance_uid for a in annotations}
     headers = source_headers(stacks, only=wanted)
@@ -98,4 +101,6 @@ def export_study(
 
 def import_study_sr(path: str | Path, stacks: Sequence[Stack]) -> list[Annotation]:
     """Annotations read from an SR, with image refs and patient points from ``stacks``."""
+    from spineviewer.annotations.sr import import_sr
+
     return import_sr(path, planes=frame_planes(stacks), images=image_refs(stacks))
