@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -40,11 +41,12 @@ class SliceInfo:
     #: Signed position (mm) along the source's normal, for "Pos" in the corner text.
     position_mm: float | None = None
 
-    @property
+    @cached_property
     def directions(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Patient directions (LPS) of increasing column and row, for orientation letters.
 
-        From the plane when there is one, else from PatientOrientation (radiographs).
+        From the plane when there is one, else from PatientOrientation (radiographs); worked
+        out once per slice (the viewport asks on every paint).
         """
         if self.plane is not None:
             return self.plane.row_dir, self.plane.col_dir
