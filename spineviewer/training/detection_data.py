@@ -2,7 +2,7 @@
 
 Every slice of the sagittal T2 series gives one sample: the whole slice, intensities scaled by
 its 0.5/99.5 percentiles, letterboxed into :data:`INPUT_SIZE` pixels
-(:func:`~spineviewer.training.vertebra_labels.letterbox_image`, what the manifest's
+(:func:`~spineviewer.ai.detection.letterbox_image`, what the manifest's
 ``preprocessing`` says: size, letterbox, percentile normalisation), with the boxes of the
 vertebral bodies that slice shows (ground truth ``views``, matched by SOP Instance UID, mapped
 into input pixels) and their class: ``S1`` for the sacral body, ``vertebra`` for the others
@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from spineviewer.ai.detection import Letterbox, letterbox_image
 from spineviewer.dicom import Stack, StackPixels, scan
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.phantom_data import PERCENTILES
-from spineviewer.training.vertebra_labels import CLASS_NAMES, Letterbox, letterbox_image
+from spineviewer.training.vertebra_labels import CLASS_NAMES
 
 #: The model input (rows, cols): the whole sagittal field of view (about 320 mm on the
 #: phantoms, 1.25 mm per input pixel).

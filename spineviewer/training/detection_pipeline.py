@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from spineviewer.ai.detection import Detections, Letterbox, detect
 from spineviewer.ai.manifest import ModelManifest
 from spineviewer.annotations import default_vocabulary
 from spineviewer.dicom import StackPixels
@@ -46,11 +47,8 @@ from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import Seeds
 from spineviewer.training.vertebra_labels import (
     CLASS_NAMES,
-    Detections,
     Labelling,
-    Letterbox,
     SliceDetections,
-    detect,
     fuse_slices,
     label_slice,
 )

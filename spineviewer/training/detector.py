@@ -18,7 +18,7 @@ Outputs: the network decodes itself into YOLO-style rows, so the manifest can de
 (``style: yolo``, ``box_format: cxcywh``, ``coordinates: input_pixels``): ``predictions``
 (N, 4096, 6) = one row per cell ``cx, cy, w, h, score_vertebra, score_S1`` with the sigmoid
 heatmap as the class scores. The runner thresholds the scores and runs NMS
-(:func:`~spineviewer.training.vertebra_labels.decode_predictions`), which keeps the best cell
+(:func:`~spineviewer.ai.detection.decode_predictions`), which keeps the best cell
 of each body: the heatmap peak, as CenterNet's 3 x 3 max-pool would (that max-pool is left out
 of the graph on purpose: its equality test flips between torch and onnxruntime on near ties).
 
@@ -41,8 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from spineviewer.ai.detection import box_iou, decode_predictions, resample_axis
 from spineviewer.training.detection_data import DetectionSample
-from spineviewer.training.vertebra_labels import CLASS_NAMES, box_iou, decode_predictions
+from spineviewer.training.vertebra_labels import CLASS_NAMES
 
 #: Output stride of the heads (input pixels per heatmap cell).
 STRIDE = 4
@@ -192,8 +193,6 @@ def _augment(
     samples: Sequence[DetectionSample], config: DetectorConfig, rng: np.random.Generator
 ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Zoomed / shifted images (nearest-free: bilinear) with their boxes, intensity changes."""
-    from spineviewer.training.vertebra_labels import resample_axis
-
     images, boxes, classes = [], [], []
     for s in samples:
         h, w = s.image.shape

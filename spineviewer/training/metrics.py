@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spineviewer.ai.detection import box_iou
+
 __all__ = [
     "LEVEL_ORDER",
     "average_precision",
-    "box_iou",
     "classification_metrics",
     "cobb_metrics",
     "identification",
@@ -403,27 +404,6 @@ def identification(
 
 
 # --------------------------------------------------------------------------- detection
-
-
-def box_iou(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
-    """Intersection over union of every box in ``a`` (N, 4) with every box in ``b`` (M, 4).
-
-    Boxes are ``(x0, y0, x1, y1)`` in continuous coordinates (area ``(x1-x0)*(y1-y0)``,
-    no +1 pixel convention). Returns an ``(N, M)`` array; a pair whose union is empty
-    has IoU 0.
-    """
-    aa = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    bb = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    area_a = np.clip(aa[:, 2] - aa[:, 0], 0, None) * np.clip(aa[:, 3] - aa[:, 1], 0, None)
-    area_b = np.clip(bb[:, 2] - bb[:, 0], 0, None) * np.clip(bb[:, 3] - bb[:, 1], 0, None)
-    lt = np.maximum(aa[:, None, :2], bb[None, :, :2])
-    rb = np.minimum(aa[:, None, 2:], bb[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    union = area_a[:, None] + area_b[None, :] - inter
-    out = np.zeros_like(inter)
-    np.divide(inter, union, out=out, where=union > 0)
-    return out
 
 
 def _boxes_of(

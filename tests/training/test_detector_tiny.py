@@ -10,18 +10,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spineviewer.geometry import Plane
-from spineviewer.training.vertebra_labels import (
+from spineviewer.ai.detection import (
     Detections,
-    SliceDetections,
-    assign_labels,
     decode_predictions,
-    fuse_slices,
-    label_slice,
-    lateral_centre,
     letterbox,
     letterbox_image,
     nms,
+)
+from spineviewer.geometry import Plane
+from spineviewer.training.vertebra_labels import (
+    SliceDetections,
+    assign_labels,
+    fuse_slices,
+    label_slice,
+    lateral_centre,
 )
 
 Tiny = tuple[Path, Path, Any]  # phantom root, model folder, ShippedDetector
@@ -281,9 +283,9 @@ def test_onnxruntime_runs_the_model_as_the_manifest_says(tiny: Tiny) -> None:
     import onnxruntime
 
     from spineviewer.ai import ModelManifest
+    from spineviewer.ai.detection import detect
     from spineviewer.dicom import StackPixels
     from spineviewer.training.detection_data import sagittal_stack
-    from spineviewer.training.vertebra_labels import detect
 
     root, out, _ = tiny
     manifest = ModelManifest.load(out / "vertebrae-sagittal.json")

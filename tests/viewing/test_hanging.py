@@ -37,8 +37,11 @@ def test_radiograph_gets_a_single_view(phantoms: Path) -> None:
 
 @pytest.mark.parametrize("which", ["phantom", "real"])
 def test_ct_volume_gets_three_reformats(which: str, phantoms: Path, request) -> None:
-    path = (phantoms / study_folder_name("lumbar-ct", 3)) if which == "phantom" else (
-        request.getfixturevalue("real_ct_dir"))
+    path = (
+        (phantoms / study_folder_name("lumbar-ct", 3))
+        if which == "phantom"
+        else (request.getfixturevalue("real_ct_dir"))
+    )
     hanging = choose_hanging(scan(path).studies[0])
     assert hanging.layout == (1, 3)
     assert [v.mpr_plane for v in hanging.viewports] == ["axial", "sagittal", "coronal"]

@@ -1,0 +1,347 @@
+"""Running a detection model: letterbox geometry, YOLO-row decoding, NMS (numpy only).
+
+No torch, no Qt; shared by the training evaluation and the viewer's pipelines.
+
+1. :func:`model_image`: a slice becomes the model input exactly as the manifest's
+   ``preprocessing`` describes it: intensities scaled to 0..1 (``percentile`` of the whole
+   slice, or a ``window``), MONOCHROME1 inverted when the manifest says ``invert``, then the
+   slice is letterboxed (aspect kept, centred, padded with 0) into ``size`` pixels.
+   :class:`Letterbox` maps between the two pixel grids. Coordinates in the input are *edge
+   coordinates* (pixel ``j`` covers ``[j, j + 1)``, the YOLO convention of the boxes); image
+   positions are *index coordinates* (pixel ``c`` is centred on ``c``, like DICOM and
+   :class:`~spineviewer.geometry.Plane`).
+2. :func:`decode_predictions`: YOLO-style rows ``(K, 4 + C + 3P)`` (box ``cx, cy, w, h`` in
+   input pixels, one score per class, then ``x, y, score`` of each of the ``P`` keypoints of a
+   ``keypoints`` model) -> detections above the score threshold, class = the best-scoring
+   class, then **class-agnostic** non-maximum suppression (:func:`nms`) unless asked per class.
+3. :func:`detect`: both steps for a batch of slices with an onnxruntime session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from spineviewer.ai.manifest import DetectionDecoding, ModelManifest
+from spineviewer.geometry.resample import percentile_scale
+
+__all__ = [
+    "MAX_CANDIDATES",
+    "Detections",
+    "Letterbox",
+    "box_iou",
+    "decode_predictions",
+    "detect",
+    "letterbox",
+    "letterbox_image",
+    "letterbox_resample",
+    "model_image",
+    "nms",
+    "resample_axis",
+]
+
+#: Rows entering NMS at most (the best scoring), as detection runners usually cap them.
+MAX_CANDIDATES = 1000
+
+FloatArray = NDArray[np.float64]
+
+
+# -- input geometry ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """An image of ``rows`` x ``cols`` scaled by ``scale`` and centred in ``size`` (h, w)."""
+
+    rows: int
+    cols: int
+    size: tuple[int, int]
+    scale: float
+    pad_top: float
+    pad_left: float
+
+    def to_input(self, row: ArrayLike, col: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Image index coordinates (row, col) -> input edge coordinates (x, y)."""
+        r = np.asarray(row, dtype=np.float64)
+        c = np.asarray(col, dtype=np.float64)
+        return (c + 0.5) * self.scale + self.pad_left, (r + 0.5) * self.scale + self.pad_top
+
+    def to_image(self, x: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Input edge coordinates (x, y) -> image index coordinates (row, col)."""
+        xs = np.asarray(x, dtype=np.float64)
+        ys = np.asarray(y, dtype=np.float64)
+        return (ys - self.pad_top) / self.scale - 0.5, (xs - self.pad_left) / self.scale - 0.5
+
+    def box_to_input(self, box_px: Sequence[float]) -> FloatArray:
+        """An inclusive pixel box ``[x_min, y_min, x_max, y_max]`` of the image -> input xyxy."""
+        x0, y0, x1, y1 = (float(v) for v in box_px)
+        return np.array(
+            [
+                x0 * self.scale + self.pad_left,
+                y0 * self.scale + self.pad_top,
+                (x1 + 1.0) * self.scale + self.pad_left,
+                (y1 + 1.0) * self.scale + self.pad_top,
+            ]
+        )
+
+
+def letterbox(rows: int, cols: int, size: tuple[int, int]) -> Letterbox:
+    """The letterbox of a ``rows`` x ``cols`` image in ``size`` (h, w): aspect kept, centred."""
+    scale = min(size[0] / rows, size[1] / cols)
+    return Letterbox(
+        rows,
+        cols,
+        (int(size[0]), int(size[1])),
+        scale,
+        (size[0] - rows * scale) / 2.0,
+        (size[1] - cols * scale) / 2.0,
+    )
+
+
+def letterbox_image(
+    values: ArrayLike, size: tuple[int, int], percentiles: tuple[float, float] = (0.5, 99.5)
+) -> tuple[NDArray[np.float32], Letterbox]:
+    """A slice -> the (h, w) model image in [0, 1] and its :class:`Letterbox`.
+
+    Percentile scaling on the whole slice first, then bilinear sampling at the input pixel
+    centres; samples outside the slice are 0.
+    """
+    return letterbox_resample(percentile_scale(np.asarray(values), *percentiles), size)
+
+
+def letterbox_resample(
+    image: ArrayLike, size: tuple[int, int]
+) -> tuple[NDArray[np.float32], Letterbox]:
+    """An image already scaled to [0, 1] letterboxed into ``size``: bilinear sampling at the
+    input pixel centres, 0 outside the image."""
+    arr = np.asarray(image, dtype=np.float32)
+    rows, cols = arr.shape
+    box = letterbox(rows, cols, size)
+    r, _ = box.to_image(0.0, np.arange(size[0]) + 0.5)
+    _, c = box.to_image(np.arange(size[1]) + 0.5, 0.0)
+    out = resample_axis(arr, r, axis=0)
+    out = resample_axis(out, c, axis=1)
+    return out.astype(np.float32), box
+
+
+def resample_axis(arr: NDArray[np.float32], at: FloatArray, axis: int) -> NDArray[np.float32]:
+    """Linear interpolation of ``arr`` at positions ``at`` along ``axis`` (0 outside)."""
+    n = arr.shape[axis]
+    inside = (at >= -0.5) & (at <= n - 0.5)
+    pos = np.clip(at, 0.0, n - 1.0)
+    lo = np.minimum(np.floor(pos).astype(int), max(n - 2, 0))
+    hi = np.minimum(lo + 1, n - 1)
+    w = (pos - lo).astype(np.float32)
+    a = np.take(arr, lo, axis=axis)
+    b = np.take(arr, hi, axis=axis)
+    shape = [1, 1]
+    shape[axis] = -1
+    out = a * (1.0 - w.reshape(shape)) + b * w.reshape(shape)
+    return np.where(inside.reshape(shape), out, 0.0).astype(np.float32)
+
+
+# -- decoding ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Boxes ``(n, 4)`` xyxy in input pixels, ``scores`` ``(n,)``, ``classes`` ``(n,)`` indices;
+    ``class_scores`` ``(n, C)`` every class's score of each box, when known; ``keypoints``
+    ``(n, P, 3)`` (x, y in input pixels, score) of a keypoints model."""
+
+    boxes: FloatArray
+    scores: FloatArray
+    classes: NDArray[np.int64]
+    class_scores: FloatArray | None = None
+    keypoints: FloatArray | None = None
+
+    def scores_of(self, cls: int) -> FloatArray:
+        """Each box's score for class ``cls`` (its own score or 0 without ``class_scores``)."""
+        if self.class_scores is not None:
+            return np.asarray(self.class_scores[:, cls], dtype=np.float64)
+        return np.where(self.classes == cls, self.scores, 0.0)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @property
+    def centres(self) -> FloatArray:
+        """``(n, 2)`` box centres (x, y) in input pixels."""
+        return np.stack(
+            [(self.boxes[:, 0] + self.boxes[:, 2]) / 2, (self.boxes[:, 1] + self.boxes[:, 3]) / 2],
+            axis=1,
+        )
+
+    def take(self, index: ArrayLike) -> Detections:
+        idx = np.asarray(index, dtype=np.int64)
+        per_class = self.class_scores[idx] if self.class_scores is not None else None
+        points = self.keypoints[idx] if self.keypoints is not None else None
+        return Detections(self.boxes[idx], self.scores[idx], self.classes[idx], per_class, points)
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64))
+
+
+def box_iou(a: ArrayLike, b: ArrayLike) -> FloatArray:
+    """IoU matrix ``(n, m)`` of xyxy boxes."""
+    aa = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    bb = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    lt = np.maximum(aa[:, None, :2], bb[None, :, :2])
+    rb = np.minimum(aa[:, None, 2:], bb[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0.0, None), axis=2)
+    area_a = np.prod(np.clip(aa[:, 2:] - aa[:, :2], 0.0, None), axis=1)
+    area_b = np.prod(np.clip(bb[:, 2:] - bb[:, :2], 0.0, None), axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def nms(boxes: ArrayLike, scores: ArrayLike, iou_threshold: float) -> NDArray[np.int64]:
+    """Indices of the boxes kept by greedy NMS, best score first (ties: lower index first).
+
+    A box is dropped when its IoU with an already kept box is *greater* than ``iou_threshold``.
+    """
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    order = np.argsort(-s, kind="stable")
+    kept: list[int] = []
+    while len(order):
+        best = int(order[0])
+        kept.append(best)
+        rest = order[1:]
+        order = rest[box_iou(b[best], b[rest])[0] <= iou_threshold]
+    return np.asarray(kept, dtype=np.int64)
+
+
+def decode_predictions(
+    predictions: ArrayLike,
+    score_threshold: float,
+    nms_iou: float,
+    box_format: str = "cxcywh",
+    max_candidates: int = MAX_CANDIDATES,
+    num_classes: int | None = None,
+    per_class: bool = False,
+) -> Detections:
+    """YOLO-style rows ``(K, 4 + C + 3P)`` (or ``(1, K, ...)``) -> NMS-ed detections, best first.
+
+    ``num_classes`` (C) splits class scores from keypoints; without it every value after the
+    box is a class score. Rows scoring at least ``score_threshold`` (the best
+    ``max_candidates`` of them) enter NMS: class-agnostic (one object, one detection), or
+    within each class when ``per_class`` (objects of different classes may overlap, such as a
+    pedicle screw under a rod).
+    """
+    rows = np.asarray(predictions, dtype=np.float64)
+    if rows.ndim == 3:
+        if rows.shape[0] != 1:
+            raise ValueError(f"decode one image at a time, not a batch of {rows.shape[0]}")
+        rows = rows[0]
+    classes_n = rows.shape[1] - 4 if num_classes is None and rows.ndim == 2 else num_classes
+    if rows.ndim != 2 or classes_n is None or classes_n < 1 or rows.shape[1] < 4 + classes_n:
+        raise ValueError(f"predictions must be (K, 4 + C + 3P), not {rows.shape}")
+    extra = rows.shape[1] - 4 - classes_n
+    if extra % 3:
+        raise ValueError(f"{extra} values after the {classes_n} class scores: not 3 per point")
+    scores_all = rows[:, 4 : 4 + classes_n]
+    classes = np.argmax(scores_all, axis=1)
+    scores = scores_all[np.arange(len(rows)), classes]
+    keep = np.flatnonzero(scores >= score_threshold)
+    if len(keep) > max_candidates:
+        keep = keep[np.argsort(-scores[keep], kind="stable")[:max_candidates]]
+    boxes = rows[keep, :4]
+    if box_format == "cxcywh":
+        boxes = np.concatenate(
+            [boxes[:, :2] - boxes[:, 2:] / 2, boxes[:, :2] + boxes[:, 2:] / 2], 1
+        )
+    elif box_format != "xyxy":
+        raise ValueError(f"unknown box format {box_format!r}")
+    points = rows[keep, 4 + classes_n :].reshape(len(keep), -1, 3) if extra else None
+    found = Detections(
+        boxes, scores[keep], classes[keep].astype(np.int64), scores_all[keep], points
+    )
+    if not per_class:
+        return found.take(nms(found.boxes, found.scores, nms_iou))
+    kept = [
+        idx[nms(found.boxes[idx], found.scores[idx], nms_iou)]
+        for idx in (np.flatnonzero(found.classes == c) for c in range(classes_n))
+    ]
+    merged = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+    return found.take(merged[np.argsort(-found.scores[merged], kind="stable")])
+
+
+# -- running the model ---------------------------------------------------------------------------
+
+
+def model_image(
+    manifest: ModelManifest, values: ArrayLike, monochrome1: bool = False
+) -> tuple[NDArray[np.float32], Letterbox]:
+    """One slice -> the (H, W) model image in [0, 1] as ``manifest.preprocessing`` says.
+
+    ``monochrome1``: the slice's photometric interpretation is MONOCHROME1 (high values are
+    dark); with the manifest's ``monochrome1: invert`` the scaled image is inverted, so the
+    model always sees bone bright.
+    """
+    pre = manifest.preprocessing
+    if pre.resize != "letterbox" or pre.roi_mm is not None:
+        raise ValueError(f"{manifest.id}: expected a letterboxed whole slice (no roi_mm)")
+    arr = np.asarray(values, dtype=np.float32)
+    if pre.normalisation.percentile is not None:
+        p = pre.normalisation.percentile
+        scaled = percentile_scale(arr, p.low, p.high)
+    else:
+        window = pre.normalisation.window
+        assert window is not None
+        low = window.center - window.width / 2.0
+        scaled = np.clip((arr - low) / window.width, 0.0, 1.0).astype(np.float32)
+    if monochrome1 and pre.monochrome1 == "invert":
+        scaled = (1.0 - scaled).astype(np.float32)
+    return letterbox_resample(scaled, pre.size)
+
+
+def detect(
+    manifest: ModelManifest,
+    session: Any,
+    slices: Sequence[ArrayLike],
+    batch: int = 16,
+    score_threshold: float | None = None,
+    monochrome1: bool = False,
+    per_class: bool = False,
+) -> list[tuple[Detections, Letterbox]]:
+    """Detections on each slice with an onnxruntime ``session`` of a ``yolo`` model.
+
+    ``score_threshold`` overrides the manifest's (e.g. a low one for precision-recall curves);
+    ``monochrome1`` says the slices are MONOCHROME1; ``per_class`` runs NMS within each class.
+    """
+    decoding = manifest.decoding
+    if not isinstance(decoding, DetectionDecoding) or decoding.style != "yolo":
+        raise ValueError(f"{manifest.id}: not a yolo-style detection model")
+    if decoding.coordinates != "input_pixels":
+        raise ValueError(f"{manifest.id}: boxes must be in input pixels")
+    pre = manifest.preprocessing
+    channels = manifest.input.channel_count
+    mean = np.resize(np.asarray(pre.mean, dtype=np.float32), channels)[None, :, None, None]
+    std = np.resize(np.asarray(pre.std, dtype=np.float32), channels)[None, :, None, None]
+    prepared = [model_image(manifest, values, monochrome1) for values in slices]
+    out: list[tuple[Detections, Letterbox]] = []
+    output = decoding.tensors["predictions"]
+    for start in range(0, len(prepared), batch):
+        chunk = prepared[start : start + batch]
+        x = np.repeat(np.stack([image for image, _ in chunk])[:, None], channels, axis=1)
+        feed = {manifest.input.name: ((x - mean) / std).astype(np.float32)}
+        (rows,) = session.run([output], feed)
+        nms_iou = decoding.nms_iou if decoding.nms_iou is not None else 0.5
+        threshold = decoding.score_threshold if score_threshold is None else score_threshold
+        for r, (_, box) in zip(rows, chunk, strict=True):
+            found = decode_predictions(
+                r,
+                threshold,
+                nms_iou,
+                decoding.box_format,
+                num_classes=len(manifest.labels),
+                per_class=per_class,
+            )
+            out.append((found, box))
+    return out
