@@ -103,14 +103,19 @@ def letterbox(rows: int, cols: int, size: tuple[int, int]) -> Letterbox:
 
 
 def letterbox_image(
-    values: ArrayLike, size: tuple[int, int], percentiles: tuple[float, float] = (0.5, 99.5)
+    values: ArrayLike,
+    size: tuple[int, int],
+    percentiles: tuple[float, float] = (0.5, 99.5),
+    invert: bool = False,
 ) -> tuple[NDArray[np.float32], Letterbox]:
     """A slice -> the (h, w) model image in [0, 1] and its :class:`Letterbox`.
 
-    Percentile scaling on the whole slice first, then bilinear sampling at the input pixel
+    Percentile scaling on the whole slice first (then ``1 - x`` when ``invert``: a
+    MONOCHROME1 image shown as MONOCHROME2), then bilinear sampling at the input pixel
     centres; samples outside the slice are 0.
     """
-    return letterbox_resample(percentile_scale(np.asarray(values), *percentiles), size)
+    scaled = percentile_scale(np.asarray(values), *percentiles)
+    return letterbox_resample(1.0 - scaled if invert else scaled, size)
 
 
 def letterbox_resample(
@@ -258,7 +263,7 @@ def decode_predictions(
         )
     elif box_format != "xyxy":
         raise ValueError(f"unknown box format {box_format!r}")
-    points = rows[keep, 4 + classes_n :].reshape(len(keep), -1, 3) if extra else None
+    points = rows[keep, 4 + classes_n :].reshape(len(keep), extra // 3, 3) if extra else None
     found = Detections(
         boxes, scores[keep], classes[keep].astype(np.int64), scores_all[keep], points
     )
@@ -288,17 +293,15 @@ def model_image(
     if pre.resize != "letterbox" or pre.roi_mm is not None:
         raise ValueError(f"{manifest.id}: expected a letterboxed whole slice (no roi_mm)")
     arr = np.asarray(values, dtype=np.float32)
+    invert = monochrome1 and pre.monochrome1 == "invert"
     if pre.normalisation.percentile is not None:
         p = pre.normalisation.percentile
-        scaled = percentile_scale(arr, p.low, p.high)
-    else:
-        window = pre.normalisation.window
-        assert window is not None
-        low = window.center - window.width / 2.0
-        scaled = np.clip((arr - low) / window.width, 0.0, 1.0).astype(np.float32)
-    if monochrome1 and pre.monochrome1 == "invert":
-        scaled = (1.0 - scaled).astype(np.float32)
-    return letterbox_resample(scaled, pre.size)
+        return letterbox_image(arr, pre.size, (p.low, p.high), invert)
+    window = pre.normalisation.window
+    assert window is not None
+    low = window.center - window.width / 2.0
+    scaled = np.clip((arr - low) / window.width, 0.0, 1.0).astype(np.float32)
+    return letterbox_resample(1.0 - scaled if invert else scaled, pre.size)
 
 
 def detect(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -40,19 +41,8 @@ def run(args: argparse.Namespace) -> int:
     if not folders:
         print(f"spineviewer evaluate: no phantom studies in {args.data}", file=sys.stderr)
         return 1
-    if manifest.task == "detection":  # the vertebral-body detector (the only one so far)
-        from spineviewer.training.detection_pipeline import evaluate_detector
-
-        result = evaluate_detector(args.model, folders)
-        files = write_evaluation(result, args.out, f"{manifest.name}: evaluation")
-        ident = result["identification"]
-        print(
-            f"identification rate {ident['rate']:.4f}, mean error "
-            f"{ident['localisation_error_mm']['identified']['mean']:.2f} mm"
-        )
-        for path in files:
-            print(path)
-        return 0
+    if manifest.task in ("detection", "keypoints"):
+        return _evaluate_detector(args, manifest, folders)
     spec = TASKS.get(manifest.id)
     if spec is None:
         print(
@@ -79,6 +69,35 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"  {cls:12s} sensitivity {_f(sens)}  specificity {_f(spec_)}  n={row['support']}"
             )
+    for path in files:
+        print(path)
+    return 0
+
+
+def _evaluate_detector(args: argparse.Namespace, manifest: Any, folders: list[Path]) -> int:
+    """Detectors: AP radiograph models (by their view) or the sagittal vertebral-body one."""
+    from spineviewer.training.report import write_evaluation
+
+    if "AP" in manifest.applies_to.view:
+        from spineviewer.training.xr_pipeline import evaluate_xr
+
+        result = evaluate_xr(args.model, folders)
+    else:
+        from spineviewer.training.detection_pipeline import evaluate_detector
+
+        result = evaluate_detector(args.model, folders)
+    files = write_evaluation(result, args.out, f"{manifest.name}: evaluation")
+    for name, row in result["detection"]["per_class"].items():
+        print(f"{name:16s} AP50 {_f(row['ap'])}  true boxes {row['n_truth']}")
+    if "identification" in result:
+        ident = result["identification"]
+        print(
+            f"identification rate {ident['rate']:.4f}, mean error "
+            f"{ident['localisation_error_mm']['identified']['mean']:.2f} mm"
+        )
+    if "cobb" in result:
+        cobb = result["cobb"]
+        print(f"Cobb angle MAE {cobb['mae_deg']:.2f} deg, SMAPE {cobb['smape_percent']:.2f} %")
     for path in files:
         print(path)
     return 0

@@ -20,7 +20,7 @@ def default_phantom_dir() -> Path:
 
 
 def add_common_arguments(
-    parser: argparse.ArgumentParser, epochs: int, batch: int, lr: float
+    parser: argparse.ArgumentParser, epochs: int | None, batch: int, lr: float
 ) -> None:
     """Options every training command shares (output, phantoms, schedule, seed, scale, report)."""
     parser.add_argument("--out", type=Path, default=Path("onnx_models"))

@@ -1,5 +1,6 @@
-"""``spineviewer train-detector``: train the vertebral-body detector on phantoms, evaluate it on
-held-out phantoms, ship ``vertebrae-sagittal.onnx/.json/.md`` and its evaluation report.
+"""``spineviewer train-detector [--task T]``: train a detector on phantoms, evaluate it on
+held-out phantoms, ship ``T.onnx/.json/.md`` and its evaluation report. Tasks:
+``vertebrae-sagittal`` (sagittal MR), ``implants-ap`` and ``vertebrae-ap`` (AP radiographs).
 
 Needs the optional ``train`` extra (torch, onnx, matplotlib): ``pip install -e '.[train]'``.
 """
@@ -7,6 +8,7 @@ Needs the optional ``train`` extra (torch, onnx, matplotlib): ``pip install -e '
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from spineviewer.cli.train import add_common_arguments, training_ready
 
@@ -14,16 +16,24 @@ from spineviewer.cli.train import add_common_arguments, training_ready
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train-detector",
-        help="train the vertebral-body detector (sagittal MR) on phantoms, evaluate, export",
+        help="train a detector (vertebrae on sagittal MR, implants or vertebrae on AP "
+        "radiographs) on phantoms, evaluate, export",
         description=(
-            "Train the vertebrae-sagittal detector on lumbar MR phantom studies (generated once "
-            "into --phantoms), keep the best validation epoch, evaluate it on held-out phantoms "
-            "with onnxruntime (VerSe identification rate, localisation error in mm) and write "
-            "vertebrae-sagittal.onnx, .json (manifest) and .md (model card) into --out. "
-            "Not for clinical use."
+            "Train a detector on phantom studies (generated once into --phantoms), keep the best "
+            "validation epoch, evaluate it on held-out phantoms with onnxruntime and write "
+            "TASK.onnx, .json (manifest) and .md (model card) into --out. vertebrae-sagittal: "
+            "VerSe identification rate and localisation error on lumbar MR; implants-ap: AP@0.5 "
+            "per implant class; vertebrae-ap: identification, endplate tilts and the Cobb angle "
+            "(MAE, SMAPE) on AP radiographs. Not for clinical use."
         ),
     )
-    add_common_arguments(parser, epochs=8, batch=16, lr=3e-3)
+    parser.add_argument(
+        "--task",
+        choices=("vertebrae-sagittal", "implants-ap", "vertebrae-ap"),
+        default="vertebrae-sagittal",
+        help="which detector (default vertebrae-sagittal)",
+    )
+    add_common_arguments(parser, epochs=None, batch=16, lr=3e-3)
     parser.add_argument("--width", type=int, default=16, help="channels of the first block")
     parser.add_argument(
         "--max-minutes", type=float, default=None, help="stop training after this long"
@@ -35,12 +45,15 @@ def run(args: argparse.Namespace) -> int:
     phantoms = training_ready("train-detector", args.phantoms)
     if phantoms is None:
         return 1
-    from spineviewer.training.detection_pipeline import train_and_ship_detector
     from spineviewer.training.detector import DetectorConfig
+
+    if args.task != "vertebrae-sagittal":
+        return _run_xr(args, phantoms)
+    from spineviewer.training.detection_pipeline import train_and_ship_detector
 
     config = DetectorConfig(
         width=args.width,
-        epochs=args.epochs,
+        epochs=args.epochs or 8,
         batch_size=args.batch_size,
         learning_rate=args.lr,
         seed=args.seed,
@@ -59,6 +72,32 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"held-out identification rate {ident['rate'] or 0:.4f}, mean localisation error "
         + ("n/a" if error is None else f"{error:.2f} mm")
+        + f": {shipped.onnx_path}"
+    )
+    return 0
+
+
+def _run_xr(args: argparse.Namespace, phantoms: Path) -> int:
+    from spineviewer.training.detector import DetectorConfig
+    from spineviewer.training.xr_pipeline import XR_TASKS, train_and_ship_xr
+
+    task = XR_TASKS[args.task]
+    config = DetectorConfig(
+        width=args.width,
+        epochs=args.epochs or task.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        seed=args.seed,
+        max_minutes=args.max_minutes,
+    )
+    shipped = train_and_ship_xr(
+        task, phantoms, args.out, config, args.scale, args.report, lambda t: print(t, flush=True)
+    )
+    ap = shipped.evaluation["detection"]["mean_ap"]
+    cobb = shipped.evaluation.get("cobb")
+    print(
+        f"held-out mAP50 {ap or 0:.4f}"
+        + (f", Cobb angle MAE {cobb['mae_deg']:.2f} deg" if cobb else "")
         + f": {shipped.onnx_path}"
     )
     return 0

@@ -32,8 +32,10 @@ INPUT_SIZE = (256, 256)
 @dataclass(frozen=True)
 class DetectionSample:
     """One sagittal slice: ``image`` (H, W) float32 in [0, 1], ``boxes`` (n, 4) xyxy in input
-    pixels (edge coordinates), ``classes`` (n,) indices into CLASS_NAMES, ``labels`` the true
-    vertebra names; ``offset`` = slice position minus the middle slice's (in slices)."""
+    pixels (edge coordinates), ``classes`` (n,) indices into the model's classes, ``labels`` the
+    true names (vertebra labels, implant levels); ``offset`` = slice position minus the middle
+    slice's (in slices); ``angles`` (n,) the tilt of each object in degrees, counter-clockwise
+    as displayed, for oriented detectors."""
 
     image: np.ndarray
     boxes: np.ndarray
@@ -44,6 +46,7 @@ class DetectionSample:
     slice_index: int
     offset: int
     box: Letterbox
+    angles: np.ndarray | None = None
 
 
 def sagittal_stack(study_dir: Path) -> Stack:

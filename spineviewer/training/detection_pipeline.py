@@ -31,7 +31,6 @@ import numpy as np
 
 from spineviewer.ai.detection import Detections, Letterbox, detect
 from spineviewer.ai.manifest import ModelManifest
-from spineviewer.annotations import default_vocabulary
 from spineviewer.dicom import StackPixels
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.detection_data import (
@@ -40,6 +39,7 @@ from spineviewer.training.detection_data import (
     collect_detection,
     sagittal_stack,
 )
+from spineviewer.training.detector_manifest import detector_manifest, manifest_labels
 from spineviewer.training.metrics import average_precision, identification
 from spineviewer.training.phantom_data import PERCENTILES, ensure_phantoms
 from spineviewer.training.pipeline import rounded, seed_span
@@ -93,83 +93,25 @@ def load_detection_sets(
     return sets, folders, used
 
 
-def manifest_labels() -> list[dict[str, Any]]:
-    """The detector's classes with display names, colours and vocabulary codes."""
-    vocabulary = default_vocabulary()
-    out: list[dict[str, Any]] = []
-    for name in CLASS_NAMES:
-        known = vocabulary.get(VOCABULARY_KEYS[name] or "")
-        entry: dict[str, Any] = {
-            "name": name,
-            "display": known.meaning if known else "Vertebral body",
-            "color": known.color if known else "#f9c74f",
-        }
-        if known is not None and known.code is not None:
-            code = known.code
-            entry["code"] = {"scheme": code.scheme, "value": code.value, "meaning": code.meaning}
-        out.append(entry)
-    return out
-
-
 def manifest_for(
     evaluation: dict[str, Any] | None, n_train: int, seeds: dict[str, range]
 ) -> dict[str, Any]:
     """The model manifest (sha256 and opset are filled in by the export)."""
-    from spineviewer.training.detector import (
-        CHANNEL_MEAN,
-        CHANNEL_STD,
-        NMS_IOU,
-        SCORE_THRESHOLD,
-        STRIDE,
-    )
-
-    cells = (INPUT_SIZE[0] // STRIDE) * (INPUT_SIZE[1] // STRIDE)
     summary: dict[str, Any] = {"data": "not evaluated yet", "metrics": {}}
     if evaluation is not None:
         summary = {"data": evaluation["data"], "metrics": manifest_metrics(evaluation)}
-    return {
-        "schema_version": 1,
-        "id": TASK_ID,
-        "name": NAME,
-        "version": VERSION,
-        "sha256": "0" * 64,
-        "opset": 17,
-        "min_onnxruntime": "1.17",
-        "license": "Apache-2.0",
-        "authors": ["SpineViewer developers"],
-        "task": "detection",
-        "applies_to": {
+    return detector_manifest(
+        identity={"id": TASK_ID, "name": NAME, "version": VERSION},
+        applies_to={
             "modality": ["MR"],
             "view": ["sagittal"],
             "sequence": ["T2"],
             "body_part": "LSPINE",
         },
-        "input": {
-            "name": "image",
-            "dtype": "float32",
-            "shape": ["batch", 1, INPUT_SIZE[0], INPUT_SIZE[1]],
-            "layout": "NCHW",
-            "channels": "grey",
-        },
-        "preprocessing": {
-            "size": list(INPUT_SIZE),
-            "resize": "letterbox",
-            "normalisation": {"percentile": {"low": PERCENTILES[0], "high": PERCENTILES[1]}},
-            "mean": [CHANNEL_MEAN],
-            "std": [CHANNEL_STD],
-            "monochrome1": "invert",
-        },
-        "outputs": [{"name": "predictions", "dtype": "float32", "shape": ["batch", cells, 4 + 2]}],
-        "decoding": {
-            "style": "yolo",
-            "tensors": {"predictions": "predictions"},
-            "box_format": "cxcywh",
-            "coordinates": "input_pixels",
-            "score_threshold": SCORE_THRESHOLD,
-            "nms_iou": NMS_IOU,
-        },
-        "labels": manifest_labels(),
-        "provenance": {
+        input_size=INPUT_SIZE,
+        labels=manifest_labels(CLASS_NAMES, VOCABULARY_KEYS),
+        oriented=False,
+        provenance={
             "training_data": {
                 "description": (
                     f"{n_train} sagittal T2 slices of {len(seeds['train'])} synthetic "
@@ -194,7 +136,7 @@ def manifest_for(
             ],
             "not_for_clinical_use": True,
         },
-    }
+    )
 
 
 def manifest_metrics(evaluation: dict[str, Any]) -> dict[str, Any]:
@@ -354,7 +296,7 @@ def evaluate_detector(onnx_path: Path, study_folders: Sequence[Path]) -> dict[st
         "model": f"{manifest.id} {manifest.version} ({onnx_path.name}, onnxruntime CPU)",
         "data": (
             f"{len(study_folders)} held-out {PHANTOM_KIND} phantoms "
-            f"(seeds {', '.join(_compact(seeds))}), {n_slices} sagittal slices; every slice "
+            f"(seeds {', '.join(compact_seeds(seeds))}), {n_slices} sagittal slices; every slice "
             "detected, slices fused, bodies labelled by order"
         ),
         "identification": identification(fused, truths),
@@ -365,7 +307,7 @@ def evaluate_detector(onnx_path: Path, study_folders: Sequence[Path]) -> dict[st
     }
 
 
-def _compact(seeds: Sequence[int]) -> list[str]:
+def compact_seeds(seeds: Sequence[int]) -> list[str]:
     """[1, 2, 3, 7] -> ["1-3", "7"]."""
     out: list[str] = []
     ordered = sorted(seeds)

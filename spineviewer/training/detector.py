@@ -16,11 +16,18 @@ heads at stride 4 (64 x 64 cells for a 256 x 256 input): a centre heatmap per cl
 
 Outputs: the network decodes itself into YOLO-style rows, so the manifest can describe it
 (``style: yolo``, ``box_format: cxcywh``, ``coordinates: input_pixels``): ``predictions``
-(N, 4096, 6) = one row per cell ``cx, cy, w, h, score_vertebra, score_S1`` with the sigmoid
+(N, cells, 4 + C) = one row per cell ``cx, cy, w, h, score_0 .. score_C-1`` with the sigmoid
 heatmap as the class scores. The runner thresholds the scores and runs NMS
 (:func:`~spineviewer.ai.detection.decode_predictions`), which keeps the best cell
 of each body: the heatmap peak, as CenterNet's 3 x 3 max-pool would (that max-pool is left out
 of the graph on purpose: its equality test flips between torch and onnxruntime on near ties).
+
+``oriented`` networks (vertebral bodies on AP radiographs, whose tilts give the Cobb angle) have
+two more heads, the sine and cosine of the body's tilt, and append the four corners of the
+tilted body to each row as keypoints (``task: keypoints``): ``upper_left, upper_right,
+lower_left, lower_right``, each ``x, y, score`` (12 values). The corners are those of the
+rectangle tilted by the predicted angle whose axis-aligned bounding box is the predicted box,
+so the upper and lower endplates are the lines between them.
 
 Training (:func:`train_detector`): penalty-reduced focal loss on Gaussian heatmaps (CenterNet),
 L1 on offsets and log sizes at the true centre cells, AdamW + one-cycle, intensity and small
@@ -41,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from spineviewer.ai.cobb import endplate_tilts
 from spineviewer.ai.detection import box_iou, decode_predictions, resample_axis
 from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.vertebra_labels import CLASS_NAMES
@@ -74,6 +82,8 @@ class DetectorConfig:
     intensity: float = 0.15
     gamma: float = 0.25
     noise: float = 0.03
+    #: Weight of the L1 loss on the tilt's sine and cosine (oriented networks).
+    angle_weight: float = 5.0
     #: Stop after the epoch that passes this many minutes (a shared CPU); None: never.
     max_minutes: float | None = None
 
@@ -100,13 +110,15 @@ def _network_class() -> Any:
             nn.ReLU(inplace=True),
         )
 
-    class VertebraCenterNet(nn.Module):
-        """Tiny U-Net with CenterNet heads; ``forward`` returns YOLO rows (N, K, 4 + C)."""
+    class CenterNet(nn.Module):
+        """Tiny U-Net with CenterNet heads; ``forward`` returns YOLO rows (N, K, 4 + C), with
+        12 keypoint values more when ``oriented``."""
 
-        def __init__(self, num_classes: int, width: int) -> None:
+        def __init__(self, num_classes: int, width: int, oriented: bool) -> None:
             super().__init__()
             w = width
             self.num_classes = num_classes
+            self.oriented = oriented
             self.enc1 = block(1, w, 2)  # /2
             self.enc2 = nn.Sequential(block(w, 2 * w, 2), block(2 * w, 2 * w))  # /4
             self.enc3 = nn.Sequential(block(2 * w, 4 * w, 2), block(4 * w, 4 * w))  # /8
@@ -119,7 +131,7 @@ def _network_class() -> Any:
             self.lat2 = nn.Conv2d(2 * w, f, 1)
             self.smooth4 = block(f, f)
             self.smooth3 = block(f, f)
-            last = nn.Conv2d(f, num_classes + 4, 1)
+            last = nn.Conv2d(f, num_classes + (6 if oriented else 4), 1)
             self.head = nn.Sequential(block(f, f), last)
             bias = last.bias
             assert bias is not None
@@ -127,7 +139,8 @@ def _network_class() -> Any:
                 bias[:num_classes].fill_(-2.19)  # initial heatmap ~0.1 (CenterNet)
 
         def raw(self, x: Any) -> Any:
-            """(N, C + 4, H/4, W/4): heatmap logits, offset (x, y), log size (w, h)."""
+            """(N, C + 4 (+ 2), H/4, W/4): heatmap logits, offset (x, y), log size (w, h)
+            (and the tilt's sine, cosine)."""
             e2 = self.enc2(self.enc1(x))
             e3 = self.enc3(e2)
             e4 = self.enc4(e3)
@@ -149,15 +162,37 @@ def _network_class() -> Any:
             cy = (gy + out[:, c + 1]) * STRIDE
             bw = torch.exp(out[:, c + 2].clamp(-4.0, 4.0)) * SIZE_UNIT
             bh = torch.exp(out[:, c + 3].clamp(-4.0, 4.0)) * SIZE_UNIT
-            rows = torch.cat([torch.stack([cx, cy, bw, bh], 1), scores], 1)
+            parts = [torch.stack([cx, cy, bw, bh], 1), scores]
+            if self.oriented:
+                best = scores.max(dim=1).values
+                parts.append(_corners(cx, cy, bw, bh, out[:, c + 4], out[:, c + 5], best))
+            rows = torch.cat(parts, 1)
             return rows.flatten(2).transpose(1, 2)
 
-    return VertebraCenterNet
+    def _corners(cx: Any, cy: Any, bw: Any, bh: Any, sin: Any, cos: Any, score: Any) -> Any:
+        """(N, 12, h, w): x, y, score of the corners UL, UR, LL, LR of the tilted rectangle
+        whose axis-aligned box is (cx, cy, bw, bh)."""
+        norm = torch.sqrt(sin * sin + cos * cos + 1e-6)
+        s, c = sin / norm, cos / norm
+        hw, hh, sa, ca = bw / 2, bh / 2, torch.abs(s), torch.abs(c)
+        det = (c * c - s * s).clamp(min=0.2)
+        half_a = ((hw * ca - hh * sa) / det).clamp(min=1.0)
+        half_b = ((hh * ca - hw * sa) / det).clamp(min=1.0)
+        points = []
+        for along, up in ((-1, 1), (1, 1), (-1, -1), (1, -1)):
+            x = cx + along * half_a * c - up * half_b * s
+            y = cy - along * half_a * s - up * half_b * c
+            points += [x, y, score]
+        return torch.stack(points, 1)
+
+    return CenterNet
 
 
-def build_detector(num_classes: int = len(CLASS_NAMES), width: int = 16) -> Any:
+def build_detector(
+    num_classes: int = len(CLASS_NAMES), width: int = 16, oriented: bool = False
+) -> Any:
     """The network (random initialisation)."""
-    return _network_class()(num_classes, width)
+    return _network_class()(num_classes, width, oriented)
 
 
 def network_input(images: Any) -> Any:
@@ -166,15 +201,20 @@ def network_input(images: Any) -> Any:
 
 
 def _targets(
-    boxes: np.ndarray, classes: np.ndarray, size: tuple[int, int], num_classes: int
+    sample: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    size: tuple[int, int],
+    num_classes: int,
+    oriented: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Heatmaps (C, h, w), regression targets (4, h, w) and their mask (h, w) for one image."""
+    """Heatmaps (C, h, w), regression targets (4 or 6, h, w) and their mask (h, w) for one
+    image's ``(boxes, classes, angles)``."""
+    boxes, classes, angles = sample
     h, w = size[0] // STRIDE, size[1] // STRIDE
     heat = np.zeros((num_classes, h, w), dtype=np.float32)
-    reg = np.zeros((4, h, w), dtype=np.float32)
+    reg = np.zeros((6 if oriented else 4, h, w), dtype=np.float32)
     mask = np.zeros((h, w), dtype=np.float32)
     ys, xs = np.mgrid[0:h, 0:w]
-    for box, cls in zip(boxes, classes, strict=True):
+    for k, (box, cls) in enumerate(zip(boxes, classes, strict=True)):
         bw, bh = float(box[2] - box[0]), float(box[3] - box[1])
         if bw <= 1 or bh <= 1:
             continue
@@ -184,16 +224,22 @@ def _targets(
         sigma_y = max(0.7, bh / STRIDE / 6.0)
         g = np.exp(-((xs - ix) ** 2) / (2 * sigma_x**2) - ((ys - iy) ** 2) / (2 * sigma_y**2))
         heat[cls] = np.maximum(heat[cls], g)
-        reg[:, iy, ix] = (cx - ix, cy - iy, math.log(bw / SIZE_UNIT), math.log(bh / SIZE_UNIT))
+        reg[:4, iy, ix] = (cx - ix, cy - iy, math.log(bw / SIZE_UNIT), math.log(bh / SIZE_UNIT))
+        if oriented:
+            if angles is None:
+                raise ValueError("an oriented detector needs the angle of every box")
+            tilt = math.radians(float(angles[k]))
+            reg[4:, iy, ix] = (math.sin(tilt), math.cos(tilt))
         mask[iy, ix] = 1.0
     return heat, reg, mask
 
 
 def _augment(
     samples: Sequence[DetectionSample], config: DetectorConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Zoomed / shifted images (nearest-free: bilinear) with their boxes, intensity changes."""
-    images, boxes, classes = [], [], []
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]]:
+    """Zoomed / shifted images (bilinear) with their boxes, intensity changes; zoom and shift
+    keep every angle."""
+    images, targets = [], []
     for s in samples:
         h, w = s.image.shape
         zoom = 1.0 + rng.uniform(-config.zoom, config.zoom)
@@ -212,12 +258,12 @@ def _augment(
         img = np.clip(img, 0, None) ** math.exp(rng.uniform(-config.gamma, config.gamma))
         img = img + rng.normal(0, rng.uniform(0, config.noise), img.shape)
         images.append(np.clip(img, 0, 1).astype(np.float32))
-        boxes.append(b)
-        classes.append(s.classes[inside])
-    return np.stack(images), boxes, classes
+        angles = s.angles[inside] if s.angles is not None else None
+        targets.append((b, s.classes[inside], angles))
+    return np.stack(images), targets
 
 
-def _loss(out: Any, heat: Any, reg: Any, mask: Any, num_classes: int) -> Any:
+def _loss(out: Any, heat: Any, reg: Any, mask: Any, num_classes: int, angle_weight: float) -> Any:
     import torch
 
     logits = out[:, :num_classes]
@@ -230,9 +276,14 @@ def _loss(out: Any, heat: Any, reg: Any, mask: Any, num_classes: int) -> Any:
     focal = -(pos_loss.sum() + neg_loss.sum()) / n_pos
     m = mask.unsqueeze(1)
     n_obj = mask.sum().clamp(min=1.0)
-    offset = (torch.abs(out[:, num_classes : num_classes + 2] - reg[:, :2]) * m).sum() / n_obj
-    size = (torch.abs(out[:, num_classes + 2 :] - reg[:, 2:]) * m).sum() / n_obj
-    return focal + offset + size
+    c = num_classes
+    offset = (torch.abs(out[:, c : c + 2] - reg[:, :2]) * m).sum() / n_obj
+    size = (torch.abs(out[:, c + 2 : c + 4] - reg[:, 2:4]) * m).sum() / n_obj
+    loss = focal + offset + size
+    if reg.shape[1] > 4:
+        angle = (torch.abs(out[:, c + 4 : c + 6] - reg[:, 4:]) * m).sum() / n_obj
+        loss = loss + angle_weight * angle
+    return loss
 
 
 def predict_rows(model: Any, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
@@ -248,13 +299,20 @@ def predict_rows(model: Any, images: np.ndarray, batch_size: int = 32) -> np.nda
     return np.concatenate(out)
 
 
-def detection_scores(rows: np.ndarray, samples: Sequence[DetectionSample]) -> dict[str, float]:
-    """Recall, precision (IoU >= 0.5, right class) and mean centre error (input px) of
-    thresholded, NMS-ed detections."""
+def detection_scores(
+    rows: np.ndarray,
+    samples: Sequence[DetectionSample],
+    num_classes: int,
+    per_class: bool = False,
+) -> dict[str, float]:
+    """Recall, precision (IoU >= 0.5, right class), mean centre error (input px) and, for
+    oriented networks, mean tilt error (degrees) of thresholded, NMS-ed detections."""
     tp = n_det = n_truth = 0
-    errors = []
+    errors, tilt_errors = [], []
     for r, s in zip(rows, samples, strict=True):
-        found = decode_predictions(r, SCORE_THRESHOLD, NMS_IOU)
+        found = decode_predictions(
+            r, SCORE_THRESHOLD, NMS_IOU, num_classes=num_classes, per_class=per_class
+        )
         n_det += len(found)
         n_truth += len(s.boxes)
         if not len(found) or not len(s.boxes):
@@ -269,14 +327,20 @@ def detection_scores(rows: np.ndarray, samples: Sequence[DetectionSample]) -> di
                 tp += 1
                 truth_centre = (s.boxes[t, :2] + s.boxes[t, 2:]) / 2
                 errors.append(float(np.linalg.norm(found.centres[j] - truth_centre)))
+                if found.keypoints is not None and s.angles is not None:
+                    tilt = float(np.mean(endplate_tilts(found.keypoints[j])))
+                    tilt_errors.append(abs(tilt - float(s.angles[t])))
     recall = tp / n_truth if n_truth else 1.0
     precision = tp / n_det if n_det else 1.0
-    return {
+    scores = {
         "recall": recall,
         "precision": precision,
         "f": (recall + precision) / 2,
         "centre_error_px": float(np.mean(errors)) if errors else float("inf"),
     }
+    if tilt_errors:
+        scores["tilt_error_deg"] = float(np.mean(tilt_errors))
+    return scores
 
 
 def train_detector(
@@ -284,8 +348,12 @@ def train_detector(
     val: Sequence[DetectionSample],
     config: DetectorConfig,
     progress: Progress | None = None,
+    classes: Sequence[str] = CLASS_NAMES,
+    oriented: bool = False,
+    per_class_nms: bool = False,
 ) -> DetectorResult:
-    """Train on ``train``; keep the weights of the best ``val`` epoch."""
+    """Train on ``train``; keep the weights of the best ``val`` epoch (detection score, then
+    the tilt error of oriented networks, then the centre error)."""
     import torch
 
     from spineviewer.training.classifier import seed_everything
@@ -294,8 +362,8 @@ def train_detector(
     generator = seed_everything(config.seed, config.threads)
     torch.set_flush_denormal(True)
     rng = np.random.default_rng(config.seed)
-    num_classes = len(CLASS_NAMES)
-    model = build_detector(num_classes, config.width)
+    num_classes = len(classes)
+    model = build_detector(num_classes, config.width, oriented)
     size = train[0].image.shape
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
@@ -308,7 +376,7 @@ def train_detector(
         pct_start=0.1,
     )
     val_images = np.stack([s.image for s in val])
-    best: tuple[float, float, int, dict[str, Any]] | None = None
+    best: tuple[tuple[float, float, float], int, dict[str, Any]] | None = None
     history: list[dict[str, float]] = []
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
@@ -317,36 +385,40 @@ def train_detector(
         total = 0.0
         for start in range(0, len(train), config.batch_size):
             batch = [train[int(i)] for i in order[start : start + config.batch_size]]
-            images, boxes, classes = _augment(batch, config, rng)
-            targets = [
-                _targets(b, c, (size[0], size[1]), num_classes)
-                for b, c in zip(boxes, classes, strict=True)
-            ]
+            images, truths = _augment(batch, config, rng)
+            targets = [_targets(t, (size[0], size[1]), num_classes, oriented) for t in truths]
             heat = torch.from_numpy(np.stack([t[0] for t in targets]))
             reg = torch.from_numpy(np.stack([t[1] for t in targets]))
             mask = torch.from_numpy(np.stack([t[2] for t in targets]))
             x = network_input(torch.from_numpy(images[:, None]))
             optimiser.zero_grad()
-            loss = _loss(model.raw(x), heat, reg, mask, num_classes)
+            loss = _loss(model.raw(x), heat, reg, mask, num_classes, config.angle_weight)
             loss.backward()
             optimiser.step()
             schedule.step()
             total += float(loss.detach()) * len(batch)
-        scores = detection_scores(predict_rows(model, val_images), val)
+        scores = detection_scores(predict_rows(model, val_images), val, num_classes, per_class_nms)
+        tilt = scores.get("tilt_error_deg", math.inf if oriented else 0.0)
         history.append({"epoch": epoch, "train_loss": total / len(train), **scores})
         say(
             f"epoch {epoch}/{config.epochs}  loss {total / len(train):.4f}  val recall "
             f"{scores['recall']:.4f} precision {scores['precision']:.4f} centre error "
-            f"{scores['centre_error_px']:.2f} px  ({time.perf_counter() - started:.0f} s)"
+            f"{scores['centre_error_px']:.2f} px"
+            + (f" tilt error {tilt:.2f} deg" if oriented else "")
+            + f"  ({time.perf_counter() - started:.0f} s)"
         )
-        key = (round(scores["f"], 4), -scores["centre_error_px"])
-        if best is None or key > (best[0], best[1]):
-            best = (key[0], key[1], epoch, copy.deepcopy(model.state_dict()))
+        key = (
+            round(scores["f"], 4),
+            -tilt,
+            -scores["centre_error_px"],
+        )
+        if best is None or key > best[0]:
+            best = (key, epoch, copy.deepcopy(model.state_dict()))
         elapsed = time.perf_counter() - started
         if config.max_minutes is not None and elapsed > config.max_minutes * 60:
             say(f"stopping after epoch {epoch}: {elapsed / 60:.1f} min > {config.max_minutes} min")
             break
     assert best is not None
-    model.load_state_dict(best[3])
+    model.load_state_dict(best[2])
     model.eval()
-    return DetectorResult(model, history, best[2], time.perf_counter() - started, len(history))
+    return DetectorResult(model, history, best[1], time.perf_counter() - started, len(history))

@@ -1,0 +1,364 @@
+"""Train, evaluate and ship the AP radiograph models ``implants-ap`` and ``vertebrae-ap``.
+
+1. ``spine-xr`` phantoms for the training, validation and held-out test seeds of the task
+   (generated once into a cache folder; each task's seeds are disjoint from every other
+   task's).
+2. A CenterNet-style detector (:mod:`spineviewer.training.detector`) is trained on the whole
+   radiographs; the epoch with the best *validation* score is kept. ``vertebrae-ap`` is an
+   oriented network: each body also gets its tilt, output as the four corners of the body.
+3. The model is exported (one ONNX file, opset 17, the manifest embedded and beside it) and
+   evaluated on the held-out radiographs with onnxruntime, as the viewer runs it
+   (:func:`evaluate_xr`):
+
+   - ``implants-ap``: average precision at IoU 0.5 per class (pedicle screw, rod, interbody
+     cage), NMS within each class (a screw head may lie under a rod);
+   - ``vertebrae-ap``: bodies labelled by order from the sacral one (T10 .. L5, S1), the VerSe
+     identification rate and localisation error in mm, the endplate tilts from the corners,
+     and the Cobb angle (largest angle between an upper and a lower endplate,
+     :func:`~spineviewer.ai.cobb.cobb_angle`) against the true one: MAE and SMAPE (AASCE 2019).
+4. The package ``NAME.onnx/.json/.md`` and the evaluation report are written.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spineviewer.ai.cobb import cobb_angle, endplate_tilts
+from spineviewer.ai.detection import Detections, Letterbox, detect
+from spineviewer.ai.manifest import DetectionDecoding, ModelManifest
+from spineviewer.phantom import load_ground_truth
+from spineviewer.training.detection_data import DetectionSample
+from spineviewer.training.detection_pipeline import compact_seeds
+from spineviewer.training.metrics import average_precision, cobb_metrics, identification
+from spineviewer.training.phantom_data import ensure_phantoms
+from spineviewer.training.report import write_evaluation
+from spineviewer.training.tasks import Seeds
+from spineviewer.training.vertebra_labels import CLASS_NAMES, assign_labels
+from spineviewer.training.xr_data import (
+    IMPLANT_CLASSES,
+    TARGET_CLASSES,
+    collect_xr,
+    radiograph,
+    xr_sample,
+)
+
+Say = Callable[[str], None]
+
+PHANTOM_KIND = "spine-xr"
+#: Score threshold of the precision-recall curves (the manifest's threshold is for use).
+AP_THRESHOLD = 0.05
+
+
+@dataclass(frozen=True)
+class XrTask:
+    """One AP radiograph model: what it detects and how it is trained."""
+
+    id: str
+    name: str
+    target: str
+    input_size: tuple[int, int]
+    seeds: Seeds
+    oriented: bool
+    per_class_nms: bool
+    epochs: int
+    what: str
+    intended_use: str
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return TARGET_CLASSES[self.target]
+
+
+XR_TASKS: dict[str, XrTask] = {
+    "implants-ap": XrTask(
+        id="implants-ap",
+        name="Spinal implants on AP radiographs (demo, phantom-trained)",
+        target="implants",
+        input_size=(512, 256),
+        seeds=Seeds(train=(13_000, 400), val=(23_000, 40), test=(93_000, 100)),
+        oriented=False,
+        per_class_nms=True,
+        epochs=30,
+        what="pedicle screws, rods and interbody cages",
+        intended_use=(
+            "Demonstration of the SpineViewer AI pipeline on phantom studies: metal implants "
+            "(pedicle screws, rods, interbody cages) on an AP spine radiograph."
+        ),
+    ),
+    "vertebrae-ap": XrTask(
+        id="vertebrae-ap",
+        name="Vertebral bodies and their tilt on AP radiographs (demo, phantom-trained)",
+        target="vertebrae",
+        input_size=(384, 192),
+        seeds=Seeds(train=(14_000, 400), val=(24_000, 40), test=(94_000, 100)),
+        oriented=True,
+        per_class_nms=False,
+        epochs=40,
+        what="vertebral bodies T10 .. L5 and the sacral S1 body, each with its four corners",
+        intended_use=(
+            "Demonstration of the SpineViewer AI pipeline on phantom studies: vertebral bodies "
+            "on an AP spine radiograph, labelled by order, with the endplate tilts that give "
+            "the Cobb angle."
+        ),
+    ),
+}
+VOCABULARY_KEYS: dict[str, str | None] = {
+    "vertebra": None,
+    "S1": "S1",
+    **{name: name for name in IMPLANT_CLASSES},
+}
+
+
+def task_of(manifest: ModelManifest) -> XrTask:
+    """The radiograph task a model package belongs to (by its id, else by its classes)."""
+    if manifest.id in XR_TASKS:
+        return XR_TASKS[manifest.id]
+    names = tuple(label.name for label in manifest.labels)
+    for task in XR_TASKS.values():
+        if names == task.classes:
+            return task
+    raise ValueError(f"{manifest.id}: not an AP radiograph model (classes {', '.join(names)})")
+
+
+# -- evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class XrResult:
+    """One radiograph analysed: detections (low threshold), letterbox, pixel spacing (mm)."""
+
+    study: str
+    found: Detections
+    box: Letterbox
+    spacing: tuple[float, float]
+    truth: DetectionSample
+
+
+def analyse_radiograph(
+    manifest: ModelManifest, session: Any, task: XrTask, study_dir: Path
+) -> XrResult:
+    """Detect on a study's radiograph as the viewer's pipeline does."""
+    stack, values, monochrome1 = radiograph(study_dir)
+    (found, box), *_ = detect(
+        manifest,
+        session,
+        [values],
+        score_threshold=AP_THRESHOLD,
+        monochrome1=monochrome1,
+        per_class=task.per_class_nms,
+    )
+    spacing = stack.pixel_spacing or (1.0, 1.0)
+    truth = xr_sample(study_dir, task.target, manifest.preprocessing.size)
+    return XrResult(study_dir.name, found, box, spacing, truth)
+
+
+@dataclass(frozen=True)
+class LabelledBody:
+    label: str
+    centre_mm: tuple[float, float, float]
+    row: float
+    tilts: tuple[float, float]
+
+
+def label_bodies(result: XrResult, threshold: float) -> tuple[list[LabelledBody], list[str]]:
+    """Bodies scoring >= ``threshold`` labelled by order from S1, top to bottom, and warnings."""
+    found = result.found.take(np.flatnonzero(result.found.scores >= threshold))
+    if found.keypoints is None:
+        raise ValueError("the model gives no corners; it cannot measure tilts")
+    rows, cols = result.box.to_image(found.centres[:, 0], found.centres[:, 1])
+    labels, warnings = assign_labels(-rows, found.scores_of(CLASS_NAMES.index("S1")), found.scores)
+    bodies = []
+    for k, label in enumerate(labels):
+        if label is None:
+            continue
+        r, c = float(rows[k]), float(cols[k])
+        centre = (c * result.spacing[1], 0.0, -r * result.spacing[0])
+        bodies.append(LabelledBody(label, centre, r, endplate_tilts(found.keypoints[k])))
+    return sorted(bodies, key=lambda b: b.row), warnings
+
+
+def _ap_entries(result: XrResult, classes: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    det = {
+        "boxes": result.found.boxes,
+        "labels": [classes[c] for c in result.found.classes],
+        "scores": result.found.scores,
+    }
+    gt = {"boxes": result.truth.boxes, "labels": [classes[c] for c in result.truth.classes]}
+    return det, gt
+
+
+def evaluate_xr(onnx_path: Path, study_folders: Sequence[Path]) -> dict[str, Any]:
+    """Held-out metrics of an AP radiograph model on spine-xr phantoms, run with onnxruntime.
+
+    Returns the result dict for :func:`~spineviewer.training.report.write_evaluation`:
+    ``detection`` (AP at IoU 0.5 per class) and, for ``vertebrae-ap``, ``identification``,
+    ``cobb`` (Cobb angle MAE, SMAPE), ``tilt`` (endplate angle errors) and ``end_vertebrae``
+    (how often both end vertebrae are the true ones); ``model``, ``data``, warnings per study.
+    """
+    from spineviewer.ai.registry import load_entry
+    from spineviewer.ai.runtime import ModelSession
+
+    onnx_path = Path(onnx_path)
+    entry = load_entry(onnx_path)
+    if entry.manifest is None or not entry.available:
+        raise ValueError(f"{onnx_path}: not a usable model: {'; '.join(entry.problems)}")
+    manifest = entry.manifest
+    task = task_of(manifest)
+    decoding = manifest.decoding
+    if not isinstance(decoding, DetectionDecoding):
+        raise ValueError(f"{onnx_path}: not a detection model")
+    session = ModelSession(onnx_path, manifest, providers="cpu", threads=2)
+    dets, gts = [], []
+    pred_centres: dict[str, dict[str, tuple[float, float, float]]] = {}
+    true_centres: dict[str, dict[str, list[float]]] = {}
+    cobb_pred: list[float] = []
+    cobb_true: list[float] = []
+    ends_right = 0
+    tilt_errors: list[float] = []
+    warnings: dict[str, list[str]] = {}
+    started = time.perf_counter()
+    for folder in study_folders:
+        result = analyse_radiograph(manifest, session.session, task, Path(folder))
+        det, gt = _ap_entries(result, task.classes)
+        dets.append(det)
+        gts.append(gt)
+        if not task.oriented:
+            continue
+        truth = load_ground_truth(Path(folder))
+        bodies, warned = label_bodies(result, decoding.score_threshold)
+        if warned:
+            warnings[result.study] = warned
+        pred_centres[result.study] = {b.label: b.centre_mm for b in bodies}
+        true_centres[result.study] = {
+            v.label: v.centre_mm for v in truth.vertebrae if any(w.box_px for w in v.views)
+        }
+        true_tilt = {v.label: w.tilt_deg for v in truth.vertebrae for w in v.views if w.tilt_deg}
+        tilt_errors += [
+            abs(t - true_tilt[b.label]) for b in bodies if b.label in true_tilt for t in b.tilts
+        ]
+        spine = [b for b in bodies if b.label != "S1"]
+        cobb = cobb_angle([b.label for b in spine], [b.tilts for b in spine])
+        assert truth.cobb is not None
+        cobb_true.append(truth.cobb.angle_deg)
+        cobb_pred.append(cobb.angle_deg if cobb is not None else 0.0)
+        if cobb is not None and (cobb.upper, cobb.lower) == (
+            truth.cobb.upper_end_vertebra,
+            truth.cobb.lower_end_vertebra,
+        ):
+            ends_right += 1
+    seconds = time.perf_counter() - started
+    seeds = [load_ground_truth(Path(f)).seed for f in study_folders]
+    out: dict[str, Any] = {
+        "model": f"{manifest.id} {manifest.version} ({onnx_path.name}, onnxruntime CPU)",
+        "data": (
+            f"{len(study_folders)} held-out {PHANTOM_KIND} phantoms (seeds "
+            f"{', '.join(compact_seeds(seeds))}), one AP radiograph each, "
+            f"{sum(len(g['boxes']) for g in gts)} true {task.target}"
+        ),
+        "detection": average_precision(dets, gts, 0.5, classes=list(task.classes)),
+        "warnings": warnings,
+        "seconds_per_study": seconds / max(1, len(study_folders)),
+    }
+    if task.oriented:
+        out["identification"] = identification(pred_centres, true_centres)
+        out["cobb"] = cobb_metrics(cobb_pred, cobb_true)
+        out["tilt"] = {
+            "n": len(tilt_errors),
+            "mean_error_deg": float(np.mean(tilt_errors)) if tilt_errors else None,
+            "median_error_deg": float(np.median(tilt_errors)) if tilt_errors else None,
+            "max_error_deg": float(np.max(tilt_errors)) if tilt_errors else None,
+        }
+        out["end_vertebrae"] = {"n": len(cobb_true), "both_right": ends_right}
+    return out
+
+
+# -- training and shipping -----------------------------------------------------------------------
+
+
+@dataclass
+class ShippedXr:
+    onnx_path: Path
+    evaluation: dict[str, Any]
+    report_files: list[Path]
+
+
+def load_xr_sets(
+    task: XrTask, phantoms: Path, scale: float = 1.0, say: Say = print
+) -> tuple[dict[str, list[DetectionSample]], dict[str, list[Path]], dict[str, range]]:
+    """Samples of the train and val studies, the folders of every set, the seeds used."""
+    sets: dict[str, list[DetectionSample]] = {}
+    folders: dict[str, list[Path]] = {}
+    used: dict[str, range] = {}
+    for name, seeds in task.seeds.ranges().items():
+        used[name] = seeds[: max(1, round(len(seeds) * scale))]
+        folders[name] = ensure_phantoms(PHANTOM_KIND, phantoms, used[name], say)
+        if name != "test":
+            sets[name] = collect_xr(folders[name], task.target, task.input_size)
+            boxes = sum(len(s.boxes) for s in sets[name])
+            say(f"{name}: {len(used[name])} radiographs, {boxes} {task.target}")
+    return sets, folders, used
+
+
+def train_and_ship_xr(
+    task: XrTask,
+    phantoms: Path,
+    out_dir: Path,
+    config: Any = None,
+    scale: float = 1.0,
+    report_dir: Path | None = None,
+    say: Say = print,
+) -> ShippedXr:
+    """Everything in the module docstring for one task; returns the shipped evaluation."""
+    import torch
+
+    from spineviewer.training.detector import DetectorConfig, network_input, train_detector
+    from spineviewer.training.export import cpu_latency_ms, export_model
+    from spineviewer.training.xr_card import manifest_for, model_card
+
+    config = config or DetectorConfig(epochs=task.epochs)
+    sets, folders, seeds = load_xr_sets(task, phantoms, scale, say)
+    result = train_detector(
+        sets["train"],
+        sets["val"],
+        config,
+        say,
+        classes=task.classes,
+        oriented=task.oriented,
+        per_class_nms=task.per_class_nms,
+    )
+    example = network_input(
+        torch.from_numpy(np.stack([s.image for s in sets["val"][:2]])[:, None].copy())
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = export_model(
+            result.model,
+            example,
+            manifest_for(task, None, seeds),
+            "",
+            Path(tmp),
+            output_names=("predictions",),
+        )
+        evaluation = evaluate_xr(staged.onnx_path, folders["test"])
+        latency = cpu_latency_ms(staged.onnx_path, "image", example[:1].numpy())
+    manifest = manifest_for(task, evaluation, seeds)
+    card = model_card(task, evaluation, sets, seeds, config, result, latency, staged.size_bytes)
+    shipped = export_model(
+        result.model, example, manifest, card, out_dir, output_names=("predictions",)
+    )
+    report = write_evaluation(
+        evaluation, report_dir or out_dir / f"{task.id}-evaluation", f"{task.name}: held-out"
+    )
+    ap = evaluation["detection"]
+    say(
+        f"shipped {shipped.onnx_path} ({shipped.size_bytes / 1e6:.2f} MB, max |ORT - torch| "
+        f"{shipped.max_abs_diff:.1e}); mAP50 {ap['mean_ap'] or 0:.4f}"
+        + (f", Cobb MAE {evaluation['cobb']['mae_deg']:.2f} deg" if "cobb" in evaluation else "")
+    )
+    return ShippedXr(shipped.onnx_path, evaluation, report)
