@@ -91,13 +91,11 @@ def _evaluate_detector(args: argparse.Namespace, manifest: Any, folders: list[Pa
         print(f"{name:16s} AP50 {_f(row['ap'])}  true boxes {row['n_truth']}")
     if "identification" in result:
         ident = result["identification"]
-        print(
-            f"identification rate {ident['rate']:.4f}, mean error "
-            f"{ident['localisation_error_mm']['identified']['mean']:.2f} mm"
-        )
+        error = ident["localisation_error_mm"]["identified"]["mean"]
+        print(f"identification rate {_f(ident['rate'])}, mean error {_f(error)} mm")
     if "cobb" in result:
         cobb = result["cobb"]
-        print(f"Cobb angle MAE {cobb['mae_deg']:.2f} deg, SMAPE {cobb['smape_percent']:.2f} %")
+        print(f"Cobb angle MAE {_f(cobb['mae_deg'])} deg, SMAPE {_f(cobb['smape_percent'])} %")
     for path in files:
         print(path)
     return 0

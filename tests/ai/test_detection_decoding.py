@@ -1,0 +1,92 @@
+"""Decoding YOLO rows with keypoints, NMS within classes and MONOCHROME1 inputs
+(spineviewer.ai.detection, numpy only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from manifest_helpers import variant
+
+from spineviewer.ai import ModelManifest
+from spineviewer.ai.detection import decode_predictions, model_image
+
+
+def _row(box: list[float], scores: list[float], points: list[float] = ()) -> list[float]:
+    return [*box, *scores, *points]
+
+
+def test_keypoints_follow_their_rows_through_threshold_and_nms() -> None:
+    pts_a = [1, 2, 0.9, 3, 4, 0.9]
+    pts_b = [5, 6, 0.8, 7, 8, 0.8]
+    rows = np.array(
+        [
+            _row([50, 50, 20, 20], [0.9, 0.1], pts_a),
+            _row([52, 50, 20, 20], [0.6, 0.1], [0] * 6),  # suppressed by the first
+            _row([150, 50, 20, 20], [0.2, 0.8], pts_b),
+            _row([250, 50, 20, 20], [0.1, 0.1], [0] * 6),  # below threshold
+        ]
+    )
+    found = decode_predictions(rows, 0.3, 0.5, num_classes=2)
+    assert found.keypoints is not None and found.keypoints.shape == (2, 2, 3)
+    assert found.classes.tolist() == [0, 1]
+    np.testing.assert_allclose(found.keypoints[0].ravel(), pts_a)
+    np.testing.assert_allclose(found.keypoints[1].ravel(), pts_b)
+    assert found.take([1]).keypoints is not None
+
+
+def test_without_num_classes_every_value_is_a_class_score() -> None:
+    rows = np.array([_row([50, 50, 20, 20], [0.1, 0.2, 0.9])])
+    found = decode_predictions(rows, 0.3, 0.5)
+    assert found.keypoints is None and found.class_scores is not None
+    assert found.class_scores.shape == (1, 3)
+
+
+def test_values_after_the_classes_must_come_in_threes() -> None:
+    with pytest.raises(ValueError, match="3 per point"):
+        decode_predictions(np.zeros((4, 4 + 2 + 4)), 0.3, 0.5, num_classes=2)
+
+
+def test_no_rows_above_threshold_give_empty_keypoints() -> None:
+    found = decode_predictions(np.zeros((5, 4 + 1 + 12)), 0.3, 0.5, num_classes=1)
+    assert len(found) == 0
+    assert found.keypoints is not None and found.keypoints.shape == (0, 4, 3)
+
+
+def test_per_class_nms_keeps_overlapping_objects_of_different_classes() -> None:
+    rows = np.array(
+        [
+            _row([50, 50, 10, 40], [0.9, 0.0]),  # a screw
+            _row([50, 52, 10, 40], [0.0, 0.8]),  # a rod over it
+            _row([50, 51, 10, 40], [0.7, 0.0]),  # a duplicate screw
+        ]
+    )
+    agnostic = decode_predictions(rows, 0.3, 0.5, num_classes=2)
+    assert agnostic.classes.tolist() == [0]
+    within = decode_predictions(rows, 0.3, 0.5, num_classes=2, per_class=True)
+    assert within.classes.tolist() == [0, 1]
+    assert within.scores.tolist() == pytest.approx([0.9, 0.8])
+
+
+def _manifest(monochrome1: str, normalisation: dict) -> ModelManifest:
+    data = variant("detection", "yolo")
+    pre = data["preprocessing"]
+    pre.pop("roi_mm")
+    pre.update({"monochrome1": monochrome1, "normalisation": normalisation})
+    return ModelManifest.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    "normalisation",
+    [{"percentile": {"low": 1, "high": 99}}, {"window": {"center": 50.0, "width": 100.0}}],
+)
+def test_monochrome1_is_inverted_before_the_letterbox_unless_kept(normalisation: dict) -> None:
+    values = np.tile(np.linspace(0, 100, 200), (100, 1))  # 100 x 200: padded above and below
+    plain, box = model_image(_manifest("invert", normalisation), values)
+    inverted, _ = model_image(_manifest("invert", normalisation), values, monochrome1=True)
+    kept, _ = model_image(_manifest("keep", normalisation), values, monochrome1=True)
+    inside = np.zeros(plain.shape, dtype=bool)
+    top = round(box.pad_top)
+    inside[top + 1 : top + round(100 * box.scale) - 1] = True
+    np.testing.assert_allclose(inverted[inside], 1.0 - plain[inside], atol=1e-5)
+    assert np.all(inverted[~inside][:5] == 0.0)  # the padding stays black
+    np.testing.assert_array_equal(kept, plain)
