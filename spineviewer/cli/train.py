@@ -59,11 +59,20 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Train TASK on phantom studies (generated once into --phantoms), compare backbones by "
             "validation accuracy, evaluate the best on held-out phantoms with onnxruntime and "
-            "write NAME.onnx, NAME.json (manifest) and NAME.md (model card) into --out. "
-            "Not for clinical use."
+            "write NAME.onnx, NAME.json (manifest) and NAME.md (model card) into --out. With "
+            "--data, train on annotation exports (spineviewer annotations export --format coco) "
+            "instead, split by study into train, validation and test. Not for clinical use."
         ),
     )
     parser.add_argument("task", choices=sorted(TASKS))
+    parser.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="EXPORT",
+        help="annotation export folders (COCO + frames) to train on instead of phantoms",
+    )
     add_common_arguments(parser, epochs=30, batch=32, lr=1e-3)
     parser.add_argument(
         "--backbone",
@@ -81,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if phantoms is None:
         return 1
     from spineviewer.training.classifier import TrainConfig
+    from spineviewer.training.coco_data import ExportError
     from spineviewer.training.pipeline import train_and_ship
     from spineviewer.training.tasks import task
 
@@ -92,16 +102,21 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weights,
         threads=args.threads,
     )
-    shipped = train_and_ship(
-        task(args.task),
-        phantoms,
-        args.out,
-        args.backbone,
-        config,
-        args.scale,
-        args.report,
-        lambda text: print(text, flush=True),
-    )
+    try:
+        shipped = train_and_ship(
+            task(args.task),
+            phantoms,
+            args.out,
+            args.backbone,
+            config,
+            args.scale,
+            args.report,
+            lambda text: print(text, flush=True),
+            exports=args.data,
+        )
+    except ExportError as exc:
+        print(f"spineviewer train: {exc}", file=sys.stderr)
+        return 1
     fused, crop = shipped.metrics.fused, shipped.metrics.crop
     print(
         f"held-out accuracy per {shipped.metrics.unit} {fused['accuracy']:.4f}, per crop "
