@@ -23,11 +23,12 @@ of each body: the heatmap peak, as CenterNet's 3 x 3 max-pool would (that max-po
 of the graph on purpose: its equality test flips between torch and onnxruntime on near ties).
 
 ``oriented`` networks (vertebral bodies on AP radiographs, whose tilts give the Cobb angle) have
-two more heads, the sine and cosine of the body's tilt, and append the four corners of the
-tilted body to each row as keypoints (``task: keypoints``): ``upper_left, upper_right,
-lower_left, lower_right``, each ``x, y, score`` (12 values). The corners are those of the
-rectangle tilted by the predicted angle whose axis-aligned bounding box is the predicted box,
-so the upper and lower endplates are the lines between them.
+three more heads: the body's tilt ``theta = 45 deg * tanh(v)`` and the log half width and
+half height of the tilted body. They append the four corners of the tilted body to each row
+as keypoints (``task: keypoints``): ``upper_left, upper_right, lower_left, lower_right``, each
+``x, y, score`` (12 values), so the upper and lower endplates are the lines between them. The
+corners are sums and products of well-conditioned terms (no division, no normalisation), so
+onnxruntime reproduces them as closely as the boxes.
 
 Training (:func:`train_detector`): penalty-reduced focal loss on Gaussian heatmaps (CenterNet),
 L1 on offsets and log sizes at the true centre cells, AdamW + one-cycle, intensity and small
@@ -82,8 +83,8 @@ class DetectorConfig:
     intensity: float = 0.15
     gamma: float = 0.25
     noise: float = 0.03
-    #: Weight of the L1 loss on the tilt's sine and cosine (oriented networks).
-    angle_weight: float = 5.0
+    #: Weight of the L1 loss on the tilt in radians (oriented networks).
+    angle_weight: float = 10.0
     #: Stop after the epoch that passes this many minutes (a shared CPU); None: never.
     max_minutes: float | None = None
 
@@ -131,7 +132,7 @@ def _network_class() -> Any:
             self.lat2 = nn.Conv2d(2 * w, f, 1)
             self.smooth4 = block(f, f)
             self.smooth3 = block(f, f)
-            last = nn.Conv2d(f, num_classes + (6 if oriented else 4), 1)
+            last = nn.Conv2d(f, num_classes + (7 if oriented else 4), 1)
             self.head = nn.Sequential(block(f, f), last)
             bias = last.bias
             assert bias is not None
@@ -139,8 +140,8 @@ def _network_class() -> Any:
                 bias[:num_classes].fill_(-2.19)  # initial heatmap ~0.1 (CenterNet)
 
         def raw(self, x: Any) -> Any:
-            """(N, C + 4 (+ 2), H/4, W/4): heatmap logits, offset (x, y), log size (w, h)
-            (and the tilt's sine, cosine)."""
+            """(N, C + 4 (+ 3), H/4, W/4): heatmap logits, offset (x, y), log size (w, h)
+            (and the tilt's pre-activation, the log half sizes of the tilted body)."""
             e2 = self.enc2(self.enc1(x))
             e3 = self.enc3(e2)
             e4 = self.enc4(e3)
@@ -165,19 +166,20 @@ def _network_class() -> Any:
             parts = [torch.stack([cx, cy, bw, bh], 1), scores]
             if self.oriented:
                 best = scores.max(dim=1).values
-                parts.append(_corners(cx, cy, bw, bh, out[:, c + 4], out[:, c + 5], best))
+                theta = tilt_radians(out[:, c + 4])
+                half_a = torch.exp(out[:, c + 5].clamp(-4.0, 4.0)) * SIZE_UNIT
+                half_b = torch.exp(out[:, c + 6].clamp(-4.0, 4.0)) * SIZE_UNIT
+                parts.append(_corners(cx, cy, theta, half_a, half_b, best))
             rows = torch.cat(parts, 1)
             return rows.flatten(2).transpose(1, 2)
 
-    def _corners(cx: Any, cy: Any, bw: Any, bh: Any, sin: Any, cos: Any, score: Any) -> Any:
-        """(N, 12, h, w): x, y, score of the corners UL, UR, LL, LR of the tilted rectangle
-        whose axis-aligned box is (cx, cy, bw, bh)."""
-        norm = torch.sqrt(sin * sin + cos * cos + 1e-6)
-        s, c = sin / norm, cos / norm
-        hw, hh, sa, ca = bw / 2, bh / 2, torch.abs(s), torch.abs(c)
-        det = (c * c - s * s).clamp(min=0.2)
-        half_a = ((hw * ca - hh * sa) / det).clamp(min=1.0)
-        half_b = ((hh * ca - hw * sa) / det).clamp(min=1.0)
+    def tilt_radians(raw: Any) -> Any:
+        return torch.tanh(raw) * (math.pi / 4)
+
+    def _corners(cx: Any, cy: Any, theta: Any, half_a: Any, half_b: Any, score: Any) -> Any:
+        """(N, 12, h, w): x, y, score of the corners UL, UR, LL, LR of the body centred on
+        (cx, cy) with half sizes (a, b), tilted by theta (counter-clockwise as displayed)."""
+        s, c = torch.sin(theta), torch.cos(theta)
         points = []
         for along, up in ((-1, 1), (1, 1), (-1, -1), (1, -1)):
             x = cx + along * half_a * c - up * half_b * s
@@ -200,6 +202,14 @@ def network_input(images: Any) -> Any:
     return (images - CHANNEL_MEAN) / CHANNEL_STD
 
 
+def tilted_half_sizes(half_w: float, half_h: float, tilt: float) -> tuple[float, float]:
+    """Half sizes (along, across) of a rectangle tilted by ``tilt`` radians whose axis-aligned
+    box has half sizes ``half_w``, ``half_h`` (at least 1 input pixel)."""
+    c, s = abs(math.cos(tilt)), abs(math.sin(tilt))
+    det = max(c * c - s * s, 0.2)
+    return max(1.0, (half_w * c - half_h * s) / det), max(1.0, (half_h * c - half_w * s) / det)
+
+
 def _targets(
     sample: tuple[np.ndarray, np.ndarray, np.ndarray | None],
     size: tuple[int, int],
@@ -211,7 +221,7 @@ def _targets(
     boxes, classes, angles = sample
     h, w = size[0] // STRIDE, size[1] // STRIDE
     heat = np.zeros((num_classes, h, w), dtype=np.float32)
-    reg = np.zeros((6 if oriented else 4, h, w), dtype=np.float32)
+    reg = np.zeros((7 if oriented else 4, h, w), dtype=np.float32)
     mask = np.zeros((h, w), dtype=np.float32)
     ys, xs = np.mgrid[0:h, 0:w]
     for k, (box, cls) in enumerate(zip(boxes, classes, strict=True)):
@@ -229,7 +239,8 @@ def _targets(
             if angles is None:
                 raise ValueError("an oriented detector needs the angle of every box")
             tilt = math.radians(float(angles[k]))
-            reg[4:, iy, ix] = (math.sin(tilt), math.cos(tilt))
+            half_a, half_b = tilted_half_sizes(bw / 2, bh / 2, tilt)
+            reg[4:, iy, ix] = (tilt, math.log(half_a / SIZE_UNIT), math.log(half_b / SIZE_UNIT))
         mask[iy, ix] = 1.0
     return heat, reg, mask
 
@@ -281,8 +292,10 @@ def _loss(out: Any, heat: Any, reg: Any, mask: Any, num_classes: int, angle_weig
     size = (torch.abs(out[:, c + 2 : c + 4] - reg[:, 2:4]) * m).sum() / n_obj
     loss = focal + offset + size
     if reg.shape[1] > 4:
-        angle = (torch.abs(out[:, c + 4 : c + 6] - reg[:, 4:]) * m).sum() / n_obj
-        loss = loss + angle_weight * angle
+        theta = torch.tanh(out[:, c + 4 : c + 5]) * (math.pi / 4)
+        angle = (torch.abs(theta - reg[:, 4:5]) * m).sum() / n_obj
+        halves = (torch.abs(out[:, c + 5 : c + 7] - reg[:, 5:7]) * m).sum() / n_obj
+        loss = loss + angle_weight * angle + halves
     return loss
 
 

@@ -15,13 +15,22 @@ from spineviewer.phantom import generate
 MODELS = Path(__file__).resolve().parents[2] / "onnx_models"
 
 
-def _phantoms(root: Path, seeds: list[int], **options: float) -> Path:
+def _phantoms(root: Path, seeds: list[int], kind: str = "lumbar-mr", **options: float) -> Path:
     for seed in seeds:
-        generate("lumbar-mr", root, seed, **options)
+        generate(kind, root, seed, **options)
     return root
 
 
-@pytest.mark.parametrize("name", ["disc-state", "vertebrae-sagittal", "vertebra-fracture"])
+def _evaluate(model: str, data: Path, out: Path) -> dict:
+    rc = main(["evaluate", "--model", str(MODELS / model), "--data", str(data), "--out", str(out)])
+    assert rc == 0
+    return json.loads((out / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["disc-state", "vertebrae-sagittal", "vertebra-fracture", "implants-ap", "vertebrae-ap"],
+)
 def test_package_is_valid_and_labelled_demo(name: str) -> None:
     onnx_path = MODELS / f"{name}.onnx"
     if not onnx_path.exists():
@@ -71,3 +80,21 @@ def test_vertebra_detector_on_held_out_phantoms(tmp_path) -> None:
     report = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert report["identification"]["rate"] == 1.0
     assert report["identification"]["localisation_error_mm"]["identified"]["mean"] <= 3.0
+
+
+def test_implant_detector_on_held_out_radiographs(tmp_path) -> None:
+    # the first 12 held-out seeds of implants-ap: 5 of them carry implants
+    data = _phantoms(tmp_path / "data", list(range(93_000, 93_012)), "spine-xr")
+    report = _evaluate("implants-ap.onnx", data, tmp_path / "report")
+    per_class = report["detection"]["per_class"]
+    assert sum(row["n_truth"] for row in per_class.values()) >= 30
+    assert report["detection"]["mean_ap"] >= 0.9
+    assert all(row["ap"] >= 0.85 for row in per_class.values() if row["n_truth"])
+
+
+def test_cobb_angle_on_held_out_radiographs(tmp_path) -> None:
+    data = _phantoms(tmp_path / "data", list(range(94_000, 94_012)), "spine-xr")
+    report = _evaluate("vertebrae-ap.onnx", data, tmp_path / "report")
+    assert report["cobb"]["n_cases"] == 12
+    assert report["cobb"]["mae_deg"] <= 3.0
+    assert report["identification"]["rate"] >= 0.99

@@ -66,31 +66,40 @@ def test_implant_samples_carry_every_implant_in_input_pixels(xr_studies: list[Pa
         xr_sample(study, "ribs", (512, 256))
 
 
-def test_oriented_corners_are_the_tilted_body_inside_the_box() -> None:
+def test_oriented_corners_are_the_tilted_body() -> None:
     torch = pytest.importorskip("torch", reason="the training extra (torch) is not installed")
     from spineviewer.ai.cobb import endplate_tilts
-    from spineviewer.training.detector import build_detector, network_input
+    from spineviewer.training.detector import SIZE_UNIT, build_detector, network_input
 
     torch.manual_seed(0)
     model = build_detector(2, 8, oriented=True).eval()
     with torch.no_grad():
         x = network_input(torch.rand(1, 1, 64, 32))
-        raw = model.raw(x)
+        raw = model.raw(x)[0].flatten(1).numpy()
         rows = model(x)[0].numpy()
     assert rows.shape == (16 * 8, 4 + 2 + 12)
-    sin, cos = raw[0, 2 + 4].flatten().numpy(), raw[0, 2 + 5].flatten().numpy()
+    tilts = np.degrees(np.tanh(raw[2 + 4]) * np.pi / 4)
+    halves = np.exp(raw[2 + 5 : 2 + 7]) * SIZE_UNIT
     for k in range(len(rows)):
-        tilt = math.degrees(math.atan2(sin[k], cos[k]))
-        if abs(tilt) > 40:  # the rectangle needs |cos| > |sin| (bodies tilt < 45 degrees)
-            continue
         corners = rows[k, 6:].reshape(4, 3)
         upper, lower = endplate_tilts(corners)
-        assert upper == pytest.approx(tilt, abs=1e-3) and lower == pytest.approx(tilt, abs=1e-3)
-        centre = corners[:, :2].mean(axis=0)
-        assert centre == pytest.approx(rows[k, :2], abs=1e-3)
+        assert upper == pytest.approx(tilts[k], abs=1e-3)
+        assert lower == pytest.approx(tilts[k], abs=1e-3)
+        assert corners[:, :2].mean(axis=0) == pytest.approx(rows[k, :2], abs=1e-3)
+        width = np.linalg.norm(corners[1, :2] - corners[0, :2])
+        height = np.linalg.norm(corners[2, :2] - corners[0, :2])
+        assert (width, height) == pytest.approx(tuple(2 * halves[:, k]), rel=1e-4)
         assert np.all(corners[:, 2] == rows[k, 4:6].max())
-        span = corners[:, :2].max(axis=0) - corners[:, :2].min(axis=0)
-        assert np.all(span <= rows[k, 2:4] + 1e-3)  # within the box (exactly, unless clamped)
+
+
+def test_tilted_half_sizes_invert_the_bounding_box() -> None:
+    from spineviewer.training.detector import tilted_half_sizes
+
+    a, b, tilt = 20.0, 12.0, math.radians(15)
+    c, s = math.cos(tilt), math.sin(tilt)
+    half_w, half_h = a * c + b * s, a * s + b * c
+    assert tilted_half_sizes(half_w, half_h, tilt) == pytest.approx((a, b))
+    assert tilted_half_sizes(half_w, half_h, -tilt) == pytest.approx((a, b))
 
 
 @pytest.mark.parametrize("task", ["vertebrae-ap", "implants-ap"])
