@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "train",
     "train-detector",
     "evaluate",
+    "models",
     "phantom",
 )
 
