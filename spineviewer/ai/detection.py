@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spineviewer.ai.crops import normalise
 from spineviewer.ai.manifest import DetectionDecoding, ModelManifest
 from spineviewer.geometry.resample import percentile_scale
 
@@ -34,6 +35,7 @@ __all__ = [
     "Detections",
     "Letterbox",
     "box_iou",
+    "box_to_image",
     "decode_predictions",
     "detect",
     "letterbox",
@@ -87,6 +89,17 @@ class Letterbox:
                 (y1 + 1.0) * self.scale + self.pad_top,
             ]
         )
+
+
+def box_to_image(box: Letterbox, xyxy: ArrayLike) -> tuple[float, float, float, float]:
+    """An input-pixel box -> the same box in the image's pixel edge coordinates."""
+    x0, y0, x1, y1 = (float(v) for v in np.asarray(xyxy, dtype=np.float64).ravel()[:4])
+    return (
+        (x0 - box.pad_left) / box.scale,
+        (y0 - box.pad_top) / box.scale,
+        (x1 - box.pad_left) / box.scale,
+        (y1 - box.pad_top) / box.scale,
+    )
 
 
 def letterbox(rows: int, cols: int, size: tuple[int, int]) -> Letterbox:
@@ -292,16 +305,7 @@ def model_image(
     pre = manifest.preprocessing
     if pre.resize != "letterbox" or pre.roi_mm is not None:
         raise ValueError(f"{manifest.id}: expected a letterboxed whole slice (no roi_mm)")
-    arr = np.asarray(values, dtype=np.float32)
-    invert = monochrome1 and pre.monochrome1 == "invert"
-    if pre.normalisation.percentile is not None:
-        p = pre.normalisation.percentile
-        return letterbox_image(arr, pre.size, (p.low, p.high), invert)
-    window = pre.normalisation.window
-    assert window is not None
-    low = window.center - window.width / 2.0
-    scaled = np.clip((arr - low) / window.width, 0.0, 1.0).astype(np.float32)
-    return letterbox_resample(1.0 - scaled if invert else scaled, pre.size)
+    return letterbox_resample(normalise(manifest, values, monochrome1), pre.size)
 
 
 def detect(
@@ -311,12 +315,12 @@ def detect(
     batch: int = 16,
     score_threshold: float | None = None,
     monochrome1: bool = False,
-    per_class: bool = False,
 ) -> list[tuple[Detections, Letterbox]]:
     """Detections on each slice with an onnxruntime ``session`` of a ``yolo`` model.
 
     ``score_threshold`` overrides the manifest's (e.g. a low one for precision-recall curves);
-    ``monochrome1`` says the slices are MONOCHROME1; ``per_class`` runs NMS within each class.
+    ``monochrome1`` says the slices are MONOCHROME1. NMS runs within each class when the
+    manifest says ``nms_per_class``.
     """
     decoding = manifest.decoding
     if not isinstance(decoding, DetectionDecoding) or decoding.style != "yolo":
@@ -344,7 +348,7 @@ def detect(
                 nms_iou,
                 decoding.box_format,
                 num_classes=len(manifest.labels),
-                per_class=per_class,
+                per_class=bool(decoding.nms_per_class),
             )
             out.append((found, box))
     return out

@@ -87,7 +87,8 @@ Groups and their rules:
     the model, optional ``nms_iou`` for an extra pass) or ``yolo`` (role ``predictions``,
     rank 3, one axis of length 4 + C: box then class scores; ``nms_iou`` required, NMS by the
     runner); ``box_format`` xyxy or cxcywh; ``coordinates`` input_pixels or normalised;
-    ``score_threshold``.
+    ``score_threshold``; optional ``nms_per_class`` (default false: one object, one box, whatever
+    its class; true when objects of different classes may overlap, a screw under a rod).
   - keypoints: as detection plus ``points`` (the point names of one instance, in order); role
     ``keypoints`` (N, K, 3) for torchvision, or 3 more values per point in yolo rows.
 
@@ -315,13 +316,15 @@ class DetectionDecoding:
     coordinates: str
     score_threshold: float
     nms_iou: float | None
+    #: NMS within each class (None: not said, i.e. class-agnostic).
+    nms_per_class: bool | None = None
 
 
 @dataclass(frozen=True)
 class KeypointsDecoding(DetectionDecoding):
     """Detection plus named points per instance."""
 
-    points: tuple[str, ...]
+    points: tuple[str, ...] = ()
 
 
 Decoding = ClassificationDecoding | SegmentationDecoding | DetectionDecoding
@@ -613,7 +616,7 @@ def _decoding(parent: Fields, task: str) -> Decoding:
     required = ["style", "tensors", "box_format", "coordinates", "score_threshold"]
     if task == "keypoints":
         required.append("points")
-    f = parent.child("decoding", required, ("nms_iou",))
+    f = parent.child("decoding", required, ("nms_iou", "nms_per_class"))
     style = f.choice("style", DETECTION_STYLES)
     if style == "yolo" and not f.has("nms_iou"):
         raise FieldError(join(f.path, "nms_iou"), "required for yolo style (the runner does NMS)")
@@ -624,6 +627,7 @@ def _decoding(parent: Fields, task: str) -> Decoding:
         f.choice("coordinates", COORDINATES),
         f.number("score_threshold", ge=0, le=1),
         f.number("nms_iou", gt=0, le=1) if f.has("nms_iou") else None,
+        f.flag("nms_per_class") if f.has("nms_per_class") else None,
     )
     if task == "keypoints":
         return KeypointsDecoding(*common, points=_unique(f.texts("points"), join(f.path, "points")))

@@ -46,8 +46,11 @@ class ModelSession:
     ) -> None:
         import onnxruntime
 
-        onnxruntime.set_default_logger_severity(3)
+        # 4 = fatal only: a missing CUDA library is reported by SessionCache in one line, not
+        # by onnxruntime's stack of error lines
+        onnxruntime.set_default_logger_severity(4)
         options = onnxruntime.SessionOptions()
+        options.log_severity_level = 4
         if threads:
             options.intra_op_num_threads = threads
         self.path = Path(onnx_path)

@@ -18,6 +18,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "demo",
     "view",
     "info",
+    "analyze",
     "annotations",
     "train",
     "train-detector",

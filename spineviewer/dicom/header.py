@@ -60,6 +60,8 @@ class Instance:
     #: Modality LUT Sequence / VOI LUT Sequence datasets (rare; kept for the decoder).
     modality_lut: Dataset | None = field(default=None, compare=False, repr=False)
     voi_lut: Dataset | None = field(default=None, compare=False, repr=False)
+    #: ViewPosition (0018,5101) of a radiograph: "AP", "PA", "LL", ... ("" when absent).
+    view_position: str = field(default="", compare=False)
 
     @property
     def frame_bytes(self) -> int:
@@ -329,6 +331,7 @@ def frames_from_dataset(
         pixel_length=pixel_length,
         modality_lut=_item(ds, "ModalityLUTSequence"),
         voi_lut=_item(ds, "VOILUTSequence"),
+        view_position=_text(ds, "ViewPosition").upper(),
     )
     shared = _item(ds, "SharedFunctionalGroupsSequence")
     per_frame = _get(ds, "PerFrameFunctionalGroupsSequence")

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from spineviewer.ai.detection import Letterbox, letterbox_image
+from spineviewer.ai.vertebra_labels import CLASS_NAMES
 from spineviewer.dicom import Stack, StackPixels, scan
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.phantom_data import PERCENTILES
-from spineviewer.training.vertebra_labels import CLASS_NAMES
 
 #: The model input (rows, cols): the whole sagittal field of view (about 320 mm on the
 #: phantoms, 1.25 mm per input pixel).

@@ -8,7 +8,7 @@
 3. The model is exported (one ONNX file, opset 17, the manifest embedded and beside it) and
    evaluated on the held-out studies with onnxruntime, as the viewer will run it: every slice
    of the sagittal stack is detected, the slices are fused and the bodies labelled by order
-   (:mod:`spineviewer.training.vertebra_labels`); the VerSe identification rate and the
+   (:mod:`spineviewer.ai.vertebra_labels`); the VerSe identification rate and the
    localisation error (mm, centres in patient coordinates through each slice's plane) are
    measured against ``ground_truth.json``, with the detection AP per slice and, for
    comparison, the identification from the middle slice alone.
@@ -31,6 +31,13 @@ import numpy as np
 
 from spineviewer.ai.detection import Detections, Letterbox, detect
 from spineviewer.ai.manifest import ModelManifest
+from spineviewer.ai.vertebra_labels import (
+    CLASS_NAMES,
+    Labelling,
+    SliceDetections,
+    fuse_slices,
+    label_slice,
+)
 from spineviewer.dicom import StackPixels
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.detection_data import (
@@ -45,13 +52,6 @@ from spineviewer.training.phantom_data import PERCENTILES, ensure_phantoms
 from spineviewer.training.pipeline import rounded, seed_span
 from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import Seeds
-from spineviewer.training.vertebra_labels import (
-    CLASS_NAMES,
-    Labelling,
-    SliceDetections,
-    fuse_slices,
-    label_slice,
-)
 
 Say = Callable[[str], None]
 
@@ -119,7 +119,7 @@ def manifest_for(
                     f"{seed_span(seeds['train'])}; validation seeds {seed_span(seeds['val'])}); "
                     "CenterNet-style network, random initialisation. Bodies are labelled by "
                     "order from the sacral one (S1) upward: "
-                    "spineviewer.training.vertebra_labels."
+                    "spineviewer.ai.vertebra_labels."
                 ),
                 "license": "Apache-2.0 (generated data)",
             },
@@ -422,7 +422,7 @@ def model_card(
         ", 6): YOLO-style rows `cx, cy, w, h` (input pixels) + a score per class; scores are "
         "the sigmoid centre heatmap of each cell. The runner keeps rows scoring >= "
         f"{SCORE_THRESHOLD} and runs class-agnostic NMS (IoU {NMS_IOU})",
-        "- labelling (`spineviewer.training.vertebra_labels`): every slice of the sagittal "
+        "- labelling (`spineviewer.ai.vertebra_labels`): every slice of the sagittal "
         "stack is detected, detections are grouped across slices, and the groups are labelled "
         "by order: the sacral body is S1, then L5, L4 ... L1, T12, T11 upward; the centre in "
         "patient mm is the in-plane mean of the central sections and the width-weighted "

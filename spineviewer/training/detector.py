@@ -51,8 +51,8 @@ import numpy as np
 
 from spineviewer.ai.cobb import endplate_tilts
 from spineviewer.ai.detection import box_iou, decode_predictions, resample_axis
+from spineviewer.ai.vertebra_labels import CLASS_NAMES
 from spineviewer.training.detection_data import DetectionSample
-from spineviewer.training.vertebra_labels import CLASS_NAMES
 
 #: Output stride of the heads (input pixels per heatmap cell).
 STRIDE = 4

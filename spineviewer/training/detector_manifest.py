@@ -48,6 +48,7 @@ def detector_manifest(
     labels: list[dict[str, Any]],
     oriented: bool,
     provenance: Mapping[str, Any],
+    nms_per_class: bool = False,
 ) -> dict[str, Any]:
     """A whole manifest: ``identity`` = id, name, version; sha256 and opset are filled in by the
     export."""
@@ -69,6 +70,8 @@ def detector_manifest(
         "score_threshold": SCORE_THRESHOLD,
         "nms_iou": NMS_IOU,
     }
+    if nms_per_class:
+        decoding["nms_per_class"] = True
     if oriented:
         decoding["points"] = list(CORNERS)
     return {

@@ -66,6 +66,7 @@ def manifest_for(
         input_size=task.input_size,
         labels=manifest_labels(task.classes, VOCABULARY_KEYS),
         oriented=task.oriented,
+        nms_per_class=task.per_class_nms,
         provenance={
             "training_data": {
                 "description": (

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from spineviewer.ai.detection import letterbox_image
+from spineviewer.ai.vertebra_labels import CLASS_NAMES
 from spineviewer.dicom import Stack, StackPixels, scan
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.phantom_data import PERCENTILES
-from spineviewer.training.vertebra_labels import CLASS_NAMES
 
 #: The implant classes, in model output order.
 IMPLANT_CLASSES: tuple[str, ...] = ("pedicle_screw", "rod", "interbody_cage")

@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from spineviewer.ai.cobb import cobb_angle, endplate_tilts
+from spineviewer.ai.cobb import cobb_angle
 from spineviewer.ai.detection import Detections, Letterbox, detect
 from spineviewer.ai.manifest import DetectionDecoding, ModelManifest
+from spineviewer.ai.spine_xr import label_bodies
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.detection_pipeline import compact_seeds
@@ -40,7 +41,6 @@ from spineviewer.training.metrics import average_precision, cobb_metrics, identi
 from spineviewer.training.phantom_data import ensure_phantoms
 from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import Seeds
-from spineviewer.training.vertebra_labels import CLASS_NAMES, assign_labels
 from spineviewer.training.xr_data import (
     IMPLANT_CLASSES,
     TARGET_CLASSES,
@@ -152,36 +152,10 @@ def analyse_radiograph(
         [values],
         score_threshold=AP_THRESHOLD,
         monochrome1=monochrome1,
-        per_class=task.per_class_nms,
     )
     spacing = stack.pixel_spacing or (1.0, 1.0)
     truth = xr_sample(study_dir, task.target, manifest.preprocessing.size)
     return XrResult(study_dir.name, found, box, spacing, truth)
-
-
-@dataclass(frozen=True)
-class LabelledBody:
-    label: str
-    centre_mm: tuple[float, float, float]
-    row: float
-    tilts: tuple[float, float]
-
-
-def label_bodies(result: XrResult, threshold: float) -> tuple[list[LabelledBody], list[str]]:
-    """Bodies scoring >= ``threshold`` labelled by order from S1, top to bottom, and warnings."""
-    found = result.found.take(np.flatnonzero(result.found.scores >= threshold))
-    if found.keypoints is None:
-        raise ValueError("the model gives no corners; it cannot measure tilts")
-    rows, cols = result.box.to_image(found.centres[:, 0], found.centres[:, 1])
-    labels, warnings = assign_labels(-rows, found.scores_of(CLASS_NAMES.index("S1")), found.scores)
-    bodies = []
-    for k, label in enumerate(labels):
-        if label is None:
-            continue
-        r, c = float(rows[k]), float(cols[k])
-        centre = (c * result.spacing[1], 0.0, -r * result.spacing[0])
-        bodies.append(LabelledBody(label, centre, r, endplate_tilts(found.keypoints[k])))
-    return sorted(bodies, key=lambda b: b.row), warnings
 
 
 def _ap_entries(result: XrResult, classes: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -232,10 +206,13 @@ def evaluate_xr(onnx_path: Path, study_folders: Sequence[Path]) -> dict[str, Any
         if not task.oriented:
             continue
         truth = load_ground_truth(Path(folder))
-        bodies, warned = label_bodies(result, decoding.score_threshold)
+        bodies, warned = label_bodies(result.found, result.box, decoding.score_threshold)
         if warned:
             warnings[result.study] = warned
-        pred_centres[result.study] = {b.label: b.centre_mm for b in bodies}
+        sp = result.spacing
+        pred_centres[result.study] = {
+            b.label: (b.centre_rc[1] * sp[1], 0.0, -b.centre_rc[0] * sp[0]) for b in bodies
+        }
         true_centres[result.study] = {
             v.label: v.centre_mm for v in truth.vertebrae if any(w.box_px for w in v.views)
         }

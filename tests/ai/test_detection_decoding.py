@@ -90,3 +90,15 @@ def test_monochrome1_is_inverted_before_the_letterbox_unless_kept(normalisation:
     np.testing.assert_allclose(inverted[inside], 1.0 - plain[inside], atol=1e-5)
     assert np.all(inverted[~inside][:5] == 0.0)  # the padding stays black
     np.testing.assert_array_equal(kept, plain)
+
+
+def test_nms_per_class_is_read_from_the_manifest_and_round_trips() -> None:
+    data = variant("detection", "yolo")
+    assert ModelManifest.from_dict(data).decoding.nms_per_class is None  # type: ignore[union-attr]
+    data["decoding"]["nms_per_class"] = True
+    manifest = ModelManifest.from_dict(data)
+    assert manifest.decoding.nms_per_class is True  # type: ignore[union-attr]
+    assert manifest.to_dict()["decoding"]["nms_per_class"] is True
+    data["decoding"]["nms_per_class"] = "yes"
+    with pytest.raises(ValueError, match="nms_per_class"):
+        ModelManifest.from_dict(data)

@@ -17,14 +17,14 @@ from spineviewer.ai.detection import (
     letterbox_image,
     nms,
 )
-from spineviewer.geometry import Plane
-from spineviewer.training.vertebra_labels import (
+from spineviewer.ai.vertebra_labels import (
     SliceDetections,
     assign_labels,
     fuse_slices,
     label_slice,
     lateral_centre,
 )
+from spineviewer.geometry import Plane
 
 Tiny = tuple[Path, Path, Any]  # phantom root, model folder, ShippedDetector
 
@@ -324,7 +324,7 @@ def test_the_unit_tests_need_no_torch() -> None:
     import sys
 
     code = (
-        "import sys, spineviewer.training.vertebra_labels, spineviewer.training.detection_data; "
+        "import sys, spineviewer.ai.vertebra_labels, spineviewer.training.detection_data; "
         "print('torch' in sys.modules)"
     )
     done = subprocess.run(

@@ -1,0 +1,214 @@
+"""What an analysis found: frozen dataclasses with a JSON form (no Qt, no onnxruntime).
+
+Coordinates: ``box_px`` is ``[x_min, y_min, x_max, y_max]`` in the image's pixel *edge*
+coordinates (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``); ``corners_px`` and
+``centre_px`` are ``[x, y]`` in the same system; ``centre_mm`` is patient LPS millimetres
+(on a projection radiograph: the detector plane, ``[x, 0, -y]`` from the image origin, as the
+phantom ground truth). Angles are degrees, counter-clockwise as displayed.
+
+Every step of a pipeline leaves a :class:`StepResult` (done / skipped / failed, why, how
+long), so a study whose sagittal series is missing still gets its X-ray findings and says
+why the rest is absent. ``to_dict`` / ``from_dict`` round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ClassificationFinding",
+    "CobbFinding",
+    "DiscFinding",
+    "Findings",
+    "ImplantFinding",
+    "ModelUse",
+    "StepResult",
+    "VertebraFinding",
+]
+
+SCHEMA_VERSION = 1
+
+Box = tuple[float, float, float, float]
+Point2 = tuple[float, float]
+Point3 = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class ModelUse:
+    """A model that contributed, and where it ran."""
+
+    id: str
+    version: str
+    sha256: str
+    provider: str
+    not_for_clinical_use: bool = True
+
+
+@dataclass(frozen=True)
+class VertebraFinding:
+    label: str
+    score: float
+    series_uid: str
+    sop_instance_uid: str
+    box_px: Box
+    centre_mm: Point3
+    #: (upper, lower) endplate angles on a radiograph; None on MR.
+    tilt_deg: tuple[float, float] | None = None
+    #: UL, UR, LL, LR corners on a radiograph.
+    corners_px: tuple[Point2, ...] = ()
+    #: "normal" / "fractured" and its probability, when the fracture model ran.
+    fracture: str | None = None
+    fracture_probability: float | None = None
+
+
+@dataclass(frozen=True)
+class DiscFinding:
+    level: str
+    state: str
+    probabilities: dict[str, float]
+    centre_mm: Point3
+    #: The axial images whose crops were classified (SOP Instance UIDs), nearest first.
+    axial_instances: tuple[str, ...]
+    #: Crop boxes on those images (pixel edges), in the same order.
+    roi_boxes_px: tuple[Box, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImplantFinding:
+    implant_class: str
+    score: float
+    sop_instance_uid: str
+    box_px: Box
+
+
+@dataclass(frozen=True)
+class CobbFinding:
+    angle_deg: float
+    upper_vertebra: str
+    lower_vertebra: str
+    upper_tilt_deg: float
+    lower_tilt_deg: float
+    sop_instance_uid: str
+
+
+@dataclass(frozen=True)
+class ClassificationFinding:
+    """A generic classifier's answer for one image (a user's own fracture or osteoporosis
+    model, run on the whole image)."""
+
+    model_id: str
+    series_uid: str
+    sop_instance_uid: str
+    label: str
+    probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    status: str  # "done", "skipped", "failed"
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Everything one analysis of one study found."""
+
+    study_uid: str
+    provider: str
+    models: tuple[ModelUse, ...] = ()
+    vertebrae: tuple[VertebraFinding, ...] = ()
+    discs: tuple[DiscFinding, ...] = ()
+    implants: tuple[ImplantFinding, ...] = ()
+    cobb: CobbFinding | None = None
+    classifications: tuple[ClassificationFinding, ...] = ()
+    steps: tuple[StepResult, ...] = ()
+    warnings: tuple[str, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+    created: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def not_for_clinical_use(self) -> bool:
+        """True when any model that contributed is a demonstration model."""
+        return any(m.not_for_clinical_use for m in self.models)
+
+    @property
+    def fractures(self) -> tuple[VertebraFinding, ...]:
+        return tuple(v for v in self.vertebrae if v.fracture == "fractured")
+
+    def step(self, name: str) -> StepResult | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["not_for_clinical_use"] = self.not_for_clinical_use
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the JSON form atomically (a temporary file renamed over the target)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(self.to_json() + "\n", encoding="utf-8")
+        partial.replace(target)
+        return target
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Findings:
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"findings schema version {version!r}; this reads {SCHEMA_VERSION}")
+        return cls(
+            study_uid=data["study_uid"],
+            provider=data["provider"],
+            models=tuple(ModelUse(**m) for m in data.get("models", ())),
+            vertebrae=tuple(_vertebra(v) for v in data.get("vertebrae", ())),
+            discs=tuple(_disc(d) for d in data.get("discs", ())),
+            implants=tuple(
+                ImplantFinding(**{**i, "box_px": tuple(i["box_px"])})
+                for i in data.get("implants", ())
+            ),
+            cobb=CobbFinding(**data["cobb"]) if data.get("cobb") else None,
+            classifications=tuple(
+                ClassificationFinding(**c) for c in data.get("classifications", ())
+            ),
+            steps=tuple(StepResult(**s) for s in data.get("steps", ())),
+            warnings=tuple(data.get("warnings", ())),
+            created=data.get("created", ""),
+            extra=dict(data.get("extra", {})),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Findings:
+        return cls.from_dict(json.loads(text))
+
+
+def _only(kind: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(kind)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _vertebra(data: dict[str, Any]) -> VertebraFinding:
+    d = _only(VertebraFinding, data)
+    d["box_px"] = tuple(d["box_px"])
+    d["centre_mm"] = tuple(d["centre_mm"])
+    d["tilt_deg"] = tuple(d["tilt_deg"]) if d.get("tilt_deg") else None
+    d["corners_px"] = tuple(tuple(p) for p in d.get("corners_px", ()))
+    return VertebraFinding(**d)
+
+
+def _disc(data: dict[str, Any]) -> DiscFinding:
+    d = _only(DiscFinding, data)
+    d["centre_mm"] = tuple(d["centre_mm"])
+    d["axial_instances"] = tuple(d["axial_instances"])
+    d["roi_boxes_px"] = tuple(tuple(b) for b in d.get("roi_boxes_px", ()))
+    return DiscFinding(**d)

@@ -1,0 +1,255 @@
+"""The lumbar MR pipeline (SPINE_PIPELINE.md): series, vertebrae, disc levels, disc states,
+fractures. Each step is ``pre_process -> predict -> post_process`` on one model.
+
+1. Series: the sagittal MR stack (T2 by its description when there is a choice, then the one
+   with most slices) and the axial MR stacks (T2 ones when there are any).
+2. Vertebrae: every sagittal slice through the detector, slices fused, bodies labelled by
+   order from S1 (:mod:`spineviewer.ai.vertebra_labels`).
+3. Disc levels: each disc centre is the midpoint between the inferior endplate of one body and
+   the superior endplate of the next (on the body's best slice), moved to the bodies' mean
+   left-right position; every axial slice goes to the nearest disc whose centre lies within
+   :data:`AXIAL_MAX_DISTANCE_MM` of its plane (PS3.3 C.7.6.2 geometry).
+4. Disc states: a crop of the model's physical ROI around the disc centre projected into each
+   of its axial slices, classified; the probabilities of a level's slices averaged.
+5. Fractures: sagittal crops around each body (slices within
+   :data:`FRACTURE_MAX_DISTANCE_MM` of its centre), classified normal / fractured, averaged.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from spineviewer.ai.analysis import Context, Skip, Step
+from spineviewer.ai.crops import crop_box_px, roi_crop
+from spineviewer.ai.detection import box_to_image, detect
+from spineviewer.ai.findings import DiscFinding, VertebraFinding
+from spineviewer.ai.vertebra_labels import SliceDetections, fuse_slices
+from spineviewer.dicom import Stack, StackPixels
+
+__all__ = ["AXIAL_MAX_DISTANCE_MM", "FRACTURE_MAX_DISTANCE_MM", "STEPS"]
+
+#: An axial slice belongs to a disc when the disc centre is this close to its plane.
+AXIAL_MAX_DISTANCE_MM = 4.0
+#: Sagittal slices this close to a body's centre are cropped for the fracture model.
+FRACTURE_MAX_DISTANCE_MM = 8.0
+
+
+def _t2_first(stacks: list[Stack]) -> list[Stack]:
+    def key(stack: Stack) -> tuple[bool, int]:
+        description = (stack.first.instance.series_description or stack.name).upper()
+        return ("T2" not in description, -len(stack))
+
+    return sorted(stacks, key=key)
+
+
+def _monochrome1(stack: Stack) -> bool:
+    return stack.first.instance.photometric == "MONOCHROME1"
+
+
+def select_series(ctx: Context) -> None:
+    mr = [s for s in ctx.stacks() if s.modality == "MR" and s.pixel_spacing is not None]
+    if not mr:
+        raise Skip("no MR series in the study")
+    sagittal = _t2_first([s for s in mr if s.plane == "sagittal"])
+    axial = _t2_first([s for s in mr if s.plane == "axial"])
+    if not sagittal:
+        raise Skip("no sagittal MR series: vertebrae and disc levels cannot be found")
+    t2 = [s for s in axial if "T2" in (s.first.instance.series_description or s.name).upper()]
+    ctx.state["sagittal"] = sagittal[0]
+    ctx.state["axial"] = t2 or axial
+    if not axial:
+        ctx.warnings.append("no axial MR series: disc states cannot be classified")
+
+
+def _slices(ctx: Context, stack: Stack) -> list[np.ndarray]:
+    pixels = StackPixels(stack)
+    out = []
+    for index in range(len(stack)):
+        ctx.check()
+        out.append(pixels.slice(index))
+    return out
+
+
+def detect_vertebrae(ctx: Context) -> None:
+    stack: Stack | None = ctx.state.get("sagittal")
+    if stack is None:
+        raise Skip("no sagittal series")
+    session = ctx.session("detection", "MR", "sagittal")
+    values = _slices(ctx, stack)
+    found = detect(session.manifest, session.session, values, monochrome1=_monochrome1(stack))
+    per_slice = [
+        SliceDetections(dets, box, stack.plane_of(i), i) for i, (dets, box) in enumerate(found)
+    ]
+    labelling = fuse_slices(per_slice, reference=len(stack) // 2)
+    ctx.warnings += [f"vertebrae: {w}" for w in labelling.warnings]
+    ctx.state.update(labelling=labelling, sagittal_values=values)
+    for body in reversed(labelling.bodies):  # top to bottom
+        if body.centre_mm is None:
+            continue
+        letterbox = found[body.slice_index][1]
+        ctx.vertebrae.append(
+            VertebraFinding(
+                label=body.label,
+                score=round(body.score, 4),
+                series_uid=stack.series_uid,
+                sop_instance_uid=stack.frames[body.slice_index].instance.sop_instance_uid,
+                box_px=_rounded(box_to_image(letterbox, body.box)),
+                centre_mm=_rounded(body.centre_mm),
+            )
+        )
+    if not labelling.bodies:
+        raise Skip("no vertebral body found on the sagittal series")
+
+
+def _rounded(values: Sequence[float], digits: int = 3) -> Any:
+    """A tuple of rounded floats (a box or a point)."""
+    return tuple(round(float(v), digits) for v in values)
+
+
+def _endplate(stack: Stack, index: int, box_px: tuple[float, ...], inferior: bool) -> np.ndarray:
+    """Patient mm of the middle of a body's inferior (or superior) box edge on slice ``index``."""
+    plane = stack.plane_of(index)
+    assert plane is not None
+    x0, y0, x1, y1 = box_px
+    rows_go_down = float(np.asarray(plane.col_dir, dtype=np.float64)[2]) < 0  # +z is superior
+    edge = y1 if inferior == rows_go_down else y0
+    return np.asarray(plane.to_patient(edge - 0.5, (x0 + x1) / 2 - 0.5), dtype=np.float64).ravel()
+
+
+def disc_centres(stack: Stack, bodies: list[VertebraFinding]) -> dict[str, np.ndarray]:
+    """Disc level -> centre (patient mm) between each pair of neighbouring bodies (top to
+    bottom): the midpoint of the upper body's inferior and the lower body's superior endplate,
+    at the two bodies' mean position along the sagittal normal."""
+    plane = stack.plane_of(len(stack) // 2)
+    assert plane is not None
+    normal = np.asarray(plane.normal, dtype=np.float64)
+    index = {f.sop_instance_uid: i for i, f in enumerate(f.instance for f in stack.frames)}
+    out: dict[str, np.ndarray] = {}
+    for upper, lower in itertools.pairwise(bodies):
+        ends = [
+            _endplate(stack, index[b.sop_instance_uid], b.box_px, inferior)
+            for b, inferior in ((upper, True), (lower, False))
+        ]
+        centre = (ends[0] + ends[1]) / 2
+        lateral = np.mean([np.dot(np.asarray(b.centre_mm), normal) for b in (upper, lower)])
+        out[f"{upper.label}-{lower.label}"] = centre + normal * (lateral - np.dot(centre, normal))
+    return out
+
+
+def disc_levels(ctx: Context) -> None:
+    stack: Stack | None = ctx.state.get("sagittal")
+    bodies = [v for v in ctx.vertebrae if stack is not None and v.series_uid == stack.series_uid]
+    if stack is None or len(bodies) < 2:
+        raise Skip("fewer than two labelled vertebrae: no disc level")
+    centres = disc_centres(stack, bodies)
+    ctx.state["disc_centres"] = centres
+    levels: dict[str, list[tuple[Stack, int, float]]] = {level: [] for level in centres}
+    names = list(centres)
+    points = np.stack([centres[n] for n in names])
+    for axial in ctx.state.get("axial", []):
+        for index in range(len(axial)):
+            plane = axial.plane_of(index)
+            if plane is None:
+                continue
+            distance = np.abs(np.asarray(plane.distance(points), dtype=np.float64)).ravel()
+            nearest = int(np.argmin(distance))
+            if distance[nearest] <= AXIAL_MAX_DISTANCE_MM:
+                levels[names[nearest]].append((axial, index, float(distance[nearest])))
+    ctx.state["axial_levels"] = {k: sorted(v, key=lambda t: t[2]) for k, v in levels.items()}
+
+
+def classify_discs(ctx: Context) -> None:
+    levels: dict[str, list[tuple[Stack, int, float]]] | None = ctx.state.get("axial_levels")
+    if not levels:
+        raise Skip("no disc level found")
+    if not any(levels.values()):
+        raise Skip("no axial slice passes through a disc")
+    session = ctx.session("classification", "MR", "axial")
+    manifest = session.manifest
+    centres: dict[str, np.ndarray] = ctx.state["disc_centres"]
+    readers: dict[int, StackPixels] = {}
+    for level, slices in levels.items():
+        if not slices:
+            ctx.warnings.append(
+                f"disc {level}: no axial slice within {AXIAL_MAX_DISTANCE_MM:g} mm of its centre"
+            )
+            continue
+        crops, boxes, uids = [], [], []
+        for stack, index, _ in slices:
+            ctx.check()
+            plane = stack.plane_of(index)
+            assert plane is not None and stack.pixel_spacing is not None
+            row, col = (float(v) for v in plane.to_pixel(centres[level]))
+            values = readers.setdefault(id(stack), StackPixels(stack)).slice(index)
+            crops.append(
+                roi_crop(manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack))
+            )
+            boxes.append(_rounded(crop_box_px(manifest, (row, col), stack.pixel_spacing)))
+            uids.append(stack.frames[index].instance.sop_instance_uid)
+        probs = session.classify(np.stack(crops)).mean(axis=0)
+        names = session.class_names
+        ctx.discs.append(
+            DiscFinding(
+                level=level,
+                state=names[int(np.argmax(probs))],
+                probabilities={n: round(float(p), 4) for n, p in zip(names, probs, strict=True)},
+                centre_mm=_rounded(tuple(centres[level])),
+                axial_instances=tuple(uids),
+                roi_boxes_px=tuple(boxes),
+            )
+        )
+
+
+def classify_fractures(ctx: Context) -> None:
+    stack: Stack | None = ctx.state.get("sagittal")
+    values: list[np.ndarray] | None = ctx.state.get("sagittal_values")
+    if stack is None or values is None:
+        raise Skip("no sagittal series")
+    bodies = [v for v in ctx.vertebrae if v.label != "S1" and v.series_uid == stack.series_uid]
+    if not bodies:
+        raise Skip("no labelled lumbar or thoracic vertebra")
+    session = ctx.session("classification", "MR", "sagittal")
+    planes = [stack.plane_of(i) for i in range(len(stack))]
+    assert stack.pixel_spacing is not None
+    updated = {}
+    for finding in bodies:
+        ctx.check()
+        centre = np.asarray(finding.centre_mm, dtype=np.float64)
+        crops = []
+        for index, plane in enumerate(planes):
+            if plane is None or abs(float(plane.distance(centre))) > FRACTURE_MAX_DISTANCE_MM:
+                continue
+            row, col = (float(v) for v in plane.to_pixel(centre))
+            crops.append(
+                roi_crop(
+                    session.manifest,
+                    values[index],
+                    (row, col),
+                    stack.pixel_spacing,
+                    _monochrome1(stack),
+                )
+            )
+        if not crops:
+            continue
+        probs = session.classify(np.stack(crops)).mean(axis=0)
+        names = session.class_names
+        best = int(np.argmax(probs))
+        fractured = names.index("fractured") if "fractured" in names else best
+        updated[finding.label] = replace(
+            finding, fracture=names[best], fracture_probability=round(float(probs[fractured]), 4)
+        )
+    ctx.vertebrae[:] = [updated.get(v.label, v) if v in bodies else v for v in ctx.vertebrae]
+
+
+STEPS: list[Step] = [
+    ("lumbar MR: series", select_series),
+    ("lumbar MR: vertebrae", detect_vertebrae),
+    ("lumbar MR: disc levels", disc_levels),
+    ("lumbar MR: disc states", classify_discs),
+    ("lumbar MR: fractures", classify_fractures),
+]

@@ -1,0 +1,167 @@
+"""The spine X-ray pipeline: the radiograph, implants, vertebrae with their tilts, Cobb angle.
+
+1. Radiograph: the first single-image projection (CR, DX) whose ViewPosition is AP or PA (or
+   absent: taken as AP, with a warning).
+2. Implants: the detection model for the view; boxes with classes and scores.
+3. Vertebrae: the keypoints model; each body's corners give its upper and lower endplate
+   angles (:mod:`spineviewer.ai.cobb`); bodies labelled by order from the sacral one
+   (:func:`~spineviewer.ai.vertebra_labels.assign_labels`, "up" = the top of the image).
+4. Cobb angle: between the upper endplate of one body and the lower endplate of one below it,
+   the largest over the bodies above the sacrum, with the two end vertebrae.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spineviewer.ai.analysis import Context, Skip, Step
+from spineviewer.ai.cobb import cobb_angle, endplate_tilts
+from spineviewer.ai.detection import Detections, Letterbox, box_to_image, detect
+from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding
+from spineviewer.ai.manifest import DetectionDecoding
+from spineviewer.ai.runtime import ModelSession
+from spineviewer.ai.vertebra_labels import CLASS_NAMES, assign_labels
+from spineviewer.dicom import Stack, StackPixels
+
+__all__ = ["STEPS", "LabelledBody", "label_bodies"]
+
+RADIOGRAPH_MODALITIES = ("CR", "DX")
+
+
+@dataclass(frozen=True)
+class LabelledBody:
+    """A body on a radiograph: label, score, box and corners in image pixel edges, centre in
+    image index coordinates (row, col), endplate angles (upper, lower)."""
+
+    label: str
+    score: float
+    box_px: tuple[float, float, float, float]
+    corners_px: tuple[tuple[float, float], ...]
+    centre_rc: tuple[float, float]
+    tilts: tuple[float, float]
+
+
+def label_bodies(
+    found: Detections, box: Letterbox, threshold: float
+) -> tuple[list[LabelledBody], list[str]]:
+    """Bodies scoring >= ``threshold`` labelled by order from S1, top to bottom, and warnings."""
+    kept = found.take(np.flatnonzero(found.scores >= threshold))
+    if kept.keypoints is None:
+        raise ValueError("the model gives no corners; it cannot measure tilts")
+    rows, cols = box.to_image(kept.centres[:, 0], kept.centres[:, 1])
+    labels, warnings = assign_labels(-rows, kept.scores_of(CLASS_NAMES.index("S1")), kept.scores)
+    bodies = []
+    for k, label in enumerate(labels):
+        if label is None:
+            continue
+        corners = tuple(
+            ((float(x) - box.pad_left) / box.scale, (float(y) - box.pad_top) / box.scale)
+            for x, y, _ in kept.keypoints[k]
+        )
+        bodies.append(
+            LabelledBody(
+                label,
+                float(kept.scores[k]),
+                box_to_image(box, kept.boxes[k]),
+                corners,
+                (float(rows[k]), float(cols[k])),
+                endplate_tilts(kept.keypoints[k]),
+            )
+        )
+    return sorted(bodies, key=lambda b: b.centre_rc[0]), warnings
+
+
+def select_radiograph(ctx: Context) -> None:
+    candidates = [
+        s
+        for s in ctx.stacks()
+        if s.modality in RADIOGRAPH_MODALITIES and s.plane == "projection" and len(s) == 1
+    ]
+    if not candidates:
+        raise Skip("no radiograph (CR or DX) in the study")
+    frontal = [s for s in candidates if s.first.instance.view_position in ("AP", "PA", "")]
+    if not frontal:
+        views = ", ".join(sorted({s.first.instance.view_position for s in candidates}))
+        raise Skip(f"no AP radiograph (views: {views})")
+    stack = frontal[0]
+    if not stack.first.instance.view_position:
+        ctx.warnings.append("the radiograph has no ViewPosition: taken as AP")
+    ctx.state["radiograph"] = stack
+    ctx.state["radiograph_values"] = StackPixels(stack).slice(0)
+
+
+def _run(ctx: Context, task: str) -> tuple[Stack, ModelSession, Detections, Letterbox]:
+    stack: Stack | None = ctx.state.get("radiograph")
+    if stack is None:
+        raise Skip("no radiograph")
+    session = ctx.session(task, stack.modality, "AP")
+    mono1 = stack.first.instance.photometric == "MONOCHROME1"
+    ((found, box),) = detect(
+        session.manifest, session.session, [ctx.state["radiograph_values"]], monochrome1=mono1
+    )
+    return stack, session, found, box
+
+
+def detect_implants(ctx: Context) -> None:
+    stack, session, found, box = _run(ctx, "detection")
+    names = session.class_names
+    uid = stack.frames[0].instance.sop_instance_uid
+    for k in range(len(found)):
+        ctx.implants.append(
+            ImplantFinding(
+                implant_class=names[int(found.classes[k])],
+                score=round(float(found.scores[k]), 4),
+                sop_instance_uid=uid,
+                box_px=_rounded(box_to_image(box, found.boxes[k])),
+            )
+        )
+
+
+def detect_vertebrae(ctx: Context) -> None:
+    stack, session, found, box = _run(ctx, "keypoints")
+    decoding = session.manifest.decoding
+    assert isinstance(decoding, DetectionDecoding)
+    bodies, warnings = label_bodies(found, box, decoding.score_threshold)
+    ctx.warnings += [f"radiograph vertebrae: {w}" for w in warnings]
+    spacing = stack.pixel_spacing or (1.0, 1.0)
+    uid = stack.frames[0].instance.sop_instance_uid
+    for b in bodies:
+        row, col = b.centre_rc
+        ctx.vertebrae.append(
+            VertebraFinding(
+                label=b.label,
+                score=round(b.score, 4),
+                series_uid=stack.series_uid,
+                sop_instance_uid=uid,
+                box_px=_rounded(b.box_px),
+                centre_mm=(round(col * spacing[1], 3), 0.0, round(-row * spacing[0], 3)),
+                tilt_deg=(round(b.tilts[0], 3), round(b.tilts[1], 3)),
+                corners_px=tuple((round(x, 2), round(y, 2)) for x, y in b.corners_px),
+            )
+        )
+    spine = [b for b in bodies if b.label != "S1"]
+    cobb = cobb_angle([b.label for b in spine], [b.tilts for b in spine])
+    if cobb is None:
+        raise Skip("fewer than two vertebrae above the sacrum: no Cobb angle")
+    ctx.cobb = CobbFinding(
+        round(cobb.angle_deg, 2),
+        cobb.upper,
+        cobb.lower,
+        round(cobb.upper_tilt_deg, 2),
+        round(cobb.lower_tilt_deg, 2),
+        uid,
+    )
+
+
+def _rounded(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    a, b, c, d = (round(float(v), 2) for v in box)
+    return (a, b, c, d)
+
+
+STEPS: list[Step] = [
+    ("spine X-ray: radiograph", select_radiograph),
+    ("spine X-ray: implants", detect_implants),
+    ("spine X-ray: vertebrae and Cobb angle", detect_vertebrae),
+]

@@ -1,0 +1,103 @@
+"""``spineviewer analyze PATH [--json OUT.json] [--provider auto|cuda|cpu] [--models DIR]``.
+
+Runs every pipeline on every study under PATH and prints what was found; ``--json`` writes the
+findings (one study: its Findings object; several: a JSON array of them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "analyze",
+        help="run the AI pipelines on a study and print or save the findings",
+        description=(
+            "Detect and label vertebrae, classify discs and fractures (lumbar MR), detect "
+            "implants and measure the Cobb angle (spine X-ray), run other classifiers; print "
+            "the findings, optionally save them as JSON. Demo models: not for clinical use."
+        ),
+    )
+    parser.add_argument("path", type=Path, help="study folder, zip, DICOMDIR or file")
+    parser.add_argument("--json", type=Path, metavar="OUT.json", help="write the findings")
+    parser.add_argument(
+        "--provider",
+        choices=("auto", "cuda", "cpu"),
+        help="onnxruntime provider (default: $SPINEVIEWER_PROVIDER, else auto)",
+    )
+    parser.add_argument(
+        "--models", type=Path, action="append", default=[], metavar="DIR", help="model folder"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from spineviewer.ai.analysis import analyse_path
+    from spineviewer.dicom import DicomLoadError
+
+    if not args.path.exists():
+        print(f"spineviewer analyze: {args.path}: no such file or folder", file=sys.stderr)
+        return 1
+    try:
+        results = analyse_path(
+            args.path,
+            args.models,
+            args.provider,
+            progress=lambda step: print(f"... {step}", file=sys.stderr, flush=True),
+        )
+    except (DicomLoadError, OSError, ValueError) as exc:
+        print(f"spineviewer analyze: {exc}", file=sys.stderr)
+        return 1
+    if not results:
+        print(f"spineviewer analyze: no DICOM study in {args.path}", file=sys.stderr)
+        return 1
+    for findings in results:
+        print("\n".join(summary_lines(findings)))
+    if args.json is not None:
+        if len(results) == 1:
+            results[0].save(args.json)
+        else:
+            payload: Any = [f.to_dict() for f in results]
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"findings written to {args.json}")
+    return 0
+
+
+def summary_lines(findings: Any) -> list[str]:
+    """A few lines a person reads: what was found, where it ran, what did not run and why."""
+    lines = [f"study {findings.study_uid} (provider {findings.provider})"]
+    if findings.vertebrae:
+        labels = " ".join(v.label for v in findings.vertebrae)
+        lines.append(f"  vertebrae: {labels}")
+    for disc in findings.discs:
+        p = disc.probabilities[disc.state]
+        lines.append(
+            f"  disc {disc.level}: {disc.state} ({p:.2f}, {len(disc.axial_instances)} slices)"
+        )
+    for v in findings.fractures:
+        lines.append(f"  fracture: {v.label} ({v.fracture_probability:.2f})")
+    if findings.implants:
+        counts: dict[str, int] = {}
+        for implant in findings.implants:
+            counts[implant.implant_class] = counts.get(implant.implant_class, 0) + 1
+        lines.append("  implants: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if findings.cobb is not None:
+        c = findings.cobb
+        lines.append(
+            f"  Cobb angle {c.angle_deg:.1f} deg ({c.upper_vertebra} to {c.lower_vertebra})"
+        )
+    for c in findings.classifications:
+        lines.append(f"  {c.model_id}: {c.label} ({c.probabilities[c.label]:.2f})")
+    for step in findings.steps:
+        if step.status != "done":
+            lines.append(f"  {step.name}: {step.status}: {step.reason}")
+    lines += [f"  warning: {w}" for w in findings.warnings]
+    if findings.not_for_clinical_use:
+        lines.append("  NOT FOR CLINICAL USE: demonstration models trained on phantoms")
+    return lines
