@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spineviewer.ai.lumbar_mr import AXIAL_MAX_DISTANCE_MM
 from spineviewer.dicom import StackPixels, scan
 from spineviewer.geometry.resample import crop_physical, percentile_scale
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
@@ -23,8 +24,9 @@ DISC_STATES = ("normal", "bulge", "herniation")
 #: Physical size of a disc crop (rows, cols) in mm, and its size in pixels.
 DISC_ROI_MM = (56.0, 56.0)
 DISC_SIZE = (64, 64)
-#: An axial image counts for a disc when its plane is this close to the disc centre.
-DISC_MAX_DISTANCE_MM = 3.0
+#: An axial image counts for a disc when its plane is this close to the disc centre (the
+#: viewer's pipeline uses the same distance).
+DISC_MAX_DISTANCE_MM = AXIAL_MAX_DISTANCE_MM
 #: Percentiles mapped to 0 and 1 in every crop (intensity normalisation of the manifest).
 PERCENTILES = (0.5, 99.5)
 
