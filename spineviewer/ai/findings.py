@@ -63,6 +63,8 @@ class VertebraFinding:
     #: "normal" / "fractured" and its probability, when the fracture model ran.
     fracture: str | None = None
     fracture_probability: float | None = None
+    #: The model that found it (an id of ``Findings.models``).
+    model_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class DiscFinding:
     axial_instances: tuple[str, ...]
     #: Crop boxes on those images (pixel edges), in the same order.
     roi_boxes_px: tuple[Box, ...] = ()
+    model_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class ImplantFinding:
     score: float
     sop_instance_uid: str
     box_px: Box
+    model_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class CobbFinding:
     upper_tilt_deg: float
     lower_tilt_deg: float
     sop_instance_uid: str
+    model_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,34 @@ class Findings:
     @property
     def fractures(self) -> tuple[VertebraFinding, ...]:
         return tuple(v for v in self.vertebrae if v.fracture == "fractured")
+
+    def summary_lines(self) -> list[str]:
+        """What a person reads: findings, steps that did not run and why, warnings, notice."""
+        lines = []
+        if self.vertebrae:
+            lines.append("vertebrae: " + " ".join(v.label for v in self.vertebrae))
+        for d in self.discs:
+            p, n = d.probabilities[d.state], len(d.axial_instances)
+            lines.append(f"disc {d.level}: {d.state} ({p:.2f}, {n} slices)")
+        for v in self.fractures:
+            lines.append(f"fracture: {v.label} ({v.fracture_probability or 0:.2f})")
+        if self.implants:
+            counts: dict[str, int] = {}
+            for implant in self.implants:
+                counts[implant.implant_class] = counts.get(implant.implant_class, 0) + 1
+            lines.append("implants: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        if self.cobb is not None:
+            c = self.cobb
+            lines.append(
+                f"Cobb angle {c.angle_deg:.1f} deg ({c.upper_vertebra} to {c.lower_vertebra})"
+            )
+        for k in self.classifications:
+            lines.append(f"{k.model_id}: {k.label} ({k.probabilities[k.label]:.2f})")
+        lines += [f"{s.name}: {s.status}: {s.reason}" for s in self.steps if s.status != "done"]
+        lines += [f"warning: {w}" for w in self.warnings]
+        if self.not_for_clinical_use:
+            lines.append("NOT FOR CLINICAL USE: demonstration models trained on phantoms")
+        return lines
 
     def step(self, name: str) -> StepResult | None:
         return next((s for s in self.steps if s.name == name), None)

@@ -102,6 +102,7 @@ def detect_vertebrae(ctx: Context) -> None:
                 sop_instance_uid=stack.frames[body.slice_index].instance.sop_instance_uid,
                 box_px=_rounded(box_to_image(letterbox, body.box)),
                 centre_mm=_rounded(body.centre_mm),
+                model_id=session.manifest.id,
             )
         )
     if not labelling.bodies:
@@ -203,6 +204,7 @@ def classify_discs(ctx: Context) -> None:
                 centre_mm=_rounded(tuple(centres[level])),
                 axial_instances=tuple(uids),
                 roi_boxes_px=tuple(boxes),
+                model_id=manifest.id,
             )
         )
 

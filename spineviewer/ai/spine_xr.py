@@ -115,6 +115,7 @@ def detect_implants(ctx: Context) -> None:
                 score=round(float(found.scores[k]), 4),
                 sop_instance_uid=uid,
                 box_px=_rounded(box_to_image(box, found.boxes[k])),
+                model_id=session.manifest.id,
             )
         )
 
@@ -139,6 +140,7 @@ def detect_vertebrae(ctx: Context) -> None:
                 centre_mm=(round(col * spacing[1], 3), 0.0, round(-row * spacing[0], 3)),
                 tilt_deg=(round(b.tilts[0], 3), round(b.tilts[1], 3)),
                 corners_px=tuple((round(x, 2), round(y, 2)) for x, y in b.corners_px),
+                model_id=session.manifest.id,
             )
         )
     spine = [b for b in bodies if b.label != "S1"]
@@ -152,6 +154,7 @@ def detect_vertebrae(ctx: Context) -> None:
         round(cobb.upper_tilt_deg, 2),
         round(cobb.lower_tilt_deg, 2),
         uid,
+        session.manifest.id,
     )
 
 

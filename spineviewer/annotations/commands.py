@@ -452,3 +452,16 @@ def reject_all_proposals(doc: AnnotationDocument) -> ReplaceAnnotations:
     command = reject(doc, [a.uid for a in doc.proposed()])
     command.text = "Reject all proposals"
     return command
+
+
+def run_model(doc: AnnotationDocument, proposals: Iterable[Annotation], text: str) -> Compound:
+    """New model proposals as one undo step; the proposals an earlier run of the same models
+    left unreviewed go (accepted, edited and rejected ones stay: a person decided on them)."""
+    new = tuple(proposals)
+    models = {a.provenance.model_id for a in new}
+    stale = [
+        a.uid
+        for a in doc
+        if a.provenance.is_model and a.status == Status.PROPOSED and a.provenance.model_id in models
+    ]
+    return Compound([RemoveAnnotations([doc[u] for u in stale]), AddAnnotations(new)], text)

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"spineviewer analyze: no DICOM study in {args.path}", file=sys.stderr)
         return 1
     for findings in results:
-        print("\n".join(summary_lines(findings)))
+        print(f"study {findings.study_uid} (provider {findings.provider})")
+        print("\n".join(f"  {line}" for line in findings.summary_lines()))
     if args.json is not None:
         if len(results) == 1:
             results[0].save(args.json)
@@ -67,37 +68,3 @@ def run(args: argparse.Namespace) -> int:
             args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         print(f"findings written to {args.json}")
     return 0
-
-
-def summary_lines(findings: Any) -> list[str]:
-    """A few lines a person reads: what was found, where it ran, what did not run and why."""
-    lines = [f"study {findings.study_uid} (provider {findings.provider})"]
-    if findings.vertebrae:
-        labels = " ".join(v.label for v in findings.vertebrae)
-        lines.append(f"  vertebrae: {labels}")
-    for disc in findings.discs:
-        p = disc.probabilities[disc.state]
-        lines.append(
-            f"  disc {disc.level}: {disc.state} ({p:.2f}, {len(disc.axial_instances)} slices)"
-        )
-    for v in findings.fractures:
-        lines.append(f"  fracture: {v.label} ({v.fracture_probability:.2f})")
-    if findings.implants:
-        counts: dict[str, int] = {}
-        for implant in findings.implants:
-            counts[implant.implant_class] = counts.get(implant.implant_class, 0) + 1
-        lines.append("  implants: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-    if findings.cobb is not None:
-        c = findings.cobb
-        lines.append(
-            f"  Cobb angle {c.angle_deg:.1f} deg ({c.upper_vertebra} to {c.lower_vertebra})"
-        )
-    for c in findings.classifications:
-        lines.append(f"  {c.model_id}: {c.label} ({c.probabilities[c.label]:.2f})")
-    for step in findings.steps:
-        if step.status != "done":
-            lines.append(f"  {step.name}: {step.status}: {step.reason}")
-    lines += [f"  warning: {w}" for w in findings.warnings]
-    if findings.not_for_clinical_use:
-        lines.append("  NOT FOR CLINICAL USE: demonstration models trained on phantoms")
-    return lines

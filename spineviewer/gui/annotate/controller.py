@@ -273,6 +273,14 @@ class AnnotationController(QObject):
         self.select(annotation.uid)
         return True
 
+    def add_proposals(self, study_uid: str, proposals: Sequence[Annotation], text: str) -> bool:
+        """A model run's proposals as one undo step, replacing its earlier unreviewed ones."""
+        session = self.sessions.get(study_uid)
+        if session is None:
+            self.message.emit("The analysed study is not open for annotation.")
+            return False
+        return self.push(session, cmd.run_model(session.document, proposals, text))
+
     def _in_author_name(self, session: Session, annotation: Annotation) -> Annotation:
         author = session.document.author
         if annotation.provenance.source == "human" and annotation.provenance.author != author:
