@@ -60,6 +60,7 @@ ICON_NAMES: tuple[str, ...] = (
     "delete",
     "annotations",
     "worklist",
+    "analyze",
 )
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from spineviewer.dicom import ScanResult, Stack, Study, Volume
 from spineviewer.dicom.display import window_from_frame
+from spineviewer.gui.analysis_ui import AnalysisUi
 from spineviewer.gui.annotate.ui import AnnotationUi
 from spineviewer.gui.browser import StudyBrowser
 from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
             vp.seriesStepRequested.connect(lambda step, vp=vp: self.step_series(vp, step))
         self._build_status_bar()
         self.annotation = AnnotationUi(self)
+        self.analysis = AnalysisUi(self)
         self._build_actions()
         self._apply_settings()
         self.settings.restore_geometry(self)
@@ -238,6 +240,7 @@ class MainWindow(QMainWindow):
         tools_menu.addActions([self.tool_actions[n] for n in ("window", "zoom", "pan")])
         menu.insertMenu(tools_menu.menuAction(), annotate_menu)
         menu.insertMenu(view_menu.menuAction(), edit_menu)
+        menu.addMenu(self.analysis.build_menu())
         help_menu = menu.addMenu("&Help")
         help_menu.addActions([shortcuts, about])
 
@@ -255,6 +258,8 @@ class MainWindow(QMainWindow):
         bar.addActions([fit, reset, invert, rot_cw, flip_h, cine])
         bar.addSeparator()
         bar.addActions([self.crossref_action, self.corner_action, self.phi_action])
+        bar.addSeparator()
+        bar.addAction(self.analysis.analyze_action)
         for a in bar.actions():
             if a.shortcut().toString():
                 a.setToolTip(f"{a.text().replace('&', '')} ({a.shortcut().toString()})")

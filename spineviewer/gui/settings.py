@@ -198,6 +198,31 @@ class ViewerSettings:
     def crossref_all(self, value: bool) -> None:
         self._set_bool("view/crossref_all", value)
 
+    # --- AI --------------------------------------------------------------------------------------
+    @property
+    def ai_provider(self) -> str:
+        """onnxruntime provider choice: ``auto`` (default), ``cuda`` or ``cpu``."""
+        value = self._settings.value("ai/provider")
+        return value if value in ("auto", "cuda", "cpu") else "auto"
+
+    @ai_provider.setter
+    def ai_provider(self, value: str) -> None:
+        if value not in ("auto", "cuda", "cpu"):
+            raise ValueError(f"provider must be auto, cuda or cpu, not {value!r}")
+        self._settings.setValue("ai/provider", value)
+
+    @property
+    def model_dirs(self) -> list[str]:
+        """Extra model folders searched before the user and bundled ones."""
+        value = self._settings.value("ai/model_dirs")
+        if isinstance(value, str):
+            return [value] if value else []
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    @model_dirs.setter
+    def model_dirs(self, folders: Iterable[str]) -> None:
+        self._settings.setValue("ai/model_dirs", [str(f) for f in folders])
+
     # --- window geometry ---------------------------------------------------------------------
     def save_geometry(self, window: QWidget) -> None:
         """Remember ``window``'s size and position (and dock/toolbar state of a QMainWindow)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Group names in the order the shortcuts dialog shows them.
-GROUPS: tuple[str, ...] = ("Navigation", "Display", "Tools", "Annotate", "Layout", "File")
+GROUPS: tuple[str, ...] = ("Navigation", "Display", "Tools", "Annotate", "AI", "Layout", "File")
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,10 @@ BINDINGS: tuple[Binding, ...] = (
         ("Ctrl+Backspace", "Reject proposal (then the next)"),
         (".", "Next proposal"),
         ("Shift+I", "Annotations on / off"),
+    ),
+    *_group(
+        "AI",
+        ("Ctrl+Shift+A", "Analyze the study (AI proposals, findings)"),
     ),
     *_group(
         "Layout",

@@ -54,6 +54,7 @@ EXPECTED_KEYS = {
         ".",
         "Shift+I",
     },
+    "AI": {"Ctrl+Shift+A"},
     "Layout": {"Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"},
     "File": {"Ctrl+O", "Ctrl+Shift+O", "Ctrl+Q", "F1"},
 }

@@ -1,0 +1,166 @@
+"""The AI in the viewer: AI > Analyze study (Ctrl+Shift+A), the provider choice, the Findings
+panel, and the findings as editable proposals.
+
+The analysis (:func:`spineviewer.ai.analysis.analyse_study`) runs as a background job with
+progress and cancel; the sessions stay loaded between analyses. When it ends, its findings
+become annotation proposals (one undo step; a re-run replaces the proposals nobody reviewed
+yet) that the annotator accepts, edits or rejects with the annotation tools, and the Findings
+panel shows what was found, which steps could not run and why, where the models ran, and the
+"not for clinical use" notice of demo models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMenu, QTextBrowser
+
+from spineviewer.ai.findings import Findings
+from spineviewer.dicom import Study
+from spineviewer.gui.icons import icon
+from spineviewer.gui.workers import Job
+from spineviewer.viewing.source import StackListSource
+
+if TYPE_CHECKING:
+    from spineviewer.ai.sessions import SessionCache
+    from spineviewer.gui.main_window import MainWindow
+
+__all__ = ["AnalysisUi", "findings_html"]
+
+
+def findings_html(findings: Findings) -> str:
+    """The Findings panel's text."""
+    from html import escape
+
+    head = (
+        f"<p><b>{len(findings.vertebrae)} vertebrae, {len(findings.discs)} discs, "
+        f"{len(findings.implants)} implants</b><br>provider: {escape(findings.provider)}; "
+        + ", ".join(f"{escape(m.id)} {escape(m.version)}" for m in findings.models)
+        + "</p>"
+    )
+    notice = ""
+    if findings.not_for_clinical_use:
+        notice = (
+            "<p style='color:#ffb347'><b>NOT FOR CLINICAL USE</b>: demonstration models "
+            "trained on phantoms.</p>"
+        )
+    items = "".join(f"<li>{escape(line)}</li>" for line in findings.summary_lines())
+    return f"{notice}{head}<ul>{items}</ul>"
+
+
+class AnalysisUi(QObject):
+    """The AI menu, its action and the Findings dock of a main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._sessions: SessionCache | None = None
+        self.last: Findings | None = None
+        self.job: Job | None = None
+        self.analyze_action = QAction(icon("analyze"), "&Analyze study", window)
+        self.analyze_action.setShortcut(QKeySequence("Ctrl+Shift+A"))
+        self.analyze_action.setToolTip("Analyze the study with the AI models (Ctrl+Shift+A)")
+        self.analyze_action.triggered.connect(lambda *_: self.analyze_current())
+        window.addAction(self.analyze_action)
+        self.browser = QTextBrowser()
+        self.browser.setObjectName("findings")
+        self.browser.setHtml("<p>Press <b>Analyze</b> (Ctrl+Shift+A) to run the AI models.</p>")
+        self.dock = QDockWidget("Findings", window)
+        self.dock.setObjectName("findings-dock")
+        self.dock.setWidget(self.browser)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+
+    def build_menu(self) -> QMenu:
+        """AI menu: Analyze, the provider choice, the Findings panel."""
+        menu = QMenu("&AI", self.window)
+        menu.addAction(self.analyze_action)
+        providers = menu.addMenu("&Run models on")
+        group = QActionGroup(self)
+        for choice, text in (
+            ("auto", "&Automatic (CUDA, else CPU)"),
+            ("cuda", "CU&DA"),
+            ("cpu", "&CPU"),
+        ):
+            action = providers.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(self.window.settings.ai_provider == choice)
+            action.triggered.connect(lambda *_, c=choice: self.set_provider(c))
+            group.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.dock.toggleViewAction())
+        return menu
+
+    def set_provider(self, choice: str) -> None:
+        self.window.settings.ai_provider = choice
+        self._sessions = None  # the next analysis loads its sessions on the new provider
+
+    def sessions(self) -> SessionCache:
+        from spineviewer.ai.sessions import SessionCache
+
+        if self._sessions is None:
+            self._sessions = SessionCache(self.window.settings.ai_provider)
+        return self._sessions
+
+    def current_study(self) -> Study | None:
+        """The study in the active viewport, else the first one opened."""
+        source = self.window.grid.active.source
+        if isinstance(source, StackListSource) and source.stacks:
+            study = self.window.study_of(source.stacks[0])
+            if study is not None:
+                return study
+        return next((s for r in self.window.results for s in r.studies), None)
+
+    def analyze_current(self) -> Job | None:
+        """Start the analysis of the current study in the background."""
+        study = self.current_study()
+        if study is None:
+            self.window.statusBar().showMessage("Open a study to analyze first.", 5000)
+            return None
+        if self.job is not None and not self.job.done:
+            self.window.statusBar().showMessage("An analysis is already running.", 5000)
+            return None
+        self.job = self.window._start(Job("Analyzing the study", self._work(study), self.window))
+        self.job.succeeded.connect(lambda findings: self.show_findings(study, findings))
+        return self.job
+
+    def _work(self, study: Study) -> Callable[[Any, Any], Findings]:
+        from spineviewer.ai import generic, lumbar_mr, spine_xr
+        from spineviewer.ai.analysis import analyse_study
+        from spineviewer.ai.registry import find_models
+
+        folders = self.window.settings.model_dirs
+        sessions = self.sessions()
+        total = len(lumbar_mr.STEPS) + len(spine_xr.STEPS) + len(generic.STEPS)
+
+        def work(progress: Any, cancelled: Any) -> Findings:
+            done = [0]
+
+            def step(name: str) -> None:
+                progress(done[0], total, f"AI: {name}")
+                done[0] += 1
+
+            return analyse_study(study, find_models(folders), sessions, step, cancelled)
+
+        return work
+
+    def show_findings(self, study: Study, findings: Findings) -> None:
+        """Proposals into the annotation document, the summary into the Findings panel."""
+        from spineviewer.annotations.proposals import proposals_from_findings
+
+        self.last = findings
+        stacks = [stack for series in study.series for stack in series.stacks]
+        proposals = proposals_from_findings(findings, stacks)
+        if proposals:
+            self.window.annotation.controller.add_proposals(study.uid, proposals, "Run AI models")
+        self.browser.setHtml(findings_html(findings))
+        self.dock.show()
+        self.dock.raise_()
+        done = sum(s.status == "done" for s in findings.steps)
+        self.window.statusBar().showMessage(
+            f"AI: {len(proposals)} proposals, {done} of {len(findings.steps)} steps ran "
+            f"(on {findings.provider})",
+            10000,
+        )

@@ -1,0 +1,99 @@
+"""AI > Analyze study in the real window: a background job, the findings as proposals on the
+demo study (one undo step, replaced by a re-run, reviewable), the Findings panel with the
+"not for clinical use" notice, and the provider setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spineviewer.annotations import Status
+from spineviewer.gui.analysis_ui import findings_html
+from spineviewer.gui.main_window import MainWindow
+
+
+def open_window(qtbot, folder: Path) -> MainWindow:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1400, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.open_paths([folder])
+    qtbot.waitUntil(
+        lambda: not win.busy() and win.grid.viewports[0].source is not None, timeout=60000
+    )
+    return win
+
+
+def analyze(qtbot, win: MainWindow) -> None:
+    job = win.analysis.analyze_current()
+    assert job is not None
+    with qtbot.waitSignal(job.finished, timeout=120000):
+        pass
+    qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
+
+
+def test_analyze_adds_reviewable_proposals_and_shows_findings(qtbot, demo_study_dir) -> None:
+    win = open_window(qtbot, demo_study_dir)
+    controller = win.annotation.controller
+    win.settings.ai_provider = "cpu"
+    analyze(qtbot, win)
+    findings = win.analysis.last
+    assert findings is not None and findings.provider == "cpu"
+    doc = controller.document
+    assert doc is not None
+    proposals = [a for a in doc if a.status == Status.PROPOSED and a.provenance.is_model]
+    labels = {a.label for a in proposals}
+    assert {"L1", "L5", "S1", "L4-L5"} <= labels
+    discs = {a.label: a.state for a in proposals if a.kind.value == "ellipse"}
+    assert discs == {d.level: d.state for d in findings.discs}
+    assert all(a.provenance.model_id and a.provenance.score is not None for a in proposals)
+    # the panel says what ran, and that the models are demos
+    text = win.analysis.browser.toPlainText()
+    assert "NOT FOR CLINICAL USE" in text and "disc L4-L5" in text
+    assert win.analysis.dock.isVisible()
+    # one undo step removes them all; redo brings them back
+    count = len(doc)
+    win.annotation.undo_action.trigger()
+    assert len(controller.document) == count - len(proposals)
+    win.annotation.redo_action.trigger()
+    assert len(controller.document) == count
+    # accept one, re-run: the accepted one stays, the unreviewed ones are replaced, not doubled
+    kept = proposals[0]
+    controller.set_status([kept.uid], Status.ACCEPTED)
+    analyze(qtbot, win)
+    doc = controller.document
+    assert kept.uid in {a.uid for a in doc}
+    assert len(doc) == (count - len(proposals)) + 1 + len(proposals)  # old unreviewed ones went
+    assert sum(a.status == Status.PROPOSED for a in doc) == len(proposals)
+    win.close()
+
+
+def test_menu_and_provider_setting(qtbot, demo_study_dir) -> None:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    menus = [a.text() for a in win.menuBar().actions()]
+    assert "&AI" in menus
+    ai_menu = next(a.menu() for a in win.menuBar().actions() if a.text() == "&AI")
+    texts = [a.text() for a in ai_menu.actions()]
+    assert "&Analyze study" in texts
+    providers = next(a.menu() for a in ai_menu.actions() if a.text() == "&Run models on")
+    cpu = next(a for a in providers.actions() if a.text() == "&CPU")
+    cpu.trigger()
+    assert win.settings.ai_provider == "cpu"
+    assert win.analysis.sessions().choice == "cpu"
+    assert win.analysis.analyze_current() is None  # nothing open: a message, no job
+    win.close()
+
+
+def test_findings_html_escapes_and_warns() -> None:
+    from spineviewer.ai.findings import Findings, ModelUse, StepResult
+
+    findings = Findings(
+        "1.2.3",
+        "cpu",
+        models=(ModelUse("m<1>", "0.1", "0" * 64, "cpu", True),),
+        steps=(StepResult("spine X-ray: radiograph", "skipped", "no radiograph <CR>"),),
+    )
+    html = findings_html(findings)
+    assert "m&lt;1&gt;" in html and "no radiograph &lt;CR&gt;" in html
+    assert "NOT FOR CLINICAL USE" in html
