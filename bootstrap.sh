@@ -97,6 +97,9 @@ case "${1:-}" in
         shot demo-annotations demo --layout 1x1
         rm -rf "$SPINEVIEWER_WORKSPACE"
         SPINEVIEWER_WORKSPACE=$(mktemp -d)
+        shot demo-ai demo --analyze
+        rm -rf "$SPINEVIEWER_WORKSPACE"
+        SPINEVIEWER_WORKSPACE=$(mktemp -d)
         "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind lumbar-ct --seed 3 >/dev/null
         shot phantom-lumbar-ct view "$out/.phantoms/lumbar-ct-00003"
         "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind spine-xr --seed 4 >/dev/null

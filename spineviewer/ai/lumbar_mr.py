@@ -90,6 +90,10 @@ def detect_vertebrae(ctx: Context) -> None:
     labelling = fuse_slices(per_slice, reference=len(stack) // 2)
     ctx.warnings += [f"vertebrae: {w}" for w in labelling.warnings]
     ctx.state.update(labelling=labelling, sagittal_values=values)
+    # every body is reported on the middle slice (where it was labelled, so a reader sees the
+    # whole column on one image); its box is the one of the slice it was best seen on, which
+    # has the same pixel grid (the slices of a stack are parallel)
+    middle = stack.frames[len(stack) // 2].instance.sop_instance_uid
     for body in reversed(labelling.bodies):  # top to bottom
         if body.centre_mm is None:
             continue
@@ -99,7 +103,7 @@ def detect_vertebrae(ctx: Context) -> None:
                 label=body.label,
                 score=round(body.score, 4),
                 series_uid=stack.series_uid,
-                sop_instance_uid=stack.frames[body.slice_index].instance.sop_instance_uid,
+                sop_instance_uid=middle,
                 box_px=_rounded(box_to_image(letterbox, body.box)),
                 centre_mm=_rounded(body.centre_mm),
                 model_id=session.manifest.id,

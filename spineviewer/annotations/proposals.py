@@ -4,8 +4,8 @@ Each finding becomes one annotation on the image it was found on, ``status=propo
 the model's id, version and score in its provenance (so SR export, review and the worklist
 treat it like any other mark):
 
-- a vertebra on MR: a rectangle (its box on its best sagittal slice), label L1 .. S1, the
-  fracture model's answer in the text;
+- a vertebra on MR: a rectangle on the middle sagittal slice, label L1 .. S1, "fractured"
+  and the probability in the text when the fracture model says so;
 - a vertebra on a radiograph: a polygon through its four corners;
 - a disc: an ellipse around its centre on the nearest axial slice, label = level, state =
   the predicted disc state;
@@ -101,8 +101,8 @@ def proposals_from_findings(findings: Findings, stacks: Sequence[Stack]) -> list
             b.add("polygon", v.sop_instance_uid, outline, v.model_id, v.score, label=v.label)
             continue
         text = ""
-        if v.fracture is not None and v.fracture_probability is not None:
-            text = f"{v.fracture} (fracture probability {v.fracture_probability:.2f})"
+        if v.fracture == "fractured" and v.fracture_probability is not None:
+            text = f"fractured ({v.fracture_probability:.0%})"
         corners = _corners(v.box_px)
         b.add(
             "rectangle", v.sop_instance_uid, corners, v.model_id, v.score, label=v.label, text=text

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.headless and problem is None:
         from spineviewer.gui.app import run_viewer
 
-        return run_viewer([study_dir], screenshot=args.screenshot, layout=args.layout)
+        return run_viewer([study_dir], args.screenshot, args.layout, analyze=args.analyze)
     if problem is not None and not args.headless:
         print(f"No viewer window: {problem}; printing the study summary instead.", file=sys.stderr)
     print()
@@ -88,5 +88,14 @@ def run(args: argparse.Namespace) -> int:
     if loaded != expected:
         print(f"error: loaded {loaded} images, the generator wrote {expected}", file=sys.stderr)
         return 1
-    print(f"\nAll {loaded} images loaded. Next: spineviewer info {study_dir} --json")
+    print(f"\nAll {loaded} images loaded.")
+    from spineviewer.ai.analysis import analyse_path
+
+    (findings,) = analyse_path(study_dir)
+    print(f"\nAI findings (provider {findings.provider}):")
+    print("\n".join(f"  {line}" for line in findings.summary_lines()))
+    states = {d.level: d.state for d in truth.discs}
+    agree = sum(d.state == states.get(d.level) for d in findings.discs)
+    print(f"\nDisc states agreeing with the ground truth: {agree} of {len(findings.discs)}")
+    print(f"Next: spineviewer analyze {study_dir} --json findings.json")
     return 0

@@ -27,6 +27,11 @@ def add_view_options(parser: argparse.ArgumentParser) -> None:
         help="open the window, wait until loading ends, save it as PNG and exit",
     )
     parser.add_argument("--layout", choices=LAYOUT_CHOICES, help="layout for --screenshot")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="run the AI models once the study is open (headless: print the findings)",
+    )
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,10 +56,21 @@ def open_or_summarise(paths: list[Path], args: argparse.Namespace) -> int:
             )
         for path in paths:
             print_summary(scan(path), sys.stdout)
+            if args.analyze:
+                print_findings(path)
         return 0
     from spineviewer.gui.app import run_viewer
 
-    return run_viewer(paths, screenshot=args.screenshot, layout=args.layout)
+    return run_viewer(paths, args.screenshot, args.layout, analyze=args.analyze)
+
+
+def print_findings(path: Path) -> None:
+    """Run the AI pipelines on ``path`` and print what they found."""
+    from spineviewer.ai.analysis import analyse_path
+
+    for findings in analyse_path(path):
+        print(f"\nAI findings for study {findings.study_uid} (provider {findings.provider}):")
+        print("\n".join(f"  {line}" for line in findings.summary_lines()))
 
 
 def run(args: argparse.Namespace) -> int:

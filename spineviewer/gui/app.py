@@ -45,20 +45,31 @@ def run_viewer(
     screenshot: Path | None = None,
     layout: str | None = None,
     size: tuple[int, int] = (1600, 900),
+    analyze: bool = False,
 ) -> int:
-    """Open the viewer on ``paths``; with ``screenshot``, save a PNG once loaded and exit."""
+    """Open the viewer on ``paths``; with ``analyze``, run the AI models once the study is
+    open; with ``screenshot``, save a PNG once everything is done and exit."""
     app = application()
     window = MainWindow()
     window.resize(*size)
     window.show()
     started = time.perf_counter()
     job = window.open_paths(paths)
+    pending = {"analyze": analyze}
+
+    def analyze_when_loaded() -> None:
+        if pending["analyze"] and not window.busy():
+            pending["analyze"] = False
+            window.analysis.analyze_current()
+
+    window.idle.connect(analyze_when_loaded)
     if screenshot is None:
         return int(app.exec())
     status = {"rc": 1}
 
     def grab() -> None:
-        if window.busy() and time.perf_counter() - started < SCREENSHOT_TIMEOUT_S:
+        waiting = window.busy() or pending["analyze"]
+        if waiting and time.perf_counter() - started < SCREENSHOT_TIMEOUT_S:
             QTimer.singleShot(200, grab)
             return
         if layout:
