@@ -136,8 +136,16 @@ def bench_demo(demo_dir: Path) -> dict[str, object]:
         time.sleep(0.001)
     idle = time.perf_counter() - t0
     window.close()
-    cmd = [sys.executable, "-m", "spineviewer", "demo", "--out", str(demo_dir.parent),
-           "--screenshot", str(demo_dir.parent / "bench.png")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "spineviewer",
+        "demo",
+        "--out",
+        str(demo_dir.parent),
+        "--screenshot",
+        str(demo_dir.parent / "bench.png"),
+    ]
     t1 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     command = time.perf_counter() - t1
@@ -205,8 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         write_series(root / "ct500", args.stall_slices, 512)
         demo_dir, _ = ensure_demo_study(root / "demo")
         result = {
-            "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                        "cpus": os.cpu_count(), "qt_platform": os.environ["QT_QPA_PLATFORM"]},
+            "machine": {
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "qt_platform": os.environ["QT_QPA_PLATFORM"],
+            },
             "slice_change": bench_slice_change(root / "ct512", args.rounds),
             "demo_first_image": bench_demo(demo_dir),
             "stall_while_loading": bench_stall(root / "ct500"),

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from spineviewer.ai.findings import (
+    AxialAssignment,
     ClassificationFinding,
     CobbFinding,
     DiscFinding,
@@ -60,6 +61,7 @@ class Context:
     cancelled: Callable[[], bool] = lambda: False
     vertebrae: list[VertebraFinding] = field(default_factory=list)
     discs: list[DiscFinding] = field(default_factory=list)
+    axial_levels: list[AxialAssignment] = field(default_factory=list)
     implants: list[ImplantFinding] = field(default_factory=list)
     cobb: CobbFinding | None = None
     classifications: list[ClassificationFinding] = field(default_factory=list)
@@ -147,6 +149,7 @@ def analyse_study(
         models=tuple(ctx.used.values()),
         vertebrae=tuple(ctx.vertebrae),
         discs=tuple(ctx.discs),
+        axial_levels=tuple(ctx.axial_levels),
         implants=tuple(ctx.implants),
         cobb=ctx.cobb,
         classifications=tuple(ctx.classifications),

@@ -20,6 +20,7 @@ from typing import Any
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AxialAssignment",
     "ClassificationFinding",
     "CobbFinding",
     "DiscFinding",
@@ -81,6 +82,16 @@ class DiscFinding:
 
 
 @dataclass(frozen=True)
+class AxialAssignment:
+    """Which disc level an axial image was assigned to (None: no disc near enough)."""
+
+    series_uid: str
+    sop_instance_uid: str
+    level: str | None
+    distance_mm: float
+
+
+@dataclass(frozen=True)
 class ImplantFinding:
     implant_class: str
     score: float
@@ -129,6 +140,7 @@ class Findings:
     models: tuple[ModelUse, ...] = ()
     vertebrae: tuple[VertebraFinding, ...] = ()
     discs: tuple[DiscFinding, ...] = ()
+    axial_levels: tuple[AxialAssignment, ...] = ()
     implants: tuple[ImplantFinding, ...] = ()
     cobb: CobbFinding | None = None
     classifications: tuple[ClassificationFinding, ...] = ()
@@ -206,6 +218,7 @@ class Findings:
             models=tuple(ModelUse(**m) for m in data.get("models", ())),
             vertebrae=tuple(_vertebra(v) for v in data.get("vertebrae", ())),
             discs=tuple(_disc(d) for d in data.get("discs", ())),
+            axial_levels=tuple(AxialAssignment(**a) for a in data.get("axial_levels", ())),
             implants=tuple(
                 ImplantFinding(**{**i, "box_px": tuple(i["box_px"])})
                 for i in data.get("implants", ())

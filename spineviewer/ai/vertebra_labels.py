@@ -66,6 +66,8 @@ SACRAL_MIN = 0.2
 MIN_BODIES = 6
 #: Weights of the slices in :func:`lateral_centre`: the body's width to this power.
 LATERAL_POWER = 4.0
+#: A body this far (mm) from the line through its two neighbours is off the column.
+OFF_COLUMN_MM = 15.0
 
 FloatArray = NDArray[np.float64]
 
@@ -311,9 +313,16 @@ def fuse_slices(
         _fuse_group(g, slices, offsets, ref_offset, normal, central_mm, sacral_class)
         for g in groups
     ]
+    keep = off_column_mask(np.array([f.centre for f in fused]))
+    dropped = int(np.sum(~keep))
+    fused = [f for f, k in zip(fused, keep, strict=True) if k]
     labels, warnings = assign_labels(
         [f.centre[2] for f in fused], [f.sacral for f in fused], [f.score for f in fused]
     )
+    if dropped:
+        warnings.append(
+            f"{dropped} detection{'s' if dropped > 1 else ''} off the vertebral column ignored"
+        )
     bodies = []
     for f, label in zip(fused, labels, strict=True):
         if label is None:
@@ -335,6 +344,34 @@ def fuse_slices(
             )
         )
     return Labelling(_bottom_up(bodies), tuple(warnings))
+
+
+def off_column_mask(centres: ArrayLike, limit_mm: float = OFF_COLUMN_MM) -> NDArray[np.bool_]:
+    """False for the bodies that lie off the vertebral column.
+
+    ``centres`` (n, 3) in patient mm. Between its upper and lower neighbours (by height, +z) a
+    body must lie within ``limit_mm`` of the line joining them (the column bends slowly; a
+    detection on the spinal canal or a posterior element does not fit). The worst offender goes
+    first, then the check is repeated without it; the top and bottom bodies are kept.
+    """
+    points = np.asarray(centres, dtype=np.float64).reshape(-1, 3)
+    keep = np.ones(len(points), dtype=bool)
+    while True:
+        idx = np.flatnonzero(keep)
+        order = idx[np.argsort(points[idx, 2])]
+        worst, worst_off = -1, limit_mm
+        for a, b, c in zip(order, order[1:], order[2:], strict=False):
+            span = points[c, 2] - points[a, 2]
+            if span <= 0:
+                continue
+            t = (points[b, 2] - points[a, 2]) / span
+            expected = points[a] + t * (points[c] - points[a])
+            off = float(np.linalg.norm(points[b] - expected))
+            if off > worst_off:
+                worst, worst_off = int(b), off
+        if worst < 0:
+            return keep
+        keep[worst] = False
 
 
 def _plane_point(s: SliceDetections) -> FloatArray:

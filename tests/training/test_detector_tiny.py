@@ -331,3 +331,14 @@ def test_the_unit_tests_need_no_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "False"
+
+
+def test_a_detection_off_the_column_is_dropped() -> None:
+    from spineviewer.ai.vertebra_labels import off_column_mask
+
+    column = [(0.0, 30.0 + 0.1 * z, z) for z in (-140.0, -100.0, -60.0, -20.0, 20.0, 60.0)]
+    canal = (0.0, 80.0, -40.0)  # on the spinal canal, between two bodies
+    keep = off_column_mask([*column, canal])
+    assert keep.tolist() == [True] * len(column) + [False]
+    assert off_column_mask(column).all()
+    assert off_column_mask(column[:2]).all()
