@@ -159,13 +159,21 @@ def model_card(
         "radiographs)",
         f"- network: CenterNet-style tiny U-Net (width {config.width}, "
         f"{parameter_count(result.model):,} parameters)"
-        + (", with tilt (sine, cosine) heads" if task.oriented else "")
+        + (
+            ", with heads for the tilt (45 deg x tanh) and the body's half sizes"
+            if task.oriented
+            else ""
+        )
         + ", random initialisation (no pretrained weights)",
         f"- {result.epochs_run} of {config.epochs} epochs"
         + (f" (time limit {config.max_minutes:g} min)" if config.max_minutes else "")
         + f", batch {config.batch_size}, AdamW lr {config.learning_rate:g} one-cycle, focal "
         "heatmap loss + L1 offset and log-size"
-        + (f" + {config.angle_weight:g} x L1 tilt sine/cosine" if task.oriented else "")
+        + (
+            f" + {config.angle_weight:g} x L1 tilt (radians) + L1 log half sizes"
+            if task.oriented
+            else ""
+        )
         + f", seed {config.seed}; best validation epoch {result.best_epoch} "
         f"({result.seconds / 60:.1f} min on {platform.machine()} CPU, {config.threads} threads)",
         f"- augmentation: zoom +/-{config.zoom:g}, shifts +/-{config.shift_px:g} px, intensity "
