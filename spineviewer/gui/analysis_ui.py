@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu, QTextBrowser
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QLabel,
+    QMenu,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from spineviewer.ai.findings import Findings
 from spineviewer.dicom import Study
@@ -65,12 +75,30 @@ class AnalysisUi(QObject):
         self.analyze_action.setToolTip("Analyze the study with the AI models (Ctrl+Shift+A)")
         self.analyze_action.triggered.connect(lambda *_: self.analyze_current())
         window.addAction(self.analyze_action)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #ffb347; font-weight: bold")
+        self.notice.hide()
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Level", "Finding", "Probability", "Slices"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setToolTip("Click a level to show its axial slice")
+        self.table.cellClicked.connect(lambda row, _col: self.show_level(row))
         self.browser = QTextBrowser()
         self.browser.setObjectName("findings")
         self.browser.setHtml("<p>Press <b>Analyze</b> (Ctrl+Shift+A) to run the AI models.</p>")
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(2, 2, 2, 2)
+        for widget in (self.notice, self.table, self.browser):
+            layout.addWidget(widget)
         self.dock = QDockWidget("Findings", window)
         self.dock.setObjectName("findings-dock")
-        self.dock.setWidget(self.browser)
+        self.dock.setWidget(panel)
+        self._study: Study | None = None
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
 
     def build_menu(self) -> QMenu:
@@ -151,7 +179,15 @@ class AnalysisUi(QObject):
         from spineviewer.annotations.proposals import proposals_from_findings
 
         self.last = findings
+        self._study = study
         stacks = [stack for series in study.series for stack in series.stacks]
+        self._fill_table(findings)
+        self.notice.setText(
+            "NOT FOR CLINICAL USE: demonstration models trained on phantoms"
+            if findings.not_for_clinical_use
+            else ""
+        )
+        self.notice.setVisible(findings.not_for_clinical_use)
         proposals = proposals_from_findings(findings, stacks)
         if proposals:
             self.window.annotation.controller.add_proposals(study.uid, proposals, "Run AI models")
@@ -164,3 +200,50 @@ class AnalysisUi(QObject):
             f"(on {findings.provider})",
             10000,
         )
+
+    def _fill_table(self, findings: Findings) -> None:
+        """One row per disc level (state, probability, slices), then fractures and the Cobb
+        angle."""
+        rows: list[tuple[str, str, str, str]] = [
+            (d.level, d.state, f"{d.probabilities[d.state]:.2f}", str(len(d.axial_instances)))
+            for d in findings.discs
+        ]
+        rows += [
+            (v.label, "fracture", f"{v.fracture_probability or 0:.2f}", "")
+            for v in findings.fractures
+        ]
+        if findings.cobb is not None:
+            c = findings.cobb
+            rows.append(
+                (f"{c.upper_vertebra}-{c.lower_vertebra}", "Cobb angle", f"{c.angle_deg:.1f}°", "")
+            )
+        self.table.setRowCount(len(rows))
+        for r, values in enumerate(rows):
+            for col, value in enumerate(values):
+                self.table.setItem(r, col, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+
+    def show_level(self, row: int) -> bool:
+        """Bring the image of a table row into view (a disc: its nearest axial slice)."""
+        from spineviewer.annotations import ImageRef
+
+        findings, study = self.last, self._study
+        if findings is None or study is None:
+            return False
+        uid = ""
+        if row < len(findings.discs):
+            uid = (
+                findings.discs[row].axial_instances[0]
+                if findings.discs[row].axial_instances
+                else ""
+            )
+        elif row < len(findings.discs) + len(findings.fractures):
+            uid = findings.fractures[row - len(findings.discs)].sop_instance_uid
+        elif findings.cobb is not None:
+            uid = findings.cobb.sop_instance_uid
+        for series in study.series:
+            for stack in series.stacks:
+                for frame in stack.frames:
+                    if frame.instance.sop_instance_uid == uid:
+                        return self.window.annotation.show_image(ImageRef.of_frame(frame))
+        return False

@@ -51,6 +51,17 @@ def test_analyze_adds_reviewable_proposals_and_shows_findings(qtbot, demo_study_
     text = win.analysis.browser.toPlainText()
     assert "NOT FOR CLINICAL USE" in text and "disc L4-L5" in text
     assert win.analysis.dock.isVisible()
+    assert win.analysis.notice.isVisible() and "NOT FOR CLINICAL USE" in win.analysis.notice.text()
+    # the findings table has one row per level; a click shows that level's axial slice
+    table = win.analysis.table
+    levels = [table.item(r, 0).text() for r in range(table.rowCount())]
+    row = levels.index("L4-L5")
+    assert table.item(row, 1).text() == next(d.state for d in findings.discs if d.level == "L4-L5")
+    assert win.analysis.show_level(row)
+    shown = win.grid.active.info
+    target = next(d for d in findings.discs if d.level == "L4-L5").axial_instances[0]
+    assert shown is not None and shown.frame is not None
+    assert shown.frame.instance.sop_instance_uid == target
     # one undo step removes them all; redo brings them back
     count = len(doc)
     win.annotation.undo_action.trigger()
