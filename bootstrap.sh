@@ -89,7 +89,10 @@ case "${1:-}" in
             xvfb-run -a -s "-screen 0 1920x1080x24" "$VENV/bin/spineviewer" "$@" \
                 --screenshot "$out/$name.png"
         }
-        # A scratch annotation workspace: the user's annotations never show up here.
+        # Scratch settings and annotation workspace: the user's docks, layouts and annotations
+        # never show up here.
+        XDG_CONFIG_HOME=$(mktemp -d)
+        export XDG_CONFIG_HOME
         SPINEVIEWER_WORKSPACE=$(mktemp -d)
         export SPINEVIEWER_WORKSPACE
         shot demo-lumbar-mr demo

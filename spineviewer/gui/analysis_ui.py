@@ -51,14 +51,8 @@ def findings_html(findings: Findings) -> str:
         + ", ".join(f"{escape(m.id)} {escape(m.version)}" for m in findings.models)
         + "</p>"
     )
-    notice = ""
-    if findings.not_for_clinical_use:
-        notice = (
-            "<p style='color:#ffb347'><b>NOT FOR CLINICAL USE</b>: demonstration models "
-            "trained on phantoms.</p>"
-        )
     items = "".join(f"<li>{escape(line)}</li>" for line in findings.summary_lines())
-    return f"{notice}{head}<ul>{items}</ul>"
+    return f"{head}<ul>{items}</ul>"
 
 
 class AnalysisUi(QObject):
@@ -100,6 +94,8 @@ class AnalysisUi(QObject):
         self.dock.setWidget(panel)
         self._study: Study | None = None
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        window.tabifyDockWidget(window.annotation.worklist_dock, self.dock)
+        window.annotation.panel_dock.raise_()
 
     def build_menu(self) -> QMenu:
         """AI menu: Analyze, the provider choice, the Findings panel."""
