@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from spineviewer.ai.crops import normalise
-from spineviewer.ai.manifest import DetectionDecoding, ModelManifest
+from spineviewer.ai.manifest import DetectionDecoding, KeypointsDecoding, ModelManifest
 from spineviewer.geometry.resample import percentile_scale
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "box_iou",
     "box_to_image",
     "decode_predictions",
+    "decode_torchvision",
     "detect",
     "letterbox",
     "letterbox_image",
@@ -308,6 +309,49 @@ def model_image(
     return letterbox_resample(normalise(manifest, values, monochrome1), pre.size)
 
 
+def decode_torchvision(
+    boxes: ArrayLike,
+    labels: ArrayLike,
+    scores: ArrayLike,
+    score_threshold: float,
+    nms_iou: float | None = None,
+    box_format: str = "xyxy",
+    keypoints: ArrayLike | None = None,
+    per_class: bool = False,
+) -> Detections:
+    """torchvision-style outputs of one image (``boxes`` (n, 4), ``labels`` (n,), ``scores``
+    (n,), optional ``keypoints`` (n, P, 3)) -> detections above the threshold, best first; an
+    extra NMS pass when ``nms_iou`` is given (the model already ran its own)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    c = np.asarray(labels).astype(np.int64).ravel()
+    if not len(b) == len(s) == len(c):
+        raise ValueError(f"{len(b)} boxes, {len(c)} labels and {len(s)} scores do not match")
+    if box_format == "cxcywh":
+        b = np.concatenate([b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2], 1)
+    elif box_format != "xyxy":
+        raise ValueError(f"unknown box format {box_format!r}")
+    points = None if keypoints is None else np.asarray(keypoints, dtype=np.float64)
+    found = Detections(b, s, c, None, points)
+    found = found.take(np.flatnonzero(s >= score_threshold))
+    if nms_iou is not None and len(found):
+        groups = (
+            [np.arange(len(found))]
+            if not per_class
+            else [np.flatnonzero(found.classes == k) for k in np.unique(found.classes)]
+        )
+        kept = np.concatenate([g[nms(found.boxes[g], found.scores[g], nms_iou)] for g in groups])
+        found = found.take(kept)
+    return found.take(np.argsort(-found.scores, kind="stable"))
+
+
+def _yolo_rows(rows: np.ndarray, row_length: int) -> np.ndarray:
+    """(N, K, row) rows, whichever of the last two axes the model put the row on."""
+    if rows.shape[-1] != row_length and rows.shape[-2] == row_length:
+        return np.swapaxes(rows, -1, -2)
+    return rows
+
+
 def detect(
     manifest: ModelManifest,
     session: Any,
@@ -316,39 +360,63 @@ def detect(
     score_threshold: float | None = None,
     monochrome1: bool = False,
 ) -> list[tuple[Detections, Letterbox]]:
-    """Detections on each slice with an onnxruntime ``session`` of a ``yolo`` model.
+    """Detections on each slice with an onnxruntime ``session`` of a detection model.
 
-    ``score_threshold`` overrides the manifest's (e.g. a low one for precision-recall curves);
-    ``monochrome1`` says the slices are MONOCHROME1. NMS runs within each class when the
-    manifest says ``nms_per_class``.
+    ``yolo`` style: rows decoded and NMS-ed here (within each class when the manifest says
+    ``nms_per_class``); ``torchvision`` style: the model's boxes, labels and scores, one image
+    per run. ``normalised`` coordinates are scaled to input pixels. ``score_threshold``
+    overrides the manifest's (e.g. a low one for precision-recall curves); ``monochrome1``
+    says the slices are MONOCHROME1.
     """
     decoding = manifest.decoding
-    if not isinstance(decoding, DetectionDecoding) or decoding.style != "yolo":
-        raise ValueError(f"{manifest.id}: not a yolo-style detection model")
-    if decoding.coordinates != "input_pixels":
-        raise ValueError(f"{manifest.id}: boxes must be in input pixels")
+    if not isinstance(decoding, DetectionDecoding):
+        raise ValueError(f"{manifest.id}: not a detection model")
     pre = manifest.preprocessing
     channels = manifest.input.channel_count
     mean = np.resize(np.asarray(pre.mean, dtype=np.float32), channels)[None, :, None, None]
     std = np.resize(np.asarray(pre.std, dtype=np.float32), channels)[None, :, None, None]
+    threshold = decoding.score_threshold if score_threshold is None else score_threshold
+    per_class = bool(decoding.nms_per_class)
+    points = len(decoding.points) if isinstance(decoding, KeypointsDecoding) else 0
+    classes = len(manifest.labels)
     prepared = [model_image(manifest, values, monochrome1) for values in slices]
     out: list[tuple[Detections, Letterbox]] = []
-    output = decoding.tensors["predictions"]
-    for start in range(0, len(prepared), batch):
-        chunk = prepared[start : start + batch]
+    step = batch if decoding.style == "yolo" else 1
+    for start in range(0, len(prepared), step):
+        chunk = prepared[start : start + step]
         x = np.repeat(np.stack([image for image, _ in chunk])[:, None], channels, axis=1)
         feed = {manifest.input.name: ((x - mean) / std).astype(np.float32)}
-        (rows,) = session.run([output], feed)
-        nms_iou = decoding.nms_iou if decoding.nms_iou is not None else 0.5
-        threshold = decoding.score_threshold if score_threshold is None else score_threshold
-        for r, (_, box) in zip(rows, chunk, strict=True):
-            found = decode_predictions(
-                r,
-                threshold,
-                nms_iou,
-                decoding.box_format,
-                num_classes=len(manifest.labels),
-                per_class=bool(decoding.nms_per_class),
-            )
-            out.append((found, box))
+        if decoding.style == "yolo":
+            (rows,) = session.run([decoding.tensors["predictions"]], feed)
+            rows = _yolo_rows(np.asarray(rows), 4 + classes + 3 * points)
+            if decoding.coordinates == "normalised":
+                rows = _scale_rows(rows, pre.size, classes)
+            nms_iou = decoding.nms_iou if decoding.nms_iou is not None else 0.5
+            for r, (_, box) in zip(rows, chunk, strict=True):
+                found = decode_predictions(
+                    r, threshold, nms_iou, decoding.box_format, num_classes=classes,
+                    per_class=per_class,
+                )  # fmt: skip
+                out.append((found, box))
+            continue
+        roles = ["boxes", "labels", "scores", *(["keypoints"] if points else [])]
+        results = session.run([decoding.tensors[r] for r in roles], feed)
+        named = dict(zip(roles, (np.asarray(v) for v in results), strict=True))
+        if decoding.coordinates == "normalised":
+            named["boxes"] = named["boxes"] * np.array(pre.size[::-1] * 2, dtype=np.float64)
+        found = decode_torchvision(
+            named["boxes"], named["labels"], named["scores"], threshold, decoding.nms_iou,
+            decoding.box_format, named.get("keypoints"), per_class,
+        )  # fmt: skip
+        out.append((found, chunk[0][1]))
     return out
+
+
+def _scale_rows(rows: np.ndarray, size: tuple[int, int], classes: int) -> np.ndarray:
+    """Normalised YOLO rows -> input pixels (boxes, and the x, y of every keypoint)."""
+    h, w = size
+    scaled = np.array(rows, dtype=np.float64, copy=True)
+    scaled[..., 0:4] *= np.array([w, h, w, h], dtype=np.float64)
+    scaled[..., 4 + classes :: 3] *= w
+    scaled[..., 5 + classes :: 3] *= h
+    return scaled

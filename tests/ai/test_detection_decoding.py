@@ -8,7 +8,7 @@ import pytest
 from manifest_helpers import variant
 
 from spineviewer.ai import ModelManifest
-from spineviewer.ai.detection import decode_predictions, model_image
+from spineviewer.ai.detection import box_to_image, decode_predictions, detect, model_image
 
 
 def _row(box: list[float], scores: list[float], points: list[float] = ()) -> list[float]:
@@ -102,3 +102,75 @@ def test_nms_per_class_is_read_from_the_manifest_and_round_trips() -> None:
     data["decoding"]["nms_per_class"] = "yes"
     with pytest.raises(ValueError, match="nms_per_class"):
         ModelManifest.from_dict(data)
+
+
+def test_torchvision_outputs_threshold_extra_nms_and_order() -> None:
+    from spineviewer.ai.detection import decode_torchvision
+
+    boxes = [[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60], [80, 80, 90, 90]]
+    found = decode_torchvision(boxes, [1, 1, 2, 1], [0.6, 0.9, 0.7, 0.1], 0.3, nms_iou=0.5)
+    assert found.scores.tolist() == pytest.approx([0.9, 0.7])
+    assert found.classes.tolist() == [1, 2]
+    centred = decode_torchvision([[5, 5, 10, 10]], [0], [0.9], 0.3, box_format="cxcywh")
+    assert centred.boxes.tolist() == [[0.0, 0.0, 10.0, 10.0]]
+    with pytest.raises(ValueError, match="do not match"):
+        decode_torchvision(boxes, [1], [0.5], 0.3)
+
+
+def _constant_detector(path, boxes, labels, scores):
+    """An ONNX graph image (1, 3, 8, 8) -> constant torchvision-style outputs."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    consts = {
+        "boxes": np.asarray(boxes, dtype=np.float32),
+        "labels": np.asarray(labels, dtype=np.int64),
+        "scores": np.asarray(scores, dtype=np.float32),
+    }
+    nodes = [helper.make_node("Shape", ["image"], ["shape"])]
+    nodes += [helper.make_node("Identity", [f"{k}_value"], [k]) for k in consts]
+    graph = helper.make_graph(
+        nodes,
+        "constant-detector",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [
+            helper.make_tensor_value_info("boxes", TensorProto.FLOAT, ["n", 4]),
+            helper.make_tensor_value_info("labels", TensorProto.INT64, ["n"]),
+            helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["n"]),
+            helper.make_tensor_value_info("shape", TensorProto.INT64, [4]),
+        ],
+        initializer=[numpy_helper.from_array(v, f"{k}_value") for k, v in consts.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.save(model, str(path))
+
+
+def test_detect_runs_a_torchvision_style_model(tmp_path) -> None:
+    pytest.importorskip("onnx")
+    import onnxruntime
+
+    path = tmp_path / "det.onnx"
+    # normalised xyxy boxes on an 8 x 8 input
+    _constant_detector(path, [[0.0, 0.0, 0.5, 0.5], [0.5, 0.5, 1.0, 1.0]], [1, 2], [0.9, 0.2])
+    data = variant("detection", "torchvision")
+    data["input"]["shape"] = [1, 3, 8, 8]
+    pre = data["preprocessing"]
+    pre.pop("roi_mm")
+    pre["size"] = [8, 8]
+    data["decoding"]["coordinates"] = "normalised"
+    data["decoding"]["score_threshold"] = 0.5
+    manifest = ModelManifest.from_dict(data)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    image = np.arange(16 * 16, dtype=np.float32).reshape(16, 16)
+    ((found, box),) = detect(manifest, session, [image])
+    assert found.classes.tolist() == [1] and found.scores.tolist() == pytest.approx([0.9])
+    assert found.boxes.tolist() == [[0.0, 0.0, 4.0, 4.0]]  # input pixels
+    assert box_to_image(box, found.boxes[0]) == (0.0, 0.0, 8.0, 8.0)  # the 16 x 16 image
+
+
+def test_yolo_rows_may_come_transposed() -> None:
+    from spineviewer.ai.detection import _yolo_rows
+
+    rows = np.zeros((1, 6, 100))  # (batch, 4 + C, cells), the ultralytics layout
+    assert _yolo_rows(rows, 6).shape == (1, 100, 6)
+    assert _yolo_rows(np.zeros((1, 100, 6)), 6).shape == (1, 100, 6)
