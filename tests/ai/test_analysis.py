@@ -178,3 +178,14 @@ def test_spine_xr_findings_match_the_ground_truth(tmp_path: Path) -> None:
     assert all(v.tilt_deg is not None and len(v.corners_px) == 4 for v in findings.vertebrae)
     true_classes = sorted(i.implant_class for i in truth.implants)
     assert sorted(i.implant_class for i in findings.implants) == true_classes
+
+
+def test_cuda_asked_on_a_machine_without_it_falls_back_with_one_notice(lumbar) -> None:
+    study, _ = lumbar
+    (findings,) = analyse_path(study, provider="cuda")
+    if findings.provider == "cuda":
+        pytest.skip("this machine runs the models on CUDA")
+    assert findings.provider == "cpu" and all(m.provider == "cpu" for m in findings.models)
+    notices = [w for w in findings.warnings if "CUDA is not available" in w]
+    assert len(notices) == 1 and "models run on the CPU" in notices[0]
+    assert findings.discs  # the analysis itself is unaffected
