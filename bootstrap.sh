@@ -107,6 +107,8 @@ case "${1:-}" in
         shot phantom-lumbar-ct view "$out/.phantoms/lumbar-ct-00003"
         "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind spine-xr --seed 4 >/dev/null
         shot phantom-spine-xr view "$out/.phantoms/spine-xr-00004"
+        "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind spine-xr --seed 94010 >/dev/null
+        shot phantom-spine-xr-ai view "$out/.phantoms/spine-xr-94010" --analyze
         rm -rf "$out/.phantoms"
         real_ct=${REAL_CT:-../shared/data/real/totalsegmentator-examples/ct_dicom}
         if [ -d "$real_ct" ]; then

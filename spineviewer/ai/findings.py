@@ -181,7 +181,13 @@ class Findings:
             )
         for k in self.classifications:
             lines.append(f"{k.model_id}: {k.label} ({k.probabilities[k.label]:.2f})")
-        lines += [f"{s.name}: {s.status}: {s.reason}" for s in self.steps if s.status != "done"]
+        skipped: set[str] = set()  # a pipeline's first skipped step explains the rest
+        for s in self.steps:
+            pipeline = s.name.split(":")[0]
+            if s.status == "failed" or (s.status == "skipped" and pipeline not in skipped):
+                lines.append(f"{s.name}: {s.status}: {s.reason}")
+            if s.status == "skipped":
+                skipped.add(pipeline)
         lines += [f"warning: {w}" for w in self.warnings]
         if self.not_for_clinical_use:
             lines.append("NOT FOR CLINICAL USE: demonstration models trained on phantoms")
