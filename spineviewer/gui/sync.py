@@ -71,7 +71,7 @@ class ViewportSync(QObject):
             return
         self._dirty.append(vp)
         if len(self._dirty) == 1:
-            QTimer.singleShot(0, self.flush)
+            QTimer.singleShot(0, self, self.flush)  # dropped if the window goes first
 
     def flush(self) -> None:
         """Bring the other viewports up to date with every viewport that changed slice."""
