@@ -14,13 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import QObject, QPointF, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDockWidget,
+    QGridLayout,
+    QGroupBox,
     QLabel,
     QMenu,
+    QSlider,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -30,6 +34,8 @@ from PySide6.QtWidgets import (
 
 from spineviewer.ai.findings import Findings
 from spineviewer.dicom import Study
+from spineviewer.gui.annotate.drawing import paint_text
+from spineviewer.gui.annotate.layers import LAYERS
 from spineviewer.gui.icons import icon
 from spineviewer.gui.workers import Job
 from spineviewer.viewing.source import StackListSource
@@ -37,6 +43,11 @@ from spineviewer.viewing.source import StackListSource
 if TYPE_CHECKING:
     from spineviewer.ai.sessions import SessionCache
     from spineviewer.gui.main_window import MainWindow
+    from spineviewer.gui.viewport import ImageViewport
+
+#: A disc badge is drawn on a slice whose plane passes this close to the disc centre.
+BADGE_DISTANCE_MM = 6.0
+STATE_COLORS = {"normal": "#90be6d", "bulge": "#f9c74f", "herniation": "#f94144"}
 
 __all__ = ["AnalysisUi", "findings_html"]
 
@@ -87,12 +98,17 @@ class AnalysisUi(QObject):
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(2, 2, 2, 2)
-        for widget in (self.notice, self.table, self.browser):
+        for widget in (self.notice, self.table, self._layers_box(), self.browser):
             layout.addWidget(widget)
         self.dock = QDockWidget("Findings", window)
         self.dock.setObjectName("findings-dock")
         self.dock.setWidget(panel)
         self._study: Study | None = None
+        for vp in window.grid.viewports:
+            vp.overlays.append(self.paint_badges)
+        self.status = QLabel()
+        window.statusBar().addPermanentWidget(self.status)
+        QTimer.singleShot(0, self._describe_models)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         window.tabifyDockWidget(window.annotation.worklist_dock, self.dock)
         window.annotation.panel_dock.raise_()
@@ -196,6 +212,9 @@ class AnalysisUi(QObject):
             f"(on {findings.provider})",
             10000,
         )
+        self._show_status(len(findings.models), findings.not_for_clinical_use)
+        for vp in self.window.grid.viewports:
+            vp.viewport().update()
 
     def _fill_table(self, findings: Findings) -> None:
         """One row per disc level (state, probability, slices), then fractures and the Cobb
@@ -243,3 +262,93 @@ class AnalysisUi(QObject):
                     if frame.instance.sop_instance_uid == uid:
                         return self.window.annotation.show_image(ImageRef.of_frame(frame))
         return False
+
+    # -- layers, badges, status ----------------------------------------------------------
+
+    def _layers_box(self) -> QGroupBox:
+        """A check box (visible) and a slider (opacity) per layer."""
+        box = QGroupBox("Layers")
+        grid = QGridLayout(box)
+        grid.setContentsMargins(4, 4, 4, 4)
+        self.layer_checks: dict[str, QCheckBox] = {}
+        self.layer_sliders: dict[str, QSlider] = {}
+        styles = self.window.annotation.tools.layers
+        for row, name in enumerate(LAYERS):
+            check = QCheckBox(name)
+            check.setChecked(styles[name].visible)
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(10, 100)
+            slider.setValue(round(styles[name].opacity * 100))
+            slider.setToolTip(f"Opacity of {name.lower()}")
+            check.toggled.connect(lambda on, n=name: self.set_layer(n, visible=on))
+            slider.valueChanged.connect(lambda v, n=name: self.set_layer(n, opacity=v / 100))
+            grid.addWidget(check, row, 0)
+            grid.addWidget(slider, row, 1)
+            self.layer_checks[name], self.layer_sliders[name] = check, slider
+        return box
+
+    def set_layer(
+        self, name: str, visible: bool | None = None, opacity: float | None = None
+    ) -> None:
+        layer = self.window.annotation.tools.layers[name]
+        if visible is not None:
+            layer.visible = visible
+        if opacity is not None:
+            layer.opacity = opacity
+        for vp in self.window.grid.viewports:
+            vp.viewport().update()
+
+    def paint_badges(self, vp: ImageViewport, painter: QPainter) -> None:
+        """Each disc's state and probability beside it on the slices passing through it."""
+        findings, info = self.last, vp.info
+        opacity = self.window.annotation.tools.layers.opacity("Disc badges")
+        if findings is None or not findings.discs or info is None or opacity <= 0:
+            return
+        plane, frame = info.plane, info.frame
+        if plane is None or frame is None or frame.instance.study_uid != findings.study_uid:
+            return
+        painter.setOpacity(opacity)
+        for disc in findings.discs:
+            if abs(float(plane.distance(disc.centre_mm))) > BADGE_DISTANCE_MM:
+                continue
+            row, col = (float(v) for v in plane.to_pixel(disc.centre_mm))
+            at = vp.image_to_widget(row, col)
+            text = f"{disc.level} {disc.state} {disc.probabilities[disc.state]:.0%}"
+            color = QColor(STATE_COLORS.get(disc.state, "#e6e1c5"))
+            painter.setPen(color)
+            painter.setBrush(color)
+            painter.drawEllipse(at, 3.0, 3.0)
+            paint_text(painter, QPointF(at.x() - 150, at.y() - 7), [text], color)
+        painter.setOpacity(1.0)
+
+    def _describe_models(self) -> None:
+        """The permanent status text: the AI models found (demo ones say so) and the provider.
+
+        Finding the models reads and hashes every model file: a background job, not the GUI
+        thread."""
+        from spineviewer.ai.registry import find_models
+
+        folders = list(self.window.settings.model_dirs)
+
+        def work(progress: Any, cancelled: Any) -> tuple[int, bool]:
+            usable = [e for e in find_models(folders) if e.available and e.manifest]
+            demo = any(e.manifest.provenance.not_for_clinical_use for e in usable if e.manifest)
+            return len(usable), demo
+
+        self._models_job = Job("Finding AI models", work, self)
+        self._models_job.succeeded.connect(lambda found: self._show_status(*found))
+        self._models_job.start()
+
+    def shutdown(self) -> None:
+        """Wait for the model search (the window closes)."""
+        job = getattr(self, "_models_job", None)
+        if job is not None:
+            job.wait(10000)
+
+    def _show_status(self, count: int, demo: bool) -> None:
+        text = f"AI: {count} models, {self.window.settings.ai_provider}"
+        if self.last is not None:
+            text = f"AI: {', '.join(m.id for m in self.last.models)} on {self.last.provider}"
+        if demo or (self.last is not None and self.last.not_for_clinical_use):
+            text += " · demo models: NOT FOR CLINICAL USE"
+        self.status.setText(text)

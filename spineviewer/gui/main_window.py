@@ -632,6 +632,7 @@ class MainWindow(QMainWindow):
         self.cancel_jobs()
         for job in list(self.jobs):
             job.wait(5000)
+        self.analysis.shutdown()
         self.settings.save_geometry(self)
         self.annotation.controller.close_all()
         super().closeEvent(event)

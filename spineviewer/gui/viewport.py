@@ -10,7 +10,7 @@ computed by :mod:`spineviewer.viewing.crossref` and handed in by the sync contro
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -120,6 +120,8 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self._drag: _Drag | None = None
         #: Annotation editing; gets mouse and key events first (None: reading only).
         self.tool_handler: ViewportTool | None = None
+        #: Extra painters (viewport, painter) drawn over the image after the tool handler.
+        self.overlays: list[Callable[[ImageViewport, QPainter], None]] = []
         self._wheel_rest = 0
         self.cine = QTimer(self)
         self.cine.timeout.connect(self._on_cine_tick)
@@ -417,6 +419,8 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
                 self._painter.message(painter, area, (self.error,))
             if self.tool_handler is not None:
                 self.tool_handler.paint(self, painter)
+            for overlay in self.overlays:
+                overlay(self, painter)
             if self.show_corner_text:
                 text = self.corner_text()
                 if text is not None:

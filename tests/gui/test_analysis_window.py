@@ -62,6 +62,28 @@ def test_analyze_adds_reviewable_proposals_and_shows_findings(qtbot, demo_study_
     target = next(d for d in findings.discs if d.level == "L4-L5").axial_instances[0]
     assert shown is not None and shown.frame is not None
     assert shown.frame.instance.sop_instance_uid == target
+    # the status bar names the models and the provider, with the notice
+    assert "disc-state" in win.analysis.status.text()
+    assert "NOT FOR CLINICAL USE" in win.analysis.status.text()
+    # layers: hiding vertebrae or the disc badges changes the sagittal view; showing restores it
+    sagittal = win.grid.viewports[0]
+    assert sagittal.info is not None and sagittal.info.plane is not None
+
+    def grab() -> bytes:
+        sagittal.viewport().repaint()
+        image = sagittal.viewport().grab().toImage()
+        return bytes(image.constBits())
+
+    shown = grab()
+    for name in ("Vertebrae", "Disc badges"):
+        win.analysis.layer_checks[name].setChecked(False)
+        assert grab() != shown, name
+        win.analysis.layer_checks[name].setChecked(True)
+        assert grab() == shown, name
+    win.analysis.layer_sliders["Vertebrae"].setValue(30)
+    assert win.annotation.tools.layers["Vertebrae"].opacity == 0.3
+    assert grab() != shown
+    win.analysis.layer_sliders["Vertebrae"].setValue(100)
     # one undo step removes them all; redo brings them back
     count = len(doc)
     win.annotation.undo_action.trigger()

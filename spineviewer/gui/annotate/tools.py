@@ -37,6 +37,7 @@ from spineviewer.gui.annotate.drawing import (
     paint_annotation,
     paint_draft,
 )
+from spineviewer.gui.annotate.layers import LayerStyles, layer_of
 from spineviewer.gui.reference_lines import segment_distance
 from spineviewer.gui.viewport import ImageViewport
 
@@ -92,6 +93,8 @@ class AnnotationTools:
 
     def __init__(self, controller: AnnotationController) -> None:
         self.controller = controller
+        #: Which layers are drawn, how opaque (the Layers panel changes them).
+        self.layers = LayerStyles()
         self.draft: _Draft | None = None
         self.edit: _Edit | None = None
         controller.toolChanged.connect(lambda _tool: self.cancel())
@@ -360,11 +363,16 @@ class AnnotationTools:
         modality = vp.source.modality if vp.source is not None else ""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for ann in c.annotations_on(ref):
-            color = QColor(c.vocabulary.color(ann.label)) if ann.label else UNLABELLED
+            opacity = self.layers.opacity(layer_of(ann, c.vocabulary))
             selected = ann.uid == c.selected
+            if opacity <= 0.0 and not selected:
+                continue
+            color = QColor(c.vocabulary.color(ann.label)) if ann.label else UNLABELLED
             values = vp.values if ref is not None else None
             lines = self.text_lines(ann, values, modality, detailed=selected)
+            painter.setOpacity(1.0 if selected else opacity)
             paint_annotation(painter, ann, vp.image_to_widget, color, lines, selected=selected)
+        painter.setOpacity(1.0)
         draft = self.draft
         if draft is not None and draft.viewport is vp:
             pts = list(draft.points) + ([draft.hover] if draft.hover is not None else [])
