@@ -23,11 +23,11 @@ def normalise(
 ) -> NDArray[np.float32]:
     """Intensities mapped to 0..1 by the manifest's ``normalisation`` (and MONOCHROME1)."""
     pre = manifest.preprocessing
-    arr = np.asarray(values, dtype=np.float32)
     if pre.normalisation.percentile is not None:
         p = pre.normalisation.percentile
-        scaled = percentile_scale(arr, p.low, p.high)
+        scaled = percentile_scale(np.asarray(values), p.low, p.high)
     else:
+        arr = np.asarray(values, dtype=np.float32)
         window = pre.normalisation.window
         assert window is not None
         low = window.center - window.width / 2.0

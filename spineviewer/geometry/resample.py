@@ -13,6 +13,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 
+#: Integer images whose values span fewer levels than this use a histogram for percentiles.
+HISTOGRAM_SPAN = 1 << 20
+
+
 def crop_physical(
     values: NDArray[Any],
     centre: tuple[float, float],
@@ -47,6 +51,32 @@ def crop_physical(
     return out.astype(np.float32)
 
 
+def percentiles(values: NDArray[Any], low: float, high: float) -> tuple[float, float]:
+    """The ``low`` and ``high`` percentiles of ``values``, exactly as :func:`numpy.percentile`
+    computes them (linear interpolation between order statistics).
+
+    Integer images (every stored DICOM pixel) are counted with a histogram instead of being
+    partitioned: the same numbers, several times faster on a 512 x 512 slice.
+    """
+    flat = np.asarray(values).ravel()
+    if flat.dtype.kind in "iu" and flat.size >= 1024:
+        first, last = int(flat.min()), int(flat.max())
+        if last - first < HISTOGRAM_SPAN:
+            cumulative = np.cumsum(np.bincount((flat - first).astype(np.intp)))
+            n = flat.size
+
+            def value(q: float) -> float:
+                position = q / 100.0 * (n - 1)
+                k = int(np.floor(position))
+                below = int(np.searchsorted(cumulative, k, side="right"))
+                above = int(np.searchsorted(cumulative, min(k + 1, n - 1), side="right"))
+                return first + below + (position - k) * (above - below)
+
+            return value(low), value(high)
+    lo, hi = np.percentile(flat, [low, high])
+    return float(lo), float(hi)
+
+
 def percentile_scale(
     values: NDArray[Any], low: float = 0.5, high: float = 99.5
 ) -> NDArray[np.float32]:
@@ -54,8 +84,8 @@ def percentile_scale(
 
     A flat patch (no contrast) becomes all zeros.
     """
+    lo, hi = percentiles(values, low, high)
     arr = np.asarray(values, dtype=np.float32)
-    lo, hi = np.percentile(arr, [low, high])
     if not hi > lo:
         return np.zeros_like(arr)
     return np.clip((arr - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
