@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-
 #: Integer images whose values span fewer levels than this use a histogram for percentiles.
 HISTOGRAM_SPAN = 1 << 20
 

@@ -1,4 +1,4 @@
-"""The AI in the viewer: AI > Analyze study (Ctrl+Shift+A), the provider choice, the Findings
+"""The AI in the viewer: AI > Analyze study (Ctrl+R), the provider choice, the Findings
 panel, and the findings as editable proposals.
 
 The analysis (:func:`spineviewer.ai.analysis.analyse_study`) runs as a background job with
@@ -76,8 +76,8 @@ class AnalysisUi(QObject):
         self.last: Findings | None = None
         self.job: Job | None = None
         self.analyze_action = QAction(icon("analyze"), "&Analyze study", window)
-        self.analyze_action.setShortcut(QKeySequence("Ctrl+Shift+A"))
-        self.analyze_action.setToolTip("Analyze the study with the AI models (Ctrl+Shift+A)")
+        self.analyze_action.setShortcuts([QKeySequence("Ctrl+R"), QKeySequence("Ctrl+Shift+A")])
+        self.analyze_action.setToolTip("Analyze the study with the AI models (Ctrl+R)")
         self.analyze_action.triggered.connect(lambda *_: self.analyze_current())
         window.addAction(self.analyze_action)
         self.notice = QLabel()
@@ -94,7 +94,7 @@ class AnalysisUi(QObject):
         self.table.cellClicked.connect(lambda row, _col: self.show_level(row))
         self.browser = QTextBrowser()
         self.browser.setObjectName("findings")
-        self.browser.setHtml("<p>Press <b>Analyze</b> (Ctrl+Shift+A) to run the AI models.</p>")
+        self.browser.setHtml("<p>Press <b>Analyze</b> (Ctrl+R) to run the AI models.</p>")
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(2, 2, 2, 2)

@@ -176,14 +176,14 @@ class MainWindow(QMainWindow):
         rot_cw = act(
             "Rotate clockwise",
             lambda: vp().rotate(True),
-            "Ctrl+R",
+            "Alt+R",
             "rotate-cw",
             global_shortcut=False,
         )
         rot_ccw = act(
             "Rotate counter-clockwise",
             lambda: vp().rotate(False),
-            "Ctrl+Shift+R",
+            "Alt+Shift+R",
             "rotate-ccw",
             global_shortcut=False,
         )

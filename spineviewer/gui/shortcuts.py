@@ -1,7 +1,7 @@
 """The one registry of keyboard and mouse bindings, as plain data.
 
 Menus, the viewport and the shortcuts dialog all read :data:`BINDINGS`, so what the dialog
-lists is what the application does. ``keys`` is written for people ("Ctrl+Shift+R",
+lists is what the application does. ``keys`` is written for people ("Alt+Shift+R",
 "Up / Down or wheel"); where it is a single key sequence it is also valid for
 ``QKeySequence``.
 """
@@ -56,8 +56,8 @@ BINDINGS: tuple[Binding, ...] = (
         ("F or Space", "Fit to window"),
         ("R", "Reset view (zoom, pan, window, rotation)"),
         ("V", "Invert"),
-        ("Ctrl+R", "Rotate 90° clockwise"),
-        ("Ctrl+Shift+R", "Rotate 90° counter-clockwise"),
+        ("Alt+R", "Rotate 90° clockwise"),
+        ("Alt+Shift+R", "Rotate 90° counter-clockwise"),
         ("H", "Flip horizontal"),
         ("Shift+H", "Flip vertical"),
         ("I", "Corner text on / off"),
@@ -99,7 +99,7 @@ BINDINGS: tuple[Binding, ...] = (
     ),
     *_group(
         "AI",
-        ("Ctrl+Shift+A", "Analyze the study (AI proposals, findings)"),
+        ("Ctrl+R or Ctrl+Shift+A", "Analyze the study (AI proposals, findings)"),
     ),
     *_group(
         "Layout",

@@ -562,6 +562,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         """Act on a viewport key (CONVENTIONS.md); False when the key is not ours."""
         ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
         shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        alt = bool(modifiers & Qt.KeyboardModifier.AltModifier)
         k = Qt.Key
         n = len(self.source) if self.source is not None else 0
         simple = {
@@ -584,13 +585,13 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             k.Key_T: lambda: self._set_tool("pan"),
         }
         key_enum = k(key) if not isinstance(key, k) else key
-        if ctrl and key_enum == k.Key_R:
+        if alt and key_enum == k.Key_R:
             self.rotate(clockwise=not shift)
             return True
         if key_enum == k.Key_H and not ctrl:
             self.flip(horizontal=not shift)
             return True
-        if key_enum == k.Key_R and not ctrl:
+        if key_enum == k.Key_R and not ctrl and not alt:
             self.reset()
             return True
         if not ctrl and k.Key_1 <= key_enum <= k.Key_9:

@@ -109,6 +109,8 @@ def test_menu_and_provider_setting(qtbot, demo_study_dir) -> None:
     ai_menu = next(a.menu() for a in win.menuBar().actions() if a.text() == "&AI")
     texts = [a.text() for a in ai_menu.actions()]
     assert "&Analyze study" in texts
+    keys = [k.toString() for k in win.analysis.analyze_action.shortcuts()]
+    assert keys == ["Ctrl+R", "Ctrl+Shift+A"]
     providers = next(a.menu() for a in ai_menu.actions() if a.text() == "&Run models on")
     cpu = next(a for a in providers.actions() if a.text() == "&CPU")
     cpu.trigger()

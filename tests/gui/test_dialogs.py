@@ -94,7 +94,7 @@ def test_shortcuts_search_filters_keys_actions_and_groups(qtbot):
     dialog = ShortcutsDialog()
     qtbot.addWidget(dialog)
     dialog.search.setText("rotate")
-    assert {b.keys for b in dialog.visible_bindings()} == {"Ctrl+R", "Ctrl+Shift+R"}
+    assert {b.keys for b in dialog.visible_bindings()} == {"Alt+R", "Alt+Shift+R"}
     dialog.search.setText("LAYOUT")
     assert {b.group for b in dialog.visible_bindings()} == {"Layout"}
     dialog.search.setText("zzz no match")
