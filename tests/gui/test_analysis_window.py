@@ -90,9 +90,22 @@ def test_analyze_adds_reviewable_proposals_and_shows_findings(qtbot, demo_study_
     assert len(controller.document) == count - len(proposals)
     win.annotation.redo_action.trigger()
     assert len(controller.document) == count
+    # rejecting and accepting are undoable steps too
+    gone = proposals[1]
+    controller.set_status([gone.uid], Status.REJECTED)
+    assert controller.find(gone.uid).status == Status.REJECTED
+    win.annotation.undo_action.trigger()
+    assert controller.find(gone.uid).status == Status.PROPOSED
+    win.annotation.redo_action.trigger()
+    assert controller.find(gone.uid).status == Status.REJECTED
+    win.annotation.undo_action.trigger()
     # accept one, re-run: the accepted one stays, the unreviewed ones are replaced, not doubled
     kept = proposals[0]
     controller.set_status([kept.uid], Status.ACCEPTED)
+    win.annotation.undo_action.trigger()
+    assert controller.find(kept.uid).status == Status.PROPOSED
+    win.annotation.redo_action.trigger()
+    assert controller.find(kept.uid).status == Status.ACCEPTED
     analyze(qtbot, win)
     doc = controller.document
     assert kept.uid in {a.uid for a in doc}
