@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -99,10 +100,22 @@ class Stack:
 
     def plane_of(self, index: int) -> Plane | None:
         """Patient-space plane of image ``index``, or None without geometry."""
-        frame = self.frames[index]
-        if frame.position is None or frame.orientation is None or frame.pixel_spacing is None:
-            return None
-        return Plane.from_dicom(frame.position, frame.orientation, frame.pixel_spacing, *self.shape)
+        return self._planes[index]
+
+    @cached_property
+    def _planes(self) -> tuple[Plane | None, ...]:
+        """Every image's plane, worked out once (planes are immutable)."""
+        out: list[Plane | None] = []
+        for frame in self.frames:
+            if frame.position is None or frame.orientation is None or frame.pixel_spacing is None:
+                out.append(None)
+                continue
+            out.append(
+                Plane.from_dicom(
+                    frame.position, frame.orientation, frame.pixel_spacing, *self.shape
+                )
+            )
+        return tuple(out)
 
     def summary(self) -> dict[str, Any]:
         """Plain data for ``spineviewer info``."""

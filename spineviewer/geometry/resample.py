@@ -36,18 +36,24 @@ def crop_physical(
     s_r, s_c = h_mm / n_r, w_mm / n_c
     r = centre[0] + ((np.arange(n_r) + 0.5) * s_r - h_mm / 2.0) / d_r
     c = centre[1] + ((np.arange(n_c) + 0.5) * s_c - w_mm / 2.0) / d_c
-    rr, cc = np.meshgrid(r, c, indexing="ij")
-    outside = (rr < -0.5) | (rr > rows - 0.5) | (cc < -0.5) | (cc > cols - 0.5)
-    rr, cc = np.clip(rr, 0, rows - 1), np.clip(cc, 0, cols - 1)
-    r0 = np.minimum(np.floor(rr).astype(int), max(rows - 2, 0))
-    c0 = np.minimum(np.floor(cc).astype(int), max(cols - 2, 0))
-    r1, c1 = np.minimum(r0 + 1, rows - 1), np.minimum(c0 + 1, cols - 1)
-    fr, fc = rr - r0, cc - c0
-    top = arr[r0, c0] * (1 - fc) + arr[r0, c1] * fc
-    bottom = arr[r1, c0] * (1 - fc) + arr[r1, c1] * fc
-    out = top * (1 - fr) + bottom * fr
+    # the grid is axis-aligned, so bilinear sampling is separable: rows first, then columns
+    r0, r1, fr = _neighbours(r, rows)
+    c0, c1, fc = _neighbours(c, cols)
+    band = arr[r0] * (1 - fr)[:, None] + arr[r1] * fr[:, None]
+    out = band[:, c0] * (1 - fc)[None, :] + band[:, c1] * fc[None, :]
+    outside = ((r < -0.5) | (r > rows - 0.5))[:, None] | ((c < -0.5) | (c > cols - 0.5))[None, :]
     out[outside] = fill
     return out.astype(np.float32)
+
+
+def _neighbours(
+    at: NDArray[Any], n: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[Any]]:
+    """Lower and upper source indices of positions ``at`` (clipped to 0..n-1) and the weight
+    of the upper one."""
+    pos = np.clip(at, 0, n - 1)
+    low = np.minimum(np.floor(pos).astype(np.intp), max(n - 2, 0))
+    return low, np.minimum(low + 1, n - 1), pos - low
 
 
 def percentiles(values: NDArray[Any], low: float, high: float) -> tuple[float, float]:
