@@ -19,6 +19,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "view",
     "info",
     "analyze",
+    "report",
     "annotations",
     "train",
     "train-detector",

@@ -1,0 +1,71 @@
+"""``spineviewer report PATH --out DIR [--format json,html,pdf] [--anonymize]``.
+
+Analyses every study under PATH with the AI models, joins what a person reviewed in the
+annotation workspace (accepted, edited or rejected proposals, manual measurements), and writes
+``OUT/<study>/report.json|html|pdf``. Demo models: the reports say "not for clinical use".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="write the report of each study (JSON, HTML, PDF)",
+        description=(
+            "Run the AI pipelines on every study under PATH, join the reviewed annotations of "
+            "the workspace, and write report.json, report.html and report.pdf per study into "
+            "OUT/<study>/. Not for clinical use with the demo models."
+        ),
+    )
+    parser.add_argument("path", type=Path, help="study folder, zip, DICOMDIR or file")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf"
+    )
+    parser.add_argument(
+        "--anonymize", action="store_true", help="leave patient identifiers and dates out"
+    )
+    parser.add_argument("--institution", default="", help="institution name in the header")
+    parser.add_argument("--provider", choices=("auto", "cuda", "cpu"))
+    parser.add_argument("--models", type=Path, action="append", default=[], metavar="DIR")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from spineviewer.ai.analysis import analyse_study
+    from spineviewer.ai.registry import find_models
+    from spineviewer.ai.sessions import SessionCache
+    from spineviewer.annotations import Workspace
+    from spineviewer.dicom import scan
+    from spineviewer.reports import build_report
+    from spineviewer.reports.writer import write_report
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    if not args.path.exists():
+        print(f"spineviewer report: {args.path}: no such file or folder", file=sys.stderr)
+        return 1
+    result = scan(args.path)
+    if not result.studies:
+        print(f"spineviewer report: no DICOM study in {args.path}", file=sys.stderr)
+        return 1
+    entries, sessions = find_models(args.models), SessionCache(args.provider)
+    failed = 0
+    with Workspace() as workspace:
+        for index, study in enumerate(result.studies, start=1):
+            findings = analyse_study(study, entries, sessions)
+            loaded = workspace.load(study.uid)
+            document = loaded.document if loaded is not None else None
+            report = build_report(study, findings, document, args.institution, args.anonymize)
+            folder = args.out / (f"study-{index:03d}" if args.anonymize else study.uid)
+            try:
+                for path in write_report(report, folder, formats):
+                    print(path)
+            except (OSError, ValueError) as exc:
+                print(f"spineviewer report: {study.uid}: {exc}", file=sys.stderr)
+                failed += 1
+    return 1 if failed else 0

@@ -1,0 +1,209 @@
+"""The report of one study: what the models found and what a person confirmed or changed.
+
+:func:`build_report` joins the AI's :class:`~spineviewer.ai.findings.Findings` with the
+study's annotation document (the reviewed proposals and the manual measurements). Each level,
+vertebra and implant carries its review status: ``proposed`` (nobody looked yet),
+``accepted``, ``edited`` (a person changed it: the report shows the person's value) or
+``rejected`` (listed, struck out in HTML/PDF, never counted as a finding). The JSON form is
+:meth:`Report.to_dict`; HTML and PDF are rendered from the same object.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from spineviewer.ai.findings import Findings
+from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
+from spineviewer.annotations.measure import measurements
+from spineviewer.dicom import Study
+
+__all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]
+
+NOT_FOR_CLINICAL_USE = (
+    "NOT FOR CLINICAL USE. Produced with demonstration models trained on synthetic phantoms; "
+    "it is not a diagnosis."
+)
+NOT_REVIEWED = "proposed"
+
+
+@dataclass(frozen=True)
+class LevelRow:
+    """One disc level: the state reported, its probability, its review and key image."""
+
+    level: str
+    state: str
+    probability: float | None
+    review: str
+    model_state: str
+    key_image: str
+
+
+@dataclass(frozen=True)
+class VertebraRow:
+    label: str
+    review: str
+    fracture: str | None = None
+    fracture_probability: float | None = None
+    tilt_deg: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class ImplantRow:
+    implant_class: str
+    score: float
+    review: str
+
+
+@dataclass(frozen=True)
+class MeasurementRow:
+    """A measurement a person made (length, angle, Cobb angle, ROI area)."""
+
+    kind: str
+    label: str
+    value: str
+    image: str
+
+
+@dataclass(frozen=True)
+class Report:
+    study_uid: str
+    institution: str
+    patient: dict[str, str]
+    study: dict[str, str]
+    technique: tuple[str, ...]
+    levels: tuple[LevelRow, ...]
+    vertebrae: tuple[VertebraRow, ...]
+    implants: tuple[ImplantRow, ...]
+    cobb: dict[str, Any] | None
+    measurements: tuple[MeasurementRow, ...]
+    models: tuple[dict[str, Any], ...]
+    provider: str
+    reviewer: str
+    review_status: str
+    created: str
+    not_for_clinical_use: bool
+    notes: tuple[str, ...] = ()
+    anonymised: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["notice"] = NOT_FOR_CLINICAL_USE if self.not_for_clinical_use else ""
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _review(annotation: Annotation | None) -> str:
+    return annotation.status.value if annotation is not None else NOT_REVIEWED
+
+
+def _proposal(
+    annotations: list[Annotation], label: str, kinds: tuple[Kind, ...]
+) -> Annotation | None:
+    """The mark for ``label``: a person's own one first, else the model's proposal."""
+    found = [a for a in annotations if a.label == label and a.kind in kinds]
+    human = [a for a in found if not a.provenance.is_model]
+    ranked = human or found
+    return ranked[0] if ranked else None
+
+
+def _level_state(disc_state: str, mark: Annotation | None) -> tuple[str, str]:
+    """(state reported, review) of one level from the model's state and the mark for it."""
+    if mark is None:
+        return disc_state, NOT_REVIEWED
+    if not mark.provenance.is_model:  # a person's own mark for the level decides
+        state = mark.state or disc_state
+        return state, "edited" if state != disc_state else "accepted"
+    if mark.status == Status.EDITED:
+        return mark.state or disc_state, "edited"
+    return disc_state, mark.status.value
+
+
+def _levels(findings: Findings, annotations: list[Annotation]) -> list[LevelRow]:
+    rows = []
+    for disc in findings.discs:
+        mark = _proposal(annotations, disc.level, (Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND))
+        state, review = _level_state(disc.state, mark)
+        key = disc.axial_instances[0] if disc.axial_instances else ""
+        probability = disc.probabilities.get(disc.state)
+        rows.append(LevelRow(disc.level, state, probability, review, disc.state, key))
+    return rows
+
+
+def _patient(study: Study, anonymise: bool) -> dict[str, str]:
+    if anonymise:
+        return {"name": "ANONYMISED", "id": "ANONYMISED"}
+    info = study.info
+    return {"name": info.get("PatientName", ""), "id": info.get("PatientID", "")}
+
+
+def _manual(annotations: list[Annotation]) -> list[MeasurementRow]:
+    rows = []
+    for a in annotations:
+        if a.provenance.is_model or a.status == Status.REJECTED:
+            continue
+        values = [m for m in measurements(a) if m.name in ("length", "angle", "cobb_angle", "area")]
+        for m in values:
+            rows.append(
+                MeasurementRow(
+                    a.kind.value, a.label, f"{m.value:.1f} {m.unit}", a.image.sop_instance_uid
+                )
+            )
+    return rows
+
+
+def build_report(
+    study: Study,
+    findings: Findings,
+    document: AnnotationDocument | None = None,
+    institution: str = "",
+    anonymise: bool = False,
+) -> Report:
+    """The report of ``study`` from its findings and (when there is one) its annotations."""
+    annotations = list(document) if document is not None else []
+    vertebrae = []
+    for v in findings.vertebrae:
+        mark = _proposal(annotations, v.label, (Kind.RECTANGLE, Kind.POLYGON))
+        vertebrae.append(
+            VertebraRow(v.label, _review(mark), v.fracture, v.fracture_probability, v.tilt_deg)
+        )
+    implants = [ImplantRow(i.implant_class, i.score, NOT_REVIEWED) for i in findings.implants]
+    used = {s.series_uid for s in findings.axial_levels} | {
+        v.series_uid for v in findings.vertebrae
+    }
+    technique = tuple(
+        f"{series.description or series.uid} ({series.modality}, "
+        f"{', '.join(f'{st.plane} {len(st)} images' for st in series.stacks)})"
+        for series in study.series
+        if series.uid in used
+    )
+    info = study.info
+    return Report(
+        study_uid="ANONYMISED" if anonymise else study.uid,
+        institution=institution,
+        patient=_patient(study, anonymise),
+        study={
+            "date": "" if anonymise else info.get("StudyDate", ""),
+            "description": info.get("StudyDescription", ""),
+            "accession": "" if anonymise else info.get("AccessionNumber", ""),
+        },
+        technique=technique,
+        levels=tuple(_levels(findings, annotations)),
+        vertebrae=tuple(vertebrae),
+        implants=tuple(implants),
+        cobb=asdict(findings.cobb) if findings.cobb is not None else None,
+        measurements=tuple(_manual(annotations)),
+        models=tuple(asdict(m) for m in findings.models),
+        provider=findings.provider,
+        reviewer=(document.author or "") if document is not None else "",
+        review_status=document.review_status.value if document is not None else "not reviewed",
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        not_for_clinical_use=findings.not_for_clinical_use,
+        notes=tuple(f"{s.name}: {s.reason}" for s in findings.steps if s.status == "failed"),
+        anonymised=anonymise,
+    )

@@ -1,0 +1,146 @@
+"""Reports of one study: the report model joins the findings with the reviewed annotations;
+JSON, HTML (escaped) and a real PDF (read back with poppler); ``spineviewer report`` and
+``--anonymize``."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from spineviewer.ai.analysis import analyse_path
+from spineviewer.annotations import (
+    Annotation,
+    AnnotationDocument,
+    ImageRef,
+    Provenance,
+    Status,
+    Workspace,
+)
+from spineviewer.annotations.proposals import proposals_from_findings
+from spineviewer.cli import main
+from spineviewer.dicom import scan
+from spineviewer.reports import NOT_FOR_CLINICAL_USE, build_report
+from spineviewer.reports.html import render_html
+from spineviewer.reports.writer import write_report
+
+
+@pytest.fixture(scope="module")
+def analysed(demo_study_dir: Path):
+    study = scan(demo_study_dir).studies[0]
+    (findings,) = analyse_path(demo_study_dir, provider="cpu")
+    return study, findings
+
+
+def test_without_review_every_finding_is_proposed(analysed) -> None:
+    study, findings = analysed
+    report = build_report(study, findings, institution="Demo Hospital")
+    assert [r.level for r in report.levels] == [d.level for d in findings.discs]
+    assert all(r.review == "proposed" for r in report.levels)
+    assert [r.state for r in report.levels] == [d.state for d in findings.discs]
+    assert report.patient["id"] == study.info["PatientID"]
+    assert report.not_for_clinical_use and report.to_dict()["notice"] == NOT_FOR_CLINICAL_USE
+    assert {m["id"] for m in report.models} >= {"disc-state", "vertebrae-sagittal"}
+    assert any("sagittal" in t for t in report.technique)
+
+
+def test_reviewed_proposals_and_manual_measurements_are_reported(analysed) -> None:
+    study, findings = analysed
+    stacks = [st for series in study.series for st in series.stacks]
+    proposals = proposals_from_findings(findings, stacks)
+    discs = [p for p in proposals if p.kind.value == "ellipse"]
+    first, second, third = discs[0], discs[1], discs[2]
+    other = next(s for s in ("normal", "bulge", "herniation") if s != second.state)
+    reviewed = [
+        replace(first, status=Status.ACCEPTED),
+        replace(second, status=Status.EDITED, state=other),
+        replace(third, status=Status.REJECTED),
+        *[p for p in proposals if p not in (first, second, third)],
+    ]
+    sagittal = next(st for st in stacks if st.plane == "sagittal")
+    frame = sagittal.frames[len(sagittal) // 2]
+    plane = sagittal.plane_of(len(sagittal) // 2)
+    line = Annotation.create(
+        "line",
+        ImageRef.of_frame(frame),
+        [(10, 10), (10, 110)],
+        plane,
+        provenance=Provenance(author="reader"),
+    )
+    doc = AnnotationDocument(study.uid, author="reader", annotations=[*reviewed, line])
+    report = build_report(study, findings, doc)
+    rows = {r.level: r for r in report.levels}
+    assert rows[first.label].review == "accepted"
+    assert (rows[second.label].review, rows[second.label].state) == ("edited", other)
+    assert rows[second.label].model_state == second.state
+    assert rows[third.label].review == "rejected"
+    assert [m.kind for m in report.measurements] == ["line"]
+    assert report.measurements[0].value.endswith("mm")
+    assert report.reviewer == "reader"
+    html = render_html(report)
+    assert f"(model: {second.state})" in html and 'class="rejected"' in html
+
+
+def test_html_escapes_what_it_shows(analysed) -> None:
+    study, findings = analysed
+    report = build_report(study, findings, institution="<script>alert(1)</script>")
+    html = render_html(report)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_is_a_real_a4_document_with_the_notice(analysed, tmp_path: Path) -> None:
+    study, findings = analysed
+    report = build_report(study, findings, institution="Demo Hospital")
+    paths = write_report(report, tmp_path, ["json", "html", "pdf"])
+    assert [p.name for p in paths] == ["report.json", "report.html", "report.pdf"]
+    assert not list(tmp_path.glob(".*partial"))
+    info = subprocess.run(["pdfinfo", str(tmp_path / "report.pdf")], capture_output=True, text=True)
+    assert "(A4)" in info.stdout and re.search(r"Pages:\s+1\n", info.stdout)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    assert "NOT FOR CLINICAL USE" in text and "Demo Hospital" in text
+    for row in report.levels:
+        assert row.level in text
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["levels"][0]["level"] == report.levels[0].level
+    with pytest.raises(ValueError, match="unknown report format"):
+        write_report(report, tmp_path, ["docx"])
+
+
+def test_report_command_and_anonymize(demo_study_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["report", str(demo_study_dir), "--out", str(out), "--format", "json,html",
+                 "--anonymize", "--provider", "cpu"]) == 0  # fmt: skip
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["study-001/report.html", "study-001/report.json"]
+    study = scan(demo_study_dir).studies[0]
+    for path in out.rglob("report.*"):
+        text = path.read_text()
+        for secret in (study.info["PatientName"], study.info["PatientID"], study.uid):
+            assert secret not in text, (path.name, secret)
+    data = json.loads((out / "study-001" / "report.json").read_text())
+    assert data["anonymised"] is True and data["levels"]
+    assert main(["report", str(tmp_path / "missing"), "--out", str(out)]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_report_uses_the_workspace_review(demo_study_dir: Path, tmp_path: Path, analysed) -> None:
+    study, findings = analysed
+    stacks = [st for series in study.series for st in series.stacks]
+    proposals = proposals_from_findings(findings, stacks)
+    accepted = [replace(p, status=Status.ACCEPTED) for p in proposals]
+    with Workspace() as workspace:
+        workspace.save(AnnotationDocument(study.uid, author="reader", annotations=accepted))
+    out = tmp_path / "out"
+    assert main(["report", str(demo_study_dir), "--out", str(out), "--format", "json",
+                 "--provider", "cpu"]) == 0  # fmt: skip
+    data = json.loads((out / study.uid / "report.json").read_text())
+    assert {row["review"] for row in data["levels"]} == {"accepted"}
+    assert data["reviewer"] == "reader"
