@@ -22,8 +22,8 @@ CORE = (
     "reports",
     "cli",
 )
-#: The offscreen PDF renderer of the reports: the one core module allowed to use Qt.
-QT_ALLOWED = ("reports/pdf.py",)
+#: The offscreen PDF and key-image renderers of the reports: the core modules allowed Qt.
+QT_ALLOWED = ("reports/pdf.py", "reports/images.py")
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from spineviewer.annotations import Workspace
     from spineviewer.dicom import scan
     from spineviewer.reports import build_report
-    from spineviewer.reports.writer import write_report
+    from spineviewer.reports.writer import with_key_images, write_report
 
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     if not args.path.exists():
@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
             report = build_report(study, findings, document, args.institution, args.anonymize)
             folder = args.out / (f"study-{index:03d}" if args.anonymize else study.uid)
             try:
+                if {"html", "pdf"} & set(formats):
+                    report = with_key_images(report, study, findings, document, folder)
                 for path in write_report(report, folder, formats):
                     print(path)
             except (OSError, ValueError) as exc:

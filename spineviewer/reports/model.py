@@ -87,6 +87,8 @@ class Report:
     not_for_clinical_use: bool
     notes: tuple[str, ...] = ()
     anonymised: bool = False
+    #: Key images written beside the report: {name, caption, file, sop_instance_uid}.
+    key_images: tuple[dict[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,12 +126,12 @@ def _level_state(disc_state: str, mark: Annotation | None) -> tuple[str, str]:
     return disc_state, mark.status.value
 
 
-def _levels(findings: Findings, annotations: list[Annotation]) -> list[LevelRow]:
+def _levels(findings: Findings, annotations: list[Annotation], anonymise: bool) -> list[LevelRow]:
     rows = []
     for disc in findings.discs:
         mark = _proposal(annotations, disc.level, (Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND))
         state, review = _level_state(disc.state, mark)
-        key = disc.axial_instances[0] if disc.axial_instances else ""
+        key = disc.axial_instances[0] if disc.axial_instances and not anonymise else ""
         probability = disc.probabilities.get(disc.state)
         rows.append(LevelRow(disc.level, state, probability, review, disc.state, key))
     return rows
@@ -142,7 +144,7 @@ def _patient(study: Study, anonymise: bool) -> dict[str, str]:
     return {"name": info.get("PatientName", ""), "id": info.get("PatientID", "")}
 
 
-def _manual(annotations: list[Annotation]) -> list[MeasurementRow]:
+def _manual(annotations: list[Annotation], anonymise: bool) -> list[MeasurementRow]:
     rows = []
     for a in annotations:
         if a.provenance.is_model or a.status == Status.REJECTED:
@@ -193,11 +195,11 @@ def build_report(
             "accession": "" if anonymise else info.get("AccessionNumber", ""),
         },
         technique=technique,
-        levels=tuple(_levels(findings, annotations)),
+        levels=tuple(_levels(findings, annotations, anonymise)),
         vertebrae=tuple(vertebrae),
         implants=tuple(implants),
         cobb=asdict(findings.cobb) if findings.cobb is not None else None,
-        measurements=tuple(_manual(annotations)),
+        measurements=tuple(_manual(annotations, anonymise)),
         models=tuple(asdict(m) for m in findings.models),
         provider=findings.provider,
         reviewer=(document.author or "") if document is not None else "",

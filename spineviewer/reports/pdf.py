@@ -23,8 +23,9 @@ def _application() -> object:
 
 
 def render_pdf(html: str, path: str | Path, title: str = "Spine report") -> Path:
-    """Write ``html`` as an A4 PDF to ``path`` (atomically: a partial file renamed over it)."""
-    from PySide6.QtCore import QMarginsF, QSizeF
+    """Write ``html`` as an A4 PDF to ``path`` (atomically: a partial file renamed over it);
+    images referenced by relative paths are read from ``path``'s folder."""
+    from PySide6.QtCore import QMarginsF, QSizeF, QUrl
     from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
     _application()
@@ -39,6 +40,7 @@ def render_pdf(html: str, path: str | Path, title: str = "Spine report") -> Path
     writer.setTitle(title)
     writer.setCreator("SpineViewer")
     document = QTextDocument()
+    document.setBaseUrl(QUrl.fromLocalFile(str(target.parent.resolve()) + "/"))
     document.setHtml(html)
     document.setPageSize(QSizeF(writer.width(), writer.height()))
     document.setDocumentMargin(0)

@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 
+from spineviewer.ai.findings import Findings
+from spineviewer.annotations import AnnotationDocument
+from spineviewer.dicom import Study
 from spineviewer.reports.html import render_html
 from spineviewer.reports.model import Report
 
-__all__ = ["FORMATS", "write_report"]
+__all__ = ["FORMATS", "with_key_images", "write_report"]
 
 FORMATS = ("json", "html", "pdf")
 
@@ -45,3 +49,26 @@ def write_report(
             title = f"Spine report {report.study.get('description', '')}".strip()
             written.append(render_pdf(html, out / "report.pdf", title))
     return written
+
+
+def with_key_images(
+    report: Report,
+    study: Study,
+    findings: Findings,
+    document: AnnotationDocument | None,
+    out_dir: str | Path,
+) -> Report:
+    """``report`` with its key images, rendered into ``out_dir/images`` with the study's
+    annotations (the AI's proposals when nobody annotated the study)."""
+    from spineviewer.annotations.proposals import proposals_from_findings
+    from spineviewer.reports.images import render_key_images
+
+    if document is not None and len(document):
+        annotations = list(document)
+    else:
+        stacks = [st for series in study.series for st in series.stacks]
+        annotations = proposals_from_findings(findings, stacks)
+    images = render_key_images(study, findings, annotations, Path(out_dir) / "images")
+    if report.anonymised:  # the file names are reference enough; no instance UIDs
+        images = [replace(k, sop_instance_uid="") for k in images]
+    return replace(report, key_images=tuple(asdict(k) for k in images))

@@ -119,9 +119,15 @@ def test_report_command_and_anonymize(demo_study_dir: Path, tmp_path: Path, caps
     assert main(["report", str(demo_study_dir), "--out", str(out), "--format", "json,html",
                  "--anonymize", "--provider", "cpu"]) == 0  # fmt: skip
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert files == ["study-001/report.html", "study-001/report.json"]
+    assert [f for f in files if not f.startswith("study-001/images/")] == [
+        "study-001/report.html",
+        "study-001/report.json",
+    ]
+    assert "study-001/images/sagittal.png" in files
     study = scan(demo_study_dir).studies[0]
+    sops = {f.instance.sop_instance_uid for st in scan(demo_study_dir).stacks() for f in st.frames}
     for path in out.rglob("report.*"):
+        assert not any(uid in path.read_text() for uid in sops), path.name
         text = path.read_text()
         for secret in (study.info["PatientName"], study.info["PatientID"], study.uid):
             assert secret not in text, (path.name, secret)
@@ -144,3 +150,28 @@ def test_report_uses_the_workspace_review(demo_study_dir: Path, tmp_path: Path, 
     data = json.loads((out / study.uid / "report.json").read_text())
     assert {row["review"] for row in data["levels"]} == {"accepted"}
     assert data["reviewer"] == "reader"
+
+
+def test_key_images_with_overlays(analysed, tmp_path: Path) -> None:
+    from PySide6.QtGui import QImage
+
+    from spineviewer.phantom import generate, study_folder_name
+    from spineviewer.reports.writer import with_key_images
+
+    study, findings = analysed
+    report = with_key_images(build_report(study, findings), study, findings, None, tmp_path)
+    names = [k["name"] for k in report.key_images]
+    assert names[0] == "sagittal" and {f"axial-{d.level}" for d in findings.discs} <= set(names)
+    sagittal = QImage(str(tmp_path / report.key_images[0]["file"]))
+    assert sagittal.height() >= 420 and not sagittal.isGrayscale()  # coloured overlays drawn
+    html = render_html(report)
+    assert 'src="images/sagittal.png"' in html
+    generate("spine-xr", tmp_path / "xr", 94_005)  # with implants
+    xr_dir = tmp_path / "xr" / study_folder_name("spine-xr", 94_005)
+    xr_study = scan(xr_dir).studies[0]
+    (xr_findings,) = analyse_path(xr_dir, provider="cpu")
+    xr_report = with_key_images(
+        build_report(xr_study, xr_findings), xr_study, xr_findings, None, tmp_path / "xr-report"
+    )
+    assert [k["name"] for k in xr_report.key_images] == ["radiograph"]
+    assert xr_report.cobb is not None and xr_report.implants
