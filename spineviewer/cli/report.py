@@ -25,7 +25,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="study folder, zip, DICOMDIR or file")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
-        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf"
+        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr"
     )
     parser.add_argument(
         "--anonymize", action="store_true", help="leave patient identifiers and dates out"
@@ -43,9 +43,20 @@ def run(args: argparse.Namespace) -> int:
     from spineviewer.annotations import Workspace
     from spineviewer.dicom import scan
     from spineviewer.reports import build_report
-    from spineviewer.reports.writer import with_key_images, write_report
+    from spineviewer.reports.writer import FORMATS, with_key_images, write_report, write_sr
 
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        print(f"spineviewer report: unknown format {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    if args.anonymize and "sr" in formats:
+        print(
+            "spineviewer report: --anonymize with sr is not supported yet (the SR would carry "
+            "the source headers' patient module); leave sr out or the anonymisation off",
+            file=sys.stderr,
+        )
+        return 2
     if not args.path.exists():
         print(f"spineviewer report: {args.path}: no such file or folder", file=sys.stderr)
         return 1
@@ -65,8 +76,10 @@ def run(args: argparse.Namespace) -> int:
             try:
                 if {"html", "pdf"} & set(formats):
                     report = with_key_images(report, study, findings, document, folder)
-                for path in write_report(report, folder, formats):
+                for path in write_report(report, folder, [f for f in formats if f != "sr"]):
                     print(path)
+                if "sr" in formats:
+                    print(write_sr(study, findings, document, folder))
             except (OSError, ValueError) as exc:
                 print(f"spineviewer report: {study.uid}: {exc}", file=sys.stderr)
                 failed += 1

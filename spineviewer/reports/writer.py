@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
@@ -13,9 +14,12 @@ from spineviewer.dicom import Study
 from spineviewer.reports.html import render_html
 from spineviewer.reports.model import Report
 
-__all__ = ["FORMATS", "with_key_images", "write_report"]
+__all__ = ["FORMATS", "REPORT_FORMATS", "with_key_images", "write_report", "write_sr"]
 
-FORMATS = ("json", "html", "pdf")
+#: What :func:`write_report` writes from the report model alone.
+REPORT_FORMATS = ("json", "html", "pdf")
+#: Every format of ``spineviewer report`` (``sr`` needs the study and its annotations).
+FORMATS = (*REPORT_FORMATS, "sr")
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -26,13 +30,13 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 def write_report(
-    report: Report, out_dir: str | Path, formats: Sequence[str] = FORMATS
+    report: Report, out_dir: str | Path, formats: Sequence[str] = REPORT_FORMATS
 ) -> list[Path]:
     """The files of ``report`` in ``out_dir`` (created), in the order of ``formats``."""
-    unknown = sorted(set(formats) - set(FORMATS))
+    unknown = sorted(set(formats) - set(REPORT_FORMATS))
     if unknown:
         raise ValueError(
-            f"unknown report format {', '.join(unknown)}; choose from {', '.join(FORMATS)}"
+            f"unknown report format {', '.join(unknown)}; choose from {', '.join(REPORT_FORMATS)}"
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -51,6 +55,43 @@ def write_report(
     return written
 
 
+def _annotations(
+    study: Study, findings: Findings, document: AnnotationDocument | None
+) -> list[Any]:
+    """The study's annotations, or the AI's proposals when nobody annotated it."""
+    from spineviewer.annotations.proposals import proposals_from_findings
+
+    if document is not None and len(document):
+        return list(document)
+    stacks = [st for series in study.series for st in series.stacks]
+    return proposals_from_findings(findings, stacks)
+
+
+def write_sr(
+    study: Study, findings: Findings, document: AnnotationDocument | None, out_dir: str | Path
+) -> Path:
+    """``report_sr.dcm``: a DICOM SR TID 1500 Measurement Report of the reviewed findings (the
+    annotation exporter's; rejected marks are left out)."""
+    from spineviewer.annotations.export import exportable
+    from spineviewer.annotations.frames import source_headers
+    from spineviewer.annotations.sr import export_sr
+
+    doc = document
+    if doc is None or not len(doc):
+        doc = AnnotationDocument(study.uid, annotations=_annotations(study, findings, None))
+    marks = exportable(doc)
+    if not marks:
+        raise ValueError("nothing to put in an SR: no finding and no annotation")
+    stacks = [st for series in study.series for st in series.stacks]
+    headers = source_headers(stacks, only={a.image.sop_instance_uid for a in marks})
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "report_sr.dcm"
+    partial = export_sr(marks, headers, out / ".report_sr.dcm.partial")
+    Path(partial).replace(target)
+    return target
+
+
 def with_key_images(
     report: Report,
     study: Study,
@@ -60,14 +101,9 @@ def with_key_images(
 ) -> Report:
     """``report`` with its key images, rendered into ``out_dir/images`` with the study's
     annotations (the AI's proposals when nobody annotated the study)."""
-    from spineviewer.annotations.proposals import proposals_from_findings
     from spineviewer.reports.images import render_key_images
 
-    if document is not None and len(document):
-        annotations = list(document)
-    else:
-        stacks = [st for series in study.series for st in series.stacks]
-        annotations = proposals_from_findings(findings, stacks)
+    annotations = _annotations(study, findings, document)
     images = render_key_images(study, findings, annotations, Path(out_dir) / "images")
     if report.anonymised:  # the file names are reference enough; no instance UIDs
         images = [replace(k, sop_instance_uid="") for k in images]

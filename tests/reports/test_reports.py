@@ -175,3 +175,24 @@ def test_key_images_with_overlays(analysed, tmp_path: Path) -> None:
     )
     assert [k["name"] for k in xr_report.key_images] == ["radiograph"]
     assert xr_report.cobb is not None and xr_report.implants
+
+
+def test_report_sr_is_a_valid_tid1500_of_the_study(demo_study_dir: Path, tmp_path: Path, capsys):
+    import pydicom
+
+    out = tmp_path / "out"
+    assert main(["report", str(demo_study_dir), "--out", str(out), "--format", "sr",
+                 "--provider", "cpu"]) == 0  # fmt: skip
+    study = scan(demo_study_dir).studies[0]
+    sr = pydicom.dcmread(out / study.uid / "report_sr.dcm")
+    assert sr.StudyInstanceUID == study.uid and sr.Modality == "SR"
+    assert sr.ContentTemplateSequence[0].TemplateIdentifier == "1500"
+    if shutil.which("dciodvfy"):
+        checked = subprocess.run(
+            ["dciodvfy", str(out / study.uid / "report_sr.dcm")], capture_output=True, text=True
+        )
+        assert not [ln for ln in checked.stderr.splitlines() if ln.startswith("Error")]
+    assert main(["report", str(demo_study_dir), "--out", str(out), "--format", "sr",
+                 "--anonymize"]) == 2  # fmt: skip
+    assert "not supported yet" in capsys.readouterr().err
+    assert main(["report", str(demo_study_dir), "--out", str(out), "--format", "docx"]) == 2
