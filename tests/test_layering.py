@@ -20,6 +20,7 @@ CORE = (
     "ai",
     "training",
     "reports",
+    "batch",
     "cli",
 )
 #: The offscreen PDF and key-image renderers of the reports: the core modules allowed Qt.

@@ -15,7 +15,7 @@ fractures. Each step is ``pre_process -> predict -> post_process`` on one model.
 4. Disc states: a crop of the model's physical ROI around the disc centre projected into each
    of its axial slices within :data:`AXIAL_MAX_DISTANCE_MM`, classified; the probabilities of a
    level's slices averaged.
-5. Fractures: sagittal crops around each body (slices within
+5. Fractures: sagittal crops around each body T12 to L5 (slices within
    :data:`FRACTURE_MAX_DISTANCE_MM` of its centre), classified normal / fractured, averaged.
 """
 
@@ -44,6 +44,9 @@ __all__ = ["AXIAL_MAX_DISTANCE_MM", "FRACTURE_MAX_DISTANCE_MM", "STEPS"]
 AXIAL_MAX_DISTANCE_MM = 3.0
 #: Sagittal slices this close to a body's centre are cropped for the fracture model.
 FRACTURE_MAX_DISTANCE_MM = 8.0
+#: The vertebrae the lumbar pipeline classifies for fractures (the thoracolumbar junction and
+#: the lumbar spine; the demo model saw no others).
+FRACTURE_LEVELS = ("T12", "L1", "L2", "L3", "L4", "L5")
 
 
 def _t2_first(stacks: list[Stack]) -> list[Stack]:
@@ -202,7 +205,9 @@ def classify_fractures(ctx: Context) -> None:
     values: list[np.ndarray] | None = ctx.state.get("sagittal_values")
     if stack is None or values is None:
         raise Skip("no sagittal series")
-    bodies = [v for v in ctx.vertebrae if v.label != "S1" and v.series_uid == stack.series_uid]
+    bodies = [
+        v for v in ctx.vertebrae if v.label in FRACTURE_LEVELS and v.series_uid == stack.series_uid
+    ]
     if not bodies:
         raise Skip("no labelled lumbar or thoracic vertebra")
     session = ctx.session("classification", "MR", "sagittal")

@@ -20,6 +20,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "info",
     "analyze",
     "report",
+    "batch",
     "annotations",
     "train",
     "train-detector",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spineviewer.ai.lumbar_mr import AXIAL_MAX_DISTANCE_MM
+from spineviewer.ai.lumbar_mr import AXIAL_MAX_DISTANCE_MM, FRACTURE_LEVELS
 from spineviewer.dicom import StackPixels, scan
 from spineviewer.geometry.resample import crop_physical, percentile_scale
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
@@ -116,7 +116,6 @@ FRACTURE_CLASSES = ("normal", "fractured")
 VERTEBRA_ROI_MM = (48.0, 48.0)
 VERTEBRA_SIZE = (64, 64)
 VERTEBRA_MAX_DISTANCE_MM = 8.0
-FRACTURE_LEVELS = ("T12", "L1", "L2", "L3", "L4", "L5")
 
 
 def vertebra_samples(

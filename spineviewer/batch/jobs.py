@@ -1,0 +1,205 @@
+"""One batch job = one study: analyse it, write its report set, and a manifest that says the set
+is complete (no Qt in here; the PDF renderer starts its own offscreen Qt in the worker).
+
+A study's outputs go to ``OUT/<study uid>/`` (``OUT/study-NNN/`` when anonymised). Every file
+is written atomically, and ``manifest.json`` (every file with its size and SHA-256) is written
+last: a folder without a valid manifest is incomplete, whatever else it holds, and
+``--resume`` does it again. Failures come back as a result with the reason, never as an
+exception that would stop the other studies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spineviewer.dicom.sources import FileRef
+
+__all__ = ["MANIFEST", "JobResult", "StudyJob", "complete", "run_job"]
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class StudyJob:
+    """What a worker needs: the study, its files, where and what to write."""
+
+    study_uid: str
+    refs: tuple[FileRef, ...]
+    out_dir: Path
+    formats: tuple[str, ...]
+    anonymize: bool = False
+    institution: str = ""
+    model_dirs: tuple[str, ...] = ()
+    provider: str | None = None
+    label: str = ""
+
+
+@dataclass
+class JobResult:
+    study_uid: str
+    status: str  # "done", "skipped (complete)", "failed"
+    seconds: float = 0.0
+    error: str = ""
+    findings: dict[str, Any] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["findings"] = "; ".join(f"{k} {v}" for k, v in self.findings.items())
+        out["files"] = len(self.files)
+        return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def complete(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a complete report set in ``folder``, else None (missing, unreadable,
+    or a listed file missing or changed)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        for entry in manifest["files"]:
+            path = folder / entry["name"]
+            if path.stat().st_size != entry["size"] or _sha256(path) != entry["sha256"]:
+                return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return manifest  # type: ignore[no-any-return]
+
+
+def _brief(findings: Any) -> dict[str, Any]:
+    brief: dict[str, Any] = {"vertebrae": len(findings.vertebrae)}
+    abnormal = [f"{d.level} {d.state}" for d in findings.discs if d.state != "normal"]
+    brief["discs"] = f"{len(findings.discs)} ({', '.join(abnormal) or 'all normal'})"
+    if findings.fractures:
+        brief["fractures"] = " ".join(v.label for v in findings.fractures)
+    if findings.implants:
+        brief["implants"] = len(findings.implants)
+    if findings.cobb is not None:
+        brief["cobb_deg"] = round(findings.cobb.angle_deg, 1)
+    return brief
+
+
+_SESSIONS: dict[tuple[str | None, tuple[str, ...]], Any] = {}
+
+
+def _sessions(job: StudyJob) -> tuple[Any, Any]:
+    """Models and sessions, loaded once per worker process."""
+    from spineviewer.ai.registry import find_models
+    from spineviewer.ai.sessions import SessionCache
+
+    key = (job.provider, job.model_dirs)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = (find_models(job.model_dirs), SessionCache(job.provider))
+    return _SESSIONS[key]  # type: ignore[no-any-return]
+
+
+def run_job(job: StudyJob) -> JobResult:
+    """Analyse one study and write its report set; the result says how it went."""
+    started = time.perf_counter()
+    try:
+        return _run(job, started)
+    except Exception as exc:  # one bad study must not stop the batch
+        return JobResult(job.study_uid, "failed", time.perf_counter() - started, _reason(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if not isinstance(exc, ValueError) else text
+
+
+def _run(job: StudyJob, started: float) -> JobResult:
+    from spineviewer.ai.analysis import analyse_study
+    from spineviewer.annotations import Workspace
+    from spineviewer.dicom.errors import SkippedFile
+    from spineviewer.dicom.grouping import group_frames
+    from spineviewer.dicom.scan import read_frames
+    from spineviewer.reports import build_report
+    from spineviewer.reports.writer import with_key_images, write_report, write_sr
+
+    skipped: list[SkippedFile] = []
+    studies = [s for s in group_frames(read_frames(job.refs, skipped)) if s.uid == job.study_uid]
+    if not studies:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3]) or "no image"
+        raise ValueError(f"no readable image of this study ({reasons})")
+    study = studies[0]
+    entries, sessions = _sessions(job)
+    findings = analyse_study(study, entries, sessions)
+    with Workspace() as workspace:
+        loaded = workspace.load(study.uid)
+    document = loaded.document if loaded is not None else None
+    report = build_report(study, findings, document, job.institution, job.anonymize)
+    folder = job.out_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MANIFEST).unlink(missing_ok=True)  # incomplete until the new one is written
+    for stale in [*folder.glob(".*.partial*"), *folder.glob("images/.*.partial*")]:
+        stale.unlink()  # left by a run that was killed while writing
+    formats = [f for f in job.formats if f != "sr"]
+    if {"html", "pdf"} & set(formats):
+        report = with_key_images(report, study, findings, document, folder)
+    written = write_report(report, folder, formats)
+    if "sr" in job.formats:
+        written.append(write_sr(study, findings, document, folder))
+    written += sorted((folder / "images").glob("*.png")) if (folder / "images").is_dir() else []
+    names = [p.relative_to(folder).as_posix() for p in written]
+    brief = _brief(findings)
+    manifest = {
+        "study_uid": "ANONYMISED" if job.anonymize else study.uid,
+        "label": job.label,
+        "findings": brief,
+        "files": [
+            {"name": n, "size": (folder / n).stat().st_size, "sha256": _sha256(folder / n)}
+            for n in names
+        ],
+    }
+    partial = folder / f".{MANIFEST}.partial"
+    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    partial.replace(folder / MANIFEST)
+    return JobResult(job.study_uid, "done", time.perf_counter() - started, "", brief, names)
+
+
+def study_jobs(
+    inputs: Sequence[str | Path],
+    out_dir: Path,
+    formats: Sequence[str],
+    **options: Any,
+) -> tuple[list[StudyJob], list[tuple[str, str]]]:
+    """One job per StudyInstanceUID found under ``inputs``, and the inputs that held none
+    (path, reason)."""
+    from spineviewer.dicom import scan
+
+    refs: dict[str, list[FileRef]] = {}
+    problems: list[tuple[str, str]] = []
+    for path in inputs:
+        result = scan(path)
+        if not result.studies:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in result.skipped[:3])
+            problems.append((str(path), f"no readable DICOM study ({reasons or 'empty'})"))
+        for study in result.studies:
+            bucket = refs.setdefault(study.uid, [])
+            seen = set(bucket)
+            for series in study.series:
+                for stack in series.stacks:
+                    for frame in stack.frames:
+                        if frame.instance.ref not in seen:
+                            seen.add(frame.instance.ref)
+                            bucket.append(frame.instance.ref)
+    jobs = []
+    for number, (uid, files) in enumerate(sorted(refs.items()), start=1):
+        anonymize = bool(options.get("anonymize"))
+        name = f"study-{number:03d}" if anonymize else uid
+        jobs.append(
+            StudyJob(uid, tuple(files), out_dir / name, tuple(formats), label=name, **options)
+        )
+    return jobs, problems

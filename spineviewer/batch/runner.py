@@ -1,0 +1,144 @@
+"""Running the study jobs of a batch on a local process pool, with progress, resume, summary.
+
+- ``resume``: a study whose folder holds a complete report set (its manifest's files all
+  present with their hashes) is not done again; it is listed as ``skipped (complete)``.
+- Progress: one line on stderr per finished study, with the count, the rate and an ETA.
+- Ctrl+C: the studies not started are cancelled, the running ones end, no partial file is
+  left (every file is written atomically and the manifest last); the summary says which
+  studies were done.
+- ``summary.csv`` and ``summary.json`` in the output folder: per study its status, findings in
+  brief, duration and error. The exit status is non-zero when any study failed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, TextIO
+
+from spineviewer.batch.jobs import JobResult, StudyJob, complete, run_job
+
+__all__ = ["run_batch", "write_summary"]
+
+Report = Callable[[JobResult, int, int, float], None]
+
+
+def _progress_line(stream: TextIO) -> Report:
+    def report(result: JobResult, done: int, total: int, elapsed: float) -> None:
+        rate = done / elapsed * 60 if elapsed > 0 else 0.0
+        eta = (total - done) * elapsed / done if done else 0.0
+        status = result.status + (f": {result.error}" if result.error else "")
+        stream.write(
+            f"[{done}/{total}] {result.study_uid[-24:]} {status} "
+            f"({rate:.1f} studies/min, ETA {eta:.0f} s)\n"
+        )
+        stream.flush()
+
+    return report
+
+
+def run_batch(
+    jobs: Sequence[StudyJob],
+    workers: int = 1,
+    resume: bool = False,
+    report: Report | None = None,
+) -> list[JobResult]:
+    """Every job's result, in job order (a KeyboardInterrupt is re-raised after cleanup, with
+    the results so far attached as ``exc.results``)."""
+    report = report or _progress_line(sys.stderr)
+    results: dict[int, JobResult] = {}
+    todo = []
+    for i, job in enumerate(jobs):
+        manifest = complete(job.out_dir) if resume else None
+        if manifest is not None:
+            results[i] = JobResult(
+                job.study_uid, "skipped (complete)", 0.0, "", dict(manifest.get("findings", {})),
+                [f["name"] for f in manifest.get("files", [])],
+            )  # fmt: skip
+        else:
+            todo.append(i)
+    started = time.perf_counter()
+    total = len(jobs)
+    for i in sorted(results):
+        report(results[i], len(results), total, 1e-9)
+    if workers <= 1:
+        for i in todo:
+            results[i] = run_job(jobs[i])
+            report(results[i], len(results), total, time.perf_counter() - started)
+        return [results[i] for i in range(total)]
+    context = multiprocessing.get_context("spawn")  # no forked onnxruntime or Qt state
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pending: dict[Future[JobResult], int] = {pool.submit(run_job, jobs[i]): i for i in todo}
+    try:
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = pending.pop(future)
+                try:
+                    results[i] = future.result()
+                except Exception as exc:  # a worker that died (killed, out of memory)
+                    results[i] = JobResult(jobs[i].study_uid, "failed", 0.0, f"worker: {exc}")
+                report(results[i], len(results), total, time.perf_counter() - started)
+    except KeyboardInterrupt as exc:
+        pool.shutdown(wait=True, cancel_futures=True)
+        exc.results = [results.get(i) for i in range(total)]  # type: ignore[attr-defined]
+        raise
+    pool.shutdown(wait=True)
+    return [results[i] for i in range(total)]
+
+
+def write_summary(
+    results: Sequence[JobResult | None],
+    jobs: Sequence[StudyJob],
+    out_dir: Path,
+    problems: Sequence[tuple[str, str]] = (),
+) -> list[Path]:
+    """``summary.csv`` and ``summary.json`` (atomically): every study (those never run say
+    so) and every input in which no study could be read."""
+    rows = []
+    for job, result in zip(jobs, results, strict=True):
+        if result is None:
+            result = JobResult(job.study_uid, "not run (interrupted)")
+        row = result.row()
+        row["folder"] = job.out_dir.name
+        if job.anonymize:
+            row["study_uid"] = job.label
+        rows.append(row)
+    for path, reason in problems:
+        rows.append(JobResult("", "failed", 0.0, f"{path}: {reason}").row() | {"folder": ""})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    fields = ["study_uid", "folder", "status", "findings", "seconds", "error", "files"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "seconds": round(float(row["seconds"]), 2)})
+    paths = []
+    for name, text in (
+        ("summary.csv", buffer.getvalue()),
+        ("summary.json", json.dumps(rows, indent=2) + "\n"),
+    ):
+        partial = out_dir / f".{name}.partial"
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(out_dir / name)
+        paths.append(out_dir / name)
+    return paths
+
+
+def failed(results: Sequence[JobResult | None]) -> int:
+    return sum(1 for r in results if r is not None and r.status == "failed")
+
+
+def counts(results: Sequence[JobResult | None]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for r in results:
+        key = r.status if r is not None else "not run"
+        out[key] = out.get(key, 0) + 1
+    return out

@@ -1,0 +1,84 @@
+"""``spineviewer batch INPUT... --out DIR [--workers N] [--format ...] [--anonymize]
+[--resume]``: the report set of every study under the inputs, one job per study.
+
+Outputs go to ``OUT/<study>/`` with a ``manifest.json`` written last; ``OUT/summary.csv`` and
+``summary.json`` list every study with its status, findings in brief, duration and error. A
+failing study is recorded and the others go on; the exit status is 1 when any failed, 130 when
+interrupted (Ctrl+C leaves no partial file; ``--resume`` then skips the complete studies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "batch",
+        help="write the report set of every study under the inputs (resumable)",
+        description=(
+            "One job per study (StudyInstanceUID) found under the inputs, on a local process "
+            "pool: analysis, reports, key images, a manifest; summary.csv and summary.json. "
+            "Not for clinical use with the demo models."
+        ),
+    )
+    parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr"
+    )
+    parser.add_argument("--anonymize", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="skip studies already complete")
+    parser.add_argument("--institution", default="")
+    parser.add_argument("--provider", choices=("auto", "cuda", "cpu"))
+    parser.add_argument("--models", type=Path, action="append", default=[], metavar="DIR")
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the jobs on a Dask cluster (not available yet: see the issue)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from spineviewer.batch import run_batch, study_jobs, write_summary
+    from spineviewer.batch.runner import counts, failed
+    from spineviewer.reports.writer import FORMATS
+
+    if args.scheduler:
+        print("spineviewer batch: --scheduler (Dask) is not implemented yet; run without it "
+              "for a local process pool", file=sys.stderr)  # fmt: skip
+        return 2
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or (args.anonymize and "sr" in formats):
+        why = f"unknown format {', '.join(unknown)}" if unknown else "sr with --anonymize"
+        print(f"spineviewer batch: {why} is not supported", file=sys.stderr)
+        return 2
+    missing = [p for p in args.inputs if not p.exists()]
+    if missing:
+        print(f"spineviewer batch: no such file or folder: {', '.join(map(str, missing))}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    jobs, problems = study_jobs(
+        args.inputs, args.out, formats, anonymize=args.anonymize, institution=args.institution,
+        model_dirs=tuple(str(m) for m in args.models), provider=args.provider,
+    )  # fmt: skip
+    for path, reason in problems:
+        print(f"spineviewer batch: {path}: {reason}", file=sys.stderr)
+    print(f"{len(jobs)} studies, {args.workers} worker(s)", file=sys.stderr)
+    try:
+        results = run_batch(jobs, args.workers, args.resume)
+    except KeyboardInterrupt as exc:
+        partial = getattr(exc, "results", [None] * len(jobs))
+        write_summary(partial, jobs, args.out, problems)
+        print("interrupted: the studies not finished have no manifest; rerun with --resume",
+              file=sys.stderr)  # fmt: skip
+        return 130
+    for path in write_summary(results, jobs, args.out, problems):
+        print(path)
+    print(f"summary: {counts(results)}", file=sys.stderr)
+    return 1 if failed(results) or problems else 0
