@@ -38,6 +38,8 @@ class StudyJob:
     model_dirs: tuple[str, ...] = ()
     provider: str | None = None
     label: str = ""
+    #: onnxruntime threads per worker (None: the machine's cores; a pool shares them out)
+    threads: int | None = None
 
 
 @dataclass
@@ -101,7 +103,7 @@ def _sessions(job: StudyJob) -> tuple[Any, Any]:
 
     key = (job.provider, job.model_dirs)
     if key not in _SESSIONS:
-        _SESSIONS[key] = (find_models(job.model_dirs), SessionCache(job.provider))
+        _SESSIONS[key] = (find_models(job.model_dirs), SessionCache(job.provider, job.threads))
     return _SESSIONS[key]  # type: ignore[no-any-return]
 
 

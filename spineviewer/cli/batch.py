@@ -10,6 +10,7 @@ interrupted (Ctrl+C leaves no partial file; ``--resume`` then skips the complete
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     jobs, problems = study_jobs(
         args.inputs, args.out, formats, anonymize=args.anonymize, institution=args.institution,
         model_dirs=tuple(str(m) for m in args.models), provider=args.provider,
+        threads=max(1, (os.cpu_count() or 1) // max(1, args.workers)),
     )  # fmt: skip
     for path, reason in problems:
         print(f"spineviewer batch: {path}: {reason}", file=sys.stderr)
