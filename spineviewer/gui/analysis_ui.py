@@ -43,6 +43,7 @@ from spineviewer.viewing.source import StackListSource
 if TYPE_CHECKING:
     from spineviewer.ai.sessions import SessionCache
     from spineviewer.gui.main_window import MainWindow
+    from spineviewer.gui.report_dialog import ReportDialog
     from spineviewer.gui.viewport import ImageViewport
 
 #: A disc badge is drawn on a slice whose plane passes this close to the disc centre.
@@ -80,6 +81,10 @@ class AnalysisUi(QObject):
         self.analyze_action.setToolTip("Analyze the study with the AI models (Ctrl+R)")
         self.analyze_action.triggered.connect(lambda *_: self.analyze_current())
         window.addAction(self.analyze_action)
+        self.report_action = QAction(icon("about"), "Export &report...", window)
+        self.report_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.report_action.triggered.connect(lambda *_: self.export_report())
+        window.addAction(self.report_action)
         self.notice = QLabel()
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("color: #ffb347; font-weight: bold")
@@ -352,3 +357,22 @@ class AnalysisUi(QObject):
         if demo or (self.last is not None and self.last.not_for_clinical_use):
             text += " · demo models: NOT FOR CLINICAL USE"
         self.status.setText(text)
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def export_report(self, dialog: ReportDialog | None = None) -> Job | None:
+        """File > Export report: preview, choose formats and folder, export in the background.
+        A ``dialog`` given (already set up) is exported without being shown."""
+        from spineviewer.gui.report_dialog import open_report_dialog
+
+        if dialog is None:
+            dialog = open_report_dialog(self.window)
+            if dialog is None or dialog.exec() != dialog.DialogCode.Accepted:
+                return None
+        job = self.window._start(Job("Exporting the report", dialog.work(), self.window))
+        job.succeeded.connect(
+            lambda paths: self.window.statusBar().showMessage(
+                f"Report written: {len(paths)} files in {paths[0].parent}" if paths else "", 10000
+            )
+        )
+        return job

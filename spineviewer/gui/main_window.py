@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([self.annotation.export_action, self.annotation.import_action])
+        file_menu.addAction(self.analysis.report_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         view_menu = menu.addMenu("&View")

@@ -112,6 +112,7 @@ BINDINGS: tuple[Binding, ...] = (
         "File",
         ("Ctrl+O", "Open folder"),
         ("Ctrl+Shift+O", "Open zip or DICOMDIR file"),
+        ("Ctrl+E", "Export the report (preview, formats)"),
         ("Ctrl+Q", "Quit"),
         ("F1", "Keyboard and mouse shortcuts"),
     ),

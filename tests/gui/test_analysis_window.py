@@ -9,6 +9,7 @@ from pathlib import Path
 from spineviewer.annotations import Status
 from spineviewer.gui.analysis_ui import findings_html
 from spineviewer.gui.main_window import MainWindow
+from spineviewer.gui.report_dialog import open_report_dialog
 
 
 def open_window(qtbot, folder: Path) -> MainWindow:
@@ -32,7 +33,9 @@ def analyze(qtbot, win: MainWindow) -> None:
     qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
 
 
-def test_analyze_adds_reviewable_proposals_and_shows_findings(qtbot, demo_study_dir) -> None:
+def test_analyze_adds_reviewable_proposals_and_shows_findings(
+    qtbot, demo_study_dir, tmp_path
+) -> None:
     win = open_window(qtbot, demo_study_dir)
     controller = win.annotation.controller
     win.settings.ai_provider = "cpu"
@@ -111,6 +114,22 @@ def test_analyze_adds_reviewable_proposals_and_shows_findings(qtbot, demo_study_
     assert kept.uid in {a.uid for a in doc}
     assert len(doc) == (count - len(proposals)) + 1 + len(proposals)  # old unreviewed ones went
     assert sum(a.status == Status.PROPOSED for a in doc) == len(proposals)
+    # File > Export report: the preview reflects the review; the export runs in the background
+    dialog = open_report_dialog(win)
+    assert dialog is not None
+    reviewed = {r.label: r.review for r in dialog.report.vertebrae}
+    if kept.label in reviewed:  # the accepted proposal is a vertebra: the report says so
+        assert reviewed[kept.label] == "accepted"
+    assert "NOT FOR CLINICAL USE" in dialog.preview.toPlainText()
+    out = tmp_path / "report"
+    dialog.folder.setText(str(out))
+    dialog.checks["sr"].setChecked(True)
+    job = win.analysis.export_report(dialog)
+    assert job is not None
+    with qtbot.waitSignal(job.finished, timeout=60000):
+        pass
+    assert {p.name for p in out.iterdir()} >= {"report.json", "report.html", "report.pdf",
+                                               "report_sr.dcm", "images"}  # fmt: skip
     win.close()
 
 

@@ -1,0 +1,133 @@
+"""File > Export report (Ctrl+E): the report of the current study, previewed as it stands (the
+findings with the current review of the proposals and the manual measurements), written in the
+formats chosen (JSON, HTML, PDF, DICOM SR) into a folder, in the background."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spineviewer.ai.findings import Findings
+from spineviewer.annotations import AnnotationDocument
+from spineviewer.dicom import Study
+from spineviewer.reports import Report, build_report
+from spineviewer.reports.html import render_html
+from spineviewer.reports.writer import FORMATS
+
+if TYPE_CHECKING:
+    from spineviewer.gui.main_window import MainWindow
+
+__all__ = ["ReportDialog", "export_work"]
+
+
+def export_work(
+    study: Study,
+    findings: Findings,
+    document: AnnotationDocument | None,
+    report: Report,
+    folder: Path,
+    formats: list[str],
+) -> Any:
+    """The background job's work: the key images, then every format chosen."""
+    from spineviewer.reports.writer import with_key_images, write_report, write_sr
+
+    def work(progress: Any, cancelled: Any) -> list[Path]:
+        progress(0, 3, "Rendering the key images")
+        full = with_key_images(report, study, findings, document, folder)
+        progress(1, 3, "Writing the report")
+        written = write_report(full, folder, [f for f in formats if f != "sr"])
+        if "sr" in formats:
+            progress(2, 3, "Writing the DICOM SR")
+            written.append(write_sr(study, findings, document, folder))
+        return written
+
+    return work
+
+
+class ReportDialog(QDialog):
+    """Format choice, output folder, and a preview of the report as it stands."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        study: Study,
+        findings: Findings,
+        document: AnnotationDocument | None,
+        folder: Path,
+        institution: str = "",
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export report")
+        self.resize(900, 760)
+        self.study, self.findings, self.document = study, findings, document
+        self.report = build_report(study, findings, document, institution)
+        self.preview = QTextBrowser()
+        self.preview.setStyleSheet("QTextBrowser { background: #ffffff; color: #111111; }")
+        self.preview.setHtml(render_html(self.report))  # on paper, as it will print
+        self.checks = {fmt: QCheckBox(fmt.upper()) for fmt in FORMATS}
+        for fmt, check in self.checks.items():
+            check.setChecked(fmt in ("json", "html", "pdf"))
+        self.folder = QLineEdit(str(folder))
+        browse = QPushButton("Choose...")
+        browse.clicked.connect(self._choose)
+        formats = QHBoxLayout()
+        formats.addWidget(QLabel("Formats:"))
+        for check in self.checks.values():
+            formats.addWidget(check)
+        formats.addStretch(1)
+        where = QHBoxLayout()
+        where.addWidget(QLabel("Folder:"))
+        where.addWidget(self.folder, 1)
+        where.addWidget(browse)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(formats)
+        layout.addLayout(where)
+        layout.addWidget(buttons)
+
+    def _choose(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Export the report to", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def formats(self) -> list[str]:
+        return [fmt for fmt, check in self.checks.items() if check.isChecked()]
+
+    def work(self) -> Any:
+        folder = Path(self.folder.text()).expanduser()
+        return export_work(
+            self.study, self.findings, self.document, self.report, folder, self.formats()
+        )
+
+
+def open_report_dialog(window: MainWindow) -> ReportDialog | None:
+    """The dialog for the current study, or None (with a message) when nothing was analysed."""
+    analysis = window.analysis
+    study, findings = analysis.current_study(), analysis.last
+    if study is None or findings is None or findings.study_uid != study.uid:
+        window.statusBar().showMessage("Analyze the study first (Ctrl+R), then export.", 8000)
+        return None
+    document = window.annotation.controller.sessions.get(study.uid)
+    doc = document.document if document is not None else None
+    folder = Path.home() / "SpineViewer reports" / study.uid
+    return ReportDialog(window, study, findings, doc, folder)
