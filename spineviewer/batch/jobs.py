@@ -128,7 +128,7 @@ def _run(job: StudyJob, started: float) -> JobResult:
     from spineviewer.dicom.grouping import group_frames
     from spineviewer.dicom.scan import read_frames
     from spineviewer.reports import build_report
-    from spineviewer.reports.writer import with_key_images, write_report, write_sr
+    from spineviewer.reports.writer import write_report_set
 
     skipped: list[SkippedFile] = []
     studies = [s for s in group_frames(read_frames(job.refs, skipped)) if s.uid == job.study_uid]
@@ -147,13 +147,7 @@ def _run(job: StudyJob, started: float) -> JobResult:
     (folder / MANIFEST).unlink(missing_ok=True)  # incomplete until the new one is written
     for stale in [*folder.glob(".*.partial*"), *folder.glob("images/.*.partial*")]:
         stale.unlink()  # left by a run that was killed while writing
-    formats = [f for f in job.formats if f != "sr"]
-    if {"html", "pdf"} & set(formats):
-        report = with_key_images(report, study, findings, document, folder)
-    written = write_report(report, folder, formats)
-    if "sr" in job.formats:
-        written.append(write_sr(study, findings, document, folder))
-    written += sorted((folder / "images").glob("*.png")) if (folder / "images").is_dir() else []
+    written = write_report_set(report, study, findings, document, folder, job.formats)
     names = [p.relative_to(folder).as_posix() for p in written]
     brief = _brief(findings)
     manifest = {

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from spineviewer.annotations import Workspace
     from spineviewer.dicom import scan
     from spineviewer.reports import build_report
-    from spineviewer.reports.writer import FORMATS, with_key_images, write_report, write_sr
+    from spineviewer.reports.writer import FORMATS, write_report_set
 
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     unknown = sorted(set(formats) - set(FORMATS))
@@ -74,12 +74,8 @@ def run(args: argparse.Namespace) -> int:
             report = build_report(study, findings, document, args.institution, args.anonymize)
             folder = args.out / (f"study-{index:03d}" if args.anonymize else study.uid)
             try:
-                if {"html", "pdf"} & set(formats):
-                    report = with_key_images(report, study, findings, document, folder)
-                for path in write_report(report, folder, [f for f in formats if f != "sr"]):
+                for path in write_report_set(report, study, findings, document, folder, formats):
                     print(path)
-                if "sr" in formats:
-                    print(write_sr(study, findings, document, folder))
             except (OSError, ValueError) as exc:
                 print(f"spineviewer report: {study.uid}: {exc}", file=sys.stderr)
                 failed += 1

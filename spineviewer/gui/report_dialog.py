@@ -42,18 +42,13 @@ def export_work(
     folder: Path,
     formats: list[str],
 ) -> Any:
-    """The background job's work: the key images, then every format chosen."""
-    from spineviewer.reports.writer import with_key_images, write_report, write_sr
+    """The background job's work: the report set, step by step in the progress bar."""
+    from spineviewer.reports.writer import write_report_set
 
     def work(progress: Any, cancelled: Any) -> list[Path]:
-        progress(0, 3, "Rendering the key images")
-        full = with_key_images(report, study, findings, document, folder)
-        progress(1, 3, "Writing the report")
-        written = write_report(full, folder, [f for f in formats if f != "sr"])
-        if "sr" in formats:
-            progress(2, 3, "Writing the DICOM SR")
-            written.append(write_sr(study, findings, document, folder))
-        return written
+        steps = iter(range(3))
+        say = lambda text: progress(next(steps, 2), 3, text)  # noqa: E731
+        return write_report_set(report, study, findings, document, folder, formats, say)
 
     return work
 

@@ -60,9 +60,9 @@ def _render(
     from PySide6.QtCore import QPointF, QRectF, Qt
     from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 
-    from spineviewer.reports.pdf import _application
+    from spineviewer.reports.pdf import offscreen_application
 
-    _application()
+    offscreen_application()
     rows, cols = grey.shape
     scale = max(1.0, MIN_HEIGHT / rows)
     data = np.ascontiguousarray(grey)

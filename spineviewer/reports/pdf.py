@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["render_pdf"]
+__all__ = ["offscreen_application", "render_pdf"]
 
 
-def _application() -> object:
+def offscreen_application() -> object:
     """The running Qt application, else an offscreen one for this process (a QApplication, so
     a viewer window can still be opened later in the same process)."""
     from PySide6.QtCore import QCoreApplication
@@ -28,7 +28,7 @@ def render_pdf(html: str, path: str | Path, title: str = "Spine report") -> Path
     from PySide6.QtCore import QMarginsF, QSizeF, QUrl
     from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
-    _application()
+    offscreen_application()
     target = Path(path)
     partial = target.with_name(f".{target.name}.partial")
     writer = QPdfWriter(str(partial))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,14 @@ from spineviewer.dicom import Study
 from spineviewer.reports.html import render_html
 from spineviewer.reports.model import Report
 
-__all__ = ["FORMATS", "REPORT_FORMATS", "with_key_images", "write_report", "write_sr"]
+__all__ = [
+    "FORMATS",
+    "REPORT_FORMATS",
+    "with_key_images",
+    "write_report",
+    "write_report_set",
+    "write_sr",
+]
 
 #: What :func:`write_report` writes from the report model alone.
 REPORT_FORMATS = ("json", "html", "pdf")
@@ -108,3 +115,29 @@ def with_key_images(
     if report.anonymised:  # the file names are reference enough; no instance UIDs
         images = [replace(k, sop_instance_uid="") for k in images]
     return replace(report, key_images=tuple(asdict(k) for k in images))
+
+
+def write_report_set(
+    report: Report,
+    study: Study,
+    findings: Findings,
+    document: AnnotationDocument | None,
+    out_dir: str | Path,
+    formats: Sequence[str],
+    say: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Every file of one study's report set: the key images (when HTML or PDF is asked for),
+    the report in ``formats``, and the DICOM SR when ``sr`` is among them."""
+    tell = say or (lambda text: None)
+    folder = Path(out_dir)
+    images: list[Path] = []
+    if {"html", "pdf"} & set(formats):
+        tell("Rendering the key images")
+        report = with_key_images(report, study, findings, document, folder)
+        images = [folder / k["file"] for k in report.key_images]
+    tell("Writing the report")
+    written = write_report(report, folder, [f for f in formats if f != "sr"])
+    if "sr" in formats:
+        tell("Writing the DICOM SR")
+        written.append(write_sr(study, findings, document, folder))
+    return written + images
