@@ -66,8 +66,8 @@ class Context:
     cobb: CobbFinding | None = None
     classifications: list[ClassificationFinding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The models that ran, by id (what the generic classifiers leave alone).
     used: dict[str, ModelUse] = field(default_factory=dict)
-    consumed: set[str] = field(default_factory=set)
     #: Intermediate results handed from step to step (series chosen, labelling, ...).
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -85,7 +85,6 @@ class Context:
         """The session of ``entry``, recorded as used (id, version, sha256, provider)."""
         session = self.sessions.get(entry)
         m = session.manifest
-        self.consumed.add(m.id)
         self.used[m.id] = ModelUse(
             m.id,
             m.version,

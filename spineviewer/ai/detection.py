@@ -45,6 +45,7 @@ __all__ = [
     "model_image",
     "nms",
     "resample_axis",
+    "suppress",
 ]
 
 #: Rows entering NMS at most (the best scoring), as detection runners usually cap them.
@@ -281,12 +282,17 @@ def decode_predictions(
     found = Detections(
         boxes, scores[keep], classes[keep].astype(np.int64), scores_all[keep], points
     )
-    if not per_class:
-        return found.take(nms(found.boxes, found.scores, nms_iou))
-    kept = [
-        idx[nms(found.boxes[idx], found.scores[idx], nms_iou)]
-        for idx in (np.flatnonzero(found.classes == c) for c in range(classes_n))
-    ]
+    return suppress(found, nms_iou, per_class)
+
+
+def suppress(found: Detections, nms_iou: float, per_class: bool = False) -> Detections:
+    """NMS over all detections (one object, one box) or within each class; best first."""
+    groups = (
+        [np.flatnonzero(found.classes == c) for c in np.unique(found.classes)]
+        if per_class
+        else [np.arange(len(found))]
+    )
+    kept = [g[nms(found.boxes[g], found.scores[g], nms_iou)] for g in groups]
     merged = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
     return found.take(merged[np.argsort(-found.scores[merged], kind="stable")])
 
@@ -334,14 +340,8 @@ def decode_torchvision(
     points = None if keypoints is None else np.asarray(keypoints, dtype=np.float64)
     found = Detections(b, s, c, None, points)
     found = found.take(np.flatnonzero(s >= score_threshold))
-    if nms_iou is not None and len(found):
-        groups = (
-            [np.arange(len(found))]
-            if not per_class
-            else [np.flatnonzero(found.classes == k) for k in np.unique(found.classes)]
-        )
-        kept = np.concatenate([g[nms(found.boxes[g], found.scores[g], nms_iou)] for g in groups])
-        found = found.take(kept)
+    if nms_iou is not None:
+        return suppress(found, nms_iou, per_class)
     return found.take(np.argsort(-found.scores, kind="stable"))
 
 

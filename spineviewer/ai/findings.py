@@ -14,6 +14,7 @@ why the rest is absent. ``to_dict`` / ``from_dict`` round-trip exactly.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "ModelUse",
     "StepResult",
     "VertebraFinding",
+    "rounded",
 ]
 
 SCHEMA_VERSION = 1
@@ -36,6 +38,11 @@ SCHEMA_VERSION = 1
 Box = tuple[float, float, float, float]
 Point2 = tuple[float, float]
 Point3 = tuple[float, float, float]
+
+
+def rounded(values: Sequence[float], digits: int = 3) -> Any:
+    """A box or a point as a tuple of floats rounded for the JSON form."""
+    return tuple(round(float(v), digits) for v in values)
 
 
 @dataclass(frozen=True)

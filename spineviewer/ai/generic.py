@@ -32,7 +32,7 @@ def run_generic_classifiers(ctx: Context) -> None:
         if e.available
         and e.manifest is not None
         and e.manifest.task == "classification"
-        and e.manifest.id not in ctx.consumed
+        and e.manifest.id not in ctx.used
     ]
     if not models:
         raise Skip("no other classification model")

@@ -22,16 +22,14 @@ fractures. Each step is ``pre_process -> predict -> post_process`` on one model.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
 from spineviewer.ai.analysis import Context, Skip, Step
 from spineviewer.ai.crops import crop_box_px, roi_crop
 from spineviewer.ai.detection import box_to_image, detect
-from spineviewer.ai.findings import AxialAssignment, DiscFinding, VertebraFinding
+from spineviewer.ai.findings import AxialAssignment, DiscFinding, VertebraFinding, rounded
 from spineviewer.ai.vertebra_labels import SliceDetections, fuse_slices
 from spineviewer.dicom import Stack, StackPixels
 from spineviewer.geometry.levels import assign_slices_to_levels, default_threshold
@@ -112,18 +110,13 @@ def detect_vertebrae(ctx: Context) -> None:
                 score=round(body.score, 4),
                 series_uid=stack.series_uid,
                 sop_instance_uid=middle,
-                box_px=_rounded(box_to_image(letterbox, body.box)),
-                centre_mm=_rounded(body.centre_mm),
+                box_px=rounded(box_to_image(letterbox, body.box)),
+                centre_mm=rounded(body.centre_mm),
                 model_id=session.manifest.id,
             )
         )
     if not labelling.bodies:
         raise Skip("no vertebral body found on the sagittal series")
-
-
-def _rounded(values: Sequence[float], digits: int = 3) -> Any:
-    """A tuple of rounded floats (a box or a point)."""
-    return tuple(round(float(v), digits) for v in values)
 
 
 def disc_centres(bodies: list[VertebraFinding]) -> dict[str, np.ndarray]:
@@ -183,7 +176,7 @@ def classify_discs(ctx: Context) -> None:
             crops.append(
                 roi_crop(manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack))
             )
-            boxes.append(_rounded(crop_box_px(manifest, (row, col), stack.pixel_spacing)))
+            boxes.append(rounded(crop_box_px(manifest, (row, col), stack.pixel_spacing)))
             uids.append(stack.frames[index].instance.sop_instance_uid)
         probs = session.classify(np.stack(crops)).mean(axis=0)
         names = session.class_names
@@ -192,7 +185,7 @@ def classify_discs(ctx: Context) -> None:
                 level=level,
                 state=names[int(np.argmax(probs))],
                 probabilities={n: round(float(p), 4) for n, p in zip(names, probs, strict=True)},
-                centre_mm=_rounded(tuple(centres[level])),
+                centre_mm=rounded(tuple(centres[level])),
                 axial_instances=tuple(uids),
                 roi_boxes_px=tuple(boxes),
                 model_id=manifest.id,

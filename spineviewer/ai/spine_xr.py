@@ -19,7 +19,7 @@ import numpy as np
 from spineviewer.ai.analysis import Context, Skip, Step
 from spineviewer.ai.cobb import cobb_angle, endplate_tilts
 from spineviewer.ai.detection import Detections, Letterbox, box_to_image, detect
-from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding
+from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding, rounded
 from spineviewer.ai.manifest import DetectionDecoding
 from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.vertebra_labels import CLASS_NAMES, assign_labels
@@ -114,7 +114,7 @@ def detect_implants(ctx: Context) -> None:
                 implant_class=names[int(found.classes[k])],
                 score=round(float(found.scores[k]), 4),
                 sop_instance_uid=uid,
-                box_px=_rounded(box_to_image(box, found.boxes[k])),
+                box_px=rounded(box_to_image(box, found.boxes[k]), 2),
                 model_id=session.manifest.id,
             )
         )
@@ -136,7 +136,7 @@ def detect_vertebrae(ctx: Context) -> None:
                 score=round(b.score, 4),
                 series_uid=stack.series_uid,
                 sop_instance_uid=uid,
-                box_px=_rounded(b.box_px),
+                box_px=rounded(b.box_px, 2),
                 centre_mm=(round(col * spacing[1], 3), 0.0, round(-row * spacing[0], 3)),
                 tilt_deg=(round(b.tilts[0], 3), round(b.tilts[1], 3)),
                 corners_px=tuple((round(x, 2), round(y, 2)) for x, y in b.corners_px),
@@ -156,11 +156,6 @@ def detect_vertebrae(ctx: Context) -> None:
         uid,
         session.manifest.id,
     )
-
-
-def _rounded(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    a, b, c, d = (round(float(v), 2) for v in box)
-    return (a, b, c, d)
 
 
 STEPS: list[Step] = [
