@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 from spineviewer.ai.manifest import ModelManifest
 from spineviewer.geometry.resample import crop_physical, percentile_scale
 
-__all__ = ["crop_box_px", "normalise", "roi_crop", "whole_image"]
+__all__ = ["crop_box_px", "normalise", "percentile_crop", "roi_crop", "whole_image"]
 
 
 def normalise(
@@ -35,6 +35,21 @@ def normalise(
     if monochrome1 and pre.monochrome1 == "invert":
         scaled = (1.0 - scaled).astype(np.float32)
     return scaled
+
+
+def percentile_crop(
+    values: ArrayLike,
+    centre_rc: tuple[float, float],
+    spacing: tuple[float, float],
+    roi_mm: tuple[float, float],
+    size: tuple[int, int],
+    percentiles: tuple[float, float] = (0.5, 99.5),
+) -> NDArray[np.float32]:
+    """A ``roi_mm`` crop centred on ``centre_rc`` (row, col), resampled to ``size``, outside
+    filled with the image's minimum, scaled by its percentiles: the training samples' crop."""
+    arr = np.asarray(values, dtype=np.float32)
+    patch = crop_physical(arr, centre_rc, spacing, roi_mm, size, fill=float(arr.min()))
+    return percentile_scale(patch, *percentiles)
 
 
 def roi_crop(

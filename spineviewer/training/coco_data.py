@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from spineviewer.geometry.resample import crop_physical, percentile_scale
+from spineviewer.ai.crops import percentile_crop
 from spineviewer.training.phantom_data import PERCENTILES, Sample
 
 #: Fractions of the studies in the train, val and test sets.
@@ -115,18 +115,13 @@ def annotation_samples(
                 frames[image_id] = np.load(path, allow_pickle=False)
             except (OSError, ValueError) as exc:
                 raise ExportError(f"{path}: cannot be read: {exc}") from None
-        values = frames[image_id]
-        patch = crop_physical(
-            values,
-            centroid_rc(ann),
-            (float(spacing[0]), float(spacing[1])),
-            roi_mm,
-            size,
-            fill=float(values.min()),
-        )
+        centre = centroid_rc(ann)
+        pixel_spacing = (float(spacing[0]), float(spacing[1]))
         samples.append(
             Sample(
-                image=percentile_scale(patch, *PERCENTILES),
+                image=percentile_crop(
+                    frames[image_id], centre, pixel_spacing, roi_mm, size, PERCENTILES
+                ),
                 label=str(state),
                 group=categories.get(int(ann.get("category_id", -1)), ""),
                 study=str(image.get("study_uid", export_dir.name)),

@@ -47,8 +47,9 @@ from spineviewer.training.detection_data import (
     sagittal_stack,
 )
 from spineviewer.training.detector_manifest import detector_manifest, manifest_labels
+from spineviewer.training.detector_ship import load_phantom_sets, stage_and_ship
 from spineviewer.training.metrics import average_precision, identification
-from spineviewer.training.phantom_data import PERCENTILES, ensure_phantoms
+from spineviewer.training.phantom_data import PERCENTILES
 from spineviewer.training.pipeline import rounded, seed_span
 from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import Seeds
@@ -80,17 +81,12 @@ def load_detection_sets(
     phantoms: Path, scale: float = 1.0, say: Say = print
 ) -> tuple[dict[str, list[DetectionSample]], dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used."""
-    sets: dict[str, list[DetectionSample]] = {}
-    folders: dict[str, list[Path]] = {}
-    used: dict[str, range] = {}
-    for name, seeds in SEEDS.ranges().items():
-        used[name] = seeds[: max(1, round(len(seeds) * scale))]
-        folders[name] = ensure_phantoms(PHANTOM_KIND, phantoms, used[name], say)
-        if name != "test":
-            sets[name] = collect_detection(folders[name])
-            boxes = sum(len(s.boxes) for s in sets[name])
-            say(f"{name}: {len(used[name])} studies, {len(sets[name])} slices, {boxes} boxes")
-    return sets, folders, used
+
+    def describe(name: str, seeds: range, samples: list[DetectionSample]) -> str:
+        boxes = sum(len(s.boxes) for s in samples)
+        return f"{name}: {len(seeds)} studies, {len(samples)} slices, {boxes} boxes"
+
+    return load_phantom_sets(PHANTOM_KIND, SEEDS, phantoms, collect_detection, describe, scale, say)
 
 
 def manifest_for(
@@ -334,36 +330,23 @@ def train_and_ship_detector(
     say: Say = print,
 ) -> ShippedDetector:
     """Everything in the module docstring; returns the shipped model's evaluation."""
-    import tempfile
-
-    import torch
-
-    from spineviewer.training.detector import DetectorConfig, network_input, train_detector
-    from spineviewer.training.export import cpu_latency_ms, export_model
+    from spineviewer.training.detector import DetectorConfig, train_detector
 
     config = config or DetectorConfig()
     sets, folders, seeds = load_detection_sets(phantoms, scale, say)
     result = train_detector(sets["train"], sets["val"], config, say)
-    example = network_input(
-        torch.from_numpy(np.stack([s.image for s in sets["val"][:2]])[:, None].copy())
-    )
     n_train = len(sets["train"])
-    with tempfile.TemporaryDirectory() as tmp:
-        staged = export_model(
-            result.model,
-            example,
-            manifest_for(None, n_train, seeds),
-            "",
-            Path(tmp),
-            output_names=("predictions",),
-        )
-        evaluation = evaluate_detector(staged.onnx_path, folders["test"])
-        latency = cpu_latency_ms(staged.onnx_path, "image", example[:1].numpy())
-    manifest = manifest_for(evaluation, n_train, seeds)
-    card = model_card(evaluation, sets, seeds, config, result, latency, staged.size_bytes)
-    shipped = export_model(
-        result.model, example, manifest, card, out_dir, output_names=("predictions",)
+    done = stage_and_ship(
+        result.model,
+        sets["val"],
+        lambda evaluation: manifest_for(evaluation, n_train, seeds),
+        lambda onnx: evaluate_detector(onnx, folders["test"]),
+        lambda evaluation, latency, size: model_card(
+            evaluation, sets, seeds, config, result, latency, size
+        ),
+        out_dir,
     )
+    shipped, evaluation, latency = done.shipped, done.evaluation, done.latency_ms
     report = write_evaluation(
         evaluation,
         report_dir or out_dir / f"{TASK_ID}-evaluation",

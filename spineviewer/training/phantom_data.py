@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from spineviewer.ai.crops import percentile_crop
 from spineviewer.ai.lumbar_mr import AXIAL_MAX_DISTANCE_MM, FRACTURE_LEVELS
 from spineviewer.dicom import StackPixels, scan
-from spineviewer.geometry.resample import crop_physical, percentile_scale
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 
 DISC_STATES = ("normal", "bulge", "herniation")
@@ -94,12 +94,11 @@ def disc_samples(
                 r, c = (float(x) for x in plane.to_pixel(centre))
                 if not (0 <= r < rows and 0 <= c < cols):
                     continue
-                patch = crop_physical(
-                    values, (r, c), stack.pixel_spacing, roi_mm, size, fill=float(values.min())
-                )
                 samples.append(
                     Sample(
-                        image=percentile_scale(patch, *PERCENTILES),
+                        image=percentile_crop(
+                            values, (r, c), stack.pixel_spacing, roi_mm, size, PERCENTILES
+                        ),
                         label=state,
                         group=level,
                         study=study_dir.name,
@@ -151,17 +150,12 @@ def vertebra_samples(
             x0, y0, x1, y1 = view.box_px
             values = readers.setdefault(id(stack), StackPixels(stack)).slice(index)
             assert stack.pixel_spacing is not None
-            patch = crop_physical(
-                values,
-                ((y0 + y1) / 2.0, (x0 + x1) / 2.0),
-                stack.pixel_spacing,
-                roi_mm,
-                size,
-                fill=float(values.min()),
-            )
+            centre = ((y0 + y1) / 2.0, (x0 + x1) / 2.0)
             samples.append(
                 Sample(
-                    image=percentile_scale(patch, *PERCENTILES),
+                    image=percentile_crop(
+                        values, centre, stack.pixel_spacing, roi_mm, size, PERCENTILES
+                    ),
                     label="fractured" if vertebra.fracture else "normal",
                     group=vertebra.label,
                     study=study_dir.name,

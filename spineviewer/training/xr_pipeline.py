@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,8 +36,8 @@ from spineviewer.ai.spine_xr import label_bodies
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.detection_pipeline import compact_seeds
+from spineviewer.training.detector_ship import load_phantom_sets, stage_and_ship
 from spineviewer.training.metrics import average_precision, cobb_metrics, identification
-from spineviewer.training.phantom_data import ensure_phantoms
 from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import Seeds
 from spineviewer.training.xr_data import (
@@ -270,17 +269,16 @@ def load_xr_sets(
     task: XrTask, phantoms: Path, scale: float = 1.0, say: Say = print
 ) -> tuple[dict[str, list[DetectionSample]], dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used."""
-    sets: dict[str, list[DetectionSample]] = {}
-    folders: dict[str, list[Path]] = {}
-    used: dict[str, range] = {}
-    for name, seeds in task.seeds.ranges().items():
-        used[name] = seeds[: max(1, round(len(seeds) * scale))]
-        folders[name] = ensure_phantoms(PHANTOM_KIND, phantoms, used[name], say)
-        if name != "test":
-            sets[name] = collect_xr(folders[name], task.target, task.input_size)
-            boxes = sum(len(s.boxes) for s in sets[name])
-            say(f"{name}: {len(used[name])} radiographs, {boxes} {task.target}")
-    return sets, folders, used
+
+    def collect(folders: list[Path]) -> list[DetectionSample]:
+        return collect_xr(folders, task.target, task.input_size)
+
+    def describe(name: str, seeds: range, samples: list[DetectionSample]) -> str:
+        return (
+            f"{name}: {len(seeds)} radiographs, {sum(len(s.boxes) for s in samples)} {task.target}"
+        )
+
+    return load_phantom_sets(PHANTOM_KIND, task.seeds, phantoms, collect, describe, scale, say)
 
 
 def train_and_ship_xr(
@@ -293,10 +291,7 @@ def train_and_ship_xr(
     say: Say = print,
 ) -> ShippedXr:
     """Everything in the module docstring for one task; returns the shipped evaluation."""
-    import torch
-
-    from spineviewer.training.detector import DetectorConfig, network_input, train_detector
-    from spineviewer.training.export import cpu_latency_ms, export_model
+    from spineviewer.training.detector import DetectorConfig, train_detector
     from spineviewer.training.xr_card import manifest_for, model_card
 
     config = config or DetectorConfig(epochs=task.epochs)
@@ -310,25 +305,17 @@ def train_and_ship_xr(
         oriented=task.oriented,
         per_class_nms=task.per_class_nms,
     )
-    example = network_input(
-        torch.from_numpy(np.stack([s.image for s in sets["val"][:2]])[:, None].copy())
+    done = stage_and_ship(
+        result.model,
+        sets["val"],
+        lambda evaluation: manifest_for(task, evaluation, seeds),
+        lambda onnx: evaluate_xr(onnx, folders["test"]),
+        lambda evaluation, latency, size: model_card(
+            task, evaluation, sets, seeds, config, result, latency, size
+        ),
+        out_dir,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        staged = export_model(
-            result.model,
-            example,
-            manifest_for(task, None, seeds),
-            "",
-            Path(tmp),
-            output_names=("predictions",),
-        )
-        evaluation = evaluate_xr(staged.onnx_path, folders["test"])
-        latency = cpu_latency_ms(staged.onnx_path, "image", example[:1].numpy())
-    manifest = manifest_for(task, evaluation, seeds)
-    card = model_card(task, evaluation, sets, seeds, config, result, latency, staged.size_bytes)
-    shipped = export_model(
-        result.model, example, manifest, card, out_dir, output_names=("predictions",)
-    )
+    shipped, evaluation = done.shipped, done.evaluation
     report = write_evaluation(
         evaluation, report_dir or out_dir / f"{task.id}-evaluation", f"{task.name}: held-out"
     )
