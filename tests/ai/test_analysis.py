@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from study_helpers import copy_plane
 
 from spineviewer.ai.analysis import Cancelled, Context, Skip, analyse_path, run_steps
 from spineviewer.ai.findings import Findings
@@ -84,12 +85,7 @@ def test_a_study_without_a_sagittal_series_says_why(
     lumbar: tuple[Path, Findings], tmp_path: Path
 ) -> None:
     study, _ = lumbar
-    axial_only = tmp_path / "axial"
-    axial_only.mkdir()
-    for stack in scan(study).stacks():
-        if stack.plane == "axial":
-            for frame in stack.frames:
-                shutil.copy(frame.instance.ref.path, axial_only / frame.instance.ref.name)
+    axial_only = copy_plane(study, "axial", tmp_path / "axial")
     (findings,) = analyse_path(axial_only, provider="cpu")
     steps = {s.name: s for s in findings.steps}
     assert steps["lumbar MR: series"].status == "skipped"

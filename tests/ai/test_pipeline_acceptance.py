@@ -4,15 +4,14 @@ without axial series, and the real CT declined by the MR pipeline."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from study_helpers import copy_plane
 
 from spineviewer.ai.findings import Findings
 from spineviewer.cli import main
-from spineviewer.dicom import scan
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 
 SEEDS = range(90_000, 90_020)  # disc-state's held-out seeds; no detector saw them either
@@ -75,12 +74,7 @@ def test_without_axial_series_the_sagittal_findings_come_with_a_warning(
     analysed, tmp_path: Path
 ) -> None:
     study, _ = analysed[0]
-    sagittal_only = tmp_path / "sagittal"
-    sagittal_only.mkdir()
-    for stack in scan(study).stacks():
-        if stack.plane == "sagittal":
-            for frame in stack.frames:
-                shutil.copy(frame.instance.ref.path, sagittal_only / frame.instance.ref.name)
+    sagittal_only = copy_plane(study, "sagittal", tmp_path / "sagittal")
     out = tmp_path / "f.json"
     assert main(["analyze", str(sagittal_only), "--json", str(out), "--provider", "cpu"]) == 0
     findings = Findings.from_json(out.read_text())

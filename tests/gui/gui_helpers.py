@@ -26,3 +26,19 @@ def wheel(
         False,
     )
     QCoreApplication.sendEvent(target, event)
+
+
+def open_window(qtbot, folder):
+    """A shown main window with ``folder`` opened and loaded."""
+    from spineviewer.gui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1400, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.open_paths([folder])
+    qtbot.waitUntil(
+        lambda: not win.busy() and win.grid.viewports[0].source is not None, timeout=60000
+    )
+    return win

@@ -4,25 +4,12 @@ demo study (one undo step, replaced by a re-run, reviewable), the Findings panel
 
 from __future__ import annotations
 
-from pathlib import Path
+from gui_helpers import open_window
 
 from spineviewer.annotations import Status
 from spineviewer.gui.analysis_ui import findings_html
 from spineviewer.gui.main_window import MainWindow
 from spineviewer.gui.report_dialog import open_report_dialog
-
-
-def open_window(qtbot, folder: Path) -> MainWindow:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1400, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.open_paths([folder])
-    qtbot.waitUntil(
-        lambda: not win.busy() and win.grid.viewports[0].source is not None, timeout=60000
-    )
-    return win
 
 
 def analyze(qtbot, win: MainWindow) -> None:

@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from gui_helpers import open_window
 from PySide6.QtCore import QPoint, Qt
 
 from spineviewer.annotations import Annotation, Provenance, ReviewStatus, Status, Workspace
@@ -22,19 +23,6 @@ def digest(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
-
-
-def open_window(qtbot, folder: Path) -> MainWindow:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1400, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.open_paths([folder])
-    qtbot.waitUntil(
-        lambda: not win.busy() and win.grid.viewports[0].source is not None, timeout=60000
-    )
-    return win
 
 
 def close_window(win: MainWindow) -> None:

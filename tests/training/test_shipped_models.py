@@ -44,40 +44,16 @@ def test_package_is_valid_and_labelled_demo(name: str) -> None:
     assert "NOT FOR CLINICAL USE" in card.upper()
 
 
-def test_disc_state_on_held_out_phantoms(tmp_path, capsys) -> None:
+def test_disc_state_on_held_out_phantoms(tmp_path) -> None:
     data = _phantoms(tmp_path / "data", [90_000, 90_001, 90_002])
-    rc = main(
-        [
-            "evaluate",
-            "--model",
-            str(MODELS / "disc-state.onnx"),
-            "--data",
-            str(data),
-            "--out",
-            str(tmp_path / "report"),
-        ]
-    )
-    assert rc == 0
-    report = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    report = _evaluate("disc-state.onnx", data, tmp_path / "report")
     assert report["per_disc"]["accuracy"] >= 0.9
     assert report["per_disc"]["n"] == 18  # 6 levels x 3 studies
 
 
 def test_vertebra_detector_on_held_out_phantoms(tmp_path) -> None:
     data = _phantoms(tmp_path / "data", [91_000, 91_001])
-    rc = main(
-        [
-            "evaluate",
-            "--model",
-            str(MODELS / "vertebrae-sagittal.onnx"),
-            "--data",
-            str(data),
-            "--out",
-            str(tmp_path / "report"),
-        ]
-    )
-    assert rc == 0
-    report = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    report = _evaluate("vertebrae-sagittal.onnx", data, tmp_path / "report")
     assert report["identification"]["rate"] == 1.0
     assert report["identification"]["localisation_error_mm"]["identified"]["mean"] <= 3.0
 
