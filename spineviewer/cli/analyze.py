@@ -25,6 +25,12 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("path", type=Path, help="study folder, zip, DICOMDIR or file")
     parser.add_argument("--json", type=Path, metavar="OUT.json", help="write the findings")
+    add_model_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--provider`` and ``--models``, for every command that runs the models."""
     parser.add_argument(
         "--provider",
         choices=("auto", "cuda", "cpu"),
@@ -33,7 +39,6 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--models", type=Path, action="append", default=[], metavar="DIR", help="model folder"
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from spineviewer.cli.analyze import add_model_options
+
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -34,8 +36,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--anonymize", action="store_true")
     parser.add_argument("--resume", action="store_true", help="skip studies already complete")
     parser.add_argument("--institution", default="")
-    parser.add_argument("--provider", choices=("auto", "cuda", "cpu"))
-    parser.add_argument("--models", type=Path, action="append", default=[], metavar="DIR")
+    add_model_options(parser)
     parser.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",

@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from spineviewer.cli.analyze import add_model_options
+
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -31,8 +33,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         "--anonymize", action="store_true", help="leave patient identifiers and dates out"
     )
     parser.add_argument("--institution", default="", help="institution name in the header")
-    parser.add_argument("--provider", choices=("auto", "cuda", "cpu"))
-    parser.add_argument("--models", type=Path, action="append", default=[], metavar="DIR")
+    add_model_options(parser)
     parser.set_defaults(func=run)
 
 
