@@ -113,7 +113,9 @@ class AnalysisUi(QObject):
             vp.overlays.append(self.paint_badges)
         self.status = QLabel()
         window.statusBar().addPermanentWidget(self.status)
-        QTimer.singleShot(0, self._describe_models)
+        self._models_job: Job | None = None
+        self._closed = False
+        QTimer.singleShot(0, self._describe_when_idle)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         window.tabifyDockWidget(window.annotation.worklist_dock, self.dock)
         window.annotation.panel_dock.raise_()
@@ -326,6 +328,26 @@ class AnalysisUi(QObject):
             paint_text(painter, QPointF(at.x() - 150, at.y() - 7), [text], color)
         painter.setOpacity(1.0)
 
+    def _describe_when_idle(self) -> None:
+        """Look for the models once the window has nothing to load: importing onnxruntime
+        holds the interpreter for tens of ms, which must not land while a series opens."""
+        if self._closed:
+            return
+        if not self.window.busy():
+            self._describe_models()
+            return
+
+        def once() -> None:
+            self.window.idle.disconnect(once)
+            if not self._closed:
+                self._describe_models()
+
+        self.window.idle.connect(once)
+
+    def models_pending(self) -> bool:
+        """True until the models were looked for (the status bar text is not there yet)."""
+        return self._models_job is None or not self._models_job.done
+
     def _describe_models(self) -> None:
         """The permanent status text: the AI models found (demo ones say so) and the provider.
 
@@ -345,10 +367,10 @@ class AnalysisUi(QObject):
         self._models_job.start()
 
     def shutdown(self) -> None:
-        """Wait for the model search (the window closes)."""
-        job = getattr(self, "_models_job", None)
-        if job is not None:
-            job.wait(10000)
+        """Wait for the model search, or never start it (the window closes)."""
+        self._closed = True
+        if self._models_job is not None:
+            self._models_job.wait(10000)
 
     def _show_status(self, count: int, demo: bool) -> None:
         text = f"AI: {count} models, {self.window.settings.ai_provider}"

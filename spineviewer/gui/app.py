@@ -68,7 +68,7 @@ def run_viewer(
     status = {"rc": 1}
 
     def grab() -> None:
-        waiting = window.busy() or pending["analyze"]
+        waiting = window.busy() or pending["analyze"] or window.analysis.models_pending()
         if waiting and time.perf_counter() - started < SCREENSHOT_TIMEOUT_S:
             QTimer.singleShot(200, grab)
             return

@@ -26,7 +26,12 @@ def scan_paths(paths: Sequence[str | Path]) -> object:
             def on_file(done: int, current: str, prefix: str = prefix) -> None:
                 progress(0, 0, f"Reading {prefix}headers: {done} files ({Path(current).name})")
 
-            results.append(scan(path, on_file, cancelled))
+            result = scan(path, on_file, cancelled)
+            for stack in result.stacks():
+                # Work out every slice's plane here, not on the GUI thread when it is shown.
+                with contextlib.suppress(ValueError):
+                    stack.plane_of(0)
+            results.append(result)
         return results
 
     return work

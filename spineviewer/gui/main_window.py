@@ -421,18 +421,25 @@ class MainWindow(QMainWindow):
         return None
 
     def apply_hanging(self, study: Study) -> None:
-        """Lay out ``study`` by the spine hanging protocol."""
+        """Lay out ``study`` by the spine hanging protocol.
+
+        The layout changes at once; each viewport is filled on its own event-loop turn, so
+        painting and input never wait for all of them (:meth:`busy` until the last)."""
         hanging = choose_hanging(study)
         rows, cols = hanging.layout
         self.set_layout(layout_name((rows, cols)))
         for vp in self.grid.viewports:
             vp.set_source(None)
         for vp, spec in zip(self.grid.viewports, hanging.viewports, strict=False):
-            self.show_spec(vp, spec, study)
-        self.grid.set_active(self.grid.viewports[0])
-        self.sync.refresh()
-        self.statusBar().showMessage(f"Hanging protocol: {hanging.reason}", 8000)
-        self._prefetch_shown()
+            self._defer(lambda vp=vp, spec=spec: self.show_spec(vp, spec, study))
+
+        def finish() -> None:
+            self.grid.set_active(self.grid.viewports[0])
+            self.sync.refresh()
+            self.statusBar().showMessage(f"Hanging protocol: {hanging.reason}", 8000)
+            self._prefetch_shown()
+
+        self._defer(finish)
 
     def _apply_pending_hanging(self, study: Study) -> None:
         try:
@@ -455,7 +462,7 @@ class MainWindow(QMainWindow):
             self.show_stacks(spec.stacks, vp, study)
             return
         stack = spec.stacks[0]
-        key = f"{stack.series_uid}/{stack.name}"
+        key = volume_key(stack)
         if key in self.volumes:
             self._show_mpr(vp, self.volumes[key], spec.mpr_plane, stack, study)
             return
@@ -480,8 +487,12 @@ class MainWindow(QMainWindow):
             self._show_mpr(vp, volume, plane, spec.stacks[0], study)
             self.sync.refresh()
 
-        # One viewport per event-loop turn, chained: input and paint stay smooth meanwhile.
-        self._deferred.append(show)
+        self._defer(show)
+
+    def _defer(self, step: Callable[[], None]) -> None:
+        """Run ``step`` on a later event-loop turn, one step per turn, in order: input and
+        paint stay smooth between steps."""
+        self._deferred.append(step)
         if len(self._deferred) == 1:
             QTimer.singleShot(0, self._run_deferred)
 
@@ -551,8 +562,14 @@ class MainWindow(QMainWindow):
         self.sync.refresh()
 
     def _prefetch_shown(self) -> None:
+        # A stack whose volume is loading is decoded by that job; decoding it twice at once
+        # would only compete with the GUI thread for the interpreter.
+        loading = set(self._volume_jobs)
         sources = [
-            v.source for v in self.grid.visible_viewports() if isinstance(v.source, StackListSource)
+            v.source
+            for v in self.grid.visible_viewports()
+            if isinstance(v.source, StackListSource)
+            and not {volume_key(s) for s in v.source.stacks} <= loading
         ]
         if sources:
             self._start(Job("Decoding images", prefetch(sources), self))
@@ -640,3 +657,8 @@ class MainWindow(QMainWindow):
 
 
 __all__ = ["MainWindow"]
+
+
+def volume_key(stack: Stack) -> str:
+    """The key of a stack's volume in ``MainWindow.volumes`` and its load job."""
+    return f"{stack.series_uid}/{stack.name}"

@@ -75,7 +75,8 @@ class Job(QObject):
 
     def _report(self, done: int, total: int, text: str) -> None:
         now = time.monotonic()
-        if done < total and now - self._last_progress < PROGRESS_INTERVAL_S:
+        final = 0 < total <= done  # the last report always goes through
+        if not final and now - self._last_progress < PROGRESS_INTERVAL_S:
             return
         self._last_progress = now
         self.progress.emit(done, total, text)

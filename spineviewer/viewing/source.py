@@ -193,10 +193,15 @@ class StackListSource:
 
     def _slice_positions(self) -> list[float | None]:
         normal = self.stacks[0].ordering.normal
-        out: list[float | None] = []
-        for s, k in self._index:
-            pos = self.stacks[s].frames[k].position
-            out.append(None if pos is None or normal is None else float(np.dot(pos, normal)))
+        positions = [self.stacks[s].frames[k].position for s, k in self._index]
+        if normal is None:
+            return [None] * len(positions)
+        known = [i for i, pos in enumerate(positions) if pos is not None]
+        out: list[float | None] = [None] * len(positions)
+        if known:
+            along = np.asarray([positions[i] for i in known], dtype=np.float64) @ normal
+            for i, value in zip(known, along.tolist(), strict=True):
+                out[i] = value
         return out
 
 
