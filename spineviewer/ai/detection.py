@@ -155,13 +155,20 @@ def resample_axis(arr: NDArray[np.float32], at: FloatArray, axis: int) -> NDArra
     pos = np.clip(at, 0.0, n - 1.0)
     lo = np.minimum(np.floor(pos).astype(int), max(n - 2, 0))
     hi = np.minimum(lo + 1, n - 1)
-    w = (pos - lo).astype(np.float32)
-    a = np.take(arr, lo, axis=axis)
-    b = np.take(arr, hi, axis=axis)
     shape = [1, 1]
     shape[axis] = -1
-    out = a * (1.0 - w.reshape(shape)) + b * w.reshape(shape)
-    return np.where(inside.reshape(shape), out, 0.0).astype(np.float32)
+    w = (pos - lo).astype(np.float32).reshape(shape)
+    out = np.take(arr, lo, axis=axis).astype(np.float32)
+    step = np.take(arr, hi, axis=axis).astype(np.float32)
+    step -= out
+    step *= w
+    out += step  # a + (b - a) w
+    outside = np.flatnonzero(~inside)
+    if len(outside):
+        index: list[Any] = [slice(None), slice(None)]
+        index[axis] = outside
+        out[tuple(index)] = 0.0
+    return out
 
 
 # -- decoding ------------------------------------------------------------------------------------
@@ -228,13 +235,12 @@ def nms(boxes: ArrayLike, scores: ArrayLike, iou_threshold: float) -> NDArray[np
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     s = np.asarray(scores, dtype=np.float64).ravel()
     order = np.argsort(-s, kind="stable")
-    kept: list[int] = []
-    while len(order):
-        best = int(order[0])
-        kept.append(best)
-        rest = order[1:]
-        order = rest[box_iou(b[best], b[rest])[0] <= iou_threshold]
-    return np.asarray(kept, dtype=np.int64)
+    overlaps = box_iou(b[order], b[order]) > iou_threshold  # one matrix, best first
+    keep = np.ones(len(order), dtype=bool)
+    for i in range(len(order)):
+        if keep[i]:
+            keep[i + 1 :] &= ~overlaps[i, i + 1 :]
+    return order[keep].astype(np.int64)
 
 
 def decode_predictions(

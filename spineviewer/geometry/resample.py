@@ -90,7 +90,9 @@ def percentile_scale(
     A flat patch (no contrast) becomes all zeros.
     """
     lo, hi = percentiles(values, low, high)
-    arr = np.asarray(values, dtype=np.float32)
+    arr = np.array(values, dtype=np.float32)  # a copy, scaled in place
     if not hi > lo:
         return np.zeros_like(arr)
-    return np.clip((arr - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+    arr -= np.float32(lo)
+    arr /= np.float32(hi - lo)
+    return np.clip(arr, 0.0, 1.0, out=arr)

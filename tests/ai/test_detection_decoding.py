@@ -8,7 +8,14 @@ import pytest
 from manifest_helpers import variant
 
 from spineviewer.ai import ModelManifest
-from spineviewer.ai.detection import box_to_image, decode_predictions, detect, model_image
+from spineviewer.ai.detection import (
+    box_iou,
+    box_to_image,
+    decode_predictions,
+    detect,
+    model_image,
+    nms,
+)
 
 
 def _row(box: list[float], scores: list[float], points: list[float] = ()) -> list[float]:
@@ -174,3 +181,26 @@ def test_yolo_rows_may_come_transposed() -> None:
     rows = np.zeros((1, 6, 100))  # (batch, 4 + C, cells), the ultralytics layout
     assert _yolo_rows(rows, 6).shape == (1, 100, 6)
     assert _yolo_rows(np.zeros((1, 100, 6)), 6).shape == (1, 100, 6)
+
+
+def _greedy_reference(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[int]:
+    """Textbook greedy NMS, one IoU row at a time."""
+    order = list(np.argsort(-scores, kind="stable"))
+    kept: list[int] = []
+    while order:
+        best = order.pop(0)
+        kept.append(int(best))
+        order = [i for i in order if box_iou(boxes[best], boxes[i])[0, 0] <= threshold]
+    return kept
+
+
+def test_nms_matches_textbook_greedy_suppression_on_random_boxes() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        n = int(rng.integers(1, 60))
+        xy = rng.uniform(0, 100, (n, 2))
+        wh = rng.uniform(5, 40, (n, 2))
+        boxes = np.concatenate([xy, xy + wh], axis=1)
+        scores = rng.choice([0.3, 0.5, 0.7, 0.9], n)  # ties: lower index first
+        threshold = float(rng.uniform(0.2, 0.7))
+        assert nms(boxes, scores, threshold).tolist() == _greedy_reference(boxes, scores, threshold)
