@@ -34,6 +34,8 @@ class StudyJob:
     out_dir: Path
     formats: tuple[str, ...]
     anonymize: bool = False
+    #: hex key of the batch's :class:`~spineviewer.dicom.anonymise.Anonymiser` (anonymize)
+    anonymisation_key: str = ""
     institution: str = ""
     model_dirs: tuple[str, ...] = ()
     provider: str | None = None
@@ -124,6 +126,7 @@ def _reason(exc: BaseException) -> str:
 def _run(job: StudyJob, started: float) -> JobResult:
     from spineviewer.ai.analysis import analyse_study
     from spineviewer.annotations import Workspace
+    from spineviewer.dicom.anonymise import Anonymiser
     from spineviewer.dicom.errors import SkippedFile
     from spineviewer.dicom.grouping import group_frames
     from spineviewer.dicom.scan import read_frames
@@ -141,17 +144,24 @@ def _run(job: StudyJob, started: float) -> JobResult:
     with Workspace() as workspace:
         loaded = workspace.load(study.uid)
     document = loaded.document if loaded is not None else None
-    report = build_report(study, findings, document, job.institution, job.anonymize)
+    anonymiser = None
+    if job.anonymize:
+        anonymiser = Anonymiser(bytes.fromhex(job.anonymisation_key)).for_patient(
+            study.info.get("PatientID", "")
+        )
+    report = build_report(study, findings, document, job.institution, anonymiser)
     folder = job.out_dir
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MANIFEST).unlink(missing_ok=True)  # incomplete until the new one is written
     for stale in [*folder.glob(".*.partial*"), *folder.glob("images/.*.partial*")]:
         stale.unlink()  # left by a run that was killed while writing
-    written = write_report_set(report, study, findings, document, folder, job.formats)
+    written = write_report_set(
+        report, study, findings, document, folder, job.formats, anonymiser=anonymiser
+    )
     names = [p.relative_to(folder).as_posix() for p in written]
     brief = _brief(findings)
     manifest = {
-        "study_uid": "ANONYMISED" if job.anonymize else study.uid,
+        "study_uid": report.study_uid,
         "label": job.label,
         "findings": brief,
         "files": [
@@ -174,7 +184,10 @@ def study_jobs(
     """One job per StudyInstanceUID found under ``inputs``, and the inputs that held none
     (path, reason)."""
     from spineviewer.dicom import scan
+    from spineviewer.dicom.anonymise import folder_key
 
+    if options.get("anonymize"):  # one key for the whole batch, kept for --resume
+        options = {**options, "anonymisation_key": folder_key(out_dir).hex()}
     refs: dict[str, list[FileRef]] = {}
     problems: list[tuple[str, str]] = []
     for path in inputs:

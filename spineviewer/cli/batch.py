@@ -56,9 +56,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     unknown = sorted(set(formats) - set(FORMATS))
-    if unknown or (args.anonymize and "sr" in formats):
-        why = f"unknown format {', '.join(unknown)}" if unknown else "sr with --anonymize"
-        print(f"spineviewer batch: {why} is not supported", file=sys.stderr)
+    if unknown:
+        print(f"spineviewer batch: unknown format {', '.join(unknown)}", file=sys.stderr)
         return 2
     missing = [p for p in args.inputs if not p.exists()]
     if missing:

@@ -2,7 +2,9 @@
 
 Analyses every study under PATH with the AI models, joins what a person reviewed in the
 annotation workspace (accepted, edited or rejected proposals, manual measurements), and writes
-``OUT/<study>/report.json|html|pdf``. Demo models: the reports say "not for clinical use".
+``OUT/<study>/report.json|html|pdf`` (and ``report_sr.dcm``). ``--anonymize`` de-identifies
+every output (:mod:`spineviewer.dicom.anonymise`). Demo models: the reports say "not for
+clinical use".
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr"
     )
     parser.add_argument(
-        "--anonymize", action="store_true", help="leave patient identifiers and dates out"
+        "--anonymize",
+        action="store_true",
+        help=(
+            "de-identify (DICOM PS3.15 Basic Profile): no patient identifiers or dates in the "
+            "reports; the SR with remapped UIDs and shifted dates (key kept in OUT/"
+            ".anonymisation-key for consistent reruns)"
+        ),
     )
     parser.add_argument("--institution", default="", help="institution name in the header")
     add_model_options(parser)
@@ -43,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from spineviewer.ai.sessions import SessionCache
     from spineviewer.annotations import Workspace
     from spineviewer.dicom import scan
+    from spineviewer.dicom.anonymise import Anonymiser, folder_key
     from spineviewer.reports import build_report
     from spineviewer.reports.writer import FORMATS, write_report_set
 
@@ -50,13 +59,6 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         print(f"spineviewer report: unknown format {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    if args.anonymize and "sr" in formats:
-        print(
-            "spineviewer report: --anonymize with sr is not supported yet (the SR would carry "
-            "the source headers' patient module); leave sr out or the anonymisation off",
-            file=sys.stderr,
-        )
         return 2
     if not args.path.exists():
         print(f"spineviewer report: {args.path}: no such file or folder", file=sys.stderr)
@@ -72,10 +74,17 @@ def run(args: argparse.Namespace) -> int:
             findings = analyse_study(study, entries, sessions)
             loaded = workspace.load(study.uid)
             document = loaded.document if loaded is not None else None
-            report = build_report(study, findings, document, args.institution, args.anonymize)
+            anonymiser = (
+                Anonymiser(folder_key(args.out)).for_patient(study.info.get("PatientID", ""))
+                if args.anonymize
+                else None
+            )
+            report = build_report(study, findings, document, args.institution, anonymiser)
             folder = args.out / (f"study-{index:03d}" if args.anonymize else study.uid)
             try:
-                for path in write_report_set(report, study, findings, document, folder, formats):
+                for path in write_report_set(
+                    report, study, findings, document, folder, formats, anonymiser=anonymiser
+                ):
                     print(path)
             except (OSError, ValueError) as exc:
                 print(f"spineviewer report: {study.uid}: {exc}", file=sys.stderr)

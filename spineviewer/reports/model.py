@@ -18,7 +18,8 @@ from typing import Any
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
 from spineviewer.annotations.measure import measurements
-from spineviewer.dicom import Study
+from spineviewer.dicom import Series, Study
+from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
 
 __all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]
 
@@ -126,25 +127,31 @@ def _level_state(disc_state: str, mark: Annotation | None) -> tuple[str, str]:
     return disc_state, mark.status.value
 
 
-def _levels(findings: Findings, annotations: list[Annotation], anonymise: bool) -> list[LevelRow]:
+def _uid(uid: str, anonymiser: Anonymiser | None) -> str:
+    return anonymiser.uid(uid) if anonymiser is not None and uid else uid
+
+
+def _levels(
+    findings: Findings, annotations: list[Annotation], anonymiser: Anonymiser | None
+) -> list[LevelRow]:
     rows = []
     for disc in findings.discs:
         mark = _proposal(annotations, disc.level, (Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND))
         state, review = _level_state(disc.state, mark)
-        key = disc.axial_instances[0] if disc.axial_instances and not anonymise else ""
+        key = _uid(disc.axial_instances[0], anonymiser) if disc.axial_instances else ""
         probability = disc.probabilities.get(disc.state)
         rows.append(LevelRow(disc.level, state, probability, review, disc.state, key))
     return rows
 
 
-def _patient(study: Study, anonymise: bool) -> dict[str, str]:
-    if anonymise:
-        return {"name": "ANONYMISED", "id": "ANONYMISED"}
+def _patient(study: Study, anonymiser: Anonymiser | None) -> dict[str, str]:
+    if anonymiser is not None:
+        return {"name": DUMMY_NAME, "id": anonymiser.patient_label}
     info = study.info
     return {"name": info.get("PatientName", ""), "id": info.get("PatientID", "")}
 
 
-def _manual(annotations: list[Annotation], anonymise: bool) -> list[MeasurementRow]:
+def _manual(annotations: list[Annotation], anonymiser: Anonymiser | None) -> list[MeasurementRow]:
     rows = []
     for a in annotations:
         if a.provenance.is_model or a.status == Status.REJECTED:
@@ -153,10 +160,19 @@ def _manual(annotations: list[Annotation], anonymise: bool) -> list[MeasurementR
         for m in values:
             rows.append(
                 MeasurementRow(
-                    a.kind.value, a.label, f"{m.value:.1f} {m.unit}", a.image.sop_instance_uid
+                    a.kind.value,
+                    a.label,
+                    f"{m.value:.1f} {m.unit}",
+                    _uid(a.image.sop_instance_uid, anonymiser),
                 )
             )
     return rows
+
+
+def _series_name(series: Series, anonymiser: Anonymiser | None) -> str:
+    if anonymiser is not None:  # descriptions are free text: left out, like the profile does
+        return f"{series.modality} series {_uid(series.uid, anonymiser)[-8:]}"
+    return series.description or series.uid
 
 
 def build_report(
@@ -164,9 +180,13 @@ def build_report(
     findings: Findings,
     document: AnnotationDocument | None = None,
     institution: str = "",
-    anonymise: bool = False,
+    anonymiser: Anonymiser | None = None,
 ) -> Report:
-    """The report of ``study`` from its findings and (when there is one) its annotations."""
+    """The report of ``study`` from its findings and (when there is one) its annotations.
+
+    With an ``anonymiser`` the report names no patient (a dummy name, the anonymiser's label as
+    ID), has no dates, accession or study description, and every UID in it is the
+    anonymiser's replacement (the same the anonymised DICOM SR carries)."""
     annotations = list(document) if document is not None else []
     vertebrae = []
     for v in findings.vertebrae:
@@ -179,27 +199,30 @@ def build_report(
         v.series_uid for v in findings.vertebrae
     }
     technique = tuple(
-        f"{series.description or series.uid} ({series.modality}, "
+        f"{_series_name(series, anonymiser)} ({series.modality}, "
         f"{', '.join(f'{st.plane} {len(st)} images' for st in series.stacks)})"
         for series in study.series
         if series.uid in used
     )
-    info = study.info
+    info = {} if anonymiser is not None else study.info
+    cobb = asdict(findings.cobb) if findings.cobb is not None else None
+    if cobb is not None:
+        cobb["sop_instance_uid"] = _uid(cobb["sop_instance_uid"], anonymiser)
     return Report(
-        study_uid="ANONYMISED" if anonymise else study.uid,
+        study_uid=_uid(study.uid, anonymiser),
         institution=institution,
-        patient=_patient(study, anonymise),
+        patient=_patient(study, anonymiser),
         study={
-            "date": "" if anonymise else info.get("StudyDate", ""),
+            "date": info.get("StudyDate", ""),
             "description": info.get("StudyDescription", ""),
-            "accession": "" if anonymise else info.get("AccessionNumber", ""),
+            "accession": info.get("AccessionNumber", ""),
         },
         technique=technique,
-        levels=tuple(_levels(findings, annotations, anonymise)),
+        levels=tuple(_levels(findings, annotations, anonymiser)),
         vertebrae=tuple(vertebrae),
         implants=tuple(implants),
-        cobb=asdict(findings.cobb) if findings.cobb is not None else None,
-        measurements=tuple(_manual(annotations, anonymise)),
+        cobb=cobb,
+        measurements=tuple(_manual(annotations, anonymiser)),
         models=tuple(asdict(m) for m in findings.models),
         provider=findings.provider,
         reviewer=(document.author or "") if document is not None else "",
@@ -207,5 +230,5 @@ def build_report(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         not_for_clinical_use=findings.not_for_clinical_use,
         notes=tuple(f"{s.name}: {s.reason}" for s in findings.steps if s.status == "failed"),
-        anonymised=anonymise,
+        anonymised=anonymiser is not None,
     )

@@ -8,9 +8,12 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from pydicom import dcmread
+
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
 from spineviewer.dicom import Study
+from spineviewer.dicom.anonymise import Anonymiser
 from spineviewer.reports.html import render_html
 from spineviewer.reports.model import Report
 
@@ -75,10 +78,15 @@ def _annotations(
 
 
 def write_sr(
-    study: Study, findings: Findings, document: AnnotationDocument | None, out_dir: str | Path
+    study: Study,
+    findings: Findings,
+    document: AnnotationDocument | None,
+    out_dir: str | Path,
+    anonymiser: Anonymiser | None = None,
 ) -> Path:
     """``report_sr.dcm``: a DICOM SR TID 1500 Measurement Report of the reviewed findings (the
-    annotation exporter's; rejected marks are left out)."""
+    annotation exporter's; rejected marks are left out), de-identified by ``anonymiser``
+    (PS3.15 Basic Profile, UIDs remapped) when one is given."""
     from spineviewer.annotations.export import exportable
     from spineviewer.annotations.frames import source_headers
     from spineviewer.annotations.sr import export_sr
@@ -94,8 +102,11 @@ def write_sr(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / "report_sr.dcm"
-    partial = export_sr(marks, headers, out / ".report_sr.dcm.partial")
-    Path(partial).replace(target)
+    partial = Path(export_sr(marks, headers, out / ".report_sr.dcm.partial"))
+    if anonymiser is not None:
+        ds = anonymiser.dataset(dcmread(partial))
+        ds.save_as(partial, enforce_file_format=True)
+    partial.replace(target)
     return target
 
 
@@ -125,9 +136,11 @@ def write_report_set(
     out_dir: str | Path,
     formats: Sequence[str],
     say: Callable[[str], None] | None = None,
+    anonymiser: Anonymiser | None = None,
 ) -> list[Path]:
     """Every file of one study's report set: the key images (when HTML or PDF is asked for),
-    the report in ``formats``, and the DICOM SR when ``sr`` is among them."""
+    the report in ``formats``, and the DICOM SR when ``sr`` is among them (de-identified by
+    ``anonymiser`` when given: pass the one ``report`` was built with)."""
     tell = say or (lambda text: None)
     folder = Path(out_dir)
     images: list[Path] = []
@@ -139,5 +152,5 @@ def write_report_set(
     written = write_report(report, folder, [f for f in formats if f != "sr"])
     if "sr" in formats:
         tell("Writing the DICOM SR")
-        written.append(write_sr(study, findings, document, folder))
+        written.append(write_sr(study, findings, document, folder, anonymiser))
     return written + images

@@ -25,6 +25,7 @@ from spineviewer.annotations import (
 from spineviewer.annotations.proposals import proposals_from_findings
 from spineviewer.cli import main
 from spineviewer.dicom import scan
+from spineviewer.dicom.anonymise import Anonymiser, folder_key
 from spineviewer.reports import NOT_FOR_CLINICAL_USE, build_report
 from spineviewer.reports.html import render_html
 from spineviewer.reports.writer import write_report
@@ -120,6 +121,7 @@ def test_report_command_and_anonymize(demo_study_dir: Path, tmp_path: Path, caps
                  "--anonymize", "--provider", "cpu"]) == 0  # fmt: skip
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert [f for f in files if not f.startswith("study-001/images/")] == [
+        ".anonymisation-key",
         "study-001/report.html",
         "study-001/report.json",
     ]
@@ -192,7 +194,68 @@ def test_report_sr_is_a_valid_tid1500_of_the_study(demo_study_dir: Path, tmp_pat
             ["dciodvfy", str(out / study.uid / "report_sr.dcm")], capture_output=True, text=True
         )
         assert not [ln for ln in checked.stderr.splitlines() if ln.startswith("Error")]
-    assert main(["report", str(demo_study_dir), "--out", str(out), "--format", "sr",
-                 "--anonymize"]) == 2  # fmt: skip
-    assert "not supported yet" in capsys.readouterr().err
     assert main(["report", str(demo_study_dir), "--out", str(out), "--format", "docx"]) == 2
+
+
+def _identifiers(folder: Path) -> set[str]:
+    """Every patient identifier and original UID in the source files."""
+    import pydicom
+
+    found: set[str] = set()
+    for path in folder.rglob("*.dcm"):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        for keyword in ("PatientName", "PatientID", "PatientBirthDate", "StudyInstanceUID",
+                        "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID"):  # fmt: skip
+            value = str(ds.get(keyword, "") or "")
+            if len(value) >= 4:
+                found.add(value)
+    return found
+
+
+def _dciodvfy_errors(path: Path) -> list[str]:
+    checked = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
+    return [ln for ln in checked.stderr.splitlines() if ln.startswith("Error")]
+
+
+def test_anonymised_report_set_carries_no_identifier(demo_study_dir: Path, tmp_path: Path) -> None:
+    """PS3.15 Basic Profile for the SR, nothing identifying in any file (bytes, and the PDF's
+    text), UIDs remapped consistently between the files and between runs."""
+    import pydicom
+
+    out = tmp_path / "out"
+    args = ["report", str(demo_study_dir), "--out", str(out), "--format", "json,html,pdf,sr",
+            "--anonymize", "--provider", "cpu"]  # fmt: skip
+    assert main(args) == 0
+    secrets = _identifiers(demo_study_dir)
+    assert len(secrets) > 20  # names, IDs, dates and every UID of the study
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"report.json", "report.html", "report.pdf", "report_sr.dcm"}
+    pdf_text = subprocess.run(
+        ["pdftotext", str(out / "study-001" / "report.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    assert "ANONYMISED" in pdf_text
+    for path in files:
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, (path.name, secret)
+    for secret in secrets:
+        assert secret not in pdf_text
+    sr = pydicom.dcmread(out / "study-001" / "report_sr.dcm")
+    report = json.loads((out / "study-001" / "report.json").read_text())
+    assert sr.PatientIdentityRemoved == "YES" and sr.PatientName == "ANONYMISED"
+    assert sr.StudyInstanceUID == report["study_uid"] and sr.PatientID == report["patient"]["id"]
+    anonymiser = Anonymiser(folder_key(out))
+    sops = {f.instance.sop_instance_uid for st in scan(demo_study_dir).stacks() for f in st.frames}
+    mapped = {anonymiser.uid(uid) for uid in sops}
+    evidence = sr.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence
+    referenced = {ref.ReferencedSOPInstanceUID for s in evidence for ref in s.ReferencedSOPSequence}
+    assert referenced and referenced <= mapped  # the SR still points at the (remapped) images
+    assert {row["key_image"] for row in report["levels"]} <= mapped
+    if shutil.which("dciodvfy"):
+        assert not _dciodvfy_errors(out / "study-001" / "report_sr.dcm")
+    again = tmp_path / "again"
+    (again).mkdir()
+    shutil.copy(out / ".anonymisation-key", again)
+    assert main([*args[:3], str(again), *args[4:]]) == 0  # same key: the same UIDs
+    sr2 = pydicom.dcmread(again / "study-001" / "report_sr.dcm")
+    assert (sr2.StudyInstanceUID, sr2.PatientID) == (sr.StudyInstanceUID, sr.PatientID)
