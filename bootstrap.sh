@@ -70,7 +70,7 @@ case "${1:-}" in
     test)
         # shellcheck disable=SC2086
         system_deps $RUNTIME_DEBS $TEST_DEBS
-        venv "[dev,train]"
+        venv "[dev,train,dask]"
         shift
         "$VENV/bin/lint-imports"
         "$VENV/bin/ruff" check spineviewer tests bench

@@ -1,4 +1,5 @@
-"""Running the study jobs of a batch on a local process pool, with progress, resume, summary.
+"""Running the study jobs of a batch on a local process pool (or a Dask cluster), with
+progress, resume and a summary.
 
 - ``resume``: a study whose folder holds a complete report set (its manifest's files all
   present with their hashes) is not done again; it is listed as ``skipped (complete)``.
@@ -16,10 +17,11 @@ import csv
 import io
 import json
 import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,14 +46,30 @@ def _progress_line(stream: TextIO) -> Report:
     return report
 
 
+def die_with_parent() -> None:
+    """Pool worker initialiser: on Linux the kernel kills the worker when the batch process
+    dies, even by SIGKILL, so no orphan goes on writing into OUT beside a resumed run."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the call: nothing to work for
+        os._exit(1)
+
+
 def run_batch(
     jobs: Sequence[StudyJob],
     workers: int = 1,
     resume: bool = False,
     report: Report | None = None,
+    scheduler: str | None = None,
 ) -> list[JobResult]:
     """Every job's result, in job order (a KeyboardInterrupt is re-raised after cleanup, with
-    the results so far attached as ``exc.results``)."""
+    the results so far attached as ``exc.results``). The jobs run here (``workers`` 1), on a
+    local process pool, or on the Dask cluster whose scheduler is at ``scheduler``."""
     report = report or _progress_line(sys.stderr)
     results: dict[int, JobResult] = {}
     todo = []
@@ -68,13 +86,20 @@ def run_batch(
     total = len(jobs)
     for i in sorted(results):
         report(results[i], len(results), total, 1e-9)
-    if workers <= 1:
+    if workers <= 1 and not scheduler:
         for i in todo:
             results[i] = run_job(jobs[i])
             report(results[i], len(results), total, time.perf_counter() - started)
         return [results[i] for i in range(total)]
-    context = multiprocessing.get_context("spawn")  # no forked onnxruntime or Qt state
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    if scheduler:
+        from spineviewer.batch.cluster import dask_executor
+
+        pool: Executor = dask_executor(scheduler)
+    else:
+        context = multiprocessing.get_context("spawn")  # no forked onnxruntime or Qt state
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=die_with_parent
+        )
     pending: dict[Future[JobResult], int] = {pool.submit(run_job, jobs[i]): i for i in todo}
     try:
         while pending:

@@ -1,5 +1,6 @@
 """``spineviewer batch INPUT... --out DIR [--workers N] [--format ...] [--anonymize]
-[--resume]``: the report set of every study under the inputs, one job per study.
+[--resume] [--scheduler tcp://HOST:PORT]``: the report set of every study under the inputs,
+one job per study, on a local process pool or a Dask cluster.
 
 Outputs go to ``OUT/<study>/`` with a ``manifest.json`` written last; ``OUT/summary.csv`` and
 ``summary.json`` list every study with its status, findings in brief, duration and error. A
@@ -23,7 +24,8 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         help="write the report set of every study under the inputs (resumable)",
         description=(
             "One job per study (StudyInstanceUID) found under the inputs, on a local process "
-            "pool: analysis, reports, key images, a manifest; summary.csv and summary.json. "
+            "pool or a Dask cluster: analysis, reports, key images, a manifest; summary.csv "
+            "and summary.json. "
             "Not for clinical use with the demo models."
         ),
     )
@@ -40,20 +42,20 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
-        help="run the jobs on a Dask cluster (not available yet: see the issue)",
+        help=(
+            "run the jobs on the Dask distributed cluster of this scheduler (extra 'dask'; the "
+            "workers must see the inputs and OUT at the same paths)"
+        ),
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from spineviewer.batch import run_batch, study_jobs, write_summary
+    from spineviewer.batch.cluster import ClusterError
     from spineviewer.batch.runner import counts, failed
     from spineviewer.reports.writer import FORMATS
 
-    if args.scheduler:
-        print("spineviewer batch: --scheduler (Dask) is not implemented yet; run without it "
-              "for a local process pool", file=sys.stderr)  # fmt: skip
-        return 2
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
@@ -67,13 +69,17 @@ def run(args: argparse.Namespace) -> int:
     jobs, problems = study_jobs(
         args.inputs, args.out, formats, anonymize=args.anonymize, institution=args.institution,
         model_dirs=tuple(str(m) for m in args.models), provider=args.provider,
-        threads=max(1, (os.cpu_count() or 1) // max(1, args.workers)),
+        threads=None if args.scheduler else max(1, (os.cpu_count() or 1) // max(1, args.workers)),
     )  # fmt: skip
     for path, reason in problems:
         print(f"spineviewer batch: {path}: {reason}", file=sys.stderr)
-    print(f"{len(jobs)} studies, {args.workers} worker(s)", file=sys.stderr)
+    where = f"Dask cluster {args.scheduler}" if args.scheduler else f"{args.workers} worker(s)"
+    print(f"{len(jobs)} studies, {where}", file=sys.stderr)
     try:
-        results = run_batch(jobs, args.workers, args.resume)
+        results = run_batch(jobs, args.workers, args.resume, scheduler=args.scheduler)
+    except ClusterError as exc:
+        print(f"spineviewer batch: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as exc:
         partial = getattr(exc, "results", [None] * len(jobs))
         write_summary(partial, jobs, args.out, problems)
