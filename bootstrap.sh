@@ -79,7 +79,7 @@ case "${1:-}" in
         ;;
     screenshots)
         # shellcheck disable=SC2086
-        system_deps $RUNTIME_DEBS xvfb xauth
+        system_deps $RUNTIME_DEBS xvfb xauth poppler-utils
         venv ""
         out=${2:-docs/screenshots}
         mkdir -p "$out"
@@ -109,6 +109,12 @@ case "${1:-}" in
         shot phantom-spine-xr view "$out/.phantoms/spine-xr-00004"
         "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind spine-xr --seed 94010 >/dev/null
         shot phantom-spine-xr-ai view "$out/.phantoms/spine-xr-94010" --analyze
+        # The demo study's PDF report, its first two pages as rendered by poppler.
+        report=$(mktemp -d)
+        "$VENV/bin/spineviewer" report "${XDG_CACHE_HOME:-$HOME/.cache}/spineviewer/demo" --out "$report" \
+            --format pdf --provider cpu >/dev/null
+        pdftoppm -r 60 -png -f 1 -l 2 "$report"/*/report.pdf "$out/report-page"
+        rm -rf "$report"
         rm -rf "$out/.phantoms"
         real_ct=${REAL_CT:-../shared/data/real/totalsegmentator-examples/ct_dicom}
         if [ -d "$real_ct" ]; then

@@ -3,7 +3,8 @@ progress, resume and a summary.
 
 - ``resume``: a study whose folder holds a complete report set (its manifest's files all
   present with their hashes) is not done again; it is listed as ``skipped (complete)``.
-- Progress: one line on stderr per finished study, with the count, the rate and an ETA.
+- Progress on stderr: a bar with the count, the rate and an ETA on a terminal, one line per
+  finished study otherwise.
 - Ctrl+C: the studies not started are cancelled, the running ones end, no partial file is
   left (every file is written atomically and the manifest last); the summary says which
   studies were done.
@@ -32,15 +33,34 @@ __all__ = ["run_batch", "write_summary"]
 Report = Callable[[JobResult, int, int, float], None]
 
 
+#: Characters of the progress bar.
+BAR_WIDTH = 30
+
+
+def progress_bar(done: int, total: int) -> str:
+    """``[#####-----]`` for ``done`` of ``total``."""
+    filled = round(BAR_WIDTH * done / total) if total else BAR_WIDTH
+    return "[" + "#" * filled + "-" * (BAR_WIDTH - filled) + "]"
+
+
 def _progress_line(stream: TextIO) -> Report:
+    """On a terminal one bar, redrawn in place (failures stay above it); elsewhere (a log, a
+    pipe) one line per finished study."""
+    terminal = stream.isatty()
+
     def report(result: JobResult, done: int, total: int, elapsed: float) -> None:
         rate = done / elapsed * 60 if elapsed > 0 else 0.0
         eta = (total - done) * elapsed / done if done else 0.0
         status = result.status + (f": {result.error}" if result.error else "")
-        stream.write(
-            f"[{done}/{total}] {result.study_uid[-24:]} {status} "
-            f"({rate:.1f} studies/min, ETA {eta:.0f} s)\n"
-        )
+        pace = f"({rate:.1f} studies/min, ETA {eta:.0f} s)"
+        if not terminal:
+            stream.write(f"[{done}/{total}] {result.study_uid[-24:]} {status} {pace}\n")
+        else:
+            if result.status == "failed":
+                stream.write(f"\r\033[K{result.study_uid[-24:]} {status}\n")
+            stream.write(f"\r\033[K{progress_bar(done, total)} {done}/{total} {pace}")
+            if done == total:
+                stream.write("\n")
         stream.flush()
 
     return report

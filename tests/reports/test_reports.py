@@ -11,6 +11,7 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from spineviewer.ai.analysis import analyse_path
@@ -259,3 +260,37 @@ def test_anonymised_report_set_carries_no_identifier(demo_study_dir: Path, tmp_p
     assert main([*args[:3], str(again), *args[4:]]) == 0  # same key: the same UIDs
     sr2 = pydicom.dcmread(again / "study-001" / "report_sr.dcm")
     assert (sr2.StudyInstanceUID, sr2.PatientID) == (sr.StudyInstanceUID, sr.PatientID)
+
+
+def _page_pixels(png: Path) -> tuple[int, int, int]:
+    """(pixels, non-white pixels, coloured pixels) of a rendered page."""
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(png)).convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    data = np.frombuffer(image.constBits(), np.uint8, image.bytesPerLine() * height)
+    rgb = data.reshape(height, image.bytesPerLine())[:, : width * 3].reshape(height, width, 3)
+    rgb = rgb.astype(np.int16)
+    inked = int((rgb.min(axis=2) < 200).sum())
+    coloured = int(((rgb.max(axis=2) - rgb.min(axis=2)) > 60).sum())
+    return width * height, inked, coloured
+
+
+def test_pdf_pages_render_with_their_key_images(analysed, tmp_path: Path) -> None:
+    """The PDF with key images, rendered by poppler's pdftoppm: its pages exist, the key-image
+    pages carry image content (grey pixels) and the coloured overlays."""
+    from spineviewer.reports.writer import with_key_images
+
+    study, findings = analysed
+    report = with_key_images(build_report(study, findings), study, findings, None, tmp_path)
+    (pdf,) = write_report(report, tmp_path, ["pdf"])
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages >= 2  # the tables, then the key images
+    subprocess.run(["pdftoppm", "-r", "100", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    rendered = sorted(tmp_path.glob("page-*.png"))
+    assert len(rendered) == pages
+    counts = [_page_pixels(p) for p in rendered]
+    assert all(inked > 0.01 * total for total, inked, _ in counts)  # no blank page
+    with_images = [c for c in counts if c[1] > 0.15 * c[0]]  # mostly image, not text
+    assert with_images and sum(c[2] for c in with_images) > 1000  # overlays in colour
