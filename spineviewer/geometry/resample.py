@@ -30,17 +30,24 @@ def crop_physical(
     and likewise for columns, where ``s = crop_mm / crop_px`` and ``d`` is ``spacing``.
     Samples outside the image (beyond the outer pixel edges) are ``fill``.
     """
-    arr = np.asarray(values, dtype=np.float64)
+    arr = np.asarray(values)
     rows, cols = arr.shape
     (h_mm, w_mm), (n_r, n_c), (d_r, d_c) = crop_mm, crop_px, spacing
     s_r, s_c = h_mm / n_r, w_mm / n_c
     r = centre[0] + ((np.arange(n_r) + 0.5) * s_r - h_mm / 2.0) / d_r
     c = centre[1] + ((np.arange(n_c) + 0.5) * s_c - w_mm / 2.0) / d_c
-    # the grid is axis-aligned, so bilinear sampling is separable: rows first, then columns
+    # the grid is axis-aligned, so bilinear sampling is separable: rows first, then columns;
+    # only the source pixels the patch samples are gathered (and made float64)
     r0, r1, fr = _neighbours(r, rows)
     c0, c1, fc = _neighbours(c, cols)
-    band = arr[r0] * (1 - fr)[:, None] + arr[r1] * fr[:, None]
-    out = band[:, c0] * (1 - fc)[None, :] + band[:, c1] * fc[None, :]
+    wr0, wr1 = (1 - fr)[:, None], fr[:, None]
+
+    def band(cs: NDArray[np.intp]) -> NDArray[np.float64]:
+        top = arr[np.ix_(r0, cs)].astype(np.float64)
+        bottom = arr[np.ix_(r1, cs)].astype(np.float64)
+        return top * wr0 + bottom * wr1
+
+    out = band(c0) * (1 - fc)[None, :] + band(c1) * fc[None, :]
     outside = ((r < -0.5) | (r > rows - 0.5))[:, None] | ((c < -0.5) | (c > cols - 0.5))[None, :]
     out[outside] = fill
     return out.astype(np.float32)
