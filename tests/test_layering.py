@@ -21,6 +21,7 @@ CORE = (
     "training",
     "reports",
     "batch",
+    "pacs",
     "cli",
 )
 #: The offscreen PDF and key-image renderers of the reports: the core modules allowed Qt.
