@@ -36,3 +36,30 @@ def real_ct_dir() -> Path:
     if not REAL_CT_DIR.is_dir():
         pytest.skip(f"real CT examples not found at {REAL_CT_DIR}")
     return REAL_CT_DIR
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory):
+    """A real Orthanc on 127.0.0.1 (free ports, our AE registered, DICOMweb, basic auth),
+    stopped by its PID at the end of the session. Skipped where Orthanc is not installed (the
+    test command installs it)."""
+    from orthanc_server import OrthancServer, available
+
+    if not available():
+        pytest.skip("Orthanc and its DICOMweb plugin are not installed")
+    server = OrthancServer(tmp_path_factory.mktemp("orthanc")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pacs_study(orthanc, demo_study_dir: Path) -> tuple[str, list[Path]]:
+    """The demo study uploaded to :func:`orthanc` (through its REST API): (study UID, files)."""
+    import pydicom
+
+    files = sorted(demo_study_dir.rglob("*.dcm"))
+    orthanc.upload(files)
+    uid = str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID)
+    return uid, files

@@ -33,7 +33,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument(
-        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr"
+        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr, epdf"
     )
     parser.add_argument("--anonymize", action="store_true")
     parser.add_argument("--resume", action="store_true", help="skip studies already complete")

@@ -29,7 +29,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="study folder, zip, DICOMDIR or file")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
-        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr"
+        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr, epdf"
     )
     parser.add_argument(
         "--anonymize",

@@ -22,6 +22,7 @@ from spineviewer.pacs.service import (
     retrieve,
     store,
 )
+from spineviewer.pacs.storage import retrieve_root
 
 __all__ = [
     "RETRIEVE_METHODS",
@@ -43,6 +44,7 @@ __all__ = [
     "find_studies",
     "load_config",
     "retrieve",
+    "retrieve_root",
     "save_config",
     "store",
 ]

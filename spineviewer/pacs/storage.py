@@ -9,7 +9,7 @@ from typing import Any
 
 from spineviewer.pacs.query import RetrieveResult
 
-__all__ = ["InstanceWriter"]
+__all__ = ["InstanceWriter", "retrieve_root"]
 
 #: DIMSE status "out of resources" for a C-STORE we could not write.
 STATUS_CANNOT_WRITE = 0xA700
@@ -55,3 +55,11 @@ class InstanceWriter:
         return RetrieveResult(
             study_uid, str(self.folder), self.count, expected, failed, tuple(self.warnings)
         )
+
+
+def retrieve_root() -> Path:
+    """Where retrieves land by default: ``pacs/`` in the workspace (``SPINEVIEWER_WORKSPACE``,
+    else the user's data folder), never beside anybody's source files."""
+    from spineviewer.annotations.store import default_root
+
+    return default_root() / "pacs"

@@ -28,8 +28,9 @@ __all__ = [
 
 #: What :func:`write_report` writes from the report model alone.
 REPORT_FORMATS = ("json", "html", "pdf")
-#: Every format of ``spineviewer report`` (``sr`` needs the study and its annotations).
-FORMATS = (*REPORT_FORMATS, "sr")
+#: Every format of ``spineviewer report``: ``sr`` (DICOM SR, needs the study and its
+#: annotations) and ``epdf`` (the PDF as a DICOM Encapsulated PDF in the study) go beyond them.
+FORMATS = (*REPORT_FORMATS, "sr", "epdf")
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -139,18 +140,30 @@ def write_report_set(
     anonymiser: Anonymiser | None = None,
 ) -> list[Path]:
     """Every file of one study's report set: the key images (when HTML or PDF is asked for),
-    the report in ``formats``, and the DICOM SR when ``sr`` is among them (de-identified by
-    ``anonymiser`` when given: pass the one ``report`` was built with)."""
+    the report in ``formats``, the DICOM SR when ``sr`` is among them and the Encapsulated PDF
+    for ``epdf`` (both de-identified by ``anonymiser`` when given: pass the one ``report`` was
+    built with)."""
     tell = say or (lambda text: None)
     folder = Path(out_dir)
     images: list[Path] = []
-    if {"html", "pdf"} & set(formats):
+    if {"html", "pdf", "epdf"} & set(formats):
         tell("Rendering the key images")
         report = with_key_images(report, study, findings, document, folder)
         images = [folder / k["file"] for k in report.key_images]
     tell("Writing the report")
-    written = write_report(report, folder, [f for f in formats if f != "sr"])
+    plain = [f for f in formats if f in REPORT_FORMATS]
+    if "epdf" in formats and "pdf" not in plain:
+        plain.append("pdf")  # the Encapsulated PDF wraps it
+    written = write_report(report, folder, plain)
     if "sr" in formats:
         tell("Writing the DICOM SR")
         written.append(write_sr(study, findings, document, folder, anonymiser))
+    if "epdf" in formats:
+        from spineviewer.reports.epdf import write_encapsulated_pdf
+
+        tell("Writing the Encapsulated PDF")
+        title = f"Spine report {report.study.get('description', '')}".strip()
+        written.append(
+            write_encapsulated_pdf(study, folder / "report.pdf", folder, anonymiser, title)
+        )
     return written + images

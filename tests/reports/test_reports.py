@@ -224,13 +224,15 @@ def test_anonymised_report_set_carries_no_identifier(demo_study_dir: Path, tmp_p
     import pydicom
 
     out = tmp_path / "out"
-    args = ["report", str(demo_study_dir), "--out", str(out), "--format", "json,html,pdf,sr",
+    args = ["report", str(demo_study_dir), "--out", str(out), "--format", "json,html,pdf,sr,epdf",
             "--anonymize", "--provider", "cpu"]  # fmt: skip
     assert main(args) == 0
     secrets = _identifiers(demo_study_dir)
     assert len(secrets) > 20  # names, IDs, dates and every UID of the study
     files = [p for p in out.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"report.json", "report.html", "report.pdf", "report_sr.dcm"}
+    assert {p.name for p in files} >= {
+        "report.json", "report.html", "report.pdf", "report_sr.dcm", "report_pdf.dcm"
+    }  # fmt: skip
     pdf_text = subprocess.run(
         ["pdftotext", str(out / "study-001" / "report.pdf"), "-"], capture_output=True, text=True
     ).stdout
@@ -252,8 +254,13 @@ def test_anonymised_report_set_carries_no_identifier(demo_study_dir: Path, tmp_p
     referenced = {ref.ReferencedSOPInstanceUID for s in evidence for ref in s.ReferencedSOPSequence}
     assert referenced and referenced <= mapped  # the SR still points at the (remapped) images
     assert {row["key_image"] for row in report["levels"]} <= mapped
+    epdf = pydicom.dcmread(out / "study-001" / "report_pdf.dcm")
+    assert epdf.StudyInstanceUID == sr.StudyInstanceUID and epdf.PatientID == sr.PatientID
+    assert epdf.MIMETypeOfEncapsulatedDocument == "application/pdf"
+    assert bytes(epdf.EncapsulatedDocument).startswith(b"%PDF")
     if shutil.which("dciodvfy"):
         assert not _dciodvfy_errors(out / "study-001" / "report_sr.dcm")
+        assert not _dciodvfy_errors(out / "study-001" / "report_pdf.dcm")
     again = tmp_path / "again"
     (again).mkdir()
     shutil.copy(out / ".anonymisation-key", again)
