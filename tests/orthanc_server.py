@@ -108,6 +108,12 @@ class OrthancServer:
     def get(self, path: str) -> object:
         return json.loads(self._request("GET", path))
 
+    def post_json(self, path: str, body: str) -> object:
+        return json.loads(self._request("POST", path, body.encode()))
+
+    def delete(self, path: str) -> None:
+        self._request("DELETE", path)
+
     def upload(self, files: list[Path]) -> None:
         """Store files through Orthanc's REST API (independent of the code under test)."""
         for path in files:

@@ -42,6 +42,10 @@ class StudyJob:
     label: str = ""
     #: onnxruntime threads per worker (None: the machine's cores; a pool shares them out)
     threads: int | None = None
+    #: a PACS node (:mod:`spineviewer.pacs`) the DICOM outputs (SR, Encapsulated PDF) go to
+    store_node: Any = None
+    #: our AE for that (the configured one)
+    local_ae: Any = None
 
 
 @dataclass
@@ -160,6 +164,8 @@ def _run(job: StudyJob, started: float) -> JobResult:
     )
     names = [p.relative_to(folder).as_posix() for p in written]
     brief = _brief(findings)
+    if job.store_node is not None:  # before the manifest: a failed send is redone on --resume
+        brief["stored"] = _store(job, [p for p in written if p.suffix == ".dcm"])
     manifest = {
         "study_uid": report.study_uid,
         "label": job.label,
@@ -173,6 +179,18 @@ def _run(job: StudyJob, started: float) -> JobResult:
     partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     partial.replace(folder / MANIFEST)
     return JobResult(job.study_uid, "done", time.perf_counter() - started, "", brief, names)
+
+
+def _store(job: StudyJob, files: list[Path]) -> str:
+    """Send the study's DICOM outputs to the job's node; raises with the reason otherwise."""
+    from spineviewer.pacs import PacsError, store
+
+    if not files:
+        raise ValueError("--store needs a DICOM output: add sr or epdf to --format")
+    result = store(job.store_node, files, job.local_ae)
+    if result.failed:
+        raise PacsError(result.summary(job.store_node.label))
+    return f"{result.sent} to {job.store_node.name}"
 
 
 def study_jobs(

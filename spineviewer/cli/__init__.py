@@ -21,6 +21,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "analyze",
     "report",
     "batch",
+    "pacs",
     "annotations",
     "train",
     "train-detector",

@@ -1,6 +1,7 @@
 """``spineviewer batch INPUT... --out DIR [--workers N] [--format ...] [--anonymize]
-[--resume] [--scheduler tcp://HOST:PORT]``: the report set of every study under the inputs,
-one job per study, on a local process pool or a Dask cluster.
+[--resume] [--scheduler tcp://HOST:PORT] [--store NODE]``: the report set of every study
+under the inputs, one job per study, on a local process pool or a Dask cluster; with
+``--store`` the DICOM outputs (SR, Encapsulated PDF) go to a PACS node too.
 
 Outputs go to ``OUT/<study>/`` with a ``manifest.json`` written last; ``OUT/summary.csv`` and
 ``summary.json`` list every study with its status, findings in brief, duration and error. A
@@ -38,6 +39,11 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--anonymize", action="store_true")
     parser.add_argument("--resume", action="store_true", help="skip studies already complete")
     parser.add_argument("--institution", default="")
+    parser.add_argument(
+        "--store",
+        metavar="NODE",
+        help="send each study's DICOM outputs (sr, epdf) to this configured PACS node",
+    )
     add_model_options(parser)
     parser.add_argument(
         "--scheduler",
@@ -61,6 +67,20 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"spineviewer batch: unknown format {', '.join(unknown)}", file=sys.stderr)
         return 2
+    store_node = local_ae = None
+    if args.store:
+        from spineviewer.pacs import PacsError, load_config
+
+        if not {"sr", "epdf"} & set(formats):
+            print("spineviewer batch: --store sends DICOM outputs: add sr or epdf to --format",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        try:
+            config = load_config()
+            store_node, local_ae = config.node(args.store), config.local
+        except PacsError as exc:
+            print(f"spineviewer batch: {exc}", file=sys.stderr)
+            return 2
     missing = [p for p in args.inputs if not p.exists()]
     if missing:
         print(f"spineviewer batch: no such file or folder: {', '.join(map(str, missing))}",
@@ -70,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         args.inputs, args.out, formats, anonymize=args.anonymize, institution=args.institution,
         model_dirs=tuple(str(m) for m in args.models), provider=args.provider,
         threads=None if args.scheduler else max(1, (os.cpu_count() or 1) // max(1, args.workers)),
+        store_node=store_node, local_ae=local_ae,
     )  # fmt: skip
     for path, reason in problems:
         print(f"spineviewer batch: {path}: {reason}", file=sys.stderr)

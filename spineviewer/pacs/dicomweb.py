@@ -46,6 +46,11 @@ class _Session(requests.Session):
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs.setdefault("timeout", self._timeout_s)
+        if isinstance(url, str) and "?" in url:
+            # QIDO wildcards and PN separators are legal in a query string; some servers
+            # (Orthanc's DICOMweb plugin 1.7) match on them only when sent unescaped
+            path, query = url.split("?", 1)
+            url = f"{path}?{query.replace('%2A', '*').replace('%5E', '^').replace('%3F', '?')}"
         return super().request(method, url, *args, **kwargs)
 
 

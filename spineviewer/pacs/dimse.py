@@ -23,6 +23,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, build_context, build_role, evt
 from pynetdicom.association import Association
+from pynetdicom.pdu_primitives import A_ASSOCIATE
 
 from spineviewer.pacs.errors import PacsCancelled, PacsError
 from spineviewer.pacs.nodes import DimseNode, LocalAE
@@ -132,12 +133,14 @@ def _association(
     rejection: dict[str, int] = {}
 
     def on_acse(event: Any) -> None:
-        result = getattr(event.primitive, "result", None)
-        if result not in (None, 0):
+        primitive = event.primitive
+        if not isinstance(primitive, A_ASSOCIATE):  # (A-RELEASE has a result too)
+            return
+        if primitive.result not in (None, 0):
             rejection.update(
-                result=int(result),
-                source=int(event.primitive.result_source),
-                diagnostic=int(event.primitive.diagnostic),
+                result=int(primitive.result or 0),
+                source=int(primitive.result_source or 0),
+                diagnostic=int(primitive.diagnostic or 0),
             )
 
     assoc = ae.associate(
