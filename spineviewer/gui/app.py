@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from spineviewer.gui.icons import icon
@@ -40,6 +41,23 @@ def application() -> QApplication:
     return app
 
 
+#: Set (by bench/bench_large.py) to print "painted" on stdout at the window's first paint.
+STARTUP_PROBE = "SPINEVIEWER_STARTUP_PROBE"
+
+
+class _FirstPaint(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            print("painted", flush=True)
+            watched.removeEventFilter(self)
+        return False
+
+
+def _report_first_paint(window: MainWindow) -> None:
+    probe = _FirstPaint(window)
+    window.installEventFilter(probe)
+
+
 def run_viewer(
     paths: Sequence[str | Path],
     screenshot: Path | None = None,
@@ -52,6 +70,8 @@ def run_viewer(
     app = application()
     window = MainWindow()
     window.resize(*size)
+    if os.environ.get(STARTUP_PROBE):
+        _report_first_paint(window)
     window.show()
     started = time.perf_counter()
     job = window.open_paths(paths)
