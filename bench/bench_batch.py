@@ -8,7 +8,6 @@ throughput; the whole command's wall time is reported beside it).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -18,6 +17,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_output import emit
 
 from spineviewer.phantom import generate
 
@@ -94,11 +96,7 @@ def main() -> int:
             "_wall: the whole command, interpreter, pool and model start-up included"
         ),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_output import emit
 
 BARE_WINDOW = """
 import sys, time
@@ -211,11 +212,7 @@ def main() -> int:
         "large_study": large,
         "startup": bench_startup(args.rounds),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return emit(result, args.out)
 
 
 if __name__ == "__main__":

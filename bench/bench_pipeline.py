@@ -15,7 +15,6 @@ whose pixels are first decoded from the DICOM files. Prints JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -23,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_output import emit
 
 from spineviewer.ai.analysis import analyse_study
 from spineviewer.ai.registry import find_models
@@ -153,11 +154,7 @@ def main() -> int:
         "summary": by_kind,
         "studies": rows,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return emit(result, args.out)
 
 
 if __name__ == "__main__":

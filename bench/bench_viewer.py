@@ -19,7 +19,6 @@ Prints JSON; every figure is compared with a baseline measured in the same run:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -37,6 +36,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import write_series
+from bench_output import emit
 
 from spineviewer.dicom import StackPixels, scan
 from spineviewer.gui.app import application
@@ -229,11 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             "demo_first_image": bench_demo(demo_dir),
             "stall_while_loading": bench_stall(root / "ct500"),
         }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return emit(result, args.out)
 
 
 if __name__ == "__main__":
