@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -213,6 +214,11 @@ class MainWindow(QMainWindow):
             self.tool_actions[name] = a
         self.tool_actions["window"].setChecked(True)
         edit_menu, annotate_menu = self.annotation.build_actions(tools, self.tool_actions)
+        pacs = [
+            act("Query/Retrieve from &PACS...", lambda: self.open_pacs("query"), "Ctrl+Shift+Q"),
+            act("Send results to PA&CS...", lambda: self.open_pacs("send")),
+            act("PACS &nodes...", lambda: self.open_pacs("nodes")),
+        ]
         shortcuts = act("&Shortcuts", self.show_shortcuts, "F1", "shortcuts")
         about = act("&About SpineViewer", self.show_about, None, "about")
 
@@ -224,6 +230,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.annotation.export_action, self.annotation.import_action])
         file_menu.addAction(self.analysis.report_action)
+        file_menu.addSeparator()
+        file_menu.addActions(pacs)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         view_menu = menu.addMenu("&View")
@@ -633,6 +641,12 @@ class MainWindow(QMainWindow):
         from spineviewer.ai.registry import describe_models, find_models
 
         AboutDialog(self, model_info=describe_models(find_models())).show()
+
+    def open_pacs(self, what: str) -> QDialog | None:
+        """File > PACS: "query" (Query/Retrieve), "send" (results) or "nodes" (non-modal)."""
+        from spineviewer.gui.pacs_dialog import open_pacs
+
+        return open_pacs(self, what)
 
     # -- window events -----------------------------------------------------------------
 

@@ -113,6 +113,7 @@ BINDINGS: tuple[Binding, ...] = (
         ("Ctrl+O", "Open folder"),
         ("Ctrl+Shift+O", "Open zip or DICOMDIR file"),
         ("Ctrl+E", "Export the report (preview, formats)"),
+        ("Ctrl+Shift+Q", "Query / retrieve from a PACS"),
         ("Ctrl+Q", "Quit"),
         ("F1", "Keyboard and mouse shortcuts"),
     ),

@@ -56,7 +56,7 @@ EXPECTED_KEYS = {
     },
     "AI": {"Ctrl+R or Ctrl+Shift+A"},
     "Layout": {"Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"},
-    "File": {"Ctrl+O", "Ctrl+Shift+O", "Ctrl+E", "Ctrl+Q", "F1"},
+    "File": {"Ctrl+O", "Ctrl+Shift+O", "Ctrl+E", "Ctrl+Shift+Q", "Ctrl+Q", "F1"},
 }
 
 

@@ -1,0 +1,219 @@
+"""File > Send results to PACS: the analysis of the study in the active viewport, as a DICOM SR
+of its findings and annotations and/or its PDF report as an Encapsulated PDF, written into a
+temporary folder and stored on a node (C-STORE or STOW-RS), as one background job."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from spineviewer.ai.findings import Findings
+from spineviewer.annotations import AnnotationDocument
+from spineviewer.dicom import Study
+from spineviewer.gui.pacs_nodes import (
+    Outcome,
+    fill_node_box,
+    run_pacs_job,
+    said_failure,
+    show_message,
+    show_notice,
+)
+from spineviewer.gui.workers import Cancelled, Job, Progress, Work
+from spineviewer.pacs import (
+    LocalAE,
+    Node,
+    PacsCancelled,
+    PacsConfig,
+    PacsError,
+    StoreResult,
+    store,
+)
+from spineviewer.reports import Report, build_report
+
+if TYPE_CHECKING:
+    from spineviewer.gui.main_window import MainWindow
+
+__all__ = ["SEND_FORMATS", "SendDialog", "open_send_dialog", "send_work"]
+
+#: What can be sent: report format -> what the user reads.
+SEND_FORMATS = {
+    "sr": "DICOM SR of the findings and annotations",
+    "epdf": "The PDF report as an Encapsulated PDF",
+}
+
+
+def send_work(
+    node: Node,
+    local: LocalAE,
+    report: Report,
+    study: Study,
+    findings: Findings,
+    document: AnnotationDocument | None,
+    formats: Sequence[str],
+) -> Work:
+    """The job's work: write the report set into a temporary folder, store its DICOM files."""
+    from spineviewer.reports.writer import write_report_set
+
+    def work(progress: Progress, cancelled: Cancelled) -> StoreResult:
+        with tempfile.TemporaryDirectory(prefix="spineviewer-send-") as folder:
+            try:
+                written = write_report_set(
+                    report,
+                    study,
+                    findings,
+                    document,
+                    folder,
+                    formats,
+                    lambda text: progress(0, 0, text),
+                )
+            except ValueError as exc:
+                raise PacsError(f"nothing sent: the report could not be written ({exc})") from exc
+            files = [p for p in written if Path(p).suffix == ".dcm"]
+            if cancelled():
+                raise PacsCancelled("sending cancelled before anything was sent")
+            return store(node, files, local, progress, cancelled)
+
+    return work
+
+
+class SendDialog(QDialog):
+    """The node and what to send for one analysed study (non-modal)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.setWindowTitle("Send results to PACS")
+        self.setModal(False)
+        self.main_window = window
+        self.job: Job | None = None
+        self.store_result: StoreResult | None = None
+        self.study: Study | None = None
+        self.findings: Findings | None = None
+        self.document: AnnotationDocument | None = None
+        self.config = PacsConfig()
+        self.what = QLabel()
+        self.what.setWordWrap(True)
+        self.node_box = QComboBox()
+        self.node_box.setMinimumWidth(260)
+        self.checks = {fmt: QCheckBox(text) for fmt, text in SEND_FORMATS.items()}
+        for check in self.checks.values():
+            check.setChecked(True)
+            check.toggled.connect(self._update_buttons)
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow("Study:", self.what)
+        form.addRow("Send to:", self.node_box)
+        for check in self.checks.values():
+            form.addRow("", check)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.send_button = QPushButton("Send")
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.send)
+        self.cancel_button = QPushButton("Cancel sending")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons.addButton(self.send_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self.resize(560, self.sizeHint().height())
+
+    def prepare(
+        self, study: Study, findings: Findings, document: AnnotationDocument | None
+    ) -> None:
+        """Send the results of ``study`` (its nodes reloaded)."""
+        self.study, self.findings, self.document = study, findings, document
+        keys = ("PatientName", "PatientID", "StudyDate", "StudyDescription")
+        label = " · ".join(study.info[k].replace("^", " ") for k in keys if study.info.get(k))
+        self.what.setText(
+            f"{label or study.uid}\nanalysed: {len(findings.vertebrae)} vertebrae, "
+            f"{len(findings.discs)} discs, {len(findings.implants)} implants"
+        )
+        show_message(self.status, "")
+        self.config = fill_node_box(self.node_box, self.status)
+        self._update_buttons()
+
+    def formats(self) -> list[str]:
+        return [fmt for fmt, check in self.checks.items() if check.isChecked()]
+
+    def sending(self) -> bool:
+        return self.job is not None and not self.job.done
+
+    def _update_buttons(self) -> None:
+        ready = self.study is not None and self.node_box.count() > 0 and bool(self.formats())
+        self.send_button.setEnabled(ready and not self.sending())
+        self.cancel_button.setEnabled(self.sending())
+
+    def send(self) -> Job | None:
+        """Write and store the chosen files in the background."""
+        node = self.node_box.currentData()
+        study, findings = self.study, self.findings
+        if study is None or findings is None or node is None or self.sending():
+            return None
+        report = build_report(study, findings, self.document)
+        work = send_work(
+            node, self.config.local, report, study, findings, self.document, self.formats()
+        )
+        show_message(self.status, f"Sending to {node.label}...")
+        self.job = run_pacs_job(
+            self,
+            self.main_window,
+            f"Sending results to {node.name}",
+            work,
+            lambda outcome: self._sent(node, outcome),
+            self.progress,
+        )
+        self.job.finished.connect(self._update_buttons)
+        self._update_buttons()
+        return self.job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _sent(self, node: Node, outcome: Outcome) -> None:
+        if said_failure(self.status, outcome, self, self.main_window, "Sending failed"):
+            return
+        result: StoreResult = outcome.value
+        self.store_result = result
+        text = result.summary(node.name)
+        show_message(self.status, text, bool(result.failed))
+        if result.failed:
+            show_notice(self, self.main_window, "Some results were not sent", text)
+        else:
+            self.main_window.statusBar().showMessage(text, 10000)
+
+
+def open_send_dialog(window: MainWindow) -> SendDialog | None:
+    """The dialog for the analysed study in the active viewport, or None (with a message)."""
+    from spineviewer.gui.report_dialog import open_report_dialog
+
+    source = open_report_dialog(window)  # the study, findings and annotations Export would use
+    if source is None:
+        return None
+    source.deleteLater()
+    dialog = window.findChild(SendDialog) or SendDialog(window)
+    dialog.prepare(source.study, source.findings, source.document)
+    return dialog
