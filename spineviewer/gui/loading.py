@@ -10,7 +10,9 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from spineviewer.dicom import ScanResult, Stack, StackPixels, Volume, scan
+from spineviewer.dicom import ScanResult, Stack, StackPixels, Study, Volume, scan
+from spineviewer.dicom.grouping import group_frames
+from spineviewer.dicom.scan import first_image
 from spineviewer.gui.workers import Cancelled, Progress
 from spineviewer.viewing.source import SliceSource
 
@@ -33,6 +35,20 @@ def scan_paths(paths: Sequence[str | Path]) -> object:
                     stack.plane_of(0)
             results.append(result)
         return results
+
+    return work
+
+
+def first_image_study(path: str | Path) -> object:
+    """A job function returning a one-image :class:`Study` of the first readable image under
+    ``path`` (a preview while the whole folder is scanned), or None."""
+
+    def work(progress: Progress, cancelled: Cancelled) -> Study | None:
+        found = first_image(path)
+        if found is None or cancelled():
+            return None
+        studies = group_frames([found[0]])
+        return studies[0] if studies else None
 
     return work
 

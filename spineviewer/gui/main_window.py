@@ -33,7 +33,7 @@ from spineviewer.gui.browser import StudyBrowser
 from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
 from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
 from spineviewer.gui.icons import icon
-from spineviewer.gui.loading import load_volume, prefetch, scan_paths
+from spineviewer.gui.loading import first_image_study, load_volume, prefetch, scan_paths
 from spineviewer.gui.settings import ViewerSettings
 from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self._volume_jobs: dict[str, Job] = {}
         self._pending = 0
         self._deferred: list[Callable[[], None]] = []
+        self._preview_shown = False  # the first viewport shows a preview of an opening folder
+        self._preview_job: Job | None = None
         self._notice: QMessageBox | None = None
         self.grid = ViewportGrid(self)
         self.setCentralWidget(self.grid)
@@ -370,7 +372,25 @@ class MainWindow(QMainWindow):
             return None
         job = Job("Opening " + ", ".join(Path(p).name for p in paths), scan_paths(paths), self)
         job.succeeded.connect(lambda results: self._on_scan_succeeded(paths, results))
+        if all(v.source is None for v in self.grid.viewports):
+            self._start_preview(paths[0], job)
         return self._start(job)
+
+    def _start_preview(self, path: str, scan_job: Job) -> None:
+        """While the headers of a large folder are read, show its first image in the first
+        viewport; the hanging protocol replaces it once the scan is done."""
+        preview = Job("Reading the first image", first_image_study(path), self)
+
+        def show(study: Study | None) -> None:
+            vp = self.grid.viewports[0]
+            if study is None or scan_job.done or vp.source is not None:
+                return
+            self.show_stacks(study.series[0].stacks, vp, study)
+            self._preview_shown = True
+
+        preview.succeeded.connect(show)  # (a file it cannot read is the scan's to report)
+        preview.start()
+        self._preview_job = preview
 
     def _on_scan_succeeded(self, paths: Sequence[str], results: list[ScanResult]) -> None:
         first_new = len(self.results)
@@ -385,7 +405,8 @@ class MainWindow(QMainWindow):
         problems = [(p, r) for p, r in zip(paths, results, strict=True) if r.skipped]
         if problems:
             self._show_problems(problems)
-        if first_new == 0 or all(v.source is None for v in self.grid.viewports):
+        empty = all(v.source is None for v in self.grid.viewports)
+        if first_new == 0 or empty or self._preview_shown:
             study = next((s for r in self.results[first_new:] for s in r.studies), None)
             if study is not None:  # next event-loop turn: the browser paints first
                 self._pending += 1
@@ -434,6 +455,7 @@ class MainWindow(QMainWindow):
         The layout changes at once; each viewport is filled on its own event-loop turn, so
         painting and input never wait for all of them (:meth:`busy` until the last)."""
         hanging = choose_hanging(study)
+        self._preview_shown = False
         rows, cols = hanging.layout
         self.set_layout(layout_name((rows, cols)))
         for vp in self.grid.viewports:
@@ -662,7 +684,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel_jobs()
-        for job in list(self.jobs):
+        for job in [*self.jobs, *([self._preview_job] if self._preview_job else [])]:
             job.wait(5000)
         self.analysis.shutdown()
         self.settings.save_geometry(self)
