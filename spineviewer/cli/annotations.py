@@ -12,12 +12,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from spineviewer.annotations import AnnotationDocument, UndoStack, Workspace
-from spineviewer.annotations.commands import AddAnnotations
-from spineviewer.annotations.errors import AnnotationFileError, WorkspaceError
-from spineviewer.annotations.export import FORMATS, export_study, import_study_sr
-from spineviewer.dicom import DicomLoadError, scan
+if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.annotations import AnnotationDocument, Workspace
+
+#: ``spineviewer.annotations.export.FORMATS`` (a test keeps them equal).
+EXPORT_FORMATS = ("sr", "seg", "coco")
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +38,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("path", help="the study's images (folder, zip or DICOMDIR)")
     export.add_argument("--out", type=Path, required=True, help="output folder (created)")
     export.add_argument(
-        "--format", nargs="+", choices=FORMATS, default=list(FORMATS), dest="formats"
+        "--format", nargs="+", choices=EXPORT_FORMATS, default=list(EXPORT_FORMATS), dest="formats"
     )
     imp = actions.add_parser("import", help="add the annotations of a DICOM SR to the study")
     imp.add_argument("path", help="the study's images (folder, zip or DICOMDIR)")
@@ -46,6 +47,10 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spineviewer.annotations import Workspace
+    from spineviewer.annotations.errors import AnnotationFileError, WorkspaceError
+    from spineviewer.dicom import DicomLoadError
+
     try:
         with Workspace(args.workspace) as workspace:
             if args.action == "list":
@@ -81,6 +86,8 @@ def _list(workspace: Workspace, as_json: bool) -> int:
 
 
 def _studies(workspace: Workspace, path: str) -> list[tuple[AnnotationDocument, list]]:
+    from spineviewer.dicom import scan
+
     result = scan(path)
     out = []
     for study in result.studies:
@@ -96,6 +103,8 @@ def _studies(workspace: Workspace, path: str) -> list[tuple[AnnotationDocument, 
 
 
 def _export(workspace: Workspace, args: argparse.Namespace) -> int:
+    from spineviewer.annotations.export import export_study
+
     studies = _studies(workspace, args.path)
     for doc, stacks in studies:
         folder = args.out if len(studies) == 1 else args.out / doc.study_uid
@@ -108,6 +117,11 @@ def _export(workspace: Workspace, args: argparse.Namespace) -> int:
 
 
 def _import(workspace: Workspace, args: argparse.Namespace) -> int:
+    from spineviewer.annotations import AnnotationDocument, UndoStack
+    from spineviewer.annotations.commands import AddAnnotations
+    from spineviewer.annotations.export import import_study_sr
+    from spineviewer.dicom import scan
+
     result = scan(args.path)
     for study in result.studies:
         stacks = [st for series in study.series for st in series.stacks]

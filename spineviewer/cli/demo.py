@@ -12,12 +12,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spineviewer.cli.display import display_problem
 from spineviewer.cli.info import print_summary
-from spineviewer.cli.view import add_view_options
-from spineviewer.dicom import scan
-from spineviewer.phantom.truth import StudyGroundTruth
+from spineviewer.cli.view import add_view_options, start_splash
+
+if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.phantom.truth import StudyGroundTruth
 
 DEMO_KIND = "lumbar-mr"
 DEMO_SEED = 1
@@ -68,16 +70,22 @@ def ensure_demo_study(out: Path) -> tuple[Path, StudyGroundTruth]:
 def run(args: argparse.Namespace) -> int:
     """Generate the study (unless already there), then open it or print its summary."""
     out = args.out if args.out is not None else default_demo_dir()
+    problem = None if args.screenshot else display_problem()
+    window = not args.headless and problem is None
+    splash = start_splash(args) if window else None
     study_dir, truth = ensure_demo_study(out)
     print(f"Demo study (synthetic phantom, NOT FOR CLINICAL USE): {study_dir}")
-    problem = None if args.screenshot else display_problem()
-    if not args.headless and problem is None:
+    if window:
         from spineviewer.gui.app import run_viewer
 
-        return run_viewer([study_dir], args.screenshot, args.layout, analyze=args.analyze)
+        return run_viewer(
+            [study_dir], args.screenshot, args.layout, analyze=args.analyze, splash=splash
+        )
     if problem is not None and not args.headless:
         print(f"No viewer window: {problem}; printing the study summary instead.", file=sys.stderr)
     print()
+    from spineviewer.dicom import scan
+
     result = scan(study_dir)
     print_summary(result, sys.stdout)
     print("\nGround truth (ground_truth.json):")

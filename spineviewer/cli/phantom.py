@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spineviewer.phantom import KINDS, generate, study_folder_name
-from spineviewer.phantom.fractures import FractureRequest, parse_fracture
+if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.phantom.fractures import FractureRequest
+
+#: ``spineviewer.phantom.KINDS`` (a test keeps them equal).
+PHANTOM_KINDS = ("lumbar-mr", "spine-xr", "lumbar-ct")
 
 
 def _positive_int(text: str) -> int:
@@ -47,6 +50,8 @@ def _rate(text: str) -> float:
 
 
 def _fracture(text: str) -> FractureRequest:
+    from spineviewer.phantom.fractures import parse_fracture
+
     try:
         return parse_fracture(text)
     except ValueError as exc:
@@ -61,7 +66,7 @@ def add_subparser(subparsers: Any) -> None:
         description=__doc__,
     )
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="output folder")
-    parser.add_argument("--kind", required=True, choices=KINDS, help="study kind")
+    parser.add_argument("--kind", required=True, choices=PHANTOM_KINDS, help="study kind")
     parser.add_argument("--count", type=_positive_int, default=1, help="number of studies (1)")
     parser.add_argument("--seed", type=_seed, default=0, help="seed of the first study (0)")
     parser.add_argument(
@@ -83,6 +88,8 @@ def add_subparser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spineviewer.phantom import generate, study_folder_name
+
     """Generate the studies; print one line per study."""
     for seed in range(args.seed, args.seed + args.count):
         try:

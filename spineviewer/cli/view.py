@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from spineviewer.cli.display import display_problem
 from spineviewer.cli.info import print_summary
-from spineviewer.dicom import scan
 
 LAYOUT_CHOICES = ("1x1", "1x2", "1x3", "2x2")
 
@@ -54,14 +54,28 @@ def open_or_summarise(paths: list[Path], args: argparse.Namespace) -> int:
             print(
                 f"No viewer window: {problem}; printing the study summary instead.", file=sys.stderr
             )
+        from spineviewer.dicom import scan
+
         for path in paths:
             print_summary(scan(path), sys.stdout)
             if args.analyze:
                 print_findings(path)
         return 0
+    splash = start_splash(args)
     from spineviewer.gui.app import run_viewer
 
-    return run_viewer(paths, args.screenshot, args.layout, analyze=args.analyze)
+    return run_viewer(paths, args.screenshot, args.layout, analyze=args.analyze, splash=splash)
+
+
+def start_splash(args: argparse.Namespace) -> Any:
+    """The start-up splash (not for scripted screenshots), painted before the viewer's heavy
+    imports; None when there is none."""
+    if args.screenshot:
+        return None
+    from spineviewer import __version__
+    from spineviewer.gui.splash import show_splash
+
+    return show_splash(__version__)
 
 
 def print_findings(path: Path) -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from spineviewer.gui.icons import icon
 from spineviewer.gui.main_window import MainWindow
+from spineviewer.gui.splash import FROM_SPLASH, report_first_paint
 from spineviewer.gui.theme import apply_dark_theme
 
 #: How long a screenshot run waits for loading before it gives up.
@@ -25,37 +25,24 @@ GIL_SWITCH_INTERVAL_S = 0.0002
 
 
 def application() -> QApplication:
-    """The QApplication (created once, themed)."""
+    """The QApplication (created once, themed; the one the splash created is themed here)."""
     app = QApplication.instance()
-    if not isinstance(app, QApplication):
-        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    if isinstance(app, QApplication) and not app.property(FROM_SPLASH):
+        return app
+    if app is None:
         app = QApplication(sys.argv[:1])
-        app.setApplicationName("SpineViewer")
-        app.setOrganizationName("SpineViewer")
-        app.setWindowIcon(icon("spineviewer"))
-        apply_dark_theme(app)
-        # Everything alive now (Qt, pyqtgraph, numpy, pydicom modules...) lives as long as the
-        # app: leaving it out of the garbage collector's full passes keeps those passes (run
-        # on whatever thread triggers them, holding the GIL) from stalling painting by ~60 ms.
-        gc.freeze()
+    assert isinstance(app, QApplication)
+    app.setProperty(FROM_SPLASH, False)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    app.setApplicationName("SpineViewer")
+    app.setOrganizationName("SpineViewer")
+    app.setWindowIcon(icon("spineviewer"))
+    apply_dark_theme(app)
+    # Everything alive now (Qt, pyqtgraph, numpy, pydicom modules...) lives as long as the
+    # app: leaving it out of the garbage collector's full passes keeps those passes (run on
+    # whatever thread triggers them, holding the GIL) from stalling painting by ~60 ms.
+    gc.freeze()
     return app
-
-
-#: Set (by bench/bench_large.py) to print "painted" on stdout at the window's first paint.
-STARTUP_PROBE = "SPINEVIEWER_STARTUP_PROBE"
-
-
-class _FirstPaint(QObject):
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            print("painted", flush=True)
-            watched.removeEventFilter(self)
-        return False
-
-
-def _report_first_paint(window: MainWindow) -> None:
-    probe = _FirstPaint(window)
-    window.installEventFilter(probe)
 
 
 def run_viewer(
@@ -64,15 +51,18 @@ def run_viewer(
     layout: str | None = None,
     size: tuple[int, int] = (1600, 900),
     analyze: bool = False,
+    splash: QSplashScreen | None = None,
 ) -> int:
     """Open the viewer on ``paths``; with ``analyze``, run the AI models once the study is
-    open; with ``screenshot``, save a PNG once everything is done and exit."""
+    open; with ``screenshot``, save a PNG once everything is done and exit. A start-up
+    ``splash`` closes when the window is up."""
     app = application()
     window = MainWindow()
     window.resize(*size)
-    if os.environ.get(STARTUP_PROBE):
-        _report_first_paint(window)
+    report_first_paint(window, "window")
     window.show()
+    if splash is not None:
+        splash.finish(window)
     started = time.perf_counter()
     job = window.open_paths(paths)
     pending = {"analyze": analyze}
