@@ -116,3 +116,28 @@ def test_config_round_trip_is_private(tmp_path: Path, monkeypatch) -> None:
         load_config()
     with pytest.raises(PacsError, match="auth must be one of none, basic, bearer"):
         DicomWebNode("w", "https://x", "kerberos")
+
+
+def test_a_study_changing_during_retrieval_is_reported_partial(web, orthanc, pacs_study, tmp_path):
+    """An instance deleted on the PACS while WADO-RS runs: fewer arrive than QIDO-RS counted,
+    and the result says PARTIAL (the file is uploaded again afterwards)."""
+    study_uid, files = pacs_study
+    victim = files[-1]
+    victim_uid = str(pydicom.dcmread(victim, stop_before_pixels=True).SOPInstanceUID)
+    deleted: list[str] = []
+
+    def delete_one(done: int, total: int, text: str) -> None:
+        if not deleted:
+            for found in orthanc.post_json("/tools/lookup", victim_uid):
+                orthanc.delete(found["Path"])
+                deleted.append(victim_uid)
+
+    try:
+        result = retrieve(web, study_uid, tmp_path, progress=delete_one)
+    finally:
+        orthanc.upload([victim])
+    assert deleted
+    if result.received < (result.expected or 0):  # the deleted one had not been sent yet
+        assert not result.complete and result.summary().startswith("PARTIAL")
+    else:  # it had already arrived: complete, and honestly so
+        assert result.complete and (tmp_path / study_uid).rglob(f"{victim_uid}.dcm")
