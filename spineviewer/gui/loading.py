@@ -48,7 +48,11 @@ def first_image_study(path: str | Path) -> object:
         if found is None or cancelled():
             return None
         studies = group_frames([found[0]])
-        return studies[0] if studies else None
+        if not studies:
+            return None
+        # decoded here, into the shared cache: showing it costs the GUI thread no decoding
+        StackPixels(studies[0].series[0].stacks[0]).slice(0)
+        return studies[0]
 
     return work
 
