@@ -101,6 +101,7 @@ Groups and their rules:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
@@ -177,10 +178,19 @@ class ManifestError(ValueError):
 
     def __init__(self, source: str, field: str, problem: str) -> None:
         where = f"{source}: {field}" if field else source
-        super().__init__(f"{where}: {problem}")
+        super().__init__(_printable(f"{where}: {problem}"))
         self.source = source
         self.field = field
         self.problem = problem
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line: line breaks and other control characters written as escapes
+    (a key or value quoted from the file may hold them)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 # -- the data ------------------------------------------------------------------------------------
@@ -394,6 +404,10 @@ class ModelManifest:
         except json.JSONDecodeError as exc:
             problem = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             raise ManifestError(source, "", problem) from None
+        except ValueError as exc:  # a number too long for int() (sys.get_int_max_str_digits)
+            raise ManifestError(source, "", f"not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ManifestError(source, "", "not valid JSON: nested too deeply") from None
         return cls.from_dict(data, source)
 
     @classmethod

@@ -10,7 +10,9 @@ onnxruntime is imported only when a model is opened, so importing this module st
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import mmap
 import os
 import re
@@ -142,20 +144,33 @@ def read_onnx_signature(path: str | Path) -> OnnxSignature:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # fatal only: its error lines would repeat our message
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     try:
-        session = ort.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        # On some errors onnxruntime prints a "falling back to CPU" banner to stdout, which
+        # would land inside the JSON of ``spineviewer models ... --json``.
+        with contextlib.redirect_stdout(io.StringIO()):
+            session = ort.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
     except Exception as exc:  # onnxruntime raises several unrelated types
-        raise ValueError(f"onnxruntime cannot load {Path(path).name}: {exc}") from None
+        raise ValueError(f"onnxruntime cannot load {Path(path).name}: {_one_line(exc)}") from None
 
     def tensors(args: Sequence[Any]) -> tuple[OnnxTensor, ...]:
         return tuple(OnnxTensor(a.name, a.type, tuple(a.shape)) for a in args)
 
-    meta = dict(session.get_modelmeta().custom_metadata_map)
+    try:
+        meta = dict(session.get_modelmeta().custom_metadata_map)
+    except UnicodeDecodeError as exc:  # metadata_props are protobuf strings, not always UTF-8
+        problem = f"metadata is not valid UTF-8 ({_one_line(exc)})"
+        raise ValueError(f"onnxruntime cannot read {Path(path).name}: {problem}") from None
     return OnnxSignature(tensors(session.get_inputs()), tensors(session.get_outputs()), meta)
+
+
+def _one_line(exc: Exception, limit: int = 300) -> str:
+    """onnxruntime's message (often several lines with a C++ source location) on one line."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- checks --------------------------------------------------------------------------------------

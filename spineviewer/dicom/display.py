@@ -15,6 +15,7 @@ from pydicom.pixels import apply_voi
 from spineviewer.dicom.header import Frame
 
 VOI_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,24 @@ class Window:
 
 
 def apply_window(values: np.ndarray, window: Window) -> np.ndarray:
-    """VOI window to [0, 1] (PS3.3 C.11.2.1.2: LINEAR, LINEAR_EXACT, SIGMOID)."""
-    x = np.asarray(values, dtype=np.float32)
-    c, w = np.float32(window.center), np.float32(window.width)
+    """VOI window to [0, 1] (PS3.3 C.11.2.1.2: LINEAR, LINEAR_EXACT, SIGMOID).
+
+    float64 input, or a window beyond the float32 range, is windowed in float64; the result
+    is always float32.
+    """
+    wide = max(abs(window.center), abs(window.width)) > _FLOAT32_MAX
+    work = np.dtype(np.float64 if wide or np.asarray(values).dtype == np.float64 else np.float32)
+    x = np.asarray(values, dtype=work)
+    c, w, half, one = (np.asarray(v, dtype=work) for v in (window.center, window.width, 0.5, 1))
     if window.function == "SIGMOID":
-        return (1.0 / (1.0 + np.exp(-4.0 * (x - c) / w))).astype(np.float32)
+        return np.asarray(1.0 / (1.0 + np.exp(-4.0 * (x - c) / w)), dtype=np.float32)
     if window.function == "LINEAR_EXACT":
-        out = (x - c) / w + np.float32(0.5)
+        out = (x - c) / w + half
     elif window.width == 1.0:  # PS3.3 C.11.2.1.2.1: width 1 is a threshold at c - 0.5
-        return (x > c - np.float32(0.5)).astype(np.float32)
+        return np.asarray(x > c - half, dtype=np.float32)
     else:
-        out = (x - (c - np.float32(0.5))) / (w - np.float32(1.0)) + np.float32(0.5)
-    return np.clip(out, 0.0, 1.0, out=out)
+        out = (x - (c - half)) / (w - one) + half
+    return np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
 
 
 def window_from_frame(frame: Frame) -> Window | None:
@@ -63,12 +70,18 @@ def window_from_frame(frame: Frame) -> Window | None:
 
 
 def window_from_data(values: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.5) -> Window:
-    """A window spanning the given percentiles of the values (when the header has none)."""
-    finite = np.asarray(values)[::4, ::4]
+    """A window spanning the given percentiles of the values (when the header has none).
+
+    NaN and infinite values (a rescale beyond the float range) are left out.
+    """
+    sample = np.asarray(values)[::4, ::4]
+    finite = sample[np.isfinite(sample)]
+    if finite.size == 0:
+        finite = np.zeros(1)
     lo, hi = (float(v) for v in np.percentile(finite, [low_pct, high_pct]))
-    if hi - lo < 2.0:
-        hi = lo + 2.0
-    return Window((lo + hi) / 2.0, hi - lo)
+    if not hi - lo >= 2.0:  # flat data (at 1e40, lo + 2 == lo)
+        return Window(lo + 1.0, 2.0)
+    return Window(lo / 2.0 + hi / 2.0, hi - lo)
 
 
 def default_window(frame: Frame, values: np.ndarray) -> Window:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import dataclass
+
+from pydicom.errors import BytesLengthException
 
 
 class SpineViewerWarning(UserWarning):
@@ -11,6 +15,41 @@ class SpineViewerWarning(UserWarning):
 
 class DicomLoadError(Exception):
     """A file or frame could not be read; the message names the file and the problem."""
+
+
+#: What pydicom raises, while parsing or when a value is first read, for a malformed file.
+MALFORMED_DICOM = (
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    NotImplementedError,
+    OverflowError,
+    RecursionError,
+    struct.error,
+    zlib.error,
+    BytesLengthException,
+)
+
+#: Longest text of a foreign exception quoted in a reason.
+MAX_QUOTED = 240
+
+
+def printable(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes (a file or
+    zip member name quoted in a message may hold them)."""
+    return "".join(repr(c)[1:-1] if not c.isprintable() and c != " " else c for c in text)
+
+
+def one_line(exc: BaseException) -> str:
+    """A library's exception as a short one-line reason (its type when it has no text)."""
+    text = " ".join(str(exc).split())
+    if len(text) > MAX_QUOTED:
+        text = text[: MAX_QUOTED - 3] + "..."
+    return text or type(exc).__name__
 
 
 @dataclass(frozen=True)

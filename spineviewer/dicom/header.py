@@ -8,6 +8,7 @@ multi-frame objects where present).
 from __future__ import annotations
 
 import functools
+import math
 import struct
 import warnings
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
-from spineviewer.dicom.errors import DicomLoadError
+from spineviewer.dicom.errors import MALFORMED_DICOM, DicomLoadError, one_line, printable
+from spineviewer.dicom.luts import checked_lut
 from spineviewer.dicom.sources import FileRef
 
 #: Uncompressed little-endian syntaxes whose pixel bytes we read straight into arrays.
@@ -102,16 +105,19 @@ class Frame:
     @property
     def label(self) -> str:
         """File name, plus the frame number for multi-frame files (for messages)."""
-        ref = str(self.instance.ref)
+        ref = printable(str(self.instance.ref))
         return f"{ref} frame {self.index + 1}" if self.instance.number_of_frames > 1 else ref
 
 
-def _floats(value: Any, count: int) -> tuple[float, ...] | None:
+def _floats(value: Any, count: int, finite: bool = True) -> tuple[float, ...] | None:
+    """``count`` numbers, or None (absent, unreadable, wrong count, or NaN/inf when ``finite``)."""
     if value is None:
         return None
     try:
         values = tuple(float(v) for v in (value if _is_sequence(value) else [value]))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if finite and not all(math.isfinite(v) for v in values):
         return None
     return values if len(values) == count else None
 
@@ -133,16 +139,29 @@ def _float_list(value: Any) -> tuple[float, ...]:
     if value is None or value == "":
         return ()
     try:
-        return tuple(float(v) for v in (value if _is_sequence(value) else [value]))
-    except (TypeError, ValueError):
+        values = tuple(float(v) for v in (value if _is_sequence(value) else [value]))
+    except (TypeError, ValueError, OverflowError):
         return ()
+    return values if all(math.isfinite(v) for v in values) else ()
 
 
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _whole(ds: Dataset, keyword: str, default: int) -> int:
+    """An integer attribute, ``default`` when absent or empty; DicomLoadError when not a number."""
+    value = _get(ds, keyword)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise DicomLoadError(f"{keyword} {shown} is not a whole number") from None
 
 
 _TEXT_VRS = frozenset(
@@ -195,9 +214,15 @@ def _text(ds: Dataset, keyword: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _item(ds: Dataset | None, keyword: str) -> Dataset | None:
+def _items(ds: Dataset | None, keyword: str) -> list[Dataset]:
+    """The items of sequence ``keyword`` ([] when absent or not a sequence)."""
     seq = _get(ds, keyword) if ds is not None else None
-    return seq[0] if seq else None
+    return list(seq) if isinstance(seq, Sequence) else []
+
+
+def _item(ds: Dataset | None, keyword: str) -> Dataset | None:
+    items = _items(ds, keyword)
+    return items[0] if items else None
 
 
 def _group_value(groups: list[Dataset | None], sequence: str, keyword: str) -> Any:
@@ -223,13 +248,14 @@ def read_instance_frames(ref: FileRef) -> list[Frame]:
             ds = pydicom.dcmread(fh, stop_before_pixels=True, force=_headerless_dicom(fh))
             offset, length = _locate_pixel_data(fh, ds)
             file_size = fh.seek(0, 2)
+            # values are decoded lazily: a malformed one fails here, inside the handlers below
+            return frames_from_dataset(ds, ref, offset, length, file_size)
     except InvalidDicomError as exc:
         raise DicomLoadError(
             "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM data set at the start)"
         ) from exc
-    except (OSError, EOFError, ValueError, struct.error, KeyError, AttributeError) as exc:
-        raise DicomLoadError(f"unreadable DICOM header: {exc}") from exc
-    return frames_from_dataset(ds, ref, offset, length, file_size)
+    except MALFORMED_DICOM as exc:
+        raise DicomLoadError(f"unreadable DICOM header: {one_line(exc)}") from exc
 
 
 def _headerless_dicom(fh: BinaryIO) -> bool:
@@ -276,18 +302,23 @@ def frames_from_dataset(
 ) -> list[Frame]:
     """Build the frames of a parsed header; checks that pixel data can be right."""
     if "Rows" not in ds or "Columns" not in ds:
-        sop = _get(ds, "SOPClassUID")
-        kind = UID(str(sop)).name if sop else "unknown SOP class"
+        sop = UID(_text(ds, "SOPClassUID"))
+        if not sop:
+            kind = "unknown SOP class"
+        else:  # a garbled UID is quoted, so that the reason stays on one line
+            kind = sop.name if sop.is_valid else f"SOP class {str(sop)!r}"
         raise DicomLoadError(f"not an image ({kind}: no Rows/Columns)")
     syntax = (
         str(ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2"))
         if ds.file_meta
         else ("1.2.840.10008.1.2")
     )
-    n_frames = _int_or_none(_get(ds, "NumberOfFrames")) or 1
-    rows, cols = int(ds.Rows), int(ds.Columns)
-    samples = int(_get(ds, "SamplesPerPixel", 1) or 1)
-    bits_allocated = int(_get(ds, "BitsAllocated", 16) or 16)
+    n_frames = _whole(ds, "NumberOfFrames", 1) or 1
+    if n_frames < 0:
+        raise DicomLoadError(f"NumberOfFrames {n_frames} is negative")
+    rows, cols = _whole(ds, "Rows", 0), _whole(ds, "Columns", 0)
+    samples = _whole(ds, "SamplesPerPixel", 1) or 1
+    bits_allocated, bits_stored, signed = _bit_depth(ds)
     frame_bytes = expected_frame_bytes(
         rows, cols, samples, bits_allocated, _text(ds, "PhotometricInterpretation")
     )
@@ -322,25 +353,56 @@ def frames_from_dataset(
         columns=cols,
         samples_per_pixel=samples,
         bits_allocated=bits_allocated,
-        bits_stored=int(_get(ds, "BitsStored", bits_allocated) or bits_allocated),
-        pixel_representation=int(_get(ds, "PixelRepresentation", 0) or 0),
+        bits_stored=bits_stored,
+        pixel_representation=signed,
         photometric=_text(ds, "PhotometricInterpretation") or "MONOCHROME2",
         number_of_frames=n_frames,
         study=_study_info(ds),
         pixel_offset=pixel_offset,
         pixel_length=pixel_length,
-        modality_lut=_item(ds, "ModalityLUTSequence"),
-        voi_lut=_item(ds, "VOILUTSequence"),
+        modality_lut=_modality_lut(ds),
+        voi_lut=_voi_lut(ds),
         view_position=_text(ds, "ViewPosition").upper(),
     )
     shared = _item(ds, "SharedFunctionalGroupsSequence")
-    per_frame = _get(ds, "PerFrameFunctionalGroupsSequence")
+    per_frame = _items(ds, "PerFrameFunctionalGroupsSequence")
     return [
-        _frame(
-            ds, instance, i, [per_frame[i] if per_frame and i < len(per_frame) else None, shared]
-        )
+        _frame(ds, instance, i, [per_frame[i] if i < len(per_frame) else None, shared])
         for i in range(n_frames)
     ]
+
+
+def _bit_depth(ds: Dataset) -> tuple[int, int, int]:
+    """(BitsAllocated, BitsStored, PixelRepresentation), checked against each other."""
+    allocated = _whole(ds, "BitsAllocated", 16) or 16
+    if allocated != 1 and (allocated % 8 or allocated > 64):
+        raise DicomLoadError(f"BitsAllocated {allocated} is not 1 or a multiple of 8 up to 64")
+    stored = _whole(ds, "BitsStored", allocated) or allocated
+    if stored > allocated:
+        raise DicomLoadError(f"BitsStored {stored} is more than BitsAllocated {allocated}")
+    signed = _whole(ds, "PixelRepresentation", 0)
+    if signed not in (0, 1):
+        raise DicomLoadError(f"PixelRepresentation {signed} is not 0 (unsigned) or 1 (signed)")
+    return allocated, stored, signed
+
+
+def _little_endian(ds: Dataset) -> bool:
+    return ds.original_encoding[1] is not False
+
+
+def _modality_lut(ds: Dataset) -> Dataset | None:
+    """The Modality LUT item, read now; a broken one refuses the file (values would be wrong)."""
+    item = _item(ds, "ModalityLUTSequence")
+    return checked_lut(item, "ModalityLUTSequence", _little_endian(ds)) if item else None
+
+
+def _voi_lut(ds: Dataset) -> Dataset | None:
+    """The VOI LUT item, read now; a broken one is left out (the window is used instead)."""
+    item = _item(ds, "VOILUTSequence")
+    try:
+        return checked_lut(item, "VOILUTSequence", _little_endian(ds)) if item else None
+    except DicomLoadError:
+        return None
 
 
 #: Attributes that stand in for a missing StudyInstanceUID / SeriesInstanceUID.
@@ -385,8 +447,10 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
             if spacing is not None:
                 source = keyword
                 break
-    slope = _floats(pick("PixelValueTransformationSequence", "RescaleSlope"), 1)
-    intercept = _floats(pick("PixelValueTransformationSequence", "RescaleIntercept"), 1)
+    slope = _rescale(pick("PixelValueTransformationSequence", "RescaleSlope"), "RescaleSlope")
+    intercept = _rescale(
+        pick("PixelValueTransformationSequence", "RescaleIntercept"), "RescaleIntercept"
+    )
     content = _item(groups[0], "FrameContentSequence") if groups[0] is not None else None
     stack_key = (
         str(_get(ds, "EchoNumbers", "") or ""),
@@ -403,8 +467,8 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
         orientation=_floats(pick("PlaneOrientationSequence", "ImageOrientationPatient"), 6),
         pixel_spacing=spacing,  # type: ignore[arg-type]
         slice_thickness=thickness[0] if thickness else None,
-        rescale_slope=slope[0] if slope and slope[0] != 0 else 1.0,
-        rescale_intercept=intercept[0] if intercept else 0.0,
+        rescale_slope=slope if slope is not None and slope != 0 else 1.0,
+        rescale_intercept=intercept if intercept is not None else 0.0,
         window_centers=_float_list(pick("FrameVOILUTSequence", "WindowCenter")),
         window_widths=_float_list(pick("FrameVOILUTSequence", "WindowWidth")),
         voi_lut_function=str(pick("FrameVOILUTSequence", "VOILUTFunction") or "LINEAR").upper(),
@@ -412,6 +476,16 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
         spacing_source=source,
         patient_orientation=_patient_orientation(_get(ds, "PatientOrientation")),
     )
+
+
+def _rescale(value: Any, keyword: str) -> float | None:
+    """A rescale value; None when absent or unreadable, DicomLoadError when NaN or infinite."""
+    values = _floats(value, 1, finite=False)
+    if values is None:
+        return None
+    if not math.isfinite(values[0]):
+        raise DicomLoadError(f"{keyword} {values[0]} is not a finite number")
+    return values[0]
 
 
 def _patient_orientation(value: Any) -> tuple[str, str] | None:

@@ -77,7 +77,9 @@ class StackPixels:
         """Every slice in one array with its affine; colour stacks are refused."""
         frames = self.stack.frames
         if frames[0].instance.samples_per_pixel != 1:
-            raise DicomLoadError(f"{self.stack.name}: colour images do not form a volume")
+            raise DicomLoadError(
+                f"{self.stack.name} ({frames[0].label}): colour images do not form a volume"
+            )
         rows, cols = self.stack.shape
         array = np.empty((len(frames), rows, cols), dtype=self.dtype)
         handles = _HandlePool()

@@ -16,10 +16,11 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_modality_lut
 from pydicom.uid import UID
 
-from spineviewer.dicom.errors import DicomLoadError
+from spineviewer.dicom.errors import DicomLoadError, one_line
 from spineviewer.dicom.header import Frame, Instance
 
 DEFLATED = "1.2.840.10008.1.2.1.99"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def stored_dtype(instance: Instance) -> np.dtype:
@@ -106,7 +107,7 @@ def output_dtype(frames: tuple[Frame, ...] | list[Frame]) -> np.dtype:
     if not frames:
         return np.dtype(np.float32)
     instance = frames[0].instance
-    if instance.samples_per_pixel > 1 or any(uses_lut(f) for f in frames):
+    if any(uses_lut(f) for f in frames):
         return np.dtype(np.float32)
     bits = instance.bits_stored
     lo, hi = (
@@ -117,13 +118,15 @@ def output_dtype(frames: tuple[Frame, ...] | list[Frame]) -> np.dtype:
             (1 << bits) - 1,
         )
     )
-    lows, highs = [], []
-    for f in frames:
-        if f.rescale_slope != 1.0 or not float(f.rescale_intercept).is_integer():
-            return np.dtype(np.float32)
-        lows.append(lo + f.rescale_intercept)
-        highs.append(hi + f.rescale_intercept)
-    low, high = min(lows), max(highs)
+    if instance.samples_per_pixel > 1 or any(
+        f.rescale_slope != 1.0 or not float(f.rescale_intercept).is_integer() for f in frames
+    ):  # float32, unless a rescale reaches beyond its range
+        largest = max(
+            max(-lo, hi) * abs(f.rescale_slope) + abs(f.rescale_intercept) for f in frames
+        )
+        return np.dtype(np.float32 if largest < _FLOAT32_MAX else np.float64)
+    low = lo + min(f.rescale_intercept for f in frames)
+    high = hi + max(f.rescale_intercept for f in frames)
     for candidate in (np.uint8, np.int8, np.uint16, np.int16, np.int32):
         info = np.iinfo(candidate)
         if info.min <= low and high <= info.max:
@@ -136,7 +139,12 @@ def apply_modality(stored: np.ndarray, frame: Frame, dtype: np.dtype) -> np.ndar
     if uses_lut(frame):
         ds = Dataset()
         ds.ModalityLUTSequence = [frame.instance.modality_lut]
-        return np.asarray(apply_modality_lut(stored, ds), dtype=dtype)
+        try:
+            return np.asarray(apply_modality_lut(stored, ds), dtype=dtype)
+        except (ValueError, TypeError, IndexError) as exc:  # pydicom's checks of the values
+            raise DicomLoadError(
+                f"{frame.label}: cannot apply the Modality LUT: {one_line(exc)}"
+            ) from exc
     if frame.rescale_slope == 1.0 and frame.rescale_intercept == 0.0:
         return stored.astype(dtype, copy=stored.dtype != dtype)
     result = stored.astype(dtype)
