@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from spineviewer.dicom import ScanResult, scan
+if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.dicom import ScanResult
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +28,8 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Scan ``args.path`` and print the result; 1 when nothing could be loaded."""
+    from spineviewer.dicom import scan
+
     result = scan(args.path)
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=2)
