@@ -151,16 +151,18 @@ def _paint_times(command: list[str], env: dict[str, str], wanted: int) -> list[f
 
 
 def _x_server() -> tuple[subprocess.Popen[bytes], str]:
-    """An Xvfb of our own (real windows: the offscreen platform makes ``view`` headless)."""
-    for number in range(90, 140):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            continue
-        server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1920x1080x24",
-                                   "-nolisten", "tcp"], stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(1.0)
-        if server.poll() is None:
-            return server, f":{number}"
-    raise SystemExit("no free X display for Xvfb")
+    """An Xvfb of our own (real windows: the offscreen platform makes ``view`` headless); it
+    picks a free display itself and says which (``-displayfd``)."""
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24",
+                               "-nolisten", "tcp"], pass_fds=(write,),
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    os.close(write)
+    with os.fdopen(read) as answer:
+        number = answer.readline().strip()
+    if not number or server.poll() is not None:
+        raise SystemExit("Xvfb did not start")
+    return server, f":{number}"
 
 
 def bench_startup(rounds: int) -> dict[str, object]:
