@@ -62,6 +62,12 @@ class StackPixels:
         self._check_shape(frame, values)
         return self.cache.put(key, values)
 
+    def remember(self, index: int, values: np.ndarray) -> np.ndarray:
+        """Cache values of slice ``index`` decoded elsewhere (as :meth:`slice` would have)."""
+        frame = self.stack.frames[index]
+        self._check_shape(frame, values)
+        return self.cache.put(self._key(frame), np.asarray(values, dtype=self.dtype))
+
     def _check_shape(self, frame: Frame, values: np.ndarray) -> None:
         expected = self.stack.shape
         if values.shape[:2] != expected:

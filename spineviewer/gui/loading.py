@@ -50,8 +50,8 @@ def first_image_study(path: str | Path) -> object:
         studies = group_frames([found[0]])
         if not studies:
             return None
-        # decoded here, into the shared cache: showing it costs the GUI thread no decoding
-        StackPixels(studies[0].series[0].stacks[0]).slice(0)
+        # into the shared cache: showing it costs the GUI thread no decoding
+        StackPixels(studies[0].series[0].stacks[0]).remember(0, found[1])
         return studies[0]
 
     return work
