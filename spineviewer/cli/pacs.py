@@ -33,7 +33,9 @@ def add_node_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--password", default="", help=f"or ${ENV_PASSWORD}")
     group.add_argument("--token", default="", help=f"DICOMweb bearer token, or ${ENV_TOKEN}")
     group.add_argument("--no-verify-tls", action="store_true", help="test servers only")
-    group.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    group.add_argument(
+        "--timeout", type=float, help="seconds (default: the node's, else 10 DIMSE / 30 web)"
+    )
     group.add_argument("--calling-aet", help="our AE title (default: the configured one)")
     group.add_argument("--local-port", type=int, help="our storage port for C-MOVE")
 
@@ -55,19 +57,20 @@ def node_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
 
     config = load_config()
     local = _local(args, config.local)
+    node: Any
     if args.node:
         node = config.node(args.node)
-        return (replace(node, timeout_s=args.timeout) if args.timeout != 10.0 else node), local
-    if args.url:
+    elif args.url:
         password = args.password or os.environ.get(ENV_PASSWORD, "")
         token = args.token or os.environ.get(ENV_TOKEN, "")
         auth = "bearer" if token else ("basic" if args.user else "none")
-        web = DicomWebNode("command line", args.url, auth, args.user, password, token,
-                           not args.no_verify_tls, max(args.timeout, 30.0))  # fmt: skip
-        return web, local
-    if args.aet and args.host and args.port:
-        return DimseNode("command line", args.aet, args.host, args.port, args.timeout), local
-    raise PacsError("name a node: --node NAME, or --aet --host --port, or --url")
+        node = DicomWebNode("command line", args.url, auth, args.user, password, token,
+                            not args.no_verify_tls)  # fmt: skip
+    elif args.aet and args.host and args.port:
+        node = DimseNode("command line", args.aet, args.host, args.port)
+    else:
+        raise PacsError("name a node: --node NAME, or --aet --host --port, or --url")
+    return (replace(node, timeout_s=args.timeout) if args.timeout else node), local
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:

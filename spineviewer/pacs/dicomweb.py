@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from spineviewer.pacs.dimse import StoreResult
 from spineviewer.pacs.errors import PacsCancelled, PacsError
 from spineviewer.pacs.nodes import DicomWebNode
 from spineviewer.pacs.query import (
+    Cancelled,
+    Progress,
     Query,
     RetrieveResult,
     SeriesMatch,
@@ -28,9 +30,6 @@ from spineviewer.pacs.query import (
 from spineviewer.pacs.storage import InstanceWriter
 
 __all__ = ["echo", "find_series", "find_studies", "retrieve", "store"]
-
-Progress = Callable[[int, int, str], None]
-Cancelled = Callable[[], bool]
 
 STUDY_FIELDS = ("StudyDescription", "PatientBirthDate", "NumberOfStudyRelatedSeries",
                 "NumberOfStudyRelatedInstances", "ModalitiesInStudy")  # fmt: skip

@@ -28,6 +28,8 @@ from pynetdicom.pdu_primitives import A_ASSOCIATE
 from spineviewer.pacs.errors import PacsCancelled, PacsError
 from spineviewer.pacs.nodes import DimseNode, LocalAE
 from spineviewer.pacs.query import (
+    Cancelled,
+    Progress,
     Query,
     RetrieveResult,
     SeriesMatch,
@@ -45,9 +47,6 @@ __all__ = [
     "retrieve",
     "store",
 ]
-
-Progress = Callable[[int, int, str], None]
-Cancelled = Callable[[], bool]
 
 VERIFICATION = UID("1.2.840.10008.1.1")
 STUDY_ROOT_FIND = UID("1.2.840.10008.5.1.4.1.2.2.1")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +21,10 @@ __all__ = [
     "date_range",
     "newest_first",
 ]
+
+#: ``progress(done, total, text)`` and ``cancelled() -> bool`` of long PACS operations.
+Progress = Callable[[int, int, str], None]
+Cancelled = Callable[[], bool]
 
 _DATE = re.compile(r"^\d{8}$")
 

@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from spineviewer.pacs import dicomweb, dimse
 from spineviewer.pacs.dimse import StoreResult
 from spineviewer.pacs.errors import PacsError
 from spineviewer.pacs.nodes import DimseNode, LocalAE, Node
-from spineviewer.pacs.query import Query, RetrieveResult, SeriesMatch, StudyMatch
+from spineviewer.pacs.query import (
+    Cancelled,
+    Progress,
+    Query,
+    RetrieveResult,
+    SeriesMatch,
+    StudyMatch,
+)
 
 __all__ = ["RETRIEVE_METHODS", "echo", "find_series", "find_studies", "retrieve", "store"]
-
-Progress = Callable[[int, int, str], None]
-Cancelled = Callable[[], bool]
 
 #: How a study can be retrieved: C-GET and C-MOVE (DIMSE nodes), WADO-RS (DICOMweb nodes).
 RETRIEVE_METHODS = ("get", "move", "wado")
