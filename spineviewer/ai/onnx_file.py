@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import mmap
 import os
 import re
+import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from spineviewer.ai.manifest import ModelManifest, TensorSpec
@@ -139,6 +140,29 @@ class OnnxSignature:
     metadata: dict[str, str]
 
 
+class _SilentThread:
+    """A stand-in for ``sys.stdout`` that drops what the thread that made it writes, and
+    passes everything other threads write on to ``target``: ``sys.stdout`` is one for the
+    whole process, and a plain ``redirect_stdout`` from a worker thread (the viewer's model
+    search) swallowed what the GUI thread printed meanwhile."""
+
+    def __init__(self, target: TextIO) -> None:
+        self._target = target
+        self._thread = threading.get_ident()
+
+    def write(self, text: str) -> int:
+        if threading.get_ident() == self._thread:
+            return len(text)
+        return self._target.write(text)
+
+    def flush(self) -> None:
+        if threading.get_ident() != self._thread:
+            self._target.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
 def read_onnx_signature(path: str | Path) -> OnnxSignature:
     """Open ``path`` with onnxruntime on the CPU; ValueError says why it cannot be loaded."""
     import onnxruntime as ort
@@ -149,7 +173,7 @@ def read_onnx_signature(path: str | Path) -> OnnxSignature:
     try:
         # On some errors onnxruntime prints a "falling back to CPU" banner to stdout, which
         # would land inside the JSON of ``spineviewer models ... --json``.
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(_SilentThread(sys.stdout)):
             session = ort.InferenceSession(
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]
             )
