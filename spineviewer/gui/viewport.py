@@ -98,7 +98,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.source: SliceSource | None = None
         self.study: Mapping[str, str] = {}
         self.index = 0
-        self.window: Window | None = None
+        self.voi_window: Window | None = None
         self.presets: list[Preset] = []
         self.inverted = False
         self.transform_ = DisplayTransform(1, 1)
@@ -140,7 +140,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.stop_cine()
         self.source = source
         self.study = dict(study or {})
-        self.window = None
+        self.voi_window = None
         self.presets = []
         self.inverted = False
         self.transform_ = self.transform_.reset()
@@ -171,7 +171,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         except (DicomLoadError, OSError, ValueError) as exc:
             self._values = None
             self.error = f"Cannot show image {index + 1}: {exc}"
-        if self._values is not None and self.window is None:
+        if self._values is not None and self.voi_window is None:
             self._init_window(self._values)
         self._update_transform()
         self._show_pixels()
@@ -190,9 +190,9 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.presets = presets_for(self.source.modality, header, values)
         has_voi_lut = info.frame is not None and info.frame.instance.voi_lut is not None
         if has_voi_lut:
-            self.window = None  # the VOI LUT Sequence applies until the user windows
+            self.voi_window = None  # the VOI LUT Sequence applies until the user windows
         else:
-            self.window = self.presets[0].window if self.presets else None
+            self.voi_window = self.presets[0].window if self.presets else None
 
     def _update_transform(self) -> None:
         if self._info is None or self.source is None:
@@ -213,7 +213,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         shown = self.transform_.apply(self._values)
         frame = self._info.frame
         monochrome1 = self._info.photometric == "MONOCHROME1"
-        window = self.window
+        window = self.voi_window
         if window is None or window.function != "LINEAR" or shown.ndim == 3:
             if frame is not None:
                 shown = to_display(shown, frame, window)
@@ -243,7 +243,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
 
     def set_window(self, window: Window | None) -> None:
         """Use ``window`` (None: the image's own VOI)."""
-        self.window = window
+        self.voi_window = window
         self._show_pixels()
         self.windowChanged.emit()
         self.update()
@@ -272,7 +272,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         """Undo zoom, pan, rotation, flips, inversion and windowing."""
         self.transform_ = self.transform_.reset()
         self.inverted = False
-        self.window = None
+        self.voi_window = None
         if self._values is not None:
             self._init_window(self._values)
         self._show_pixels()
@@ -371,7 +371,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         if self.source is None or self._info is None:
             return None
         extra = (f"Cine {self.cine_fps:.0f} fps",) if self.cine.isActive() else ()
-        if self.window is None and self._values is not None:
+        if self.voi_window is None and self._values is not None:
             extra += ("VOI LUT",)
         return corner_text(
             self.study,
@@ -380,7 +380,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             self.index,
             len(self.source),
             self._info,
-            self.window,
+            self.voi_window,
             self.zoom,
             self._cursor,
             self.phi_free,
@@ -467,7 +467,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             Qt.MouseButton.MiddleButton: "pan",
         }.get(button)
         if tool is not None:
-            self._drag = _Drag(button, tool, pos, pos, self.window)
+            self._drag = _Drag(button, tool, pos, pos, self.voi_window)
         ev.accept()
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:

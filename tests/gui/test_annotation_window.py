@@ -115,11 +115,11 @@ def test_delete_key_and_escape_in_the_window(qtbot, demo_study_dir) -> None:
     assert len(doc) == 1
     # W/L still works with the window tool; a left drag draws nothing then
     win.set_tool("window")
-    w0 = vp.window
+    w0 = vp.voi_window
     qtbot.mousePress(vp.viewport(), LEFT, pos=QPoint(300, 300))
     qtbot.mouseMove(vp.viewport(), QPoint(360, 280))
     qtbot.mouseRelease(vp.viewport(), LEFT, pos=QPoint(360, 280))
-    assert vp.window != w0 and len(doc) == 1
+    assert vp.voi_window != w0 and len(doc) == 1
     close_window(win)
 
 

@@ -55,13 +55,13 @@ def test_wheel_and_arrow_keys_change_the_slice_and_the_pixels(qtbot, viewport) -
 
 
 def test_left_drag_windows_and_levels(qtbot, viewport) -> None:
-    w0 = viewport.window
+    w0 = viewport.voi_window
     centre = viewport.viewport().rect().center()
     levels0 = tuple(viewport.image.levels)
     qtbot.mousePress(viewport.viewport(), Qt.MouseButton.LeftButton, pos=centre)
     qtbot.mouseMove(viewport.viewport(), centre + QPoint(60, -40))
     qtbot.mouseRelease(viewport.viewport(), Qt.MouseButton.LeftButton, pos=centre + QPoint(60, -40))
-    w1 = viewport.window
+    w1 = viewport.voi_window
     assert w1.width > w0.width  # right: wider
     assert w1.center > w0.center  # up: higher level
     assert tuple(viewport.image.levels) != levels0
@@ -97,7 +97,7 @@ def test_ctrl_wheel_and_right_drag_zoom_middle_drag_pans(qtbot, viewport) -> Non
 def test_presets_invert_rotate_and_orientation_letters(qtbot, viewport) -> None:
     assert viewport.edge_letters() == {"left": "A", "right": "P", "top": "S", "bottom": "I"}
     qtbot.keyClick(viewport, Qt.Key.Key_2)
-    assert viewport.window == viewport.presets[1].window
+    assert viewport.voi_window == viewport.presets[1].window
     assert viewport.image.lut is None  # MONOCHROME2, not inverted: plain grey
     qtbot.keyClick(viewport, Qt.Key.Key_V)
     assert np.array_equal(np.asarray(viewport.image.lut), np.arange(256)[::-1])
