@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication, QSplashScreen
+from PySide6.QtWidgets import QApplication
 
 from spineviewer.gui.icons import icon
 from spineviewer.gui.main_window import MainWindow
-from spineviewer.gui.splash import FROM_SPLASH, report_first_paint
+from spineviewer.gui.splash import FROM_SPLASH, Splash, report_first_paint
 from spineviewer.gui.theme import apply_dark_theme
 
 #: How long a screenshot run waits for loading before it gives up.
@@ -55,7 +55,7 @@ def run_viewer(
     layout: str | None = None,
     size: tuple[int, int] = (1600, 900),
     analyze: bool = False,
-    splash: QSplashScreen | None = None,
+    splash: Splash | None = None,
 ) -> int:
     """Open the viewer on ``paths``; with ``analyze``, run the AI models once the study is
     open; with ``screenshot``, save a PNG once everything is done and exit. A start-up
