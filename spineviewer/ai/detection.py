@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from spineviewer.ai.crops import normalise
 from spineviewer.ai.manifest import DetectionDecoding, KeypointsDecoding, ModelManifest
-from spineviewer.geometry.resample import percentile_scale
+from spineviewer.geometry.resample import percentiles as slice_percentiles
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -42,9 +41,11 @@ __all__ = [
     "letterbox",
     "letterbox_image",
     "letterbox_resample",
+    "letterbox_scaled",
     "model_image",
     "nms",
     "resample_axis",
+    "scaling_bounds",
     "suppress",
 ]
 
@@ -129,8 +130,67 @@ def letterbox_image(
     MONOCHROME1 image shown as MONOCHROME2), then bilinear sampling at the input pixel
     centres; samples outside the slice are 0.
     """
-    scaled = percentile_scale(np.asarray(values), *percentiles)
-    return letterbox_resample(1.0 - scaled if invert else scaled, size)
+    arr = np.asarray(values)
+    return letterbox_scaled(arr, size, slice_percentiles(arr, *percentiles), invert)
+
+
+def letterbox_scaled(
+    values: NDArray[Any], size: tuple[int, int], bounds: tuple[float, float], invert: bool = False
+) -> tuple[NDArray[np.float32], Letterbox]:
+    """``values`` scaled so ``bounds`` (low, high) become 0 and 1 (clipped), inverted when
+    asked, then letterboxed into ``size`` with 0 outside the image.
+
+    The same image as scaling the whole slice first and resampling it afterwards, computed
+    the other way round: the source rows the letterbox samples are clipped to ``bounds`` in
+    stored units, interpolated, and only the small result is scaled. Clipping and the
+    affine scaling are monotonic and interpolation is linear, so the two orders agree (to
+    float32 rounding) while the full-size slice is never converted.
+    """
+    rows, cols = values.shape
+    box = letterbox(rows, cols, size)
+    r, c = _sample_positions(box)
+    lo, hi = float(bounds[0]), float(bounds[1])
+    out = _interpolate(values, r, 0, (lo, hi))
+    out = _interpolate(out, c, 1)
+    if hi > lo:
+        out -= np.float32(lo)
+        out /= np.float32(hi - lo)
+        np.clip(out, 0.0, 1.0, out=out)  # float32 rounding only: the sources were clipped
+    else:
+        out[...] = 0.0  # no contrast
+    if invert:
+        np.subtract(1.0, out, out=out)
+    out[~_inside(r, rows)] = 0.0
+    out[:, ~_inside(c, cols)] = 0.0
+    return out, box
+
+
+def _inside(at: FloatArray, n: int) -> NDArray[np.bool_]:
+    return (at >= -0.5) & (at <= n - 0.5)
+
+
+def _interpolate(
+    arr: NDArray[Any], at: FloatArray, axis: int, clip: tuple[float, float] | None = None
+) -> NDArray[np.float32]:
+    """Linear interpolation of ``arr`` at ``at`` along ``axis`` (positions clamped to the
+    array), in float32; the gathered samples are clipped to ``clip`` first when given."""
+    n = arr.shape[axis]
+    pos = np.clip(at, 0.0, n - 1.0)
+    lo = np.minimum(np.floor(pos).astype(np.intp), max(n - 2, 0))
+    hi = np.minimum(lo + 1, n - 1)
+    shape = [1, 1]
+    shape[axis] = -1
+    w = (pos - lo).astype(np.float32).reshape(shape)
+    # np.take returns new arrays: both are ours to change in place
+    out = np.take(arr, lo, axis=axis).astype(np.float32, copy=False)
+    step = np.take(arr, hi, axis=axis).astype(np.float32, copy=False)
+    if clip is not None:
+        np.clip(out, clip[0], clip[1], out=out)
+        np.clip(step, clip[0], clip[1], out=step)
+    step -= out
+    step *= w
+    out += step  # a + (b - a) w
+    return out
 
 
 def letterbox_resample(
@@ -139,31 +199,22 @@ def letterbox_resample(
     """An image already scaled to [0, 1] letterboxed into ``size``: bilinear sampling at the
     input pixel centres, 0 outside the image."""
     arr = np.asarray(image, dtype=np.float32)
-    rows, cols = arr.shape
-    box = letterbox(rows, cols, size)
-    r, _ = box.to_image(0.0, np.arange(size[0]) + 0.5)
-    _, c = box.to_image(np.arange(size[1]) + 0.5, 0.0)
-    out = resample_axis(arr, r, axis=0)
-    out = resample_axis(out, c, axis=1)
-    return out.astype(np.float32), box
+    box = letterbox(*arr.shape, size)
+    r, c = _sample_positions(box)
+    return resample_axis(resample_axis(arr, r, axis=0), c, axis=1), box
 
 
-def resample_axis(arr: NDArray[np.float32], at: FloatArray, axis: int) -> NDArray[np.float32]:
+def _sample_positions(box: Letterbox) -> tuple[FloatArray, FloatArray]:
+    """Image index coordinates of the input pixel centres: rows, columns."""
+    r, _ = box.to_image(0.0, np.arange(box.size[0]) + 0.5)
+    _, c = box.to_image(np.arange(box.size[1]) + 0.5, 0.0)
+    return r, c
+
+
+def resample_axis(arr: NDArray[Any], at: FloatArray, axis: int) -> NDArray[np.float32]:
     """Linear interpolation of ``arr`` at positions ``at`` along ``axis`` (0 outside)."""
-    n = arr.shape[axis]
-    inside = (at >= -0.5) & (at <= n - 0.5)
-    pos = np.clip(at, 0.0, n - 1.0)
-    lo = np.minimum(np.floor(pos).astype(int), max(n - 2, 0))
-    hi = np.minimum(lo + 1, n - 1)
-    shape = [1, 1]
-    shape[axis] = -1
-    w = (pos - lo).astype(np.float32).reshape(shape)
-    out = np.take(arr, lo, axis=axis).astype(np.float32)
-    step = np.take(arr, hi, axis=axis).astype(np.float32)
-    step -= out
-    step *= w
-    out += step  # a + (b - a) w
-    outside = np.flatnonzero(~inside)
+    out = _interpolate(arr, at, axis)
+    outside = np.flatnonzero(~_inside(at, arr.shape[axis]))
     if len(outside):
         index: list[Any] = [slice(None), slice(None)]
         index[axis] = outside
@@ -260,7 +311,9 @@ def decode_predictions(
     within each class when ``per_class`` (objects of different classes may overlap, such as a
     pedicle screw under a rod).
     """
-    rows = np.asarray(predictions, dtype=np.float64)
+    rows = np.asarray(predictions)
+    if rows.dtype.kind != "f":
+        rows = rows.astype(np.float64)
     if rows.ndim == 3:
         if rows.shape[0] != 1:
             raise ValueError(f"decode one image at a time, not a batch of {rows.shape[0]}")
@@ -271,10 +324,14 @@ def decode_predictions(
     extra = rows.shape[1] - 4 - classes_n
     if extra % 3:
         raise ValueError(f"{extra} values after the {classes_n} class scores: not 3 per point")
+    # Only rows whose best class reaches the threshold go on, in float64 (most rows of a
+    # YOLO head are background: converting them all cost more than the rest of decoding).
+    best = rows[:, 4 : 4 + classes_n].max(axis=1).astype(np.float64)
+    rows = rows[best >= score_threshold].astype(np.float64)
     scores_all = rows[:, 4 : 4 + classes_n]
     classes = np.argmax(scores_all, axis=1)
     scores = scores_all[np.arange(len(rows)), classes]
-    keep = np.flatnonzero(scores >= score_threshold)
+    keep = np.arange(len(rows))
     if len(keep) > max_candidates:
         keep = keep[np.argsort(-scores[keep], kind="stable")[:max_candidates]]
     boxes = rows[keep, :4]
@@ -307,7 +364,10 @@ def suppress(found: Detections, nms_iou: float, per_class: bool = False) -> Dete
 
 
 def model_image(
-    manifest: ModelManifest, values: ArrayLike, monochrome1: bool = False
+    manifest: ModelManifest,
+    values: ArrayLike,
+    monochrome1: bool = False,
+    bounds: dict[Any, tuple[float, float]] | None = None,
 ) -> tuple[NDArray[np.float32], Letterbox]:
     """One slice -> the (H, W) model image in [0, 1] as ``manifest.preprocessing`` says.
 
@@ -318,7 +378,30 @@ def model_image(
     pre = manifest.preprocessing
     if pre.resize != "letterbox" or pre.roi_mm is not None:
         raise ValueError(f"{manifest.id}: expected a letterboxed whole slice (no roi_mm)")
-    return letterbox_resample(normalise(manifest, values, monochrome1), pre.size)
+    arr = np.asarray(values)
+    invert = monochrome1 and pre.monochrome1 == "invert"
+    return letterbox_scaled(arr, pre.size, scaling_bounds(manifest, arr, bounds), invert)
+
+
+def scaling_bounds(
+    manifest: ModelManifest, values: NDArray[Any], known: dict[Any, tuple[float, float]] | None
+) -> tuple[float, float]:
+    """The stored values the manifest's ``normalisation`` maps to 0 and 1 on this slice: its
+    percentiles, or the window's edges. ``known`` remembers percentiles already computed for
+    this slice (two models reading one radiograph need them once)."""
+    norm = manifest.preprocessing.normalisation
+    if norm.percentile is None:
+        window = norm.window
+        assert window is not None
+        low = window.center - window.width / 2.0
+        return low, low + window.width
+    key = (norm.percentile.low, norm.percentile.high)
+    if known is not None and key in known:
+        return known[key]
+    found = slice_percentiles(values, *key)
+    if known is not None:
+        known[key] = found
+    return found
 
 
 def decode_torchvision(
@@ -365,6 +448,7 @@ def detect(
     batch: int = 16,
     score_threshold: float | None = None,
     monochrome1: bool = False,
+    bounds: dict[Any, tuple[float, float]] | None = None,
 ) -> list[tuple[Detections, Letterbox]]:
     """Detections on each slice with an onnxruntime ``session`` of a detection model.
 
@@ -372,7 +456,8 @@ def detect(
     ``nms_per_class``); ``torchvision`` style: the model's boxes, labels and scores, one image
     per run. ``normalised`` coordinates are scaled to input pixels. ``score_threshold``
     overrides the manifest's (e.g. a low one for precision-recall curves); ``monochrome1``
-    says the slices are MONOCHROME1.
+    says the slices are MONOCHROME1; ``bounds`` (one slice only) shares its scaling bounds
+    between models (:func:`scaling_bounds`).
     """
     decoding = manifest.decoding
     if not isinstance(decoding, DetectionDecoding):
@@ -385,7 +470,9 @@ def detect(
     per_class = bool(decoding.nms_per_class)
     points = len(decoding.points) if isinstance(decoding, KeypointsDecoding) else 0
     classes = len(manifest.labels)
-    prepared = [model_image(manifest, values, monochrome1) for values in slices]
+    if bounds is not None and len(slices) != 1:
+        raise ValueError("bounds are remembered for one slice, not for several")
+    prepared = [model_image(manifest, values, monochrome1, bounds) for values in slices]
     out: list[tuple[Detections, Letterbox]] = []
     step = batch if decoding.style == "yolo" else 1
     for start in range(0, len(prepared), step):

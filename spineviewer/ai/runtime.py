@@ -53,6 +53,11 @@ class ModelSession:
         options.log_severity_level = 4
         if threads:
             options.intra_op_num_threads = threads
+        # No spinning: the viewer keeps one session per model, and each session's idle
+        # workers spun on the cores after its run while the next model (or the numpy steps
+        # between runs) needed them. Measured on 2 cores: the lumbar MR pipeline 209 -> 166
+        # ms, the spine X-ray pipeline 42 -> 22 ms (bench/bench_pipeline.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = Path(onnx_path)
         self.manifest = manifest
         self.session = onnxruntime.InferenceSession(

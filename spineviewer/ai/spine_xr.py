@@ -99,7 +99,11 @@ def _run(ctx: Context, task: str) -> tuple[Stack, ModelSession, Detections, Lett
     session = ctx.session(task, stack.modality, "AP")
     mono1 = stack.first.instance.photometric == "MONOCHROME1"
     ((found, box),) = detect(
-        session.manifest, session.session, [ctx.state["radiograph_values"]], monochrome1=mono1
+        session.manifest,
+        session.session,
+        [ctx.state["radiograph_values"]],
+        monochrome1=mono1,
+        bounds=ctx.state.setdefault("radiograph_bounds", {}),  # both models: computed once
     )
     return stack, session, found, box
 
