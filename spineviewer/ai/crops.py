@@ -15,7 +15,28 @@ from numpy.typing import ArrayLike, NDArray
 from spineviewer.ai.manifest import ModelManifest
 from spineviewer.geometry.resample import crop_physical, percentile_scale
 
-__all__ = ["crop_box_px", "normalise", "percentile_crop", "roi_crop", "whole_image"]
+__all__ = [
+    "crop_box_px",
+    "input_tensor",
+    "normalise",
+    "percentile_crop",
+    "roi_crop",
+    "whole_image",
+]
+
+
+def input_tensor(manifest: ModelManifest, grey: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(N, H, W) images scaled to [0, 1] -> the (N, C, H, W) network input: each channel
+    ``(x - mean) / std`` as the manifest says (grey repeated on every channel)."""
+    pre = manifest.preprocessing
+    channels = manifest.input.channel_count
+    mean = np.resize(np.asarray(pre.mean, dtype=np.float32), channels)
+    std = np.resize(np.asarray(pre.std, dtype=np.float32), channels)
+    out = np.empty((grey.shape[0], channels, *grey.shape[1:]), dtype=np.float32)
+    for ch in range(channels):
+        np.subtract(grey, mean[ch], out=out[:, ch])
+        out[:, ch] /= std[ch]
+    return out
 
 
 def normalise(

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spineviewer.ai.crops import input_tensor
 from spineviewer.ai.manifest import DetectionDecoding, KeypointsDecoding, ModelManifest
 from spineviewer.geometry.resample import percentiles as slice_percentiles
 
@@ -463,9 +464,6 @@ def detect(
     if not isinstance(decoding, DetectionDecoding):
         raise ValueError(f"{manifest.id}: not a detection model")
     pre = manifest.preprocessing
-    channels = manifest.input.channel_count
-    mean = np.resize(np.asarray(pre.mean, dtype=np.float32), channels)[None, :, None, None]
-    std = np.resize(np.asarray(pre.std, dtype=np.float32), channels)[None, :, None, None]
     threshold = decoding.score_threshold if score_threshold is None else score_threshold
     per_class = bool(decoding.nms_per_class)
     points = len(decoding.points) if isinstance(decoding, KeypointsDecoding) else 0
@@ -477,8 +475,7 @@ def detect(
     step = batch if decoding.style == "yolo" else 1
     for start in range(0, len(prepared), step):
         chunk = prepared[start : start + step]
-        x = np.repeat(np.stack([image for image, _ in chunk])[:, None], channels, axis=1)
-        feed = {manifest.input.name: ((x - mean) / std).astype(np.float32)}
+        feed = {manifest.input.name: input_tensor(manifest, np.stack([im for im, _ in chunk]))}
         if decoding.style == "yolo":
             (rows,) = session.run([decoding.tensors["predictions"]], feed)
             rows = _yolo_rows(np.asarray(rows), 4 + classes + 3 * points)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spineviewer.ai.crops import input_tensor
 from spineviewer.ai.manifest import ModelManifest
 
 CPU = "CPUExecutionProvider"
@@ -70,12 +71,7 @@ class ModelSession:
 
     def network_input(self, grey: np.ndarray) -> np.ndarray:
         """(N, H, W) images already scaled to [0, 1] -> the (N, C, H, W) input tensor."""
-        pre = self.manifest.preprocessing
-        channels = self.manifest.input.channel_count
-        mean = np.resize(np.asarray(pre.mean, dtype=np.float32), channels)
-        std = np.resize(np.asarray(pre.std, dtype=np.float32), channels)
-        x = np.repeat(grey[:, None].astype(np.float32), channels, axis=1)
-        return ((x - mean[None, :, None, None]) / std[None, :, None, None]).astype(np.float32)
+        return input_tensor(self.manifest, np.asarray(grey, dtype=np.float32))
 
     def classify(self, grey: np.ndarray | Sequence[np.ndarray], batch: int = 64) -> np.ndarray:
         """Class probabilities (N, classes) for crops (N, H, W) scaled to [0, 1]."""
