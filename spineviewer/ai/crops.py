@@ -68,7 +68,7 @@ def percentile_crop(
 ) -> NDArray[np.float32]:
     """A ``roi_mm`` crop centred on ``centre_rc`` (row, col), resampled to ``size``, outside
     filled with the image's minimum, scaled by its percentiles: the training samples' crop."""
-    arr = np.asarray(values, dtype=np.float32)
+    arr = np.asarray(values)
     patch = crop_physical(arr, centre_rc, spacing, roi_mm, size, fill=float(arr.min()))
     return percentile_scale(patch, *percentiles)
 
@@ -84,7 +84,8 @@ def roi_crop(
     pre = manifest.preprocessing
     if pre.roi_mm is None:
         raise ValueError(f"{manifest.id}: the manifest gives no roi_mm to crop")
-    arr = np.asarray(values, dtype=np.float32)
+    # the stored values as they are: crop_physical converts only the pixels it samples
+    arr = np.asarray(values)
     patch = crop_physical(arr, centre_rc, spacing, pre.roi_mm, pre.size, fill=float(arr.min()))
     return normalise(manifest, patch, monochrome1)
 

@@ -160,13 +160,16 @@ def classify_discs(ctx: Context) -> None:
     manifest = session.manifest
     centres: dict[str, np.ndarray] = ctx.state["disc_centres"]
     readers: dict[int, StackPixels] = {}
+    crops: list[np.ndarray] = []
+    per_level: dict[str, tuple[slice, list[tuple[float, ...]], list[str]]] = {}
     for level, slices in levels.items():
         if not slices:
             ctx.warnings.append(
                 f"disc {level}: no axial slice within {AXIAL_MAX_DISTANCE_MM:g} mm of its centre"
             )
             continue
-        crops, boxes, uids = [], [], []
+        start = len(crops)
+        boxes, uids = [], []
         for stack, index, _ in slices:
             ctx.check()
             plane = stack.plane_of(index)
@@ -178,8 +181,11 @@ def classify_discs(ctx: Context) -> None:
             )
             boxes.append(rounded(crop_box_px(manifest, (row, col), stack.pixel_spacing)))
             uids.append(stack.frames[index].instance.sop_instance_uid)
-        probs = session.classify(np.stack(crops)).mean(axis=0)
-        names = session.class_names
+        per_level[level] = (slice(start, len(crops)), boxes, uids)
+    every = session.classify(np.stack(crops))  # all levels in one batch
+    names = session.class_names
+    for level, (rows, boxes, uids) in per_level.items():
+        probs = every[rows].mean(axis=0)
         ctx.discs.append(
             DiscFinding(
                 level=level,
@@ -206,11 +212,12 @@ def classify_fractures(ctx: Context) -> None:
     session = ctx.session("classification", "MR", "sagittal")
     planes = [stack.plane_of(i) for i in range(len(stack))]
     assert stack.pixel_spacing is not None
-    updated = {}
+    crops: list[np.ndarray] = []
+    rows: dict[str, slice] = {}
     for finding in bodies:
         ctx.check()
         centre = np.asarray(finding.centre_mm, dtype=np.float64)
-        crops = []
+        start = len(crops)
         for index, plane in enumerate(planes):
             if plane is None or abs(float(plane.distance(centre))) > FRACTURE_MAX_DISTANCE_MM:
                 continue
@@ -224,10 +231,17 @@ def classify_fractures(ctx: Context) -> None:
                     _monochrome1(stack),
                 )
             )
-        if not crops:
+        if len(crops) > start:
+            rows[finding.label] = slice(start, len(crops))
+    if not crops:
+        return
+    every = session.classify(np.stack(crops))  # all bodies in one batch
+    names = session.class_names
+    updated = {}
+    for finding in bodies:
+        if finding.label not in rows:
             continue
-        probs = session.classify(np.stack(crops)).mean(axis=0)
-        names = session.class_names
+        probs = every[rows[finding.label]].mean(axis=0)
         best = int(np.argmax(probs))
         fractured = names.index("fractured") if "fractured" in names else best
         updated[finding.label] = replace(
