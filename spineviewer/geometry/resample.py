@@ -42,10 +42,11 @@ def crop_physical(
     c0, c1, fc = _neighbours(c, cols)
     wr0, wr1 = (1 - fr)[:, None], fr[:, None]
 
+    top = arr.take(r0, axis=0)
+    bottom = arr.take(r1, axis=0)
+
     def band(cs: NDArray[np.intp]) -> NDArray[np.float64]:
-        top = arr[np.ix_(r0, cs)].astype(np.float64)
-        bottom = arr[np.ix_(r1, cs)].astype(np.float64)
-        return top * wr0 + bottom * wr1
+        return top.take(cs, axis=1).astype(np.float64) * wr0 + bottom.take(cs, axis=1) * wr1
 
     out = band(c0) * (1 - fc)[None, :] + band(c1) * fc[None, :]
     outside = ((r < -0.5) | (r > rows - 0.5))[:, None] | ((c < -0.5) | (c > cols - 0.5))[None, :]
@@ -85,8 +86,26 @@ def percentiles(values: NDArray[Any], low: float, high: float) -> tuple[float, f
                 return first + below + (position - k) * (above - below)
 
             return value(low), value(high)
-    lo, hi = np.percentile(flat, [low, high])
-    return float(lo), float(hi)
+    if flat.size == 0:
+        raise IndexError("percentiles of an empty image")
+    return _percentile(flat, low), _percentile(flat, high)
+
+
+def _percentile(flat: NDArray[Any], q: float) -> float:
+    """``np.percentile(flat, q)`` (linear method) by one partition, without its per-call
+    overhead (a tenth of a millisecond, paid for every ROI crop of a study)."""
+    n = flat.size
+    position = q / 100.0 * (n - 1)
+    k = min(int(np.floor(position)), n - 1)
+    upper = min(k + 1, n - 1)
+    part = np.partition(flat, sorted({k, upper, n - 1}))
+    if part.dtype.kind == "f" and np.isnan(part[n - 1]):
+        return float("nan")  # as np.percentile: any NaN makes every percentile NaN
+    # numpy's _lerp step for step (the difference in the image's float type), so the result
+    # is bit-identical to np.percentile(flat, [low, high])
+    a, b, t = part[k], part[upper], position - k
+    diff = float(b - a) if part.dtype.kind == "f" else float(b) - float(a)
+    return float(b) - diff * (1.0 - t) if t >= 0.5 else float(a) + diff * t
 
 
 def percentile_scale(
