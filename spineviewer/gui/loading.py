@@ -10,11 +10,15 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from spineviewer.dicom import ScanResult, Stack, StackPixels, Study, Volume, scan
+from spineviewer.dicom import ScanResult, Stack, StackPixels, Study, Volume
 from spineviewer.dicom.grouping import group_frames
-from spineviewer.dicom.scan import first_image
+from spineviewer.dicom.scan_process import ScanProcess
 from spineviewer.gui.workers import Cancelled, Progress
 from spineviewer.viewing.source import SliceSource
+
+#: The viewer's header reader: a child process, so the GUI thread never competes with
+#: pydicom's parsing for the GIL (:mod:`spineviewer.dicom.scan_process`).
+SCANNER = ScanProcess()
 
 
 def scan_paths(paths: Sequence[str | Path]) -> object:
@@ -28,7 +32,7 @@ def scan_paths(paths: Sequence[str | Path]) -> object:
             def on_file(done: int, current: str, prefix: str = prefix) -> None:
                 progress(0, 0, f"Reading {prefix}headers: {done} files ({Path(current).name})")
 
-            result = scan(path, on_file, cancelled)
+            result = SCANNER.scan(path, on_file, cancelled)
             for stack in result.stacks():
                 # Work out every slice's plane here, not on the GUI thread when it is shown.
                 with contextlib.suppress(ValueError):
@@ -44,7 +48,7 @@ def first_image_study(path: str | Path) -> object:
     ``path`` (a preview while the whole folder is scanned), or None."""
 
     def work(progress: Progress, cancelled: Cancelled) -> Study | None:
-        found = first_image(path)
+        found = SCANNER.first_image(path)
         if found is None or cancelled():
             return None
         studies = group_frames([found[0]])

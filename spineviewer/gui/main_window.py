@@ -33,7 +33,13 @@ from spineviewer.gui.browser import StudyBrowser
 from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
 from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
 from spineviewer.gui.icons import icon
-from spineviewer.gui.loading import first_image_study, load_volume, prefetch, scan_paths
+from spineviewer.gui.loading import (
+    SCANNER,
+    first_image_study,
+    load_volume,
+    prefetch,
+    scan_paths,
+)
 from spineviewer.gui.settings import ViewerSettings
 from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
@@ -85,6 +91,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._apply_settings()
         self.settings.restore_geometry(self)
+        # the header-reading process imports pydicom (about a second, in its own process):
+        # started now, it is ready by the time a study is opened
+        QTimer.singleShot(0, SCANNER.start)
 
     # -- building ----------------------------------------------------------------------
 
