@@ -59,6 +59,7 @@ def child_large(folder: Path) -> dict[str, object]:
     from PySide6.QtCore import QElapsedTimer, QTimer
 
     from spineviewer.gui.app import application
+    from spineviewer.gui.loading import SCANNER
     from spineviewer.gui.main_window import MainWindow
 
     app = application()
@@ -68,6 +69,7 @@ def child_large(folder: Path) -> dict[str, object]:
     while window.analysis.models_pending():
         app.processEvents()
         time.sleep(0.005)
+    SCANNER.wait_until_ready()  # start-up work ends before the study is opened
     baseline_mb = _peak_rss_mb()
     gaps: list[tuple[str, float]] = []
     clock = QElapsedTimer()

@@ -106,15 +106,20 @@ class Stack:
     def _planes(self) -> tuple[Plane | None, ...]:
         """Every image's plane, worked out once (planes are immutable)."""
         out: list[Plane | None] = []
+        axes: dict[tuple[Any, Any], Plane] = {}  # one checked plane per orientation, spacing
         for frame in self.frames:
             if frame.position is None or frame.orientation is None or frame.pixel_spacing is None:
                 out.append(None)
                 continue
-            out.append(
-                Plane.from_dicom(
+            key = (tuple(frame.orientation), tuple(frame.pixel_spacing))
+            first = axes.get(key)
+            if first is None:
+                first = axes[key] = Plane.from_dicom(
                     frame.position, frame.orientation, frame.pixel_spacing, *self.shape
                 )
-            )
+                out.append(first)
+            else:
+                out.append(first.moved_to(frame.position))
         return tuple(out)
 
     def summary(self) -> dict[str, Any]:

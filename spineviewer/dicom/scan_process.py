@@ -50,7 +50,8 @@ POLL_SECONDS = 0.05
 def _child(conn: Connection) -> None:
     """The child's loop: one ``("scan", number, path)`` request at a time, until
     ``("stop",)`` or the parent goes away (the pipe closes). A ``("cancel", number)`` that
-    arrives after its scan ended is ignored."""
+    arrives after its scan ended is ignored. ``("ready",)`` first: its imports are done."""
+    conn.send(("ready",))
     while True:
         try:
             request = conn.recv()
@@ -105,19 +106,50 @@ def _scan_into(conn: Connection, number: int, path: str) -> None:
 
 class ScanProcess:
     """One child process that reads headers for whoever calls :meth:`scan` (one scan at a
-    time; concurrent callers wait their turn)."""
+    time; concurrent callers wait their turn). Started by :meth:`start` or the first call;
+    calls made while it is still starting run on the calling thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: Any = None
         self._conn: Connection | None = None
         self._requests = 0
+        self._ready = False
         self.failures = 0
 
     def start(self) -> None:
-        """Start the child now (it imports pydicom: about a second), not at the first scan."""
+        """Start the child now: it imports pydicom (a second or two); until it is ready,
+        scans and previews run on the calling thread."""
         with self._lock:
             self._ensure_started()
+
+    def wait_until_ready(self, timeout_s: float = 60.0) -> bool:
+        """Start the child if needed and wait until it has finished importing."""
+        with self._lock:
+            conn = self._ensure_started()
+            if conn is None:
+                return False
+            if not self._ready:
+                try:
+                    if conn.poll(timeout_s) and conn.recv() == ("ready",):
+                        self._ready = True
+                except (EOFError, OSError):
+                    self._close()
+            return self._ready
+
+    def _ready_child(self) -> Connection | None:
+        """The child's connection when it has started and finished importing; None when it
+        is still starting (the caller works on its own thread rather than wait a second)."""
+        conn = self._ensure_started()
+        if conn is None or self._ready:
+            return conn
+        try:
+            if conn.poll(0) and conn.recv() == ("ready",):
+                self._ready = True
+        except (EOFError, OSError):
+            self._close()
+            return None
+        return conn if self._ready else None
 
     def _ensure_started(self) -> Connection | None:
         if self._process is not None and self._process.is_alive() and self._conn is not None:
@@ -147,7 +179,7 @@ class ScanProcess:
     ) -> ScanResult:
         """Like :func:`~spineviewer.dicom.scan.scan`, with the headers read in the child."""
         with self._lock:
-            conn = self._ensure_started()
+            conn = self._ready_child()
             if conn is not None:
                 result = self._scan_with(conn, str(path), progress, cancelled)
                 if result is not None:
@@ -160,7 +192,7 @@ class ScanProcess:
         """Like :func:`~spineviewer.dicom.scan.first_image` (the preview of a folder), read
         in the child."""
         with self._lock:
-            conn = self._ensure_started()
+            conn = self._ready_child()
             if conn is not None:
                 self._requests += 1
                 try:
@@ -230,4 +262,4 @@ class ScanProcess:
             self._process.join(timeout=2)
             if self._process.is_alive():
                 self._process.kill()
-        self._process, self._conn = None, None
+        self._process, self._conn, self._ready = None, None, False

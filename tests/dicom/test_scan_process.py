@@ -19,7 +19,7 @@ from spineviewer.dicom.scan_process import ScanProcess
 @pytest.fixture(scope="module")
 def scanner():
     process = ScanProcess()
-    process.start()
+    assert process.wait_until_ready()
     yield process
     process.stop()
 
@@ -50,7 +50,7 @@ def test_same_result_as_scanning_on_this_thread(scanner, folder_with_problems: P
     reasons = {Path(s.path).name for s in result.skipped}
     assert {"notes.txt", "IM00004.dcm"} <= reasons
     assert seen and seen == sorted(seen) and seen[-1] > 0
-    assert scanner.failures == 0
+    assert scanner.failures == 0 and scanner._ready  # read by the child, not this thread
 
 
 def test_first_image_matches(scanner, demo_study_dir: Path) -> None:
@@ -88,6 +88,15 @@ def test_concurrent_callers_take_turns(scanner, demo_study_dir: Path) -> None:
     assert len(results) == 3 and all(summary(r) == expected for r in results)
 
 
+def test_calls_while_the_child_starts_run_on_this_thread(demo_study_dir: Path) -> None:
+    process = ScanProcess()
+    process.start()
+    result = process.scan(demo_study_dir)  # at once: the child is still importing
+    assert summary(result) == summary(scan(demo_study_dir))
+    assert process.wait_until_ready()
+    process.stop()
+
+
 def test_a_dead_child_falls_back_to_this_thread(demo_study_dir: Path) -> None:
     process = ScanProcess()
     process.start()
@@ -96,7 +105,7 @@ def test_a_dead_child_falls_back_to_this_thread(demo_study_dir: Path) -> None:
     result = process.scan(demo_study_dir)  # restarts it once; it works either way
     assert summary(result) == summary(scan(demo_study_dir))
     killed = ScanProcess()
-    killed.start()
+    assert killed.wait_until_ready()
     calls = {"n": 0}
 
     def kill_on_first_progress(done: int, current: str) -> None:

@@ -188,3 +188,20 @@ def test_any_point_is_its_projection_plus_distance_along_the_normal(plane: Plane
     rebuilt = plane.to_patient(row, col) + plane.distance(point) * plane.normal
 
     np.testing.assert_allclose(rebuilt, point, atol=1e-6)
+
+
+def test_moved_to_is_the_plane_from_dicom_at_the_new_position() -> None:
+    import numpy as np
+
+    from spineviewer.geometry import Plane
+
+    iop = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
+    first = Plane.from_dicom((10.0, -5.0, 30.0), iop, (0.5, 0.75), 320, 256)
+    moved = first.moved_to((14.0, -5.0, 30.0))
+    built = Plane.from_dicom((14.0, -5.0, 30.0), iop, (0.5, 0.75), 320, 256)
+    for name in ("origin", "row_dir", "col_dir", "normal"):
+        np.testing.assert_array_equal(getattr(moved, name), getattr(built, name))
+    assert (moved.spacing, moved.shape) == (built.spacing, built.shape)
+    assert not moved.origin.flags.writeable
+    np.testing.assert_array_equal(first.origin, (10.0, -5.0, 30.0))  # the first is unchanged
+    assert moved.to_pixel(built.to_patient(7, 9)) == (7.0, 9.0)
