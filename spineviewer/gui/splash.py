@@ -26,6 +26,8 @@ FROM_SPLASH = "spineviewerFromSplash"
 
 #: Longest wait for the window system to show the splash.
 EXPOSE_WAIT_S = 0.5
+#: The splash closes at the latest this long after ``finish``.
+FINISH_LIMIT_S = 15.0
 
 BACKGROUND = QColor("#15171c")
 ACCENT = QColor("#e0a526")
@@ -133,8 +135,10 @@ class Splash(QWidget):
             self.close()
             return
         # Closed from the event loop, not inside the paint's event filter, where closing a
-        # window would change the application's filter list while Qt walks it.
-        on_first_paint(window, lambda: QTimer.singleShot(0, self.close))
+        # window would change the application's filter list while Qt walks it; and after
+        # FINISH_LIMIT_S whatever happens (a window that never paints leaves no splash on top).
+        on_first_paint(window, lambda: QTimer.singleShot(0, self, self.close))
+        QTimer.singleShot(int(FINISH_LIMIT_S * 1000), self, self.close)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

@@ -45,3 +45,16 @@ def test_finish_with_a_hidden_window_closes_at_once(qtbot):
     qtbot.addWidget(window)
     with qtbot.waitSignal(splash.destroyed):
         splash.finish(window)
+
+
+def test_the_splash_closes_even_when_the_window_never_paints(qtbot, monkeypatch):
+    from spineviewer.gui import splash as splash_module
+
+    monkeypatch.setattr(splash_module, "FINISH_LIMIT_S", 0.05)
+    splash = show_splash()
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.setUpdatesEnabled(False)  # no paint event reaches the filter
+    with qtbot.waitSignal(splash.destroyed, timeout=3000):
+        splash.finish(window)
