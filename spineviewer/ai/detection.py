@@ -200,7 +200,8 @@ def letterbox_resample(
     """An image already scaled to [0, 1] letterboxed into ``size``: bilinear sampling at the
     input pixel centres, 0 outside the image."""
     arr = np.asarray(image, dtype=np.float32)
-    box = letterbox(*arr.shape, size)
+    rows, cols = arr.shape
+    box = letterbox(rows, cols, size)
     r, c = _sample_positions(box)
     return resample_axis(resample_axis(arr, r, axis=0), c, axis=1), box
 
