@@ -12,6 +12,7 @@ from pathlib import Path
 
 from spineviewer.dicom import ScanResult, Stack, StackPixels, Study, Volume
 from spineviewer.dicom.grouping import group_frames
+from spineviewer.dicom.scan import first_image
 from spineviewer.dicom.scan_process import ScanProcess
 from spineviewer.gui.workers import Cancelled, Progress
 from spineviewer.viewing.source import SliceSource
@@ -48,7 +49,7 @@ def first_image_study(path: str | Path) -> object:
     ``path`` (a preview while the whole folder is scanned), or None."""
 
     def work(progress: Progress, cancelled: Cancelled) -> Study | None:
-        found = SCANNER.first_image(path)
+        found = first_image(path)  # on this thread: the child may be busy with the scan
         if found is None or cancelled():
             return None
         studies = group_frames([found[0]])
