@@ -142,14 +142,22 @@ def _association(
                 diagnostic=int(primitive.diagnostic or 0),
             )
 
-    assoc = ae.associate(
-        node.host,
-        node.port,
-        ae_title=node.ae_title,
-        ext_neg=list(roles) or None,
-        evt_handlers=[(evt.EVT_ACSE_RECV, on_acse), *handlers],
-    )
-    if assoc.is_rejected:
+    def associate() -> Association:
+        return ae.associate(
+            node.host,
+            node.port,
+            ae_title=node.ae_title,
+            ext_neg=list(roles) or None,
+            evt_handlers=[(evt.EVT_ACSE_RECV, on_acse), *handlers],
+        )
+
+    assoc = associate()
+    if not (assoc.is_established or assoc.is_rejected or rejection):
+        # Neither accepted nor rejected: seen once under load, when the PACS closed the
+        # connection right behind its A-ASSOCIATE-RJ and the socket's end was read first.
+        # One more try before telling the user it failed.
+        assoc = associate()
+    if assoc.is_rejected or rejection:
         key = (rejection.get("source", 0), rejection.get("diagnostic", 0))
         reason = _REJECT_REASONS.get(key, "rejected the association ({})".format(
             ", ".join(f"{k} {v}" for k, v in rejection.items()) or "no reason given"
