@@ -22,19 +22,11 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-import numpy as np
-
 from spineviewer.dicom.errors import DicomLoadError, SkippedFile
 from spineviewer.dicom.grouping import group_frames
 from spineviewer.dicom.header import Frame, read_instance_frames
 from spineviewer.dicom.model import ScanResult
-from spineviewer.dicom.scan import (
-    CancelCheck,
-    ProgressCallback,
-    ScanCancelled,
-    first_image,
-    scan,
-)
+from spineviewer.dicom.scan import CancelCheck, ProgressCallback, ScanCancelled, scan
 from spineviewer.dicom.sources import iter_sources
 
 __all__ = ["CHUNK_FILES", "ScanProcess"]
@@ -61,11 +53,6 @@ def _child(conn: Connection) -> None:
             return
         if request[0] == "scan":
             _scan_into(conn, request[1], request[2])
-        elif request[0] == "first":
-            try:
-                conn.send(("first", first_image(request[2])))
-            except Exception as exc:  # the caller reads it on its own thread instead
-                conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
 def _cancel_requested(conn: Connection, number: int) -> bool:
@@ -119,7 +106,7 @@ class ScanProcess:
 
     def start(self) -> None:
         """Start the child now: it imports pydicom (a second or two); until it is ready,
-        scans and previews run on the calling thread."""
+        scans run on the calling thread."""
         with self._lock:
             self._ensure_started()
 
@@ -187,27 +174,6 @@ class ScanProcess:
                 self.failures += 1
                 self._close()
         return scan(path, progress, cancelled)
-
-    def first_image(self, path: str | os.PathLike[str]) -> tuple[Frame, np.ndarray] | None:
-        """Like :func:`~spineviewer.dicom.scan.first_image` (the preview of a folder), read
-        in the child."""
-        with self._lock:
-            conn = self._ready_child()
-            if conn is not None:
-                self._requests += 1
-                try:
-                    conn.send(("first", self._requests, str(path)))
-                    while not conn.poll(POLL_SECONDS):
-                        if not self._process.is_alive():
-                            raise EOFError
-                    kind, found = conn.recv()
-                    if kind == "first":
-                        return found  # type: ignore[no-any-return]
-                except (EOFError, OSError):
-                    pass
-                self.failures += 1
-                self._close()
-        return first_image(path)
 
     def _scan_with(
         self,

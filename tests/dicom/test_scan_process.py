@@ -1,6 +1,5 @@
-"""Headers read in the child process: the same studies, skipped files, previews and
-cancellation as a scan on the calling thread, and a scan that still works when the child
-dies."""
+"""Headers read in the child process: the same studies, skipped files and cancellation as
+a scan on the calling thread, and a scan that still works when the child dies."""
 
 from __future__ import annotations
 
@@ -8,11 +7,10 @@ import shutil
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from spineviewer.dicom import scan
-from spineviewer.dicom.scan import ScanCancelled, first_image
+from spineviewer.dicom.scan import ScanCancelled
 from spineviewer.dicom.scan_process import ScanProcess
 
 
@@ -51,14 +49,6 @@ def test_same_result_as_scanning_on_this_thread(scanner, folder_with_problems: P
     assert {"notes.txt", "IM00004.dcm"} <= reasons
     assert seen and seen == sorted(seen) and seen[-1] > 0
     assert scanner.failures == 0 and scanner._ready  # read by the child, not this thread
-
-
-def test_first_image_matches(scanner, demo_study_dir: Path) -> None:
-    frame, values = scanner.first_image(demo_study_dir)
-    expected_frame, expected_values = first_image(demo_study_dir)
-    assert frame.instance.sop_instance_uid == expected_frame.instance.sop_instance_uid
-    np.testing.assert_array_equal(values, expected_values)
-    assert scanner.first_image(demo_study_dir / "no such folder") is None
 
 
 def test_a_missing_path_is_reported_as_skipped(scanner, tmp_path: Path) -> None:
