@@ -106,12 +106,14 @@ def whole_image(
 ) -> NDArray[np.float32]:
     """A whole image as the model's (H, W) input in [0, 1]: normalised, then stretched or
     letterboxed to ``size`` as the manifest says."""
-    from spineviewer.ai.detection import letterbox_resample, resample_axis
+    from spineviewer.ai.detection import letterbox_scaled, resample_axis, scaling_bounds
 
     pre = manifest.preprocessing
+    if pre.resize == "letterbox":  # as the detectors' input: only the sampled rows scaled
+        arr = np.asarray(values)
+        invert = monochrome1 and pre.monochrome1 == "invert"
+        return letterbox_scaled(arr, pre.size, scaling_bounds(manifest, arr, None), invert)[0]
     scaled = normalise(manifest, values, monochrome1)
-    if pre.resize == "letterbox":
-        return letterbox_resample(scaled, pre.size)[0]
     rows, cols = scaled.shape
     r = (np.arange(pre.size[0]) + 0.5) * rows / pre.size[0] - 0.5
     c = (np.arange(pre.size[1]) + 0.5) * cols / pre.size[1] - 0.5

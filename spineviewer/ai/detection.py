@@ -41,7 +41,6 @@ __all__ = [
     "detect",
     "letterbox",
     "letterbox_image",
-    "letterbox_resample",
     "letterbox_scaled",
     "model_image",
     "nms",
@@ -149,7 +148,8 @@ def letterbox_scaled(
     """
     rows, cols = values.shape
     box = letterbox(rows, cols, size)
-    r, c = _sample_positions(box)
+    r, _ = box.to_image(0.0, np.arange(size[0]) + 0.5)  # the input pixel centres
+    _, c = box.to_image(np.arange(size[1]) + 0.5, 0.0)
     lo, hi = float(bounds[0]), float(bounds[1])
     out = _interpolate(values, r, 0, (lo, hi))
     out = _interpolate(out, c, 1)
@@ -192,25 +192,6 @@ def _interpolate(
     step *= w
     out += step  # a + (b - a) w
     return out
-
-
-def letterbox_resample(
-    image: ArrayLike, size: tuple[int, int]
-) -> tuple[NDArray[np.float32], Letterbox]:
-    """An image already scaled to [0, 1] letterboxed into ``size``: bilinear sampling at the
-    input pixel centres, 0 outside the image."""
-    arr = np.asarray(image, dtype=np.float32)
-    rows, cols = arr.shape
-    box = letterbox(rows, cols, size)
-    r, c = _sample_positions(box)
-    return resample_axis(resample_axis(arr, r, axis=0), c, axis=1), box
-
-
-def _sample_positions(box: Letterbox) -> tuple[FloatArray, FloatArray]:
-    """Image index coordinates of the input pixel centres: rows, columns."""
-    r, _ = box.to_image(0.0, np.arange(box.size[0]) + 0.5)
-    _, c = box.to_image(np.arange(box.size[1]) + 0.5, 0.0)
-    return r, c
 
 
 def resample_axis(arr: NDArray[Any], at: FloatArray, axis: int) -> NDArray[np.float32]:

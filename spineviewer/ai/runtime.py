@@ -69,10 +69,6 @@ class ModelSession:
 
     # -- classification ------------------------------------------------------------------------
 
-    def network_input(self, grey: np.ndarray) -> np.ndarray:
-        """(N, H, W) images already scaled to [0, 1] -> the (N, C, H, W) input tensor."""
-        return input_tensor(self.manifest, np.asarray(grey, dtype=np.float32))
-
     def classify(self, grey: np.ndarray | Sequence[np.ndarray], batch: int = 64) -> np.ndarray:
         """Class probabilities (N, classes) for crops (N, H, W) scaled to [0, 1]."""
         decoding = self.manifest.decoding
@@ -82,7 +78,7 @@ class ModelSession:
         name = self.manifest.input.name
         outputs = []
         for start in range(0, len(images), batch):
-            feed = {name: self.network_input(images[start : start + batch])}
+            feed = {name: input_tensor(self.manifest, images[start : start + batch])}
             outputs.append(self.session.run(None, feed)[0])
         scores = np.concatenate(outputs) if outputs else np.zeros((0, len(self.manifest.labels)))
         if getattr(decoding, "outputs_are_logits", False):

@@ -279,7 +279,6 @@ def fuse_slices(
     offsets = [float(np.dot(_plane_point(s), normal)) for s in slices]
     ref_offset = offsets[ref_pos]
     members: list[list[tuple[int, int, FloatArray, float]]] = []  # (slice, det, mm, width mm)
-    heads: list[FloatArray] = []
     items = []
     for k, s in enumerate(slices):
         plane = s.plane
@@ -294,21 +293,18 @@ def fuse_slices(
             for i in range(len(s.detections))
         ]
     items.sort(key=lambda t: (-t[0], t[1], t[2]))
-    head_points = np.empty((len(items), 3))  # the first len(heads) rows are in use
-    on_slices: list[set[int]] = []  # the slices each group has a detection on
+    # each group's first (best) detection, projected: the first len(members) rows in use
+    head_points = np.empty((len(items), 3))
     for _, k, i, point, width in items:
         flat = point - np.dot(point, normal) * normal
-        near = np.linalg.norm(head_points[: len(heads)] - flat, axis=1) <= radius_mm
+        near = np.linalg.norm(head_points[: len(members)] - flat, axis=1) <= radius_mm
         # the first group within reach with nothing on this slice yet
-        g = next((int(g) for g in np.flatnonzero(near) if k not in on_slices[g]), None)
+        g = next((int(g) for g in np.flatnonzero(near) if all(m[0] != k for m in members[g])), None)
         if g is not None:
             members[g].append((k, i, point, width))
-            on_slices[g].add(k)
         else:
-            head_points[len(heads)] = flat
-            heads.append(flat)
+            head_points[len(members)] = flat
             members.append([(k, i, point, width)])
-            on_slices.append({k})
     groups = [g for g in members if any(abs(m[0] - ref_pos) <= 1 for m in g)]
     if not groups:
         return Labelling((), ("no vertebral body found",))

@@ -113,25 +113,17 @@ class ScanProcess:
     def wait_until_ready(self, timeout_s: float = 60.0) -> bool:
         """Start the child if needed and wait until it has finished importing."""
         with self._lock:
-            conn = self._ensure_started()
-            if conn is None:
-                return False
-            if not self._ready:
-                try:
-                    if conn.poll(timeout_s) and conn.recv() == ("ready",):
-                        self._ready = True
-                except (EOFError, OSError):
-                    self._close()
-            return self._ready
+            return self._ready_child(timeout_s) is not None
 
-    def _ready_child(self) -> Connection | None:
-        """The child's connection when it has started and finished importing; None when it
-        is still starting (the caller works on its own thread rather than wait a second)."""
+    def _ready_child(self, wait_s: float = 0.0) -> Connection | None:
+        """The child's connection once it has started and finished importing (waiting at
+        most ``wait_s`` for that); None while it is still starting (the caller then works
+        on its own thread rather than wait a second)."""
         conn = self._ensure_started()
         if conn is None or self._ready:
             return conn
         try:
-            if conn.poll(0) and conn.recv() == ("ready",):
+            if conn.poll(wait_s) and conn.recv() == ("ready",):
                 self._ready = True
         except (EOFError, OSError):
             self._close()

@@ -9,9 +9,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spineviewer.ai.detection import letterbox_image, letterbox_resample, scaling_bounds
+from spineviewer.ai.detection import (
+    letterbox,
+    letterbox_image,
+    resample_axis,
+    scaling_bounds,
+)
 from spineviewer.ai.manifest import ModelManifest
 from spineviewer.geometry.resample import percentile_scale
+
+
+def letterbox_resample(image, size):
+    """The order the models were trained with: the whole slice scaled first, then
+    letterboxed (bilinear at the input pixel centres, 0 outside)."""
+    arr = np.asarray(image, dtype=np.float32)
+    box = letterbox(*arr.shape, size)
+    r, _ = box.to_image(0.0, np.arange(size[0]) + 0.5)
+    _, c = box.to_image(np.arange(size[1]) + 0.5, 0.0)
+    return resample_axis(resample_axis(arr, r, axis=0), c, axis=1), box
 
 
 @pytest.mark.parametrize(

@@ -66,9 +66,14 @@ def check_package(folder: Path, name: str) -> ModelEntry:
     return entry
 
 
-def _clear(folder: Path) -> None:
+def _install(folder: Path, name: str, onnx: bytes, manifest: bytes | str | None = None) -> None:
+    """``folder`` holding only this package: the ONNX file and, when given, its sidecar."""
     for path in folder.iterdir():
         path.unlink()
+    (folder / f"{name}.onnx").write_bytes(onnx)
+    if manifest is not None:
+        data = manifest.encode() if isinstance(manifest, str) else manifest
+        (folder / f"{name}.json").write_bytes(data)
 
 
 @fuzz_settings(weight=2)
@@ -76,9 +81,7 @@ def _clear(folder: Path) -> None:
 def test_broken_manifests(models: Path, name: str, data: st.DataObject) -> None:
     onnx, manifest = package_bytes(name)
     text, _ = data.draw(manifest_texts(manifest))
-    _clear(models)
-    (models / f"{name}.onnx").write_bytes(onnx)
-    (models / f"{name}.json").write_bytes(text)
+    _install(models, name, onnx, text)
     check_package(models, name)
 
 
@@ -87,9 +90,7 @@ def test_broken_manifests(models: Path, name: str, data: st.DataObject) -> None:
 def test_broken_onnx_files(models: Path, name: str, data: st.DataObject) -> None:
     onnx, manifest = package_bytes(name)
     broken, _ = data.draw(onnx_bytes(onnx))
-    _clear(models)
-    (models / f"{name}.onnx").write_bytes(broken)
-    (models / f"{name}.json").write_text(manifest, encoding="utf-8")
+    _install(models, name, broken, manifest)
     entry = check_package(models, name)
     if file_sha256(models / f"{name}.onnx") != file_sha256(MODELS_DIR / f"{name}.onnx"):
         # (the digest leaves out the manifest the shipped files embed: edits there keep it)
@@ -103,8 +104,7 @@ def test_broken_embedded_manifests(models: Path, name: str, data: st.DataObject)
     """No sidecar: the manifest travels inside the ONNX file (its digest leaves it out)."""
     _, manifest = package_bytes(name)
     text, _ = data.draw(manifest_texts(manifest))
-    _clear(models)
-    (models / f"{name}.onnx").write_bytes(embed_manifest(bare_onnx(name), text))
+    _install(models, name, embed_manifest(bare_onnx(name), text))
     check_package(models, name)
 
 
@@ -112,9 +112,7 @@ def test_the_shipped_packages_are_usable(models: Path) -> None:
     """The fuzz inputs themselves: intact, sidecar or embedded, every package can run."""
     for name in PACKAGES:
         onnx, manifest = package_bytes(name)
-        _clear(models)
-        (models / f"{name}.onnx").write_bytes(embed_manifest(bare_onnx(name), manifest.encode()))
+        _install(models, name, embed_manifest(bare_onnx(name), manifest.encode()))
         assert check_package(models, name).available
-        (models / f"{name}.onnx").write_bytes(onnx)
-        (models / f"{name}.json").write_text(manifest, encoding="utf-8")
+        _install(models, name, onnx, manifest)
         assert check_package(models, name).available
