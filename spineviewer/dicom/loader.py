@@ -16,6 +16,7 @@ import numpy as np
 from spineviewer.dicom.cache import SHARED_CACHE, FrameCache
 from spineviewer.dicom.errors import DicomLoadError
 from spineviewer.dicom.header import Frame
+from spineviewer.dicom.memory import empty_large
 from spineviewer.dicom.model import Stack
 from spineviewer.dicom.pixels import (
     apply_modality,
@@ -87,7 +88,7 @@ class StackPixels:
                 f"{self.stack.name} ({frames[0].label}): colour images do not form a volume"
             )
         rows, cols = self.stack.shape
-        array = np.empty((len(frames), rows, cols), dtype=self.dtype)
+        array = empty_large((len(frames), rows, cols), self.dtype)
         handles = _HandlePool()
         with handles:
             for k, frame in enumerate(frames):

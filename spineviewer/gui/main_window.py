@@ -67,7 +67,6 @@ class MainWindow(QMainWindow):
         self.jobs: list[Job] = []
         self.volumes: dict[str, Volume] = {}
         self._volume_jobs: dict[str, Job] = {}
-        self._pending = 0
         self._deferred: list[Callable[[], None]] = []
         self._preview_shown = False  # the first viewport shows a preview of an opening folder
         self._preview_job: Job | None = None
@@ -408,18 +407,18 @@ class MainWindow(QMainWindow):
             self.browser.add_result(result)
             if result.studies:
                 self.settings.add_recent(path)
-        # Next event-loop turn: reading the annotation workspace (disk, SQLite) is not part
-        # of showing the study.
-        QTimer.singleShot(0, lambda: self.annotation.studies_opened(paths, results))
+        # Later event-loop turns, one step each: reading the annotation workspace (disk,
+        # SQLite), then the hanging protocol's layout, then each viewport. Run in one turn they
+        # held the GUI thread for 50 ms.
+        self._defer(lambda: self.annotation.studies_opened(paths, results))
         problems = [(p, r) for p, r in zip(paths, results, strict=True) if r.skipped]
         if problems:
             self._show_problems(problems)
         empty = all(v.source is None for v in self.grid.viewports)
         if first_new == 0 or empty or self._preview_shown:
             study = next((s for r in self.results[first_new:] for s in r.studies), None)
-            if study is not None:  # next event-loop turn: the browser paints first
-                self._pending += 1
-                QTimer.singleShot(0, lambda: self._apply_pending_hanging(study))
+            if study is not None:
+                self._defer(lambda: self.apply_hanging(study))
         found = sum(len(r.studies) for r in results)
         self.statusBar().showMessage(f"Opened {found} stud{'y' if found == 1 else 'ies'}", 5000)
 
@@ -480,13 +479,6 @@ class MainWindow(QMainWindow):
 
         self._defer(finish)
 
-    def _apply_pending_hanging(self, study: Study) -> None:
-        try:
-            self.apply_hanging(study)
-        finally:
-            self._pending -= 1
-            self._maybe_idle()
-
     def apply_hanging_to_current(self) -> None:
         """Re-apply the hanging protocol to the study in the active viewport."""
         source = self.grid.active.source
@@ -536,12 +528,14 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._run_deferred)
 
     def _run_deferred(self) -> None:
-        if self._deferred:
-            self._deferred.pop(0)()
-        if self._deferred:
-            QTimer.singleShot(0, self._run_deferred)
-        else:
-            self._maybe_idle()
+        try:
+            if self._deferred:
+                self._deferred.pop(0)()
+        finally:  # a failing step does not stop the ones after it
+            if self._deferred:
+                QTimer.singleShot(0, self._run_deferred)
+            else:
+                self._maybe_idle()
 
     def _show_mpr(
         self, vp: ImageViewport, volume: Volume, plane: str, stack: Stack, study: Study
@@ -658,7 +652,7 @@ class MainWindow(QMainWindow):
 
     def busy(self) -> bool:
         """True while background jobs run or a hanging is about to be applied."""
-        return bool(self.jobs) or self._pending > 0 or bool(self._deferred)
+        return bool(self.jobs) or bool(self._deferred)
 
     # -- dialogs -----------------------------------------------------------------------
 

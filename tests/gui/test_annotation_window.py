@@ -90,8 +90,8 @@ def test_draw_autosave_reopen_review_and_sources_untouched(
     assert doc2.review_status == ReviewStatus.IN_PROGRESS
     worklist = win2.annotation.worklist
     worklist.refresh()
-    assert worklist.tree.topLevelItemCount() == 1
-    assert worklist.tree.topLevelItem(0).text(5) == "2"
+    assert worklist.model.rowCount() == 1
+    assert worklist.model.index(0, 5).data() == "2"
     close_window(win2)
     assert digest(demo_study_dir) == before  # byte-identical sources
 
@@ -184,6 +184,6 @@ def test_an_opened_study_is_listed_as_new_before_any_edit(qtbot, demo_study_dir)
     qtbot.waitUntil(lambda: win.annotation.controller.document is not None, timeout=5000)
     worklist = win.annotation.worklist
     worklist.refresh()
-    assert worklist.tree.topLevelItemCount() == 1
-    assert worklist.tree.topLevelItem(0).text(3) == "new"
+    assert worklist.model.rowCount() == 1
+    assert worklist.model.index(0, 3).data() == "new"
     close_window(win)
