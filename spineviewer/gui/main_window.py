@@ -68,6 +68,10 @@ class MainWindow(QMainWindow):
         self.volumes: dict[str, Volume] = {}
         self._volume_jobs: dict[str, Job] = {}
         self._deferred: list[Callable[[], None]] = []
+        self._deferred_timer = QTimer(self)
+        self._deferred_timer.setSingleShot(True)
+        self._deferred_timer.setInterval(0)
+        self._deferred_timer.timeout.connect(self._run_deferred)
         self._preview_shown = False  # the first viewport shows a preview of an opening folder
         self._preview_job: Job | None = None
         self._notice: QMessageBox | None = None
@@ -522,10 +526,14 @@ class MainWindow(QMainWindow):
 
     def _defer(self, step: Callable[[], None]) -> None:
         """Run ``step`` on a later event-loop turn, one step per turn, in order: input and
-        paint stay smooth between steps."""
+        paint stay smooth between steps.
+
+        The turns are a zero-interval timer's, not ``QTimer.singleShot(0)``'s: Qt 6 posts
+        those as events, and events posted while posted events are delivered are delivered in
+        the same pass, so a chain of them ran back to back and starved timers and paints."""
         self._deferred.append(step)
-        if len(self._deferred) == 1:
-            QTimer.singleShot(0, self._run_deferred)
+        if not self._deferred_timer.isActive():
+            self._deferred_timer.start()
 
     def _run_deferred(self) -> None:
         try:
@@ -533,7 +541,7 @@ class MainWindow(QMainWindow):
                 self._deferred.pop(0)()
         finally:  # a failing step does not stop the ones after it
             if self._deferred:
-                QTimer.singleShot(0, self._run_deferred)
+                self._deferred_timer.start()
             else:
                 self._maybe_idle()
 
