@@ -13,6 +13,7 @@ slices. Elsewhere it is plain ``np.empty``.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 
 import numpy as np
@@ -37,8 +38,6 @@ def empty_large(shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
         mapping = mmap.mmap(-1, nbytes, flags=private | anonymous)  # type: ignore[operator]
     except OSError:
         return np.empty(shape, dtype=dtype)
-    try:
+    with contextlib.suppress(OSError):  # refused: still an ordinary anonymous mapping
         mapping.madvise(advice)  # type: ignore[arg-type]
-    except OSError:
-        pass  # huge pages refused: still an ordinary anonymous mapping
     return np.frombuffer(mapping, dtype=dtype).reshape(shape)
