@@ -162,3 +162,36 @@ def test_a_failed_background_job_is_a_non_modal_notice(qtbot, window):
     assert notice is not None and notice.isVisible() and not notice.isModal()
     assert "Loading volume SAG T2" in notice.text() and "disk vanished" in notice.text()
     assert "disk vanished" in window.statusBar().currentMessage()
+
+
+def test_deferred_steps_let_timers_run_between_them(qtbot, window):
+    """Opening a study is split into steps so timers and paints get the GUI thread between
+    them (chained ``QTimer.singleShot(0)`` calls ran two steps back to back, starving a 5 ms
+    timer); the steps run in order, and a failing step does not stop the rest."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    events: list[str] = []
+
+    def step(name: str) -> None:
+        events.append(name)
+        time.sleep(0.010)  # a step of real work: the 5 ms timer is due when it ends
+        if name == "b":
+            raise RuntimeError("step b fails")
+
+    ticker = QTimer()
+    ticker.setInterval(5)
+    ticker.timeout.connect(lambda: events.append("tick"))
+    ticker.start()
+    qtbot.waitUntil(lambda: "tick" in events, timeout=2000)
+    with qtbot.capture_exceptions() as raised:
+        for name in "abcdef":
+            window._defer(lambda name=name: step(name))
+        qtbot.waitUntil(lambda: not window.busy(), timeout=5000)
+    ticker.stop()
+    steps = [e for e in events if e != "tick"]
+    assert steps == list("abcdef")
+    order = "".join("." if e == "tick" else e for e in events)
+    assert all(pair not in order for pair in ("ab", "bc", "cd", "de", "ef")), order
+    assert [str(exc) for _, exc, _ in raised] == ["step b fails"]
