@@ -10,6 +10,8 @@ Prints JSON. Each measurement runs in a fresh process (peak RSS is the process's
   ``spineviewer view`` and for a bare PySide6 ``QMainWindow`` in the same run, both on an Xvfb
   display the bench starts (target <= 2x).
 
+The viewer uses a throw-away annotation workspace of 200 studies (``bench_workspace``).
+
     QT_QPA_PLATFORM=offscreen python bench/bench_large.py [--slices 1000] [--out result.json]
 """
 
@@ -29,6 +31,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_output import emit
+from bench_workspace import use_bench_workspace
 
 BARE_WINDOW = """
 import sys, time
@@ -211,7 +214,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="spineviewer-bench-") as tmp:
         folder = Path(tmp) / "ct"
         write_series(folder, args.slices, 512)
-        env = dict(os.environ, SPINEVIEWER_WORKSPACE=str(Path(tmp) / "workspace"))
+        use_bench_workspace(Path(tmp) / "workspace")  # 200 studies, not the user's
+        env = dict(os.environ)
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(folder)],
             capture_output=True, text=True, env=env, check=False,

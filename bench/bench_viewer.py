@@ -13,6 +13,8 @@ Prints JSON; every figure is compared with a baseline measured in the same run:
   while a 500-slice series is opened, hung, and decoded in the background, in a window whose
   start-up work is done (target: < 50 ms).
 
+Every window uses a throw-away annotation workspace of 200 studies (``bench_workspace``).
+
     QT_QPA_PLATFORM=offscreen python bench/bench_viewer.py [--out result.json]
 """
 
@@ -37,6 +39,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import write_series
 from bench_output import emit
+from bench_workspace import use_bench_workspace
 
 from spineviewer.dicom import StackPixels, scan
 from spineviewer.gui.app import application
@@ -218,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="spineviewer-bench-") as tmp:
         root = Path(tmp)
+        use_bench_workspace(root / "workspace")  # 200 studies in the worklist, not the user's
         write_series(root / "ct512", args.slices, 512)
         write_series(root / "ct500", args.stall_slices, 512)
         demo_dir, _ = ensure_demo_study(root / "demo")
