@@ -1,10 +1,10 @@
 """Large pixel arrays in transparent huge pages.
 
-A freshly allocated array costs one page fault per 4 KiB page the first time it is written.
-For a 500 MB volume that is 128,000 faults; on a virtual machine each costs microseconds and
-every one takes the process's memory-map lock, so a thread filling a volume also stalls the
-GUI thread whenever that thread maps or frees memory (measured: 0.74 s to fill 262 MB with
-``np.empty``, 0.045 s in huge pages). Where Linux offers transparent huge pages on request
+A freshly allocated array costs a page fault for every 4 KiB page the first time it is
+written: 128,000 for a 500 MB volume, each one taking the process's memory-map lock, which the
+GUI thread needs too whenever it maps or frees memory. Measured on the 2-core development
+VM: filling a fresh 262 MB array took 0.74-0.83 s from ``np.empty`` and 0.045 s in huge
+pages. Where Linux offers transparent huge pages on request
 (``/sys/kernel/mm/transparent_hugepage/enabled`` = ``madvise`` or ``always``), arrays from
 :func:`empty_large` are backed by an anonymous private mapping advised ``MADV_HUGEPAGE``: 2 MiB
 pages, 512 times fewer faults, and fewer TLB misses when a reformat walks the volume across

@@ -659,7 +659,7 @@ class MainWindow(QMainWindow):
             job.cancel()
 
     def busy(self) -> bool:
-        """True while background jobs run or a hanging is about to be applied."""
+        """True while background jobs run or deferred steps (opening a study) wait."""
         return bool(self.jobs) or bool(self._deferred)
 
     # -- dialogs -----------------------------------------------------------------------
