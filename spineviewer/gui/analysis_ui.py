@@ -95,6 +95,10 @@ class AnalysisUi(QObject):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        # headings over their (left-aligned) values, not centred over a stretched column
+        self.table.horizontalHeader().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
         self.table.setToolTip("Click a level to show its axial slice")
         self.table.cellClicked.connect(lambda row, _col: self.show_level(row))
         self.browser = QTextBrowser()
