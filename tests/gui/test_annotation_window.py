@@ -66,7 +66,7 @@ def test_draw_autosave_reopen_review_and_sources_untouched(
     assert path.is_file() and _isolated_workspace in path.parents
     assert "Undo" in ui.undo_action.text() and ui.undo_action.isEnabled()
     # the panel lists both; accepting from the panel is one undoable step
-    assert ui.panel.tree.topLevelItemCount() == 2
+    assert ui.panel.model.rowCount() == 2
     ui.controller.select(line.uid)
     details = ui.panel.details.text()
     assert details.startswith("line · accepted") and "Length" in details

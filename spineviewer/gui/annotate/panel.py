@@ -3,7 +3,7 @@ and the review of model proposals (accept / reject / next)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -12,8 +12,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -22,8 +20,10 @@ from spineviewer.annotations import Annotation, ReviewStatus, Status
 from spineviewer.gui.annotate.controller import AnnotationController
 from spineviewer.gui.annotate.controller import format_measurement as fmt
 from spineviewer.gui.icons import icon
+from spineviewer.gui.rows_model import RowsModel, fit_columns, rows_view
 
 COLUMNS = ("Label", "Shape", "Image", "Status", "Source", "Measurements")
+STATUS_COLUMN = COLUMNS.index("Status")
 STATUS_COLORS = {
     Status.PROPOSED: "#f2c14e",
     Status.ACCEPTED: "#8fd18f",
@@ -76,12 +76,13 @@ class AnnotationPanel(QWidget):
         form.addRow("Annotator", self.author_edit)
         form.addRow("Study review", self.review_box)
 
-        self.tree = QTreeWidget(self)
-        self.tree.setHeaderLabels(list(COLUMNS))
-        self.tree.setRootIsDecorated(False)
+        self.model: RowsModel[Annotation] = RowsModel(
+            COLUMNS, self._cells, lambda a: a.uid, self._colour, self
+        )
+        self.tree = rows_view(self.model, self)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setUniformRowHeights(True)
-        self.tree.itemClicked.connect(self._on_item_clicked)
+        self.tree.clicked.connect(self._on_row_clicked)
+        self._sized_rows = -1
         self.details = QLabel(self)
         self.details.setObjectName("annotation-details")
         self.details.setWordWrap(True)
@@ -120,25 +121,24 @@ class AnnotationPanel(QWidget):
     # -- reading the controller ------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Rebuild the list from the current document."""
+        """Show the current document's annotations (their texts are made for the rows shown)."""
         doc = self.controller.document
-        self.tree.clear()
         enabled = doc is not None
         for w in (self.author_edit, self.review_box, self.accept_all_button):
             w.setEnabled(enabled)
+        self.model.set_rows(list(doc) if doc is not None else [])
         if doc is None:
             self._update_buttons()
             return
         if not self.author_edit.hasFocus():
             self.author_edit.setText(doc.author)
         self.review_box.setCurrentIndex(self.review_box.findData(doc.review_status.value))
-        for ann in doc:
-            self.tree.addTopLevelItem(self._item(ann))
-        for i in range(len(COLUMNS) - 1):
-            self.tree.resizeColumnToContents(i)
+        if self._sized_rows != len(self.model.rows):  # widths follow new rows, not every edit
+            self._sized_rows = len(self.model.rows)
+            fit_columns(self.tree, self.model, len(COLUMNS) - 1)  # measurements: the rest
         self._show_selection()
 
-    def _item(self, ann: Annotation) -> QTreeWidgetItem:
+    def _cells(self, ann: Annotation) -> tuple[str, ...]:
         source = ann.provenance
         origin = (
             f"{source.model_id} {source.model_version or ''}".strip()
@@ -146,33 +146,28 @@ class AnnotationPanel(QWidget):
             if source.is_model
             else source.author
         )
-        label = f"{ann.label} {ann.state or ''}".strip() or "—"
         values = self.controller.measure(ann, None, "")
-        item = QTreeWidgetItem(
-            [
-                label,
-                ann.kind.value,
-                f"…{ann.image.sop_instance_uid[-8:]}#{ann.image.frame_number}",
-                ann.status.value,
-                origin,
-                ", ".join(fmt(m) for m in values),
-            ]
+        return (
+            f"{ann.label} {ann.state or ''}".strip() or "—",
+            ann.kind.value,
+            f"…{ann.image.sop_instance_uid[-8:]}#{ann.image.frame_number}",
+            ann.status.value,
+            origin,
+            ", ".join(fmt(m) for m in values),
         )
-        item.setData(0, Qt.ItemDataRole.UserRole, ann.uid)
-        item.setForeground(3, QBrush(QColor(STATUS_COLORS[ann.status])))
-        color = self.controller.vocabulary.color(ann.label) if ann.label else "#5ce1e6"
-        item.setForeground(0, QBrush(QColor(color)))
-        return item
+
+    def _colour(self, ann: Annotation, column: int) -> str | None:
+        if column == 0:
+            return self.controller.vocabulary.color(ann.label) if ann.label else "#5ce1e6"
+        return STATUS_COLORS[ann.status] if column == STATUS_COLUMN else None
 
     def _show_selection(self) -> None:
         uid = self.controller.selected
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == uid:
-                self.tree.setCurrentItem(item)
-                break
+        row = self.model.row_of(uid)
+        if row is None:
+            self.tree.setCurrentIndex(QModelIndex())
         else:
-            self.tree.setCurrentItem(None)  # type: ignore[arg-type]
+            self.tree.setCurrentIndex(self.model.index(row, 0))
         ann = self.controller.find(uid)
         self.details.setText(self.describe(ann) if ann is not None else "")
         if ann is not None:
@@ -214,8 +209,10 @@ class AnnotationPanel(QWidget):
 
     # -- acting ------------------------------------------------------------------------------
 
-    def _on_item_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
-        uid = item.data(0, Qt.ItemDataRole.UserRole)
+    def _on_row_clicked(self, index: QModelIndex) -> None:
+        if not 0 <= index.row() < len(self.model.rows):
+            return
+        uid = self.model.rows[index.row()].uid
         self.controller.select(uid)
         ann = self.controller.find(uid)
         if ann is not None:
