@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,8 +164,46 @@ class _SilentThread:
         return getattr(self._target, name)
 
 
+#: Signatures of files already opened, by a digest of their whole content (metadata included).
+_SIGNATURES: OrderedDict[bytes, OnnxSignature] = OrderedDict()
+_SIGNATURES_LOCK = threading.Lock()
+SIGNATURE_CACHE_SIZE = 64
+
+
+def _content_key(path: str | Path) -> bytes | None:
+    """A digest of every byte of ``path`` (None when it cannot be read: onnxruntime says why).
+    Hashing releases the GIL; creating a session to read a signature holds it for tens of
+    milliseconds, which the viewer's GUI thread felt on every Analyze."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                return None
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return hashlib.blake2b(mm, digest_size=20).digest() + size.to_bytes(8, "little")
+    except (OSError, ValueError):
+        return None
+
+
 def read_onnx_signature(path: str | Path) -> OnnxSignature:
-    """Open ``path`` with onnxruntime on the CPU; ValueError says why it cannot be loaded."""
+    """Open ``path`` with onnxruntime on the CPU; ValueError says why it cannot be loaded.
+
+    A file read before (same content) is not opened again."""
+    key = _content_key(path)
+    with _SIGNATURES_LOCK:
+        if key is not None and key in _SIGNATURES:
+            _SIGNATURES.move_to_end(key)
+            return _SIGNATURES[key]
+    signature = _open_signature(path)
+    if key is not None:
+        with _SIGNATURES_LOCK:
+            _SIGNATURES[key] = signature
+            while len(_SIGNATURES) > SIGNATURE_CACHE_SIZE:
+                _SIGNATURES.popitem(last=False)
+    return signature
+
+
+def _open_signature(path: str | Path) -> OnnxSignature:
     import onnxruntime as ort
 
     options = ort.SessionOptions()

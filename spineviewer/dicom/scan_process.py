@@ -22,6 +22,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from spineviewer.background import lower_thread_priority
 from spineviewer.dicom.errors import DicomLoadError, SkippedFile
 from spineviewer.dicom.grouping import group_frames
 from spineviewer.dicom.header import Frame, read_instance_frames
@@ -43,6 +44,7 @@ def _child(conn: Connection) -> None:
     """The child's loop: one ``("scan", number, path)`` request at a time, until
     ``("stop",)`` or the parent goes away (the pipe closes). A ``("cancel", number)`` that
     arrives after its scan ended is ignored. ``("ready",)`` first: its imports are done."""
+    lower_thread_priority()  # below the viewer's GUI thread
     conn.send(("ready",))
     while True:
         try:

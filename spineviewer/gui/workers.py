@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from spineviewer.background import lower_thread_priority
+
 Progress = Callable[[int, int, str], None]
 Cancelled = Callable[[], bool]
 Work = Callable[[Progress, Cancelled], Any]
@@ -29,6 +31,7 @@ class _Runner(QThread):
         self._job = job
 
     def run(self) -> None:
+        lower_thread_priority()  # the GUI thread first (Linux; elsewhere the start priority)
         self._job._execute()
 
 
@@ -57,8 +60,8 @@ class Job(QObject):
         self.done = False
 
     def start(self) -> Job:
-        """Start the work on its own thread; returns self."""
-        self._thread.start()
+        """Start the work on its own thread, below the GUI thread's priority; returns self."""
+        self._thread.start(QThread.Priority.LowPriority)
         return self
 
     def cancel(self) -> None:
