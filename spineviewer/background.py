@@ -1,11 +1,12 @@
 """Background work yields the CPU to the GUI thread.
 
-On a two-core workstation the viewer's GUI thread, the X server, a thread decoding a volume and
-the header-reading process all want a core at once; at equal priority the GUI thread waited
-its turn, up to 139 ms under Xvfb while a 1,000-slice CT loaded. Background threads and the
-header-reading process therefore run at a lower priority (nice 10: the kernel gives a nice-0
-thread about nine times their share while both are runnable, and they still use every idle
-cycle). Linux keeps a nice value per thread; elsewhere Qt's thread priorities do the job.
+On a two-core workstation the viewer's GUI thread, the display server, a thread decoding a
+volume and the header-reading process can all want a core at once. Background threads and the
+header-reading process therefore run at a lower priority (nice 10: while both are runnable the
+kernel gives a nice-0 thread about nine times their share, and they still use every idle
+cycle). On the 2-core development VM this made no measurable difference to the loading benches,
+whose stalls had other causes; it matters when the cores are short. Linux keeps a nice value
+per thread; elsewhere Qt's thread priorities do the job.
 """
 
 from __future__ import annotations
