@@ -87,13 +87,29 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
         return None
 
 
-def rows_view(model: RowsModel[Row], parent: QWidget) -> QTreeView:
-    """A flat, uniform-row list view of ``model``."""
-    view = QTreeView(parent)
-    view.setModel(model)
-    view.setRootIsDecorated(False)
-    view.setUniformRowHeights(True)
-    return view
+class RowsView(QTreeView, Generic[Row]):
+    """A flat, uniform-row list of a :class:`RowsModel`. :meth:`show_rows` refits the first
+    ``fitted`` columns (all by default) when the number of rows changes, not on every edit."""
+
+    def __init__(self, model: RowsModel[Row], parent: QWidget, fitted: int | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.rows_model = model
+        self._fitted = fitted
+        self._fitted_rows = -1
+
+    def show_rows(self, rows: Sequence[Row]) -> None:
+        self.rows_model.set_rows(rows)
+        if self._fitted_rows != len(rows):
+            self._fitted_rows = len(rows)
+            fit_columns(self, self.rows_model, self._fitted)
+
+    def select_key(self, key: str | None) -> None:
+        """Make the row of ``key`` current (scrolled to), or none when it is not listed."""
+        row = self.rows_model.row_of(key)
+        self.setCurrentIndex(QModelIndex() if row is None else self.rows_model.index(row, 0))
 
 
 def fit_columns(view: QTreeView, model: RowsModel[Row], count: int | None = None) -> None:

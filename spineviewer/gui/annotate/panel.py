@@ -20,7 +20,7 @@ from spineviewer.annotations import Annotation, ReviewStatus, Status
 from spineviewer.gui.annotate.controller import AnnotationController
 from spineviewer.gui.annotate.controller import format_measurement as fmt
 from spineviewer.gui.icons import icon
-from spineviewer.gui.rows_model import RowsModel, fit_columns, rows_view
+from spineviewer.gui.rows_model import RowsModel, RowsView
 
 COLUMNS = ("Label", "Shape", "Image", "Status", "Source", "Measurements")
 STATUS_COLUMN = COLUMNS.index("Status")
@@ -79,10 +79,9 @@ class AnnotationPanel(QWidget):
         self.model: RowsModel[Annotation] = RowsModel(
             COLUMNS, self._cells, lambda a: a.uid, self._colour, self
         )
-        self.tree = rows_view(self.model, self)
+        self.tree = RowsView(self.model, self, fitted=len(COLUMNS) - 1)  # measurements: the rest
         self.tree.setAlternatingRowColors(True)
         self.tree.clicked.connect(self._on_row_clicked)
-        self._sized_rows = -1
         self.details = QLabel(self)
         self.details.setObjectName("annotation-details")
         self.details.setWordWrap(True)
@@ -126,16 +125,13 @@ class AnnotationPanel(QWidget):
         enabled = doc is not None
         for w in (self.author_edit, self.review_box, self.accept_all_button):
             w.setEnabled(enabled)
-        self.model.set_rows(list(doc) if doc is not None else [])
+        self.tree.show_rows(list(doc) if doc is not None else [])
         if doc is None:
             self._update_buttons()
             return
         if not self.author_edit.hasFocus():
             self.author_edit.setText(doc.author)
         self.review_box.setCurrentIndex(self.review_box.findData(doc.review_status.value))
-        if self._sized_rows != len(self.model.rows):  # widths follow new rows, not every edit
-            self._sized_rows = len(self.model.rows)
-            fit_columns(self.tree, self.model, len(COLUMNS) - 1)  # measurements: the rest
         self._show_selection()
 
     def _cells(self, ann: Annotation) -> tuple[str, ...]:
@@ -163,11 +159,7 @@ class AnnotationPanel(QWidget):
 
     def _show_selection(self) -> None:
         uid = self.controller.selected
-        row = self.model.row_of(uid)
-        if row is None:
-            self.tree.setCurrentIndex(QModelIndex())
-        else:
-            self.tree.setCurrentIndex(self.model.index(row, 0))
+        self.tree.select_key(uid)
         ann = self.controller.find(uid)
         self.details.setText(self.describe(ann) if ann is not None else "")
         if ann is not None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from spineviewer.annotations import ReviewStatus, StudyEntry
 from spineviewer.gui.annotate.controller import AnnotationController
-from spineviewer.gui.rows_model import RowsModel, fit_columns, rows_view
+from spineviewer.gui.rows_model import RowsModel, RowsView
 
 COLUMNS = ("Patient", "Date", "Description", "Status", "Annotator", "Marks", "Proposed")
 STATUS_COLORS = {
@@ -57,9 +57,8 @@ class WorklistPanel(QWidget):
         self.model: RowsModel[StudyEntry] = RowsModel(
             COLUMNS, _cells, lambda e: e.study_uid, _colour, self
         )
-        self.tree = rows_view(self.model, self)
+        self.tree: RowsView[StudyEntry] = RowsView(self.model, self)
         self.tree.doubleClicked.connect(self._open)
-        self._sized_rows = -1
         self.previous_button = QPushButton("◀ Previous study", self)
         self.next_button = QPushButton("Next study ▶", self)
         self.previous_button.clicked.connect(lambda: self.step(-1))
@@ -86,13 +85,8 @@ class WorklistPanel(QWidget):
         """Re-read the workspace index (one SQLite query) into the list."""
         if self.controller._workspace is None and not self.controller.sessions:
             return  # nothing opened yet: do not create the default workspace just to list it
-        self.model.set_rows(self.controller.workspace.studies(self.status_filter))
-        row = self.model.row_of(self.controller.current_uid)
-        if row is not None:
-            self.tree.setCurrentIndex(self.model.index(row, 0))
-        if self._sized_rows != len(self.entries):  # widths follow new rows, not every edit
-            self._sized_rows = len(self.entries)
-            fit_columns(self.tree, self.model)
+        self.tree.show_rows(self.controller.workspace.studies(self.status_filter))
+        self.tree.select_key(self.controller.current_uid)
 
     def _open(self, index: QModelIndex) -> None:
         if 0 <= index.row() < len(self.entries):
