@@ -41,6 +41,7 @@ from spineviewer.gui.loading import (
     scan_paths,
 )
 from spineviewer.gui.settings import ViewerSettings
+from spineviewer.gui.steps import StepQueue
 from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.gui.workers import Job
@@ -67,11 +68,7 @@ class MainWindow(QMainWindow):
         self.jobs: list[Job] = []
         self.volumes: dict[str, Volume] = {}
         self._volume_jobs: dict[str, Job] = {}
-        self._deferred: list[Callable[[], None]] = []
-        self._deferred_timer = QTimer(self)
-        self._deferred_timer.setSingleShot(True)
-        self._deferred_timer.setInterval(0)
-        self._deferred_timer.timeout.connect(self._run_deferred)
+        self._steps = StepQueue(self._maybe_idle, self)
         self._preview_shown = False  # the first viewport shows a preview of an opening folder
         self._preview_job: Job | None = None
         self._notice: QMessageBox | None = None
@@ -526,24 +523,8 @@ class MainWindow(QMainWindow):
 
     def _defer(self, step: Callable[[], None]) -> None:
         """Run ``step`` on a later event-loop turn, one step per turn, in order: input and
-        paint stay smooth between steps.
-
-        The turns are a zero-interval timer's, not ``QTimer.singleShot(0)``'s: Qt 6 posts
-        those as events, and events posted while posted events are delivered are delivered in
-        the same pass, so a chain of them ran back to back and starved timers and paints."""
-        self._deferred.append(step)
-        if not self._deferred_timer.isActive():
-            self._deferred_timer.start()
-
-    def _run_deferred(self) -> None:
-        try:
-            if self._deferred:
-                self._deferred.pop(0)()
-        finally:  # a failing step does not stop the ones after it
-            if self._deferred:
-                self._deferred_timer.start()
-            else:
-                self._maybe_idle()
+        paint stay smooth between steps (:class:`~spineviewer.gui.steps.StepQueue`)."""
+        self._steps.defer(step)
 
     def _show_mpr(
         self, vp: ImageViewport, volume: Volume, plane: str, stack: Stack, study: Study
@@ -660,7 +641,7 @@ class MainWindow(QMainWindow):
 
     def busy(self) -> bool:
         """True while background jobs run or deferred steps (opening a study) wait."""
-        return bool(self.jobs) or bool(self._deferred)
+        return bool(self.jobs) or bool(self._steps)
 
     # -- dialogs -----------------------------------------------------------------------
 
