@@ -6,6 +6,12 @@ coordinates (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``); ``corners_px`
 (on a projection radiograph: the detector plane, ``[x, 0, -y]`` from the image origin, as the
 phantom ground truth). Angles are degrees, counter-clockwise as displayed.
 
+Every vertebra, disc and implant carries its review need (``review``: :data:`CONFIDENT`,
+:data:`UNCERTAIN` or :data:`NEEDS_REVIEW`) and why (``review_reasons``); the labelling of the
+column as a whole is checked too (:class:`LabellingCheck`: sacrum in view or not, count against
+the field of view, gaps). A "needs review" label is one a reader must confirm before trusting
+the level names (no sacrum in view, possible transitional anatomy, a missed body).
+
 Every step of a pipeline leaves a :class:`StepResult` (done / skipped / failed, why, how
 long), so a study whose sagittal series is missing still gets its X-ray findings and says
 why the rest is absent. ``to_dict`` / ``from_dict`` round-trip exactly.
@@ -20,20 +26,38 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CONFIDENT",
+    "NEEDS_REVIEW",
+    "REVIEW_STATUSES",
     "SCHEMA_VERSION",
+    "UNCERTAIN",
     "AxialAssignment",
     "ClassificationFinding",
     "CobbFinding",
     "DiscFinding",
     "Findings",
     "ImplantFinding",
+    "LabellingCheck",
     "ModelUse",
     "StepResult",
     "VertebraFinding",
     "rounded",
+    "worst",
 ]
 
 SCHEMA_VERSION = 1
+
+#: Review needs, from least to most (:func:`worst`). The viewer shows each by text and line
+#: style as well as colour; the report lists them.
+CONFIDENT = "confident"
+UNCERTAIN = "uncertain"
+NEEDS_REVIEW = "needs review"
+REVIEW_STATUSES: tuple[str, ...] = (CONFIDENT, UNCERTAIN, NEEDS_REVIEW)
+
+
+def worst(*statuses: str) -> str:
+    """The most demanding of ``statuses`` (:data:`CONFIDENT` when none is given)."""
+    return max(statuses, key=REVIEW_STATUSES.index, default=CONFIDENT)
 
 Box = tuple[float, float, float, float]
 Point2 = tuple[float, float]
@@ -73,6 +97,9 @@ class VertebraFinding:
     fracture_probability: float | None = None
     #: The model that found it (an id of ``Findings.models``).
     model_id: str = ""
+    #: :data:`CONFIDENT`, :data:`UNCERTAIN` or :data:`NEEDS_REVIEW`, and why.
+    review: str = CONFIDENT
+    review_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,9 @@ class DiscFinding:
     #: Crop boxes on those images (pixel edges), in the same order.
     roi_boxes_px: tuple[Box, ...] = ()
     model_id: str = ""
+    #: :data:`CONFIDENT`, :data:`UNCERTAIN` or :data:`NEEDS_REVIEW`, and why.
+    review: str = CONFIDENT
+    review_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +135,28 @@ class ImplantFinding:
     sop_instance_uid: str
     box_px: Box
     model_id: str = ""
+    #: :data:`CONFIDENT`, :data:`UNCERTAIN` or :data:`NEEDS_REVIEW`, and why.
+    review: str = CONFIDENT
+    review_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabellingCheck:
+    """How far the level names of a column can be trusted.
+
+    ``confidence`` 0..1 combines the checks below; ``status`` is :data:`CONFIDENT`,
+    :data:`UNCERTAIN` or :data:`NEEDS_REVIEW`; ``sacrum`` is ``"found"``, ``"not in view"``
+    (the image ends above it) or ``"not recognised"``; ``gaps`` name the bodies missed between
+    two found ones (``"L3 missing between L2 and L4"``: no disc is built across a gap);
+    ``reasons`` say, in a reader's words, what lowered the confidence.
+    """
+
+    series_uid: str
+    confidence: float
+    status: str
+    sacrum: str
+    reasons: tuple[str, ...] = ()
+    gaps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +205,8 @@ class Findings:
     classifications: tuple[ClassificationFinding, ...] = ()
     steps: tuple[StepResult, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The checks of the vertebra labels (one per labelled series), when vertebrae were found.
+    labelling: tuple[LabellingCheck, ...] = ()
     schema_version: int = SCHEMA_VERSION
     created: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -171,9 +225,14 @@ class Findings:
         lines = []
         if self.vertebrae:
             lines.append("vertebrae: " + " ".join(v.label for v in self.vertebrae))
+        for check in self.labelling:
+            if check.status != CONFIDENT:
+                why = "; ".join([*check.gaps, *check.reasons])
+                lines.append(f"vertebra labels: {check.status} ({why})")
         for d in self.discs:
             p, n = d.probabilities[d.state], len(d.axial_instances)
-            lines.append(f"disc {d.level}: {d.state} ({p:.2f}, {n} slices)")
+            note = f", {d.review}" if d.review != CONFIDENT else ""
+            lines.append(f"disc {d.level}: {d.state} ({p:.2f}, {n} slices{note})")
         for v in self.fractures:
             lines.append(f"fracture: {v.label} ({v.fracture_probability or 0:.2f})")
         if self.implants:
@@ -232,16 +291,14 @@ class Findings:
             vertebrae=tuple(_vertebra(v) for v in data.get("vertebrae", ())),
             discs=tuple(_disc(d) for d in data.get("discs", ())),
             axial_levels=tuple(AxialAssignment(**a) for a in data.get("axial_levels", ())),
-            implants=tuple(
-                ImplantFinding(**{**i, "box_px": tuple(i["box_px"])})
-                for i in data.get("implants", ())
-            ),
+            implants=tuple(_implant(i) for i in data.get("implants", ())),
             cobb=CobbFinding(**data["cobb"]) if data.get("cobb") else None,
             classifications=tuple(
                 ClassificationFinding(**c) for c in data.get("classifications", ())
             ),
             steps=tuple(StepResult(**s) for s in data.get("steps", ())),
             warnings=tuple(data.get("warnings", ())),
+            labelling=tuple(_labelling(c) for c in data.get("labelling", ())),
             created=data.get("created", ""),
             extra=dict(data.get("extra", {})),
         )
@@ -262,6 +319,7 @@ def _vertebra(data: dict[str, Any]) -> VertebraFinding:
     d["centre_mm"] = tuple(d["centre_mm"])
     d["tilt_deg"] = tuple(d["tilt_deg"]) if d.get("tilt_deg") else None
     d["corners_px"] = tuple(tuple(p) for p in d.get("corners_px", ()))
+    d["review_reasons"] = tuple(d.get("review_reasons", ()))
     return VertebraFinding(**d)
 
 
@@ -270,4 +328,19 @@ def _disc(data: dict[str, Any]) -> DiscFinding:
     d["centre_mm"] = tuple(d["centre_mm"])
     d["axial_instances"] = tuple(d["axial_instances"])
     d["roi_boxes_px"] = tuple(tuple(b) for b in d.get("roi_boxes_px", ()))
+    d["review_reasons"] = tuple(d.get("review_reasons", ()))
     return DiscFinding(**d)
+
+
+def _implant(data: dict[str, Any]) -> ImplantFinding:
+    d = _only(ImplantFinding, data)
+    d["box_px"] = tuple(d["box_px"])
+    d["review_reasons"] = tuple(d.get("review_reasons", ()))
+    return ImplantFinding(**d)
+
+
+def _labelling(data: dict[str, Any]) -> LabellingCheck:
+    d = _only(LabellingCheck, data)
+    d["reasons"] = tuple(d.get("reasons", ()))
+    d["gaps"] = tuple(d.get("gaps", ()))
+    return LabellingCheck(**d)
