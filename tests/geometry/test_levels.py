@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spineviewer.geometry import (
     DEFAULT_THRESHOLD_MM,
@@ -12,6 +14,7 @@ from spineviewer.geometry import (
     assign_slices_to_levels,
     default_threshold,
 )
+from spineviewer.geometry.levels import COLUMN, adjacent, disc_centres
 
 
 def axial(z: float, tilt_degrees: float = 0.0) -> Plane:
@@ -100,3 +103,36 @@ def test_no_centres_assigns_nothing() -> None:
     [result] = assign_slices_to_levels([axial(0.0)], {})
 
     assert (result.level, result.distance_mm, result.distances_mm) == (None, None, {})
+
+
+# -- adjacency and disc centres ------------------------------------------------------------------
+
+LUMBAR_COLUMN = ("T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")
+
+
+def test_adjacent_follows_the_column_and_allows_a_sixth_lumbar() -> None:
+    assert adjacent("L4", "L5") and adjacent("L5", "S1") and adjacent("T12", "L1")
+    assert adjacent("L5", "L6") and adjacent("L6", "S1")
+    assert not adjacent("L2", "L5") and not adjacent("T11", "L4") and not adjacent("L5", "L4")
+    assert not adjacent("L5", "nonsense") and COLUMN[-1] == "S1"
+
+
+@given(st.lists(st.booleans(), min_size=len(LUMBAR_COLUMN), max_size=len(LUMBAR_COLUMN)))
+def test_no_disc_is_built_across_a_missed_body(kept: list[bool]) -> None:
+    bodies = [
+        (label, (0.0, 0.0, -30.0 * k))
+        for k, (label, keep) in enumerate(zip(LUMBAR_COLUMN, kept, strict=True))
+        if keep
+    ]
+    centres = disc_centres(bodies)
+    for level in centres:
+        upper, lower = level.split("-")
+        assert adjacent(upper, lower), level
+        assert LUMBAR_COLUMN.index(lower) - LUMBAR_COLUMN.index(upper) == 1
+    labels = [b[0] for b in bodies]
+    expected = sum(1 for a, b in zip(labels, labels[1:], strict=False) if adjacent(a, b))
+    assert len(centres) == expected
+    for level, centre in centres.items():
+        upper, lower = level.split("-")
+        z = (-30.0 * LUMBAR_COLUMN.index(upper) - 30.0 * LUMBAR_COLUMN.index(lower)) / 2
+        assert centre[2] == pytest.approx(z)
