@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -130,7 +131,7 @@ def test_no_disc_is_built_across_a_missed_body(kept: list[bool]) -> None:
         assert adjacent(upper, lower), level
         assert LUMBAR_COLUMN.index(lower) - LUMBAR_COLUMN.index(upper) == 1
     labels = [b[0] for b in bodies]
-    expected = sum(1 for a, b in zip(labels, labels[1:], strict=False) if adjacent(a, b))
+    expected = sum(1 for a, b in itertools.pairwise(labels) if adjacent(a, b))
     assert len(centres) == expected
     for level, centre in centres.items():
         upper, lower = level.split("-")
