@@ -40,8 +40,10 @@ def make_uid(*parts: object) -> str:
 
 
 def _ds(value: float) -> str:
-    """A DS string of at most 16 characters."""
+    """A DS string of at most 16 characters; never ``-0`` (rounding noise has no sign)."""
     text = f"{value:.6f}".rstrip("0").rstrip(".")
+    if text == "-0":
+        return "0"
     return text if len(text) <= 16 else f"{value:.8g}"
 
 

@@ -119,3 +119,11 @@ def test_pixel_changes_are_caught_and_rounding_is_not(
     found = compare(mr_summary, summarise(copy_dir))
     files = {d.split(":")[0] for d in found}
     assert files == {sagittal[6].file, angled[0]}, found
+
+
+def test_decimal_strings_never_read_negative_zero():
+    # Rounding noise of -1e-17 instead of +1e-17 (another BLAS kernel) wrote "-0": the files of
+    # one study then differed between machines.
+    from spineviewer.phantom.writer import _ds
+
+    assert [_ds(v) for v in (-1e-17, -0.0, 1e-17, -0.5, 2.25)] == ["0", "0", "0", "-0.5", "2.25"]
