@@ -2,11 +2,13 @@
 
 For each study (lumbar MR phantoms, optionally spine X-ray phantoms) the whole analysis runs
 after a warm-up, with every ``session.run`` recorded (inputs and time), then the same tensors
-go through bare ``session.run`` calls again. ``overhead`` = pipeline time / bare run time, the
-median of ``--repeats`` runs with the decoded pixels cached: everything that is not the
-network (letterboxing, crops, normalisation, decoding the outputs, NMS, fusion, labelling)
-relative to the networks' own time (target <= 1.15). ``overhead_with_decoding`` is one run
-whose pixels are first decoded from the DICOM files. Prints JSON.
+go through bare ``session.run`` calls again. ``non_network_ms`` = pipeline time - bare run
+time, the median of ``--repeats`` runs with the decoded pixels cached: everything that is not
+the network (letterboxing, crops, normalisation, decoding the outputs, NMS, fusion, labelling
+and its checks), budget <= 50 ms per lumbar MR study on 2 CPU cores (issue 18; the earlier
+1.15x ratio target measured Python bookkeeping against 2-9 MB networks and is withdrawn, the
+ratio is still printed as ``overhead``). ``pipeline_with_decoding_s`` is one run whose pixels
+are first decoded from the DICOM files: the whole analysis, budget <= 1.0 s. Prints JSON.
 
     python bench/bench_pipeline.py [--studies 5] [--xr 3] [--repeats 5] [--provider cpu]
         [--out result.json]
@@ -30,6 +32,11 @@ from spineviewer.ai.registry import find_models
 from spineviewer.ai.sessions import SessionCache
 from spineviewer.dicom import SHARED_CACHE, scan
 from spineviewer.phantom import generate, study_folder_name
+
+
+#: Issue 18's budgets for a lumbar MR study on 2 CPU cores.
+BUDGET_NON_NETWORK_MS = 50.0
+BUDGET_WHOLE_S = 1.0
 
 
 class Recorder:
@@ -95,6 +102,7 @@ def bench_study(
         "pipeline_s": round(total, 4),
         "bare_session_run_s": round(bare, 4),
         "overhead": round(total / bare, 3) if bare else None,
+        "non_network_ms": round((total - bare) * 1000, 1),
         "pipeline_with_decoding_s": round(cold_total, 4),
         "overhead_with_decoding": round(cold_total / cold_bare, 3) if cold_bare else None,
         "runs": sum(len(r.calls) for r in recorders),
@@ -143,12 +151,27 @@ def main() -> int:
                     r["bare_session_run_s"] for r in part
                 ),
                 "overhead_median": statistics.median(r["overhead"] for r in part if r["overhead"]),
+                "non_network_ms_median": statistics.median(r["non_network_ms"] for r in part),
+                "pipeline_with_decoding_s_median": statistics.median(
+                    r["pipeline_with_decoding_s"] for r in part
+                ),
                 "overhead_with_decoding_median": statistics.median(
                     r["overhead_with_decoding"] for r in part if r["overhead_with_decoding"]
                 ),
             }
+    mr = by_kind.get("lumbar-mr")
+    budgets = {
+        "non_network_ms_per_lumbar_mr": BUDGET_NON_NETWORK_MS,
+        "whole_lumbar_mr_with_decoding_s": BUDGET_WHOLE_S,
+    }
+    if mr is not None:
+        budgets["met"] = bool(
+            mr["non_network_ms_median"] <= BUDGET_NON_NETWORK_MS
+            and mr["pipeline_with_decoding_s_median"] <= BUDGET_WHOLE_S
+        )
     result = {
         "benchmark": "ai pipelines vs bare session.run on the same tensors",
+        "budgets": budgets,
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
         "provider": args.provider,
         "summary": by_kind,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spineviewer.ai.crops import input_tensor
 from spineviewer.ai.manifest import ModelManifest
+from spineviewer.ai.preprocessing import input_tensor
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"

@@ -31,7 +31,8 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from spineviewer.ai.detection import Detections, Letterbox
+from spineviewer.ai.detection import Detections
+from spineviewer.ai.preprocessing import Letterbox
 
 __all__ = [
     "CLASS_NAMES",
@@ -155,6 +156,8 @@ class Body:
     centre_mm: tuple[float, float, float] | None
     slice_index: int = 0
     slices: tuple[int, ...] = ()
+    #: How sacral it looks (its mean S1 class score on the central slices).
+    sacral: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ def label_slice(
             centre_mm=_point(mm[i]) if mm is not None else None,
             slice_index=index,
             slices=(index,),
+            sacral=float(found.scores_of(list(class_names).index("S1"))[i]),
         )
         for i, label in enumerate(labels)
         if label is not None
@@ -341,6 +345,7 @@ def fuse_slices(
                 centre_mm=_point(f.centre),
                 slice_index=s.index,
                 slices=tuple(sorted(slices[k].index for k in f.seen)),
+                sacral=f.sacral,
             )
         )
     return Labelling(_bottom_up(bodies), tuple(warnings))

@@ -178,13 +178,13 @@ class AnalysisUi(QObject):
         return self.job
 
     def _work(self, study: Study) -> Callable[[Any, Any], Findings]:
-        from spineviewer.ai import generic, lumbar_mr, spine_xr
         from spineviewer.ai.analysis import analyse_study
+        from spineviewer.ai.pipelines import step_count
         from spineviewer.ai.registry import find_models
 
         folders = self.window.settings.model_dirs
         sessions = self.sessions()
-        total = len(lumbar_mr.STEPS) + len(spine_xr.STEPS) + len(generic.STEPS)
+        total = step_count()
 
         def work(progress: Any, cancelled: Any) -> Findings:
             done = [0]

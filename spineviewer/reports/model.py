@@ -40,6 +40,8 @@ class LevelRow:
     review: str
     model_state: str
     key_image: str
+    #: The AI's own review need: confident / uncertain / needs review.
+    ai_review: str = "confident"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class VertebraRow:
     fracture: str | None = None
     fracture_probability: float | None = None
     tilt_deg: tuple[float, float] | None = None
+    ai_review: str = "confident"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class ImplantRow:
     implant_class: str
     score: float
     review: str
+    ai_review: str = "confident"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class Report:
     created: str
     not_for_clinical_use: bool
     notes: tuple[str, ...] = ()
+    #: What a reader must check before trusting the AI's levels (no sacrum in view, possible
+    #: transitional anatomy, a missed body), one sentence each.
+    cautions: tuple[str, ...] = ()
     anonymised: bool = False
     #: Key images written beside the report: {name, caption, file, sop_instance_uid}.
     key_images: tuple[dict[str, str], ...] = ()
@@ -140,7 +147,7 @@ def _levels(
         state, review = _level_state(disc.state, mark)
         key = _uid(disc.axial_instances[0], anonymiser) if disc.axial_instances else ""
         probability = disc.probabilities.get(disc.state)
-        rows.append(LevelRow(disc.level, state, probability, review, disc.state, key))
+        rows.append(LevelRow(disc.level, state, probability, review, disc.state, key, disc.review))
     return rows
 
 
@@ -175,6 +182,17 @@ def _series_name(series: Series, anonymiser: Anonymiser | None) -> str:
     return series.description or series.uid
 
 
+def cautions(findings: Findings) -> tuple[str, ...]:
+    """One sentence per labelling check that is not confident: its status and why."""
+    out = []
+    for check in findings.labelling:
+        if check.status == "confident":
+            continue
+        why = "; ".join([*check.gaps, *check.reasons])
+        out.append(f"Vertebra labels {check.status} (confidence {check.confidence:.2f}): {why}")
+    return tuple(out)
+
+
 def build_report(
     study: Study,
     findings: Findings,
@@ -192,9 +210,13 @@ def build_report(
     for v in findings.vertebrae:
         mark = _proposal(annotations, v.label, (Kind.RECTANGLE, Kind.POLYGON))
         vertebrae.append(
-            VertebraRow(v.label, _review(mark), v.fracture, v.fracture_probability, v.tilt_deg)
+            VertebraRow(
+                v.label, _review(mark), v.fracture, v.fracture_probability, v.tilt_deg, v.review
+            )
         )
-    implants = [ImplantRow(i.implant_class, i.score, NOT_REVIEWED) for i in findings.implants]
+    implants = [
+        ImplantRow(i.implant_class, i.score, NOT_REVIEWED, i.review) for i in findings.implants
+    ]
     used = {s.series_uid for s in findings.axial_levels} | {
         v.series_uid for v in findings.vertebrae
     }
@@ -230,5 +252,6 @@ def build_report(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         not_for_clinical_use=findings.not_for_clinical_use,
         notes=tuple(f"{s.name}: {s.reason}" for s in findings.steps if s.status == "failed"),
+        cautions=cautions(findings),
         anonymised=anonymiser is not None,
     )

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from spineviewer.ai.crops import percentile_crop
+from spineviewer.ai.preprocessing import percentile_crop
 from spineviewer.training.phantom_data import PERCENTILES, Sample
 
 #: Fractions of the studies in the train, val and test sets.

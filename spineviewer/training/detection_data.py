@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spineviewer.ai.detection import Letterbox, letterbox_image
+from spineviewer.ai.preprocessing import Letterbox, letterbox_image
 from spineviewer.ai.vertebra_labels import CLASS_NAMES
 from spineviewer.dicom import Stack, StackPixels, scan
 from spineviewer.phantom import load_ground_truth

@@ -29,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from spineviewer.ai.detection import Detections, Letterbox, detect
+from spineviewer.ai.detection import Detections, detect
 from spineviewer.ai.manifest import ModelManifest
+from spineviewer.ai.preprocessing import Letterbox
 from spineviewer.ai.vertebra_labels import (
     CLASS_NAMES,
     Labelling,

@@ -50,7 +50,8 @@ from typing import Any
 import numpy as np
 
 from spineviewer.ai.cobb import endplate_tilts
-from spineviewer.ai.detection import box_iou, decode_predictions, resample_axis
+from spineviewer.ai.detection import box_iou, decode_predictions
+from spineviewer.ai.preprocessing import resample_axis
 from spineviewer.ai.vertebra_labels import CLASS_NAMES
 from spineviewer.training.detection_data import DetectionSample
 

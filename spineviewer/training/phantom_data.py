@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from spineviewer.ai.crops import percentile_crop
-from spineviewer.ai.lumbar_mr import AXIAL_MAX_DISTANCE_MM, FRACTURE_LEVELS
+from spineviewer.ai.pipelines.lumbar_mr import FRACTURE_LEVELS
+from spineviewer.ai.preprocessing import percentile_crop
 from spineviewer.dicom import StackPixels, scan
+from spineviewer.geometry.levels import AXIAL_MAX_DISTANCE_MM
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 
 DISC_STATES = ("normal", "bulge", "herniation")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spineviewer.ai.detection import letterbox_image
+from spineviewer.ai.preprocessing import letterbox_image
 from spineviewer.ai.vertebra_labels import CLASS_NAMES
 from spineviewer.dicom import Stack, StackPixels, scan
 from spineviewer.phantom import load_ground_truth

@@ -8,14 +8,8 @@ import pytest
 from manifest_helpers import variant
 
 from spineviewer.ai import ModelManifest
-from spineviewer.ai.detection import (
-    box_iou,
-    box_to_image,
-    decode_predictions,
-    detect,
-    model_image,
-    nms,
-)
+from spineviewer.ai.detection import box_iou, decode_predictions, detect, nms
+from spineviewer.ai.preprocessing import box_to_image, model_image
 
 
 def _row(box: list[float], scores: list[float], points: list[float] = ()) -> list[float]:

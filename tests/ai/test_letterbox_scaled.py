@@ -9,13 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spineviewer.ai.detection import (
-    letterbox,
-    letterbox_image,
-    resample_axis,
-    scaling_bounds,
-)
 from spineviewer.ai.manifest import ModelManifest
+from spineviewer.ai.preprocessing import letterbox, letterbox_image, resample_axis, scaling_bounds
 from spineviewer.geometry.resample import percentile_scale
 
 

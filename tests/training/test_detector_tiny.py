@@ -10,13 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spineviewer.ai.detection import (
-    Detections,
-    decode_predictions,
-    letterbox,
-    letterbox_image,
-    nms,
-)
+from spineviewer.ai.detection import Detections, decode_predictions, nms
+from spineviewer.ai.preprocessing import letterbox, letterbox_image
 from spineviewer.ai.vertebra_labels import (
     SliceDetections,
     assign_labels,

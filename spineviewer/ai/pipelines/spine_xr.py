@@ -1,33 +1,61 @@
-"""The spine X-ray pipeline: the radiograph, implants, vertebrae with their tilts, Cobb angle.
+"""The spine X-ray pipeline: the radiograph, vertebrae with their tilts, implants, Cobb angle.
+
+Nothing is reported on a radiograph that is not of the spine:
 
 1. Radiograph: the first single-image projection (CR, DX) whose ViewPosition is AP or PA (or
-   absent: taken as AP, with a warning).
-2. Implants: the detection model for the view; boxes with classes and scores.
-3. Vertebrae: the keypoints model; each body's corners give its upper and lower endplate
+   absent: taken as AP, with a warning), and whose BodyPartExamined, when given, is a part of
+   the spine (:data:`SPINE_PARTS`); a hand, a chest or a knee is skipped with that reason.
+2. Vertebrae: the keypoints model; each body's corners give its upper and lower endplate
    angles (:mod:`spineviewer.ai.cobb`); bodies labelled by order from the sacral one
-   (:func:`~spineviewer.ai.vertebra_labels.assign_labels`, "up" = the top of the image).
+   (:func:`~spineviewer.ai.vertebra_labels.assign_labels`, "up" = the top of the image). A
+   spine must be seen: at least :data:`MIN_SPINE_BODIES` bodies stacked one above the other
+   (:func:`spine_present`); otherwise nothing is reported and the later steps are skipped.
+3. Implants: the detection model for the view; boxes with classes and scores.
 4. Cobb angle: between the upper endplate of one body and the lower endplate of one below it,
    the largest over the bodies above the sacrum, with the two end vertebrae.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from spineviewer.ai.analysis import Context, Skip, Step
 from spineviewer.ai.cobb import cobb_angle, endplate_tilts
-from spineviewer.ai.detection import Detections, Letterbox, box_to_image, detect
+from spineviewer.ai.detection import Detections, detect
 from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding, rounded
 from spineviewer.ai.manifest import DetectionDecoding
+from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
+from spineviewer.ai.preprocessing import Letterbox, box_to_image
 from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.vertebra_labels import CLASS_NAMES, assign_labels
 from spineviewer.dicom import Stack, StackPixels
 
-__all__ = ["STEPS", "LabelledBody", "label_bodies"]
+__all__ = ["MIN_SPINE_BODIES", "PIPELINE", "LabelledBody", "label_bodies", "spine_present"]
 
 RADIOGRAPH_MODALITIES = ("CR", "DX")
+#: BodyPartExamined values (PS3.16 CID 4031 code meanings as stored) that show the spine.
+SPINE_PARTS = frozenset(
+    {"SPINE", "LSPINE", "TSPINE", "CSPINE", "SSPINE", "WHOLESPINE", "TLSPINE", "LSSPINE",
+     "SACRUM", "COCCYX", "ABDOMEN", "PELVIS", "BACK", "TORSO"}
+)  # fmt: skip
+#: A spine is seen when at least this many bodies are stacked one above the other.
+MIN_SPINE_BODIES = 4
+
+
+@dataclass
+class SpineXrState:
+    """What the X-ray steps hand each other for one study."""
+
+    radiograph: Stack | None = None
+    values: np.ndarray | None = None
+    #: Scaling bounds already computed for the radiograph (both models need them once).
+    bounds: dict[Any, tuple[float, float]] = field(default_factory=dict)
+    spine: bool = False
+    bodies: list[LabelledBody] = field(default_factory=list)
+    model_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,7 +101,17 @@ def label_bodies(
     return sorted(bodies, key=lambda b: b.centre_rc[0]), warnings
 
 
-def select_radiograph(ctx: Context) -> None:
+def spine_present(bodies: Sequence[LabelledBody]) -> bool:
+    """At least :data:`MIN_SPINE_BODIES` bodies, each next one below the last (the rows'
+    steps larger than the columns' steps: a column, not a scatter of boxes)."""
+    if len(bodies) < MIN_SPINE_BODIES:
+        return False
+    centres = np.array([b.centre_rc for b in bodies])  # top to bottom
+    steps = np.diff(centres, axis=0)
+    return bool(np.all(steps[:, 0] > 0) and np.all(np.abs(steps[:, 1]) < steps[:, 0]))
+
+
+def select_radiograph(ctx: Context, state: SpineXrState) -> None:
     candidates = [
         s
         for s in ctx.stacks()
@@ -86,30 +124,38 @@ def select_radiograph(ctx: Context) -> None:
         views = ", ".join(sorted({s.first.instance.view_position for s in candidates}))
         raise Skip(f"no AP radiograph (views: {views})")
     stack = frontal[0]
+    part = stack.first.instance.study.get("BodyPartExamined", "").upper().replace(" ", "")
+    if part and part not in SPINE_PARTS:
+        raise Skip(f"the radiograph is of {part}, not of the spine")
     if not stack.first.instance.view_position:
         ctx.warnings.append("the radiograph has no ViewPosition: taken as AP")
-    ctx.state["radiograph"] = stack
-    ctx.state["radiograph_values"] = StackPixels(stack).slice(0)
+    state.radiograph = stack
+    state.values = StackPixels(stack).slice(0)
 
 
-def _run(ctx: Context, task: str) -> tuple[Stack, ModelSession, Detections, Letterbox]:
-    stack: Stack | None = ctx.state.get("radiograph")
-    if stack is None:
+def _run(
+    ctx: Context, state: SpineXrState, task: str
+) -> tuple[Stack, ModelSession, Detections, Letterbox]:
+    stack = state.radiograph
+    if stack is None or state.values is None:
         raise Skip("no radiograph")
-    session = ctx.session(task, stack.modality, "AP")
+    part = stack.first.instance.study.get("BodyPartExamined", "").upper() or None
+    session = ctx.session(task, stack.modality, "AP", projection="AP", body_part=part)
     mono1 = stack.first.instance.photometric == "MONOCHROME1"
     ((found, box),) = detect(
         session.manifest,
         session.session,
-        [ctx.state["radiograph_values"]],
+        [state.values],
         monochrome1=mono1,
-        bounds=ctx.state.setdefault("radiograph_bounds", {}),  # both models: computed once
+        bounds=state.bounds,  # both models: computed once
     )
     return stack, session, found, box
 
 
-def detect_implants(ctx: Context) -> None:
-    stack, session, found, box = _run(ctx, "detection")
+def detect_implants(ctx: Context, state: SpineXrState) -> None:
+    if not state.spine:
+        raise Skip("no spine seen on the radiograph")
+    stack, session, found, box = _run(ctx, state, "detection")
     names = session.class_names
     uid = stack.frames[0].instance.sop_instance_uid
     for k in range(len(found)):
@@ -124,11 +170,17 @@ def detect_implants(ctx: Context) -> None:
         )
 
 
-def detect_vertebrae(ctx: Context) -> None:
-    stack, session, found, box = _run(ctx, "keypoints")
+def detect_vertebrae(ctx: Context, state: SpineXrState) -> None:
+    stack, session, found, box = _run(ctx, state, "keypoints")
     decoding = session.manifest.decoding
     assert isinstance(decoding, DetectionDecoding)
     bodies, warnings = label_bodies(found, box, decoding.score_threshold)
+    if not spine_present(bodies):
+        raise Skip(
+            f"no spine seen on the radiograph ({len(bodies)} vertebra-like boxes, "
+            f"not {MIN_SPINE_BODIES} in a column): nothing reported"
+        )
+    state.spine = True
     ctx.warnings += [f"radiograph vertebrae: {w}" for w in warnings]
     spacing = stack.pixel_spacing or (1.0, 1.0)
     uid = stack.frames[0].instance.sop_instance_uid
@@ -147,7 +199,14 @@ def detect_vertebrae(ctx: Context) -> None:
                 model_id=session.manifest.id,
             )
         )
-    spine = [b for b in bodies if b.label != "S1"]
+    state.bodies = bodies
+    state.model_id = session.manifest.id
+
+
+def measure_cobb(ctx: Context, state: SpineXrState) -> None:
+    if not state.spine or state.radiograph is None:
+        raise Skip("no spine seen on the radiograph")
+    spine = [b for b in state.bodies if b.label != "S1"]
     cobb = cobb_angle([b.label for b in spine], [b.tilts for b in spine])
     if cobb is None:
         raise Skip("fewer than two vertebrae above the sacrum: no Cobb angle")
@@ -157,13 +216,19 @@ def detect_vertebrae(ctx: Context) -> None:
         cobb.lower,
         round(cobb.upper_tilt_deg, 2),
         round(cobb.lower_tilt_deg, 2),
-        uid,
-        session.manifest.id,
+        state.radiograph.frames[0].instance.sop_instance_uid,
+        state.model_id,
     )
 
 
-STEPS: list[Step] = [
-    ("spine X-ray: radiograph", select_radiograph),
-    ("spine X-ray: implants", detect_implants),
-    ("spine X-ray: vertebrae and Cobb angle", detect_vertebrae),
-]
+PIPELINE: Pipeline[SpineXrState] = Pipeline(
+    name="spine X-ray",
+    applies_to="AP radiographs (CR, DX) of the spine",
+    new_state=SpineXrState,
+    steps=(
+        ("radiograph", select_radiograph),
+        ("vertebrae", detect_vertebrae),
+        ("implants", detect_implants),
+        ("Cobb angle", measure_cobb),
+    ),
+)

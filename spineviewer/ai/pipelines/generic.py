@@ -2,19 +2,23 @@
 whole image of every series it applies to (the middle image of a stack), so a user's own
 fracture or osteoporosis model (seeds 002 and 004) needs no code. A model that wants an ROI
 (``roi_mm``) needs a structure to centre on, which only a pipeline knows: it is skipped with
-that reason.
+that reason. A model restricted to some contrasts runs only on MR series of those contrasts
+(:mod:`spineviewer.ai.mr_series`), to some projections only on radiographs of those views,
+to a body part only on series whose BodyPartExamined fits.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from spineviewer.ai.analysis import Context, Skip, Step
-from spineviewer.ai.crops import whole_image
 from spineviewer.ai.findings import ClassificationFinding
+from spineviewer.ai.manifest import AppliesTo
+from spineviewer.ai.mr_series import contrast_of
+from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
+from spineviewer.ai.preprocessing import whole_image
 from spineviewer.dicom import Stack, StackPixels
 
-__all__ = ["STEPS", "stack_view"]
+__all__ = ["PIPELINE", "stack_view"]
 
 
 def stack_view(stack: Stack) -> str:
@@ -25,7 +29,18 @@ def stack_view(stack: Stack) -> str:
     return stack.plane
 
 
-def run_generic_classifiers(ctx: Context) -> None:
+def _matches(applies_to: AppliesTo, stack: Stack) -> bool:
+    view = stack_view(stack)
+    return applies_to.matches(
+        stack.modality,
+        view,
+        contrast=contrast_of(stack).contrast if stack.modality == "MR" else None,
+        projection=view if stack.plane == "projection" else None,
+        body_part=stack.first.instance.study.get("BodyPartExamined", "").upper() or None,
+    )
+
+
+def run_generic_classifiers(ctx: Context, state: None) -> None:
     models = [
         e
         for e in ctx.entries
@@ -41,7 +56,7 @@ def run_generic_classifiers(ctx: Context) -> None:
         manifest = entry.manifest
         assert manifest is not None
         for stack in ctx.stacks():
-            if not manifest.applies_to.matches(stack.modality, stack_view(stack)):
+            if not _matches(manifest.applies_to, stack):
                 continue
             if manifest.preprocessing.roi_mm is not None:
                 wanted_roi.append(manifest.id)
@@ -70,4 +85,9 @@ def run_generic_classifiers(ctx: Context) -> None:
         raise Skip(reason)
 
 
-STEPS: list[Step] = [("generic classifiers", run_generic_classifiers)]
+PIPELINE: Pipeline[None] = Pipeline(
+    name="generic classifiers",
+    applies_to="any series a classification model's manifest accepts",
+    new_state=lambda: None,
+    steps=(("whole images", run_generic_classifiers),),
+)

@@ -1,0 +1,255 @@
+"""How far the level names of a sagittal column can be trusted (numpy only).
+
+Labelling by order from S1 (:mod:`spineviewer.ai.vertebra_labels`) is right only when S1 is
+right. :func:`check_labelling` looks at what a radiologist looks at before trusting a count:
+
+- **The sacrum**: found (a body that looks sacral, :data:`~spineviewer.ai.vertebra_labels.
+  SACRAL_MIN`), *not in view* (the image ends less than :data:`ROOM_BELOW` body spacings below
+  the bottom body, so no body below it could be seen: the bottom body is then taken as L5, the
+  commonest reason for such a field of view being a cut just above the sacrum), or *not
+  recognised* (there is room below, yet nothing looked sacral: the bottom body stays S1).
+  Either of the last two marks every label "needs review".
+- **Possible transitional anatomy**: the body above S1 looks nearly as sacral as S1 itself
+  (a sacralised L5 or a lumbarised S1), or the body counted as T12 is as large as the lumbar
+  bodies below it (a sixth lumbar-type vertebra: thoracic bodies are smaller). Every label
+  "needs review": counting from S1 may be one level off.
+- **Gaps**: two neighbours whose labels are not adjacent (a missed body, from the spacing).
+  The gap is reported; no disc is built across it (:func:`spineviewer.geometry.levels.
+  disc_centres`); the labels above it are "uncertain" (the number of missed bodies is an
+  estimate).
+- **Spacing**: centre-to-centre steps outside :data:`STEP_RANGE` times the median make both
+  bodies "uncertain" (a double detection, a merged pair, a fracture).
+- **The image edges**: a body cut by the top of the image is "uncertain"; fewer than
+  :data:`MIN_CHECKED` bodies cannot be checked against each other: all "uncertain".
+
+The confidence (0..1) is the product of one factor per problem found; the status is the
+worst of the bodies'.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from spineviewer.ai.findings import (
+    CONFIDENT,
+    NEEDS_REVIEW,
+    UNCERTAIN,
+    LabellingCheck,
+    worst,
+)
+from spineviewer.ai.mr_series import MrStack
+from spineviewer.ai.preprocessing import Letterbox
+from spineviewer.ai.usable import UsableSlices
+from spineviewer.ai.vertebra_labels import LABELS_UPWARD, SACRAL_MIN, Body, Labelling
+from spineviewer.geometry.levels import adjacent
+
+__all__ = ["LabelReview", "check_labelling", "relabel"]
+
+#: The bottom body's centre closer than this many median body spacings to the image's lower
+#: edge: a body below it would not be in view.
+ROOM_BELOW = 0.75
+#: The same at the top: the top body is cut by the image edge.
+ROOM_ABOVE = 0.45
+#: Steps between neighbours outside this range of the median step are irregular.
+STEP_RANGE = (0.7, 1.35)
+#: The body above S1 with a sacral score at least this fraction of S1's looks sacral too.
+SACRAL_TWIN = 0.5
+#: The body counted as T12 at least this large (mean of height and depth ratios to the lumbar
+#: bodies' mean) looks lumbar.
+LUMBAR_LIKE = 0.93
+#: Fewer bodies than this cannot be checked against each other.
+MIN_CHECKED = 4
+
+Review = tuple[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class LabelReview:
+    """The checked labelling: bodies (relabelled when the sacrum is out of view), the check
+    for the findings, each body's review need and the warnings to show."""
+
+    labelling: Labelling
+    result: LabellingCheck
+    review: dict[str, Review]
+    warnings: tuple[str, ...]
+
+
+def relabel(labelling: Labelling, steps: int) -> Labelling:
+    """Every label moved ``steps`` levels up the column (1: S1 -> L5, L5 -> L4, ...)."""
+    bodies = []
+    for body in labelling.bodies:
+        k = LABELS_UPWARD.index(body.label) + steps
+        if 0 <= k < len(LABELS_UPWARD):
+            bodies.append(replace(body, label=LABELS_UPWARD[k]))
+    return Labelling(tuple(bodies), labelling.warnings)
+
+
+def _sizes_mm(
+    bodies: Sequence[Body], boxes: dict[int, Letterbox], spacing: tuple[float, float]
+) -> np.ndarray:
+    """(n, 2) height and depth (mm) of each body from its box on its best slice."""
+    out = np.zeros((len(bodies), 2))
+    for k, b in enumerate(bodies):
+        scale = boxes[b.slice_index].scale
+        out[k] = (
+            (b.box[3] - b.box[1]) / scale * spacing[0],
+            (b.box[2] - b.box[0]) / scale * spacing[1],
+        )
+    return out
+
+
+def _edges_z(usable: UsableSlices, body: Body) -> tuple[float, float]:
+    """Patient z of the lower and upper image edges in the column of ``body``."""
+    plane = usable.planes[len(usable.planes) // 2]
+    rows = usable.stack.shape[0]
+    col = body.centre_px[1]
+    z = [float(np.asarray(plane.to_patient(r, col)).ravel()[2]) for r in (-0.5, rows - 0.5)]
+    return min(z), max(z)
+
+
+class _Reviews:
+    """Collects each body's review need and the check's reasons."""
+
+    def __init__(self, labels: Sequence[str]) -> None:
+        self.labels = list(labels)
+        self.by_label: dict[str, list[tuple[str, str]]] = {label: [] for label in labels}
+        self.reasons: list[str] = []
+        self.confidence = 1.0
+
+    def add(self, status: str, reason: str, labels: Sequence[str], factor: float) -> None:
+        for label in labels:
+            self.by_label[label].append((status, reason))
+        self.reasons.append(reason)
+        self.confidence *= factor
+
+    def review(self) -> dict[str, Review]:
+        return {
+            label: (worst(*(s for s, _ in items)), tuple(dict.fromkeys(r for _, r in items)))
+            for label, items in self.by_label.items()
+        }
+
+
+def check_labelling(
+    labelling: Labelling,
+    usable: UsableSlices,
+    letterboxes: Sequence[Letterbox],
+    series: MrStack,
+) -> LabelReview:
+    """Check ``labelling`` (bodies bottom first, from ``usable``'s slices, whose letterboxes
+    are ``letterboxes`` in the same order) and relabel it when the sacrum is out of view."""
+    spacing = usable.stack.pixel_spacing or (1.0, 1.0)
+    boxes = dict(zip(usable.indices, letterboxes, strict=True))
+    bodies = [b for b in labelling.bodies if b.centre_mm is not None]
+    z = np.array([b.centre_mm[2] for b in bodies if b.centre_mm is not None])
+    steps = np.diff(z)
+    typical = float(np.median(steps)) if len(steps) else 0.0
+    sacrum = "found"
+    bottom = bodies[0] if bodies else None
+    if bottom is not None and not (bottom.label == "S1" and bottom.sacral >= SACRAL_MIN):
+        low, _ = _edges_z(usable, bottom)
+        room = float(z[0]) - low
+        sacrum = "not in view" if typical and room < ROOM_BELOW * typical else "not recognised"
+        if sacrum == "not in view" and bottom.label == "S1":
+            labelling = relabel(labelling, 1)
+            bodies = [b for b in labelling.bodies if b.centre_mm is not None]
+    reviews = _Reviews([b.label for b in bodies])
+    every = [b.label for b in bodies]
+    if sacrum == "found" and bottom is not None and typical:
+        low, _ = _edges_z(usable, bottom)
+        if float(z[0]) - low < ROOM_BELOW * typical:
+            reviews.add(
+                NEEDS_REVIEW,
+                "the body taken as S1 lies at the lower edge of the image: the sacrum may be "
+                "out of view",
+                every,
+                0.5,
+            )
+    if sacrum == "not in view":
+        reviews.add(
+            NEEDS_REVIEW,
+            "no sacrum in view: the levels are counted from the bottom body, taken as L5",
+            every,
+            0.4,
+        )
+    elif sacrum == "not recognised":
+        reviews.add(
+            NEEDS_REVIEW,
+            "the sacrum was not recognised: the bottom body was taken as S1",
+            every,
+            0.4,
+        )
+    gaps = []
+    for k, (lower, upper) in enumerate(itertools.pairwise(bodies)):
+        if not adjacent(upper.label, lower.label):
+            a, b = LABELS_UPWARD.index(lower.label), LABELS_UPWARD.index(upper.label)
+            missing = " ".join(LABELS_UPWARD[i] for i in range(b - 1, a, -1))
+            gaps.append(f"{missing} missing between {upper.label} and {lower.label}")
+            above = [x.label for x in bodies[k + 1 :]]
+            reviews.add(UNCERTAIN, f"counted across a gap ({missing} not found)", above, 0.7)
+        elif typical > 0 and not STEP_RANGE[0] <= steps[k] / typical <= STEP_RANGE[1]:
+            reviews.add(
+                UNCERTAIN,
+                f"irregular spacing between {upper.label} and {lower.label}",
+                [upper.label, lower.label],
+                0.85,
+            )
+    _transitional(bodies, _sizes_mm(bodies, boxes, spacing), reviews, sacrum)
+    if bodies:
+        _, high = _edges_z(usable, bodies[-1])
+        if typical and high - float(z[-1]) < ROOM_ABOVE * typical:
+            reviews.add(UNCERTAIN, f"{bodies[-1].label} is cut by the top of the image",
+                        [bodies[-1].label], 0.95)  # fmt: skip
+    if len(bodies) < MIN_CHECKED:
+        reviews.add(
+            UNCERTAIN,
+            f"only {len(bodies)} bodies found: too few to check their count",
+            every,
+            0.7,
+        )
+    review = reviews.review()
+    status = worst(*(s for s, _ in review.values())) if review else UNCERTAIN
+    result = LabellingCheck(
+        series_uid=usable.stack.series_uid,
+        confidence=round(reviews.confidence, 3),
+        status=status,
+        sacrum=sacrum,
+        reasons=tuple(dict.fromkeys(reviews.reasons)),
+        gaps=tuple(gaps),
+    )
+    warnings = [*gaps, *(r for r in result.reasons if r not in gaps)] if status != CONFIDENT else []
+    return LabelReview(labelling, result, review, tuple(dict.fromkeys(warnings)))
+
+
+def _transitional(
+    bodies: Sequence[Body], sizes: np.ndarray, reviews: _Reviews, sacrum: str
+) -> None:
+    """Possible transitional anatomy: a sacral-looking L5, or a lumbar-sized 'T12'."""
+    labels = [b.label for b in bodies]
+    if sacrum == "found" and len(bodies) >= 2 and labels[1] == "L5":
+        s1, l5 = bodies[0], bodies[1]
+        if l5.sacral >= max(SACRAL_MIN, SACRAL_TWIN * s1.sacral):
+            reviews.add(
+                NEEDS_REVIEW,
+                "possible transitional anatomy: L5 looks sacral (sacralised L5 or lumbarised "
+                "S1); the levels may be one off",
+                labels,
+                0.5,
+            )
+            return
+    lumbar = [k for k, label in enumerate(labels) if label in ("L1", "L2", "L3", "L4", "L5")]
+    if "T12" not in labels or len(lumbar) < 3:
+        return
+    t12 = sizes[labels.index("T12")]
+    ratio = float(np.mean(t12 / sizes[lumbar].mean(axis=0)))
+    if ratio >= LUMBAR_LIKE:
+        reviews.add(
+            NEEDS_REVIEW,
+            "possible transitional anatomy: the body counted as T12 is lumbar-sized (six "
+            "lumbar-type vertebrae?); the levels may be one off",
+            labels,
+            0.5,
+        )

@@ -1,0 +1,134 @@
+"""Which MR series a pipeline step may use: each stack's contrast, and the choice of stack.
+
+The contrast (T1, T2, STIR, PD) of a stack comes from its DICOM header, in this order:
+
+1. an enhanced MR object's ``AcquisitionContrast`` (T1, T2, PROTON_DENSITY);
+2. an inversion-recovery sequence with a short inversion time (``ScanningSequence`` IR or
+   ``InversionTime`` 80-250 ms): STIR; a long one (FLAIR) stays unknown;
+3. the words of the series description and sequence name ("STIR", "TIRM", "T1", "T2", "PD");
+4. the timing: TR < 1000 ms and TE < 30 ms: T1; TR >= 1800 ms and TE >= 60 ms: T2;
+   TR >= 1800 ms and TE < 40 ms: PD (the textbook weighting rules).
+
+When the description and the timing disagree the timing wins and the disagreement is
+reported (a "T2" description on a TR 500 / TE 10 series is a T1 image). Nothing known gives
+``None``: a model restricted to some contrasts does not run on such a series (it would guess),
+an unrestricted one does.
+
+:func:`choose` picks, for a task, the stack a model accepts: T2 first (the disc papers' and the
+demo models' contrast), then the most slices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spineviewer.ai.registry import ModelEntry
+from spineviewer.dicom import Stack
+
+__all__ = ["CONTRASTS", "MrStack", "choose", "contrast_of", "mr_stacks"]
+
+CONTRASTS: tuple[str, ...] = ("T1", "T2", "STIR", "PD")
+#: Inversion times (ms) of a short-tau inversion recovery (STIR) at 0.5-3 T.
+STIR_TI_MS = (80.0, 250.0)
+
+_WORDS = (
+    ("STIR", re.compile(r"STIR|TIRM|\bIR\b(?!.*FLAIR)")),
+    ("PD", re.compile(r"\bPD|PROTON")),
+    ("T1", re.compile(r"T1")),
+    ("T2", re.compile(r"T2")),
+)
+
+
+@dataclass(frozen=True)
+class MrStack:
+    """An MR stack with its contrast (None: unknown), how that was found, and any doubt."""
+
+    stack: Stack
+    contrast: str | None
+    source: str
+    note: str = ""
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.split("\\")[0])
+    except ValueError:
+        return None
+    return value if value == value and value >= 0 else None  # NaN and negatives: unknown
+
+
+def _by_timing(tags: dict[str, str]) -> str | None:
+    tr = _number(tags.get("RepetitionTime", ""))
+    te = _number(tags.get("EchoTime", ""))
+    if tr is None or te is None:
+        return None
+    if tr < 1000 and te < 30:
+        return "T1"
+    if tr >= 1800 and te >= 60:
+        return "T2"
+    if tr >= 1800 and te < 40:
+        return "PD"
+    return None
+
+
+def _by_words(text: str) -> str | None:
+    upper = text.upper()
+    return next((name for name, pattern in _WORDS if pattern.search(upper)), None)
+
+
+def contrast_of(stack: Stack) -> MrStack:
+    """The contrast of an MR stack from its first image's header."""
+    instance = stack.first.instance
+    tags = instance.acquisition
+    enhanced = tags.get("AcquisitionContrast", "").upper()
+    if enhanced in ("T1", "T2"):
+        return MrStack(stack, enhanced, "AcquisitionContrast")
+    if enhanced == "PROTON_DENSITY":
+        return MrStack(stack, "PD", "AcquisitionContrast")
+    ti = _number(tags.get("InversionTime", ""))
+    inversion = "IR" in tags.get("ScanningSequence", "").upper().split("\\")
+    if ti is not None and ti > 0:
+        if STIR_TI_MS[0] <= ti <= STIR_TI_MS[1]:
+            return MrStack(stack, "STIR", "InversionTime")
+        return MrStack(stack, None, "InversionTime", f"inversion time {ti:g} ms (not STIR)")
+    names = (tags.get("SequenceName", ""), tags.get("PulseSequenceName", ""))
+    words = " ".join((instance.series_description, *names))
+    named = _by_words(words)
+    if inversion and named in (None, "STIR"):
+        return MrStack(stack, "STIR", "ScanningSequence")
+    timed = _by_timing(tags)
+    if timed is not None and named is not None and timed != named and named != "STIR":
+        note = f"described as {named} but TR/TE say {timed}"
+        return MrStack(stack, timed, "RepetitionTime/EchoTime", note)
+    if timed is not None:
+        return MrStack(stack, timed, "RepetitionTime/EchoTime")
+    if named is not None:
+        return MrStack(stack, named, "series description")
+    return MrStack(stack, None, "", "no contrast in the header")
+
+
+def mr_stacks(stacks: Sequence[Stack]) -> list[MrStack]:
+    """The MR stacks with a pixel spacing (the pipelines measure in mm), with their contrast."""
+    return [contrast_of(s) for s in stacks if s.modality == "MR" and s.pixel_spacing is not None]
+
+
+def _order(candidate: MrStack) -> tuple[bool, int]:
+    return (candidate.contrast != "T2", -len(candidate.stack))
+
+
+def choose(candidates: Sequence[MrStack], entries: Sequence[ModelEntry], task: str) -> MrStack:
+    """The candidate a ``task`` model accepts (T2 first, then the most slices); the first of
+    that order when no model accepts any (the step then says why)."""
+    ordered = sorted(candidates, key=_order)
+    for candidate in ordered:
+        for entry in entries:
+            m = entry.manifest
+            if not entry.available or m is None or m.task != task:
+                continue
+            if m.applies_to.matches(
+                "MR", candidate.stack.plane, contrast=candidate.contrast
+            ):
+                return candidate
+    return ordered[0]

@@ -1,0 +1,312 @@
+"""The lumbar MR pipeline (SPINE_PIPELINE.md): series, vertebrae, disc levels, disc states,
+fractures. Each step is ``pre_process -> predict -> post_process`` on one model.
+
+1. Series (:mod:`spineviewer.ai.mr_series`): each MR stack's contrast from its DICOM header
+   (T1 / T2 / STIR / PD); the sagittal stack for the vertebrae and the axial stacks for the
+   disc states are the ones the models accept (T2 first, then the most slices). A model never
+   runs on a contrast its manifest does not accept; the step says so instead.
+2. Vertebrae: every usable sagittal slice through the detector (a slice that cannot be decoded
+   or has unusable geometry is left out and named in the warnings), slices fused, bodies
+   labelled by order from S1 (:mod:`spineviewer.ai.vertebra_labels`), then the labelling is
+   checked (:mod:`spineviewer.ai.label_check`): sacrum in view, gaps, possible transitional
+   anatomy; labels a reader must confirm are marked "needs review".
+3. Disc levels: a disc exists only between two adjacent bodies, centred midway
+   (:func:`spineviewer.geometry.levels.disc_centres`); every axial slice goes to the nearest
+   disc within the assignment threshold (:func:`~spineviewer.geometry.levels.default_threshold`)
+   and all assignments are reported.
+4. Disc states: a crop of the model's physical ROI around the disc centre projected into each
+   of its axial slices within :data:`~spineviewer.geometry.levels.AXIAL_MAX_DISTANCE_MM`,
+   classified; the probabilities of a level's slices averaged. A disc between bodies whose
+   labels need review inherits that review need.
+5. Fractures: sagittal crops around each body T12 to L6 (slices within
+   :data:`FRACTURE_MAX_DISTANCE_MM` of its centre), classified normal / fractured, averaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from spineviewer.ai.detection import detect
+from spineviewer.ai.findings import (
+    AxialAssignment,
+    DiscFinding,
+    VertebraFinding,
+    rounded,
+    worst,
+)
+from spineviewer.ai.label_check import check_labelling
+from spineviewer.ai.mr_series import MrStack, choose, mr_stacks
+from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
+from spineviewer.ai.preprocessing import box_to_image, crop_box_px, roi_crop
+from spineviewer.ai.usable import UsableSlices, usable_slices
+from spineviewer.ai.vertebra_labels import Labelling, SliceDetections, fuse_slices
+from spineviewer.dicom import Stack, StackPixels
+from spineviewer.geometry.levels import (
+    AXIAL_MAX_DISTANCE_MM,
+    assign_slices_to_levels,
+    default_threshold,
+    disc_centres,
+)
+
+__all__ = ["FRACTURE_LEVELS", "FRACTURE_MAX_DISTANCE_MM", "PIPELINE", "LumbarMrState"]
+
+#: An ROI box in pixel edge coordinates: x_min, y_min, x_max, y_max.
+Box = tuple[float, float, float, float]
+
+#: Sagittal slices this close to a body's centre are cropped for the fracture model.
+FRACTURE_MAX_DISTANCE_MM = 8.0
+#: The vertebrae the lumbar pipeline classifies for fractures (the thoracolumbar junction and
+#: the lumbar spine; the demo model saw no others).
+FRACTURE_LEVELS = ("T12", "L1", "L2", "L3", "L4", "L5", "L6")
+
+
+@dataclass
+class LumbarMrState:
+    """What the lumbar MR steps hand each other for one study."""
+
+    sagittal: MrStack | None = None
+    axial: list[MrStack] = field(default_factory=list)
+    #: The usable sagittal slices, decoded (the detector's and the fracture model's input).
+    slices: UsableSlices | None = None
+    labelling: Labelling | None = None
+    centres: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Level -> (stack, slice index, distance mm) of the axial slices to classify, nearest first.
+    axial_slices: dict[str, list[tuple[Stack, int, float]]] = field(default_factory=dict)
+
+
+def _monochrome1(stack: Stack) -> bool:
+    return stack.first.instance.photometric == "MONOCHROME1"
+
+
+def select_series(ctx: Context, state: LumbarMrState) -> None:
+    if not any(s.modality == "MR" for s in ctx.stacks()):
+        raise Skip("no MR series in the study")
+    stacks = mr_stacks(ctx.stacks())
+    if not stacks:
+        raise Skip(
+            "the MR series have no pixel spacing (PixelSpacing, or PixelMeasuresSequence in "
+            "enhanced MR): nothing can be measured in mm"
+        )
+    sagittal = [s for s in stacks if s.stack.plane == "sagittal"]
+    if not sagittal:
+        planes = ", ".join(sorted({s.stack.plane for s in stacks}))
+        raise Skip(f"no sagittal MR series (the MR series are {planes})")
+    state.sagittal = choose(sagittal, ctx.entries, "detection")
+    state.axial = [s for s in stacks if s.stack.plane == "axial"]
+    if not state.axial:
+        ctx.warnings.append("no axial MR series: disc states cannot be classified")
+
+
+def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
+    if state.sagittal is None:
+        raise Skip("no sagittal series")
+    chosen = state.sagittal
+    stack = chosen.stack
+    session = ctx.session("detection", "MR", "sagittal", contrast=chosen.contrast)
+    usable = usable_slices(stack, ctx.check)
+    ctx.warnings += usable.warnings("sagittal series")
+    if usable.too_damaged:
+        raise Skip(f"sagittal series too damaged to analyse: {usable.too_damaged}")
+    state.slices = usable
+    found = detect(
+        session.manifest, session.session, list(usable.values), monochrome1=_monochrome1(stack)
+    )
+    per_slice = [
+        SliceDetections(dets, box, plane, index)
+        for (dets, box), plane, index in zip(found, usable.planes, usable.indices, strict=True)
+    ]
+    labelling = fuse_slices(per_slice, reference=len(per_slice) // 2)
+    ctx.warnings += [f"vertebrae: {w}" for w in labelling.warnings]
+    if not labelling.bodies:
+        raise Skip("no vertebral body found on the sagittal series")
+    check = check_labelling(labelling, usable, [box for _, box in found], chosen)
+    labelling = check.labelling
+    state.labelling = labelling
+    ctx.labelling.append(check.result)
+    ctx.warnings += [f"vertebra labels: {w}" for w in check.warnings]
+    # every body is reported on the middle slice (where it was labelled, so a reader sees the
+    # whole column on one image); its box is the one of the slice it was best seen on, which
+    # has the same pixel grid (the slices of a stack are parallel)
+    middle = stack.frames[usable.indices[len(usable.indices) // 2]].instance.sop_instance_uid
+    boxes = {index: box for index, (_, box) in zip(usable.indices, found, strict=True)}
+    for body in reversed(labelling.bodies):  # top to bottom
+        if body.centre_mm is None:
+            continue
+        status, reasons = check.review.get(body.label, (check.result.status, ()))
+        ctx.vertebrae.append(
+            VertebraFinding(
+                label=body.label,
+                score=round(body.score, 4),
+                series_uid=stack.series_uid,
+                sop_instance_uid=middle,
+                box_px=rounded(box_to_image(boxes[body.slice_index], body.box)),
+                centre_mm=rounded(body.centre_mm),
+                model_id=session.manifest.id,
+                review=status,
+                review_reasons=reasons,
+            )
+        )
+
+
+def _column(ctx: Context, state: LumbarMrState) -> list[VertebraFinding]:
+    sagittal = state.sagittal
+    if sagittal is None:
+        return []
+    return [v for v in ctx.vertebrae if v.series_uid == sagittal.stack.series_uid]
+
+
+def disc_levels(ctx: Context, state: LumbarMrState) -> None:
+    bodies = _column(ctx, state)
+    if len(bodies) < 2:
+        raise Skip("fewer than two labelled vertebrae: no disc level")
+    centres = disc_centres([(b.label, b.centre_mm) for b in bodies])
+    if not centres:
+        raise Skip("no two adjacent vertebrae: no disc level")
+    state.centres = centres
+    limit = default_threshold(centres)
+    levels: dict[str, list[tuple[Stack, int, float]]] = {level: [] for level in centres}
+    for chosen in state.axial:
+        axial = chosen.stack
+        usable = usable_slices(axial, ctx.check, decode=False)
+        ctx.warnings += usable.warnings("axial series")
+        found = assign_slices_to_levels(list(usable.planes), centres, limit)
+        for index, a in zip(usable.indices, found, strict=True):
+            uid = axial.frames[index].instance.sop_instance_uid
+            distance = round(float(a.distance_mm or 0.0), 3)
+            ctx.axial_levels.append(AxialAssignment(axial.series_uid, uid, a.level, distance))
+            if a.level is not None and distance <= AXIAL_MAX_DISTANCE_MM:
+                levels[a.level].append((axial, index, distance))
+    state.axial_slices = {k: sorted(v, key=lambda t: t[2]) for k, v in levels.items()}
+
+
+def classify_discs(ctx: Context, state: LumbarMrState) -> None:
+    levels = state.axial_slices
+    if not levels:
+        raise Skip("no disc level found")
+    if not any(levels.values()):
+        raise Skip("no axial slice passes through a disc")
+    contrasts = {id(s.stack): s.contrast for s in state.axial}
+    wanted = {contrasts[id(stack)] for slices in levels.values() for stack, _, _ in slices}
+    session = ctx.session(
+        "classification", "MR", "axial", contrast=wanted.pop() if len(wanted) == 1 else None
+    )
+    manifest = session.manifest
+    accepted = {
+        id(s.stack)
+        for s in state.axial
+        if manifest.applies_to.matches("MR", "axial", contrast=s.contrast)
+    }
+    review = {v.label: (v.review, v.review_reasons) for v in _column(ctx, state)}
+    readers: dict[int, StackPixels] = {}
+    crops: list[np.ndarray] = []
+    per_level: dict[str, tuple[slice, list[Box], list[str]]] = {}
+    for level, slices in levels.items():
+        slices = [s for s in slices if id(s[0]) in accepted]
+        if not slices:
+            ctx.warnings.append(
+                f"disc {level}: no axial slice within {AXIAL_MAX_DISTANCE_MM:g} mm of its centre"
+            )
+            continue
+        start = len(crops)
+        boxes: list[Box] = []
+        uids: list[str] = []
+        for stack, index, _ in slices:
+            ctx.check()
+            plane = stack.plane_of(index)
+            assert plane is not None and stack.pixel_spacing is not None
+            row, col = (float(v) for v in plane.to_pixel(state.centres[level]))
+            try:
+                values = readers.setdefault(id(stack), StackPixels(stack)).slice(index)
+            except Exception as exc:  # one undecodable slice must not lose the level
+                ctx.warnings.append(f"disc {level}: {stack.frames[index].path} left out: {exc}")
+                continue
+            crops.append(
+                roi_crop(manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack))
+            )
+            boxes.append(rounded(crop_box_px(manifest, (row, col), stack.pixel_spacing)))
+            uids.append(stack.frames[index].instance.sop_instance_uid)
+        if len(crops) > start:
+            per_level[level] = (slice(start, len(crops)), boxes, uids)
+    if not crops:
+        raise Skip("no axial slice of a disc could be read")
+    every = session.classify(np.stack(crops))  # all levels in one batch
+    names = session.class_names
+    for level, (rows, boxes, uids) in per_level.items():
+        probs = every[rows].mean(axis=0)
+        upper, lower = level.split("-")
+        statuses = [review.get(upper, ("confident", ())), review.get(lower, ("confident", ()))]
+        reasons = tuple(dict.fromkeys(r for _, rs in statuses for r in rs))
+        ctx.discs.append(
+            DiscFinding(
+                level=level,
+                state=names[int(np.argmax(probs))],
+                probabilities={n: round(float(p), 4) for n, p in zip(names, probs, strict=True)},
+                centre_mm=rounded(tuple(state.centres[level])),
+                axial_instances=tuple(uids),
+                roi_boxes_px=tuple(boxes),
+                model_id=manifest.id,
+                review=worst(*(s for s, _ in statuses)),
+                review_reasons=reasons,
+            )
+        )
+
+
+def classify_fractures(ctx: Context, state: LumbarMrState) -> None:
+    usable = state.slices
+    sagittal = state.sagittal
+    if usable is None or sagittal is None:
+        raise Skip("no sagittal series")
+    stack = sagittal.stack
+    bodies = [v for v in _column(ctx, state) if v.label in FRACTURE_LEVELS]
+    if not bodies:
+        raise Skip("no labelled lumbar or thoracic vertebra")
+    session = ctx.session("classification", "MR", "sagittal", contrast=sagittal.contrast)
+    assert stack.pixel_spacing is not None
+    crops: list[np.ndarray] = []
+    rows: dict[str, slice] = {}
+    for finding in bodies:
+        ctx.check()
+        centre = np.asarray(finding.centre_mm, dtype=np.float64)
+        start = len(crops)
+        for values, plane in zip(usable.values, usable.planes, strict=True):
+            if abs(float(plane.distance(centre))) > FRACTURE_MAX_DISTANCE_MM:
+                continue
+            row, col = (float(v) for v in plane.to_pixel(centre))
+            crops.append(
+                roi_crop(
+                    session.manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack)
+                )
+            )
+        if len(crops) > start:
+            rows[finding.label] = slice(start, len(crops))
+    if not crops:
+        return
+    every = session.classify(np.stack(crops))  # all bodies in one batch
+    names = session.class_names
+    updated = {}
+    for finding in bodies:
+        if finding.label not in rows:
+            continue
+        probs = every[rows[finding.label]].mean(axis=0)
+        best = int(np.argmax(probs))
+        fractured = names.index("fractured") if "fractured" in names else best
+        updated[finding.label] = replace(
+            finding, fracture=names[best], fracture_probability=round(float(probs[fractured]), 4)
+        )
+    ctx.vertebrae[:] = [updated.get(v.label, v) if v in bodies else v for v in ctx.vertebrae]
+
+
+PIPELINE: Pipeline[LumbarMrState] = Pipeline(
+    name="lumbar MR",
+    applies_to="MR studies of the lumbar spine with a sagittal series (axial for disc states)",
+    new_state=LumbarMrState,
+    steps=(
+        ("series", select_series),
+        ("vertebrae", detect_vertebrae),
+        ("disc levels", disc_levels),
+        ("disc states", classify_discs),
+        ("fractures", classify_fractures),
+    ),
+)
