@@ -3,9 +3,10 @@
 Every change to a document goes through :meth:`UndoStack.push`, so undo/redo, repainting
 and autosave see the same sequence. Annotations are immutable, so a command only swaps
 values: :class:`AddAnnotations`, :class:`RemoveAnnotations`, :class:`ReplaceAnnotations`
-(move, resize, vertex edit, relabel, accept, reject: anything that keeps the uid) and
-:class:`Compound` (several commands as one undo step). Commands check that the document
-still holds what they expect and change nothing when it does not (ValueError / KeyError).
+(move, resize, vertex edit, relabel, accept, reject, shifting every level label: anything that
+keeps the uid) and :class:`Compound` (several commands as one undo step). Commands check that
+the document still holds what they expect and change nothing when it does not (ValueError /
+KeyError).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from spineviewer.annotations.document import AnnotationDocument
+from spineviewer.annotations.levels import shift_mapping, shifted_label, step_name
 from spineviewer.annotations.model import Annotation, Kind, Status
 
 #: Called after every change of the document: (the command, True when done/redone,
@@ -465,3 +467,18 @@ def run_model(doc: AnnotationDocument, proposals: Iterable[Annotation], text: st
         if a.provenance.is_model and a.status == Status.PROPOSED and a.provenance.model_id in models
     ]
     return Compound([RemoveAnnotations([doc[u] for u in stale]), AddAnnotations(new)], text)
+
+
+def shift_levels(doc: AnnotationDocument, step: int) -> ReplaceAnnotations:
+    """Every vertebra label and disc level of the study one level up (``step`` -1: L3 -> L2)
+    or down (+1), as one undo step; the rules are :func:`.levels.shift_mapping`'s (down, S1
+    stays and L5 becomes L6). Rejected marks keep their names; proposals stay proposals.
+
+    Raises :class:`~.levels.ShiftError` (a ValueError naming the label) when the labels cannot
+    move that way; the document is unchanged then.
+    """
+    marks = [a for a in doc if a.label and a.status != Status.REJECTED]
+    mapping = shift_mapping((a.label for a in marks), step)
+    before = [a for a in marks if shifted_label(a.label, mapping) != a.label]
+    after = [a.renamed(shifted_label(a.label, mapping)) for a in before]
+    return ReplaceAnnotations(before, after, f"Shift labels {step_name(step)} one level")

@@ -57,6 +57,15 @@ POINT_COUNT: dict[Kind, int | None] = {
 FILLED = frozenset({Kind.RECTANGLE, Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND})
 
 
+#: How sure a model was of a proposal (:data:`Annotation.review`), least to most demanding.
+#: The same words as ``spineviewer.ai.findings.REVIEW_STATUSES`` (a test keeps them equal; the
+#: annotation model does not import the AI package).
+CONFIDENT = "confident"
+UNCERTAIN = "uncertain"
+NEEDS_REVIEW = "needs review"
+REVIEW_NEEDS: tuple[str, ...] = (CONFIDENT, UNCERTAIN, NEEDS_REVIEW)
+
+
 class Status(StrEnum):
     """Review state. Human marks start accepted; model proposals start proposed."""
 
@@ -216,9 +225,18 @@ class Annotation:
     status: Status = Status.ACCEPTED
     provenance: Provenance = field(default_factory=Provenance)
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: A model's own doubt about its proposal: "" (none given, every human mark),
+    #: :data:`CONFIDENT`, :data:`UNCERTAIN` or :data:`NEEDS_REVIEW`; and why, in a reader's
+    #: words ("no sacrum in view").
+    review: str = ""
+    review_reasons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_points(self.kind, self.points)
+        if self.review and self.review not in REVIEW_NEEDS:
+            raise ValueError(
+                f"review {self.review!r} is not one of {', '.join(map(repr, REVIEW_NEEDS))}"
+            )
 
     @classmethod
     def create(
@@ -250,6 +268,12 @@ class Annotation:
         """With another note (the text of an arrow, a comment)."""
         return self._edited(text=text)
 
+    def renamed(self, label: str) -> Annotation:
+        """The same mark under another level name (shifting a study's labels by one level):
+        unlike :meth:`relabelled` a proposal stays a proposal, its other findings (a disc
+        state) not yet reviewed."""
+        return replace(self, label=label, provenance=self.provenance.touched())
+
     def with_status(self, status: Status) -> Annotation:
         """Accepted / rejected / ... (the modified time is updated)."""
         return replace(self, status=Status(status), provenance=self.provenance.touched())
@@ -263,8 +287,17 @@ class Annotation:
         """True for shapes that enclose an area."""
         return self.kind in FILLED
 
+    @property
+    def pending_review(self) -> str:
+        """:data:`UNCERTAIN` or :data:`NEEDS_REVIEW` while a doubtful proposal waits for a
+        reader, else "" (a confident one, or one a person accepted, edited or rejected: the
+        reader has decided)."""
+        if self.status == Status.PROPOSED and self.review in (UNCERTAIN, NEEDS_REVIEW):
+            return self.review
+        return ""
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "uid": self.uid,
             "kind": self.kind.value,
             "image": self.image.to_dict(),
@@ -276,6 +309,10 @@ class Annotation:
             "status": self.status.value,
             "provenance": self.provenance.to_dict(),
         }
+        if self.review or self.review_reasons:  # a model's doubt only: human marks are unchanged
+            out["review"] = self.review
+            out["review_reasons"] = list(self.review_reasons)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Annotation:
@@ -294,4 +331,6 @@ class Annotation:
             status=Status(data.get("status", Status.ACCEPTED)),
             provenance=Provenance.from_dict(data.get("provenance", {})),
             uid=str(data["uid"]),
+            review=str(data.get("review", "")),
+            review_reasons=tuple(str(r) for r in data.get("review_reasons", ())),
         )

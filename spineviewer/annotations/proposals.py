@@ -2,7 +2,8 @@
 
 Each finding becomes one annotation on the image it was found on, ``status=proposed`` with
 the model's id, version and score in its provenance (so SR export, review and the worklist
-treat it like any other mark):
+treat it like any other mark), and the finding's review need and its reasons (``review``,
+``review_reasons``: the viewer marks uncertain and needs-review proposals apart):
 
 - a vertebra on MR: a rectangle on the middle sagittal slice, label L1 .. S1, "fractured"
   and the probability in the text when the fracture model says so;
@@ -68,6 +69,7 @@ class _Builder:
         points: list[tuple[float, float]],
         model_id: str,
         score: float | None,
+        review: tuple[str, tuple[str, ...]] = ("", ()),
         **values: str | None,
     ) -> None:
         if uid not in self.where:
@@ -77,7 +79,15 @@ class _Builder:
         provenance = Provenance.model(use.id, use.version, score)
         self.out.append(
             Annotation.create(
-                kind, ref, points, plane, status=Status.PROPOSED, provenance=provenance, **values
+                kind,
+                ref,
+                points,
+                plane,
+                status=Status.PROPOSED,
+                provenance=provenance,
+                review=review[0],
+                review_reasons=tuple(review[1]),
+                **values,
             )
         )
 
@@ -95,27 +105,29 @@ def proposals_from_findings(findings: Findings, stacks: Sequence[Stack]) -> list
     """Proposals for every finding whose image is among ``stacks``."""
     b = _Builder(findings, stacks)
     for v in findings.vertebrae:
+        review = (v.review, v.review_reasons)
         if v.corners_px:
             ul, ur, ll, lr = v.corners_px
             outline = [_rc(*ul), _rc(*ur), _rc(*lr), _rc(*ll)]
-            b.add("polygon", v.sop_instance_uid, outline, v.model_id, v.score, label=v.label)
+            b.add("polygon", v.sop_instance_uid, outline, v.model_id, v.score, review,
+                  label=v.label)  # fmt: skip
             continue
         text = ""
         if v.fracture == "fractured" and v.fracture_probability is not None:
             text = f"fractured ({v.fracture_probability:.0%})"
         corners = _corners(v.box_px)
-        b.add(
-            "rectangle", v.sop_instance_uid, corners, v.model_id, v.score, label=v.label, text=text
-        )
+        b.add("rectangle", v.sop_instance_uid, corners, v.model_id, v.score, review,
+              label=v.label, text=text)  # fmt: skip
     for d in findings.discs:
         first = d.axial_instances[0] if d.axial_instances else ""
         ellipse = _disc_ellipse(b.where[first], d.centre_mm) if first in b.where else None
         if ellipse is not None:
             score = d.probabilities.get(d.state)
-            b.add("ellipse", first, ellipse, d.model_id, score, label=d.level, state=d.state)
+            b.add("ellipse", first, ellipse, d.model_id, score, (d.review, d.review_reasons),
+                  label=d.level, state=d.state)  # fmt: skip
     for i in findings.implants:
         b.add("rectangle", i.sop_instance_uid, _corners(i.box_px), i.model_id, i.score,
-              label=i.implant_class)  # fmt: skip
+              (i.review, i.review_reasons), label=i.implant_class)  # fmt: skip
     cobb = findings.cobb
     ends = {v.label: v.corners_px for v in findings.vertebrae if v.corners_px}
     if cobb is not None and cobb.upper_vertebra in ends and cobb.lower_vertebra in ends:
