@@ -179,17 +179,84 @@ def best_for(
     view: str,
     entries: Sequence[ModelEntry] | None = None,
     dirs: Iterable[str | Path] = (),
+    *,
+    contrast: str | None = None,
+    projection: str | None = None,
+    body_part: str | None = None,
+    strict: bool = False,
 ) -> ModelEntry | None:
-    """The first available model for ``task`` on ``modality`` images in ``view`` (or None).
+    """The first available model for ``task`` that accepts the series (or None).
 
-    ``entries`` defaults to ``find_models(dirs)``; pass a list found earlier to avoid a rescan.
+    The series is described as :meth:`AppliesTo.mismatch
+    <spineviewer.ai.manifest_applies_to.AppliesTo.mismatch>` takes it: ``modality`` and
+    ``view`` (a plane, or a ViewPosition code such as "AP"), and where known its ``contrast``,
+    ``projection`` and ``body_part``; None is unknown, held against a model that restricts the
+    field only when ``strict``. :func:`why_none` says why nothing fits. ``entries`` defaults to
+    ``find_models(dirs)``; pass a list found earlier to avoid a rescan.
     """
     candidates = find_models(dirs) if entries is None else entries
+    series = _Series(modality, view, contrast, projection, body_part, strict)
     for entry in candidates:
         m = entry.manifest
-        if entry.available and m and m.task == task and m.applies_to.matches(modality, view):
+        if entry.available and m and m.task == task and series.mismatch(m) is None:
             return entry
     return None
+
+
+def why_none(
+    task: str,
+    modality: str,
+    view: str,
+    entries: Sequence[ModelEntry] | None = None,
+    dirs: Iterable[str | Path] = (),
+    *,
+    contrast: str | None = None,
+    projection: str | None = None,
+    body_part: str | None = None,
+    strict: bool = False,
+) -> str:
+    """Why :func:`best_for` finds no model with the same arguments, one line for "skipped:
+    ..." ("no classification model accepts this series: disc-state: model accepts contrast T2,
+    series is T1"); empty when it does find one."""
+    candidates = find_models(dirs) if entries is None else entries
+    series = _Series(modality, view, contrast, projection, body_part, strict)
+    reasons: list[str] = []
+    for entry in candidates:
+        m = entry.manifest
+        if m is None or m.task != task:
+            continue
+        if not entry.available:
+            reasons.append(f"{entry.id}: not usable ({entry.problems[0]})")
+            continue
+        reason = series.mismatch(m)
+        if reason is None:
+            return ""
+        reasons.append(f"{m.id}: {reason}")
+    if not reasons:
+        return f"no {task} model is installed"
+    return f"no {task} model accepts this series: {'; '.join(reasons)}"
+
+
+@dataclass(frozen=True)
+class _Series:
+    """What is known of the series a model is sought for (the arguments of best_for)."""
+
+    modality: str
+    view: str
+    contrast: str | None
+    projection: str | None
+    body_part: str | None
+    strict: bool
+
+    def mismatch(self, manifest: ModelManifest) -> str | None:
+        return manifest.applies_to.mismatch(
+            self.modality,
+            self.view,
+            contrast=self.contrast,
+            projection=self.projection,
+            body_part=self.body_part,
+            strict=self.strict,
+        )
 
 
 def describe_models(entries: Sequence[ModelEntry]) -> str:
@@ -202,10 +269,7 @@ def describe_models(entries: Sequence[ModelEntry]) -> str:
         if e.available and e.manifest is not None:
             m = e.manifest
             demo = ", not for clinical use" if m.provenance.not_for_clinical_use else ""
-            lines.append(
-                f"{m.id} {m.version}: {m.task}, {'/'.join(m.applies_to.modality)} "
-                f"{'/'.join(m.applies_to.view)}{demo}"
-            )
+            lines.append(f"{m.id} {m.version}: {m.task}, {m.applies_to.describe()}{demo}")
         else:
             lines.append(f"{e.onnx_path.name}: unavailable ({'; '.join(e.problems)})")
     providers = ", ".join(onnxruntime.get_available_providers())

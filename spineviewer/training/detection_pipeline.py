@@ -102,7 +102,7 @@ def manifest_for(
         applies_to={
             "modality": ["MR"],
             "view": ["sagittal"],
-            "sequence": ["T2"],
+            "contrast": ["T2"],
             "body_part": "LSPINE",
         },
         input_size=INPUT_SIZE,

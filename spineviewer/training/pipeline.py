@@ -183,7 +183,7 @@ def manifest_for(
         "applies_to": {
             "modality": list(task.modality),
             "view": list(task.view),
-            "sequence": list(task.sequence),
+            **({"contrast": list(task.sequence)} if task.sequence else {}),
             "body_part": task.body_part,
         },
         "input": {

@@ -60,7 +60,8 @@ def manifest_for(
         identity={"id": task.id, "name": task.name, "version": "0.1.0"},
         applies_to={
             "modality": ["CR", "DX"],
-            "view": ["AP"],
+            "view": ["projection"],
+            "projection": ["AP"],
             "body_part": "LSPINE",
         },
         input_size=task.input_size,

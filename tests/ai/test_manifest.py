@@ -70,17 +70,18 @@ def test_optional_fields_take_their_defaults() -> None:
     data = doc_example()
     for key in ("monochrome1", "roi_mm"):
         del data["preprocessing"][key]
-    del data["applies_to"]["sequence"]
+    del data["applies_to"]["contrast"]
     del data["provenance"]["citation"]
     data["preprocessing"]["normalisation"] = {"window": {"center": 40, "width": 400}}
     manifest = ModelManifest.from_dict(data)
     pre = manifest.preprocessing
     assert pre.monochrome1 == "invert" and pre.roi_mm is None
     assert pre.normalisation.window is not None and pre.normalisation.window.width == 400
-    assert manifest.applies_to.sequence == () and manifest.provenance.citation is None
+    assert manifest.applies_to.contrast == () and manifest.provenance.citation is None
     again = ModelManifest.from_dict(manifest.to_dict())
     assert again == manifest
     assert "citation" not in manifest.to_dict()["provenance"]
+    assert "contrast" not in manifest.to_dict()["applies_to"]  # absent, not []
 
 
 def test_load_reads_a_file_and_names_it(tmp_path: Path) -> None:
