@@ -2,7 +2,10 @@
 
 A series whose images differ in orientation (IOP rounded to 3 decimals) or in size is split
 into stacks; so is one that holds several stacks at the same positions (echoes, time points)
-when an attribute tells them apart. Duplicated instances are dropped with a warning.
+when an attribute tells them apart. Duplicated instances are dropped with a warning. An image
+whose ImageOrientationPatient is present but unusable (NaN, not perpendicular) stays in the
+largest stack of its size: one broken header must not split a series, and the stack's
+warnings name the file.
 """
 
 from __future__ import annotations
@@ -57,6 +60,20 @@ def _group_by_geometry(frames: Iterable[Frame]) -> dict[GeometryKey, list[Frame]
     return groups
 
 
+def _adopt(groups: dict[GeometryKey, list[Frame]], strays: list[Frame]) -> list[Frame]:
+    """Put each frame of ``strays`` (its orientation unusable) into the largest oriented group
+    of its size; returns those that have none (they are grouped on their own)."""
+    homeless = []
+    for frame in strays:
+        size = (frame.instance.rows, frame.instance.columns)
+        fits = [k for k in groups if k[0] is not None and (k[1], k[2]) == size]
+        if fits:
+            groups[max(fits, key=lambda k: len(groups[k]))].append(frame)
+        else:
+            homeless.append(frame)
+    return homeless
+
+
 def _dedupe(frames: Iterable[Frame]) -> tuple[list[Frame], list[str]]:
     kept: dict[tuple[str, int], Frame] = {}
     warnings: list[str] = []
@@ -104,7 +121,11 @@ def _stack_label(key: GeometryKey, frames: Sequence[Frame]) -> str:
 def build_series(uid: str, frames: list[Frame]) -> Series:
     """One series from its frames: dedupe, split into stacks, order each stack."""
     unique, warnings = _dedupe(frames)
-    by_geometry = _group_by_geometry(unique)
+    strays = [f for f in unique if f.unusable("ImageOrientationPatient")]
+    stray_ids = {id(f) for f in strays}
+    by_geometry = _group_by_geometry(f for f in unique if id(f) not in stray_ids)
+    for key, group in _group_by_geometry(_adopt(by_geometry, strays)).items():
+        by_geometry.setdefault(key, []).extend(group)
     parts: list[tuple[str, list[Frame]]] = []
     for key, group in by_geometry.items():
         label = _stack_label(key, group)

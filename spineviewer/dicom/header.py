@@ -31,6 +31,17 @@ NATIVE_LITTLE_ENDIAN = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
 #: Largest frame we agree to decode (Rows x Columns x samples x bytes), bytes.
 MAX_FRAME_BYTES = 1024**3
 PIXEL_DATA_TAG = 0x7FE00010
+#: Syntaxes other than the native little-endian ones whose pixel data is not encapsulated.
+NOT_ENCAPSULATED = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"})
+#: Elements (7FE0,xxxx) of Pixel Data, Float Pixel Data and Double Float Pixel Data.
+PIXEL_ELEMENTS = frozenset({0x0010, 0x0008, 0x0009})
+#: The reason given for a file without any pixel data element.
+NO_PIXEL_DATA = "no Pixel Data element: the file holds no image"
+#: Row and column cosines whose dot product exceeds this are not perpendicular (the check of
+#: :class:`~spineviewer.geometry.Plane`).
+ORTHOGONAL_TOLERANCE = 1e-3
+#: Longest raw value quoted in a geometry problem.
+MAX_SHOWN = 40
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,12 @@ class Instance:
     voi_lut: Dataset | None = field(default=None, compare=False, repr=False)
     #: ViewPosition (0018,5101) of a radiograph: "AP", "PA", "LL", ... ("" when absent).
     view_position: str = field(default="", compare=False)
+    #: False when the file has no Pixel Data element at all (its frames cannot be shown; the
+    #: scan keeps them so that the stack stays whole and the file is named where it is used).
+    has_pixel_data: bool = field(default=True, compare=False)
+    #: Byte offset of encapsulated (compressed) Pixel Data's first item, for reading one
+    #: frame's compressed bytes without parsing the header again.
+    encapsulated_offset: int | None = field(default=None, compare=False)
 
     @property
     def frame_bytes(self) -> int:
@@ -101,6 +118,23 @@ class Frame:
     #: PatientOrientation (0020,0020): patient directions of the row and column, e.g.
     #: ("L", "F") — the only orientation a projection radiograph has.
     patient_orientation: tuple[str, str] | None = None
+    #: Why a PixelSpacing, ImagePositionPatient or ImageOrientationPatient that the file does
+    #: hold cannot be used (that value is None above), e.g. "PixelSpacing 0\\0 is not
+    #: positive". Absent attributes are not problems (a radiograph has no position).
+    geometry_problems: tuple[str, ...] = ()
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Everything the header tells that makes this frame unusable for geometry or pixels
+        (no Pixel Data; unusable spacing, position or orientation); () when it is sound."""
+        if self.instance.has_pixel_data:
+            return self.geometry_problems
+        return (NO_PIXEL_DATA, *self.geometry_problems)
+
+    def unusable(self, keyword: str) -> bool:
+        """True when the file holds ``keyword`` (e.g. "ImageOrientationPatient") but its value
+        cannot be used (see :attr:`geometry_problems`)."""
+        return any(p.startswith(f"{keyword} ") for p in self.geometry_problems)
 
     @property
     def label(self) -> str:
@@ -246,10 +280,12 @@ def read_instance_frames(ref: FileRef) -> list[Frame]:
         with ref.open() as fh, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(fh, stop_before_pixels=True, force=_headerless_dicom(fh))
+            has_pixels = _pixel_data_follows(fh, ds)
+            encapsulated = _encapsulated_offset(fh, ds)
             offset, length = _locate_pixel_data(fh, ds)
             file_size = fh.seek(0, 2)
             # values are decoded lazily: a malformed one fails here, inside the handlers below
-            return frames_from_dataset(ds, ref, offset, length, file_size)
+            return frames_from_dataset(ds, ref, offset, length, file_size, has_pixels, encapsulated)
     except InvalidDicomError as exc:
         raise DicomLoadError(
             "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM data set at the start)"
@@ -269,6 +305,39 @@ def _headerless_dicom(fh: BinaryIO) -> bool:
     if len(head) >= 132 and head[128:132] == b"DICM":
         return False
     return len(head) >= 8 and head[:2] == b"\x08\x00" and head[3:4] == b"\x00"
+
+
+def _pixel_data_follows(fh: BinaryIO, ds: Dataset) -> bool:
+    """False when a header-only read stopped elsewhere than at a pixel data element (at the
+    end of the file, or at a later element): the file has no pixels. True when it did, and when
+    that cannot be told (a deflated data set is read from an inflated copy)."""
+    syntax = str(getattr(ds.file_meta, "TransferSyntaxUID", "")) if ds.file_meta else ""
+    if syntax == "1.2.840.10008.1.2.1.99":
+        return True
+    start = fh.tell()
+    head = fh.read(4)
+    fh.seek(start)
+    if len(head) < 4:
+        return False
+    return any(
+        group == 0x7FE0 and element in PIXEL_ELEMENTS
+        for group, element in (struct.unpack("<HH", head), struct.unpack(">HH", head))
+    )
+
+
+def _encapsulated_offset(fh: BinaryIO, ds: Dataset) -> int | None:
+    """Where the items of encapsulated Pixel Data start, right after a header-only read of a
+    file in an encapsulated (explicit VR little endian) syntax; None otherwise."""
+    syntax = str(getattr(ds.file_meta, "TransferSyntaxUID", "")) if ds.file_meta else ""
+    if syntax in NATIVE_LITTLE_ENDIAN or syntax in NOT_ENCAPSULATED:
+        return None
+    start = fh.tell()
+    head = fh.read(12)
+    fh.seek(start)
+    if len(head) < 12:
+        return None
+    tag, length = struct.unpack("<HH", head[:4]), struct.unpack("<I", head[8:12])[0]
+    return start + 12 if tag == (0x7FE0, 0x0010) and length == 0xFFFFFFFF else None
 
 
 def _locate_pixel_data(fh: BinaryIO, ds: Dataset) -> tuple[int | None, int | None]:
@@ -299,6 +368,8 @@ def frames_from_dataset(
     pixel_offset: int | None = None,
     pixel_length: int | None = None,
     file_size: int | None = None,
+    has_pixel_data: bool = True,
+    encapsulated_offset: int | None = None,
 ) -> list[Frame]:
     """Build the frames of a parsed header; checks that pixel data can be right."""
     if "Rows" not in ds or "Columns" not in ds:
@@ -363,6 +434,8 @@ def frames_from_dataset(
         modality_lut=_modality_lut(ds),
         voi_lut=_voi_lut(ds),
         view_position=_text(ds, "ViewPosition").upper(),
+        has_pixel_data=has_pixel_data,
+        encapsulated_offset=encapsulated_offset,
     )
     shared = _item(ds, "SharedFunctionalGroupsSequence")
     per_frame = _items(ds, "PerFrameFunctionalGroupsSequence")
@@ -439,13 +512,24 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
         value = _group_value(groups, sequence, keyword) if enhanced else None
         return value if value is not None else _get(ds, keyword)
 
-    spacing = _positive(_floats(pick("PixelMeasuresSequence", "PixelSpacing"), 2))
+    problems: list[str] = []
+
+    def geometry(sequence: str, keyword: str, count: int) -> tuple[float, ...] | None:
+        values, problem = _geometry_value(pick(sequence, keyword), keyword, count)
+        if problem:
+            problems.append(problem)
+        return values
+
+    spacing = geometry("PixelMeasuresSequence", "PixelSpacing", 2)
+    position = geometry("PlanePositionSequence", "ImagePositionPatient", 3)
+    orientation = geometry("PlaneOrientationSequence", "ImageOrientationPatient", 6)
     source = "PixelSpacing"
     if spacing is None:
         for keyword in ("ImagerPixelSpacing", "NominalScannedPixelSpacing"):
             spacing = _positive(_floats(_get(ds, keyword), 2))
             if spacing is not None:
                 source = keyword
+                problems = [p for p in problems if not p.startswith("PixelSpacing")]
                 break
     slope = _rescale(pick("PixelValueTransformationSequence", "RescaleSlope"), "RescaleSlope")
     intercept = _rescale(
@@ -463,8 +547,8 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
     return Frame(
         instance=instance,
         index=index,
-        position=_floats(pick("PlanePositionSequence", "ImagePositionPatient"), 3),  # type: ignore[arg-type]
-        orientation=_floats(pick("PlaneOrientationSequence", "ImageOrientationPatient"), 6),
+        position=position,  # type: ignore[arg-type]
+        orientation=orientation,
         pixel_spacing=spacing,  # type: ignore[arg-type]
         slice_thickness=thickness[0] if thickness else None,
         rescale_slope=slope if slope is not None and slope != 0 else 1.0,
@@ -475,7 +559,55 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
         stack_key=stack_key,
         spacing_source=source,
         patient_orientation=_patient_orientation(_get(ds, "PatientOrientation")),
+        geometry_problems=tuple(problems),
     )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if _is_sequence(value) else [value]
+
+
+def _shown(value: Any) -> str:
+    """A raw attribute value as DICOM writes it (``a\\b``), one line, at most MAX_SHOWN."""
+    text = printable("\\".join(str(v) for v in _as_list(value)).strip())
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+
+
+def _geometry_value(
+    value: Any, keyword: str, count: int
+) -> tuple[tuple[float, ...] | None, str | None]:
+    """(values, None) when ``keyword`` is usable; (None, None) when absent; (None, why) when
+    present but unusable: not ``count`` numbers, not finite, a spacing not above 0, or an
+    orientation with a zero direction or a row and column that are not perpendicular."""
+    if value is None or all(str(v).strip() == "" for v in _as_list(value)):
+        return None, None
+    try:
+        values = tuple(float(v) for v in _as_list(value))
+    except (TypeError, ValueError, OverflowError):
+        return None, f"{keyword} '{_shown(value)}' is not a number"
+    if len(values) != count:
+        return None, f"{keyword} {_shown(value)} has {len(values)} values, not {count}"
+    if not all(math.isfinite(v) for v in values):
+        return None, f"{keyword} {_shown(value)} is not finite"
+    if keyword == "PixelSpacing" and not all(v > 0 for v in values):
+        return None, f"{keyword} {_shown(value)} is not positive"
+    if keyword == "ImageOrientationPatient":
+        problem = _orientation_problem(values)
+        if problem:
+            return None, f"{keyword} {_shown(value)}: {problem}"
+    return values, None
+
+
+def _orientation_problem(cosines: tuple[float, ...]) -> str | None:
+    """Why six direction cosines define no image plane, or None."""
+    row, col = cosines[:3], cosines[3:]
+    row_norm, col_norm = math.hypot(*row), math.hypot(*col)
+    if row_norm < 1e-6 or col_norm < 1e-6:
+        return "a direction is zero"
+    dot = sum(a * b for a, b in zip(row, col, strict=True)) / (row_norm * col_norm)
+    if abs(dot) > ORTHOGONAL_TOLERANCE:
+        return f"row and column are not perpendicular (cosine {dot:.4f})"
+    return None
 
 
 def _rescale(value: Any, keyword: str) -> float | None:

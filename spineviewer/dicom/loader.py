@@ -119,14 +119,15 @@ class StackPixels:
     def _wrap(self, array: np.ndarray) -> Volume:
         frames = self.stack.frames
         first = frames[0]
-        if self.stack.ordering.offsets is None or first.pixel_spacing is None:
-            spacing = first.pixel_spacing or (1.0, 1.0)
+        pixel = self.stack.pixel_spacing  # the stack's: one image's broken spacing is not it
+        if self.stack.ordering.offsets is None or pixel is None:
+            spacing = pixel or (1.0, 1.0)
             affine = np.diag([first.slice_thickness or 1.0, spacing[0], spacing[1], 1.0])
             return Volume(array, affine, first.instance.frame_of_reference_uid)
         positions = np.asarray([f.position for f in frames], dtype=np.float64)
         assert first.orientation is not None  # ordering.offsets implies full geometry
         affine = stack_affine(
-            positions[0], first.orientation, first.pixel_spacing, positions, first.slice_thickness
+            positions[0], first.orientation, pixel, positions, first.slice_thickness
         )
         return Volume(array, affine, first.instance.frame_of_reference_uid, positions)
 

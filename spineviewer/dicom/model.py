@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -18,6 +19,10 @@ from spineviewer.geometry import Plane
 PROJECTION_MODALITIES = frozenset({"CR", "DX", "MG", "RF", "XA", "IO", "PX", "RG", "DR"})
 #: A normal within about 37 degrees of a patient axis gets that axis' plane name.
 PLANE_COSINE = 0.8
+#: Images with header problems named one by one in a stack's warnings; the rest are counted.
+MAX_NAMED_PROBLEMS = 10
+#: Confidence of a stack some of whose images have unusable geometry or no pixels.
+PROBLEM_CONFIDENCE = 0.8
 
 
 def _real_uid(uid: str) -> str | None:
@@ -73,10 +78,12 @@ class Stack:
         """(rows, columns) of every image."""
         return self.first.instance.rows, self.first.instance.columns
 
-    @property
+    @cached_property
     def pixel_spacing(self) -> tuple[float, float] | None:
-        """(row spacing, column spacing) in mm, or None when unknown."""
-        return self.first.pixel_spacing
+        """(row spacing, column spacing) in mm, or None when unknown: the spacing most images
+        have (one image with a spacing of 0 does not take the stack's away)."""
+        counts = Counter(f.pixel_spacing for f in self.frames if f.pixel_spacing is not None)
+        return counts.most_common(1)[0][0] if counts else None
 
     @property
     def slice_spacing(self) -> float | None:
@@ -85,12 +92,30 @@ class Stack:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Everything imperfect about this stack's geometry."""
-        return self.extra_warnings + self.ordering.warnings
+        """Everything imperfect about this stack's geometry, and every image whose header
+        makes it unusable (named, up to :data:`MAX_NAMED_PROBLEMS`)."""
+        return self.extra_warnings + self.ordering.warnings + self._problem_warnings
+
+    @cached_property
+    def problems(self) -> tuple[tuple[int, str], ...]:
+        """(index, reason) of every image the header says is unusable (no pixels, or a
+        spacing, position or orientation that cannot be used), in stack order."""
+        return tuple((i, "; ".join(f.problems)) for i, f in enumerate(self.frames) if f.problems)
+
+    @cached_property
+    def _problem_warnings(self) -> tuple[str, ...]:
+        named = [f"{self.frames[i].label}: {reason}" for i, reason in self.problems]
+        if len(named) > MAX_NAMED_PROBLEMS:
+            more = len(named) - MAX_NAMED_PROBLEMS
+            named = [*named[:MAX_NAMED_PROBLEMS], f"and {more} more images with such problems"]
+        return tuple(named)
 
     @property
     def confidence(self) -> float:
-        """1.0 for clean geometry, lower when positions are missing or uneven."""
+        """1.0 for clean geometry, lower when positions are missing or uneven, or when some
+        images are unusable."""
+        if self.problems:
+            return min(self.ordering.confidence, PROBLEM_CONFIDENCE)
         return self.ordering.confidence
 
     @property
@@ -104,22 +129,26 @@ class Stack:
 
     @cached_property
     def _planes(self) -> tuple[Plane | None, ...]:
-        """Every image's plane, worked out once (planes are immutable)."""
+        """Every image's plane, worked out once (planes are immutable); None for an image
+        without usable geometry (its header problems say why), never an exception."""
         out: list[Plane | None] = []
-        axes: dict[tuple[Any, Any], Plane] = {}  # one checked plane per orientation, spacing
+        axes: dict[tuple[Any, Any], Plane | None] = {}  # one checked plane per axes, spacing
         for frame in self.frames:
             if frame.position is None or frame.orientation is None or frame.pixel_spacing is None:
                 out.append(None)
                 continue
             key = (tuple(frame.orientation), tuple(frame.pixel_spacing))
-            first = axes.get(key)
-            if first is None:
-                first = axes[key] = Plane.from_dicom(
-                    frame.position, frame.orientation, frame.pixel_spacing, *self.shape
-                )
-                out.append(first)
+            if key not in axes:
+                try:
+                    axes[key] = Plane.from_dicom(
+                        frame.position, frame.orientation, frame.pixel_spacing, *self.shape
+                    )
+                except ValueError:  # the header checks leave nothing Plane refuses; be safe
+                    axes[key] = None
+                out.append(axes[key])
             else:
-                out.append(first.moved_to(frame.position))
+                first = axes[key]
+                out.append(first.moved_to(frame.position) if first is not None else None)
         return tuple(out)
 
     def summary(self) -> dict[str, Any]:

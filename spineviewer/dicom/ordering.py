@@ -27,6 +27,8 @@ class Ordering:
     """Frames in display order, with what we learnt about their spacing."""
 
     frames: tuple[Frame, ...]
+    #: Unit normal of the images' orientation (also when some positions are missing and the
+    #: frames are ordered by InstanceNumber); None when no image has an orientation.
     normal: tuple[float, float, float] | None
     #: Position of each frame along the normal, mm (None without positions).
     offsets: tuple[float, ...] | None
@@ -55,6 +57,10 @@ def order_frames(frames: Sequence[Frame]) -> Ordering:
         return Ordering((), None, None, None, (), 0.0)
     with_geometry = [f for f in frames if f.position is not None and f.orientation is not None]
     if len(with_geometry) < len(frames):
+        # the images that have an orientation still tell the plane (one image without a
+        # position must not turn a sagittal stack into an "unknown" one)
+        oriented = next((f.orientation for f in frames if f.orientation is not None), None)
+        known = slice_normal(oriented) if oriented is not None else None
         ordered = tuple(sorted(frames, key=_fallback_key))
         missing = len(frames) - len(with_geometry)
         warning = (
@@ -64,7 +70,7 @@ def order_frames(frames: Sequence[Frame]) -> Ordering:
         is_projection = len(frames) == 1 and not with_geometry
         return Ordering(
             ordered,
-            None,
+            (float(known[0]), float(known[1]), float(known[2])) if known is not None else None,
             None,
             None,
             () if is_projection else (warning,),

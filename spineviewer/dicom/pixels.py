@@ -13,13 +13,27 @@ from typing import BinaryIO
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.encaps import get_frame
 from pydicom.pixels import apply_modality_lut
-from pydicom.uid import UID
+from pydicom.uid import (
+    UID,
+    JPEG2000TransferSyntaxes,
+    JPEGLSTransferSyntaxes,
+    JPEGTransferSyntaxes,
+)
 
 from spineviewer.dicom.errors import DicomLoadError, one_line
-from spineviewer.dicom.header import Frame, Instance
+from spineviewer.dicom.header import NO_PIXEL_DATA, Frame, Instance
 
 DEFLATED = "1.2.840.10008.1.2.1.99"
+#: Syntaxes whose every frame ends with the marker FF D9 (JPEG's EOI, JPEG 2000's EOC), which
+#: their coded data cannot hold elsewhere: a frame without it was cut short. The decoders
+#: would return such a frame incomplete without a word (the missing part black or grey).
+MARKER_ENDED = frozenset(
+    str(uid) for uid in (*JPEGTransferSyntaxes, *JPEGLSTransferSyntaxes, *JPEG2000TransferSyntaxes)
+)
+#: The end marker may be followed by padding (to an even length, or an encoder's own).
+END_MARKER_SLACK = 16
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -67,6 +81,8 @@ def read_native_into(frame: Frame, fh: BinaryIO, out: np.ndarray) -> None:
 def decode_stored(frame: Frame, fh: BinaryIO | None = None) -> np.ndarray:
     """Stored pixel values of one frame, shape (rows, columns) or (rows, columns, samples)."""
     instance = frame.instance
+    if not instance.has_pixel_data:  # said plainly, not as a decoder's complaint
+        raise DicomLoadError(f"{frame.label}: {NO_PIXEL_DATA}")
     if can_read_in_place(instance):
         out = np.empty((instance.rows, instance.columns), dtype=stored_dtype(instance))
         if fh is not None:
@@ -88,6 +104,7 @@ def decode_stored(frame: Frame, fh: BinaryIO | None = None) -> np.ndarray:
 
 
 def _decode_with_pydicom(fh: BinaryIO, frame: Frame) -> np.ndarray:
+    _check_complete(fh, frame)
     fh.seek(0)
     if frame.instance.transfer_syntax == DEFLATED:
         # The whole data set is compressed: no frame can be located without inflating it.
@@ -97,28 +114,36 @@ def _decode_with_pydicom(fh: BinaryIO, frame: Frame) -> np.ndarray:
     return np.asarray(pydicom.pixels.pixel_array(fh, index=frame.index))
 
 
+def _check_complete(fh: BinaryIO, frame: Frame) -> None:
+    """Raise when a JPEG-family frame lacks its end marker (its data was cut short)."""
+    instance = frame.instance
+    if instance.transfer_syntax not in MARKER_ENDED or instance.encapsulated_offset is None:
+        return
+    fh.seek(instance.encapsulated_offset)
+    data = get_frame(fh, frame.index, number_of_frames=instance.number_of_frames)
+    if b"\xff\xd9" not in data[-END_MARKER_SLACK:]:
+        raise ValueError(
+            f"the compressed frame has no end marker FF D9 ({len(data)} bytes): it was cut "
+            "short and would show incomplete"
+        )
+
+
 def uses_lut(frame: Frame) -> bool:
     """True when the frame has a Modality LUT Sequence instead of rescale slope/intercept."""
     return frame.instance.modality_lut is not None
 
 
 def output_dtype(frames: tuple[Frame, ...] | list[Frame]) -> np.dtype:
-    """Smallest dtype that holds modality-LUT output of every frame exactly."""
+    """Smallest dtype that holds modality-LUT output of every frame exactly (of every bit
+    depth among them: one file of a stack may be stored otherwise than the rest)."""
     if not frames:
         return np.dtype(np.float32)
-    instance = frames[0].instance
     if any(uses_lut(f) for f in frames):
         return np.dtype(np.float32)
-    bits = instance.bits_stored
-    lo, hi = (
-        (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
-        if instance.pixel_representation
-        else (
-            0,
-            (1 << bits) - 1,
-        )
-    )
-    if instance.samples_per_pixel > 1 or any(
+    depths = {(f.instance.bits_stored, f.instance.pixel_representation) for f in frames}
+    lo = min(_stored_range(bits, signed)[0] for bits, signed in depths)
+    hi = max(_stored_range(bits, signed)[1] for bits, signed in depths)
+    if any(f.instance.samples_per_pixel > 1 for f in frames) or any(
         f.rescale_slope != 1.0 or not float(f.rescale_intercept).is_integer() for f in frames
     ):  # float32, unless a rescale reaches beyond its range
         largest = max(
@@ -132,6 +157,11 @@ def output_dtype(frames: tuple[Frame, ...] | list[Frame]) -> np.dtype:
         if info.min <= low and high <= info.max:
             return np.dtype(candidate)
     return np.dtype(np.float64)
+
+
+def _stored_range(bits: int, signed: int) -> tuple[int, int]:
+    """Smallest and largest stored value of ``bits`` bits."""
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
 def apply_modality(stored: np.ndarray, frame: Frame, dtype: np.dtype) -> np.ndarray:
