@@ -121,7 +121,7 @@ def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
     ctx.warnings += [f"vertebrae: {w}" for w in labelling.warnings]
     if not labelling.bodies:
         raise Skip("no vertebral body found on the sagittal series")
-    check = check_labelling(labelling, usable, [box for _, box in found], chosen)
+    check = check_labelling(labelling, usable)
     labelling = check.labelling
     state.labelling = labelling
     ctx.labelling.append(check.result)
