@@ -1,30 +1,53 @@
 """The slices of a stack a pipeline step can use, and the files it had to leave out (no Qt).
 
-Partial data is still data: one slice that cannot be decoded, or whose geometry is unusable
-(no or a zero / negative / non-finite PixelSpacing, a non-finite position, an orientation
-that is not two orthogonal unit vectors, or one that does not lie in the stack's plane), is
-left out of the step with its file named; the rest are analysed. A stack with fewer than
-:data:`MIN_USABLE` usable slices, or fewer than half of its slices usable, is too damaged to
-analyse (``too_damaged`` says why and the step skips).
+Partial data is still data: a slice that cannot be decoded, or whose geometry is unusable, is
+left out of the step with its file and the reason; the rest are analysed. Unusable geometry:
+no PixelSpacing, or one that is not finite and above 0 or differs from the stack's; no finite
+ImagePositionPatient; an ImageOrientationPatient that is not two perpendicular unit vectors,
+or whose plane is tilted from the plane most of the stack's slices share. The header's own
+reasons (:attr:`~spineviewer.dicom.Frame.problems`, e.g. "PixelSpacing 0\\0 is not
+positive") are used where it gives one.
+
+A stack that lost slices is too damaged to analyse when fewer than :data:`MIN_USABLE` of its
+slices, or fewer than half of them, are left (``too_damaged`` says so, and the step skips). A
+stack that lost nothing is never called damaged, however few slices it has: whether that is
+enough is the pipeline's question, not this module's.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from spineviewer.dicom import Stack, StackPixels
+from spineviewer.dicom import DicomLoadError, Frame, Stack, StackPixels
+from spineviewer.dicom.errors import one_line
 from spineviewer.geometry import Plane
 
-__all__ = ["MIN_USABLE", "DroppedSlice", "UsableSlices", "usable_slices"]
+__all__ = [
+    "MIN_USABLE",
+    "NORMAL_TOLERANCE_DEG",
+    "UNIT_TOLERANCE",
+    "DroppedSlice",
+    "UsableSlices",
+    "usable_slices",
+]
 
-#: A stack needs at least this many usable slices (and half of its slices) to be analysed.
+#: A stack that lost slices needs at least this many usable ones (and half of its slices).
 MIN_USABLE = 5
-#: Largest angle (degrees) between a slice's normal and the stack's.
-NORMAL_TOLERANCE_DEG = 2.0
+#: How far from 1 the length of an orientation's row or column cosines may be, and how far
+#: from 0 their dot product (DICOM stores them to 6 digits or so; 1e-3 leaves room for
+#: fewer, not for a wrong direction).
+UNIT_TOLERANCE = 1e-3
+#: Largest angle (degrees) between a slice's normal and the one most of its stack share (a
+#: stack's orientations agree to 1e-3 when grouped; this catches a plane built otherwise).
+NORMAL_TOLERANCE_DEG = 1.0
+#: Relative difference above which a slice's PixelSpacing is not the stack's (the pipelines
+#: crop every slice with the stack's spacing).
+SPACING_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -32,19 +55,25 @@ class DroppedSlice:
     """A slice left out: its position in the stack, its file and why."""
 
     index: int
+    #: The file's path (or archive member), with the frame number in a multi-frame file.
     file: str
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class UsableSlices:
-    """The usable slices of ``stack`` (positions, decoded values, planes) and the others."""
+    """The usable slices of ``stack`` (positions, decoded values, planes) and the others.
+
+    ``indices``, ``values`` (empty when not decoded) and ``planes`` are in stack order and
+    parallel; ``dropped`` too. Compared by identity (it holds arrays).
+    """
 
     stack: Stack
     indices: tuple[int, ...]
     values: tuple[np.ndarray, ...]
     planes: tuple[Plane, ...]
     dropped: tuple[DroppedSlice, ...]
+    #: Why the stack is too damaged to analyse (``"3 of 15 slices usable (...)"``), else None.
     too_damaged: str | None
 
     def warnings(self, what: str) -> list[str]:
@@ -52,87 +81,145 @@ class UsableSlices:
         return [f"{what}: {d.file} left out: {d.reason}" for d in self.dropped]
 
 
-def _geometry_problem(stack: Stack, index: int) -> str | None:
-    frame = stack.frames[index]
-    spacing = frame.pixel_spacing
-    if spacing is None:
-        return "no usable PixelSpacing"
-    if not all(math.isfinite(v) and v > 0 for v in spacing):
-        return f"PixelSpacing {spacing[0]:g}\\{spacing[1]:g} is not positive and finite"
-    if frame.position is None or not all(math.isfinite(v) for v in frame.position):
-        return "no usable ImagePositionPatient"
-    orientation = frame.orientation
-    if orientation is None or not all(math.isfinite(v) for v in orientation):
-        return "no usable ImageOrientationPatient"
-    row, col = np.asarray(orientation[:3]), np.asarray(orientation[3:6])
-    if abs(np.linalg.norm(row) - 1) > 1e-3 or abs(np.linalg.norm(col) - 1) > 1e-3:
-        return "ImageOrientationPatient vectors are not of unit length"
-    if abs(float(row @ col)) > 1e-3:
-        return "ImageOrientationPatient vectors are not orthogonal"
-    if stack.plane_of(index) is None:
-        return "no usable geometry"
-    return None
-
-
-def _majority_normal(stack: Stack, candidates: list[int]) -> np.ndarray | None:
-    normals = [np.round(np.asarray(stack.plane_of(i).normal), 3) for i in candidates]  # type: ignore[union-attr]
-    if not normals:
-        return None
-    keys = [tuple(n) for n in normals]
-    best = max(set(keys), key=keys.count)
-    return np.asarray(best, dtype=np.float64)
-
-
 def usable_slices(
     stack: Stack, check: Callable[[], None] = lambda: None, decode: bool = True
 ) -> UsableSlices:
-    """The slices of ``stack`` with usable geometry (and, when ``decode``, pixels).
+    """The slices of ``stack`` with usable geometry and, when ``decode``, usable pixels.
 
-    ``check`` runs between slices (it raises to cancel).
+    ``check`` runs between slices (it raises to cancel). With ``decode`` False only the
+    geometry (and the header's word on Pixel Data) is checked and ``values`` is empty: for
+    stacks whose pixels a step reads later, a few slices at a time.
     """
     dropped: list[DroppedSlice] = []
-    candidates: list[int] = []
+    sound: list[tuple[int, Plane]] = []
     for index, frame in enumerate(stack.frames):
-        problem = _geometry_problem(stack, index)
-        if problem is None:
-            candidates.append(index)
+        plane = stack.plane_of(index)
+        problem = _geometry_problem(frame, plane, stack.pixel_spacing)
+        if problem is not None or plane is None:
+            dropped.append(DroppedSlice(index, frame.label, problem or "no usable geometry"))
         else:
-            dropped.append(DroppedSlice(index, frame.label, problem))
-    normal = _majority_normal(stack, candidates)
-    limit = math.cos(math.radians(NORMAL_TOLERANCE_DEG))
+            sound.append((index, plane))
+    normal = _majority_normal([plane for _, plane in sound])
+    pixels = StackPixels(stack) if decode else None
     indices: list[int] = []
     planes: list[Plane] = []
     values: list[np.ndarray] = []
-    pixels = StackPixels(stack) if decode else None
-    for index in candidates:
+    for index, plane in sound:
         check()
-        plane = stack.plane_of(index)
-        assert plane is not None and normal is not None
-        if abs(float(np.dot(plane.normal, normal))) < limit:
-            dropped.append(
-                DroppedSlice(index, stack.frames[index].label, "not parallel to the other slices")
-            )
+        label = stack.frames[index].label
+        tilt = _angle_deg(plane.normal, normal)
+        if tilt > NORMAL_TOLERANCE_DEG:
+            reason = f"its plane is tilted {tilt:.1f} degrees from the stack's"
+            dropped.append(DroppedSlice(index, label, reason))
             continue
         if pixels is not None:
             try:
-                values.append(pixels.slice(index))
-            except Exception as exc:  # an undecodable frame leaves the others usable
-                reason = f"pixel data cannot be decoded ({type(exc).__name__}: {exc})"
-                dropped.append(DroppedSlice(index, stack.frames[index].label, reason))
+                slice_values = pixels.slice(index)
+            except (DicomLoadError, OSError) as exc:
+                dropped.append(DroppedSlice(index, label, _decode_reason(exc, label)))
                 continue
+            values.append(slice_values)
         indices.append(index)
         planes.append(plane)
-    total = len(stack)
-    too_damaged = None
-    if len(indices) < MIN_USABLE or 2 * len(indices) < total:
-        too_damaged = (
-            f"{len(indices)} of {total} slices usable (at least {MIN_USABLE} and half needed)"
-        )
+    dropped.sort(key=lambda d: d.index)
     return UsableSlices(
         stack,
         tuple(indices),
         tuple(values),
         tuple(planes),
-        tuple(sorted(dropped, key=lambda d: d.index)),
-        too_damaged,
+        tuple(dropped),
+        _too_damaged(len(indices), len(stack)) if dropped else None,
     )
+
+
+def _geometry_problem(
+    frame: Frame, plane: Plane | None, spacing: tuple[float, float] | None
+) -> str | None:
+    """Why ``frame``'s geometry (or its lack of pixels) rules it out, or None."""
+    if frame.problems:
+        return "; ".join(frame.problems)
+    absent = [
+        keyword
+        for keyword, value in (
+            ("PixelSpacing", frame.pixel_spacing),
+            ("ImagePositionPatient", frame.position),
+            ("ImageOrientationPatient", frame.orientation),
+        )
+        if value is None
+    ]
+    if absent:
+        return f"no {', no '.join(absent)}"
+    assert frame.pixel_spacing is not None and frame.orientation is not None
+    assert frame.position is not None
+    if not all(math.isfinite(v) and v > 0 for v in frame.pixel_spacing):
+        return f"PixelSpacing {_shown(frame.pixel_spacing)} is not finite and above 0"
+    if not all(math.isfinite(v) for v in (*frame.position, *frame.orientation)):
+        return "ImagePositionPatient or ImageOrientationPatient is not finite"
+    problem = _orientation_problem(frame.orientation)
+    if problem is not None:
+        return f"ImageOrientationPatient {_shown(frame.orientation)}: {problem}"
+    if spacing is not None and not _same_spacing(frame.pixel_spacing, spacing):
+        return (
+            f"PixelSpacing {_shown(frame.pixel_spacing)} differs from the stack's {_shown(spacing)}"
+        )
+    if plane is None:
+        return "no usable geometry"
+    return None
+
+
+def _same_spacing(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return all(abs(x - y) <= SPACING_TOLERANCE * y for x, y in zip(a, b, strict=True))
+
+
+def _orientation_problem(orientation: tuple[float, ...]) -> str | None:
+    """Why six cosines are not two perpendicular unit vectors, or None."""
+    row = np.asarray(orientation[:3], dtype=np.float64)
+    col = np.asarray(orientation[3:6], dtype=np.float64)
+    lengths = (float(np.linalg.norm(row)), float(np.linalg.norm(col)))
+    if any(abs(length - 1.0) > UNIT_TOLERANCE for length in lengths):
+        return f"row and column lengths {lengths[0]:.4f} and {lengths[1]:.4f}, not 1"
+    dot = float(row @ col)
+    if abs(dot) > UNIT_TOLERANCE:
+        return f"row and column are not perpendicular (cosine {dot:.4f})"
+    return None
+
+
+def _majority_normal(planes: list[Plane]) -> np.ndarray:
+    """The normal most planes share (to 3 decimals, either sign); +z without planes."""
+    if not planes:
+        return np.array([0.0, 0.0, 1.0])
+    keys = [tuple(np.round(_signed(p.normal), 3) + 0.0) for p in planes]
+    best = Counter(keys).most_common(1)[0][0]
+    return np.asarray(best, dtype=np.float64)
+
+
+def _signed(normal: np.ndarray) -> np.ndarray:
+    """``normal`` or its opposite, whichever has its largest component positive (a flipped
+    slice lies in the same plane)."""
+    axis = int(np.argmax(np.abs(normal)))
+    return normal if normal[axis] >= 0 else -normal
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle (degrees) between two lines with directions ``a`` and ``b``."""
+    cos = abs(float(a @ b)) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
+    return math.degrees(math.acos(min(1.0, cos)))
+
+
+def _decode_reason(exc: Exception, label: str) -> str:
+    """The loader's message without the file name it starts with (the warning names it)."""
+    text = " ".join(str(exc).split()).removeprefix(f"{label}: ")
+    text = one_line(ValueError(text)) if text else type(exc).__name__
+    if not text.startswith("cannot decode"):
+        text = f"pixel data cannot be read: {text}"
+    return text
+
+
+def _too_damaged(usable: int, total: int) -> str | None:
+    if usable >= MIN_USABLE and 2 * usable >= total:
+        return None
+    return f"{usable} of {total} slices usable (at least {MIN_USABLE} and half of them are needed)"
+
+
+def _shown(values: tuple[float, ...]) -> str:
+    return "\\".join(f"{v:g}" for v in values)
