@@ -19,6 +19,7 @@ from spineviewer.ai import (
     model_dirs,
     user_model_dir,
 )
+from spineviewer.ai.registry import why_none
 
 
 @pytest.fixture(autouse=True)
@@ -280,3 +281,63 @@ def test_best_for_matches_task_modality_and_view(tmp_path: Path, onnx_ok: None) 
     assert best("classification", "CT", "sagittal") is None
     assert best("classification", "MR", "axial") is None
     assert best("detection", "MR", "sagittal") is None
+
+
+def test_best_for_checks_contrast_projection_and_body_part(tmp_path: Path, onnx_ok: None) -> None:
+    write_package(
+        tmp_path,
+        name="t2-sag",
+        id="t2-sag",
+        applies_to={
+            "modality": ["MR"],
+            "view": ["sagittal"],
+            "contrast": ["T2"],
+            "body_part": "LSPINE",
+        },
+    )
+    write_package(
+        tmp_path,
+        name="ap",
+        id="ap",
+        applies_to={
+            "modality": ["CR"],
+            "view": ["projection"],
+            "projection": ["AP"],
+            "body_part": "SPINE",
+        },
+    )
+    entries = find_models([tmp_path])
+
+    def best(modality: str, view: str, **series: str | bool | None) -> str | None:
+        entry = best_for("classification", modality, view, entries, **series)
+        return entry.id if entry else None
+
+    assert best("MR", "sagittal", contrast="T2", body_part="LSPINE") == "t2-sag"
+    assert best("MR", "sagittal", contrast="T1") is None
+    assert best("MR", "sagittal") == "t2-sag"  # unknown contrast: not held against it...
+    assert best("MR", "sagittal", strict=True) is None  # ...unless strict
+    assert best("MR", "sagittal", contrast="T2", body_part="CSPINE") is None
+    assert best("CR", "projection", projection="AP", body_part="LSPINE") == "ap"
+    assert best("CR", "AP") == "ap"  # a ViewPosition as the view, as older callers pass it
+    assert best("CR", "projection", projection="LL") is None
+    assert best("CR", "projection", body_part="CHEST") is None
+
+
+def test_why_none_gives_each_models_reason(tmp_path: Path, onnx_ok: None) -> None:
+    write_package(tmp_path, name="mr-sag")  # the doc example: MR sagittal T2 LSPINE
+    broken = write_package(tmp_path, name="other", id="other")
+    _rewrite_manifest(broken, sha256="1" * 64)
+    entries = find_models([tmp_path])
+    args = ("classification", "MR", "sagittal", entries)
+    assert why_none(*args, contrast="T2") == ""  # a model fits
+    problem = next(e for e in entries if e.id == "other").problems[0]
+    assert problem.startswith("sha256 mismatch")
+    assert why_none(*args, contrast="STIR") == (
+        "no classification model accepts this series: disc-state: model accepts contrast T2, "
+        f"series is STIR; other: not usable ({problem})"
+    )
+    assert why_none(*args, strict=True) == (
+        "no classification model accepts this series: disc-state: model accepts contrast T2, "
+        f"series contrast is unknown; other: not usable ({problem})"
+    )
+    assert why_none("detection", "MR", "sagittal", entries) == "no detection model is installed"
