@@ -13,13 +13,16 @@ Fields, each compared with what the caller knows about the series:
   ViewPosition LL and RL (and LATERAL) are ``lateral``.
 - ``body_part``: a DICOM BodyPartExamined term, compared by the spine regions it covers (below).
 
-**Unknown values.** A series attribute the caller passes as None (or empty) is unknown. By
-default an unknown value is not held against the model: :meth:`AppliesTo.matches` answers
-"does anything known contradict what the model declares", and callers that cannot say the
-contrast (an anonymiser stripped EchoTime, an older caller that passes only modality and view)
-keep working as before. A caller for whom running on the wrong input is worse than not running
-(a T2-only classifier would call every T1 disc a herniation) passes ``strict=True``: then a
-field the model restricts must be known and accepted, and the reason says the value is unknown.
+**Unknown values.** A series attribute the caller passes as None (or empty) is unknown.
+
+- An unknown contrast never satisfies a model restricted to some contrasts: a contrast-specific
+  network on another contrast answers with confidence and wrongly (a T2 disc classifier calls
+  every T1 disc a herniation), so "I can't" is the only safe answer. The pipelines determine the
+  contrast from the DICOM header, so unknown is rare (a header without timing or description).
+- An unknown projection or body part is accepted unless the caller passes ``strict=True``:
+  BodyPartExamined is often empty and ViewPosition often missing in real studies, and refusing
+  them would leave most of those studies unanalysed; the X-ray pipeline checks the body part and
+  that a spine is present itself. ``strict`` makes them count as the contrast does.
 
 **Body parts.** The spine terms of DICOM PS3.16 Annex L each cover regions: CSPINE cervical,
 TSPINE thoracic, LSPINE lumbar, SSPINE sacral, COCCYX coccygeal; CTSPINE, TLSPINE and LSSPINE
@@ -181,7 +184,8 @@ class AppliesTo:
         series is T1". Every field is checked: modality, view (plane), projection, contrast,
         body part. ``view`` may be a ViewPosition code ("AP"), read as the plane
         ``projection`` with that projection unless ``projection`` is given. None or empty:
-        unknown, which fails a restricted field only when ``strict``."""
+        unknown, which fails a contrast restriction always, and a projection or body part
+        only when ``strict`` (the module docstring says why)."""
         if not _among(modality, self.modality):
             return f"model accepts modality {_either(self.modality)}, series is {modality}"
         plane, implied = split_view(view)
@@ -195,7 +199,7 @@ class AppliesTo:
             if not accepted:
                 continue
             if not value or not value.strip():
-                if strict:
+                if strict or field == "contrast":
                     return f"model accepts {field} {_either(accepted)}, series {field} is unknown"
             elif not _among(canonical(value), accepted):
                 return f"model accepts {field} {_either(accepted)}, series is {value.strip()}"

@@ -190,9 +190,10 @@ def best_for(
     The series is described as :meth:`AppliesTo.mismatch
     <spineviewer.ai.manifest_applies_to.AppliesTo.mismatch>` takes it: ``modality`` and
     ``view`` (a plane, or a ViewPosition code such as "AP"), and where known its ``contrast``,
-    ``projection`` and ``body_part``; None is unknown, held against a model that restricts the
-    field only when ``strict``. :func:`why_none` says why nothing fits. ``entries`` defaults to
-    ``find_models(dirs)``; pass a list found earlier to avoid a rescan.
+    ``projection`` and ``body_part``; None is unknown: never accepted by a model restricted to
+    some contrasts, accepted for projection and body part unless ``strict``. :func:`why_none`
+    says why nothing fits. ``entries`` defaults to ``find_models(dirs)``; pass a list found
+    earlier to avoid a rescan.
     """
     candidates = find_models(dirs) if entries is None else entries
     series = _Series(modality, view, contrast, projection, body_part, strict)

@@ -53,8 +53,9 @@ def test_the_docstring_example_is_a_valid_full_manifest() -> None:
     assert manifest.preprocessing.roi_mm == (60.0, 60.0)
     assert manifest.output("logits").rank == 2
     assert manifest.provenance.evaluation.metrics["sensitivity"] == {"herniation": 0.88}
-    assert manifest.applies_to.matches("mr", "Sagittal")
-    assert not manifest.applies_to.matches("CT", "sagittal")
+    assert manifest.applies_to.matches("mr", "Sagittal", contrast="t2")
+    assert not manifest.applies_to.matches("mr", "Sagittal")  # contrast unknown: T2 model refuses
+    assert not manifest.applies_to.matches("CT", "sagittal", contrast="T2")
 
 
 @pytest.mark.parametrize(("task", "style", "kind"), VARIANTS)

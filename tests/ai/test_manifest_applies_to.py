@@ -61,7 +61,8 @@ def expected_reason_field(
         ("projection", model.projection, projection),
         ("contrast", model.contrast, contrast),
     ):
-        if accepted and ((not value and strict) or (value and value not in accepted)):
+        unknown_refused = strict or field == "contrast"
+        if accepted and ((not value and unknown_refused) or (value and value not in accepted)):
             return field
     if not body_part:
         return "body part" if strict else None
@@ -135,20 +136,26 @@ def test_a_t2_model_refuses_t1_and_says_so() -> None:
     assert T2_SAGITTAL.mismatch("MR", "axial") == "model accepts view sagittal, series is axial"
 
 
-def test_an_unknown_contrast_counts_only_when_strict() -> None:
-    # the two-argument call of older callers answers as before
-    assert T2_SAGITTAL.matches("MR", "sagittal")
-    assert T2_SAGITTAL.matches("MR", "sagittal", contrast=None, body_part="")
-    assert T2_SAGITTAL.mismatch("MR", "sagittal", strict=True) == (
+def test_an_unknown_contrast_is_never_accepted_an_unknown_body_part_only_when_not_strict() -> None:
+    assert T2_SAGITTAL.mismatch("MR", "sagittal") == (
         "model accepts contrast T2, series contrast is unknown"
     )
+    assert T2_SAGITTAL.mismatch("MR", "sagittal", contrast=" ") == (
+        "model accepts contrast T2, series contrast is unknown"
+    )
+    assert T2_SAGITTAL.matches("MR", "sagittal", contrast="T2", body_part="")
     assert T2_SAGITTAL.mismatch("MR", "sagittal", contrast="T2", strict=True) == (
         "model accepts body part LSPINE, series body part is unknown"
     )
     assert T2_SAGITTAL.matches("MR", "sagittal", contrast="T2", body_part="LSPINE", strict=True)
     any_contrast = AppliesTo(("MR",), ("sagittal",), "LSPINE")
+    assert any_contrast.matches("MR", "sagittal")  # the two-argument call of older callers
     assert any_contrast.matches("MR", "sagittal", contrast=None, body_part="LSPINE", strict=True)
     assert any_contrast.matches("MR", "sagittal", contrast="PD")
+    assert AP_RADIOGRAPH.matches("CR", "projection")  # ViewPosition missing: not held against it
+    assert AP_RADIOGRAPH.mismatch("CR", "projection", strict=True) == (
+        "model accepts projection AP, series projection is unknown"
+    )
 
 
 def test_projections_and_viewposition_codes() -> None:

@@ -246,7 +246,7 @@ def test_subfolders_are_searched_and_earlier_folders_win(tmp_path: Path, onnx_ok
     ]
     assert entries[0].available
     assert entries[1].problems == (f"shadowed by {mine} (same id 'disc-state', found earlier)",)
-    assert best_for("classification", "MR", "sagittal", entries) == entries[0]
+    assert best_for("classification", "MR", "sagittal", entries, contrast="T2") == entries[0]
 
 
 def test_a_broken_model_does_not_shadow_a_good_one(tmp_path: Path, onnx_ok: None) -> None:
@@ -256,7 +256,11 @@ def test_a_broken_model_does_not_shadow_a_good_one(tmp_path: Path, onnx_ok: None
     entries = find_models([tmp_path / "first", tmp_path / "second"])
     assert [e.available for e in entries] == [False, True]
     found = best_for(
-        "classification", "MR", "sagittal", dirs=[tmp_path / "first", tmp_path / "second"]
+        "classification",
+        "MR",
+        "sagittal",
+        dirs=[tmp_path / "first", tmp_path / "second"],
+        contrast="T2",
     )
     assert found is not None and found.onnx_path == good
 
@@ -273,7 +277,7 @@ def test_best_for_matches_task_modality_and_view(tmp_path: Path, onnx_ok: None) 
     assert all(e.available for e in entries)
 
     def best(task: str, modality: str, view: str) -> str | None:
-        entry = best_for(task, modality, view, entries)
+        entry = best_for(task, modality, view, entries, contrast="T2")  # the MR model's
         return entry.id if entry else None
 
     assert best("classification", "MR", "sagittal") == "disc-state"
@@ -314,12 +318,15 @@ def test_best_for_checks_contrast_projection_and_body_part(tmp_path: Path, onnx_
 
     assert best("MR", "sagittal", contrast="T2", body_part="LSPINE") == "t2-sag"
     assert best("MR", "sagittal", contrast="T1") is None
-    assert best("MR", "sagittal") == "t2-sag"  # unknown contrast: not held against it...
-    assert best("MR", "sagittal", strict=True) is None  # ...unless strict
+    assert best("MR", "sagittal") is None  # an unknown contrast never fits a T2 model
+    assert best("MR", "sagittal", contrast="T2") == "t2-sag"  # an unknown body part does...
+    assert best("MR", "sagittal", contrast="T2", strict=True) is None  # ...unless strict
     assert best("MR", "sagittal", contrast="T2", body_part="CSPINE") is None
     assert best("CR", "projection", projection="AP", body_part="LSPINE") == "ap"
     assert best("CR", "AP") == "ap"  # a ViewPosition as the view, as older callers pass it
     assert best("CR", "projection", projection="LL") is None
+    assert best("CR", "projection") == "ap"  # no ViewPosition: not held against it...
+    assert best("CR", "projection", body_part="SPINE", strict=True) is None  # ...unless strict
     assert best("CR", "projection", body_part="CHEST") is None
 
 
@@ -336,7 +343,7 @@ def test_why_none_gives_each_models_reason(tmp_path: Path, onnx_ok: None) -> Non
         "no classification model accepts this series: disc-state: model accepts contrast T2, "
         f"series is STIR; other: not usable ({problem})"
     )
-    assert why_none(*args, strict=True) == (
+    assert why_none(*args) == (
         "no classification model accepts this series: disc-state: model accepts contrast T2, "
         f"series contrast is unknown; other: not usable ({problem})"
     )
