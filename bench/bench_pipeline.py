@@ -33,7 +33,6 @@ from spineviewer.ai.sessions import SessionCache
 from spineviewer.dicom import SHARED_CACHE, scan
 from spineviewer.phantom import generate, study_folder_name
 
-
 #: Issue 18's budgets for a lumbar MR study on 2 CPU cores.
 BUDGET_NON_NETWORK_MS = 50.0
 BUDGET_WHOLE_S = 1.0

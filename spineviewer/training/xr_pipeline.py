@@ -32,8 +32,8 @@ import numpy as np
 from spineviewer.ai.cobb import cobb_angle
 from spineviewer.ai.detection import Detections, detect
 from spineviewer.ai.manifest import DetectionDecoding, ModelManifest
-from spineviewer.ai.preprocessing import Letterbox
 from spineviewer.ai.pipelines.spine_xr import label_bodies
+from spineviewer.ai.preprocessing import Letterbox
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.detection_pipeline import compact_seeds

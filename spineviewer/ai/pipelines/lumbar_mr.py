@@ -220,7 +220,7 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
             try:
                 values = readers.setdefault(id(stack), StackPixels(stack)).slice(index)
             except Exception as exc:  # one undecodable slice must not lose the level
-                ctx.warnings.append(f"disc {level}: {stack.frames[index].path} left out: {exc}")
+                ctx.warnings.append(f"disc {level}: {stack.frames[index].label} left out: {exc}")
                 continue
             crops.append(
                 roi_crop(manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack))
