@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from spineviewer.ai.manifest import ModelManifest, TensorSpec
+    from spineviewer.ai.manifest_model import ModelManifest, TensorSpec
 
 #: The ``metadata_props`` key of an embedded manifest.
 METADATA_KEY = "spineviewer.manifest"
