@@ -2,7 +2,11 @@
 
 Study ``i`` gets seed ``S + i`` and goes to ``OUT_DIR/<kind>-<seed:05d>/``. Vertebral
 compression fractures: ``--fracture-rate R`` (chance per vertebra) and ``--fracture
-LABEL:KIND[:GRADE]`` (e.g. ``L1:wedge:2``; repeatable). Synthetic data: not for clinical use.
+LABEL:KIND[:GRADE]`` (e.g. ``L1:wedge:2``; repeatable). Lumbar MR only: ``--fov full|T10-L5|
+L2-S1`` (the sagittal field of view: T11..S1 with the sacrum, no sacral body, or from below
+L1), ``--lumbar-vertebrae 5|6`` (6: an L6 above S1) and ``--sagittal-contrast T2|T1|STIR``
+(repeatable: one sagittal series each, in that order; T2 alone by default). Without these
+options a study is the one generated before they existed. Synthetic data: not for clinical use.
 """
 
 from __future__ import annotations
@@ -13,10 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.phantom import MrOptions
     from spineviewer.phantom.fractures import FractureRequest
 
 #: ``spineviewer.phantom.KINDS`` (a test keeps them equal).
 PHANTOM_KINDS = ("lumbar-mr", "spine-xr", "lumbar-ct")
+#: ``spineviewer.phantom`` ``SAGITTAL_FOVS``, ``LUMBAR_COUNTS`` and ``CONTRAST_NAMES`` (a test
+#: keeps them equal; the package is imported only when a command runs).
+FOVS = ("full", "T10-L5", "L2-S1")
+LUMBAR_COUNTS = ("5", "6")
+CONTRASTS = ("T2", "T1", "STIR")
+#: The lumbar MR options, as argparse ``dest`` names.
+_MR_OPTIONS = ("fov", "lumbar_vertebrae", "sagittal_contrast")
 
 
 def _positive_int(text: str) -> int:
@@ -47,6 +59,18 @@ def _rate(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {value}")
     return value
+
+
+def _named(choices: tuple[str, ...]) -> Any:
+    """An argparse type accepting one of ``choices`` in any letter case."""
+
+    def parse(text: str) -> str:
+        for choice in choices:
+            if text.upper() == choice.upper():
+                return choice
+        raise argparse.ArgumentTypeError(f"choose one of {', '.join(choices)}, got {text!r}")
+
+    return parse
 
 
 def _fracture(text: str) -> FractureRequest:
@@ -84,13 +108,56 @@ def add_subparser(subparsers: Any) -> None:
         metavar="LABEL:KIND[:GRADE]",
         help="a fracture at one vertebra: wedge, crush or biconcave, Genant grade 1-3 (repeatable)",
     )
+    mr = parser.add_argument_group("lumbar MR options (--kind lumbar-mr)")
+    mr.add_argument(
+        "--fov",
+        type=_named(FOVS),
+        metavar="|".join(FOVS),
+        help="sagittal field of view: full (T11..S1 and sacrum, the default), T10-L5 (no sacral "
+        "body), L2-S1 (the image starts below L1)",
+    )
+    mr.add_argument(
+        "--lumbar-vertebrae",
+        type=_named(LUMBAR_COUNTS),
+        metavar="|".join(LUMBAR_COUNTS),
+        help="lumbar vertebrae: 5 (the default) or 6 (transitional anatomy: L6 above S1)",
+    )
+    mr.add_argument(
+        "--sagittal-contrast",
+        type=_named(CONTRASTS),
+        action="append",
+        metavar="|".join(CONTRASTS),
+        help="a sagittal series of this contrast (repeatable, in this order; T2 alone by default)",
+    )
     parser.set_defaults(func=run)
 
 
+def _mr_options(args: argparse.Namespace) -> MrOptions | None:
+    """The MR options asked for (``None`` when none was given); ValueError when misplaced."""
+    from spineviewer.phantom import MrOptions
+
+    given = [name for name in _MR_OPTIONS if getattr(args, name) is not None]
+    if not given:
+        return None
+    if args.kind != "lumbar-mr":
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ValueError(f"{flags}: only for --kind lumbar-mr, not {args.kind}")
+    return MrOptions(
+        sagittal_fov=args.fov or "full",
+        lumbar_vertebrae=int(args.lumbar_vertebrae or 5),
+        sagittal_contrasts=tuple(args.sagittal_contrast or ("T2",)),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    """Generate the studies; print one line per study."""
     from spineviewer.phantom import generate, study_folder_name
 
-    """Generate the studies; print one line per study."""
+    try:
+        mr_options = _mr_options(args)
+    except ValueError as exc:
+        print(f"spineviewer phantom: error: {exc}", file=sys.stderr)
+        return 2
     for seed in range(args.seed, args.seed + args.count):
         try:
             truth = generate(
@@ -99,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
                 seed,
                 fracture_rate=args.fracture_rate,
                 fractures=args.fracture,
+                mr_options=mr_options,
             )
         except ValueError as exc:
             print(f"spineviewer phantom: error: {exc}", file=sys.stderr)
@@ -109,5 +177,11 @@ def run(args: argparse.Namespace) -> int:
             f"{v.label} {v.fracture} grade {v.genant_grade}" for v in truth.vertebrae if v.fracture
         ]
         note = f"; fractures: {', '.join(broken)}" if broken else ""
+        if mr_options is not None and not mr_options.is_default:
+            contrasts = ", ".join(mr_options.sagittal_contrasts)
+            note += (
+                f"; sagittal {contrasts}, field of view {mr_options.sagittal_fov}, "
+                f"{mr_options.lumbar_vertebrae} lumbar vertebrae"
+            )
         print(f"{folder}: {len(truth.series)} series, {images} images (synthetic phantom){note}")
     return 0

@@ -8,6 +8,7 @@ gives byte-identical files. Kinds:
     A 3D analytic lumbar spine (T11..S1 plus fused S2-S4, discs, canal, posterior elements,
     muscles, fat) sampled on: a sagittal T2 series; one series of angled axial T2 stacks (3-5
     slices parallel to each disc L1-L2..L5-S1); one straight axial T2 stack from L1 to S1.
+    :class:`MrOptions` (below) change the field of view, the lumbar count and the contrasts.
 ``lumbar-ct``
     The same kind of anatomy as an axial CT volume in HU (RescaleIntercept -1024) from T12 to S1,
     plus ``labels.nii.gz`` (same geometry) whose values are listed in ``label_map.values``.
@@ -27,24 +28,65 @@ and the label map show it; the AP radiograph shows crush fractures only (a lower
 are drawn inside the Genant ranges: grade 1 20-25 %, grade 2 25-40 %, grade 3 > 40 %. Without
 either option a study is byte-identical to one generated before fractures existed.
 
+Lumbar MR options (:mod:`spineviewer.phantom.mr_options`):
+``generate("lumbar-mr", ..., mr_options=MrOptions(sagittal_fov=..., lumbar_vertebrae=...,
+sagittal_contrasts=...))``. The defaults (``"full"``, 5, ``("T2",)``) give the study of before
+the options; the same seed and options always give the same study, and an option leaves the
+draws of the others alone (a ``T10-L5`` study is the ``full`` spine of its seed with T9 and T10
+added on top, an ``L6`` study that spine with one more lumbar vertebra).
+
+- ``sagittal_fov``: ``"full"`` (about 320 mm centred on T12..S1: T11..S1 and the sacrum);
+  ``"T10-L5"`` (the anatomy gains T9 and T10; the first row lies between T9's centre and T10's
+  top, the last row 1.5-3 mm above the highest point of the S1 body, so no S1 body pixel is in
+  any sagittal slice; the lower front corner of L5 may be cut); ``"L2-S1"`` (the first row 1-3
+  mm above L2, below the L1-L2 disc's centre; the last 10-30 mm below S1: L1 is not shown).
+  The cut fields keep the pixel size near the drawn 0.8-1.1 mm and fit a square matrix (a
+  multiple of 16) to the height. Angled axial stacks are written only for the lumbar discs
+  whose centre is in the sagittal field of view; the straight stack runs from 4 mm above the
+  first such disc's upper body to the centre of the last one's lower body.
+- ``lumbar_vertebrae``: 5, or 6 (transitional anatomy: L1..L6 then S1, discs ``L5-L6`` and
+  ``L6-S1``; the lumbar discs L1-L2..L6-S1 get states and angled stacks; L6 may fracture).
+- ``sagittal_contrasts``: one sagittal series per contrast, numbered in this order on the same
+  slices, then the two axial T2 series. Signals (:mod:`spineviewer.phantom.tissues`): T2 as
+  before; ``T1`` fat and fatty marrow bright, CSF dark, discs intermediate to dark (darker than
+  marrow), muscle intermediate; ``STIR`` fat and marrow dark, CSF and a healthy nucleus bright.
+  Headers (:mod:`spineviewer.phantom.contrasts`; ms): T2 ``SAG T2``, ScanningSequence ``SE``,
+  SequenceVariant ``SK\\SP``, SequenceName ``tse2d1_17``, TR 3000-5000, TE 85-120; T1 ``SAG
+  T1 TSE``, ``SE``, ``SK\\SP``, ``tse2d1_3``, TR 450-700, TE 8-14; STIR ``SAG STIR``,
+  ``SE\\IR``, ``SK\\SP\\MP``, ``tir2d1_13``, TR 3500-5500, TE 40-70, InversionTime 140-160
+  at 1.5 T and 210-240 at 3 T (STIR only). Each contrast draws its own signal scale and noise;
+  the coil's bias field and the field strength are the study's.
+
 ground_truth.json (schema_version 1)
 ------------------------------------
 - ``schema_version`` (1), ``kind``, ``seed``, ``not_for_clinical_use`` (always true),
   ``generator``, ``study_instance_uid``, ``frame_of_reference_uid``, ``patient_id``,
   ``parameters`` (drawn values such as ``lordosis_deg``, noise levels, XR ``pixel_spacing_mm``;
-  ``fracture_rate`` when fractures were asked for).
+  ``fracture_rate`` when fractures were asked for; for MR studies generated with options other
+  than the defaults, all three of ``sagittal_fov`` (text), ``lumbar_vertebrae`` (5 or 6) and
+  ``sagittal_contrasts`` (list of text): absent means ``full``, 5, ``["T2"]``; read them with
+  ``StudyGroundTruth.mr_options``).
 - ``series``: ``series_instance_uid``, ``folder``, ``description``, ``role`` (``sagittal_t2``,
-  ``axial_t2_angled``, ``axial_t2_stack``, ``ct``, ``xr_ap``), ``plane`` (``sagittal``,
-  ``axial``, ``projection``), ``modality``, ``sop_class_uid``, ``number_of_images`` and
-  ``images`` (``sop_instance_uid``, ``file`` relative to the study folder,
-  ``instance_number``). ``slice_index`` everywhere is the position in ``images``.
-- ``vertebrae``: ``label`` (``T11``..``S1`` for MR/CT, ``T10``..``S1`` for XR), ``centre_mm``
+  ``sagittal_t1``, ``sagittal_stir``, ``axial_t2_angled``, ``axial_t2_stack``, ``ct``,
+  ``xr_ap``), ``plane`` (``sagittal``, ``axial``, ``projection``), ``modality``,
+  ``sop_class_uid``, ``number_of_images`` and ``images`` (``sop_instance_uid``, ``file``
+  relative to the study folder, ``instance_number``); in MR studies with options also
+  ``contrast`` (``T2``, ``T1``, ``STIR``; absent, i.e. null, otherwise: every MR series is
+  then T2). ``slice_index`` everywhere is the position in ``images``.
+- ``vertebrae``: ``label`` (``T11``..``S1`` for MR/CT, ``T10``..``S1`` for XR; MR with options:
+  from ``T9`` for ``T10-L5``, ``L6`` when six lumbar vertebrae), ``centre_mm``
   (centre of the vertebral body, patient LPS mm; for XR the detector-plane point
   ``[column * spacing, 0, -row * spacing]``) and ``views``; in studies generated with fractures
   (``parameters.fracture_rate`` present) also ``fracture`` (``wedge``, ``crush``,
   ``biconcave`` or null), ``height_loss`` (``1 - h_min / h_reference``: anterior over posterior
   height for a wedge, centre over rim for biconcave, over the intact height for a crush; 0 when
   whole) and ``genant_grade`` (0-3). Files without these fields load with those defaults.
+  MR studies with options also write ``in_sagittal_fov``: whether the body's centre lies inside
+  the sagittal field of view (within half a slice step of a slice, inside its rows and
+  columns); elsewhere it is absent and reads true (every default study shows all its bodies).
+  The anatomy's vertebrae are all listed; ``views`` hold only the slices where a body really
+  shows (none for S1 in ``T10-L5``, none for L1 in ``L2-S1``; a body cut by the border, like T9
+  at the top of ``T10-L5``, has ``truncated`` views although its centre is outside).
 - ``views`` (of vertebrae and discs): ``series_instance_uid``, ``sop_instance_uid``,
   ``slice_index``, ``box_px`` = ``[x_min, y_min, x_max, y_max]`` (x = column, y = row; the
   first and last pixel covered, inclusive, taken from the rendered label image so boxes are
@@ -59,7 +101,9 @@ ground_truth.json (schema_version 1)
   centres), ``normal`` (unit vector from the lower to the upper endplate centre),
   ``height_mm``, ``width_mm`` and ``depth_mm`` (mean of the neighbouring bodies; the normal
   disc margin), ``bulge_mm``, ``herniation_mm`` (protrusion beyond the posterior disc
-  margin), ``herniation_side`` (``central``, ``left``, ``right``, patient sides), ``views``.
+  margin), ``herniation_side`` (``central``, ``left``, ``right``, patient sides), ``views``;
+  ``in_sagittal_fov`` as for vertebrae (the disc's centre). MR vertebra and disc views cover
+  every sagittal series (one per contrast), then the axial ones.
 - ``axial_levels`` (MR): per axial image ``series_instance_uid``, ``sop_instance_uid``,
   ``slice_index``, ``stack`` (index of the angled stack, null for the straight stack),
   ``level`` and ``distance_mm``: the nearest disc centre by distance to the image plane, when
@@ -72,6 +116,7 @@ ground_truth.json (schema_version 1)
   include posterior elements, ``S1`` is the whole sacrum, discs by level, ``spinal_canal``).
 """
 
+from spineviewer.phantom.contrasts import CONTRAST_NAMES, CONTRASTS, Contrast
 from spineviewer.phantom.fractures import (
     FRACTURE_KINDS,
     Fracture,
@@ -79,6 +124,7 @@ from spineviewer.phantom.fractures import (
     genant_grade,
     parse_fracture,
 )
+from spineviewer.phantom.mr_options import LUMBAR_COUNTS, SAGITTAL_FOVS, MrOptions
 from spineviewer.phantom.study import GENERATORS, KINDS, generate, study_folder_name
 from spineviewer.phantom.truth import (
     GROUND_TRUTH_FILE,
@@ -95,17 +141,23 @@ from spineviewer.phantom.truth import (
 )
 
 __all__ = [
+    "CONTRASTS",
+    "CONTRAST_NAMES",
     "FRACTURE_KINDS",
     "GENERATORS",
     "GROUND_TRUTH_FILE",
     "KINDS",
+    "LUMBAR_COUNTS",
+    "SAGITTAL_FOVS",
     "SCHEMA_VERSION",
     "AxialLevel",
     "CobbTruth",
+    "Contrast",
     "DiscTruth",
     "Fracture",
     "FractureRequest",
     "ImplantTruth",
+    "MrOptions",
     "SeriesTruth",
     "StudyGroundTruth",
     "VertebraTruth",

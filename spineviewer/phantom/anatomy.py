@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,25 +17,51 @@ import numpy as np
 from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.shapes import FloatArray, Frame, frame_axes, rotation
 
-#: Labelled vertebrae, top to bottom; S1 is the top of the sacrum.
+#: Labelled vertebrae of the default spine, top to bottom; S1 is the top of the sacrum.
 LABELS: tuple[str, ...] = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")
+#: Thoracic vertebrae a spine may start from (the default starts at T11).
+THORACIC: tuple[str, ...] = ("T9", "T10", "T11", "T12")
 #: Fused sacral segments below S1 (drawn, not labelled).
 SACRAL: tuple[str, ...] = ("S2", "S3", "S4")
-#: Disc levels whose state varies (the others are always normal).
-GRADED_LEVELS: tuple[str, ...] = ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
 DISC_STATES: tuple[str, ...] = ("normal", "bulge", "herniation")
 
-#: Mean sizes in mm (height, width L-R, depth A-P) and the disc below each vertebra.
+#: Mean sizes in mm (height, width L-R, depth A-P) and the disc below each vertebra (L6: the
+#: extra lumbar vertebra of transitional anatomy, sized like L5).
 BODY_HEIGHT = dict(
-    T10=21, T11=22, T12=23, L1=25, L2=26, L3=27, L4=27, L5=27, S1=28, S2=22, S3=18, S4=14
-)
+    T9=20, T10=21, T11=22, T12=23, L1=25, L2=26, L3=27, L4=27, L5=27, L6=27, S1=28, S2=22,
+    S3=18, S4=14,
+)  # fmt: skip
 BODY_WIDTH = dict(
-    T10=34, T11=36, T12=38, L1=41, L2=43, L3=45, L4=47, L5=49, S1=50, S2=40, S3=32, S4=24
-)
+    T9=33, T10=34, T11=36, T12=38, L1=41, L2=43, L3=45, L4=47, L5=49, L6=49, S1=50, S2=40,
+    S3=32, S4=24,
+)  # fmt: skip
 BODY_DEPTH = dict(
-    T10=26, T11=27, T12=28, L1=30, L2=31, L3=32, L4=33, L5=33, S1=32, S2=24, S3=20, S4=16
-)
-DISC_BELOW = dict(T10=5.5, T11=6, T12=7, L1=8, L2=9, L3=10, L4=11, L5=10, S1=2.0, S2=2.0, S3=2.0)
+    T9=25, T10=26, T11=27, T12=28, L1=30, L2=31, L3=32, L4=33, L5=33, L6=33, S1=32, S2=24,
+    S3=20, S4=16,
+)  # fmt: skip
+DISC_BELOW = dict(
+    T9=5.0, T10=5.5, T11=6, T12=7, L1=8, L2=9, L3=10, L4=11, L5=10, L6=10, S1=2.0, S2=2.0,
+    S3=2.0,
+)  # fmt: skip
+
+
+def spine_labels(top: str = "T11", lumbar: int = 5) -> tuple[str, ...]:
+    """Labelled vertebrae from thoracic ``top`` down to S1 with ``lumbar`` lumbar vertebrae."""
+    if top not in THORACIC:
+        raise ValueError(f"a spine starts at one of {', '.join(THORACIC)}, not {top!r}")
+    if lumbar not in (5, 6):
+        raise ValueError(f"a spine has 5 or 6 lumbar vertebrae, not {lumbar}")
+    lumbars = tuple(f"L{i}" for i in range(1, lumbar + 1))
+    return (*THORACIC[THORACIC.index(top) :], *lumbars, "S1")
+
+
+def graded_levels(labels: Sequence[str]) -> tuple[str, ...]:
+    """Disc levels whose state varies: the lumbar ones, L1-L2 down to the lumbosacral disc."""
+    return tuple(f"{u}-{w}" for u, w in itertools.pairwise(labels) if u.startswith("L"))
+
+
+#: Disc levels of the default spine whose state varies (the others are always normal).
+GRADED_LEVELS: tuple[str, ...] = graded_levels(LABELS)
 #: Per graded level: probabilities of normal / bulge / herniation (herniation likes L4-S1).
 _STATE_P = {
     "L1-L2": (0.65, 0.2, 0.15),
@@ -43,6 +69,7 @@ _STATE_P = {
     "L3-L4": (0.5, 0.25, 0.25),
     "L4-L5": (0.4, 0.25, 0.35),
     "L5-S1": (0.4, 0.25, 0.35),
+    "L5-L6": (0.4, 0.25, 0.35),
 }
 
 
@@ -182,14 +209,28 @@ class SpineAnatomy:
         return depth / 2.0 + self.epidural_mm + self.canal_half[1]
 
 
-def _disc_states(rng: np.random.Generator) -> dict[str, tuple[str, float, float, str | None]]:
-    states: dict[str, tuple[str, float, float, str | None]] = {}
-    for level in GRADED_LEVELS:
-        state = str(rng.choice(DISC_STATES, p=_STATE_P[level]))
-        bulge = float(rng.uniform(2.0, 4.0)) if state == "bulge" else 0.0
-        hern = float(rng.uniform(4.0, 8.0)) if state == "herniation" else 0.0
-        side = str(rng.choice(("central", "left", "right"))) if state == "herniation" else None
-        states[level] = (state, bulge, hern, side)
+DiscState = tuple[str, float, float, str | None]
+
+
+def _disc_state(rng: np.random.Generator, level: str) -> DiscState:
+    state = str(rng.choice(DISC_STATES, p=_STATE_P[level]))
+    bulge = float(rng.uniform(2.0, 4.0)) if state == "bulge" else 0.0
+    hern = float(rng.uniform(4.0, 8.0)) if state == "herniation" else 0.0
+    side = str(rng.choice(("central", "left", "right"))) if state == "herniation" else None
+    return state, bulge, hern, side
+
+
+def _disc_states(
+    rng: np.random.Generator, extra: Callable[[], np.random.Generator], labels: Sequence[str]
+) -> dict[str, DiscState]:
+    """States of the graded discs: today's draws, the lumbosacral one kept for the last disc."""
+    drawn = {level: _disc_state(rng, level) for level in GRADED_LEVELS}
+    graded = graded_levels(labels)
+    states = {level: drawn[level] for level in graded if level in drawn}
+    states.setdefault(graded[-1], drawn[GRADED_LEVELS[-1]])
+    for level in graded:
+        if level not in states:
+            states[level] = _disc_state(extra(), level)
     return states
 
 
@@ -198,28 +239,61 @@ def wedge_angle_deg(height: float, depth: float, loss: float) -> float:
     return 2.0 * math.degrees(math.atan(height * loss / (2.0 * depth)))
 
 
+#: Thoracic kyphosis above T11: the tilt of T10 and T9 beyond L1's (degrees).
+_KYPHOSIS = {"T9": 11.0, "T10": 8.0, "T11": 5.0}
+
+
 def build_anatomy(
-    rng: np.random.Generator, fractures: Mapping[str, Fracture] | None = None
+    rng: np.random.Generator,
+    fractures: Mapping[str, Fracture] | None = None,
+    labels: Sequence[str] = LABELS,
 ) -> SpineAnatomy:
     """Draw one spine: sizes, lordosis, disc states, pose in patient space.
 
     ``fractures`` (by label) lower those bodies: the spine shortens by the lost span, and above a
     wedge it turns forward by the wedge angle. The random draws are the same with or without.
+    ``labels`` (see :func:`spine_labels`) may add vertebrae to the default :data:`LABELS`:
+    thoracic ones on top, an ``L6`` above S1. The default vertebrae keep their draws from
+    ``rng``; the added ones draw from a child of it (``rng.spawn``), so the spine of a seed
+    stays that spine with one more vertebra.
     """
     fractures = dict(fractures or {})
-    names = LABELS + SACRAL
+    labels = tuple(labels)
+    names = labels + SACRAL
+    missing = [n for n in LABELS if n not in labels]
+    if missing or labels != spine_labels(labels[0], sum(n.startswith("L") for n in labels)):
+        raise ValueError(f"unsupported vertebrae {list(labels)}; see spine_labels()")
     unknown = set(fractures) - set(names)
     if unknown:
         raise ValueError(f"no vertebra {sorted(unknown)} to fracture; known: {list(names)}")
+    default = LABELS + SACRAL
+    added = [n for n in names if n not in default]
+    children: list[np.random.Generator] = []
+
+    def extra() -> np.random.Generator:
+        """The generator of the added vertebrae (spawned once, when first needed)."""
+        if not children:
+            children.append(rng.spawn(1)[0])
+        return children[0]
+
+    def per_name(
+        draw: Callable[[np.random.Generator, str], float], among: Sequence[str]
+    ) -> dict[str, float]:
+        """``draw`` for the default names from ``rng`` (in their order), then the added ones."""
+        out = {n: draw(rng, n) for n in among}
+        out.update({n: draw(extra(), n) for n in added})
+        return out
+
     scale = rng.uniform(0.9, 1.1)
-    states = _disc_states(rng)
-    heights = {n: BODY_HEIGHT[n] * scale * rng.uniform(0.96, 1.04) for n in names}
+    states = _disc_states(rng, extra, labels)
+    heights = per_name(lambda g, n: BODY_HEIGHT[n] * scale * g.uniform(0.96, 1.04), default)
     spans = dict(heights)
     for n, fracture in fractures.items():
         spans[n] = heights[n] * fracture.span_factor
+    raw_gaps = per_name(lambda g, n: DISC_BELOW[n] * scale * g.uniform(0.9, 1.1), default[:-1])
     gaps = {}
     for upper, lower in itertools.pairwise(names):
-        gap = DISC_BELOW[upper] * scale * rng.uniform(0.9, 1.1)
+        gap = raw_gaps[upper]
         if states.get(f"{upper}-{lower}", ("normal",))[0] != "normal":
             gap *= 0.85  # degenerated discs lose height
         gaps[upper] = gap
@@ -232,8 +306,12 @@ def build_anatomy(
     phi_l1 = rng.uniform(4.0, 12.0)
     phi_s1 = -rng.uniform(30.0, 45.0)
     phi_l4 = phi_l1 + 0.45 * (phi_s1 - phi_l1)
-    knots_s = [s_centre[n] for n in ("T11", "L1", "L4", "S1", "S2", "S3", "S4")]
-    knots_phi = [phi_l1 + 5.0, phi_l1, phi_l4, phi_s1, phi_s1 + 10.0, phi_s1 + 22.0, phi_s1 + 35.0]
+    above = [n for n in THORACIC[: THORACIC.index("T11") + 1] if n in names]
+    knots_s = [s_centre[n] for n in (*above, "L1", "L4", "S1", "S2", "S3", "S4")]
+    knots_phi = [
+        *(phi_l1 + _KYPHOSIS[n] for n in above),
+        *(phi_l1, phi_l4, phi_s1, phi_s1 + 10.0, phi_s1 + 22.0, phi_s1 + 35.0),
+    ]
     # Pose: L3 at a random place, the whole spine turned by a few degrees.
     turn = (
         rotation((1, 0, 0), rng.uniform(-5.0, 5.0))
@@ -243,9 +321,10 @@ def build_anatomy(
     place = np.array([rng.uniform(-4.0, 4.0), rng.uniform(10.0, 40.0), rng.uniform(-60.0, 60.0)])
     widths: dict[str, float] = {}
     depths: dict[str, float] = {}
-    for n in names:
-        widths[n] = BODY_WIDTH[n] * scale * rng.uniform(0.96, 1.04)
-        depths[n] = BODY_DEPTH[n] * scale * rng.uniform(0.96, 1.04)
+    for n in (*default, *added):
+        g = rng if n in default else extra()
+        widths[n] = BODY_WIDTH[n] * scale * g.uniform(0.96, 1.04)
+        depths[n] = BODY_DEPTH[n] * scale * g.uniform(0.96, 1.04)
 
     # A wedge turns everything above it forwards; its own axis takes half the angle.
     wedges = [
@@ -295,7 +374,7 @@ def build_anatomy(
         l1_turn, s1_turn = kink(np.array([s_centre["L1"], s_centre["S1"]]))
         lordosis -= float(l1_turn - s1_turn)
     return SpineAnatomy(
-        vertebrae=tuple(b for b in bodies if b.label in LABELS),
+        vertebrae=tuple(b for b in bodies if b.label in labels),
         sacral=tuple(b for b in bodies if b.label in SACRAL),
         discs=tuple(discs),
         trunk=Frame(trunk_centre, turn.T),

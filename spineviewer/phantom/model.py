@@ -7,14 +7,14 @@ pixels of its bounding sphere's footprint, so a 320 x 320 slice takes a few mill
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.geometry import Plane
-from spineviewer.phantom.anatomy import SpineAnatomy, build_anatomy
+from spineviewer.phantom.anatomy import LABELS, SpineAnatomy, build_anatomy
 from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.parts import Part, build_parts
 
@@ -94,10 +94,13 @@ class SpineModel:
 
     @classmethod
     def random(
-        cls, rng: np.random.Generator, fractures: Mapping[str, Fracture] | None = None
+        cls,
+        rng: np.random.Generator,
+        fractures: Mapping[str, Fracture] | None = None,
+        labels: Sequence[str] = LABELS,
     ) -> SpineModel:
-        """Draw an anatomy (with ``fractures`` by label) and build its parts."""
-        anatomy = build_anatomy(rng, fractures)
+        """Draw an anatomy of ``labels`` (with ``fractures`` by label) and build its parts."""
+        anatomy = build_anatomy(rng, fractures, labels)
         return cls(anatomy, build_parts(anatomy))
 
     def structure_id(self, name: str) -> int:

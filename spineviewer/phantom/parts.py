@@ -22,8 +22,8 @@ _LONG = 2000.0
 #: Shape exponents of a vertebral body: rounded cross-section, flat endplates.
 _BODY_N, _BODY_M = 3.0, 8.0
 #: Where the canal is empty (segments below S2) and where the cord ends (conus at L1-L2).
-_CANAL_LABELS = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1", "S2")
-_CORD_LABELS = ("T11", "T12", "L1")
+_CANAL_LABELS = ("T9", "T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5", "L6", "S1", "S2")
+_CORD_LABELS = ("T9", "T10", "T11", "T12", "L1")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _muscles(a: SpineAnatomy) -> list[Part]:
             erector = Superellipsoid((17.0, 21.0, half_len), 2.0, 6.0, (side * 24.0, y, 0.0))
             parts.append(Part("muscle", Tissue.MUSCLE, v.frame, erector))
             if v.label.startswith("L"):
-                r = 8.0 + 2.5 * int(v.label[1])
+                r = 8.0 + 2.5 * min(int(v.label[1]), 5)  # L6 like L5
                 x = side * (v.width / 2 + r - 2.0)
                 psoas = Superellipsoid((r, r * 0.9, half_len), 2.0, 6.0, (x, 0.1 * v.depth, 0.0))
                 parts.append(Part("muscle", Tissue.MUSCLE, v.frame, psoas))

@@ -23,9 +23,11 @@ def study_truth(study: StudyInfo, **fields: Any) -> StudyGroundTruth:
     )
 
 
-def vertebra_truth(v: Vertebra, views: list[View]) -> VertebraTruth:
+def vertebra_truth(v: Vertebra, views: list[View], in_sagittal_fov: bool = True) -> VertebraTruth:
     """A vertebral body's record: label, centre in patient mm, where it is seen, any fracture."""
-    return with_fracture(VertebraTruth(v.label, [float(c) for c in v.centre], views), v.fracture)
+    centre = [float(c) for c in v.centre]
+    truth = VertebraTruth(v.label, centre, views, in_sagittal_fov=in_sagittal_fov)
+    return with_fracture(truth, v.fracture)
 
 
 def with_fracture(truth: VertebraTruth, fracture: Fracture | None) -> VertebraTruth:
@@ -40,7 +42,7 @@ def with_fracture(truth: VertebraTruth, fracture: Fracture | None) -> VertebraTr
     )
 
 
-def disc_truth(d: Disc, views: list[View]) -> DiscTruth:
+def disc_truth(d: Disc, views: list[View], in_sagittal_fov: bool = True) -> DiscTruth:
     """A disc's record: state, sizes, centre and axis in patient mm, where it is seen."""
     return DiscTruth(
         level=d.level,
@@ -54,4 +56,5 @@ def disc_truth(d: Disc, views: list[View]) -> DiscTruth:
         herniation_mm=d.herniation_mm,
         herniation_side=d.herniation_side,
         views=views,
+        in_sagittal_fov=in_sagittal_fov,
     )

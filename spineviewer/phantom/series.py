@@ -87,11 +87,15 @@ def write_plane_series(
     decorate: Decorator,
     thickness: float,
     window: tuple[float, float],
+    rendered_planes: Sequence[Rendered] | None = None,
 ) -> WrittenSeries:
-    """Render every plane, write one file per plane, return truth and owner images."""
+    """Render every plane, write one file per plane, return truth and owner images.
+
+    ``rendered_planes``: the planes already rendered (series sharing planes render them once).
+    """
     owners = []
     for index, plane in enumerate(planes):
-        rendered = model.render(plane)
+        rendered = model.render(plane) if rendered_planes is None else rendered_planes[index]
         owners.append(rendered.owner)
         ds = new_dataset(study, series, index)
         set_plane(ds, study, plane, thickness)

@@ -1,4 +1,4 @@
-"""Tissue classes of the phantom and what each looks like on T2 MR and CT."""
+"""Tissue classes of the phantom and what each looks like on T2, T1 and STIR MR and on CT."""
 
 from __future__ import annotations
 
@@ -42,6 +42,44 @@ T2_SIGNAL: dict[Tissue, float] = {
     Tissue.CSF: 1.0,
     Tissue.CORD: 0.42,
     Tissue.CAUDA: 0.55,
+    Tissue.METAL: 0.0,
+}
+
+#: Relative T1-weighted spin echo signal (fat = 1): fat and fatty marrow bright, fluid dark,
+#: discs intermediate to dark (darker than marrow), muscle intermediate.
+T1_SIGNAL: dict[Tissue, float] = {
+    Tissue.AIR: 0.0,
+    Tissue.FAT: 1.0,
+    Tissue.VISCERA: 0.42,
+    Tissue.MUSCLE: 0.36,
+    Tissue.CORTEX: 0.04,
+    Tissue.MARROW: 0.78,
+    Tissue.ANNULUS: 0.24,
+    Tissue.NUCLEUS: 0.36,
+    Tissue.NUCLEUS_DEGENERATE: 0.30,
+    Tissue.HERNIATION: 0.32,
+    Tissue.CSF: 0.13,
+    Tissue.CORD: 0.46,
+    Tissue.CAUDA: 0.40,
+    Tissue.METAL: 0.0,
+}
+
+#: Relative STIR signal (short tau inversion recovery, CSF = 1): fat nulled, so fat and fatty
+#: marrow are dark; fluid (CSF, a healthy nucleus) bright; muscle dark.
+STIR_SIGNAL: dict[Tissue, float] = {
+    Tissue.AIR: 0.0,
+    Tissue.FAT: 0.05,
+    Tissue.VISCERA: 0.38,
+    Tissue.MUSCLE: 0.14,
+    Tissue.CORTEX: 0.03,
+    Tissue.MARROW: 0.10,
+    Tissue.ANNULUS: 0.12,
+    Tissue.NUCLEUS: 0.80,
+    Tissue.NUCLEUS_DEGENERATE: 0.30,
+    Tissue.HERNIATION: 0.34,
+    Tissue.CSF: 1.0,
+    Tissue.CORD: 0.40,
+    Tissue.CAUDA: 0.52,
     Tissue.METAL: 0.0,
 }
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from spineviewer.phantom.mr_options import MrOptions
+
 SCHEMA_VERSION = 1
 GROUND_TRUTH_FILE = "ground_truth.json"
 
@@ -90,6 +92,8 @@ class SeriesTruth(_Json):
     sop_class_uid: str
     number_of_images: int
     images: list[ImageRef]
+    #: MR weighting (``T2``, ``T1``, ``STIR``); written for MR studies generated with options.
+    contrast: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,10 @@ class View(_Json):
 FRACTURE_FIELDS: tuple[str, ...] = ("fracture", "height_loss", "genant_grade")
 #: The ``parameters`` key that marks a study generated with fractures.
 FRACTURE_PARAMETER = "fracture_rate"
+#: The ``parameters`` key that marks an MR study generated with options (field of view, six
+#: lumbar vertebrae, sagittal contrasts); only then are ``in_sagittal_fov`` and ``contrast``
+#: written (readers take ``True`` and ``None`` otherwise).
+MR_OPTIONS_PARAMETER = "sagittal_fov"
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,8 @@ class VertebraTruth(_Json):
     fracture: str | None = None
     height_loss: float = 0.0
     genant_grade: int = 0
+    #: MR: the body's centre lies inside the sagittal series' field of view.
+    in_sagittal_fov: bool = True
 
     @property
     def fractured(self) -> bool:
@@ -153,6 +163,8 @@ class DiscTruth(_Json):
     herniation_mm: float = 0.0
     herniation_side: str | None = None
     views: list[View] = field(default_factory=list)
+    #: MR: the disc's centre lies inside the sagittal series' field of view.
+    in_sagittal_fov: bool = True
 
 
 @dataclass(frozen=True)
@@ -212,18 +224,27 @@ class StudyGroundTruth(_Json):
     implants: list[ImplantTruth] = field(default_factory=list)
     cobb: CobbTruth | None = None
     label_map: LabelMapTruth | None = None
-    parameters: dict[str, float] = field(default_factory=dict)
+    #: Drawn values (floats) and the options asked for (numbers, text, lists of text).
+    parameters: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
     not_for_clinical_use: bool = True
     generator: str = "spineviewer.phantom"
 
     def to_json(self) -> dict[str, Any]:
-        """Plain dict; vertebra fracture fields only when generated with fractures.
+        """Plain dict; fracture fields only when generated with fractures, MR option fields
+        (``in_sagittal_fov``, series ``contrast``) only when generated with MR options.
 
-        Studies generated without fractures keep the exact file they had before fractures
-        existed; readers take the defaults (whole bodies).
+        Studies generated without them keep the exact file they had before they existed;
+        readers take the defaults (whole bodies, everything in view).
         """
         data = _to_plain(self)
+        if MR_OPTIONS_PARAMETER not in self.parameters:
+            for item in data["vertebrae"] + data["discs"]:
+                if item["in_sagittal_fov"]:
+                    del item["in_sagittal_fov"]
+            for series in data["series"]:
+                if series["contrast"] is None:
+                    del series["contrast"]
         if FRACTURE_PARAMETER not in self.parameters:
             for vertebra in data["vertebrae"]:
                 if (vertebra["fracture"], vertebra["height_loss"], vertebra["genant_grade"]) == (
@@ -248,6 +269,18 @@ class StudyGroundTruth(_Json):
             if v.label == label:
                 return v
         raise KeyError(f"no vertebra {label!r}")
+
+    def disc(self, level: str) -> DiscTruth:
+        """The disc called ``level`` (e.g. ``"L4-L5"``)."""
+        for d in self.discs:
+            if d.level == level:
+                return d
+        raise KeyError(f"no disc {level!r}")
+
+    @property
+    def mr_options(self) -> MrOptions:
+        """The MR options the study was generated with (the defaults when none were given)."""
+        return MrOptions.from_parameters(self.parameters)
 
     def save(self, study_dir: Path) -> Path:
         """Write ``ground_truth.json`` (sorted keys, stable formatting) into ``study_dir``."""

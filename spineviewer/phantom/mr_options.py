@@ -1,0 +1,78 @@
+"""Options of the lumbar MR phantom: sagittal field of view, lumbar count, sagittal contrasts.
+
+One frozen :class:`MrOptions` carries them so the generator can grow more (randomised)
+parameters without more keywords. The defaults give the study every seed has always given;
+ground truth lists the options under ``parameters`` only when one differs from its default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from spineviewer.phantom.contrasts import CONTRAST_NAMES
+
+#: Sagittal fields of view: ``full`` (T11..S1 and the sacrum), ``T10-L5`` (thoracolumbar, no
+#: sacral body), ``L2-S1`` (the top of the image between L1 and L2).
+SAGITTAL_FOVS: tuple[str, ...] = ("full", "T10-L5", "L2-S1")
+#: Lumbar vertebrae: 5, or 6 (an ``L6`` above S1: transitional anatomy).
+LUMBAR_COUNTS: tuple[int, ...] = (5, 6)
+#: ``parameters`` keys of ground_truth.json written for studies with options.
+OPTION_PARAMETERS: tuple[str, ...] = ("sagittal_fov", "lumbar_vertebrae", "sagittal_contrasts")
+
+
+def _choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:
+    if value not in choices:
+        listed = ", ".join(str(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class MrOptions:
+    """What a lumbar MR study shows; every default gives the study of before the options.
+
+    ``sagittal_fov``: one of :data:`SAGITTAL_FOVS`. ``lumbar_vertebrae``: 5 or 6.
+    ``sagittal_contrasts``: one sagittal series per contrast, in this order (``T2``, ``T1``,
+    ``STIR``; no repeats); the axial series stay T2.
+    """
+
+    sagittal_fov: str = "full"
+    lumbar_vertebrae: int = 5
+    sagittal_contrasts: tuple[str, ...] = ("T2",)
+
+    def __post_init__(self) -> None:
+        _choice("sagittal field of view", self.sagittal_fov, SAGITTAL_FOVS)
+        _choice("the number of lumbar vertebrae", self.lumbar_vertebrae, LUMBAR_COUNTS)
+        contrasts = self.sagittal_contrasts
+        if isinstance(contrasts, str) or not contrasts:
+            raise ValueError(f"sagittal contrasts must be a non-empty sequence, got {contrasts!r}")
+        object.__setattr__(self, "sagittal_contrasts", tuple(contrasts))
+        for contrast in self.sagittal_contrasts:
+            _choice("a sagittal contrast", contrast, CONTRAST_NAMES)
+        if len(set(self.sagittal_contrasts)) != len(self.sagittal_contrasts):
+            raise ValueError(f"a sagittal contrast is named twice: {list(contrasts)}")
+
+    @property
+    def is_default(self) -> bool:
+        """True when the options give the study of before the options existed."""
+        return self == MrOptions()
+
+    def parameters(self) -> dict[str, Any]:
+        """The ``parameters`` entries of ground_truth.json (none for the defaults)."""
+        if self.is_default:
+            return {}
+        return {
+            "sagittal_fov": self.sagittal_fov,
+            "lumbar_vertebrae": self.lumbar_vertebrae,
+            "sagittal_contrasts": list(self.sagittal_contrasts),
+        }
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> MrOptions:
+        """The options a study was generated with, from its ``parameters`` (defaults if absent)."""
+        return cls(
+            sagittal_fov=str(parameters.get("sagittal_fov", "full")),
+            lumbar_vertebrae=int(parameters.get("lumbar_vertebrae", 5)),
+            sagittal_contrasts=tuple(parameters.get("sagittal_contrasts", ("T2",))),
+        )
