@@ -78,7 +78,7 @@ def _evaluate_detector(args: argparse.Namespace, manifest: Any, folders: list[Pa
     """Detectors: AP radiograph models (by their view) or the sagittal vertebral-body one."""
     from spineviewer.training.report import write_evaluation
 
-    if "AP" in manifest.applies_to.view:
+    if "AP" in manifest.applies_to.projection:
         from spineviewer.training.xr_pipeline import evaluate_xr
 
         result = evaluate_xr(args.model, folders)
