@@ -42,6 +42,7 @@ __all__ = [
     "column_axis",
     "disc_centres_of",
     "marks_on_plane",
+    "nearest_body",
     "nearest_disc",
     "plane_level",
     "runs_across",
@@ -239,3 +240,14 @@ def nearest_disc(marks: Sequence[BodyMark], point_mm: Sequence[float]) -> str | 
     distances = np.linalg.norm(centres - np.asarray(point_mm, dtype=np.float64), axis=1)
     best = int(np.argmin(distances))
     return names[best] if float(distances[best]) <= limit else None
+
+
+def nearest_body(marks: Sequence[BodyMark], point_mm: Sequence[float]) -> str | None:
+    """The labelled body whose centre is nearest ``point_mm`` (a finding's body centre),
+    within half the distance to that body's labelled neighbours; None when none is."""
+    if not marks:
+        return None
+    centres = np.array([m.centre_mm for m in marks])
+    distances = np.linalg.norm(centres - np.asarray(point_mm, dtype=np.float64), axis=1)
+    best = int(np.argmin(distances))
+    return marks[best].label if float(distances[best]) <= _half_height(marks, best) else None

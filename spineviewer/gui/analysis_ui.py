@@ -6,7 +6,11 @@ progress and cancel; the sessions stay loaded between analyses. When it ends, it
 become annotation proposals (one undo step; a re-run replaces the proposals nobody reviewed
 yet) that the annotator accepts, edits or rejects with the annotation tools, and the Findings
 panel shows what was found, which steps could not run and why, where the models ran, and the
-"not for clinical use" notice of demo models.
+"not for clinical use" notice of demo models. Each finding's review need (confident /
+uncertain / needs review) has its own table column, and when the AI doubts its vertebra labels
+(no sacrum in view, possible transitional anatomy, a missed body) a warning line above the
+table says why (:mod:`.findings_rows`). The table's levels and the disc badges follow the
+reader's labels: after "Shift labels" they carry the new names.
 """
 
 from __future__ import annotations
@@ -32,10 +36,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spineviewer.ai.findings import Findings
+from spineviewer.ai.findings import NEEDS_REVIEW, Findings
+from spineviewer.annotations.level_marks import BodyMark, nearest_body, nearest_disc
 from spineviewer.dicom import Study
 from spineviewer.gui.annotate.drawing import paint_text
 from spineviewer.gui.annotate.layers import LAYERS
+from spineviewer.gui.annotate.review_style import REVIEW_COLOR, suffix
+from spineviewer.gui.findings_rows import (
+    COLUMNS,
+    REVIEW_COLORS,
+    FindingRow,
+    finding_rows,
+    labelling_warning,
+)
 from spineviewer.gui.icons import icon
 from spineviewer.gui.workers import Job
 from spineviewer.viewing.source import StackListSource
@@ -51,6 +64,11 @@ BADGE_DISTANCE_MM = 6.0
 STATE_COLORS = {"normal": "#90be6d", "bulge": "#f9c74f", "herniation": "#f94144"}
 
 __all__ = ["AnalysisUi", "findings_html"]
+
+
+def _doubt(review: str) -> str:
+    """A finding's review need as the text suffix wants it ("" when confident)."""
+    return review if review in ("uncertain", NEEDS_REVIEW) else ""
 
 
 def findings_html(findings: Findings) -> str:
@@ -89,8 +107,18 @@ class AnalysisUi(QObject):
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("color: #ffb347; font-weight: bold")
         self.notice.hide()
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Level", "Finding", "Probability", "Slices"])
+        #: The AI's doubts about its vertebra labels (no sacrum in view, transitional anatomy).
+        self.labelling_warning = QLabel()
+        self.labelling_warning.setObjectName("labelling-warning")
+        self.labelling_warning.setWordWrap(True)
+        self.labelling_warning.setStyleSheet(
+            f"color: {REVIEW_COLOR.name()}; font-weight: bold; border: 1px solid "
+            f"{REVIEW_COLOR.name()}; border-radius: 3px; padding: 3px"
+        )
+        self.labelling_warning.hide()
+        self.rows: list[FindingRow] = []
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
@@ -107,7 +135,13 @@ class AnalysisUi(QObject):
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(2, 2, 2, 2)
-        for widget in (self.notice, self.table, self._layers_box(), self.browser):
+        for widget in (
+            self.notice,
+            self.labelling_warning,
+            self.table,
+            self._layers_box(),
+            self.browser,
+        ):
             layout.addWidget(widget)
         self.dock = QDockWidget("Findings", window)
         self.dock.setObjectName("findings-dock")
@@ -115,6 +149,8 @@ class AnalysisUi(QObject):
         self._study: Study | None = None
         for vp in window.grid.viewports:
             vp.overlays.append(self.paint_badges)
+        # the levels of the table follow a shift of the labels
+        window.annotation.controller.changed.connect(self._refill_table)
         self.status = QLabel()
         window.statusBar().addPermanentWidget(self.status)
         self._models_job: Job | None = None
@@ -204,7 +240,9 @@ class AnalysisUi(QObject):
         self.last = findings
         self._study = study
         stacks = [stack for series in study.series for stack in series.stacks]
-        self._fill_table(findings)
+        warning = labelling_warning(findings)
+        self.labelling_warning.setText(warning)
+        self.labelling_warning.setVisible(bool(warning))
         self.notice.setText(
             "NOT FOR CLINICAL USE: demonstration models trained on phantoms"
             if findings.not_for_clinical_use
@@ -214,6 +252,7 @@ class AnalysisUi(QObject):
         proposals = proposals_from_findings(findings, stacks)
         if proposals:
             self.window.annotation.controller.add_proposals(study.uid, proposals, "Run AI models")
+        self._fill_table(findings)
         self.browser.setHtml(findings_html(findings))
         self.dock.show()
         self.dock.raise_()
@@ -228,45 +267,52 @@ class AnalysisUi(QObject):
             vp.viewport().update()
 
     def _fill_table(self, findings: Findings) -> None:
-        """One row per disc level (state, probability, slices), then fractures and the Cobb
-        angle."""
-        rows: list[tuple[str, str, str, str]] = [
-            (d.level, d.state, f"{d.probabilities[d.state]:.2f}", str(len(d.axial_instances)))
-            for d in findings.discs
-        ]
-        rows += [
-            (v.label, "fracture", f"{v.fracture_probability or 0:.2f}", "")
-            for v in findings.fractures
-        ]
-        if findings.cobb is not None:
-            c = findings.cobb
-            rows.append(
-                (f"{c.upper_vertebra}-{c.lower_vertebra}", "Cobb angle", f"{c.angle_deg:.1f}°", "")
-            )
-        self.table.setRowCount(len(rows))
-        for r, values in enumerate(rows):
-            for col, value in enumerate(values):
-                self.table.setItem(r, col, QTableWidgetItem(value))
+        """One row per disc level, vertebra, implant and the Cobb angle, with the review need
+        (coloured, its reasons as the tooltip); levels as the reader's labels name them."""
+        self.rows = finding_rows(findings, self._rename)
+        self.table.setRowCount(len(self.rows))
+        review_column = COLUMNS.index("Review")
+        for r, row in enumerate(self.rows):
+            tip = "; ".join(row.reasons)
+            for col, value in enumerate(row.cells):
+                item = QTableWidgetItem(value)
+                if tip:
+                    item.setToolTip(tip)
+                if col == review_column and row.review in REVIEW_COLORS:
+                    item.setForeground(QColor(REVIEW_COLORS[row.review]))
+                self.table.setItem(r, col, item)
         self.table.resizeColumnsToContents()
+
+    def _refill_table(self) -> None:
+        if self.last is not None:
+            self._fill_table(self.last)
+
+    def _marks(self) -> tuple[BodyMark, ...]:
+        """The reader's labelled bodies in the analysed study's frame of reference."""
+        findings, study = self.last, self._study
+        if findings is None or study is None:
+            return ()
+        wanted = {v.series_uid for v in findings.vertebrae}
+        for series in study.series:
+            if series.stacks and (series.uid in wanted or not wanted):
+                inst = series.stacks[0].first.instance
+                overlay = self.window.annotation.level_overlay
+                return overlay.marks_for(inst.frame_of_reference_uid, inst.series_uid)
+        return ()
+
+    def _rename(self, level: str, at: Any) -> str | None:
+        """What the reader's labels call the disc or body the AI named ``level`` at ``at``."""
+        marks = self._marks()
+        return nearest_disc(marks, at) if "-" in level else nearest_body(marks, at)
 
     def show_level(self, row: int) -> bool:
         """Bring the image of a table row into view (a disc: its nearest axial slice)."""
         from spineviewer.annotations import ImageRef
 
-        findings, study = self.last, self._study
-        if findings is None or study is None:
+        study = self._study
+        if study is None or not 0 <= row < len(self.rows):
             return False
-        uid = ""
-        if row < len(findings.discs):
-            uid = (
-                findings.discs[row].axial_instances[0]
-                if findings.discs[row].axial_instances
-                else ""
-            )
-        elif row < len(findings.discs) + len(findings.fractures):
-            uid = findings.fractures[row - len(findings.discs)].sop_instance_uid
-        elif findings.cobb is not None:
-            uid = findings.cobb.sop_instance_uid
+        uid = self.rows[row].sop_instance_uid
         for series in study.series:
             for stack in series.stacks:
                 for frame in stack.frames:
@@ -319,12 +365,16 @@ class AnalysisUi(QObject):
         if plane is None or frame is None or frame.instance.study_uid != findings.study_uid:
             return
         painter.setOpacity(opacity)
+        marks: tuple[BodyMark, ...] | None = None
         for disc in findings.discs:
             if abs(float(plane.distance(disc.centre_mm))) > BADGE_DISTANCE_MM:
                 continue
+            marks = self._marks() if marks is None else marks
+            level = nearest_disc(marks, disc.centre_mm) or disc.level
             row, col = (float(v) for v in plane.to_pixel(disc.centre_mm))
             at = vp.image_to_widget(row, col)
-            text = f"{disc.level} {disc.state} {disc.probabilities[disc.state]:.0%}"
+            p = disc.probabilities[disc.state]
+            text = f"{level} {disc.state} {p:.0%}{suffix(_doubt(disc.review))}"
             color = QColor(STATE_COLORS.get(disc.state, "#e6e1c5"))
             painter.setPen(color)
             painter.setBrush(color)

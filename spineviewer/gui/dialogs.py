@@ -1,6 +1,8 @@
 """Small dialogs: the keyboard/mouse shortcuts list and the About box.
 
-Both are plain views: :class:`ShortcutsDialog` shows :data:`~spineviewer.gui.shortcuts.BINDINGS`,
+Both are plain views: :class:`ShortcutsDialog` shows :data:`~spineviewer.gui.shortcuts.BINDINGS`
+and the legend of how marks look (:data:`~spineviewer.gui.annotate.review_style.LEGEND`, drawn
+with the very pens the viewer uses),
 :class:`AboutDialog` shows the version, the not-for-clinical-use notice, model information
 handed in by the caller and the versions of the libraries the viewer runs on.
 """
@@ -12,13 +14,14 @@ import platform
 from collections.abc import Sequence
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtCore import QPointF, Qt, qVersion
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
     QGridLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,9 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 import spineviewer
+from spineviewer.annotations.model import NEEDS_REVIEW, Status
+from spineviewer.gui.annotate.review_style import LEGEND, paint_badge, review_pen
 from spineviewer.gui.icons import icon
 from spineviewer.gui.shortcuts import BINDINGS, Binding, bindings_by_group
-from spineviewer.gui.theme import ACCENT, PANEL_BORDER, WARNING_COLOR
+from spineviewer.gui.theme import ACCENT, PANEL_BORDER, VIEWPORT_BACKGROUND, WARNING_COLOR
 
 NOT_FOR_CLINICAL_USE = (
     "NOT FOR CLINICAL USE: research and demonstration software; "
@@ -119,7 +124,7 @@ class ShortcutsDialog(QDialog):
         self.setWindowTitle("Keyboard and mouse shortcuts")
         self.setWindowIcon(icon("shortcuts"))
         self.setModal(False)
-        self.resize(560, 640)
+        self.resize(620, 820)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search shortcuts (key or action)…")
@@ -148,7 +153,35 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self._legend())
         layout.addWidget(buttons)
+
+    def _legend(self) -> QGroupBox:
+        """How marks look: review state and the AI's doubt, each with a sample drawn by the
+        viewer's own pen, and the propagated labels."""
+        box = QGroupBox("Legend: how marks look")
+        box.setObjectName("legend")
+        grid = QGridLayout(box)
+        grid.setContentsMargins(6, 4, 6, 4)
+        self.legend_rows: list[tuple[QLabel, QLabel]] = []
+        for row, entry in enumerate(LEGEND):
+            sample = QLabel()
+            sample.setPixmap(_legend_sample(entry.status, entry.pending))
+            sample.setToolTip(entry.looks)
+            text = QLabel(f"<b>{entry.looks}</b>: {entry.meaning}")
+            text.setWordWrap(True)
+            grid.addWidget(sample, row, 0)
+            grid.addWidget(text, row, 1)
+            self.legend_rows.append((sample, text))
+        extra = QLabel(
+            "<b>◆ L3</b> without an outline: a body's label on the other slices and series "
+            "that cut it. <b>Level L4-L5</b> at the top of an axial image: its level from the "
+            "labelled bodies (it follows Shift labels, Alt+Up / Alt+Down)."
+        )
+        extra.setWordWrap(True)
+        grid.addWidget(extra, len(LEGEND), 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        return box
 
     def _fill(self, bindings: Sequence[Binding]) -> None:
         groups = bindings_by_group() if bindings is BINDINGS else _group(bindings)
@@ -203,6 +236,23 @@ class ShortcutsDialog(QDialog):
                 child.setHidden(not match)
                 shown += match
             group.setHidden(shown == 0)
+
+
+def _legend_sample(status: Status, pending: str) -> QPixmap:
+    """A short line drawn with the pen of a mark in that state, on the viewport's background."""
+    pixmap = QPixmap(72, 18)
+    pixmap.fill(QColor(VIEWPORT_BACKGROUND))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = QColor("#90be6d")
+    if status == Status.REJECTED:
+        color.setAlpha(110)
+    painter.setPen(review_pen(color, status, pending))
+    painter.drawLine(QPointF(4, 6), QPointF(68, 6))
+    if pending == NEEDS_REVIEW:
+        paint_badge(painter, QPointF(30, 7))
+    painter.end()
+    return pixmap
 
 
 def _group(bindings: Sequence[Binding]) -> dict[str, list[Binding]]:

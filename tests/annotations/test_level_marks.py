@@ -17,6 +17,7 @@ from spineviewer.annotations.level_marks import (
     LATERAL_HALF_WIDTH_MM,
     body_marks,
     marks_on_plane,
+    nearest_body,
     nearest_disc,
     plane_level,
     runs_across,
@@ -176,5 +177,8 @@ def test_nearest_disc_names_the_true_disc_centres(phantom) -> None:
     )
     for disc in truth.discs:
         assert nearest_disc(marks, disc.centre_mm) == disc.level
+    for body in truth.vertebrae:
+        assert nearest_body(marks, np.add(body.centre_mm, (8.0, 0.0, 3.0))) == body.label
     far = np.add(truth.vertebra("T11").centre_mm, (0.0, 0.0, 60.0))
-    assert nearest_disc(marks, far) is None
+    assert nearest_disc(marks, far) is None and nearest_body(marks, far) is None
+    assert nearest_body((), far) is None

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from spineviewer.annotations import Annotation, ImageRef, Kind, Status, Vocabulary
 from spineviewer.annotations import commands as cmd
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
+from spineviewer.annotations.levels import ShiftError, is_level, level_index
 from spineviewer.annotations.measure import Measurement, measurements, value_unit
 from spineviewer.annotations.store import Autosaver, Workspace
 from spineviewer.annotations.vocabulary import default_vocabulary
@@ -36,7 +37,9 @@ DRAW_TOOLS: dict[str, Kind] = {
     "cobb": Kind.COBB,
     "arrow": Kind.ARROW,
 }
-EDIT_TOOLS = ("select", *DRAW_TOOLS)
+#: The vertebra labelling tool (:mod:`.labelling`): a click labels a body with the next level.
+LABELS_TOOL = "labels"
+EDIT_TOOLS = ("select", *DRAW_TOOLS, LABELS_TOOL)
 
 
 @dataclass
@@ -262,14 +265,16 @@ class AnnotationController(QObject):
         self.current_uid = session.document.study_uid
         return session.stack.push(command)
 
-    def add(self, annotation: Annotation) -> bool:
-        """Add a new annotation (False when its study is not open)."""
+    def add(self, annotation: Annotation, text: str | None = None) -> bool:
+        """Add a new annotation (False when its study is not open); ``text`` names the undo
+        step (default "Draw <kind>")."""
         session = self.sessions.get(annotation.image.study_uid)
         if session is None:
             self.message.emit("This image's study is not open for annotation.")
             return False
         annotation = self._in_author_name(session, annotation)
-        self.push(session, cmd.AddAnnotations([annotation], f"Draw {annotation.kind.value}"))
+        text = text or f"Draw {annotation.kind.value}"
+        self.push(session, cmd.AddAnnotations([annotation], text))
         self.select(annotation.uid)
         return True
 
@@ -320,6 +325,45 @@ class AnnotationController(QObject):
         return session is not None and self.push(
             session, cmd.accept_all_proposals(session.document)
         )
+
+    def shift_levels(self, step: int) -> bool:
+        """Every vertebra label and disc level of the current study one level up (``step``
+        -1) or down (+1), as one undo step; False with the reason in a message when the
+        labels cannot move that way or there are none."""
+        session = self.session
+        if session is None:
+            self.message.emit("No study open for annotation.")
+            return False
+        try:
+            command = cmd.shift_levels(session.document, step)
+        except ShiftError as exc:
+            self.message.emit(f"Labels not shifted: {exc}.")
+            return False
+        if command.is_empty:
+            self.message.emit("No vertebra or disc level labels to shift in this study.")
+            return False
+        self.push(session, command)
+        pairs = sorted(
+            {(a.label, b.label) for a, b in zip(command.before, command.after, strict=True)
+             if is_level(a.label)},
+            key=lambda pair: level_index(pair[0]),
+        )  # fmt: skip
+        self.message.emit(f"{command.text}: " + ", ".join(f"{a} → {b}" for a, b in pairs))
+        return True
+
+    def accept_labels(self) -> bool:
+        """Accept the AI's vertebra labels of the current study (one undo step)."""
+        session = self.session
+        if session is None:
+            return False
+        doc = session.document
+        uids = [a.uid for a in doc.proposed() if is_level(a.label)]
+        command = cmd.accept(doc, uids)
+        command.text = "Accept AI labels"
+        if not self.push(session, command):
+            self.message.emit("No AI vertebra labels waiting for review in this study.")
+            return False
+        return True
 
     def undo(self) -> None:
         session = self.session

@@ -2,7 +2,8 @@
 
 Shapes are drawn in the viewport's foreground pass (screen pixels), mapped from image pixels
 by the viewport, so lines stay one pixel wide and text stays readable at any zoom. Proposals
-are dashed until a human accepts them; rejected marks are dotted and dim.
+are dashed until a human accepts them; rejected marks are dotted and dim; a proposal the model
+doubts has its own pattern, colour and badge (:mod:`.review_style`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen, QPolygonF
 
 from spineviewer.annotations import Annotation, Kind, Status
+from spineviewer.annotations.model import NEEDS_REVIEW
+from spineviewer.gui.annotate.review_style import REVIEW_COLOR, paint_badge, review_pen
 
 ToWidget = Callable[[float, float], QPointF]
 
@@ -53,14 +56,9 @@ def handle_points(annotation: Annotation) -> list[tuple[float, float]]:
     return list(annotation.points)
 
 
-def _pen(color: QColor, annotation: Annotation, selected: bool) -> QPen:
-    pen = QPen(color, 2.0 if selected else 1.5)
-    pen.setCosmetic(True)
-    if annotation.status == Status.PROPOSED:
-        pen.setStyle(Qt.PenStyle.DashLine)
-    elif annotation.status == Status.REJECTED:
-        pen.setStyle(Qt.PenStyle.DotLine)
-    return pen
+def outline_pen(color: QColor, annotation: Annotation, selected: bool) -> QPen:
+    """The pen an annotation's outline is drawn with (review state and review need)."""
+    return review_pen(color, annotation.status, annotation.pending_review, selected)
 
 
 def _mapped(points: Sequence[tuple[float, float]], to_widget: ToWidget) -> list[QPointF]:
@@ -81,20 +79,30 @@ def paint_annotation(
         color.setAlpha(110)
     pts = _mapped(outline_points(annotation), to_widget)
     kind = annotation.kind
-    for pen in (_shadow_pen(annotation, selected), _pen(color, annotation, selected)):
-        painter.setPen(pen)
+    pen = outline_pen(color, annotation, selected)
+    for p in (_shadow_pen(pen), pen):
+        painter.setPen(p)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         _shape(painter, kind, pts)
     if selected:
         _handles(painter, _mapped(handle_points(annotation), to_widget))
+    anchor = _text_anchor(kind, pts)
+    if annotation.pending_review == NEEDS_REVIEW:
+        anchor.setX(anchor.x() + paint_badge(painter, anchor))
+        color = REVIEW_COLOR
     if text:
-        paint_text(painter, _text_anchor(kind, pts), text, color)
+        paint_text(painter, anchor, text, color)
 
 
-def _shadow_pen(annotation: Annotation, selected: bool) -> QPen:
-    pen = _pen(SHADOW, annotation, selected)
-    pen.setWidthF(pen.widthF() + 2.0)
-    return pen
+def _shadow_pen(pen: QPen) -> QPen:
+    """A wider dark copy of ``pen`` drawn under it (lines stay visible on bright tissue)."""
+    shadow = QPen(pen)
+    shadow.setColor(SHADOW)
+    shadow.setWidthF(pen.widthF() + 2.0)
+    if pen.style() == Qt.PenStyle.CustomDashLine:  # the same dashes, in the wider pen's units
+        scale = pen.widthF() / shadow.widthF()
+        shadow.setDashPattern([d * scale for d in pen.dashPattern()])
+    return shadow
 
 
 def _shape(painter: QPainter, kind: Kind, pts: list[QPointF]) -> None:

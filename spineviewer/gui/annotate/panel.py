@@ -102,6 +102,8 @@ class AnnotationPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
+        self._boxes = QVBoxLayout()
+        layout.addLayout(self._boxes)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.details)
         layout.addLayout(buttons)
@@ -116,6 +118,10 @@ class AnnotationPanel(QWidget):
         controller.changed.connect(self.refresh)
         controller.selectionChanged.connect(self._show_selection)
         self.refresh()
+
+    def add_box(self, box: QWidget) -> None:
+        """A tool's own controls (the vertebra labels box) under the label form."""
+        self._boxes.addWidget(box)
 
     # -- reading the controller ------------------------------------------------------------
 

@@ -15,7 +15,8 @@ Gestures:
 - select tool: click picks, drag moves, handles reshape, double-click on an edge adds a
   polygon vertex, Ctrl+click on a vertex removes it; Delete removes the selection; Esc
   cancels the drawing (or the drag) in progress; Ctrl+Shift+Up/Down copies the selection to
-  the previous/next image.
+  the previous/next image;
+- vertebra labels: click a body, it gets the next level (:mod:`.labelling`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter
 
 from spineviewer.annotations import POINT_COUNT, Annotation, Kind, Status
-from spineviewer.gui.annotate.controller import DRAW_TOOLS, AnnotationController, image_ref
+from spineviewer.gui.annotate.controller import (
+    DRAW_TOOLS,
+    LABELS_TOOL,
+    AnnotationController,
+    image_ref,
+)
 from spineviewer.gui.annotate.controller import format_measurement as fmt
 from spineviewer.gui.annotate.drawing import (
     UNLABELLED,
@@ -37,7 +43,9 @@ from spineviewer.gui.annotate.drawing import (
     paint_annotation,
     paint_draft,
 )
+from spineviewer.gui.annotate.labelling import LabellingTool
 from spineviewer.gui.annotate.layers import LayerStyles, layer_of
+from spineviewer.gui.annotate.review_style import suffix
 from spineviewer.gui.reference_lines import segment_distance
 from spineviewer.gui.viewport import ImageViewport
 
@@ -95,6 +103,8 @@ class AnnotationTools:
         self.controller = controller
         #: Which layers are drawn, how opaque (the Layers panel changes them).
         self.layers = LayerStyles()
+        #: The vertebra labelling tool (its next level, placing labels).
+        self.labelling = LabellingTool(controller)
         self.draft: _Draft | None = None
         self.edit: _Edit | None = None
         controller.toolChanged.connect(lambda _tool: self.cancel())
@@ -187,6 +197,8 @@ class AnnotationTools:
             return self._press_in_draft(self.draft, pos, rc)
         if tool == "select":
             return self._press_select(vp, ev, pos, rc)
+        if tool == LABELS_TOOL:
+            return self.labelling.press(vp, ev)
         if tool not in DRAW_TOOLS:
             return False
         if image_ref(vp.info) is None:
@@ -321,6 +333,8 @@ class AnnotationTools:
                 self.controller.select(None)
                 return True
             return False
+        if self.controller.tool == LABELS_TOOL and self.labelling.key_press(key):
+            return True
         if draft is not None and draft.kind == Kind.POLYGON:
             if key in (k.Key_Return, k.Key_Enter):
                 self._commit(draft)
@@ -386,15 +400,19 @@ class AnnotationTools:
     ) -> list[str]:
         """Label, state, review state and measurements shown beside an annotation.
 
-        Lengths and angles are always shown (they are the point of drawing them); an ROI's
-        area and pixel statistics only when ``detailed`` (the selected annotation), so a
-        labelled spine stays readable.
+        A proposal the model doubts says so after its label ("L3 ?", "L3 (review)") and, when
+        ``detailed``, why. Lengths and angles are always shown (they are the point of drawing
+        them); an ROI's area and pixel statistics only when ``detailed`` (the selected
+        annotation), so a labelled spine stays readable.
         """
         c = self.controller
         lines: list[str] = []
+        pending = ann.pending_review
         title = ann.label
         if ann.state:
             title = f"{title} {ann.state}".strip()
+        if title and pending:
+            title += suffix(pending)
         if ann.text:
             title = f"{title}: {ann.text}" if title else ann.text
         if title:
@@ -402,6 +420,8 @@ class AnnotationTools:
         if ann.status == Status.PROPOSED:
             score = ann.provenance.score
             lines.append("proposed" + (f" {score:.0%}" if score is not None else ""))
+        if pending and detailed and ann.review_reasons:
+            lines.append(f"{pending}: " + "; ".join(ann.review_reasons))
         if ann.filled and not detailed:
             return lines
         arr = values if isinstance(values, np.ndarray) else None

@@ -21,8 +21,11 @@ from spineviewer.annotations import (
 )
 from spineviewer.annotations.commands import AddAnnotations
 from spineviewer.annotations.export import FORMATS, ExportResult, export_study, import_study_sr
+from spineviewer.annotations.levels import DOWN, UP
 from spineviewer.dicom import ScanResult, Stack
 from spineviewer.gui.annotate.controller import AnnotationController, image_ref
+from spineviewer.gui.annotate.labelling import LabellingBar, labels_icon
+from spineviewer.gui.annotate.level_overlay import LevelOverlay
 from spineviewer.gui.annotate.panel import AnnotationPanel
 from spineviewer.gui.annotate.tools import AnnotationTools
 from spineviewer.gui.annotate.worklist_panel import WorklistPanel
@@ -44,6 +47,7 @@ TOOLS = (
     ("freehand", "&Freehand", "N", "freehand"),
     ("point", "P&oint", "O", "point"),
     ("arrow", "Text &arrow", "Q", "arrow"),
+    ("labels", "Vertebra &labels", "L", None),  # its icon is drawn (labelling.labels_icon)
 )
 
 
@@ -65,6 +69,12 @@ class AnnotationUi(QObject):
         c.message.connect(lambda text: window.statusBar().showMessage(text, 10000))
         self.panel = AnnotationPanel(c, window)
         self.panel.navigateRequested.connect(lambda ann: self.show_image(ann.image))
+        self.labelling_bar = LabellingBar(self.tools.labelling, self.panel)
+        self.panel.add_box(self.labelling_bar)
+        #: The labels on every slice that cuts a body, and the level of axial slices.
+        self.level_overlay = LevelOverlay(c, self.tools.layers)
+        for vp in window.grid.viewports:
+            vp.overlays.append(self.level_overlay.paint)
         self.worklist = WorklistPanel(c, window)
         self.worklist.openRequested.connect(self._open_entry)
         self.panel_dock = self._dock("Annotations", "annotations", self.panel)
@@ -90,9 +100,19 @@ class AnnotationUi(QObject):
         act = w._action
         for name, text, key, icon_name in TOOLS:
             a = act(text, lambda n=name: w.set_tool(n), key, icon_name, checkable=True)
+            if icon_name is None:
+                a.setIcon(labels_icon())
             group.addAction(a)
             tool_actions[name] = a
         c = self.controller
+        self.shift_up_action = act("Shift labels &up one level (L3 → L2)",
+                                   lambda: c.shift_levels(UP), "Alt+Up")  # fmt: skip
+        self.shift_down_action = act(
+            "Shift labels do&wn one level (L3 → L4; S1 stays, L5 → L6)",
+            lambda: c.shift_levels(DOWN),
+            "Alt+Down",
+        )
+        self.accept_labels_action = act("Accept AI vertebra la&bels", c.accept_labels)
         self.undo_action = act("&Undo", c.undo, "Ctrl+Z", "undo")
         self.redo_action = act("&Redo", c.redo, "Ctrl+Y", "redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
@@ -129,6 +149,10 @@ class AnnotationUi(QObject):
         menu.addSeparator()
         menu.addActions(
             [self.accept_action, self.reject_action, self.next_action, self.accept_all_action]
+        )
+        menu.addSeparator()
+        menu.addActions(
+            [self.accept_labels_action, self.shift_up_action, self.shift_down_action]
         )
         menu.addSeparator()
         menu.addActions(
