@@ -140,7 +140,8 @@ def _run(
     if stack is None or state.values is None:
         raise Skip("no radiograph")
     part = stack.first.instance.study.get("BodyPartExamined", "").upper() or None
-    session = ctx.session(task, stack.modality, "AP", projection="AP", body_part=part)
+    projection = stack.first.instance.view_position or "AP"
+    session = ctx.session(task, stack.modality, "projection", projection=projection, body_part=part)
     mono1 = stack.first.instance.photometric == "MONOCHROME1"
     ((found, box),) = detect(
         session.manifest,
