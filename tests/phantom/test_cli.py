@@ -33,3 +33,47 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["phantom", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_lumbar_mr_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from spineviewer.cli import phantom as cli
+    from spineviewer.phantom import CONTRAST_NAMES, LUMBAR_COUNTS, SAGITTAL_FOVS, MrOptions
+
+    assert cli.FOVS == SAGITTAL_FOVS and cli.CONTRASTS == CONTRAST_NAMES
+    assert tuple(str(n) for n in LUMBAR_COUNTS) == cli.LUMBAR_COUNTS
+    args = ["--fov", "t10-l5", "--lumbar-vertebrae", "6"]
+    args += ["--sagittal-contrast", "T1", "--sagittal-contrast", "t2"]
+    assert main(["phantom", str(tmp_path), "--kind", "lumbar-mr", "--seed", "2", *args]) == 0
+    out = capsys.readouterr().out
+    assert "sagittal T1, T2, field of view T10-L5, 6 lumbar vertebrae" in out
+    truth = load_ground_truth(tmp_path / "lumbar-mr-00002")
+    assert truth.mr_options == MrOptions("T10-L5", 6, ("T1", "T2"))
+    assert [s.role for s in truth.series][:2] == ["sagittal_t1", "sagittal_t2"]
+    assert [v.label for v in truth.vertebrae][-3:] == ["L5", "L6", "S1"]
+    assert not truth.vertebra("S1").in_sagittal_fov and truth.vertebra("L6").in_sagittal_fov
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fov", "T9-L5"], "--fov: choose one of full, T10-L5, L2-S1, got 'T9-L5'"),
+        (["--lumbar-vertebrae", "7"], "--lumbar-vertebrae: choose one of 5, 6, got '7'"),
+        (["--sagittal-contrast", "PD"], "--sagittal-contrast: choose one of T2, T1, STIR"),
+        (
+            ["--sagittal-contrast", "T1", "--sagittal-contrast", "t1"],
+            "a sagittal contrast is named twice",
+        ),
+        (
+            ["--kind", "spine-xr", "--fov", "L2-S1", "--lumbar-vertebrae", "6"],
+            "--fov, --lumbar-vertebrae: only for --kind lumbar-mr, not spine-xr",
+        ),
+        (["--kind", "lumbar-ct", "--sagittal-contrast", "T1"], "only for --kind lumbar-mr"),
+    ],
+)
+def test_cli_rejects_bad_mr_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+):
+    kind = [] if "--kind" in args else ["--kind", "lumbar-mr"]
+    assert main(["phantom", str(tmp_path), *kind, *args]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -42,3 +42,13 @@ def test_no_errors(mr_study: Study, ct_study: Study, xr_studies: list[Study]):
             assert _check(path) == [], path
             checked += 1
     assert checked >= 9 + 3 + len(xr_studies)
+
+
+def test_no_errors_with_mr_options(mr_contrasts: Study, mr_l2_s1: Study):
+    """Sagittal T1 and STIR (ScanningSequence SE\\IR, InversionTime), a cut field of view."""
+    checked = 0
+    for study in (mr_contrasts, mr_l2_s1):
+        for path in _sample(study):
+            assert _check(path) == [], path
+            checked += 1
+    assert checked == 3 * 5 + 3 * 3

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import SimpleITK as sitk
 
 from spineviewer.geometry import assign_slices_to_levels
 from spineviewer.phantom.anatomy import GRADED_LEVELS
 
-from .conftest import Study, plane_of
+from .conftest import Study, marrow_centroid, plane_of
 
 ROLES = ("sagittal_t2", "axial_t2_angled", "axial_t2_stack")
 
@@ -96,23 +95,6 @@ def test_axial_levels_match_geometry(mr_study: Study):
     )
 
 
-def _marrow_centroid(image: np.ndarray, box: list[int]) -> tuple[float, float]:
-    """Row, column of the centroid of the marrow region containing the box centre."""
-    x0, y0, x1, y1 = box
-    crop = image[y0 : y1 + 1, x0 : x1 + 1].astype(np.float64)
-    h, w = crop.shape
-    core = crop[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3]
-    level = float(np.median(core))
-    band = (crop > 0.7 * level) & (crop < 1.3 * level)
-    labels = sitk.GetArrayFromImage(
-        sitk.ConnectedComponent(sitk.GetImageFromArray(band.astype(np.uint8)))
-    )
-    mask = labels == labels[h // 2, w // 2]
-    assert labels[h // 2, w // 2] > 0 and mask.sum() > 0.4 * h * w
-    rows, cols = np.nonzero(mask)
-    return y0 + rows.mean(), x0 + cols.mean()
-
-
 def test_vertebra_centres_from_sagittal_pixels(mr_study: Study):
     truth = mr_study.truth
     datasets = mr_study.datasets("sagittal_t2")
@@ -125,7 +107,7 @@ def test_vertebra_centres_from_sagittal_pixels(mr_study: Study):
             continue
         ds = datasets[view.slice_index]
         plane = plane_of(ds)
-        row, col = _marrow_centroid(ds.pixel_array, view.box_px)
+        row, col = marrow_centroid(ds.pixel_array, view.box_px)
         measured = plane.to_patient(row, col)
         centre = np.array(vertebra.centre_mm)
         in_plane = (measured - centre) - ((measured - centre) @ plane.normal) * plane.normal
