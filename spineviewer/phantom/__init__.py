@@ -33,7 +33,9 @@ Lumbar MR options (:mod:`spineviewer.phantom.mr_options`):
 sagittal_contrasts=...))``. The defaults (``"full"``, 5, ``("T2",)``) give the study of before
 the options; the same seed and options always give the same study, and an option leaves the
 draws of the others alone (a ``T10-L5`` study is the ``full`` spine of its seed with T9 and T10
-added on top, an ``L6`` study that spine with one more lumbar vertebra).
+added on top, an ``L6`` study that spine with one more lumbar vertebra). A study with options
+is another study of the same patient: its study, frame of reference, series and image UIDs are
+its own (the default study keeps today's).
 
 - ``sagittal_fov``: ``"full"`` (about 320 mm centred on T12..S1: T11..S1 and the sacrum);
   ``"T10-L5"`` (the anatomy gains T9 and T10; the first row lies between T9's centre and T10's

@@ -78,7 +78,7 @@ def generate_lumbar_mr(
     plan, extra = study_fractures([seed, 1], candidates, fracture_rate, fractures)
     model, rng = mr_model(seed, options, plan)
     look = MrLook.random(rng, seed)
-    study = StudyInfo.create(KIND, seed)
+    study = StudyInfo.create(KIND, seed, options.variant)
     anatomy = model.anatomy
     written: list[WrittenSeries] = []
     contrast_of: dict[str, str] = {}

@@ -68,6 +68,14 @@ class MrOptions:
             "sagittal_contrasts": list(self.sagittal_contrasts),
         }
 
+    @property
+    def variant(self) -> str:
+        """A short name of the options for UIDs (empty for the defaults: today's UIDs)."""
+        if self.is_default:
+            return ""
+        contrasts = "+".join(self.sagittal_contrasts)
+        return f"fov={self.sagittal_fov};lumbar={self.lumbar_vertebrae};sagittal={contrasts}"
+
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> MrOptions:
         """The options a study was generated with, from its ``parameters`` (defaults if absent)."""

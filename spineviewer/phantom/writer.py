@@ -49,7 +49,11 @@ def _ds(value: float) -> str:
 
 @dataclass(frozen=True)
 class StudyInfo:
-    """Patient and study identity of one phantom study."""
+    """Patient and study identity of one phantom study.
+
+    ``variant`` names options that make another study of the same seed (the same patient): its
+    UIDs then differ from those of the default study, which keeps its own.
+    """
 
     kind: str
     seed: int
@@ -59,23 +63,32 @@ class StudyInfo:
     patient_id: str
     date: str
     time: str
+    variant: str = ""
 
     @classmethod
-    def create(cls, kind: str, seed: int) -> StudyInfo:
-        """Identity derived from ``kind`` and ``seed`` only."""
+    def create(cls, kind: str, seed: int, variant: str = "") -> StudyInfo:
+        """Identity derived from ``kind``, ``seed`` and ``variant`` only."""
         region = {"lumbar-mr": "LUMBAR", "lumbar-ct": "LUMBARCT", "spine-xr": "SPINEXR"}[kind]
         day = dt.date(2024, 1, 1) + dt.timedelta(days=seed % 3650)
         seconds = (seed * 7919) % 36000 + 8 * 3600
+        key = (kind, seed, variant) if variant else (kind, seed)
         return cls(
             kind=kind,
             seed=seed,
-            study_uid=make_uid(kind, seed, "study"),
-            frame_uid=make_uid(kind, seed, "frame"),
+            variant=variant,
+            study_uid=make_uid(*key, "study"),
+            frame_uid=make_uid(*key, "frame"),
             patient_name=f"PHANTOM^{region}^{seed:05d}",
             patient_id=f"PH-{region}-{seed:05d}",
             date=day.strftime("%Y%m%d"),
             time=f"{seconds // 3600:02d}{seconds // 60 % 60:02d}{seconds % 60:02d}",
         )
+
+    def uid(self, *parts: object) -> str:
+        """A UID of something in this study (series, image) named by ``parts``."""
+        if self.variant:
+            return make_uid(self.kind, self.seed, self.variant, *parts)
+        return make_uid(self.kind, self.seed, *parts)
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,7 @@ class SeriesInfo:
     ) -> SeriesInfo:
         """A series with a deterministic UID; folder ``S<number>_<role>``."""
         return cls(
-            uid=make_uid(study.kind, study.seed, "series", role),
+            uid=study.uid("series", role),
             number=number,
             description=f"{description} {NOTICE}",
             modality=modality,
@@ -116,7 +129,7 @@ class SeriesInfo:
 
     def sop_uid(self, study: StudyInfo, index: int) -> str:
         """SOP Instance UID of image ``index`` (0-based)."""
-        return make_uid(study.kind, study.seed, "image", self.role, index)
+        return study.uid("image", self.role, index)
 
     def file_name(self, index: int) -> str:
         """Relative path of image ``index`` inside the study folder."""

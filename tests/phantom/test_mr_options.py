@@ -130,6 +130,24 @@ def test_truth_files_carry_the_options(mr_t10_l5: Study, mr_contrasts: Study):
         assert all(s["contrast"] in CONTRAST_NAMES for s in data["series"])
 
 
+def test_option_studies_are_other_studies_of_the_same_patient(
+    mr_study: Study, mr_t10_l5: Study, mr_contrasts: Study
+):
+    studies = (mr_study, mr_t10_l5, mr_contrasts)
+    assert len({s.truth.patient_id for s in studies}) == 1
+    for uid in ("study_instance_uid", "frame_of_reference_uid"):
+        assert len({getattr(s.truth, uid) for s in studies}) == 3
+    sagittal_t2 = [s.truth.series_by_role("sagittal_t2") for s in studies]
+    assert len({s.series_instance_uid for s in sagittal_t2}) == 3
+    images = [
+        {i.sop_instance_uid for s in study.truth.series for i in s.images} for study in studies
+    ]
+    assert not (images[0] & images[1]) and not (images[0] & images[2])
+    ds = mr_contrasts.datasets("sagittal_stir")[0]
+    assert ds.StudyInstanceUID == mr_contrasts.truth.study_instance_uid
+    assert ds.PatientID == mr_study.datasets("sagittal_t2")[0].PatientID
+
+
 def test_an_option_leaves_the_other_draws_alone(mr_study: Study, mr_t10_l5: Study, mr_six_lumbar):
     base = mr_study.truth
     for study in (mr_t10_l5, mr_six_lumbar):
