@@ -146,7 +146,8 @@ class LabellingCheck:
 
     ``confidence`` 0..1 combines the checks below; ``status`` is :data:`CONFIDENT`,
     :data:`UNCERTAIN` or :data:`NEEDS_REVIEW`; ``sacrum`` is ``"found"``, ``"not in view"``
-    (the image ends above it) or ``"not recognised"``; ``gaps`` name the bodies missed between
+    (the image ends above it), ``"not recognised"`` or ``"at the image edge"`` (the body taken
+    as S1 is cut by the lower edge, so it may be L5); ``gaps`` name the bodies missed between
     two found ones (``"L3 missing between L2 and L4"``: no disc is built across a gap);
     ``reasons`` say, in a reader's words, what lowered the confidence.
     """

@@ -7,8 +7,9 @@ right. :func:`check_labelling` looks at what a radiologist looks at before trust
   SACRAL_MIN`), *not in view* (the image ends less than :data:`ROOM_BELOW` body spacings below
   the bottom body, so no body below it could be seen: the bottom body is then taken as L5, the
   commonest reason for such a field of view being a cut just above the sacrum), or *not
-  recognised* (there is room below, yet nothing looked sacral: the bottom body stays S1).
-  Either of the last two marks every label "needs review".
+  recognised* (there is room below, yet nothing looked sacral: the bottom body stays S1), or
+  *at the image edge* (a sacral-looking bottom body the image ends just below: a cut L5 can
+  look sacral, so it may not be S1). Any but "found" marks every label "needs review".
 - **Possible transitional anatomy**: the body above S1 looks nearly as sacral as S1 itself
   (a sacralised L5 or a lumbarised S1). Every label "needs review": counting from S1 may be
   one level off. A sixth lumbar vertebra is *not* recognised: telling a lumbar from a
@@ -141,6 +142,7 @@ def check_labelling(
     if sacrum == "found" and bottom is not None and typical:
         low, _ = _edges_z(usable, bottom)
         if float(z[0]) - low < ROOM_BELOW * typical:
+            sacrum = "at the image edge"
             reviews.add(
                 NEEDS_REVIEW,
                 "the body taken as S1 lies at the lower edge of the image: the sacrum may be "

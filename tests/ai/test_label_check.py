@@ -71,7 +71,7 @@ def test_no_sacrum_in_view_is_always_flagged(
     cut = _cut_below(study, tmp_path / "no-sacrum", float(centre["L5"][2] - below_l5_mm))
     (findings,) = analyse_path(cut, provider="cpu")
     (check,) = findings.labelling
-    assert check.sacrum in ("not in view", "not recognised"), check
+    assert check.sacrum in ("not in view", "not recognised", "at the image edge"), check
     assert check.status == NEEDS_REVIEW and check.confidence <= 0.5, check
     assert findings.vertebrae and all(v.review == NEEDS_REVIEW for v in findings.vertebrae)
     assert all(d.review == NEEDS_REVIEW for d in findings.discs)
@@ -91,3 +91,26 @@ def test_discs_are_never_built_across_a_missed_body(normal: Findings) -> None:
     for disc in normal.discs:
         upper, lower = disc.level.split("-")
         assert adjacent(upper, lower), disc.level
+
+
+@pytest.mark.parametrize("seed", [90_031, 90_032, 90_033])
+def test_the_phantom_without_a_sacrum_is_always_flagged(tmp_path: Path, seed: int) -> None:
+    """The generator's own T10-L5 field of view (no S1 pixel in any sagittal slice)."""
+    from spineviewer.phantom import MrOptions
+
+    generate("lumbar-mr", tmp_path, seed, mr_options=MrOptions(sagittal_fov="T10-L5"))
+    (findings,) = analyse_path(tmp_path / study_folder_name("lumbar-mr", seed), provider="cpu")
+    (check,) = findings.labelling
+    assert check.status == NEEDS_REVIEW and check.sacrum != "found", check
+    assert findings.vertebrae and all(v.review == NEEDS_REVIEW for v in findings.vertebrae)
+    assert any("sacrum" in c for c in cautions(findings))
+
+
+def test_a_t1_sagittal_gets_no_finding_from_the_t2_models(tmp_path: Path) -> None:
+    from spineviewer.phantom import MrOptions
+
+    generate("lumbar-mr", tmp_path, 90_034, mr_options=MrOptions(sagittal_contrasts=("T1",)))
+    (findings,) = analyse_path(tmp_path / study_folder_name("lumbar-mr", 90_034), provider="cpu")
+    step = findings.step("lumbar MR: vertebrae")
+    assert step is not None and step.status == "skipped" and "T1" in step.reason, step
+    assert findings.vertebrae == () and findings.discs == ()
