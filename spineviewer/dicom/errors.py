@@ -16,6 +16,14 @@ class SpineViewerWarning(UserWarning):
 class DicomLoadError(Exception):
     """A file or frame could not be read; the message names the file and the problem."""
 
+    #: The file's StudyInstanceUID when its header could be read ("" otherwise): a refused
+    #: file can still be counted against its study.
+    study_uid: str = ""
+
+
+class NotDicomError(DicomLoadError):
+    """The file is not DICOM at all (a README, a thumbnail beside the images)."""
+
 
 #: What pydicom raises, while parsing or when a value is first read, for a malformed file.
 MALFORMED_DICOM = (
@@ -58,6 +66,15 @@ class SkippedFile:
 
     path: str
     reason: str
+    #: The study the file belongs to, when its header told ("" otherwise).
+    study_uid: str = ""
+    #: False for a file that is not DICOM at all (nothing of a study was lost with it).
+    dicom: bool = True
+
+    @classmethod
+    def from_error(cls, path: str, exc: DicomLoadError) -> SkippedFile:
+        """The skipped file ``path``, refused with ``exc``."""
+        return cls(path, str(exc), exc.study_uid, not isinstance(exc, NotDicomError))
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"

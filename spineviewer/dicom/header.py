@@ -22,7 +22,13 @@ from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
-from spineviewer.dicom.errors import MALFORMED_DICOM, DicomLoadError, one_line, printable
+from spineviewer.dicom.errors import (
+    MALFORMED_DICOM,
+    DicomLoadError,
+    NotDicomError,
+    one_line,
+    printable,
+)
 from spineviewer.dicom.luts import checked_lut
 from spineviewer.dicom.sources import FileRef
 
@@ -285,13 +291,27 @@ def read_instance_frames(ref: FileRef) -> list[Frame]:
             offset, length = _locate_pixel_data(fh, ds)
             file_size = fh.seek(0, 2)
             # values are decoded lazily: a malformed one fails here, inside the handlers below
-            return frames_from_dataset(ds, ref, offset, length, file_size, has_pixels, encapsulated)
+            try:
+                return frames_from_dataset(
+                    ds, ref, offset, length, file_size, has_pixels, encapsulated
+                )
+            except DicomLoadError as exc:  # the header was read: say whose study lost it
+                exc.study_uid = _study_uid(ds)
+                raise
     except InvalidDicomError as exc:
-        raise DicomLoadError(
+        raise NotDicomError(
             "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM data set at the start)"
         ) from exc
     except MALFORMED_DICOM as exc:
         raise DicomLoadError(f"unreadable DICOM header: {one_line(exc)}") from exc
+
+
+def _study_uid(ds: Dataset) -> str:
+    """The StudyInstanceUID (or its stand-in) of a header, "" when even that fails."""
+    try:
+        return str(_get(ds, "StudyInstanceUID", "")) or derived_uid(ds, _STUDY_KEY)
+    except MALFORMED_DICOM:
+        return ""
 
 
 def _headerless_dicom(fh: BinaryIO) -> bool:

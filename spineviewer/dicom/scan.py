@@ -38,7 +38,7 @@ def read_frames(
         try:
             frames.extend(read_instance_frames(ref))
         except DicomLoadError as exc:
-            skipped.append(SkippedFile(str(ref), str(exc)))
+            skipped.append(SkippedFile.from_error(str(ref), exc))
         if progress is not None:
             progress(count, str(ref))
     return frames

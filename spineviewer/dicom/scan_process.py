@@ -84,7 +84,7 @@ def _scan_into(conn: Connection, number: int, path: str) -> None:
             try:
                 chunk.extend(read_instance_frames(ref))
             except DicomLoadError as exc:
-                skipped.append(SkippedFile(str(ref), str(exc)))
+                skipped.append(SkippedFile.from_error(str(ref), exc))
             if len(chunk) >= CHUNK_FILES or time.monotonic() - sent_at >= CHUNK_SECONDS:
                 flush()
         flush()

@@ -14,7 +14,7 @@ import numpy as np
 import pydicom
 import pytest
 from damaged_dicom import DAMAGES, to_jpeg
-from dicom_helpers import CT_SMALL_INTERCEPT, tree_digest
+from dicom_helpers import CT_SMALL_INTERCEPT, STUDY_UID, tree_digest
 
 from spineviewer.dicom import DicomLoadError, FrameCache, StackPixels, scan
 
@@ -118,3 +118,16 @@ def test_a_differently_stored_file_does_not_wrap_the_others(axial_series) -> Non
     pixels = StackPixels(stack, FrameCache())
 
     assert [int(pixels.slice(k)[0, 0]) for k in (1, 2)] == [60_001, 60_002]
+
+
+def test_a_refused_file_keeps_its_study_and_a_non_dicom_file_says_so(axial_series) -> None:
+    """What the batch counts against a study: refused DICOM files of it, not a README."""
+    paths = axial_series(n=3)
+    paths[1].write_bytes(paths[1].read_bytes()[:-4000])  # pixel data cut short
+    (paths[0].parent / "README.txt").write_text("not an image\n")
+
+    skipped = {Path(s.path).name: s for s in scan(paths[0].parent).skipped}
+
+    assert skipped[paths[1].name].study_uid == STUDY_UID
+    assert skipped[paths[1].name].dicom and "truncated" in skipped[paths[1].name].reason
+    assert skipped["README.txt"].study_uid == "" and not skipped["README.txt"].dicom
