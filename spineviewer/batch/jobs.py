@@ -5,7 +5,8 @@ A study's outputs go to ``OUT/<study uid>/`` (``OUT/study-NNN/`` when anonymised
 is written atomically, and ``manifest.json`` (every file with its size and SHA-256) is written
 last: a folder without a valid manifest is incomplete, whatever else it holds, and
 ``--resume`` does it again. Failures come back as a result with the reason, never as an
-exception that would stop the other studies.
+exception that would stop the other studies; a study none of whose images can be read is
+``unreadable``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spineviewer.dicom.errors import SkippedFile
 from spineviewer.dicom.sources import FileRef
 
-__all__ = ["MANIFEST", "JobResult", "StudyJob", "complete", "run_job"]
+__all__ = ["MANIFEST", "JobResult", "StudyJob", "Unreadable", "complete", "run_job"]
 
 MANIFEST = "manifest.json"
 
@@ -46,22 +48,33 @@ class StudyJob:
     store_node: Any = None
     #: our AE for that (the configured one)
     local_ae: Any = None
+    #: DICOM files of this study that the scan could not read (they are not in ``refs``)
+    skipped: tuple[SkippedFile, ...] = ()
 
 
 @dataclass
 class JobResult:
+    """How one study went (a row of the summary, :mod:`spineviewer.batch.summary`)."""
+
     study_uid: str
-    status: str  # "done", "skipped (complete)", "failed"
+    #: "done", "failed", "skipped" or "unreadable" (:data:`~spineviewer.batch.summary.STATUSES`)
+    status: str
     seconds: float = 0.0
     error: str = ""
     findings: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    #: how many warnings the analysis gave
+    warnings: int = 0
+    #: how many DICOM files of the study could not be read
+    skipped_files: int = 0
 
-    def row(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["findings"] = "; ".join(f"{k} {v}" for k, v in self.findings.items())
-        out["files"] = len(self.files)
-        return out
+
+class Unreadable(ValueError):
+    """No image of the study could be read; ``skipped_files`` of its files were DICOM."""
+
+    def __init__(self, message: str, skipped_files: int) -> None:
+        super().__init__(message)
+        self.skipped_files = skipped_files
 
 
 def _sha256(path: Path) -> str:
@@ -87,16 +100,35 @@ def complete(folder: Path) -> dict[str, Any] | None:
 
 
 def _brief(findings: Any) -> dict[str, Any]:
-    brief: dict[str, Any] = {"vertebrae": len(findings.vertebrae)}
-    abnormal = [f"{d.level} {d.state}" for d in findings.discs if d.state != "normal"]
-    brief["discs"] = f"{len(findings.discs)} ({', '.join(abnormal) or 'all normal'})"
+    """The findings in a few words: only what was found ("all normal" only of discs that were
+    classified), and "nothing found" with the pipelines' reasons when nothing was."""
+    brief: dict[str, Any] = {}
+    if findings.vertebrae:
+        brief["vertebrae"] = len(findings.vertebrae)
+    if findings.discs:
+        abnormal = [f"{d.level} {d.state}" for d in findings.discs if d.state != "normal"]
+        brief["discs"] = f"{len(findings.discs)} ({', '.join(abnormal) or 'all normal'})"
     if findings.fractures:
         brief["fractures"] = " ".join(v.label for v in findings.fractures)
     if findings.implants:
         brief["implants"] = len(findings.implants)
     if findings.cobb is not None:
         brief["cobb_deg"] = round(findings.cobb.angle_deg, 1)
+    if findings.classifications:
+        brief["classified"] = " ".join(f"{c.model_id}={c.label}" for c in findings.classifications)
+    if not brief:
+        brief["nothing found"] = f"({_why_nothing(findings)})"
     return brief
+
+
+def _why_nothing(findings: Any) -> str:
+    """Each pipeline's first step that did not run, and why (as the findings summary says)."""
+    reasons: dict[str, str] = {}
+    for step in findings.steps:
+        pipeline = step.name.split(":")[0]
+        if step.status != "done" and pipeline not in reasons:
+            reasons[pipeline] = f"{step.name}: {step.status}: {step.reason}"
+    return " | ".join(reasons.values()) or "no step found anything"
 
 
 _SESSIONS: dict[tuple[str | None, tuple[str, ...]], Any] = {}
@@ -118,6 +150,11 @@ def run_job(job: StudyJob) -> JobResult:
     started = time.perf_counter()
     try:
         return _run(job, started)
+    except Unreadable as exc:
+        seconds = time.perf_counter() - started
+        return JobResult(
+            job.study_uid, "unreadable", seconds, str(exc), skipped_files=exc.skipped_files
+        )
     except Exception as exc:  # one bad study must not stop the batch
         return JobResult(job.study_uid, "failed", time.perf_counter() - started, _reason(exc))
 
@@ -131,17 +168,17 @@ def _run(job: StudyJob, started: float) -> JobResult:
     from spineviewer.ai.analysis import analyse_study
     from spineviewer.annotations import Workspace
     from spineviewer.dicom.anonymise import Anonymiser
-    from spineviewer.dicom.errors import SkippedFile
     from spineviewer.dicom.grouping import group_frames
     from spineviewer.dicom.scan import read_frames
     from spineviewer.reports import build_report
     from spineviewer.reports.writer import write_report_set
 
-    skipped: list[SkippedFile] = []
+    skipped: list[SkippedFile] = list(job.skipped)
     studies = [s for s in group_frames(read_frames(job.refs, skipped)) if s.uid == job.study_uid]
+    lost = sum(1 for s in skipped if s.dicom)
     if not studies:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3]) or "no image"
-        raise ValueError(f"no readable image of this study ({reasons})")
+        raise Unreadable(f"no readable image of this study ({reasons})", lost)
     study = studies[0]
     entries, sessions = _sessions(job)
     findings = analyse_study(study, entries, sessions)
@@ -170,6 +207,8 @@ def _run(job: StudyJob, started: float) -> JobResult:
         "study_uid": report.study_uid,
         "label": job.label,
         "findings": brief,
+        "warnings": len(findings.warnings),
+        "skipped_files": lost,
         "files": [
             {"name": n, "size": (folder / n).stat().st_size, "sha256": _sha256(folder / n)}
             for n in names
@@ -178,7 +217,8 @@ def _run(job: StudyJob, started: float) -> JobResult:
     partial = folder / f".{MANIFEST}.partial"
     partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     partial.replace(folder / MANIFEST)
-    return JobResult(job.study_uid, "done", time.perf_counter() - started, "", brief, names)
+    seconds = time.perf_counter() - started
+    return JobResult(job.study_uid, "done", seconds, "", brief, names, len(findings.warnings), lost)
 
 
 def _store(job: StudyJob, files: list[Path]) -> str:
@@ -200,19 +240,23 @@ def study_jobs(
     **options: Any,
 ) -> tuple[list[StudyJob], list[tuple[str, str]]]:
     """One job per StudyInstanceUID found under ``inputs``, and the inputs that held none
-    (path, reason)."""
+    (path, reason). Each job knows the DICOM files of its study that the scan could not read
+    (:func:`_owners`)."""
     from spineviewer.dicom import scan
     from spineviewer.dicom.anonymise import folder_key
 
     if options.get("anonymize"):  # one key for the whole batch, kept for --resume
         options = {**options, "anonymisation_key": folder_key(out_dir).hex()}
     refs: dict[str, list[FileRef]] = {}
+    lost: dict[str, list[SkippedFile]] = {}
     problems: list[tuple[str, str]] = []
     for path in inputs:
         result = scan(path)
         if not result.studies:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in result.skipped[:3])
             problems.append((str(path), f"no readable DICOM study ({reasons or 'empty'})"))
+        for skipped, uid in _owners(result).items():
+            lost.setdefault(uid, []).append(skipped)
         for study in result.studies:
             bucket = refs.setdefault(study.uid, [])
             seen = set(bucket)
@@ -227,6 +271,34 @@ def study_jobs(
         anonymize = bool(options.get("anonymize"))
         name = f"study-{number:03d}" if anonymize else uid
         jobs.append(
-            StudyJob(uid, tuple(files), out_dir / name, tuple(formats), label=name, **options)
-        )
+            StudyJob(
+                uid, tuple(files), out_dir / name, tuple(formats), label=name,
+                skipped=tuple(lost.get(uid, ())), **options,
+            )
+        )  # fmt: skip
     return jobs, problems
+
+
+def _owners(result: Any) -> dict[SkippedFile, str]:
+    """The study each unreadable DICOM file of a scan belongs to: the one its header names,
+    else the only study with images in the same folder, else the scan's only study. Files
+    that are not DICOM, and those no study can be told for, are left out."""
+    studies = {study.uid for study in result.studies}
+    by_folder: dict[Path, set[str]] = {}
+    for study in result.studies:
+        for series in study.series:
+            for stack in series.stacks:
+                for frame in stack.frames:
+                    by_folder.setdefault(Path(str(frame.instance.ref)).parent, set()).add(study.uid)
+    owners = {}
+    for skipped in result.skipped:
+        if not skipped.dicom:
+            continue
+        near = by_folder.get(Path(skipped.path).parent, set())
+        if skipped.study_uid in studies:
+            owners[skipped] = skipped.study_uid
+        elif len(near) == 1:
+            owners[skipped] = next(iter(near))
+        elif len(studies) == 1:
+            owners[skipped] = next(iter(studies))
+    return owners

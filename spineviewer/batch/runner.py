@@ -2,33 +2,34 @@
 progress, resume and a summary.
 
 - ``resume``: a study whose folder holds a complete report set (its manifest's files all
-  present with their hashes) is not done again; it is listed as ``skipped (complete)``.
+  present with their hashes) is not done again; it is listed as ``skipped``, with the counts
+  and findings of the run that made it.
 - Progress on stderr: a bar with the count, the rate and an ETA on a terminal, one line per
   finished study otherwise.
 - Ctrl+C: the studies not started are cancelled, the running ones end, no partial file is
   left (every file is written atomically and the manifest last); the summary says which
   studies were done.
-- ``summary.csv`` and ``summary.json`` in the output folder: per study its status, findings in
-  brief, duration and error. The exit status is non-zero when any study failed.
+- ``summary.csv`` and ``summary.json`` in the output folder (:mod:`spineviewer.batch.summary`
+  defines their columns). The exit status is non-zero when any study failed or is unreadable.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from pathlib import Path
 from typing import Any, TextIO
 
 from spineviewer.batch.jobs import JobResult, StudyJob, complete, run_job
+from spineviewer.batch.summary import write_summary
 
 __all__ = ["run_batch", "write_summary"]
+
+#: Statuses shown above the progress bar and counted as a failed batch.
+FAILED = ("failed", "unreadable")
 
 Report = Callable[[JobResult, int, int, float], None]
 
@@ -56,7 +57,7 @@ def _progress_line(stream: TextIO) -> Report:
         if not terminal:
             stream.write(f"[{done}/{total}] {result.study_uid[-24:]} {status} {pace}\n")
         else:
-            if result.status == "failed":
+            if result.status in FAILED:
                 stream.write(f"\r\033[K{result.study_uid[-24:]} {status}\n")
             stream.write(f"\r\033[K{progress_bar(done, total)} {done}/{total} {pace}")
             if done == total:
@@ -97,8 +98,9 @@ def run_batch(
         manifest = complete(job.out_dir) if resume else None
         if manifest is not None:
             results[i] = JobResult(
-                job.study_uid, "skipped (complete)", 0.0, "", dict(manifest.get("findings", {})),
-                [f["name"] for f in manifest.get("files", [])],
+                job.study_uid, "skipped", 0.0, "its report set is complete already (--resume)",
+                dict(manifest.get("findings", {})), [f["name"] for f in manifest.get("files", [])],
+                int(manifest.get("warnings", 0)), int(manifest.get("skipped_files", 0)),
             )  # fmt: skip
         else:
             todo.append(i)
@@ -139,46 +141,9 @@ def run_batch(
     return [results[i] for i in range(total)]
 
 
-def write_summary(
-    results: Sequence[JobResult | None],
-    jobs: Sequence[StudyJob],
-    out_dir: Path,
-    problems: Sequence[tuple[str, str]] = (),
-) -> list[Path]:
-    """``summary.csv`` and ``summary.json`` (atomically): every study (those never run say
-    so) and every input in which no study could be read."""
-    rows = []
-    for job, result in zip(jobs, results, strict=True):
-        if result is None:
-            result = JobResult(job.study_uid, "not run (interrupted)")
-        row = result.row()
-        row["folder"] = job.out_dir.name
-        if job.anonymize:
-            row["study_uid"] = job.label
-        rows.append(row)
-    for path, reason in problems:
-        rows.append(JobResult("", "failed", 0.0, f"{path}: {reason}").row() | {"folder": ""})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    buffer = io.StringIO()
-    fields = ["study_uid", "folder", "status", "findings", "seconds", "error", "files"]
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "seconds": round(float(row["seconds"]), 2)})
-    paths = []
-    for name, text in (
-        ("summary.csv", buffer.getvalue()),
-        ("summary.json", json.dumps(rows, indent=2) + "\n"),
-    ):
-        partial = out_dir / f".{name}.partial"
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(out_dir / name)
-        paths.append(out_dir / name)
-    return paths
-
-
 def failed(results: Sequence[JobResult | None]) -> int:
-    return sum(1 for r in results if r is not None and r.status == "failed")
+    """How many studies failed or are unreadable."""
+    return sum(1 for r in results if r is not None and r.status in FAILED)
 
 
 def counts(results: Sequence[JobResult | None]) -> dict[str, Any]:

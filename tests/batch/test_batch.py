@@ -103,7 +103,7 @@ def test_fifty_studies_killed_half_way_and_resumed(inputs, tmp_path: Path, monke
     done_before = len(list(out.glob("*/manifest.json")))
     assert STUDIES // 2 <= done_before < STUDIES, "the kill came after the last study"
 
-    assert main([*command[3:], "--resume"]) == 1  # the corrupt inputs fail
+    assert main([*command[3:], "--resume"]) == 1  # the corrupt inputs are unreadable
     folders = [p for p in out.iterdir() if p.is_dir()]
     assert len(folders) == STUDIES  # one folder per study, no duplicates
     assert all(complete(f) is not None for f in folders)
@@ -111,9 +111,11 @@ def test_fifty_studies_killed_half_way_and_resumed(inputs, tmp_path: Path, monke
     assert _partials(out) == []
     summary = json.loads((out / "summary.json").read_text())
     statuses = [row["status"] for row in summary]
-    assert statuses.count("skipped (complete)") == done_before
+    assert statuses.count("skipped") == done_before
     assert statuses.count("done") == STUDIES - done_before
-    failures = [row for row in summary if row["status"] == "failed"]
+    skipped = [row for row in summary if row["status"] == "skipped"]
+    assert all("complete already" in row["error"] and row["files"] > 0 for row in skipped)
+    failures = [row for row in summary if row["status"] == "unreadable"]
     assert len(failures) == len(bad)
     for path, row in zip(bad, failures, strict=True):
         assert row["error"].startswith(str(path)) and "no readable DICOM study" in row["error"]

@@ -1,0 +1,116 @@
+"""The batch's ``summary.csv`` and ``summary.json``: one row per study (and per input in which
+no study could be read), with the columns of :data:`SUMMARY_COLUMNS`, the one definition of
+both files (the JSON rows have exactly these keys, in this order).
+
+A study's ``status`` is one of :data:`STATUSES`; ``findings`` never reads "all normal" for a
+study where nothing was found: it says "nothing found" and the reason the pipelines gave.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spineviewer.batch.jobs import JobResult, StudyJob
+
+__all__ = ["STATUSES", "SUMMARY_COLUMNS", "Column", "summary_row", "write_summary"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the summary, and what it holds."""
+
+    name: str
+    doc: str
+
+
+#: The columns of ``summary.csv`` and the keys of every ``summary.json`` row, in order.
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "study_uid",
+        "the StudyInstanceUID (study-NNN when anonymised; empty for an input holding no study)",
+    ),
+    Column("folder", "the study's report folder under OUT (empty when it has none)"),
+    Column("status", "done, failed, skipped or unreadable (see STATUSES)"),
+    Column(
+        "findings",
+        "the findings in brief, e.g. 'vertebrae 8; discs 6 (L4-L5 herniation)'; 'nothing "
+        "found (...)' with the reason when no finding was made, never 'all normal'",
+    ),
+    Column(
+        "warnings",
+        "how many warnings the analysis gave (files left out of a step, labels to check, ...; "
+        "they are listed in the report)",
+    ),
+    Column(
+        "skipped_files",
+        "how many DICOM files of the study could not be read at all (not counting files that "
+        "are not DICOM)",
+    ),
+    Column("seconds", "how long the study took, to 0.01 s"),
+    Column("error", "why the study failed, was skipped or is unreadable; empty when done"),
+    Column("files", "how many report files the study's folder holds"),
+)
+
+#: What ``status`` says.
+STATUSES: dict[str, str] = {
+    "done": "analysed and its report set written",
+    "failed": "an error stopped its analysis or its report set (see error)",
+    "skipped": "not run this time: its report set was complete already (--resume), or the "
+    "batch was interrupted before it",
+    "unreadable": "no image of it could be read, or the input holds no DICOM study",
+}
+
+
+def summary_row(result: JobResult, job: StudyJob | None = None) -> dict[str, Any]:
+    """``result`` as a summary row (the keys of :data:`SUMMARY_COLUMNS`)."""
+    assert result.status in STATUSES, result.status
+    values: dict[str, Any] = {
+        "study_uid": job.label if job is not None and job.anonymize else result.study_uid,
+        "folder": job.out_dir.name if job is not None else "",
+        "status": result.status,
+        "findings": "; ".join(f"{k} {v}" for k, v in result.findings.items()),
+        "warnings": result.warnings,
+        "skipped_files": result.skipped_files,
+        "seconds": round(float(result.seconds), 2),
+        "error": result.error,
+        "files": len(result.files),
+    }
+    return {column.name: values[column.name] for column in SUMMARY_COLUMNS}
+
+
+def write_summary(
+    results: Sequence[JobResult | None],
+    jobs: Sequence[StudyJob],
+    out_dir: Path,
+    problems: Sequence[tuple[str, str]] = (),
+) -> list[Path]:
+    """``summary.csv`` and ``summary.json`` (atomically): every study (those never run say
+    so) and every input in which no study could be read."""
+    rows = []
+    for job, result in zip(jobs, results, strict=True):
+        if result is None:
+            result = JobResult(job.study_uid, "skipped", error="not run: the batch was interrupted")
+        rows.append(summary_row(result, job))
+    for path, reason in problems:
+        rows.append(summary_row(JobResult("", "unreadable", error=f"{path}: {reason}")))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=[c.name for c in SUMMARY_COLUMNS])
+    writer.writeheader()
+    writer.writerows(rows)
+    paths = []
+    for name, text in (
+        ("summary.csv", buffer.getvalue()),
+        ("summary.json", json.dumps(rows, indent=2) + "\n"),
+    ):
+        partial = out_dir / f".{name}.partial"
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(out_dir / name)
+        paths.append(out_dir / name)
+    return paths
