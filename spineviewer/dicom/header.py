@@ -88,6 +88,9 @@ class Instance:
     #: Byte offset of encapsulated (compressed) Pixel Data's first item, for reading one
     #: frame's compressed bytes without parsing the header again.
     encapsulated_offset: int | None = field(default=None, compare=False)
+    #: How an MR image was acquired (:data:`ACQUISITION_FIELDS`, as text; "" when absent):
+    #: what tells its contrast (T1, T2, STIR, PD) to the pipelines.
+    acquisition: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def frame_bytes(self) -> int:
@@ -456,6 +459,7 @@ def frames_from_dataset(
         view_position=_text(ds, "ViewPosition").upper(),
         has_pixel_data=has_pixel_data,
         encapsulated_offset=encapsulated_offset,
+        acquisition=_acquisition_info(ds),
     )
     shared = _item(ds, "SharedFunctionalGroupsSequence")
     per_frame = _items(ds, "PerFrameFunctionalGroupsSequence")
@@ -663,6 +667,26 @@ _STUDY_FIELDS = (
     "InstitutionName",
     "BodyPartExamined",
 )
+
+
+#: The header fields that tell an MR image's contrast (the top level of classic and enhanced
+#: MR objects; an enhanced object's per-frame echo and timing groups are not read).
+ACQUISITION_FIELDS = (
+    "ScanningSequence",
+    "SequenceVariant",
+    "SequenceName",
+    "EchoTime",
+    "RepetitionTime",
+    "InversionTime",
+    "AcquisitionContrast",
+    "PulseSequenceName",
+)
+
+
+def _acquisition_info(ds: Dataset) -> dict[str, str]:
+    if _text(ds, "Modality") != "MR":
+        return {}
+    return {key: value for key in ACQUISITION_FIELDS if (value := _text(ds, key))}
 
 
 def _study_info(ds: Dataset) -> dict[str, str]:
