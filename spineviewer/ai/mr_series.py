@@ -110,8 +110,9 @@ def contrast_of(stack: Stack) -> MrStack:
 
 
 def mr_stacks(stacks: Sequence[Stack]) -> list[MrStack]:
-    """The MR stacks with a pixel spacing (the pipelines measure in mm), with their contrast."""
-    return [contrast_of(s) for s in stacks if s.modality == "MR" and s.pixel_spacing is not None]
+    """The MR stacks with their contrast (a stack whose slices have no usable spacing is kept:
+    the step that uses it says which files it had to leave out)."""
+    return [contrast_of(s) for s in stacks if s.modality == "MR"]
 
 
 def _order(candidate: MrStack) -> tuple[bool, int]:

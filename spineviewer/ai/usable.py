@@ -33,6 +33,7 @@ __all__ = [
     "UNIT_TOLERANCE",
     "DroppedSlice",
     "UsableSlices",
+    "decode_reason",
     "usable_slices",
 ]
 
@@ -116,7 +117,7 @@ def usable_slices(
             try:
                 slice_values = pixels.slice(index)
             except (DicomLoadError, OSError) as exc:
-                dropped.append(DroppedSlice(index, label, _decode_reason(exc, label)))
+                dropped.append(DroppedSlice(index, label, decode_reason(exc, label)))
                 continue
             values.append(slice_values)
         indices.append(index)
@@ -206,7 +207,7 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return math.degrees(math.acos(min(1.0, cos)))
 
 
-def _decode_reason(exc: Exception, label: str) -> str:
+def decode_reason(exc: Exception, label: str) -> str:
     """The loader's message without the file name it starts with (the warning names it)."""
     text = " ".join(str(exc).split()).removeprefix(f"{label}: ")
     text = one_line(ValueError(text)) if text else type(exc).__name__

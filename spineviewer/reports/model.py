@@ -11,6 +11,7 @@ vertebra and implant carries its review status: ``proposed`` (nobody looked yet)
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -94,6 +95,8 @@ class Report:
     #: What a reader must check before trusting the AI's levels (no sacrum in view, possible
     #: transitional anatomy, a missed body), one sentence each.
     cautions: tuple[str, ...] = ()
+    #: The analysis' warnings (files left out and why, levels without an axial slice, ...).
+    warnings: tuple[str, ...] = ()
     anonymised: bool = False
     #: Key images written beside the report: {name, caption, file, sop_instance_uid}.
     key_images: tuple[dict[str, str], ...] = ()
@@ -182,6 +185,11 @@ def _series_name(series: Series, anonymiser: Anonymiser | None) -> str:
     return series.description or series.uid
 
 
+def _no_paths(warnings: tuple[str, ...]) -> tuple[str, ...]:
+    """Warnings without file paths (an anonymised report names no folder of the source)."""
+    return tuple(re.sub(r"(?<![\w.])/[^\s:]+", "<file>", w) for w in warnings)
+
+
 def cautions(findings: Findings) -> tuple[str, ...]:
     """One sentence per labelling check that is not confident: its status and why."""
     out = []
@@ -253,5 +261,6 @@ def build_report(
         not_for_clinical_use=findings.not_for_clinical_use,
         notes=tuple(f"{s.name}: {s.reason}" for s in findings.steps if s.status == "failed"),
         cautions=cautions(findings),
+        warnings=findings.warnings if anonymiser is None else _no_paths(findings.warnings),
         anonymised=anonymiser is not None,
     )

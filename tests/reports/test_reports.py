@@ -301,3 +301,37 @@ def test_pdf_pages_render_with_their_key_images(analysed, tmp_path: Path) -> Non
     assert all(inked > 0.01 * total for total, inked, _ in counts)  # no blank page
     with_images = [c for c in counts if c[1] > 0.15 * c[0]]  # mostly image, not text
     assert with_images and sum(c[2] for c in with_images) > 1000  # overlays in colour
+
+
+def test_review_needs_cautions_and_warnings_reach_the_report(analysed) -> None:
+    """The AI's own doubt (a labelling that needs review, an uncertain disc) and the files it
+    left out are in the report model and its HTML; an anonymised report names no folder."""
+    from spineviewer.ai.findings import NEEDS_REVIEW, UNCERTAIN, LabellingCheck
+
+    study, findings = analysed
+    doubtful = replace(
+        findings,
+        vertebrae=tuple(replace(v, review=NEEDS_REVIEW) for v in findings.vertebrae),
+        discs=(replace(findings.discs[0], review=UNCERTAIN), *findings.discs[1:]),
+        labelling=(
+            LabellingCheck(
+                findings.vertebrae[0].series_uid,
+                0.4,
+                NEEDS_REVIEW,
+                "not in view",
+                ("no sacrum in view: the levels are counted from the bottom body, taken as L5",),
+            ),
+        ),
+        warnings=("sagittal series: /home/ann/doe_john/IM7.dcm left out: PixelSpacing is 0",),
+    )
+    report = build_report(study, doubtful)
+    assert report.levels[0].ai_review == UNCERTAIN and report.levels[1].ai_review == "confident"
+    assert all(v.ai_review == NEEDS_REVIEW for v in report.vertebrae)
+    assert len(report.cautions) == 1 and "no sacrum in view" in report.cautions[0]
+    assert "IM7.dcm left out" in report.warnings[0]
+    html = render_html(report)
+    assert "Check before trusting the levels" in html and "no sacrum in view" in html
+    assert "PixelSpacing is 0" in html
+    anonymous = build_report(study, doubtful, anonymiser=Anonymiser(b"k" * 32))
+    assert "doe_john" not in json.dumps(anonymous.to_dict())
+    assert "PixelSpacing is 0" in anonymous.warnings[0]

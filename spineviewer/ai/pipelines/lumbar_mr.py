@@ -40,7 +40,7 @@ from spineviewer.ai.label_check import check_labelling
 from spineviewer.ai.mr_series import MrStack, choose, mr_stacks
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
 from spineviewer.ai.preprocessing import box_to_image, crop_box_px, roi_crop
-from spineviewer.ai.usable import UsableSlices, usable_slices
+from spineviewer.ai.usable import UsableSlices, decode_reason, usable_slices
 from spineviewer.ai.vertebra_labels import Labelling, SliceDetections, fuse_slices
 from spineviewer.dicom import Stack, StackPixels
 from spineviewer.geometry.levels import (
@@ -81,10 +81,10 @@ def _monochrome1(stack: Stack) -> bool:
 
 
 def select_series(ctx: Context, state: LumbarMrState) -> None:
-    if not any(s.modality == "MR" for s in ctx.stacks()):
-        raise Skip("no MR series in the study")
     stacks = mr_stacks(ctx.stacks())
     if not stacks:
+        raise Skip("no MR series in the study")
+    if all(s.stack.pixel_spacing is None for s in stacks):
         raise Skip(
             "the MR series have no pixel spacing (PixelSpacing, or PixelMeasuresSequence in "
             "enhanced MR): nothing can be measured in mm"
@@ -111,7 +111,11 @@ def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
         raise Skip(f"sagittal series too damaged to analyse: {usable.too_damaged}")
     state.slices = usable
     found = detect(
-        session.manifest, session.session, list(usable.values), monochrome1=_monochrome1(stack)
+        session.manifest,
+        session.session,
+        list(usable.values),
+        monochrome1=_monochrome1(stack),
+        spacing=stack.pixel_spacing,
     )
     per_slice = [
         SliceDetections(dets, box, plane, index)
@@ -220,7 +224,10 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
             try:
                 values = readers.setdefault(id(stack), StackPixels(stack)).slice(index)
             except Exception as exc:  # one undecodable slice must not lose the level
-                ctx.warnings.append(f"disc {level}: {stack.frames[index].label} left out: {exc}")
+                label = stack.frames[index].label
+                ctx.warnings.append(
+                    f"disc {level}: {label} left out: {decode_reason(exc, label)}"
+                )
                 continue
             crops.append(
                 roi_crop(manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack))
