@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QPointF, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,12 +36,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spineviewer.ai.findings import NEEDS_REVIEW, Findings
-from spineviewer.annotations.level_marks import BodyMark, nearest_body, nearest_disc
+from spineviewer.ai.findings import Findings
+from spineviewer.annotations.level_marks import (
+    BodyMark,
+    nearest_body,
+    nearest_disc,
+)
 from spineviewer.dicom import Study
-from spineviewer.gui.annotate.drawing import paint_text
 from spineviewer.gui.annotate.layers import LAYERS
-from spineviewer.gui.annotate.review_style import REVIEW_COLOR, suffix
+from spineviewer.gui.annotate.review_style import REVIEW_COLOR
+from spineviewer.gui.disc_badges import paint_badges
 from spineviewer.gui.findings_rows import (
     COLUMNS,
     REVIEW_COLORS,
@@ -59,16 +63,8 @@ if TYPE_CHECKING:
     from spineviewer.gui.report_dialog import ReportDialog
     from spineviewer.gui.viewport import ImageViewport
 
-#: A disc badge is drawn on a slice whose plane passes this close to the disc centre.
-BADGE_DISTANCE_MM = 6.0
-STATE_COLORS = {"normal": "#90be6d", "bulge": "#f9c74f", "herniation": "#f94144"}
 
 __all__ = ["AnalysisUi", "findings_html"]
-
-
-def _doubt(review: str) -> str:
-    """A finding's review need as the text suffix wants it ("" when confident)."""
-    return review if review in ("uncertain", NEEDS_REVIEW) else ""
 
 
 def findings_html(findings: Findings) -> str:
@@ -356,31 +352,12 @@ class AnalysisUi(QObject):
             vp.viewport().update()
 
     def paint_badges(self, vp: ImageViewport, painter: QPainter) -> None:
-        """Each disc's state and probability beside it on the slices passing through it."""
-        findings, info = self.last, vp.info
+        """The disc badges (:mod:`.disc_badges`) of the last findings, with the reader's
+        level names."""
+        findings = self.last
         opacity = self.window.annotation.tools.layers.opacity("Disc badges")
-        if findings is None or not findings.discs or info is None or opacity <= 0:
-            return
-        plane, frame = info.plane, info.frame
-        if plane is None or frame is None or frame.instance.study_uid != findings.study_uid:
-            return
-        painter.setOpacity(opacity)
-        marks: tuple[BodyMark, ...] | None = None
-        for disc in findings.discs:
-            if abs(float(plane.distance(disc.centre_mm))) > BADGE_DISTANCE_MM:
-                continue
-            marks = self._marks() if marks is None else marks
-            level = nearest_disc(marks, disc.centre_mm) or disc.level
-            row, col = (float(v) for v in plane.to_pixel(disc.centre_mm))
-            at = vp.image_to_widget(row, col)
-            p = disc.probabilities[disc.state]
-            text = f"{level} {disc.state} {p:.0%}{suffix(_doubt(disc.review))}"
-            color = QColor(STATE_COLORS.get(disc.state, "#e6e1c5"))
-            painter.setPen(color)
-            painter.setBrush(color)
-            painter.drawEllipse(at, 3.0, 3.0)
-            paint_text(painter, QPointF(at.x() - 150, at.y() - 7), [text], color)
-        painter.setOpacity(1.0)
+        if findings is not None and findings.discs and opacity > 0:
+            paint_badges(vp, painter, findings, self._marks(), opacity)
 
     def _describe_when_idle(self) -> None:
         """Look for the models once the window has nothing to load: importing onnxruntime

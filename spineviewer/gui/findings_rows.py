@@ -20,7 +20,11 @@ __all__ = ["COLUMNS", "REVIEW_COLORS", "FindingRow", "finding_rows", "labelling_
 COLUMNS = ("Level", "Finding", "Probability", "Slices", "Review")
 #: Colours of the review column (text says it too).
 REVIEW_COLORS = {CONFIDENT: "#8fd18f", "uncertain": "#f2c14e", NEEDS_REVIEW: "#ffa000"}
-SACRUM_WORDS = {"not in view": "no sacrum in view", "not recognised": "sacrum not recognised"}
+SACRUM_WORDS = {
+    "not in view": "no sacrum in view",
+    "not recognised": "sacrum not recognised",
+    "at the image edge": "the sacrum is at the image edge (the bottom body may be L5)",
+}
 HINT = "check them, then Accept AI labels or Annotate > Shift labels (Alt+Up / Alt+Down)"
 
 #: Renames a level the AI found at a point (patient mm) to what the reader's labels call it

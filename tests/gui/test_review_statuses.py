@@ -198,3 +198,28 @@ def test_the_help_legend_explains_the_styles(qtbot) -> None:
     samples = [sample.pixmap().toImage() for sample, _ in dialog.legend_rows]
     rows = [[s.pixelColor(x, 6).name() for x in range(4, 68)] for s in samples]
     assert len({tuple(r) for r in rows}) == len(LEGEND)  # every style draws differently
+
+
+def test_table_levels_and_badges_follow_a_shift(qtbot, shown) -> None:
+    from spineviewer.gui.disc_badges import badge_text
+
+    win, findings = shown
+    [disc] = findings.discs
+    assert badge_text(disc, win.analysis._marks()) == "L4-L5 bulge 40% ?"
+    table = win.analysis.table
+    assert win.annotation.controller.shift_levels(-1)  # up one level: L5 -> L4, ...
+
+    def level_of(finding: str, ai: str) -> str:
+        for r in range(table.rowCount()):
+            text = table.item(r, 0).text()
+            if table.item(r, 1).text() == finding and (text == ai or text.endswith(f"(AI: {ai})")):
+                return text
+        raise AssertionError(f"no {finding} row for {ai}")
+
+    assert level_of("vertebra", "L5") == "L4 (AI: L5)"
+    assert level_of("vertebra", "L4") == "L3 (AI: L4)"
+    assert level_of("bulge", "L4-L5") == "L3-L4 (AI: L4-L5)"
+    assert badge_text(disc, win.analysis._marks()) == "L3-L4 bulge 40% ?"
+    win.annotation.controller.undo()
+    assert level_of("vertebra", "L5") == "L5"
+    assert badge_text(disc, win.analysis._marks()) == "L4-L5 bulge 40% ?"

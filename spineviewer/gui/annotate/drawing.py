@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen, QPolygonF
 
 from spineviewer.annotations import Annotation, Kind, Status
+from spineviewer.annotations.levels import disc_parts, is_level
 from spineviewer.annotations.model import NEEDS_REVIEW
 from spineviewer.gui.annotate.review_style import REVIEW_COLOR, paint_badge, review_pen
 
@@ -23,6 +24,7 @@ ToWidget = Callable[[float, float], QPointF]
 UNLABELLED = QColor("#5ce1e6")
 SELECTED = QColor("#ffffff")
 SHADOW = QColor(0, 0, 0, 200)
+BACKDROP = QColor(0, 0, 0, 150)
 HANDLE_PX = 7
 ARROW_HEAD_PX = 12.0
 
@@ -91,7 +93,9 @@ def paint_annotation(
         anchor.setX(anchor.x() + paint_badge(painter, anchor))
         color = REVIEW_COLOR
     if text:
-        paint_text(painter, anchor, text, color)
+        # vertebra and disc labels read on bright bone and on dark fat alike
+        level = is_level(annotation.label) or disc_parts(annotation.label) is not None
+        paint_text(painter, anchor, text, color, backdrop=level)
 
 
 def _shadow_pen(pen: QPen) -> QPen:
@@ -198,6 +202,8 @@ def _handles(painter: QPainter, pts: Sequence[QPointF]) -> None:
 
 
 def _text_anchor(kind: Kind, pts: Sequence[QPointF]) -> QPointF:
+    if kind == Kind.POINT:  # beside the cross, centred on it
+        return QPointF(pts[0].x() + 10, pts[0].y() - METRICS.height() / 2)
     if kind == Kind.ARROW:
         return QPointF(pts[0].x() + 6, pts[0].y() + 4)  # the note sits at the tail
     if kind == Kind.ANGLE:
@@ -207,10 +213,26 @@ def _text_anchor(kind: Kind, pts: Sequence[QPointF]) -> QPointF:
     return QPointF(right + 6, top)
 
 
-def paint_text(painter: QPainter, anchor: QPointF, lines: Sequence[str], color: QColor) -> None:
-    """Lines of text with a shadow, the first line's top at ``anchor``."""
+def paint_text(
+    painter: QPainter,
+    anchor: QPointF,
+    lines: Sequence[str],
+    color: QColor,
+    backdrop: bool = False,
+) -> None:
+    """Lines of text with a shadow, the first line's top at ``anchor``; with ``backdrop`` on a
+    dark translucent box, in a lighter shade when ``color`` is dark (level labels)."""
     painter.setFont(FONT)
     step = METRICS.height()
+    if backdrop:
+        width = max(METRICS.horizontalAdvance(line) for line in lines)
+        box = QRectF(anchor.x() - 3, anchor.y() - 1, width + 7, step * len(lines) + 2)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(BACKDROP)
+        painter.drawRoundedRect(box, 3, 3)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if color.lightness() < 140:
+            color = color.lighter(150)
     x, y = anchor.x(), anchor.y() + METRICS.ascent()
     for i, line in enumerate(lines):
         for offset, pen_color in ((1.0, SHADOW), (0.0, color)):

@@ -27,7 +27,7 @@ from spineviewer.annotations.level_marks import (
 )
 from spineviewer.annotations.model import NEEDS_REVIEW
 from spineviewer.gui.annotate.controller import AnnotationController
-from spineviewer.gui.annotate.drawing import SHADOW, paint_text
+from spineviewer.gui.annotate.drawing import METRICS, SHADOW, paint_text
 from spineviewer.gui.annotate.layers import LayerStyles
 from spineviewer.gui.annotate.review_style import REVIEW_COLOR, suffix
 from spineviewer.gui.viewport import ImageViewport
@@ -37,23 +37,36 @@ __all__ = ["LevelOverlay", "level_text"]
 LAYER = "Vertebrae"
 #: Half the size of a propagated label's diamond, screen pixels.
 DIAMOND_PX = 4.0
+#: The viewport's margin around its corner text (gui/overlay.py).
+MARGIN_PX = 6
 LEVEL_TEXT_COLOR = QColor("#ffffff")
 
 
 @cache
-def _fonts() -> tuple[QFont, QFontMetrics, int]:
-    """The level text's font and metrics, and the room left at the top for the orientation
-    letter (12 pt bold) and the viewport margin (made once there is an application)."""
+def _fonts() -> tuple[QFont, QFontMetrics, int, int]:
+    """The level text's font and metrics, the height of the top orientation letter (12 pt
+    bold) and of a corner text line (9 pt), made once there is an application."""
     font = QFont("DejaVu Sans", 11)
     font.setBold(True)
-    letter = QFontMetrics(QFont("DejaVu Sans", 12, QFont.Weight.Bold))
-    return font, QFontMetrics(font), 6 + letter.height() + 4
+    letter = QFontMetrics(QFont("DejaVu Sans", 12, QFont.Weight.Bold)).height()
+    corner = QFontMetrics(QFont("DejaVu Sans", 9)).height()
+    return font, QFontMetrics(font), letter, corner
+
+
+def _top(vp: ImageViewport) -> float:
+    """Where the level text starts: under the top letter, and under the top corner text
+    blocks (a narrow viewport has them meet in the middle)."""
+    _, _, letter, corner = _fonts()
+    text = vp.corner_text() if vp.show_corner_text else None
+    lines = max(len(text.top_left), len(text.top_right)) if text is not None else 0
+    return MARGIN_PX + max(letter, lines * corner) + 6
 
 
 def level_text(level: PlaneLevel) -> str:
-    """ "Level L4-L5 (disc, 1.2 mm)", "Level L4 (body, 9.8 mm)", with the review suffix."""
+    """ "Level L4-L5 · disc 1.2 mm", "Level L4 (review) · body 9.8 mm": the level, its review
+    suffix, and how far the slice is from the disc or body centre."""
     where = "disc" if level.kind == "disc" else "body"
-    return f"Level {level.level}{suffix(level.review)} ({where}, {level.distance_mm:.1f} mm)"
+    return f"Level {level.level}{suffix(level.review)} · {where} {level.distance_mm:.1f} mm"
 
 
 class LevelOverlay:
@@ -127,17 +140,17 @@ class LevelOverlay:
             )
             at = vp.image_to_widget(item.row, item.col)
             _diamond(painter, at, color)
-            anchor = QPointF(at.x() + DIAMOND_PX + 4, at.y() - _fonts()[1].height() / 2 + 2)
-            paint_text(painter, anchor, [mark.label + suffix(mark.review)], color)
+            anchor = QPointF(at.x() + DIAMOND_PX + 5, at.y() - METRICS.height() / 2)
+            paint_text(painter, anchor, [mark.label + suffix(mark.review)], color, backdrop=True)
         painter.restore()
 
     def _paint_level(self, vp: ImageViewport, painter: QPainter, level: PlaneLevel) -> None:
         text = level_text(level)
-        font, metrics, top = _fonts()
+        font, metrics, _, _ = _fonts()
         area = vp.viewport().rect()
         width = metrics.horizontalAdvance(text) + 16
         height = metrics.height() + 6
-        box = QRectF(area.center().x() - width / 2, area.top() + top, width, height)
+        box = QRectF(area.center().x() - width / 2, area.top() + _top(vp), width, height)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(QColor(0, 0, 0, 170)))
         painter.drawRoundedRect(box, 4, 4)
