@@ -248,9 +248,10 @@ def _legend_sample(status: Status, pending: str) -> QPixmap:
     if status == Status.REJECTED:
         color.setAlpha(110)
     painter.setPen(review_pen(color, status, pending))
-    painter.drawLine(QPointF(4, 6), QPointF(68, 6))
+    end = 52.0 if pending == NEEDS_REVIEW else 68.0  # the badge after the line
+    painter.drawLine(QPointF(4, 9), QPointF(end, 9))
     if pending == NEEDS_REVIEW:
-        paint_badge(painter, QPointF(30, 7))
+        paint_badge(painter, QPointF(56, 3))
     painter.end()
     return pixmap
 

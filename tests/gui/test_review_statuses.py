@@ -196,7 +196,7 @@ def test_the_help_legend_explains_the_styles(qtbot) -> None:
     assert any("L3 (review)" in t and "no sacrum in view" in t for t in texts)
     assert any("L3 ?" in t for t in texts) and any("Dashed" in t for t in texts)
     samples = [sample.pixmap().toImage() for sample, _ in dialog.legend_rows]
-    rows = [[s.pixelColor(x, 6).name() for x in range(4, 68)] for s in samples]
+    rows = [[s.pixelColor(x, 9).name() for x in range(4, 68)] for s in samples]
     assert len({tuple(r) for r in rows}) == len(LEGEND)  # every style draws differently
 
 
