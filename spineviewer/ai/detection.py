@@ -227,6 +227,7 @@ def detect(
     score_threshold: float | None = None,
     monochrome1: bool = False,
     bounds: dict[Any, tuple[float, float]] | None = None,
+    spacing: tuple[float, float] | None = None,
 ) -> list[tuple[Detections, Letterbox]]:
     """Detections on each slice with an onnxruntime ``session`` of a detection model.
 
@@ -235,7 +236,8 @@ def detect(
     per run. ``normalised`` coordinates are scaled to input pixels. ``score_threshold``
     overrides the manifest's (e.g. a low one for precision-recall curves); ``monochrome1``
     says the slices are MONOCHROME1; ``bounds`` (one slice only) shares its scaling bounds
-    between models (:func:`scaling_bounds`).
+    between models (:func:`scaling_bounds`); ``spacing`` (row, column mm) keeps the slices'
+    physical proportions when their pixels are not square.
     """
     decoding = manifest.decoding
     if not isinstance(decoding, DetectionDecoding):
@@ -247,7 +249,7 @@ def detect(
     classes = len(manifest.labels)
     if bounds is not None and len(slices) != 1:
         raise ValueError("bounds are remembered for one slice, not for several")
-    prepared = [model_image(manifest, values, monochrome1, bounds) for values in slices]
+    prepared = [model_image(manifest, values, monochrome1, bounds, spacing) for values in slices]
     out: list[tuple[Detections, Letterbox]] = []
     step = batch if decoding.style == "yolo" else 1
     for start in range(0, len(prepared), step):

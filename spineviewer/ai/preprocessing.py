@@ -52,7 +52,9 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Letterbox:
-    """An image of ``rows`` x ``cols`` scaled by ``scale`` and centred in ``size`` (h, w)."""
+    """An image of ``rows`` x ``cols`` scaled by ``scale`` (input pixels per image column;
+    ``row_scale`` per image row, the same unless the pixels are not square) and centred in
+    ``size`` (h, w)."""
 
     rows: int
     cols: int
@@ -60,18 +62,24 @@ class Letterbox:
     scale: float
     pad_top: float
     pad_left: float
+    row_scale: float | None = None
+
+    @property
+    def scale_r(self) -> float:
+        """Input pixels per image row."""
+        return self.scale if self.row_scale is None else self.row_scale
 
     def to_input(self, row: ArrayLike, col: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Image index coordinates (row, col) -> input edge coordinates (x, y)."""
         r = np.asarray(row, dtype=np.float64)
         c = np.asarray(col, dtype=np.float64)
-        return (c + 0.5) * self.scale + self.pad_left, (r + 0.5) * self.scale + self.pad_top
+        return (c + 0.5) * self.scale + self.pad_left, (r + 0.5) * self.scale_r + self.pad_top
 
     def to_image(self, x: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Input edge coordinates (x, y) -> image index coordinates (row, col)."""
         xs = np.asarray(x, dtype=np.float64)
         ys = np.asarray(y, dtype=np.float64)
-        return (ys - self.pad_top) / self.scale - 0.5, (xs - self.pad_left) / self.scale - 0.5
+        return (ys - self.pad_top) / self.scale_r - 0.5, (xs - self.pad_left) / self.scale - 0.5
 
     def box_to_input(self, box_px: Sequence[float]) -> FloatArray:
         """An inclusive pixel box ``[x_min, y_min, x_max, y_max]`` of the image -> input xyxy."""
@@ -79,9 +87,9 @@ class Letterbox:
         return np.array(
             [
                 x0 * self.scale + self.pad_left,
-                y0 * self.scale + self.pad_top,
+                y0 * self.scale_r + self.pad_top,
                 (x1 + 1.0) * self.scale + self.pad_left,
-                (y1 + 1.0) * self.scale + self.pad_top,
+                (y1 + 1.0) * self.scale_r + self.pad_top,
             ]
         )
 
@@ -91,22 +99,47 @@ def box_to_image(box: Letterbox, xyxy: ArrayLike) -> tuple[float, float, float, 
     x0, y0, x1, y1 = (float(v) for v in np.asarray(xyxy, dtype=np.float64).ravel()[:4])
     return (
         (x0 - box.pad_left) / box.scale,
-        (y0 - box.pad_top) / box.scale,
+        (y0 - box.pad_top) / box.scale_r,
         (x1 - box.pad_left) / box.scale,
-        (y1 - box.pad_top) / box.scale,
+        (y1 - box.pad_top) / box.scale_r,
     )
 
 
-def letterbox(rows: int, cols: int, size: tuple[int, int]) -> Letterbox:
-    """The letterbox of a ``rows`` x ``cols`` image in ``size`` (h, w): aspect kept, centred."""
-    scale = min(size[0] / rows, size[1] / cols)
+def letterbox(
+    rows: int,
+    cols: int,
+    size: tuple[int, int],
+    spacing: tuple[float, float] | None = None,
+    mm_per_pixel: float | None = None,
+) -> Letterbox:
+    """The letterbox of a ``rows`` x ``cols`` image in ``size`` (h, w), centred.
+
+    Without ``spacing`` the pixels are taken as square: aspect kept, the image as large as
+    fits. With ``spacing`` (row, column mm) the *physical* aspect is kept, so non-square
+    pixels are stretched to square millimetres (a model trained on square pixels sees the
+    anatomy's true shape). With ``mm_per_pixel`` as well, the scale is fixed to that many mm
+    per input pixel instead of "as large as fits" (parts outside ``size`` are cut, the rest
+    padded): every study reaches the network at one physical scale.
+    """
+    if spacing is None or not all(v > 0 for v in spacing):
+        scale = min(size[0] / rows, size[1] / cols)
+        row_scale = None
+    else:
+        aspect = spacing[0] / spacing[1]  # input pixels per row, per input pixel per column
+        if mm_per_pixel is not None:
+            scale = spacing[1] / mm_per_pixel
+        else:
+            scale = min(size[0] / (rows * aspect), size[1] / cols)
+        row_scale = None if aspect == 1.0 else scale * aspect
+    sr = scale if row_scale is None else row_scale
     return Letterbox(
         rows,
         cols,
         (int(size[0]), int(size[1])),
         scale,
-        (size[0] - rows * scale) / 2.0,
+        (size[0] - rows * sr) / 2.0,
         (size[1] - cols * scale) / 2.0,
+        row_scale,
     )
 
 
@@ -127,10 +160,15 @@ def letterbox_image(
 
 
 def letterbox_scaled(
-    values: NDArray[Any], size: tuple[int, int], bounds: tuple[float, float], invert: bool = False
+    values: NDArray[Any],
+    size: tuple[int, int],
+    bounds: tuple[float, float],
+    invert: bool = False,
+    spacing: tuple[float, float] | None = None,
 ) -> tuple[NDArray[np.float32], Letterbox]:
     """``values`` scaled so ``bounds`` (low, high) become 0 and 1 (clipped), inverted when
-    asked, then letterboxed into ``size`` with 0 outside the image.
+    asked, then letterboxed into ``size`` with 0 outside the image (in physical proportions
+    when the pixel ``spacing`` is given, :func:`letterbox`).
 
     The same image as scaling the whole slice first and resampling it afterwards, computed
     the other way round: the source rows the letterbox samples are clipped to ``bounds`` in
@@ -139,7 +177,7 @@ def letterbox_scaled(
     float32 rounding) while the full-size slice is never converted.
     """
     rows, cols = values.shape
-    box = letterbox(rows, cols, size)
+    box = letterbox(rows, cols, size, spacing)
     r, _ = box.to_image(0.0, np.arange(size[0]) + 0.5)  # the input pixel centres
     _, c = box.to_image(np.arange(size[1]) + 0.5, 0.0)
     lo, hi = float(bounds[0]), float(bounds[1])
@@ -203,19 +241,23 @@ def model_image(
     values: ArrayLike,
     monochrome1: bool = False,
     bounds: dict[Any, tuple[float, float]] | None = None,
+    spacing: tuple[float, float] | None = None,
 ) -> tuple[NDArray[np.float32], Letterbox]:
     """One slice -> the (H, W) model image in [0, 1] as ``manifest.preprocessing`` says.
 
     ``monochrome1``: the slice's photometric interpretation is MONOCHROME1 (high values are
     dark); with the manifest's ``monochrome1: invert`` the scaled image is inverted, so the
-    model always sees bone bright.
+    model always sees bone bright. ``spacing`` (row, column mm): non-square pixels are
+    resampled to square millimetres (the shipped detectors were trained on square pixels).
     """
     pre = manifest.preprocessing
     if pre.resize != "letterbox" or pre.roi_mm is not None:
         raise ValueError(f"{manifest.id}: expected a letterboxed whole slice (no roi_mm)")
     arr = np.asarray(values)
     invert = monochrome1 and pre.monochrome1 == "invert"
-    return letterbox_scaled(arr, pre.size, scaling_bounds(manifest, arr, bounds), invert)
+    return letterbox_scaled(
+        arr, pre.size, scaling_bounds(manifest, arr, bounds), invert, spacing
+    )
 
 
 def scaling_bounds(

@@ -85,7 +85,7 @@ def label_bodies(
         if label is None:
             continue
         corners = tuple(
-            ((float(x) - box.pad_left) / box.scale, (float(y) - box.pad_top) / box.scale)
+            ((float(x) - box.pad_left) / box.scale, (float(y) - box.pad_top) / box.scale_r)
             for x, y, _ in kept.keypoints[k]
         )
         bodies.append(
