@@ -21,8 +21,9 @@ group per annotation:
 - Measurements (TID 300, UCUM units): Length (mm), Angle (deg), Cobb angle (deg), Area (mm2)
   when the image has a pixel spacing; a model's Score (unit 1).
 - Qualitative evaluations: the disc state as SCT "Associated morphology"; SpineViewer's
-  annotation shape and review status as ``99SPV`` codes (declared in the Coding Scheme
-  Identification Sequence).
+  annotation shape and review status, and a model's review need of its proposal (confident /
+  uncertain / needs review; its reasons are not kept), as ``99SPV`` codes (declared in the
+  Coding Scheme Identification Sequence).
 - Observer: the document's observation context lists every author (person observer) and
   every model (device observer, UID derived from model id and version); each group repeats its
   own observer (TID 1002 as HAS OBS CONTEXT), and model proposals also carry TID 4019
@@ -58,6 +59,7 @@ from spineviewer.annotations.frames import (
 )
 from spineviewer.annotations.measure import FloatArray, angle_deg, area_mm2, cobb_deg, length_mm
 from spineviewer.annotations.model import (
+    REVIEW_NEEDS,
     Annotation,
     ImageRef,
     Kind,
@@ -99,6 +101,11 @@ REVIEW = spv_code("SPV-REVIEW", "Review status")
 STATUS_CODES: dict[Status, CodedConcept] = {
     status: spv_code(f"SPV-REVIEW-{status.value.upper()}", status.value.capitalize())
     for status in Status
+}
+AI_REVIEW = spv_code("SPV-AI-REVIEW", "AI review need")
+AI_REVIEW_CODES: dict[str, CodedConcept] = {
+    need: spv_code(f"SPV-AI-REVIEW-{code}", need.capitalize())
+    for need, code in zip(REVIEW_NEEDS, ("CONFIDENT", "UNCERTAIN", "NEEDED"), strict=True)
 }
 DISC_STATE = CodedConcept("116676008", "SCT", "Associated morphology")
 UNLABELLED = spv_code("SPV-UNLABELLED", "Unlabelled region")
@@ -350,6 +357,8 @@ def _qualitative(
     state = vocabulary.state(annotation.state)
     if state is not None:
         out.append(hd.sr.QualitativeEvaluation(DISC_STATE, label_code(state)))
+    if annotation.review:
+        out.append(hd.sr.QualitativeEvaluation(AI_REVIEW, AI_REVIEW_CODES[annotation.review]))
     return out
 
 
@@ -642,6 +651,7 @@ def _annotation(
     provenance = _provenance(items, context.observers, context.when)
     state = evaluations.get(_key(DISC_STATE))
     status = evaluations.get(_key(REVIEW))
+    need = evaluations.get(_key(AI_REVIEW))
     default_status = Status.PROPOSED if provenance.is_model else Status.ACCEPTED
     vocabulary = context.vocabulary
     return Annotation(
@@ -655,6 +665,7 @@ def _annotation(
         status=next((s for s, c in STATUS_CODES.items() if c == status), default_status),
         provenance=provenance,
         uid=uid,
+        review=next((k for k, c in AI_REVIEW_CODES.items() if c == need), ""),
     )
 
 

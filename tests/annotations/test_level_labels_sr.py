@@ -12,7 +12,7 @@ from spineviewer.annotations.commands import UndoStack, shift_levels
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.frames import image_ref
 from spineviewer.annotations.levels import DOWN, UP
-from spineviewer.annotations.model import Annotation, Kind
+from spineviewer.annotations.model import Annotation, Kind, Provenance, Status
 from spineviewer.annotations.sr import export_sr, import_sr
 
 LEVELS = ("L1", "L2", "L3", "L4", "L5", "S1")
@@ -31,6 +31,23 @@ def labelled(demo_study_dir: Path, tmp_path_factory: pytest.TempPathFactory):
         Annotation.create(Kind.POINT, ref, [(60.0 + 30 * i, 150.0)], plane, label=level)
         for i, level in enumerate(LEVELS)
     ]
+    model = Provenance.model("vertebra-detector", "1.0", 0.7)
+    doubts = [
+        Annotation.create(
+            Kind.RECTANGLE,
+            ref,
+            [(200.0, 100.0 + 20 * i), (215.0, 115.0 + 20 * i)],
+            plane,
+            label=label,
+            status=Status.PROPOSED,
+            provenance=model,
+            review=review,
+            review_reasons=("no sacrum in view",),
+        )
+        for i, (label, review) in enumerate(
+            [("T12", "confident"), ("T11", "uncertain"), ("T10", "needs review")]
+        )
+    ]
     disc = Annotation.create(
         Kind.ELLIPSE,
         image_ref(axial, 0),
@@ -39,7 +56,7 @@ def labelled(demo_study_dir: Path, tmp_path_factory: pytest.TempPathFactory):
         label="L5-S1",
         state="bulge",
     )
-    doc = AnnotationDocument(ref.study_uid, annotations=[*points, disc])
+    doc = AnnotationDocument(ref.study_uid, annotations=[*points, disc, *doubts])
     UndoStack(doc).push(shift_levels(doc, DOWN))
     path = export_sr(list(doc), study.headers, tmp_path_factory.mktemp("sr") / "labels.dcm")
     back = import_sr(path, planes=study.planes, images=study.images)
@@ -49,11 +66,17 @@ def labelled(demo_study_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_shifted_labels_round_trip(labelled) -> None:
     _, doc, _, back = labelled
     assert set(back) == {a.uid for a in doc}
-    assert sorted(a.label for a in doc) == sorted(["L2", "L3", "L4", "L5", "L6", "S1", "L6-S1"])
+    assert sorted(a.label for a in doc if not a.review) == sorted(
+        ["L2", "L3", "L4", "L5", "L6", "S1", "L6-S1"]
+    )
+    assert sorted(a.label for a in doc if a.review) == ["L1", "T11", "T12"]  # shifted too
     for a in doc:
         got = back[a.uid]
         assert (got.kind, got.label, got.state) == (a.kind, a.label, a.state)
+        assert (got.status, got.review) == (a.status, a.review)
         assert got.points_mm is not None and a.points_mm is not None
+    reviews = {back[a.uid].review for a in doc if a.review}
+    assert reviews == {"confident", "uncertain", "needs review"}
 
 
 def test_shifting_back_up_after_import_gives_the_first_names(labelled) -> None:
@@ -74,3 +97,4 @@ def test_dciodvfy_and_dsrdump_read_the_level_codes(labelled) -> None:
     assert "Sixth lumbar vertebra" in text and "SPV-VERT-L6" in text
     assert "L6/S1 disc (transitional)" in text
     assert "L4 vertebra" in text
+    assert "AI review need" in text and "Needs review" in text
