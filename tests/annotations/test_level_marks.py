@@ -22,10 +22,11 @@ from spineviewer.annotations.level_marks import (
     plane_level,
     runs_across,
 )
-from spineviewer.annotations.levels import UP, shift_mapping, shifted_label
+from spineviewer.annotations.levels import DOWN, UP, next_level, shift_mapping, shifted_label
 from spineviewer.annotations.model import Annotation, Kind, Provenance, Status
 from spineviewer.dicom import Stack, scan
-from spineviewer.phantom import load_ground_truth
+from spineviewer.phantom import generate, load_ground_truth, study_folder_name
+from spineviewer.phantom.mr_options import MrOptions
 from spineviewer.phantom.truth import StudyGroundTruth
 
 
@@ -182,3 +183,67 @@ def test_nearest_disc_names_the_true_disc_centres(phantom) -> None:
     far = np.add(truth.vertebra("T11").centre_mm, (0.0, 0.0, 60.0))
     assert nearest_disc(marks, far) is None and nearest_body(marks, far) is None
     assert nearest_body((), far) is None
+
+
+def _misnamed_study(root: Path, options: MrOptions) -> tuple[StudyGroundTruth, list, list]:
+    """A phantom study with ``options``, its sagittal stack and axial stacks."""
+    truth = generate("lumbar-mr", root, 3, mr_options=options)
+    stacks = scan(root / study_folder_name("lumbar-mr", 3)).stacks()
+    roles = {s.role: [st for st in stacks if st.series_uid == s.series_instance_uid]
+             for s in truth.series}  # fmt: skip
+    axial = [*roles["axial_t2_angled"], *roles["axial_t2_stack"]]
+    return truth, roles["sagittal_t2"], axial
+
+
+@pytest.mark.parametrize(
+    ("options", "ai_names", "step"),
+    [
+        # no sacrum in view: the bottom body (L5) taken for S1, every name one level low
+        (MrOptions(sagittal_fov="T10-L5"), lambda level: next_level(level, DOWN), UP),
+        # six lumbar vertebrae: S1 right, L6 called L5, L5 called L4, ...
+        (MrOptions(lumbar_vertebrae=6),
+         lambda level: level if level == "S1" else next_level(level, UP, six_lumbar=True), DOWN),
+    ],
+    ids=["no-sacrum-in-view", "six-lumbar"],
+)  # fmt: skip
+def test_one_shift_puts_every_axial_slice_on_its_true_level(
+    tmp_path: Path, options: MrOptions, ai_names, step: int
+) -> None:
+    """The acceptance of issue 18's labelling tool: labels one level off, as the AI gives them
+    in these two studies, are fixed by one shift, and the axial slices then land on the
+    phantom's true disc levels."""
+    truth, [sagittal], axial = _misnamed_study(tmp_path, options)
+    index = len(sagittal) // 2
+    plane = sagittal.plane_of(index)
+    assert plane is not None
+    ref = image_ref(sagittal, index)
+    seen = [v for v in truth.vertebrae
+            if any(w.series_instance_uid == sagittal.series_uid for w in v.views)]  # fmt: skip
+    labels = [
+        Annotation.create(Kind.POINT, ref, [tuple(float(x) for x in plane.to_pixel(v.centre_mm))],
+                          plane, label=ai_names(v.label))
+        for v in seen
+    ]  # fmt: skip
+    doc = AnnotationDocument(truth.study_instance_uid, annotations=labels)
+    frame = sagittal.first.instance.frame_of_reference_uid
+    on_axial = {a.sop_instance_uid: a for a in truth.axial_levels}
+
+    def levels() -> tuple[int, int]:
+        """(slices at a disc, those named right)."""
+        marks = body_marks(doc, frame)
+        at_disc = right = 0
+        for stack in axial:
+            for i, f in enumerate(stack.frames):
+                expected = on_axial[f.instance.sop_instance_uid]
+                if expected.level is None or expected.distance_mm > 4.0:
+                    continue
+                found = plane_level(marks, stack.plane_of(i))
+                at_disc += 1
+                right += found is not None and found.level == expected.level
+        return at_disc, right
+
+    at_disc, right = levels()
+    assert at_disc >= 10 and right == 0  # every axial slice one level off
+    UndoStack(doc).push(shift_levels(doc, step))
+    assert sorted(a.label for a in doc) == sorted(v.label for v in seen)
+    assert levels() == (at_disc, at_disc)  # every one right
