@@ -168,3 +168,30 @@ def test_enhanced_mr_is_declined_for_what_it_is(tmp_path: Path) -> None:
     assert "no MR series in the study" not in step.reason, step.reason
     assert "no pixel spacing" in step.reason
     assert findings.vertebrae == () and findings.discs == ()
+
+
+def test_a_t1_image_named_t2_is_doubted(tmp_path: Path) -> None:
+    """The header says T2 (description, TR, TE) but the pixels are T1-weighted: the T2 models
+    run (they cannot know), and the image check makes every label and disc uncertain with the
+    reason."""
+    from spineviewer.ai.findings import UNCERTAIN
+    from spineviewer.phantom import MrOptions
+
+    generate("lumbar-mr", tmp_path, 90_051, mr_options=MrOptions(sagittal_contrasts=("T1",)))
+    study = tmp_path / study_folder_name("lumbar-mr", 90_051)
+    for path in study.glob("*/*.dcm"):
+        ds = pydicom.dcmread(path)
+        if ds.SeriesDescription.startswith("SAG"):
+            ds.SeriesDescription, ds.EchoTime, ds.RepetitionTime = "SAG T2", 100, 4000
+            ds.save_as(path)
+    findings = _analyse(study)
+    assert any("looks T1-weighted" in w for w in findings.warnings)
+    assert findings.vertebrae and all(v.review != "confident" for v in findings.vertebrae)
+    assert findings.discs and all(d.review != "confident" for d in findings.discs)
+    assert findings.labelling[0].status != "confident"
+    assert UNCERTAIN in {v.review for v in findings.vertebrae}
+
+
+def test_a_t2_image_is_not_doubted(lumbar: Path) -> None:
+    findings = _analyse(lumbar)
+    assert not any("looks T1-weighted" in w for w in findings.warnings)

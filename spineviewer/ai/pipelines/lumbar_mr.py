@@ -28,8 +28,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from spineviewer.ai.contrast_check import disc_to_marrow, looks_t1
 from spineviewer.ai.detection import detect
 from spineviewer.ai.findings import (
+    CONFIDENT,
+    UNCERTAIN,
     AxialAssignment,
     DiscFinding,
     VertebraFinding,
@@ -74,6 +77,8 @@ class LumbarMrState:
     centres: dict[str, np.ndarray] = field(default_factory=dict)
     #: Level -> (stack, slice index, distance mm) of the axial slices to classify, nearest first.
     axial_slices: dict[str, list[tuple[Stack, int, float]]] = field(default_factory=dict)
+    #: Why the sagittal image does not look like the contrast its header names, if it does not.
+    contrast_doubt: str = ""
 
 
 def _monochrome1(stack: Stack) -> bool:
@@ -152,6 +157,50 @@ def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
                 review_reasons=reasons,
             )
         )
+    _check_contrast(ctx, state)
+
+
+def _check_contrast(ctx: Context, state: LumbarMrState) -> None:
+    """The image's own look against its header's T2 / STIR
+    (:mod:`spineviewer.ai.contrast_check`): a mismatch makes every label uncertain (the
+    detector ran on a contrast it may not know)."""
+    usable, sagittal = state.slices, state.sagittal
+    bodies = _column(ctx, state)
+    if usable is None or sagittal is None or sagittal.contrast not in ("T2", "STIR"):
+        return
+    if len(bodies) < 2:
+        return
+    mean = np.mean([b.centre_mm for b in bodies], axis=0)
+    nearest = int(np.argmin([abs(float(p.distance(mean))) for p in usable.planes]))
+    ratios = disc_to_marrow(
+        usable.values[nearest],
+        usable.planes[nearest],
+        {b.label: b.centre_mm for b in bodies},
+        disc_centres([(b.label, b.centre_mm) for b in bodies]),
+    )
+    if not looks_t1(ratios):
+        return
+    state.contrast_doubt = (
+        f"the sagittal series is named {sagittal.contrast} but looks T1-weighted (every disc "
+        f"darker than the marrow, at most {max(ratios):.2f} of it)"
+    )
+    ctx.warnings.append(state.contrast_doubt)
+    ctx.labelling[-1] = replace(
+        ctx.labelling[-1],
+        status=worst(ctx.labelling[-1].status, UNCERTAIN),
+        confidence=round(ctx.labelling[-1].confidence * 0.7, 3),
+        reasons=(*ctx.labelling[-1].reasons, state.contrast_doubt),
+    )
+    ctx.vertebrae[:] = [
+        replace(
+            v,
+            review=worst(v.review, UNCERTAIN),
+            review_reasons=(*v.review_reasons, state.contrast_doubt),
+        )
+        if v in bodies
+        else v
+        for v in ctx.vertebrae
+    ]
 
 
 def _column(ctx: Context, state: LumbarMrState) -> list[VertebraFinding]:
@@ -243,7 +292,7 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
     for level, (rows, boxes, uids) in per_level.items():
         probs = every[rows].mean(axis=0)
         upper, lower = level.split("-")
-        statuses = [review.get(upper, ("confident", ())), review.get(lower, ("confident", ()))]
+        statuses = [review.get(upper, (CONFIDENT, ())), review.get(lower, (CONFIDENT, ()))]
         reasons = tuple(dict.fromkeys(r for _, rs in statuses for r in rs))
         ctx.discs.append(
             DiscFinding(
