@@ -223,3 +223,18 @@ def test_table_levels_and_badges_follow_a_shift(qtbot, shown) -> None:
     win.annotation.controller.undo()
     assert level_of("vertebra", "L5") == "L5"
     assert badge_text(disc, win.analysis._marks()) == "L4-L5 bulge 40% ?"
+
+
+def test_the_annotations_panel_lists_the_review_need(qtbot, shown) -> None:
+    win, _ = shown
+    panel = win.annotation.panel
+    controller = win.annotation.controller
+    rows = {a.label: panel._cells(a) for a in controller.document if a.provenance.is_model}
+    status = rows["L5"][3]
+    assert status == "proposed, needs review"
+    assert rows["L4-L5"][3] == "proposed, uncertain" and rows["L4"][3] == "proposed"
+    l5 = next(a for a in controller.document if a.label == "L5")
+    assert panel._colour(l5, 3) == REVIEW_COLOR.name()
+    assert f"needs review: {NO_SACRUM}" in panel.describe(l5)
+    controller.set_status([l5.uid], Status.ACCEPTED)
+    assert panel._cells(controller.document[l5.uid])[3] == "accepted"

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from spineviewer.annotations import Annotation, ReviewStatus, Status
+from spineviewer.annotations.model import NEEDS_REVIEW
 from spineviewer.gui.annotate.controller import AnnotationController
 from spineviewer.gui.annotate.controller import format_measurement as fmt
+from spineviewer.gui.annotate.review_style import REVIEW_COLOR
 from spineviewer.gui.icons import icon
 from spineviewer.gui.rows_model import RowsModel, RowsView
 
@@ -153,7 +155,7 @@ class AnnotationPanel(QWidget):
             f"{ann.label} {ann.state or ''}".strip() or "—",
             ann.kind.value,
             f"…{ann.image.sop_instance_uid[-8:]}#{ann.image.frame_number}",
-            ann.status.value,
+            ann.status.value + (f", {ann.pending_review}" if ann.pending_review else ""),
             origin,
             ", ".join(fmt(m) for m in values),
         )
@@ -161,7 +163,11 @@ class AnnotationPanel(QWidget):
     def _colour(self, ann: Annotation, column: int) -> str | None:
         if column == 0:
             return self.controller.vocabulary.color(ann.label) if ann.label else "#5ce1e6"
-        return STATUS_COLORS[ann.status] if column == STATUS_COLUMN else None
+        if column != STATUS_COLUMN:
+            return None
+        if ann.pending_review == NEEDS_REVIEW:
+            return REVIEW_COLOR.name()
+        return STATUS_COLORS[ann.status]
 
     def _show_selection(self) -> None:
         uid = self.controller.selected
@@ -185,8 +191,14 @@ class AnnotationPanel(QWidget):
             else (f"model {p.model_id} {p.model_version or ''}" if p.is_model else p.author)
         )
         parts = [fmt(m) for m in self.controller.measure_all(ann) if m.name != "pixels"]
+        doubt = (
+            f"{ann.pending_review}: {'; '.join(ann.review_reasons) or 'the model is unsure'}\n"
+            if ann.pending_review
+            else ""
+        )
         return (
             f"{ann.kind.value} · {ann.status.value} · {who}\n"
+            + doubt
             + (" · ".join(parts) + "\n" if parts else "")
             + f"created {p.created} · modified {p.modified}"
         )
