@@ -77,6 +77,8 @@ class LumbarMrState:
     centres: dict[str, np.ndarray] = field(default_factory=dict)
     #: Level -> (stack, slice index, distance mm) of the axial slices to classify, nearest first.
     axial_slices: dict[str, list[tuple[Stack, int, float]]] = field(default_factory=dict)
+    #: The levels some axial slice was assigned to (the others lie outside the axial images).
+    covered: set[str] = field(default_factory=set)
     #: Why the sagittal image does not look like the contrast its header names, if it does not.
     contrast_doubt: str = ""
 
@@ -229,6 +231,8 @@ def disc_levels(ctx: Context, state: LumbarMrState) -> None:
             uid = axial.frames[index].instance.sop_instance_uid
             distance = round(float(a.distance_mm or 0.0), 3)
             ctx.axial_levels.append(AxialAssignment(axial.series_uid, uid, a.level, distance))
+            if a.level is not None:
+                state.covered.add(a.level)
             if a.level is not None and distance <= AXIAL_MAX_DISTANCE_MM:
                 levels[a.level].append((axial, index, distance))
     state.axial_slices = {k: sorted(v, key=lambda t: t[2]) for k, v in levels.items()}
@@ -258,9 +262,11 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
     for level, slices in levels.items():
         slices = [s for s in slices if id(s[0]) in accepted]
         if not slices:
-            ctx.warnings.append(
-                f"disc {level}: no axial slice within {AXIAL_MAX_DISTANCE_MM:g} mm of its centre"
-            )
+            if level in state.covered:  # imaged, but no slice through its middle
+                ctx.warnings.append(
+                    f"disc {level}: no axial slice within {AXIAL_MAX_DISTANCE_MM:g} mm of its "
+                    "centre"
+                )
             continue
         start = len(crops)
         boxes: list[Box] = []
