@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from spineviewer.ai.findings import (
     AxialAssignment,
@@ -31,7 +31,7 @@ from spineviewer.ai.findings import (
     StepResult,
     VertebraFinding,
 )
-from spineviewer.ai.registry import ModelEntry, best_for
+from spineviewer.ai.registry import ModelEntry, best_for, why_none
 from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.sessions import SessionCache, short_provider
 from spineviewer.dicom import Stack, Study
@@ -85,19 +85,17 @@ class Context:
     ) -> ModelSession:
         """The session of the first available model that accepts this input; Skip, with what
         the models accept, when there is none."""
-        entry = best_for(
-            task,
-            modality,
-            view,
-            self.entries,
-            contrast=contrast,
-            projection=projection,
-            body_part=body_part,
-        )
-        if entry is None or entry.manifest is None:
-            what = " ".join(v for v in (modality, contrast, projection, view) if v)
-            raise Skip(f"no {task} model accepts {what} images")
-        return self.use(entry)
+        series: dict[str, Any] = {
+            "contrast": contrast,
+            "projection": projection,
+            "body_part": body_part,
+        }
+        entry = best_for(task, modality, view, self.entries, **series)
+        if entry is not None and entry.manifest is not None:
+            return self.use(entry)
+        what = " ".join(v for v in (modality, contrast, projection, view) if v)
+        why = why_none(task, modality, view, self.entries, **series)
+        raise Skip(f"no {task} model accepts {what} images ({why})")
 
     def use(self, entry: ModelEntry) -> ModelSession:
         """The session of ``entry``, recorded as used (id, version, sha256, provider)."""
