@@ -95,7 +95,7 @@ class Context:
             return self.use(entry)
         what = " ".join(v for v in (modality, contrast, projection, view) if v)
         why = why_none(task, modality, view, self.entries, **series)
-        raise Skip(f"no {task} model accepts {what} images ({why})")
+        raise Skip(why.replace("this series", f"{what} images") or f"no {task} model for {what}")
 
     def use(self, entry: ModelEntry) -> ModelSession:
         """The session of ``entry``, recorded as used (id, version, sha256, provider)."""
