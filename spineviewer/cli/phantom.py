@@ -3,10 +3,13 @@
 Study ``i`` gets seed ``S + i`` and goes to ``OUT_DIR/<kind>-<seed:05d>/``. Vertebral
 compression fractures: ``--fracture-rate R`` (chance per vertebra) and ``--fracture
 LABEL:KIND[:GRADE]`` (e.g. ``L1:wedge:2``; repeatable). Lumbar MR only: ``--fov full|T10-L5|
-L2-S1`` (the sagittal field of view: T11..S1 with the sacrum, no sacral body, or from below
-L1), ``--lumbar-vertebrae 5|6`` (6: an L6 above S1) and ``--sagittal-contrast T2|T1|STIR``
-(repeatable: one sagittal series each, in that order; T2 alone by default). Without these
-options a study is the one generated before they existed. Synthetic data: not for clinical use.
+L2-S1|T10-S1|L1-S1`` (the sagittal field of view: T11..S1 with the sacrum, no sacral body,
+from below L1, T10 to below the sacrum, from above L1), ``--lumbar-vertebrae 5|6`` (6: an L6
+above S1), ``--sagittal-contrast T2|T1|STIR`` (repeatable: one sagittal series each, in that
+order; T2 alone by default), or ``--profile wide`` (every study drawn over clinical ranges:
+field of view, lumbar count, contrasts, spacing, matrix, thickness, noise, bias, each disc's
+degeneration and contour; see ``spineviewer.phantom.wide``). Without these options a study is
+the one generated before they existed. Synthetic data: not for clinical use.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fa
 PHANTOM_KINDS = ("lumbar-mr", "spine-xr", "lumbar-ct")
 #: ``spineviewer.phantom`` ``SAGITTAL_FOVS``, ``LUMBAR_COUNTS`` and ``CONTRAST_NAMES`` (a test
 #: keeps them equal; the package is imported only when a command runs).
-FOVS = ("full", "T10-L5", "L2-S1")
+FOVS = ("full", "T10-L5", "L2-S1", "T10-S1", "L1-S1")
 LUMBAR_COUNTS = ("5", "6")
 CONTRASTS = ("T2", "T1", "STIR")
+#: ``spineviewer.phantom`` ``PROFILES`` (a test keeps them equal).
+PROFILES = ("standard", "wide")
 #: The lumbar MR options, as argparse ``dest`` names.
-_MR_OPTIONS = ("fov", "lumbar_vertebrae", "sagittal_contrast")
+_MR_OPTIONS = ("profile", "fov", "lumbar_vertebrae", "sagittal_contrast")
 
 
 def _positive_int(text: str) -> int:
@@ -110,11 +115,19 @@ def add_subparser(subparsers: Any) -> None:
     )
     mr = parser.add_argument_group("lumbar MR options (--kind lumbar-mr)")
     mr.add_argument(
+        "--profile",
+        type=_named(PROFILES),
+        metavar="|".join(PROFILES),
+        help="standard (the default) or wide: field of view, lumbar count, contrasts, pixel "
+        "spacing, matrix, thickness, noise, bias and each disc's degeneration and contour drawn "
+        "per study (not with --fov, --lumbar-vertebrae, --sagittal-contrast)",
+    )
+    mr.add_argument(
         "--fov",
         type=_named(FOVS),
         metavar="|".join(FOVS),
         help="sagittal field of view: full (T11..S1 and sacrum, the default), T10-L5 (no sacral "
-        "body), L2-S1 (the image starts below L1)",
+        "body), L2-S1 (the image starts below L1), T10-S1, L1-S1 (starts above L1)",
     )
     mr.add_argument(
         "--lumbar-vertebrae",
@@ -142,10 +155,15 @@ def _mr_options(args: argparse.Namespace) -> MrOptions | None:
     if args.kind != "lumbar-mr":
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         raise ValueError(f"{flags}: only for --kind lumbar-mr, not {args.kind}")
+    profile = args.profile or "standard"
+    if profile == "wide" and len(given) > 1:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given if name != "profile")
+        raise ValueError(f"{flags}: the wide profile draws these per study; leave them out")
     return MrOptions(
         sagittal_fov=args.fov or "full",
         lumbar_vertebrae=int(args.lumbar_vertebrae or 5),
         sagittal_contrasts=tuple(args.sagittal_contrast or ("T2",)),
+        profile=profile,
     )
 
 
@@ -178,10 +196,12 @@ def run(args: argparse.Namespace) -> int:
         ]
         note = f"; fractures: {', '.join(broken)}" if broken else ""
         if mr_options is not None and not mr_options.is_default:
-            contrasts = ", ".join(mr_options.sagittal_contrasts)
+            shown = truth.mr_options
+            contrasts = ", ".join(shown.sagittal_contrasts)
+            profile = "wide profile: " if mr_options.profile == "wide" else ""
             note += (
-                f"; sagittal {contrasts}, field of view {mr_options.sagittal_fov}, "
-                f"{mr_options.lumbar_vertebrae} lumbar vertebrae"
+                f"; {profile}sagittal {contrasts}, field of view {shown.sagittal_fov}, "
+                f"{shown.lumbar_vertebrae} lumbar vertebrae"
             )
         print(f"{folder}: {len(truth.series)} series, {images} images (synthetic phantom){note}")
     return 0

@@ -126,7 +126,7 @@ from spineviewer.phantom.fractures import (
     genant_grade,
     parse_fracture,
 )
-from spineviewer.phantom.mr_options import LUMBAR_COUNTS, SAGITTAL_FOVS, MrOptions
+from spineviewer.phantom.mr_options import LUMBAR_COUNTS, PROFILES, SAGITTAL_FOVS, MrOptions
 from spineviewer.phantom.study import GENERATORS, KINDS, generate, study_folder_name
 from spineviewer.phantom.truth import (
     GROUND_TRUTH_FILE,
@@ -150,6 +150,7 @@ __all__ = [
     "GROUND_TRUTH_FILE",
     "KINDS",
     "LUMBAR_COUNTS",
+    "PROFILES",
     "SAGITTAL_FOVS",
     "SCHEMA_VERSION",
     "AxialLevel",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spineviewer.phantom.discs import DiscDraw
 from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.shapes import FloatArray, Frame, frame_axes, rotation
 
@@ -142,7 +143,11 @@ class Vertebra:
 
 @dataclass(frozen=True)
 class Disc:
-    """An intervertebral disc between ``upper`` and ``lower`` and its state."""
+    """An intervertebral disc between ``upper`` and ``lower`` and its state.
+
+    ``draw`` (wide profile only, :mod:`spineviewer.phantom.discs`) carries the disc's own
+    degeneration; without it the nucleus is dark exactly when the contour is abnormal.
+    """
 
     level: str
     upper: Vertebra
@@ -151,6 +156,7 @@ class Disc:
     bulge_mm: float = 0.0
     herniation_mm: float = 0.0
     herniation_side: str | None = None
+    draw: DiscDraw | None = None
 
     @property
     def frame(self) -> Frame:
@@ -247,6 +253,7 @@ def build_anatomy(
     rng: np.random.Generator,
     fractures: Mapping[str, Fracture] | None = None,
     labels: Sequence[str] = LABELS,
+    disc_draws: Mapping[str, DiscDraw] | None = None,
 ) -> SpineAnatomy:
     """Draw one spine: sizes, lordosis, disc states, pose in patient space.
 
@@ -256,6 +263,10 @@ def build_anatomy(
     thoracic ones on top, an ``L6`` above S1. The default vertebrae keep their draws from
     ``rng``; the added ones draw from a child of it (``rng.spawn``), so the spine of a seed
     stays that spine with one more vertebra.
+
+    ``disc_draws`` (by level; the wide profile) replace the graded discs' states: contour and
+    degeneration from the draw, the disc height lowered by its ``height_loss``. The other draws
+    from ``rng`` stay those of the spine without them.
     """
     fractures = dict(fractures or {})
     labels = tuple(labels)
@@ -266,6 +277,11 @@ def build_anatomy(
     unknown = set(fractures) - set(names)
     if unknown:
         raise ValueError(f"no vertebra {sorted(unknown)} to fracture; known: {list(names)}")
+    if disc_draws is not None and set(disc_draws) != set(graded_levels(labels)):
+        raise ValueError(
+            f"disc draws for {sorted(disc_draws)}, but the graded discs are "
+            f"{list(graded_levels(labels))}"
+        )
     default = LABELS + SACRAL
     added = [n for n in names if n not in default]
     children: list[np.random.Generator] = []
@@ -286,6 +302,9 @@ def build_anatomy(
 
     scale = rng.uniform(0.9, 1.1)
     states = _disc_states(rng, extra, labels)
+    draws = dict(disc_draws or {})
+    for level, draw in draws.items():
+        states[level] = (draw.state, draw.bulge_mm, draw.herniation_mm, draw.herniation_side)
     heights = per_name(lambda g, n: BODY_HEIGHT[n] * scale * g.uniform(0.96, 1.04), default)
     spans = dict(heights)
     for n, fracture in fractures.items():
@@ -294,7 +313,10 @@ def build_anatomy(
     gaps = {}
     for upper, lower in itertools.pairwise(names):
         gap = raw_gaps[upper]
-        if states.get(f"{upper}-{lower}", ("normal",))[0] != "normal":
+        level = f"{upper}-{lower}"
+        if level in draws:
+            gap *= 1.0 - draws[level].height_loss
+        elif states.get(level, ("normal",))[0] != "normal":
             gap *= 0.85  # degenerated discs lose height
         gaps[upper] = gap
     # Arc length of each body centre, top to bottom.
@@ -365,7 +387,7 @@ def build_anatomy(
         if low.label in SACRAL:
             continue
         state, bulge, hern, side = states.get(level, ("normal", 0.0, 0.0, None))
-        discs.append(Disc(level, up, low, state, bulge, hern, side))
+        discs.append(Disc(level, up, low, state, bulge, hern, side, draws.get(level)))
 
     trunk_half = (rng.uniform(125.0, 150.0), rng.uniform(90.0, 110.0))
     trunk_centre = to_patient(l3 + np.array([0.0, rng.uniform(85.0, 100.0) - trunk_half[1], 0.0]))

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from spineviewer.geometry import Plane
 from spineviewer.phantom.anatomy import LABELS, SpineAnatomy, build_anatomy
+from spineviewer.phantom.discs import DiscDraw
 from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.parts import Part, build_parts
 
@@ -98,9 +99,11 @@ class SpineModel:
         rng: np.random.Generator,
         fractures: Mapping[str, Fracture] | None = None,
         labels: Sequence[str] = LABELS,
+        disc_draws: Mapping[str, DiscDraw] | None = None,
     ) -> SpineModel:
-        """Draw an anatomy of ``labels`` (with ``fractures`` by label) and build its parts."""
-        anatomy = build_anatomy(rng, fractures, labels)
+        """Draw an anatomy of ``labels`` (with ``fractures`` by label, the graded discs' states
+        from ``disc_draws`` when given) and build its parts."""
+        anatomy = build_anatomy(rng, fractures, labels, disc_draws)
         return cls(anatomy, build_parts(anatomy))
 
     def structure_id(self, name: str) -> int:

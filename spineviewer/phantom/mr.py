@@ -1,62 +1,85 @@
 """``lumbar-mr``: sagittal series (T2, or T1 / STIR as asked), angled axial T2 stacks (one per
-lumbar disc in the sagittal field of view) and a straight axial T2 stack."""
+lumbar disc in the sagittal field of view) and a straight axial T2 stack.
+
+The ``standard`` profile renders each pixel at its centre on the written grid; the ``wide``
+profile (:mod:`spineviewer.phantom.wide`) renders slabs on an acquired grid
+(:mod:`spineviewer.phantom.slab`) with per-disc nucleus signals, its noise, bias and coil.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydicom.uid import MRImageStorage
 
-from spineviewer.geometry import Plane, assign_slices_to_levels
-from spineviewer.phantom.anatomy import graded_levels, spine_labels
-from spineviewer.phantom.contrasts import CONTRAST_NAMES, CONTRASTS
+from spineviewer.geometry import assign_slices_to_levels
+from spineviewer.phantom.contrasts import CONTRAST_NAMES, CONTRASTS, Contrast
 from spineviewer.phantom.fractures import (
     SPINE_CANDIDATES,
     Fracture,
     FractureRequest,
     study_fractures,
 )
-from spineviewer.phantom.imaging import axial_directions, nearest_plane, stack_planes
+from spineviewer.phantom.imaging import nearest_plane
 from spineviewer.phantom.model import Rendered, SpineModel
+from spineviewer.phantom.mr_layout import Stack, standard_layout, wide_layout
 from spineviewer.phantom.mr_look import MrLook
 from spineviewer.phantom.mr_options import MrOptions
 from spineviewer.phantom.records import disc_truth, study_truth, vertebra_truth
-from spineviewer.phantom.sagittal import in_view, lumbar_centres, sagittal_planes
-from spineviewer.phantom.series import WrittenSeries, write_plane_series
+from spineviewer.phantom.sagittal import mr_labels
+from spineviewer.phantom.series import PixelFunction, WrittenSeries, write_plane_series
 from spineviewer.phantom.shapes import FloatArray
+from spineviewer.phantom.slab import CoilField, disc_signals, render_slab, slab_pixels
+from spineviewer.phantom.tissues import Tissue
 from spineviewer.phantom.truth import AxialLevel, DiscTruth, StudyGroundTruth, VertebraTruth
+from spineviewer.phantom.wide import WideStudy, draw_wide
 from spineviewer.phantom.writer import SeriesInfo, StudyInfo
 
+__all__ = ["KIND", "fracture_candidates", "generate_lumbar_mr", "mr_labels", "mr_model"]
+
 KIND = "lumbar-mr"
-#: Sub-streams of a study's seed for what the options add (the default draws stay as they were).
-_FOV_STREAM, _CONTRAST_STREAM = 3, 10
+#: Sub-stream of a study's seed for the other contrasts' looks (the default draws stay).
+_CONTRAST_STREAM = 10
 #: Whether a patient point lies inside the sagittal field of view.
 InView = Callable[[FloatArray], bool]
 
 
-def mr_labels(options: MrOptions) -> tuple[str, ...]:
-    """Labelled vertebrae of a study: T11 (T9 for ``T10-L5``) down to L5 or L6, then S1.
-
-    ``T10-L5`` adds T9 so that the slices above T10 show a spine, not its end.
-    """
-    top = "T9" if options.sagittal_fov == "T10-L5" else "T11"
-    return spine_labels(top, options.lumbar_vertebrae)
+def shown_options(options: MrOptions, seed: int) -> MrOptions:
+    """What a study shows: the options, or what the wide profile draws for ``seed``."""
+    return draw_wide(seed).options if options.profile == "wide" else options
 
 
-def fracture_candidates(options: MrOptions) -> tuple[str, ...]:
-    """Vertebrae that may fracture: T12..L5, and L6 when there is one."""
-    return SPINE_CANDIDATES + (("L6",) if options.lumbar_vertebrae == 6 else ())
+def fracture_candidates(options: MrOptions, seed: int = 0) -> tuple[str, ...]:
+    """Vertebrae that may fracture: T12..L5, and L6 when there is one (drawn for ``seed`` in
+    the wide profile)."""
+    shown = shown_options(options, seed)
+    return SPINE_CANDIDATES + (("L6",) if shown.lumbar_vertebrae == 6 else ())
 
 
 def mr_model(
     seed: int, options: MrOptions | None = None, plan: Mapping[str, Fracture] | None = None
 ) -> tuple[SpineModel, np.random.Generator]:
     """The phantom of a study and the generator that goes on to draw the rest of it."""
+    options = options or MrOptions()
     rng = np.random.default_rng([seed, 1])
-    return SpineModel.random(rng, plan, mr_labels(options or MrOptions())), rng
+    if options.profile == "wide":
+        wide = draw_wide(seed)
+        return SpineModel.random(rng, plan, mr_labels(wide.options), wide.discs), rng
+    return SpineModel.random(rng, plan, mr_labels(options)), rng
+
+
+def _disc_ratios(wide: WideStudy, contrast: Contrast) -> dict[str, tuple[float, float]]:
+    """Per disc, its nucleus and herniation signals over a healthy nucleus's, on ``contrast``."""
+    healthy = float(contrast.signal[Tissue.NUCLEUS])
+    out = {}
+    for level, draw in wide.discs.items():
+        core = draw.nucleus_ratio(contrast.name, healthy)
+        out[level] = (core, core * draw.herniation_signal)
+    return out
 
 
 def generate_lumbar_mr(
@@ -71,26 +94,49 @@ def generate_lumbar_mr(
 
     ``fracture_rate`` (per vertebra, T12..L5 and any L6) and ``fractures`` add compression
     fractures; ``options`` choose the field of view, the lumbar count and the sagittal
-    contrasts (:class:`MrOptions`; its defaults give the study of before the options).
+    contrasts, or the wide profile (:class:`MrOptions`; its defaults give the study of before
+    the options).
     """
     options = options or MrOptions()
-    candidates = fracture_candidates(options)
-    plan, extra = study_fractures([seed, 1], candidates, fracture_rate, fractures)
+    wide = draw_wide(seed) if options.profile == "wide" else None
+    shown = wide.options if wide is not None else options
+    plan, extra = study_fractures([seed, 1], fracture_candidates(shown), fracture_rate, fractures)
     model, rng = mr_model(seed, options, plan)
     look = MrLook.random(rng, seed)
     study = StudyInfo.create(KIND, seed, options.variant)
     anatomy = model.anatomy
     written: list[WrittenSeries] = []
     contrast_of: dict[str, str] = {}
+    sigma_of: dict[str, float] = {}
+    if wide is None:
+        layout = standard_layout(anatomy, rng, shown, seed)
+    else:
+        look = dataclasses.replace(look, sigma=look.sigma * wide.noise_factor, bias=wide.bias)
+        layout = wide_layout(anatomy, rng, wide, seed)
+        coil = CoilField.of(anatomy, wide.coil_falloff_mm)
 
     def series(number: int, role: str, description: str, plane: str) -> SeriesInfo:
         return SeriesInfo.create(study, number, role, description, "MR", MRImageStorage, plane)
 
+    def render(stack: Stack) -> list[Rendered] | None:
+        """Slabs of a wide study (rendered once per stack); ``None``: render when written."""
+        if stack.grid is None:
+            return None
+        grid = stack.grid
+        return [
+            render_slab(model, p, grid.thickness, grid.sub_slices, grid.acquired)
+            for p in stack.planes
+        ]
+
+    def pixels(series_look: MrLook, number: int) -> PixelFunction:
+        if wide is None:
+            return series_look.pixel_function(number)
+        ratios = _disc_ratios(wide, series_look.contrast)
+        return slab_pixels(series_look, number, disc_signals(model, series_look, ratios), coil)
+
     def emit(
         info: SeriesInfo,
-        planes: list[Plane],
-        step: float,
-        thickness: float,
+        stack: Stack,
         series_look: MrLook = look,
         rendered: list[Rendered] | None = None,
     ) -> WrittenSeries:
@@ -99,85 +145,49 @@ def generate_lumbar_mr(
             study,
             info,
             model,
-            planes,
-            series_look.pixel_function(info.number),
-            series_look.decorator(step, thickness),
-            thickness,
+            stack.planes,
+            pixels(series_look, info.number),
+            series_look.decorator(stack.step, stack.thickness),
+            stack.thickness,
             series_look.window,
-            rendered,
+            rendered if rendered is not None else render(stack),
         )
         written.append(out)
         contrast_of[info.uid] = series_look.contrast.name
+        sigma_of[info.role] = float(series_look.sigma)
         return out
 
     # Sagittal series, one per contrast, on the same slices (rendered once).
-    fov_rng = np.random.default_rng([seed, 1, _FOV_STREAM])
-    sag_planes, step = sagittal_planes(anatomy, rng, options.sagittal_fov, fov_rng)
-    rendered = [model.render(p) for p in sag_planes]
+    sag = layout.sagittal
+    rendered = render(sag)
+    if rendered is None:
+        rendered = [model.render(p) for p in sag.planes]
     sagittals = []
-    for number, name in enumerate(options.sagittal_contrasts, start=1):
+    for number, name in enumerate(shown.sagittal_contrasts, start=1):
         contrast = CONTRASTS[name]
         stream = [seed, 1, _CONTRAST_STREAM + CONTRAST_NAMES.index(name)]
         sag_look = look
         if name != "T2":
             sag_look = look.with_contrast(contrast, np.random.default_rng(stream))
+            if wide is not None:
+                sag_look = dataclasses.replace(sag_look, sigma=sag_look.sigma * wide.noise_factor)
         info = series(number, contrast.role, contrast.description, "sagittal")
-        sagittals.append(emit(info, sag_planes, step, step - 0.4, sag_look, rendered))
+        sagittals.append(emit(info, sag, sag_look, rendered))
     first_axial = len(sagittals) + 1
-
-    def shown(point: FloatArray) -> bool:
-        return in_view(sag_planes, step, point)
-
-    # Angled axial stacks, one per lumbar disc in the sagittal field of view, parallel to it.
-    # Every disc draws its stack so that the others do not change when one is left out.
-    ax_pixel = float(rng.uniform(0.6, 0.9))
-    ax_matrix = int(rng.choice([256, 288, 320]))
-    ax_step = float(rng.uniform(3.0, 4.0))
-    angled_planes: list[Plane] = []
-    stack_of: list[int] = []
-    levels: list[str] = []
-    for level in graded_levels(mr_labels(options)):
-        disc = anatomy.disc(level)
-        frame = disc.frame
-        offset = frame.axes[0] * rng.uniform(-5, 5) + frame.axes[1] * rng.uniform(12, 22)
-        x, y = axial_directions(frame.superior)
-        count = int(rng.integers(3, 6))
-        middle = frame.origin + offset + frame.superior * rng.uniform(-0.8, 0.8)
-        if not shown(frame.origin):
-            continue
-        planes = stack_planes(
-            middle, x, y, (ax_pixel, ax_pixel), (ax_matrix, ax_matrix), count, ax_step
-        )
-        angled_planes += planes[::-1]  # superior to inferior
-        stack_of += [len(levels)] * count
-        levels.append(level)
-    angled = emit(
-        series(first_axial, "axial_t2_angled", "AX T2 DISCS", "axial"),
-        angled_planes,
-        ax_step,
-        ax_step - 0.5,
-    )
-
-    # One straight axial stack from above the first such disc's upper body to the last one's
-    # lower body (L1 to S1 by default).
-    lumbar = lumbar_centres(anatomy)
-    upper = anatomy.vertebra(levels[0].split("-")[0])
-    lower = anatomy.vertebra(levels[-1].split("-")[1])
-    top = float(upper.endplate(True)[2]) + 4.0
-    bottom = float(lower.centre[2])
-    st_step = float(rng.uniform(3.8, 4.5))
-    count = int(np.ceil((top - bottom) / st_step)) + 1
-    middle = np.array([*lumbar[:, :2].mean(axis=0), (top + bottom) / 2]) + np.array([0, 18, 0])
-    st_planes = stack_planes(
-        middle, (1, 0, 0), (0, 1, 0), (ax_pixel, ax_pixel), (ax_matrix, ax_matrix), count, st_step
-    )[::-1]
-    stack = emit(
-        series(first_axial + 1, "axial_t2_stack", "AX T2 STACK", "axial"),
-        st_planes,
-        st_step,
-        st_step - 0.3,
-    )
-
+    angled = emit(series(first_axial, "axial_t2_angled", "AX T2 DISCS", "axial"), layout.angled)
+    stack = emit(series(first_axial + 1, "axial_t2_stack", "AX T2 STACK", "axial"), layout.straight)
+    parameters: dict[str, Any] = {
+        "lordosis_deg": anatomy.lordosis_deg,
+        "noise_sigma": look.sigma,
+        "csf_signal": float(look.table[10]),
+        **extra,
+        **options.parameters(),
+    }
+    if wide is not None:
+        parameters.update(wide.parameters())
+        assert layout.sagittal.grid is not None
+        parameters["sagittal"] = layout.sagittal.grid.parameters()  # as fitted to the field
+        parameters["noise_sigma_by_series"] = sigma_of
     return study_truth(
         study,
         series=[
@@ -186,16 +196,10 @@ def generate_lumbar_mr(
             else dataclasses.replace(w.truth, contrast=contrast_of[w.info.uid])
             for w in written
         ],
-        vertebrae=_vertebrae(model, sagittals, shown),
-        discs=_discs(model, sagittals, (angled, stack), shown),
-        axial_levels=_levels(model, angled, stack_of) + _levels(model, stack, None),
-        parameters={
-            "lordosis_deg": anatomy.lordosis_deg,
-            "noise_sigma": look.sigma,
-            "csf_signal": float(look.table[10]),
-            **extra,
-            **options.parameters(),
-        },
+        vertebrae=_vertebrae(model, sagittals, layout.shown),
+        discs=_discs(model, sagittals, (angled, stack), layout.shown),
+        axial_levels=_levels(model, angled, layout.stack_of) + _levels(model, stack, None),
+        parameters=parameters,
     )
 
 

@@ -1,4 +1,5 @@
-"""Options of the lumbar MR phantom: sagittal field of view, lumbar count, sagittal contrasts.
+"""Options of the lumbar MR phantom: sagittal field of view, lumbar count, sagittal contrasts,
+and the profile (``standard``, or ``wide``: every study drawn over clinical ranges).
 
 One frozen :class:`MrOptions` carries them so the generator can grow more (randomised)
 parameters without more keywords. The defaults give the study every seed has always given;
@@ -14,10 +15,15 @@ from typing import Any
 from spineviewer.phantom.contrasts import CONTRAST_NAMES
 
 #: Sagittal fields of view: ``full`` (T11..S1 and the sacrum), ``T10-L5`` (thoracolumbar, no
-#: sacral body), ``L2-S1`` (the top of the image between L1 and L2).
-SAGITTAL_FOVS: tuple[str, ...] = ("full", "T10-L5", "L2-S1")
+#: sacral body), ``L2-S1`` (the top of the image between L1 and L2), ``T10-S1`` (from T10 to
+#: below the sacral promontory), ``L1-S1`` (the top of the image between T12 and L1).
+SAGITTAL_FOVS: tuple[str, ...] = ("full", "T10-L5", "L2-S1", "T10-S1", "L1-S1")
 #: Lumbar vertebrae: 5, or 6 (an ``L6`` above S1: transitional anatomy).
 LUMBAR_COUNTS: tuple[int, ...] = (5, 6)
+#: ``standard``: the options as given, everything else drawn as it always was. ``wide``: the
+#: field of view, lumbar count, contrasts, imaging geometry, noise, bias and each disc's
+#: degeneration and contour drawn per study (:mod:`spineviewer.phantom.wide`).
+PROFILES: tuple[str, ...] = ("standard", "wide")
 #: ``parameters`` keys of ground_truth.json written for studies with options.
 OPTION_PARAMETERS: tuple[str, ...] = ("sagittal_fov", "lumbar_vertebrae", "sagittal_contrasts")
 
@@ -34,14 +40,23 @@ class MrOptions:
 
     ``sagittal_fov``: one of :data:`SAGITTAL_FOVS`. ``lumbar_vertebrae``: 5 or 6.
     ``sagittal_contrasts``: one sagittal series per contrast, in this order (``T2``, ``T1``,
-    ``STIR``; no repeats); the axial series stay T2.
+    ``STIR``; no repeats); the axial series stay T2. ``profile``: one of :data:`PROFILES`;
+    ``wide`` draws the other three per study, so they must stay at their defaults with it
+    (:meth:`wide` builds it).
     """
 
     sagittal_fov: str = "full"
     lumbar_vertebrae: int = 5
     sagittal_contrasts: tuple[str, ...] = ("T2",)
+    profile: str = "standard"
+
+    @classmethod
+    def wide(cls) -> MrOptions:
+        """The randomised ``wide`` profile (:mod:`spineviewer.phantom.wide`)."""
+        return cls(profile="wide")
 
     def __post_init__(self) -> None:
+        _choice("profile", self.profile, PROFILES)
         _choice("sagittal field of view", self.sagittal_fov, SAGITTAL_FOVS)
         _choice("the number of lumbar vertebrae", self.lumbar_vertebrae, LUMBAR_COUNTS)
         contrasts = self.sagittal_contrasts
@@ -52,6 +67,16 @@ class MrOptions:
             _choice("a sagittal contrast", contrast, CONTRAST_NAMES)
         if len(set(self.sagittal_contrasts)) != len(self.sagittal_contrasts):
             raise ValueError(f"a sagittal contrast is named twice: {list(contrasts)}")
+        if self.profile == "wide" and self.shown != MrOptions().shown:
+            raise ValueError(
+                "the wide profile draws the field of view, the lumbar count and the sagittal "
+                "contrasts per study; leave them at their defaults"
+            )
+
+    @property
+    def shown(self) -> MrOptions:
+        """The field of view, lumbar count and contrasts alone (profile ``standard``)."""
+        return MrOptions(self.sagittal_fov, self.lumbar_vertebrae, self.sagittal_contrasts)
 
     @property
     def is_default(self) -> bool:
@@ -59,9 +84,14 @@ class MrOptions:
         return self == MrOptions()
 
     def parameters(self) -> dict[str, Any]:
-        """The ``parameters`` entries of ground_truth.json (none for the defaults)."""
+        """The ``parameters`` entries of ground_truth.json (none for the defaults).
+
+        A wide profile gives ``profile`` alone: its study adds the options it drew.
+        """
         if self.is_default:
             return {}
+        if self.profile != "standard":
+            return {"profile": self.profile}
         return {
             "sagittal_fov": self.sagittal_fov,
             "lumbar_vertebrae": self.lumbar_vertebrae,
@@ -73,12 +103,18 @@ class MrOptions:
         """A short name of the options for UIDs (empty for the defaults: today's UIDs)."""
         if self.is_default:
             return ""
+        if self.profile != "standard":
+            return f"profile={self.profile}"
         contrasts = "+".join(self.sagittal_contrasts)
         return f"fov={self.sagittal_fov};lumbar={self.lumbar_vertebrae};sagittal={contrasts}"
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> MrOptions:
-        """The options a study was generated with, from its ``parameters`` (defaults if absent)."""
+        """What a study shows, from its ``parameters`` (defaults if absent).
+
+        For a wide study these are the drawn field of view, lumbar count and contrasts (profile
+        ``standard``); ``parameters["profile"]`` says it was drawn.
+        """
         return cls(
             sagittal_fov=str(parameters.get("sagittal_fov", "full")),
             lumbar_vertebrae=int(parameters.get("lumbar_vertebrae", 5)),

@@ -237,7 +237,10 @@ def _discs(discs: tuple[Disc, ...], fused: bool = False) -> list[Part]:
         parts.append(Part(d.level, Tissue.ANNULUS, frame, outer, clips(0.6)))
         if fused:
             continue
-        nucleus_tissue = Tissue.NUCLEUS if d.state == "normal" else Tissue.NUCLEUS_DEGENERATE
+        # The standard profile's nucleus is dark exactly when the contour is abnormal; with a
+        # degeneration draw (wide profile) it is NUCLEUS, its signal set per disc when rendered.
+        healthy = d.state == "normal" or d.draw is not None
+        nucleus_tissue = Tissue.NUCLEUS if healthy else Tissue.NUCLEUS_DEGENERATE
         nucleus = Superellipsoid((0.55 * hw, 0.5 * hd, hh), 2.0, 4.0, (0.0, 0.1 * hd, 0.0))
         if d.upper.endplate_sink or d.lower.endplate_sink:
             parts += _dish_fill(d)

@@ -68,8 +68,9 @@ def generate(
     also L6 on an MR with six lumbar vertebrae) has a compression fracture; ``fractures`` name
     some explicitly (``"L1:wedge:2"``, see :func:`~spineviewer.phantom.fractures.parse_fracture`).
     ``mr_options`` (``lumbar-mr`` only, :class:`~spineviewer.phantom.mr_options.MrOptions`)
-    choose the sagittal field of view, six lumbar vertebrae and the sagittal contrasts. With
-    none of them, the study is exactly the one generated before they existed.
+    choose the sagittal field of view, six lumbar vertebrae and the sagittal contrasts, or the
+    randomised ``wide`` profile (``MrOptions.wide()``). With none of them, the study is
+    exactly the one generated before they existed.
 
     Raises
     ------
@@ -86,7 +87,7 @@ def generate(
     requests = [parse_fracture(f) if isinstance(f, str) else f for f in fractures]
     labels, kinds = FRACTURE_SCOPE[kind]
     if mr_options is not None:
-        labels = fracture_candidates(mr_options)
+        labels = fracture_candidates(mr_options, seed)
     plan_fractures([seed], labels, fracture_rate, requests, kinds)  # checks before writing
     study_dir = Path(out_dir) / study_folder_name(kind, seed)
     study_dir.mkdir(parents=True, exist_ok=True)

@@ -37,9 +37,16 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_cli_lumbar_mr_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     from spineviewer.cli import phantom as cli
-    from spineviewer.phantom import CONTRAST_NAMES, LUMBAR_COUNTS, SAGITTAL_FOVS, MrOptions
+    from spineviewer.phantom import (
+        CONTRAST_NAMES,
+        LUMBAR_COUNTS,
+        PROFILES,
+        SAGITTAL_FOVS,
+        MrOptions,
+    )
 
     assert cli.FOVS == SAGITTAL_FOVS and cli.CONTRASTS == CONTRAST_NAMES
+    assert cli.PROFILES == PROFILES
     assert tuple(str(n) for n in LUMBAR_COUNTS) == cli.LUMBAR_COUNTS
     args = ["--fov", "t10-l5", "--lumbar-vertebrae", "6"]
     args += ["--sagittal-contrast", "T1", "--sagittal-contrast", "t2"]
@@ -56,7 +63,16 @@ def test_cli_lumbar_mr_options(tmp_path: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--fov", "T9-L5"], "--fov: choose one of full, T10-L5, L2-S1, got 'T9-L5'"),
+        (
+            ["--fov", "T9-L5"],
+            "--fov: choose one of full, T10-L5, L2-S1, T10-S1, L1-S1, got 'T9-L5'",
+        ),
+        (["--profile", "narrow"], "--profile: choose one of standard, wide, got 'narrow'"),
+        (
+            ["--profile", "wide", "--fov", "L2-S1"],
+            "--fov: the wide profile draws these per study; leave them out",
+        ),
+        (["--kind", "spine-xr", "--profile", "wide"], "--profile: only for --kind lumbar-mr"),
         (["--lumbar-vertebrae", "7"], "--lumbar-vertebrae: choose one of 5, 6, got '7'"),
         (["--sagittal-contrast", "PD"], "--sagittal-contrast: choose one of T2, T1, STIR"),
         (
@@ -77,3 +93,18 @@ def test_cli_rejects_bad_mr_options(
     assert main(["phantom", str(tmp_path), *kind, *args]) == 2
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_wide_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from spineviewer.phantom.wide import draw_wide
+
+    args = ["--kind", "lumbar-mr", "--profile", "wide", "--count", "2", "--seed", "40"]
+    assert main(["phantom", str(tmp_path), *args]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    for seed, line in zip((40, 41), lines, strict=True):
+        truth = load_ground_truth(tmp_path / f"lumbar-mr-{seed:05d}")
+        drawn = draw_wide(seed).options
+        assert truth.parameters["profile"] == "wide" and truth.mr_options == drawn
+        assert f"lumbar-mr-{seed:05d}" in line and "wide profile: sagittal" in line
+        assert f"field of view {drawn.sagittal_fov}" in line

@@ -75,7 +75,7 @@ def test_options_validate_and_round_trip():
     }
     assert MrOptions.from_parameters(options.parameters()) == options
     assert MrOptions.from_parameters({"lordosis_deg": 40.0}) == MrOptions()
-    assert SAGITTAL_FOVS == ("full", "T10-L5", "L2-S1")
+    assert SAGITTAL_FOVS == ("full", "T10-L5", "L2-S1", "T10-S1", "L1-S1")
     assert LUMBAR_COUNTS == (5, 6) and CONTRAST_NAMES == ("T2", "T1", "STIR")
     for kwargs, message in (
         ({"sagittal_fov": "T9-L5"}, "sagittal field of view must be one of full, T10-L5, L2-S1"),
