@@ -43,6 +43,7 @@ from spineviewer.ai.label_check import check_labelling
 from spineviewer.ai.mr_series import MrStack, choose, mr_stacks
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
 from spineviewer.ai.preprocessing import box_to_image, crop_box_px, roi_crop
+from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.usable import UsableSlices, decode_reason, usable_slices
 from spineviewer.ai.vertebra_labels import Labelling, SliceDetections, fuse_slices
 from spineviewer.dicom import Stack, StackPixels
@@ -244,11 +245,7 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
         raise Skip("no disc level found")
     if not any(levels.values()):
         raise Skip("no axial slice passes through a disc")
-    contrasts = {id(s.stack): s.contrast for s in state.axial}
-    wanted = {contrasts[id(stack)] for slices in levels.values() for stack, _, _ in slices}
-    session = ctx.session(
-        "classification", "MR", "axial", contrast=wanted.pop() if len(wanted) == 1 else None
-    )
+    session = _disc_session(ctx, state)
     manifest = session.manifest
     accepted = {
         id(s.stack)
@@ -259,8 +256,14 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
     readers: dict[int, StackPixels] = {}
     crops: list[np.ndarray] = []
     per_level: dict[str, tuple[slice, list[Box], list[str]]] = {}
-    for level, slices in levels.items():
-        slices = [s for s in slices if id(s[0]) in accepted]
+    for level, near in levels.items():
+        slices = [s for s in near if id(s[0]) in accepted]
+        if near and not slices:
+            ctx.warnings.append(
+                f"disc {level}: not classified: {manifest.id} does not accept the contrast of "
+                "its axial slices"
+            )
+            continue
         if not slices:
             if level in state.covered:  # imaged, but no slice through its middle
                 ctx.warnings.append(
@@ -313,6 +316,23 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
                 review_reasons=reasons,
             )
         )
+
+
+def _disc_session(ctx: Context, state: LumbarMrState) -> ModelSession:
+    """The disc model for the axial stacks with a slice through a disc: one that accepts their
+    T2 first, then their other contrasts (a study with axial T2 and axial T1, or a T1-weighted
+    localiser, still gets its T2 discs classified; only the stacks the model accepts are
+    used). Skip with the first contrast's reason when no model accepts any of them."""
+    near = {id(stack) for slices in state.axial_slices.values() for stack, _, _ in slices}
+    contrasts = {s.contrast for s in state.axial if id(s.stack) in near}
+    skipped: Skip | None = None
+    for contrast in sorted(contrasts, key=lambda c: (c != "T2", c is None, c or "")):
+        try:
+            return ctx.session("classification", "MR", "axial", contrast=contrast)
+        except Skip as exc:
+            skipped = skipped or exc
+    assert skipped is not None  # classify_discs runs only with a slice near a disc
+    raise skipped
 
 
 def classify_fractures(ctx: Context, state: LumbarMrState) -> None:

@@ -1,0 +1,71 @@
+"""Series of several contrasts in one lumbar MR study (the demo phantom's files copied and
+rewritten with pydicom; real onnxruntime sessions with the shipped models):
+
+- axial T2 and axial T1 through the same discs (a common protocol, or a T1-weighted localiser):
+  the T2 discs are classified by the T2 disc model, the T1 slices left out (the step was
+  skipped as "series contrast is unknown");
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.uid import generate_uid
+
+from spineviewer.ai.analysis import analyse_path
+from spineviewer.ai.findings import Findings
+
+T1_TIMING = {"RepetitionTime": 550, "EchoTime": 10}
+
+
+def _analyse(path: Path) -> Findings:
+    (findings,) = analyse_path(path, provider="cpu")
+    return findings
+
+
+def _edit(path: Path, **tags: object) -> None:
+    ds = pydicom.dcmread(path)
+    for keyword, value in tags.items():
+        setattr(ds, keyword, value)
+    ds.save_as(path)
+
+
+def _axial_t1_copy(study: Path, folder: str, dest: str) -> set[str]:
+    """A copy of the series in ``folder`` as an axial T1 series (new UIDs); its SOP UIDs."""
+    (study / dest).mkdir()
+    series_uid, uids = generate_uid(), set()
+    for path in sorted((study / folder).glob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        ds.SeriesInstanceUID = series_uid
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.SeriesDescription, ds.SeriesNumber = "AX T1 TSE", 9
+        ds.RepetitionTime, ds.EchoTime = T1_TIMING["RepetitionTime"], T1_TIMING["EchoTime"]
+        ds.save_as(study / dest / path.name)
+        uids.add(str(ds.SOPInstanceUID))
+    return uids
+
+
+@pytest.fixture(scope="module")
+def demo(demo_study_dir: Path) -> Findings:
+    return _analyse(demo_study_dir)
+
+
+def test_axial_t1_beside_axial_t2_leaves_the_t2_discs_classified(
+    demo_study_dir: Path, demo: Findings, tmp_path: Path
+) -> None:
+    study = shutil.copytree(demo_study_dir, tmp_path / "t1-and-t2")
+    t1 = _axial_t1_copy(study, "S03_axial_t2_stack", "S09_axial_t1")
+    t1 |= _axial_t1_copy(study, "S02_axial_t2_angled", "S10_axial_t1_angled")
+    findings = _analyse(study)
+    step = findings.step("lumbar MR: disc states")
+    assert step is not None and step.status == "done", step
+    assert [d.level for d in findings.discs] == [d.level for d in demo.discs]
+    for disc, alone in zip(findings.discs, demo.discs, strict=True):
+        assert not set(disc.axial_instances) & t1, disc.level  # T1 slices never classified
+        assert disc.state == alone.state
+        for name, p in alone.probabilities.items():
+            assert disc.probabilities[name] == pytest.approx(p, abs=1e-3)
+
