@@ -10,9 +10,11 @@ The contrast (T1, T2, STIR, PD) of a stack comes from its DICOM header, in this 
    TR >= 1800 ms and TE < 40 ms: PD (the textbook weighting rules).
 
 When the description and the timing disagree the timing wins and the disagreement is
-reported (a "T2" description on a TR 500 / TE 10 series is a T1 image). Nothing known gives
-``None``: a model restricted to some contrasts does not run on such a series (it would guess),
-an unrestricted one does.
+reported (a "T2" description on a TR 500 / TE 10 series is a T1 image: the lumbar MR
+pipeline puts the note in the findings' warnings). Every image of a stack is read; images that
+disagree make the stack's contrast unknown (a series put together from two acquisitions).
+Nothing known gives ``None``: a model restricted to some contrasts does not run on such a
+series (it would guess), an unrestricted one does.
 
 :func:`choose` picks, for a task, the stack a model accepts: T2 first (the disc papers' and the
 demo models' contrast), then the most slices.
@@ -21,11 +23,12 @@ demo models' contrast), then the most slices.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spineviewer.ai.registry import ModelEntry
-from spineviewer.dicom import Stack
+from spineviewer.dicom import Instance, Stack
 
 __all__ = ["CONTRASTS", "MrStack", "choose", "contrast_of", "mr_stacks"]
 
@@ -78,35 +81,49 @@ def _by_words(text: str) -> str | None:
     return next((name for name, pattern in _WORDS if pattern.search(upper)), None)
 
 
-def contrast_of(stack: Stack) -> MrStack:
-    """The contrast of an MR stack from its first image's header."""
-    instance = stack.first.instance
+def _header_contrast(instance: Instance) -> tuple[str | None, str, str]:
+    """(contrast, where it was found, doubt) from one image's header."""
     tags = instance.acquisition
     enhanced = tags.get("AcquisitionContrast", "").upper()
     if enhanced in ("T1", "T2"):
-        return MrStack(stack, enhanced, "AcquisitionContrast")
+        return enhanced, "AcquisitionContrast", ""
     if enhanced == "PROTON_DENSITY":
-        return MrStack(stack, "PD", "AcquisitionContrast")
+        return "PD", "AcquisitionContrast", ""
     ti = _number(tags.get("InversionTime", ""))
     inversion = "IR" in tags.get("ScanningSequence", "").upper().split("\\")
     if ti is not None and ti > 0:
         if STIR_TI_MS[0] <= ti <= STIR_TI_MS[1]:
-            return MrStack(stack, "STIR", "InversionTime")
-        return MrStack(stack, None, "InversionTime", f"inversion time {ti:g} ms (not STIR)")
+            return "STIR", "InversionTime", ""
+        return None, "InversionTime", f"inversion time {ti:g} ms (not STIR)"
     names = (tags.get("SequenceName", ""), tags.get("PulseSequenceName", ""))
     words = " ".join((instance.series_description, *names))
     named = _by_words(words)
     if inversion and named in (None, "STIR"):
-        return MrStack(stack, "STIR", "ScanningSequence")
+        return "STIR", "ScanningSequence", ""
     timed = _by_timing(tags)
     if timed is not None and named is not None and timed != named and named != "STIR":
-        note = f"described as {named} but TR/TE say {timed}"
-        return MrStack(stack, timed, "RepetitionTime/EchoTime", note)
+        return timed, "RepetitionTime/EchoTime", f"described as {named} but TR/TE say {timed}"
     if timed is not None:
-        return MrStack(stack, timed, "RepetitionTime/EchoTime")
+        return timed, "RepetitionTime/EchoTime", ""
     if named is not None:
-        return MrStack(stack, named, "series description")
-    return MrStack(stack, None, "", "no contrast in the header")
+        return named, "series description", ""
+    return None, "", "no contrast in the header"
+
+
+def contrast_of(stack: Stack) -> MrStack:
+    """The contrast of an MR stack from its images' headers.
+
+    Every image is read, not only the first: a stack whose images disagree (a series put
+    together from two acquisitions) has no one contrast, so it is unknown, with the counts in
+    the note; otherwise the answer would depend on which file happens to sort first."""
+    instances = list({id(f.instance): f.instance for f in stack.frames}.values())
+    found = [_header_contrast(instance) for instance in instances]
+    counts = Counter(contrast for contrast, _, _ in found)
+    if len(counts) > 1:
+        parts = [f"{contrast or 'unknown'} on {n}" for contrast, n in counts.most_common()]
+        return MrStack(stack, None, "", f"its images differ in contrast ({', '.join(parts)})")
+    contrast, source, note = found[0]
+    return MrStack(stack, contrast, source, note)
 
 
 def mr_stacks(stacks: Sequence[Stack]) -> list[MrStack]:

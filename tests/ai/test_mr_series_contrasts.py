@@ -4,6 +4,10 @@ rewritten with pydicom; real onnxruntime sessions with the shipped models):
 - axial T2 and axial T1 through the same discs (a common protocol, or a T1-weighted localiser):
   the T2 discs are classified by the T2 disc model, the T1 slices left out (the step was
   skipped as "series contrast is unknown");
+- a header whose description and timing disagree: the findings say so (the note was made and
+  dropped, so the user read "T1" of a series named "SAG T2" with no why);
+- a sagittal series whose images have two contrasts: unknown, whichever file sorts first (the
+  first file decided: T1 first skipped the series, T2 first ran the T2 detector on T1 images).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pydicom.uid import generate_uid
 
 from spineviewer.ai.analysis import analyse_path
 from spineviewer.ai.findings import Findings
+from spineviewer.ai.mr_series import contrast_of
+from spineviewer.dicom import scan
 
 T1_TIMING = {"RepetitionTime": 550, "EchoTime": 10}
 
@@ -69,3 +75,43 @@ def test_axial_t1_beside_axial_t2_leaves_the_t2_discs_classified(
         for name, p in alone.probabilities.items():
             assert disc.probabilities[name] == pytest.approx(p, abs=1e-3)
 
+
+def test_a_description_timing_disagreement_reaches_the_findings(
+    demo_study_dir: Path, tmp_path: Path
+) -> None:
+    study = shutil.copytree(demo_study_dir, tmp_path / "liar")
+    for path in (study / "S01_sagittal_t2").glob("*.dcm"):
+        _edit(path, **T1_TIMING)
+    findings = _analyse(study)
+    step = findings.step("lumbar MR: vertebrae")
+    assert step is not None and step.status == "skipped" and "T1" in step.reason
+    (note,) = [w for w in findings.warnings if "TR/TE" in w]
+    assert note.startswith('sagittal series "SAG T2') and "described as T2" in note, note
+    assert any(note in line for line in findings.summary_lines())
+
+
+def test_a_normal_study_has_no_contrast_note(demo: Findings) -> None:
+    assert not [w for w in demo.warnings if "contrast" in w or "TR/TE" in w], demo.warnings
+
+
+@pytest.mark.parametrize("t1_first", [True, False])
+def test_a_sagittal_series_of_two_contrasts_is_not_analysed(
+    demo_study_dir: Path, tmp_path: Path, t1_first: bool
+) -> None:
+    """Every other sagittal file gets T1 timing: starting with the first file or with the
+    second, the answer is the same: contrast unknown, the T2 detector does not run, the
+    warning says why."""
+    study = shutil.copytree(demo_study_dir, tmp_path / "mixed")
+    files = sorted((study / "S01_sagittal_t2").glob("*.dcm"))
+    for path in files[0 if t1_first else 1 :: 2]:
+        _edit(path, **T1_TIMING)
+    (sagittal,) = [s for s in scan(study).stacks() if s.plane == "sagittal"]
+    assert len(sagittal) == len(files)  # one stack: nothing else tells the images apart
+    found = contrast_of(sagittal)
+    assert found.contrast is None and "differ in contrast" in found.note
+    assert "T1 on" in found.note and "T2 on" in found.note
+    findings = _analyse(study)
+    step = findings.step("lumbar MR: vertebrae")
+    assert step is not None and step.status == "skipped", step
+    assert findings.vertebrae == () and findings.discs == ()
+    assert any("differ in contrast" in w for w in findings.warnings), findings.warnings

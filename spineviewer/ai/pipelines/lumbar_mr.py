@@ -103,8 +103,21 @@ def select_series(ctx: Context, state: LumbarMrState) -> None:
         raise Skip(f"no sagittal MR series (the MR series are {planes})")
     state.sagittal = choose(sagittal, ctx.entries, "detection")
     state.axial = [s for s in stacks if s.stack.plane == "axial"]
+    for chosen in (state.sagittal, *state.axial):
+        if chosen.note:  # why the contrast is not what its name says, or unknown
+            ctx.warnings.append(f"{_series_name(chosen.stack)}: {chosen.note}")
     if not state.axial:
         ctx.warnings.append("no axial MR series: disc states cannot be classified")
+
+
+def _series_name(stack: Stack) -> str:
+    """'sagittal series "SAG T2"' (its number when it has no description)."""
+    instance = stack.first.instance
+    if instance.series_description:
+        return f'{stack.plane} series "{instance.series_description}"'
+    if instance.series_number is not None:
+        return f"{stack.plane} series {instance.series_number}"
+    return f"{stack.plane} series"
 
 
 def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
