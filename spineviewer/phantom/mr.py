@@ -157,25 +157,38 @@ def generate_lumbar_mr(
         sigma_of[info.role] = float(series_look.sigma)
         return out
 
-    # Sagittal series, one per contrast, on the same slices (rendered once).
+    # Sagittal series, one per contrast, on the same slices (rendered once). Series not asked
+    # for keep their numbers (and so the others' noise draws) but are neither rendered nor
+    # written.
     sag = layout.sagittal
-    rendered = render(sag)
-    if rendered is None:
-        rendered = [model.render(p) for p in sag.planes]
+    wanted = set(options.series)
     sagittals = []
-    for number, name in enumerate(shown.sagittal_contrasts, start=1):
-        contrast = CONTRASTS[name]
-        stream = [seed, 1, _CONTRAST_STREAM + CONTRAST_NAMES.index(name)]
-        sag_look = look
-        if name != "T2":
-            sag_look = look.with_contrast(contrast, np.random.default_rng(stream))
-            if wide is not None:
-                sag_look = dataclasses.replace(sag_look, sigma=sag_look.sigma * wide.noise_factor)
-        info = series(number, contrast.role, contrast.description, "sagittal")
-        sagittals.append(emit(info, sag, sag_look, rendered))
-    first_axial = len(sagittals) + 1
-    angled = emit(series(first_axial, "axial_t2_angled", "AX T2 DISCS", "axial"), layout.angled)
-    stack = emit(series(first_axial + 1, "axial_t2_stack", "AX T2 STACK", "axial"), layout.straight)
+    if "sagittal" in wanted:
+        rendered = render(sag)
+        if rendered is None:
+            rendered = [model.render(p) for p in sag.planes]
+        for number, name in enumerate(shown.sagittal_contrasts, start=1):
+            contrast = CONTRASTS[name]
+            stream = [seed, 1, _CONTRAST_STREAM + CONTRAST_NAMES.index(name)]
+            sag_look = look
+            if name != "T2":
+                sag_look = look.with_contrast(contrast, np.random.default_rng(stream))
+                if wide is not None:
+                    sigma = sag_look.sigma * wide.noise_factor
+                    sag_look = dataclasses.replace(sag_look, sigma=sigma)
+            info = series(number, contrast.role, contrast.description, "sagittal")
+            sagittals.append(emit(info, sag, sag_look, rendered))
+    first_axial = len(shown.sagittal_contrasts) + 1
+    axials: list[WrittenSeries] = []
+    levels: list[AxialLevel] = []
+    if "axial_t2_angled" in wanted:
+        info = series(first_axial, "axial_t2_angled", "AX T2 DISCS", "axial")
+        axials.append(emit(info, layout.angled))
+        levels += _levels(model, axials[-1], layout.stack_of)
+    if "axial_t2_stack" in wanted:
+        info = series(first_axial + 1, "axial_t2_stack", "AX T2 STACK", "axial")
+        axials.append(emit(info, layout.straight))
+        levels += _levels(model, axials[-1], None)
     parameters: dict[str, Any] = {
         "lordosis_deg": anatomy.lordosis_deg,
         "noise_sigma": look.sigma,
@@ -197,8 +210,8 @@ def generate_lumbar_mr(
             for w in written
         ],
         vertebrae=_vertebrae(model, sagittals, layout.shown),
-        discs=_discs(model, sagittals, (angled, stack), layout.shown),
-        axial_levels=_levels(model, angled, layout.stack_of) + _levels(model, stack, None),
+        discs=_discs(model, sagittals, tuple(axials), layout.shown),
+        axial_levels=levels,
         parameters=parameters,
     )
 

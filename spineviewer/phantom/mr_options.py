@@ -24,6 +24,9 @@ LUMBAR_COUNTS: tuple[int, ...] = (5, 6)
 #: field of view, lumbar count, contrasts, imaging geometry, noise, bias and each disc's
 #: degeneration and contour drawn per study (:mod:`spineviewer.phantom.wide`).
 PROFILES: tuple[str, ...] = ("standard", "wide")
+#: The series a lumbar MR study has: the sagittal ones (one per contrast), the angled axial
+#: stacks and the straight axial stack. ``MrOptions.series`` writes a subset.
+SERIES: tuple[str, ...] = ("sagittal", "axial_t2_angled", "axial_t2_stack")
 #: ``parameters`` keys of ground_truth.json written for studies with options.
 OPTION_PARAMETERS: tuple[str, ...] = ("sagittal_fov", "lumbar_vertebrae", "sagittal_contrasts")
 
@@ -42,21 +45,31 @@ class MrOptions:
     ``sagittal_contrasts``: one sagittal series per contrast, in this order (``T2``, ``T1``,
     ``STIR``; no repeats); the axial series stay T2. ``profile``: one of :data:`PROFILES`;
     ``wide`` draws the other three per study, so they must stay at their defaults with it
-    (:meth:`wide` builds it).
+    (:meth:`wide` builds it). ``series``: which of :data:`SERIES` to write (all by default);
+    the others are placed but neither rendered nor written, so a subset is the same study's
+    files (same UIDs, series numbers and pixels) and is generated faster, e.g. only
+    ``axial_t2_angled`` for disc-state training data.
     """
 
     sagittal_fov: str = "full"
     lumbar_vertebrae: int = 5
     sagittal_contrasts: tuple[str, ...] = ("T2",)
     profile: str = "standard"
+    series: tuple[str, ...] = SERIES
 
     @classmethod
-    def wide(cls) -> MrOptions:
+    def wide(cls, series: tuple[str, ...] = SERIES) -> MrOptions:
         """The randomised ``wide`` profile (:mod:`spineviewer.phantom.wide`)."""
-        return cls(profile="wide")
+        return cls(profile="wide", series=series)
 
     def __post_init__(self) -> None:
         _choice("profile", self.profile, PROFILES)
+        series = self.series
+        if isinstance(series, str) or not series:
+            raise ValueError(f"series must be a non-empty sequence, got {series!r}")
+        for name in series:
+            _choice("a series", name, SERIES)
+        object.__setattr__(self, "series", tuple(n for n in SERIES if n in series))
         _choice("sagittal field of view", self.sagittal_fov, SAGITTAL_FOVS)
         _choice("the number of lumbar vertebrae", self.lumbar_vertebrae, LUMBAR_COUNTS)
         contrasts = self.sagittal_contrasts
@@ -83,6 +96,13 @@ class MrOptions:
         """True when the options give the study of before the options existed."""
         return self == MrOptions()
 
+    @property
+    def whole(self) -> MrOptions:
+        """The same options writing every series (what names the study: its UIDs)."""
+        return MrOptions(
+            self.sagittal_fov, self.lumbar_vertebrae, self.sagittal_contrasts, self.profile
+        )
+
     def parameters(self) -> dict[str, Any]:
         """The ``parameters`` entries of ground_truth.json (none for the defaults).
 
@@ -90,18 +110,21 @@ class MrOptions:
         """
         if self.is_default:
             return {}
+        subset = {"series": list(self.series)} if self.series != SERIES else {}
         if self.profile != "standard":
-            return {"profile": self.profile}
+            return {"profile": self.profile, **subset}
         return {
             "sagittal_fov": self.sagittal_fov,
             "lumbar_vertebrae": self.lumbar_vertebrae,
             "sagittal_contrasts": list(self.sagittal_contrasts),
+            **subset,
         }
 
     @property
     def variant(self) -> str:
-        """A short name of the options for UIDs (empty for the defaults: today's UIDs)."""
-        if self.is_default:
+        """A short name of the options for UIDs (empty for the defaults: today's UIDs; the
+        written ``series`` do not change it)."""
+        if self.whole.is_default:
             return ""
         if self.profile != "standard":
             return f"profile={self.profile}"
@@ -119,4 +142,5 @@ class MrOptions:
             sagittal_fov=str(parameters.get("sagittal_fov", "full")),
             lumbar_vertebrae=int(parameters.get("lumbar_vertebrae", 5)),
             sagittal_contrasts=tuple(parameters.get("sagittal_contrasts", ("T2",))),
+            series=tuple(parameters.get("series", SERIES)),
         )

@@ -43,7 +43,8 @@ def with_fracture(truth: VertebraTruth, fracture: Fracture | None) -> VertebraTr
 
 
 def disc_truth(d: Disc, views: list[View], in_sagittal_fov: bool = True) -> DiscTruth:
-    """A disc's record: state, sizes, centre and axis in patient mm, where it is seen."""
+    """A disc's record: state, sizes, centre and axis in patient mm, where it is seen, and its
+    degeneration when drawn (wide profile)."""
     return DiscTruth(
         level=d.level,
         state=d.state,
@@ -57,4 +58,7 @@ def disc_truth(d: Disc, views: list[View], in_sagittal_fov: bool = True) -> Disc
         herniation_side=d.herniation_side,
         views=views,
         in_sagittal_fov=in_sagittal_fov,
+        pfirrmann=None if d.draw is None else d.draw.pfirrmann,
+        degeneration=None if d.draw is None else d.draw.degeneration,
+        height_loss=None if d.draw is None else d.draw.height_loss,
     )

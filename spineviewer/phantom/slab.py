@@ -52,7 +52,7 @@ class Axis:
         return cls(
             low=low,
             high=np.minimum(low + 1, acquired - 1),
-            fraction=u - low,
+            fraction=(u - low).astype(np.float32),
             nearest=np.rint(u).astype(np.intp),
         )
 
@@ -189,16 +189,21 @@ def slab_pixels(
     def signal_of(sub: Rendered) -> FloatArray:
         signal = look.table[sub.tissue]
         for tissue, values in by_owner.items():
-            signal = np.where(sub.tissue == int(tissue), values[sub.owner], signal)
+            where = sub.tissue == int(tissue)
+            signal[where] = values[sub.owner[where]]
         return signal
 
     def pixels(index: int, rendered: Rendered) -> NDArray[np.uint16]:
         if not isinstance(rendered, SlabRendered):
             raise TypeError("slab pixels need planes rendered by render_slab")
-        mean = sum(signal_of(sub) for sub in rendered.slab) / len(rendered.slab)
-        signal = rendered.upsample(smooth(np.asarray(mean, dtype=np.float64)))
-        signal = signal * look.bias.on_plane(rendered.plane) * coil.on_plane(rendered.plane)
+        slab = rendered.slab
+        coarse = slab[len(slab) // 2].plane
+        mean = sum(signal_of(sub) for sub in slab) / len(slab)
+        # The bias and coil fields are smooth: applied on the acquired grid, then interpolated.
+        field = look.bias.on_plane(coarse) * coil.on_plane(coarse)
+        signal = smooth(np.asarray(mean, dtype=np.float64)) * field
+        fine = rendered.upsample(signal.astype(np.float32))
         rng = np.random.default_rng([look.seed, series_number, index])
-        return to_uint16(rician(signal, look.sigma, rng))
+        return to_uint16(rician(fine, look.sigma, rng))
 
     return pixels

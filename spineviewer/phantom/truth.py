@@ -119,6 +119,8 @@ class View(_Json):
 FRACTURE_FIELDS: tuple[str, ...] = ("fracture", "height_loss", "genant_grade")
 #: The ``parameters`` key that marks a study generated with fractures.
 FRACTURE_PARAMETER = "fracture_rate"
+#: Disc fields written only when set (graded discs of wide-profile MR studies).
+DEGENERATION_FIELDS: tuple[str, ...] = ("pfirrmann", "degeneration", "height_loss")
 #: The ``parameters`` key that marks an MR study generated with options (field of view, six
 #: lumbar vertebrae, sagittal contrasts); only then are ``in_sagittal_fov`` and ``contrast``
 #: written (readers take ``True`` and ``None`` otherwise).
@@ -165,6 +167,11 @@ class DiscTruth(_Json):
     views: list[View] = field(default_factory=list)
     #: MR: the disc's centre lies inside the sagittal series' field of view.
     in_sagittal_fov: bool = True
+    #: Wide-profile MR (graded discs): Pfirrmann-like grade 1-5, degeneration 0 (healthy) to
+    #: 1 (black, collapsed), fraction of the disc height lost. ``None`` elsewhere (not written).
+    pfirrmann: int | None = None
+    degeneration: float | None = None
+    height_loss: float | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +245,10 @@ class StudyGroundTruth(_Json):
         readers take the defaults (whole bodies, everything in view).
         """
         data = _to_plain(self)
+        for disc in data["discs"]:
+            for name in DEGENERATION_FIELDS:
+                if disc[name] is None:
+                    del disc[name]
         if MR_OPTIONS_PARAMETER not in self.parameters:
             for item in data["vertebrae"] + data["discs"]:
                 if item["in_sagittal_fov"]:
