@@ -1,7 +1,9 @@
-"""How far the level names of a sagittal column can be trusted (numpy only).
+"""How far the level names of a column of vertebrae can be trusted (numpy only).
 
 Labelling by order from S1 (:mod:`spineviewer.ai.vertebra_labels`) is right only when S1 is
-right. :func:`check_labelling` looks at what a radiologist looks at before trusting a count:
+right. :func:`check_column` looks at what a radiologist looks at before trusting a count, on a
+sagittal MR column (:func:`check_labelling`) or a radiograph's (the image edges are all it
+needs of the image):
 
 - **The sacrum**: found (a body that looks sacral, :data:`~spineviewer.ai.vertebra_labels.
   SACRAL_MIN`), *not in view* (the image ends less than :data:`ROOM_BELOW` body spacings below
@@ -33,7 +35,7 @@ worst of the bodies'.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -49,7 +51,7 @@ from spineviewer.ai.usable import UsableSlices
 from spineviewer.ai.vertebra_labels import LABELS_UPWARD, SACRAL_MIN, Body, Labelling
 from spineviewer.geometry.levels import adjacent
 
-__all__ = ["LabelReview", "check_labelling", "relabel"]
+__all__ = ["Edges", "LabelReview", "check_column", "check_labelling", "relabel", "sagittal_edges"]
 
 #: The bottom body's centre closer than this many median body spacings to the image's lower
 #: edge: a body below it would not be in view.
@@ -87,13 +89,21 @@ def relabel(labelling: Labelling, steps: int) -> Labelling:
     return Labelling(tuple(bodies), labelling.warnings)
 
 
-def _edges_z(usable: UsableSlices, body: Body) -> tuple[float, float]:
-    """Patient z of the lower and upper image edges in the column of ``body``."""
+#: Patient z (mm, up positive) of the lower and upper image edges in the column of a body.
+Edges = Callable[[Body], tuple[float, float]]
+
+
+def sagittal_edges(usable: UsableSlices) -> Edges:
+    """The image edges of ``usable``'s middle slice (the slice the bodies were labelled on)."""
     plane = usable.planes[len(usable.planes) // 2]
     rows = usable.stack.shape[0]
-    col = body.centre_px[1]
-    z = [float(np.asarray(plane.to_patient(r, col)).ravel()[2]) for r in (-0.5, rows - 0.5)]
-    return min(z), max(z)
+
+    def edges(body: Body) -> tuple[float, float]:
+        col = body.centre_px[1]
+        z = [float(np.asarray(plane.to_patient(r, col)).ravel()[2]) for r in (-0.5, rows - 0.5)]
+        return min(z), max(z)
+
+    return edges
 
 
 class _Reviews:
@@ -118,12 +128,16 @@ class _Reviews:
         }
 
 
-def check_labelling(
-    labelling: Labelling,
-    usable: UsableSlices,
-) -> LabelReview:
+def check_labelling(labelling: Labelling, usable: UsableSlices) -> LabelReview:
     """Check ``labelling`` (bodies bottom first, from ``usable``'s slices) and relabel it when
     the sacrum is out of view."""
+    return check_column(labelling, usable.stack.series_uid, sagittal_edges(usable))
+
+
+def check_column(labelling: Labelling, series_uid: str, edges: Edges) -> LabelReview:
+    """Check ``labelling`` (bodies bottom first, ``centre_mm`` z up) of the image of
+    ``series_uid`` whose edges ``edges`` gives, and relabel it when the sacrum is out of view
+    (a sagittal MR column, :func:`check_labelling`, or a radiograph's)."""
     bodies = [b for b in labelling.bodies if b.centre_mm is not None]
     z = np.array([b.centre_mm[2] for b in bodies if b.centre_mm is not None])
     steps = np.diff(z)
@@ -131,16 +145,18 @@ def check_labelling(
     sacrum = "found"
     bottom = bodies[0] if bodies else None
     if bottom is not None and not (bottom.label == "S1" and bottom.sacral >= SACRAL_MIN):
-        low, _ = _edges_z(usable, bottom)
+        low, _ = edges(bottom)
         room = float(z[0]) - low
         sacrum = "not in view" if typical and room < ROOM_BELOW * typical else "not recognised"
         if sacrum == "not in view" and bottom.label == "S1":
-            labelling = relabel(labelling, 1)
+            labelling = relabel(labelling, 1)  # may drop a top body beyond T1
             bodies = [b for b in labelling.bodies if b.centre_mm is not None]
+            z = np.array([b.centre_mm[2] for b in bodies if b.centre_mm is not None])
+            steps = np.diff(z)
     reviews = _Reviews([b.label for b in bodies])
     every = [b.label for b in bodies]
     if sacrum == "found" and bottom is not None and typical:
-        low, _ = _edges_z(usable, bottom)
+        low, _ = edges(bottom)
         if float(z[0]) - low < ROOM_BELOW * typical:
             sacrum = "at the image edge"
             reviews.add(
@@ -181,7 +197,7 @@ def check_labelling(
             )
     _transitional(bodies, reviews, sacrum)
     if bodies:
-        _, high = _edges_z(usable, bodies[-1])
+        _, high = edges(bodies[-1])
         if typical and high - float(z[-1]) < ROOM_ABOVE * typical:
             reviews.add(UNCERTAIN, f"{bodies[-1].label} is cut by the top of the image",
                         [bodies[-1].label], 0.95)  # fmt: skip
@@ -195,7 +211,7 @@ def check_labelling(
     review = reviews.review()
     status = worst(*(s for s, _ in review.values())) if review else UNCERTAIN
     result = LabellingCheck(
-        series_uid=usable.stack.series_uid,
+        series_uid=series_uid,
         confidence=round(reviews.confidence, 3),
         status=status,
         sacrum=sacrum,

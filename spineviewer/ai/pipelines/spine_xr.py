@@ -10,6 +10,9 @@ Nothing is reported on a radiograph that is not of the spine:
    (:func:`~spineviewer.ai.vertebra_labels.assign_labels`, "up" = the top of the image). A
    spine must be seen: at least :data:`MIN_SPINE_BODIES` bodies stacked one above the other
    (:func:`spine_present`); otherwise nothing is reported and the later steps are skipped.
+   The labels are checked as on sagittal MR (:func:`check_bodies`): a bottom body at the lower
+   edge of the image, no sacral-looking body, a gap, possible transitional anatomy mark them
+   for review, with the reasons in the findings' labelling check and warnings.
 3. Implants: the detection model for the view; boxes with classes and scores.
 4. Cobb angle: between the upper endplate of one body and the lower endplate of one below it,
    the largest over the bodies above the sacrum, with the two end vertebrae.
@@ -18,7 +21,7 @@ Nothing is reported on a radiograph that is not of the spine:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,14 +29,22 @@ import numpy as np
 from spineviewer.ai.cobb import cobb_angle, endplate_tilts
 from spineviewer.ai.detection import Detections, detect
 from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding, rounded
+from spineviewer.ai.label_check import LabelReview, check_column
 from spineviewer.ai.manifest import DetectionDecoding
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
 from spineviewer.ai.preprocessing import Letterbox, box_to_image
 from spineviewer.ai.runtime import ModelSession
-from spineviewer.ai.vertebra_labels import CLASS_NAMES, assign_labels
+from spineviewer.ai.vertebra_labels import CLASS_NAMES, Body, Labelling, assign_labels
 from spineviewer.dicom import Stack, StackPixels
 
-__all__ = ["MIN_SPINE_BODIES", "PIPELINE", "LabelledBody", "label_bodies", "spine_present"]
+__all__ = [
+    "MIN_SPINE_BODIES",
+    "PIPELINE",
+    "LabelledBody",
+    "check_bodies",
+    "label_bodies",
+    "spine_present",
+]
 
 RADIOGRAPH_MODALITIES = ("CR", "DX")
 #: BodyPartExamined values (PS3.16 CID 4031 code meanings as stored) that show the spine.
@@ -43,6 +54,8 @@ SPINE_PARTS = frozenset(
 )  # fmt: skip
 #: A spine is seen when at least this many bodies are stacked one above the other.
 MIN_SPINE_BODIES = 4
+
+Point3 = tuple[float, float, float]
 
 
 @dataclass
@@ -69,6 +82,8 @@ class LabelledBody:
     corners_px: tuple[tuple[float, float], ...]
     centre_rc: tuple[float, float]
     tilts: tuple[float, float]
+    #: How sacral it looks (its S1 class score): what the labelling check reads.
+    sacral: float = 0.0
 
 
 def label_bodies(
@@ -79,7 +94,8 @@ def label_bodies(
     if kept.keypoints is None:
         raise ValueError("the model gives no corners; it cannot measure tilts")
     rows, cols = box.to_image(kept.centres[:, 0], kept.centres[:, 1])
-    labels, warnings = assign_labels(-rows, kept.scores_of(CLASS_NAMES.index("S1")), kept.scores)
+    sacral = kept.scores_of(CLASS_NAMES.index("S1"))
+    labels, warnings = assign_labels(-rows, sacral, kept.scores)
     bodies = []
     for k, label in enumerate(labels):
         if label is None:
@@ -96,9 +112,37 @@ def label_bodies(
                 corners,
                 (float(rows[k]), float(cols[k])),
                 endplate_tilts(kept.keypoints[k]),
+                float(sacral[k]),
             )
         )
     return sorted(bodies, key=lambda b: b.centre_rc[0]), warnings
+
+
+def _centre_mm(centre_rc: tuple[float, float], spacing: tuple[float, float]) -> Point3:
+    """A radiograph's point in the detector plane: ``[x, 0, -y]`` mm from the image origin."""
+    row, col = centre_rc
+    return (col * spacing[1], 0.0, -row * spacing[0])
+
+
+def check_bodies(
+    stack: Stack, bodies: Sequence[LabelledBody], spacing: tuple[float, float]
+) -> tuple[list[LabelledBody], LabelReview]:
+    """The labelling check of a radiograph's column (:func:`~spineviewer.ai.label_check.
+    check_column`: sacrum in view, gaps, transitional anatomy, image edges), as on sagittal MR,
+    and the bodies (top to bottom) relabelled when the check moves the labels."""
+    column = Labelling(
+        tuple(
+            Body(b.label, "", b.score, b.box_px, b.centre_rc, _centre_mm(b.centre_rc, spacing),
+                 sacral=b.sacral)
+            for b in reversed(bodies)  # bottom first
+        )
+    )  # fmt: skip
+    rows = stack.shape[0]
+    edges = (-(rows - 0.5) * spacing[0], 0.5 * spacing[0])  # bottom, top (z up)
+    review = check_column(column, stack.series_uid, lambda body: edges)
+    labels = {b.centre_px: b.label for b in review.labelling.bodies}
+    kept = [replace(b, label=labels[b.centre_rc]) for b in bodies if b.centre_rc in labels]
+    return kept, review
 
 
 def spine_present(bodies: Sequence[LabelledBody]) -> bool:
@@ -184,9 +228,12 @@ def detect_vertebrae(ctx: Context, state: SpineXrState) -> None:
     state.spine = True
     ctx.warnings += [f"radiograph vertebrae: {w}" for w in warnings]
     spacing = stack.pixel_spacing or (1.0, 1.0)
+    bodies, check = check_bodies(stack, bodies, spacing)
+    ctx.labelling.append(check.result)
+    ctx.warnings += [f"radiograph vertebra labels: {w}" for w in check.warnings]
     uid = stack.frames[0].instance.sop_instance_uid
     for b in bodies:
-        row, col = b.centre_rc
+        status, reasons = check.review.get(b.label, (check.result.status, ()))
         ctx.vertebrae.append(
             VertebraFinding(
                 label=b.label,
@@ -194,10 +241,12 @@ def detect_vertebrae(ctx: Context, state: SpineXrState) -> None:
                 series_uid=stack.series_uid,
                 sop_instance_uid=uid,
                 box_px=rounded(b.box_px, 2),
-                centre_mm=(round(col * spacing[1], 3), 0.0, round(-row * spacing[0], 3)),
+                centre_mm=rounded(_centre_mm(b.centre_rc, spacing)),
                 tilt_deg=(round(b.tilts[0], 3), round(b.tilts[1], 3)),
                 corners_px=tuple((round(x, 2), round(y, 2)) for x, y in b.corners_px),
                 model_id=session.manifest.id,
+                review=status,
+                review_reasons=reasons,
             )
         )
     state.bodies = bodies

@@ -1,0 +1,82 @@
+"""The labels of a spine radiograph can say "not sure" too (real phantom radiographs cut with
+pydicom, real onnxruntime sessions with the shipped AP models).
+
+An AP radiograph that ends between L5 and the sacrum was labelled T11..S1 (the cut L5 looks
+sacral to the detector: every label one level off) with every vertebra "confident" and no
+labelling check at all, so neither the findings nor the report asked for a second look. The
+radiograph's column now gets the sagittal MR column's check (sacrum in view, gaps, possible
+transitional anatomy, image edges).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from spineviewer.ai.analysis import analyse_path
+from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings
+from spineviewer.phantom import generate, load_ground_truth, study_folder_name
+from spineviewer.reports.model import cautions
+
+SEED = 94_005
+MODELS = Path(__file__).resolve().parents[2] / "onnx_models"
+
+pytestmark = pytest.mark.skipif(
+    not (MODELS / "vertebrae-ap.onnx").exists(), reason="the AP radiograph model is not shipped"
+)
+
+
+@pytest.fixture(scope="module")
+def radiograph(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("xr")
+    generate("spine-xr", root, SEED)
+    return root / study_folder_name("spine-xr", SEED)
+
+
+def _analyse(path: Path) -> Findings:
+    (findings,) = analyse_path(path, provider="cpu")
+    return findings
+
+
+def _cut_below(study: Path, dest: Path, z_mm: float) -> Path:
+    """A copy of ``study`` whose radiograph ends at detector height ``z_mm`` (the ground
+    truth's ``[x, 0, -y]`` from the image origin; rows below removed)."""
+    shutil.copytree(study, dest)
+    (path,) = dest.rglob("*.dcm")
+    ds = pydicom.dcmread(path)
+    keep = int(-z_mm / float(ds.PixelSpacing[0]))
+    ds.PixelData = ds.pixel_array[:keep].tobytes()
+    ds.Rows = keep
+    ds.save_as(path)
+    return dest
+
+
+def test_a_whole_radiograph_is_labelled_with_confidence(radiograph: Path) -> None:
+    findings = _analyse(radiograph)
+    (check,) = findings.labelling
+    assert check.series_uid == findings.vertebrae[0].series_uid
+    assert check.sacrum == "found" and check.status == CONFIDENT, check
+    assert findings.vertebrae[-1].label == "S1"
+    assert all(v.review == CONFIDENT for v in findings.vertebrae)
+    assert cautions(findings) == () and not [w for w in findings.warnings if "label" in w]
+
+
+@pytest.mark.parametrize("below_l5_mm", [10.0, 15.0, 20.0])
+def test_a_radiograph_cut_above_the_sacrum_is_flagged(
+    radiograph: Path, tmp_path: Path, below_l5_mm: float
+) -> None:
+    truth = {v.label: v.centre_mm for v in load_ground_truth(radiograph).vertebrae}
+    cut = _cut_below(radiograph, tmp_path / "cut", truth["L5"][2] - below_l5_mm)
+    findings = _analyse(cut)
+    (check,) = findings.labelling
+    assert check.sacrum != "found" and check.status == NEEDS_REVIEW, check
+    assert findings.vertebrae and all(v.review == NEEDS_REVIEW for v in findings.vertebrae)
+    assert all(v.review_reasons for v in findings.vertebrae)
+    for text in (findings.warnings, findings.summary_lines(), cautions(findings)):
+        assert any("sacrum" in line for line in text), text
+    if check.sacrum == "not in view":  # relabelled from L5: each label on its own body
+        for v in findings.vertebrae:
+            assert abs(v.centre_mm[2] - truth[v.label][2]) < 10.0, v.label
