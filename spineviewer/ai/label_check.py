@@ -10,8 +10,9 @@ needs of the image):
   the bottom body, so no body below it could be seen: the bottom body is then taken as L5, the
   commonest reason for such a field of view being a cut just above the sacrum), or *not
   recognised* (there is room below, yet nothing looked sacral: the bottom body stays S1), or
-  *at the image edge* (a sacral-looking bottom body the image ends just below: a cut L5 can
-  look sacral, so it may not be S1). Any but "found" marks every label "needs review".
+  *at the image edge* (a sacral-looking bottom body with less than :data:`SACRUM_BELOW` body
+  spacings of image below its centre: a cut L5 can look sacral, so it may not be S1). Any but
+  "found" marks every label "needs review".
 - **Possible transitional anatomy**: the body above S1 looks nearly as sacral as S1 itself
   (a sacralised L5 or a lumbarised S1). Every label "needs review": counting from S1 may be
   one level off. A sixth lumbar vertebra is *not* recognised: telling a lumbar from a
@@ -56,6 +57,13 @@ __all__ = ["Edges", "LabelReview", "check_column", "check_labelling", "relabel",
 #: The bottom body's centre closer than this many median body spacings to the image's lower
 #: edge: a body below it would not be in view.
 ROOM_BELOW = 0.75
+#: A body taken as S1 needs this many body spacings of image below its centre (its own lower
+#: half and S2: the sacrum beneath it) to count as found. With less, an L5 cut by the image
+#: edge is often taken as S1 while the cut S1 below it is missed (the demo detector, images
+#: ending 26-32 mm below L5's centre on MR and radiographs: L5 sacral 0.34-0.51, the cut S1
+#: under the score threshold, room 0.78-0.97 spacings); a true S1 has 1.2-4.1 (32 phantoms).
+#: Images ending lower still, inside S1, can fool the detector too: not caught here.
+SACRUM_BELOW = 1.0
 #: The same at the top: the top body is cut by the image edge.
 ROOM_ABOVE = 0.45
 #: Steps between neighbours outside this range of the median step are irregular.
@@ -157,7 +165,7 @@ def check_column(labelling: Labelling, series_uid: str, edges: Edges) -> LabelRe
     every = [b.label for b in bodies]
     if sacrum == "found" and bottom is not None and typical:
         low, _ = edges(bottom)
-        if float(z[0]) - low < ROOM_BELOW * typical:
+        if float(z[0]) - low < SACRUM_BELOW * typical:
             sacrum = "at the image edge"
             reviews.add(
                 NEEDS_REVIEW,

@@ -64,7 +64,7 @@ def test_a_whole_radiograph_is_labelled_with_confidence(radiograph: Path) -> Non
     assert cautions(findings) == () and not [w for w in findings.warnings if "label" in w]
 
 
-@pytest.mark.parametrize("below_l5_mm", [10.0, 15.0, 20.0])
+@pytest.mark.parametrize("below_l5_mm", [10.0, 15.0, 20.0, 26.0])
 def test_a_radiograph_cut_above_the_sacrum_is_flagged(
     radiograph: Path, tmp_path: Path, below_l5_mm: float
 ) -> None:
