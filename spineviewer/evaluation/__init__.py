@@ -1,0 +1,31 @@
+"""A second, independent generator of synthetic spine studies, for EVALUATION ONLY, and the
+scorer of the AI pipelines on it (SYNTHETIC - NOT FOR CLINICAL USE).
+
+No model may ever be trained or tuned on these studies, and the generator must not be changed
+to make a model look better: it is the yardstick. It imports neither ``spineviewer.phantom``
+nor ``spineviewer.training`` (an import-linter contract in pyproject.toml says so) and shares
+no code or model with them:
+
+- anatomy (:mod:`.column`, :mod:`.bones`, :mod:`.disc_shapes`, :mod:`.canal`, :mod:`.trunk`):
+  signed-distance functions (:mod:`.sdf`) placed by a kinematic chain from the sacrum up;
+  bodies with wedging, waists and dished endplates, posterior arches, discs with annulus,
+  nucleus, cleft, bulge and herniation, canal, sac, cord and cauda, the fused sacrum with its
+  alae, muscles, fat, viscera, kidneys and vessels;
+- disc condition (:mod:`.discs`): degeneration and contour drawn separately, correlated;
+- signal (:mod:`.tissues`): relaxation tables and the spin-echo / inversion-recovery equations
+  from the sequence's TR / TE / TI (T1, T2, STIR);
+- rendering (:mod:`.render`): coverage from the signed distance, integrated over the slice
+  profile; then (:mod:`.acquire`) a coil bias field, Rician noise and a receiver gain;
+- writing (:mod:`.dicom_file`, :mod:`.truth`): MR Image Storage files with exact geometry and a
+  ``ground_truth.json`` in the schema of ``spineviewer.phantom``;
+- the case mix (:mod:`.case_mix`) is fixed by the seed, and the protocol (:mod:`.protocol`)
+  planned from the anatomy.
+
+Lumbar MR only for now: ``generate_study(out_dir, seed)`` (:mod:`.study`). The scorer is
+:mod:`.score`; the command line is ``spineviewer evaluation generate|score``.
+"""
+
+from spineviewer.evaluation.case_mix import KINDS, Case, case_for
+from spineviewer.evaluation.study import generate, generate_study, study_folder_name
+
+__all__ = ["KINDS", "Case", "case_for", "generate", "generate_study", "study_folder_name"]

@@ -1,0 +1,109 @@
+"""Generating one evaluation study (or several) into a folder.
+
+``generate_study(out_dir, seed)`` writes ``out_dir/eval-lumbar-mr-<seed:06d>/`` with one
+sub-folder per series (``S01_sagittal_t2/IM00001.dcm`` ...) and ``ground_truth.json``. The
+case comes from :func:`~spineviewer.evaluation.case_mix.case_for`; the anatomy, the protocol
+and the noise from three independent branches of the seed, so the same seed always gives the
+same study. The sagittal contrasts share one geometry and are rendered together. A study is
+written into a ``.partial`` folder first and renamed, so an interrupted run leaves no
+half-written study under the final name.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from spineviewer.evaluation.acquire import acquire, draw_bias, noise_sigma
+from spineviewer.evaluation.anatomy import build_anatomy
+from spineviewer.evaluation.case_mix import case_for
+from spineviewer.evaluation.dicom_file import StudyIds, uid, write_image
+from spineviewer.evaluation.protocol import SeriesPlan, plan_protocol
+from spineviewer.evaluation.render import render_stack
+from spineviewer.evaluation.truth import WrittenImage, WrittenSeries, ground_truth, save_truth
+
+__all__ = ["SALT", "generate", "generate_study", "study_folder_name"]
+
+#: Mixed into every seed: this generator's draws share nothing with any other's.
+SALT = 0x5E7A1
+
+
+def study_folder_name(seed: int) -> str:
+    return f"eval-lumbar-mr-{seed:06d}"
+
+
+def generate_study(out_dir: str | Path, seed: int) -> Path:
+    """Write the study of ``seed`` under ``out_dir``; returns its folder."""
+    case = case_for(seed)
+    anatomy_seq, protocol_seq, noise_seq = np.random.SeedSequence([seed, SALT]).spawn(3)
+    anatomy = build_anatomy(anatomy_seq, case.plan)
+    protocol = plan_protocol(case, anatomy.column, np.random.default_rng(protocol_seq))
+    noise_rng = np.random.default_rng(noise_seq)
+    reference = next(n.centre for n in anatomy.canal if n.label == "L3")
+    bias = draw_bias(noise_rng, float(anatomy.parameters["skin_back_y_mm"]), reference)
+    ids = StudyIds.for_seed(seed, protocol.vendor, protocol.field_t)
+    final = Path(out_dir) / study_folder_name(seed)
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+
+    sagittal = protocol.sagittal
+    geometry = sagittal[0].stacks[0]
+    clean = render_stack(geometry, anatomy.primitives, [s.sequence for s in sagittal])
+    rendered: dict[str, list[np.ndarray]] = {s.role: [clean[k]] for k, s in enumerate(sagittal)}
+    for s in protocol.series:
+        if s.plane != "sagittal":
+            rendered[s.role] = [
+                render_stack(g, anatomy.primitives, [s.sequence])[0] for g in s.stacks
+            ]
+    written = []
+    for number, s in enumerate(protocol.series, start=1):
+        sigma = noise_sigma(s.sequence, case.noise_factor * (1.2 if s.plane == "axial" else 1.0))
+        stored = acquire(list(zip(rendered[s.role], s.stacks, strict=True)), bias, sigma, noise_rng)
+        written.append(_write_series(partial, ids, s, number, stored, sigma))
+    save_truth(partial, ground_truth(case, anatomy, protocol, ids, written))
+    if final.exists():
+        shutil.rmtree(final)
+    partial.rename(final)
+    return final
+
+
+def _write_series(
+    study_dir: Path,
+    ids: StudyIds,
+    series: SeriesPlan,
+    number: int,
+    stored: list[np.ndarray],
+    sigma: float,
+) -> WrittenSeries:
+    series_uid = uid(ids.seed, "series", series.role)
+    images: list[WrittenImage] = []
+    for stack_index, (geometry, pixels) in enumerate(zip(series.stacks, stored, strict=True)):
+        for i in range(geometry.count):
+            n = len(images) + 1
+            sop = uid(ids.seed, "image", series.role, n)
+            file = f"{series.folder}/IM{n:05d}.dcm"
+            write_image(
+                study_dir / file, ids, series, number, series_uid, sop, n, geometry, i, pixels[i]
+            )
+            images.append(WrittenImage(sop, file, n, stack_index, i))
+    return WrittenSeries(series, series_uid, tuple(images), sigma)
+
+
+def generate(
+    out_dir: str | Path,
+    seed: int,
+    count: int = 1,
+    progress: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """Studies of seeds ``seed .. seed + count - 1``."""
+    out = []
+    for s in range(seed, seed + count):
+        folder = generate_study(out_dir, s)
+        if progress is not None:
+            progress(folder)
+        out.append(folder)
+    return out
