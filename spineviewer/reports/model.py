@@ -21,6 +21,7 @@ from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
 from spineviewer.annotations.measure import measurements
 from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
+from spineviewer.dicom.errors import printable
 
 __all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]
 
@@ -185,9 +186,36 @@ def _series_name(series: Series, anonymiser: Anonymiser | None) -> str:
     return series.description or series.uid
 
 
-def _no_paths(warnings: tuple[str, ...]) -> tuple[str, ...]:
-    """Warnings without file paths (an anonymised report names no folder of the source)."""
-    return tuple(re.sub(r"(?<![\w.])/[^\s:]+", "<file>", w) for w in warnings)
+#: An absolute path that is not one of the study's files: POSIX, or a Windows drive's.
+_OTHER_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/][^\s:]+")
+
+
+def _scrubbed(
+    texts: tuple[str, ...], study: Study, anonymiser: Anonymiser | None
+) -> tuple[str, ...]:
+    """``texts`` (warnings, notes) as a report shows them; anonymised: without the files and
+    folders of the source (the study's own, whole, so a folder with a space in its name or a
+    relative path goes too; then any other absolute path) and without the series'
+    descriptions quoted in them (free text, left out of the technique too)."""
+    if anonymiser is None:
+        return texts
+    names: dict[str, str] = {}
+    for series in study.series:
+        if series.description:
+            names[f'"{series.description}"'] = _series_name(series, anonymiser)
+        for stack in series.stacks:
+            for frame in stack.frames:
+                ref = frame.instance.ref
+                names[printable(str(ref))] = names[str(ref)] = "<file>"
+                names[str(ref.path)] = "<file>"
+                names[str(ref.path.parent)] = "<folder>"
+    ordered = sorted(names, key=len, reverse=True)  # a file before its folder
+    out = []
+    for text in texts:
+        for name in ordered:
+            text = text.replace(name, names[name])
+        out.append(_OTHER_PATH.sub("<file>", text))
+    return tuple(out)
 
 
 def cautions(findings: Findings) -> tuple[str, ...]:
@@ -259,8 +287,12 @@ def build_report(
         review_status=document.review_status.value if document is not None else "not reviewed",
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         not_for_clinical_use=findings.not_for_clinical_use,
-        notes=tuple(f"{s.name}: {s.reason}" for s in findings.steps if s.status == "failed"),
+        notes=_scrubbed(
+            tuple(f"{s.name}: {s.reason}" for s in findings.steps if s.status == "failed"),
+            study,
+            anonymiser,
+        ),
         cautions=cautions(findings),
-        warnings=findings.warnings if anonymiser is None else _no_paths(findings.warnings),
+        warnings=_scrubbed(findings.warnings, study, anonymiser),
         anonymised=anonymiser is not None,
     )

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 
 from spineviewer.ai.analysis import analyse_path
@@ -335,3 +336,49 @@ def test_review_needs_cautions_and_warnings_reach_the_report(analysed) -> None:
     anonymous = build_report(study, doubtful, anonymiser=Anonymiser(b"k" * 32))
     assert "doe_john" not in json.dumps(anonymous.to_dict())
     assert "PixelSpacing is 0" in anonymous.warnings[0]
+
+
+def test_an_anonymised_report_names_no_folder_file_or_description(
+    demo_study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The source folder has a patient's name with a space in it, as exports often do, and is
+    given as a relative path: the warnings of a slice left out and of a series whose timing
+    contradicts its description, and a failed step's note, keep their sense but lose every
+    path and the description (the old filter knew only absolute paths, and cut them at their
+    first space: "John/MRI Doe/.../IM7.dcm" stayed in the report)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from damaged_dicom import remove_pixel_data
+
+    from spineviewer.ai.findings import StepResult
+
+    source = shutil.copytree(demo_study_dir, tmp_path / "Doe John" / "MRI Doe")
+    remove_pixel_data(source / "S01_sagittal_t2" / "IM00007.dcm")
+    for path in (source / "S03_axial_t2_stack").glob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        ds.RepetitionTime, ds.EchoTime = 550, 10  # T1 timing under a "T2" description
+        ds.save_as(path)
+    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path / "Doe John")
+    assert main(["report", "MRI Doe", "--out", str(out), "--format", "json,html",
+                 "--anonymize", "--provider", "cpu"]) == 0  # fmt: skip
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    data = json.loads((folder / "report.json").read_text())
+    html = (folder / "report.html").read_text()
+    assert any("IM00007" not in w and "left out: no Pixel Data" in w for w in data["warnings"])
+    assert any("described as T2 but TR/TE say T1" in w for w in data["warnings"])
+    for text in (json.dumps(data), html):
+        for word in ("Doe", "John", "AX T2 STACK", str(tmp_path)):
+            assert word not in text, word
+    study = scan(source).studies[0]
+    (findings,) = analyse_path(source, provider="cpu")
+    victim = source / "S01_sagittal_t2" / "IM00008.dcm"
+    failed = replace(
+        findings,
+        steps=(StepResult("lumbar MR: fractures", "failed", f"OSError: cannot read {victim}"),),
+        warnings=(f"seen at C:\\Users\\doe\\IM1.dcm and {victim}",),
+    )
+    anonymous = build_report(study, failed, anonymiser=Anonymiser(b"k" * 32))
+    assert anonymous.notes == ("lumbar MR: fractures: OSError: cannot read <file>",)
+    assert anonymous.warnings == ("seen at <file> and <file>",)
