@@ -26,6 +26,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "train",
     "train-detector",
     "evaluate",
+    "evaluation",
     "models",
     "phantom",
 )

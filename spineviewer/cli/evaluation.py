@@ -1,0 +1,183 @@
+"""``spineviewer evaluation generate OUT --count N --seed S`` and ``spineviewer evaluation
+score STUDIES... [--json OUT.json]``: the independent evaluation generator and its scorer.
+
+``generate`` writes studies of seeds S .. S+N-1 (``OUT/eval-lumbar-mr-<seed:06d>/``) from
+:mod:`spineviewer.evaluation`, a generator no model is trained or tuned on. ``score`` runs every
+AI pipeline on each study (a study folder, or a folder of study folders, with its
+``ground_truth.json``; studies of ``spineviewer phantom`` are read too), compares the findings
+with the truth and prints a table per study kind; ``--json`` writes every number. The models
+run on the CPU unless ``--provider`` says otherwise. Synthetic data: not for clinical use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+GROUND_TRUTH = "ground_truth.json"
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluation",
+        help="generate independent evaluation studies and score the AI on them",
+        description=(
+            "The second, independent phantom generator (used only for evaluation: no model is "
+            "trained or tuned on it) and the scorer of the AI pipelines on its studies."
+        ),
+    )
+    commands = parser.add_subparsers(dest="evaluation_command", metavar="ACTION")
+    gen = commands.add_parser("generate", help="write evaluation studies (lumbar MR)")
+    gen.add_argument("out", type=Path, metavar="OUT", help="folder to write the studies into")
+    gen.add_argument("--count", type=_count, default=1, help="number of studies (default 1)")
+    gen.add_argument("--seed", type=_seed, default=0, help="first seed (default 0)")
+    gen.set_defaults(func=run_generate)
+    score = commands.add_parser("score", help="run the AI on studies and score it")
+    score.add_argument(
+        "studies",
+        type=Path,
+        nargs="+",
+        metavar="STUDIES",
+        help="study folders, or folders holding study folders",
+    )
+    score.add_argument("--json", type=Path, metavar="OUT.json", help="write every number")
+    score.add_argument(
+        "--provider",
+        choices=("auto", "cuda", "cpu"),
+        default="cpu",
+        help="onnxruntime provider (default cpu)",
+    )
+    score.add_argument(
+        "--models",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="model folder (default: the installed models)",
+    )
+    score.set_defaults(func=run_score)
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from spineviewer.evaluation import generate
+
+    started = time.perf_counter()
+    try:
+        folders = generate(
+            args.out,
+            args.seed,
+            args.count,
+            progress=lambda folder: print(f"wrote {folder}", file=sys.stderr, flush=True),
+        )
+    except OSError as exc:
+        print(f"spineviewer evaluation generate: {exc}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - started
+    print(
+        f"{len(folders)} evaluation studies in {args.out} ({seconds:.1f} s; synthetic, "
+        "for evaluation only)"
+    )
+    return 0
+
+
+def study_folders(paths: list[Path]) -> list[Path]:
+    """Each path that holds a ground truth, else its sub-folders that do, in name order."""
+    out: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            raise ValueError(f"{path}: no such folder")
+        if (path / GROUND_TRUTH).is_file():
+            out.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if (p / GROUND_TRUTH).is_file())
+        if not found:
+            raise ValueError(f"{path}: no {GROUND_TRUTH} in it or in its sub-folders")
+        out += found
+    return out
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from spineviewer.ai.registry import find_models
+    from spineviewer.ai.sessions import SessionCache
+    from spineviewer.evaluation.score import score_folder
+    from spineviewer.evaluation.summary import group, summary_table
+
+    try:
+        folders = study_folders(args.studies)
+    except ValueError as exc:
+        print(f"spineviewer evaluation score: {exc}", file=sys.stderr)
+        return 1
+    entries = find_models(args.models)
+    sessions = SessionCache(args.provider)
+    started = time.perf_counter()
+    scores = []
+    for folder in folders:
+        try:
+            score = score_folder(folder, entries, sessions)
+        except ValueError as exc:
+            print(f"spineviewer evaluation score: {exc}", file=sys.stderr)
+            return 1
+        scores.append(score)
+        note = f" ERROR {score.error}" if score.error else ""
+        print(
+            f"{folder.name}: {score.kind}, labels {score.labels}, "
+            f"discs {sum(d.right for d in score.discs)}/{len(score.discs)} "
+            f"({score.seconds:.1f} s){note}",
+            file=sys.stderr,
+            flush=True,
+        )
+    seconds = time.perf_counter() - started
+    grouped = group(scores)
+    print(summary_table(grouped))
+    print(f"\n{len(scores)} studies scored in {seconds:.1f} s (provider {sessions.provider})")
+    if args.json is not None:
+        payload: dict[str, Any] = {
+            "command": "spineviewer evaluation score " + " ".join(map(str, args.studies)),
+            "provider": sessions.provider,
+            "models": [
+                {
+                    "id": e.id,
+                    "file": e.onnx_path.name,
+                    "version": e.manifest.version if e.manifest else None,
+                }
+                for e in entries
+                if e.available
+            ],
+            "seconds": round(seconds, 1),
+            **grouped,
+            "studies": [s.to_dict() for s in scores],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        print(f"scores written to {args.json}")
+    return 0
