@@ -163,6 +163,18 @@ class Grid:
         return out
 
 
+def _non_square(spacing: float, ratio: float, coarser_columns: bool) -> tuple[float, float]:
+    """Row and column spacing, one ``ratio`` times the other, both within :data:`SPACING_MM`
+    (the row spacing ``spacing`` moved only as far as that needs)."""
+    low, high = SPACING_MM
+    fine, coarse = (spacing, spacing / ratio) if coarser_columns else (spacing * ratio, spacing)
+    if coarse > high:
+        fine, coarse = high * ratio, high
+    if fine < low:
+        fine, coarse = low, low / ratio
+    return (fine, coarse) if coarser_columns else (coarse, fine)
+
+
 def draw_grid(
     rng: np.random.Generator,
     fov_mm: tuple[float, float],
@@ -178,8 +190,7 @@ def draw_grid(
     ratio = float(rng.uniform(*NON_SQUARE_RATIO))
     coarser_columns = bool(rng.random() < 0.5)
     if non_square:
-        factor = 1.0 / ratio if coarser_columns else ratio
-        column_spacing = _clip(row_spacing * factor, SPACING_MM)
+        row_spacing, column_spacing = _non_square(row_spacing, ratio, coarser_columns)
     columns = _matrix(height * float(rng.uniform(*width)) / column_spacing)
     resolution = float(rng.uniform(*acquired_mm))
     thickness = float(rng.uniform(*THICKNESS_MM))
