@@ -30,7 +30,8 @@ two neighbouring regions; SPINE and WHOLESPINE (and WHOLEBODY) every region. A m
 and a series' fit when they share a region: an LSPINE model runs on an LSSPINE, SPINE or
 WHOLESPINE series, not on a CSPINE one, and a SPINE model runs on any spine series. Other terms
 (CHEST, HAND, KNEE...) fit only the same term, so a lumbar model never runs on a chest or an
-extremity radiograph. Terms are compared without regard to case or surrounding spaces; an empty
+extremity radiograph. Terms are compared as :func:`canonical_body_part` writes them (without
+regard to case, spaces, hyphens or underscores; "Lumbar spine" is LSPINE); an empty
 BodyPartExamined is unknown.
 """
 
@@ -44,6 +45,7 @@ __all__ = [
     "PROJECTIONS",
     "AppliesTo",
     "body_parts_fit",
+    "canonical_body_part",
     "canonical_contrast",
     "canonical_projection",
     "split_view",
@@ -106,8 +108,40 @@ def split_view(view: str) -> tuple[str, str | None]:
     return ("projection", code) if code else (text, None)
 
 
+#: BodyPartExamined as modalities and RIS write it outside PS3.16 (free text, once spaces,
+#: hyphens and underscores are gone: "L-SPINE", "Lumbar spine", "SPINE LUMBAR", the German
+#: LWS / BWS / HWS) -> the PS3.16 term.
+_ALIASES = {
+    "LUMBARSPINE": "LSPINE",
+    "SPINELUMBAR": "LSPINE",
+    "LUMBAR": "LSPINE",
+    "LWS": "LSPINE",
+    "THORACICSPINE": "TSPINE",
+    "SPINETHORACIC": "TSPINE",
+    "BWS": "TSPINE",
+    "CERVICALSPINE": "CSPINE",
+    "SPINECERVICAL": "CSPINE",
+    "HWS": "CSPINE",
+    "SACRALSPINE": "SSPINE",
+    "LUMBOSACRAL": "LSSPINE",
+    "LUMBOSACRALSPINE": "LSSPINE",
+    "THORACOLUMBAR": "TLSPINE",
+    "THORACOLUMBARSPINE": "TLSPINE",
+    "CERVICOTHORACIC": "CTSPINE",
+    "CERVICOTHORACICSPINE": "CTSPINE",
+}
+
+
+def canonical_body_part(body_part: str) -> str:
+    """A BodyPartExamined value as the term it means: upper case without spaces, hyphens and
+    underscores ("L SPINE", "l-spine" -> "LSPINE"), common free-text spellings mapped to
+    their PS3.16 term ("Lumbar spine" -> "LSPINE"); other values only so compacted."""
+    key = "".join(body_part.upper().replace("-", " ").replace("_", " ").split())
+    return _ALIASES.get(key, key)
+
+
 def _term(body_part: str) -> str:
-    return body_part.strip().upper()
+    return canonical_body_part(body_part)
 
 
 def body_parts_fit(model_part: str, series_part: str) -> bool:

@@ -6,6 +6,7 @@ onnxruntime sessions with the shipped models)."""
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import pydicom
@@ -195,3 +196,23 @@ def test_a_t1_image_named_t2_is_doubted(tmp_path: Path) -> None:
 def test_a_t2_image_is_not_doubted(lumbar: Path) -> None:
     findings = _analyse(lumbar)
     assert not any("looks T1-weighted" in w for w in findings.warnings)
+
+
+@pytest.mark.parametrize("body_part", ["L-SPINE", "Lumbar spine", "L SPINE", "SPINE LUMBAR"])
+def test_a_spine_radiograph_in_free_text_is_a_spine_radiograph(
+    tmp_path: Path, body_part: str
+) -> None:
+    """BodyPartExamined as modalities write it outside PS3.16: the pipeline read "L-SPINE"
+    as "the radiograph is of L-SPINE, not of the spine", and the model refused "L SPINE"
+    after the pipeline had accepted it."""
+    generate("spine-xr", tmp_path, 94_005)
+    study = tmp_path / study_folder_name("spine-xr", 94_005)
+    (path,) = study.rglob("*.dcm")
+    ds = pydicom.dcmread(path)
+    with warnings.catch_warnings():  # pydicom: "Lumbar spine" is no valid CS; modalities differ
+        warnings.simplefilter("ignore")
+        ds.BodyPartExamined = body_part
+    ds.save_as(path)
+    findings = _analyse(study)
+    skipped = [s for s in findings.steps if s.name.startswith("spine X-ray") and s.status != "done"]
+    assert skipped == [] and findings.vertebrae and findings.cobb is not None

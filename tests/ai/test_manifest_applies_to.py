@@ -14,6 +14,7 @@ from spineviewer.ai.manifest_applies_to import (
     PLANES,
     PROJECTIONS,
     body_parts_fit,
+    canonical_body_part,
     split_view,
 )
 
@@ -200,6 +201,17 @@ def test_projections_and_viewposition_codes() -> None:
         ("SPINE", "CHEST", False),
         ("CHEST", "chest", True),
         ("KNEE", "HAND", False),
+        # free text as modalities write it: the same term, the same regions
+        ("LSPINE", "L-SPINE", True),
+        ("LSPINE", "L SPINE", True),
+        ("LSPINE", "Lumbar spine", True),
+        ("LSPINE", "SPINE LUMBAR", True),
+        ("LSPINE", "LUMBAR_SPINE", True),
+        ("LSPINE", "Lumbosacral", True),
+        ("LSPINE", "Whole Spine", True),
+        ("LSPINE", "C-SPINE", False),
+        ("LSPINE", "Cervical spine", False),
+        ("TSPINE", "thoracolumbar", True),
     ],
 )
 def test_body_parts_fit_by_the_spine_regions_they_share(
@@ -210,7 +222,7 @@ def test_body_parts_fit_by_the_spine_regions_they_share(
     reason = applies.mismatch("CR", "AP", body_part=series)
     assert (reason is None) is fits
     if not fits:
-        assert reason == f"model accepts body part {model}, series is {series.strip().upper()}"
+        assert reason == f"model accepts body part {model}, series is {canonical_body_part(series)}"
 
 
 def test_values_are_kept_canonical_and_older_spellings_read() -> None:
@@ -225,3 +237,11 @@ def test_values_are_kept_canonical_and_older_spellings_read() -> None:
 def test_describe() -> None:
     assert T2_SAGITTAL.describe() == "MR sagittal T2 LSPINE"
     assert AP_RADIOGRAPH.describe() == "CR/DX projection AP LSPINE"
+
+
+def test_free_text_body_parts_read_as_their_term() -> None:
+    assert canonical_body_part(" l-spine ") == "LSPINE"
+    assert canonical_body_part("Lumbar spine") == "LSPINE"
+    assert canonical_body_part("CERVICAL_SPINE") == "CSPINE"
+    assert canonical_body_part("Extremity") == "EXTREMITY"
+    assert canonical_body_part("HEAD NECK") == "HEADNECK"  # others: only compacted

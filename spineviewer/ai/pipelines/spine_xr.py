@@ -31,6 +31,7 @@ from spineviewer.ai.detection import Detections, detect
 from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding, rounded
 from spineviewer.ai.label_check import LabelReview, check_column
 from spineviewer.ai.manifest import DetectionDecoding
+from spineviewer.ai.manifest_applies_to import canonical_body_part
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
 from spineviewer.ai.preprocessing import Letterbox, box_to_image
 from spineviewer.ai.runtime import ModelSession
@@ -168,9 +169,9 @@ def select_radiograph(ctx: Context, state: SpineXrState) -> None:
         views = ", ".join(sorted({s.first.instance.view_position for s in candidates}))
         raise Skip(f"no AP radiograph (views: {views})")
     stack = frontal[0]
-    part = stack.first.instance.study.get("BodyPartExamined", "").upper().replace(" ", "")
-    if part and part not in SPINE_PARTS:
-        raise Skip(f"the radiograph is of {part}, not of the spine")
+    written = stack.first.instance.study.get("BodyPartExamined", "").strip()
+    if written and canonical_body_part(written) not in SPINE_PARTS:
+        raise Skip(f"the radiograph is of {written}, not of the spine")
     if not stack.first.instance.view_position:
         ctx.warnings.append("the radiograph has no ViewPosition: taken as AP")
     state.radiograph = stack
