@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +55,9 @@ class VertebraRow:
     fracture_probability: float | None = None
     tilt_deg: tuple[float, float] | None = None
     ai_review: str = "confident"
+    #: The series the vertebra was found on, when the study's vertebrae come from several
+    #: (a sagittal MR and a radiograph both have an L1); empty otherwise.
+    series: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,10 +121,20 @@ def _review(annotation: Annotation | None) -> str:
 
 
 def _proposal(
-    annotations: list[Annotation], label: str, kinds: tuple[Kind, ...]
+    annotations: list[Annotation],
+    label: str,
+    kinds: tuple[Kind, ...],
+    series_uid: str | None = None,
 ) -> Annotation | None:
-    """The mark for ``label``: a person's own one first, else the model's proposal."""
-    found = [a for a in annotations if a.label == label and a.kind in kinds]
+    """The mark for ``label`` (on the series ``series_uid`` when given): a person's own one
+    first, else the model's proposal."""
+    found = [
+        a
+        for a in annotations
+        if a.label == label
+        and a.kind in kinds
+        and (series_uid is None or a.image.series_uid == series_uid)
+    ]
     human = [a for a in found if not a.provenance.is_model]
     ranked = human or found
     return ranked[0] if ranked else None
@@ -218,14 +232,20 @@ def _scrubbed(
     return tuple(out)
 
 
-def cautions(findings: Findings) -> tuple[str, ...]:
-    """One sentence per labelling check that is not confident: its status and why."""
+def cautions(findings: Findings, names: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """One sentence per labelling check that is not confident: its status and why; with
+    ``names`` (series UID -> name) and checks of several series, which series it is about."""
     out = []
+    several = len({c.series_uid for c in findings.labelling}) > 1
     for check in findings.labelling:
         if check.status == "confident":
             continue
         why = "; ".join([*check.gaps, *check.reasons])
-        out.append(f"Vertebra labels {check.status} (confidence {check.confidence:.2f}): {why}")
+        name = (names or {}).get(check.series_uid) if several else None
+        where = f" of {name}" if name else ""
+        out.append(
+            f"Vertebra labels{where} {check.status} (confidence {check.confidence:.2f}): {why}"
+        )
     return tuple(out)
 
 
@@ -242,12 +262,21 @@ def build_report(
     ID), has no dates, accession or study description, and every UID in it is the
     anonymiser's replacement (the same the anonymised DICOM SR carries)."""
     annotations = list(document) if document is not None else []
+    names = {series.uid: _series_name(series, anonymiser) for series in study.series}
+    several = len({v.series_uid for v in findings.vertebrae}) > 1
     vertebrae = []
     for v in findings.vertebrae:
-        mark = _proposal(annotations, v.label, (Kind.RECTANGLE, Kind.POLYGON))
+        on = v.series_uid if several else None  # an L1 of each series: each its own mark
+        mark = _proposal(annotations, v.label, (Kind.RECTANGLE, Kind.POLYGON), on)
         vertebrae.append(
             VertebraRow(
-                v.label, _review(mark), v.fracture, v.fracture_probability, v.tilt_deg, v.review
+                v.label,
+                _review(mark),
+                v.fracture,
+                v.fracture_probability,
+                v.tilt_deg,
+                v.review,
+                names.get(v.series_uid, "") if several else "",
             )
         )
     implants = [
@@ -292,7 +321,7 @@ def build_report(
             study,
             anonymiser,
         ),
-        cautions=cautions(findings),
+        cautions=cautions(findings, names),
         warnings=_scrubbed(findings.warnings, study, anonymiser),
         anonymised=anonymiser is not None,
     )

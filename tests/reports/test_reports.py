@@ -382,3 +382,54 @@ def test_an_anonymised_report_names_no_folder_file_or_description(
     anonymous = build_report(study, failed, anonymiser=Anonymiser(b"k" * 32))
     assert anonymous.notes == ("lumbar MR: fractures: OSError: cannot read <file>",)
     assert anonymous.warnings == ("seen at <file> and <file>",)
+
+
+def test_a_study_with_an_mr_and_a_radiograph_reports_each_series_vertebrae(
+    demo_study_dir: Path, tmp_path: Path
+) -> None:
+    """One study, a sagittal MR and an AP radiograph (both have an L1): each vertebra row says
+    its series, a reader's review of the MR's L1 is not the radiograph's L1's, and a caution
+    says which series' labels it is about (the rows and cautions were indistinguishable, and
+    the first L1 mark was reported for both L1 rows)."""
+    from spineviewer.ai.findings import NEEDS_REVIEW, LabellingCheck
+    from spineviewer.phantom import generate, study_folder_name
+
+    study_dir = shutil.copytree(demo_study_dir, tmp_path / "mixed")
+    generate("spine-xr", tmp_path / "xr", 94_005)
+    uid = pydicom.dcmread(next(study_dir.rglob("*.dcm"))).StudyInstanceUID
+    for path in (tmp_path / "xr" / study_folder_name("spine-xr", 94_005)).rglob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        ds.StudyInstanceUID = uid
+        (study_dir / "S09_xr").mkdir(exist_ok=True)
+        ds.save_as(study_dir / "S09_xr" / path.name)
+    (study,) = scan(study_dir).studies
+    (findings,) = analyse_path(study_dir, provider="cpu")
+    mr, xr = {v.series_uid for v in findings.vertebrae if v.tilt_deg is None}, {
+        v.series_uid for v in findings.vertebrae if v.tilt_deg is not None
+    }
+    assert len(mr) == len(xr) == 1
+    stacks = [st for series in study.series for st in series.stacks]
+    proposals = proposals_from_findings(findings, stacks)
+    l1 = [p for p in proposals if p.label == "L1" and p.kind.value in ("rectangle", "polygon")]
+    assert {p.image.series_uid for p in l1} == mr | xr
+    accepted = [replace(p, status=Status.ACCEPTED) if p.image.series_uid in mr else p for p in l1]
+    others = [p for p in proposals if p not in l1]
+    doc = AnnotationDocument(study.uid, annotations=[*accepted, *others])
+    report = build_report(study, findings, doc)
+    rows = [r for r in report.vertebrae if r.label == "L1"]
+    assert len(rows) == 2 and len({r.series for r in rows}) == 2 and all(r.series for r in rows)
+    names = {series.uid: series.description for series in study.series}
+    by_series = {r.series: r.review for r in rows}
+    assert by_series[names[mr.pop()]] == "accepted"
+    assert by_series[names[next(iter(xr))]] == "proposed"
+    html = render_html(report)
+    assert "<th>Series</th>" in html
+    doubt = replace(
+        findings,
+        labelling=(
+            *findings.labelling[:1],
+            LabellingCheck(next(iter(xr)), 0.5, NEEDS_REVIEW, "at the image edge", ("cut",)),
+        ),
+    )
+    (caution,) = build_report(study, doubt).cautions
+    assert caution.startswith(f"Vertebra labels of {names[next(iter(xr))]} needs review"), caution
