@@ -36,6 +36,7 @@ worst of the bodies'.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -49,10 +50,24 @@ from spineviewer.ai.findings import (
     worst,
 )
 from spineviewer.ai.usable import UsableSlices
-from spineviewer.ai.vertebra_labels import LABELS_UPWARD, SACRAL_MIN, Body, Labelling
+from spineviewer.ai.vertebra_labels import (
+    LABELS_UPWARD,
+    NO_SACRAL_BODY,
+    SACRAL_MIN,
+    Body,
+    Labelling,
+)
 from spineviewer.geometry.levels import adjacent
 
-__all__ = ["Edges", "LabelReview", "check_column", "check_labelling", "relabel", "sagittal_edges"]
+__all__ = [
+    "Edges",
+    "LabelReview",
+    "check_column",
+    "check_labelling",
+    "relabel",
+    "restated",
+    "sagittal_edges",
+]
 
 #: The bottom body's centre closer than this many median body spacings to the image's lower
 #: edge: a body below it would not be in view.
@@ -74,6 +89,10 @@ SACRAL_TWIN = 0.5
 MIN_CHECKED = 4
 
 Review = tuple[str, tuple[str, ...]]
+
+#: The labeller's missed-bodies warning (:func:`~spineviewer.ai.vertebra_labels.
+#: missed_bodies`), whatever its numbers.
+_MISSED = re.compile(r"\d+ bod(?:y|ies) missed below body \d+")
 
 
 @dataclass(frozen=True)
@@ -123,10 +142,15 @@ class _Reviews:
         self.reasons: list[str] = []
         self.confidence = 1.0
 
-    def add(self, status: str, reason: str, labels: Sequence[str], factor: float) -> None:
+    def add(
+        self, status: str, reason: str, labels: Sequence[str], factor: float, listed: bool = True
+    ) -> None:
+        """``reason`` for each of ``labels``; among the check's reasons too unless not
+        ``listed`` (a gap's, which the check's gaps name already)."""
         for label in labels:
             self.by_label[label].append((status, reason))
-        self.reasons.append(reason)
+        if listed:
+            self.reasons.append(reason)
         self.confidence *= factor
 
     def review(self) -> dict[str, Review]:
@@ -195,7 +219,8 @@ def check_column(labelling: Labelling, series_uid: str, edges: Edges) -> LabelRe
             missing = " ".join(LABELS_UPWARD[i] for i in range(b - 1, a, -1))
             gaps.append(f"{missing} missing between {upper.label} and {lower.label}")
             above = [x.label for x in bodies[k + 1 :]]
-            reviews.add(UNCERTAIN, f"counted across a gap ({missing} not found)", above, 0.7)
+            reason = f"counted across a gap ({missing} not found)"
+            reviews.add(UNCERTAIN, reason, above, 0.7, listed=False)
         elif typical > 0 and not STEP_RANGE[0] <= steps[k] / typical <= STEP_RANGE[1]:
             reviews.add(
                 UNCERTAIN,
@@ -228,6 +253,13 @@ def check_column(labelling: Labelling, series_uid: str, edges: Edges) -> LabelRe
     )
     warnings = [*gaps, *(r for r in result.reasons if r not in gaps)] if status != CONFIDENT else []
     return LabelReview(labelling, result, review, tuple(dict.fromkeys(warnings)))
+
+
+def restated(warning: str) -> bool:
+    """Whether the check says ``warning`` of the labeller (:mod:`~spineviewer.ai.
+    vertebra_labels`) in a reader's words: no sacral body (the sacrum line), missed bodies
+    (the gap, by level name). A pipeline passes on only the other warnings."""
+    return warning == NO_SACRAL_BODY or _MISSED.fullmatch(warning) is not None
 
 
 def _transitional(bodies: Sequence[Body], reviews: _Reviews, sacrum: str) -> None:

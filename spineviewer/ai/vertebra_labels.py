@@ -38,6 +38,7 @@ __all__ = [
     "CLASS_NAMES",
     "GAP_FACTOR",
     "LABELS_UPWARD",
+    "NO_SACRAL_BODY",
     "Body",
     "Labelling",
     "SliceDetections",
@@ -45,6 +46,7 @@ __all__ = [
     "fuse_slices",
     "label_slice",
     "lateral_centre",
+    "missed_bodies",
 ]
 
 #: The detector's classes, in output order: a lumbar/thoracic body, the sacral (S1) body.
@@ -71,6 +73,15 @@ LATERAL_POWER = 4.0
 OFF_COLUMN_MM = 15.0
 
 FloatArray = NDArray[np.float64]
+
+#: :func:`assign_labels`' warning when no body looks sacral.
+NO_SACRAL_BODY = "no sacral-shaped body found: the bottom-most body was taken as S1"
+
+
+def missed_bodies(count: int, above: int) -> str:
+    """:func:`assign_labels`' warning of ``count`` bodies missed below the ``above``-th body
+    counted from S1 (1)."""
+    return f"{count} bod{'y' if count == 1 else 'ies'} missed below body {above}"
 
 
 class PlaneLike(Protocol):
@@ -115,7 +126,7 @@ def assign_labels(
         s1 = best
     else:
         s1 = int(np.argmin(h))
-        warnings.append("no sacral-shaped body found: the bottom-most body was taken as S1")
+        warnings.append(NO_SACRAL_BODY)
     above = [i for i in np.argsort(h, kind="stable") if h[i] > h[s1]]
     below = sum(1 for i in range(len(h)) if h[i] < h[s1])
     if below:
@@ -129,7 +140,7 @@ def assign_labels(
         skip = 0
         if typical > 0 and steps[k] > GAP_FACTOR * typical:
             skip = max(1, round(float(steps[k]) / typical) - 1)
-            warnings.append(f"{skip} bod{'y' if skip == 1 else 'ies'} missed below body {k + 2}")
+            warnings.append(missed_bodies(skip, k + 2))
         level += 1 + skip
         if level < len(LABELS_UPWARD):
             labels[i] = LABELS_UPWARD[level]

@@ -11,7 +11,9 @@ import pydicom
 import pytest
 
 from spineviewer.ai.analysis import analyse_path
-from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings
+from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, UNCERTAIN, Findings
+from spineviewer.ai.label_check import check_column, restated
+from spineviewer.ai.vertebra_labels import NO_SACRAL_BODY, Body, Labelling, missed_bodies
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 from spineviewer.reports.model import cautions
 
@@ -79,6 +81,8 @@ def test_no_sacrum_in_view_is_always_flagged(
     assert all(d.review == NEEDS_REVIEW for d in findings.discs)
     for text in (findings.warnings, findings.summary_lines(), cautions(findings)):
         assert any("sacrum" in line for line in text), text
+    said = " ".join(findings.warnings)  # once, in the check's words, not the labeller's too
+    assert "no sacral-shaped body" not in said and "missed below body" not in said, said
     if check.sacrum == "not in view":  # counted from L5: every label lands on its own body
         labels = {v.label: np.asarray(v.centre_mm) for v in findings.vertebrae}
         assert "S1" not in labels
@@ -116,3 +120,37 @@ def test_a_t1_sagittal_gets_no_finding_from_the_t2_models(tmp_path: Path) -> Non
     step = findings.step("lumbar MR: vertebrae")
     assert step is not None and step.status == "skipped" and "T1" in step.reason, step
     assert findings.vertebrae == () and findings.discs == ()
+
+
+def _body(label: str, z: float, sacral: float = 0.05) -> Body:
+    return Body(label, "vertebra", 0.9, (0, 0, 1, 1), (0.0, 0.0), (0.0, 0.0, z), sacral=sacral)
+
+
+def test_a_gap_is_said_once_by_level_and_marks_the_bodies_above_it() -> None:
+    """S1..T12 35 mm apart without L3 (as the labeller leaves them: L4 then L2): the gap is
+    named by level in the check's gaps, its reason is on the bodies above it, and the check's
+    reasons, the summary and the report's caution do not repeat it (they said "L3 missing
+    between L2 and L4" and "counted across a gap (L3 not found)" side by side)."""
+    labels = ["S1", "L5", "L4", "L2", "L1", "T12"]
+    heights = [0.0, 35.0, 70.0, 140.0, 175.0, 210.0]
+    bodies = tuple(
+        _body(lab, z, 0.8 if lab == "S1" else 0.05)
+        for lab, z in zip(labels, heights, strict=True)
+    )
+    review = check_column(Labelling(bodies), "1.2.3", lambda body: (-70.0, 280.0))
+    check = review.result
+    assert check.sacrum == "found" and check.gaps == ("L3 missing between L2 and L4",)
+    assert check.status == UNCERTAIN and not any("gap" in r for r in check.reasons), check
+    assert review.warnings == ("L3 missing between L2 and L4",)
+    for label in ("L2", "L1", "T12"):
+        assert review.review[label] == (UNCERTAIN, ("counted across a gap (L3 not found)",))
+    assert review.review["L4"] == (CONFIDENT, ())
+    findings = Findings("1.2.3", "cpu", labelling=(check,))
+    (line,) = [x for x in findings.summary_lines() if x.startswith("vertebra labels")]
+    assert line.count("L3") == 1 and cautions(findings)[0].count("L3") == 1
+
+
+def test_the_labellers_own_words_for_what_the_check_says_are_recognised() -> None:
+    assert restated(NO_SACRAL_BODY) and restated(missed_bodies(1, 2))
+    assert restated(missed_bodies(2, 11))
+    assert not restated("1 body below S1 ignored") and not restated("no vertebral body found")

@@ -39,7 +39,7 @@ from spineviewer.ai.findings import (
     rounded,
     worst,
 )
-from spineviewer.ai.label_check import check_labelling
+from spineviewer.ai.label_check import check_labelling, restated
 from spineviewer.ai.mr_series import MrStack, choose, mr_stacks
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
 from spineviewer.ai.preprocessing import box_to_image, crop_box_px, roi_crop
@@ -143,7 +143,7 @@ def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
         for (dets, box), plane, index in zip(found, usable.planes, usable.indices, strict=True)
     ]
     labelling = fuse_slices(per_slice, reference=len(per_slice) // 2)
-    ctx.warnings += [f"vertebrae: {w}" for w in labelling.warnings]
+    ctx.warnings += [f"vertebrae: {w}" for w in labelling.warnings if not restated(w)]
     if not labelling.bodies:
         raise Skip("no vertebral body found on the sagittal series")
     check = check_labelling(labelling, usable)

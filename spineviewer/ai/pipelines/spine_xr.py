@@ -29,7 +29,7 @@ import numpy as np
 from spineviewer.ai.cobb import cobb_angle, endplate_tilts
 from spineviewer.ai.detection import Detections, detect
 from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding, rounded
-from spineviewer.ai.label_check import LabelReview, check_column
+from spineviewer.ai.label_check import LabelReview, check_column, restated
 from spineviewer.ai.manifest import DetectionDecoding
 from spineviewer.ai.manifest_applies_to import canonical_body_part
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
@@ -227,7 +227,7 @@ def detect_vertebrae(ctx: Context, state: SpineXrState) -> None:
             f"not {MIN_SPINE_BODIES} in a column): nothing reported"
         )
     state.spine = True
-    ctx.warnings += [f"radiograph vertebrae: {w}" for w in warnings]
+    ctx.warnings += [f"radiograph vertebrae: {w}" for w in warnings if not restated(w)]
     spacing = stack.pixel_spacing or (1.0, 1.0)
     bodies, check = check_bodies(stack, bodies, spacing)
     ctx.labelling.append(check.result)
