@@ -1,10 +1,11 @@
 """The fixed case mix: what each seed's study is, decided by arithmetic on the seed, not drawn.
 
 Slot ``seed % 20`` fixes the anatomy, the sagittal field of view, the extra sagittal contrasts,
-square or non-square pixels and the axial series; ``(7 * seed) % 20`` spreads the noise over 20
-levels from 0.5x to 4x a reference (geometric steps; 7 and 20 share no factor, so any 20
-consecutive seeds hold every level once and the noise is not tied to the slot). Any 20
-consecutive seeds therefore hold exactly:
+square or non-square pixels and the axial series. The noise level ``(7 * seed + 3 * (seed //
+20)) % 20`` picks one of 20 geometric steps from 0.5x to 4x a reference: 7 and 20 share no
+factor, so the 20 seeds of a block starting at a multiple of 20 hold every level once, and the
+block term moves each slot to another level from block to block (the noise is not tied to the
+anatomy or the contrasts). Any 20 consecutive seeds hold exactly:
 
 - 4 studies without the sacrum in view (20 %: slots 3, 7, 12, 18; field T10-L5);
 - 1 with six lumbar vertebrae (slot 5, truth label L6) and 1 with a sacralised L5 (slot 15);
@@ -85,7 +86,7 @@ def case_for(seed: int) -> Case:
         kind = "standard"
     fov = "T10-L5" if kind == "no-sacrum" else _WITH_SACRUM_FOVS[slot % 3]
     contrasts = ("T2", *(["T1"] if slot in _T1 else []), *(["STIR"] if slot in _STIR else []))
-    noise = 0.5 * 8.0 ** (((7 * seed) % SLOTS) / (SLOTS - 1))
+    noise = 0.5 * 8.0 ** (((7 * seed + 3 * (seed // SLOTS)) % SLOTS) / (SLOTS - 1))
     return Case(
         seed=seed,
         slot=slot,

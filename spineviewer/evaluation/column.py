@@ -176,7 +176,7 @@ def build_column(
     sizes = (*_THORACIC_SIZE, *_LUMBAR_SIZE[plan.lumbar], _SACRAL_SIZE[0])
     scale = float(np.clip(rng.normal(1.0, 0.06), 0.85, 1.15))
     lordosis = float(rng.uniform(28.0, 58.0))
-    slope = 0.5 * lordosis + float(rng.uniform(8.0, 18.0))
+    slope = 0.45 * lordosis + float(rng.uniform(6.0, 16.0))  # supine: a flatter sacrum
     disc_wedges = [w + float(rng.normal(0, 0.7)) for w in _THORACIC_DISC_WEDGE] + [
         lordosis * f for f in _LORDOSIS_DISCS[plan.lumbar]
     ]

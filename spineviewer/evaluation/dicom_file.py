@@ -4,13 +4,14 @@ Explicit VR little endian, 16-bit unsigned (12 bits stored), MONOCHROME2. Geomet
 ImagePositionPatient of each slice, ImageOrientationPatient, PixelSpacing (between rows,
 between columns; non-square where the case says so), SliceThickness and SpacingBetweenSlices
 of the stack, one FrameOfReferenceUID for the whole study. Timing (TR, TE, TI) and the maker's
-words come from the protocol. Every UID is derived from the seed, so the same seed always
-writes the same UIDs. Each file says it is synthetic (ImageComments, StudyDescription, the
-patient's name and the de-identification attributes).
+words come from the protocol. Every UID is a hash of the seed and what it names, so the same
+seed always writes the same UIDs. Each file says it is synthetic (ImageComments,
+StudyDescription, the patient's name and the de-identification attributes).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 import pydicom
 from numpy.typing import NDArray
 from pydicom.dataset import FileMetaDataset
-from pydicom.uid import UID, ExplicitVRLittleEndian, MRImageStorage, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, MRImageStorage
 
 from spineviewer import __version__
 from spineviewer.evaluation.protocol import SeriesPlan
@@ -31,8 +32,11 @@ GENERATOR = "spineviewer.evaluation"
 
 
 def uid(seed: int, *parts: object) -> str:
-    """A UID derived from the seed and ``parts`` (2.25 form, the same every run)."""
-    return generate_uid(prefix=None, entropy_srcs=[GENERATOR, str(seed), *map(str, parts)])
+    """A UID derived from the seed and ``parts``: ``2.25.`` and the first 128 bits of their
+    SHA-256 as a decimal integer (the same every run, at most 44 characters)."""
+    text = "\x1f".join([GENERATOR, str(seed), *map(str, parts)])
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"2.25.{int.from_bytes(digest[:16], 'big')}"
 
 
 @dataclass(frozen=True)

@@ -86,26 +86,24 @@ def _fov_rows(case: Case, column: Column, rng: np.random.Generator) -> tuple[flo
     return top, bottom
 
 
-def _in_plane(case: Case, rng: np.random.Generator, height: float) -> tuple[float, float, int, int]:
-    """Row and column spacing and the matrix for a field ``height`` mm high (square field)."""
+def _in_plane(case: Case, rng: np.random.Generator, height: float) -> tuple[int, float]:
+    """Rows for a field ``height`` mm high, and the column / row spacing ratio (1: square)."""
     rows = 16 * math.ceil(height / float(rng.uniform(0.62, 0.95)) / 16)
-    dr = height / rows
-    dc = dr
+    ratio = 1.0
     if case.non_square:
-        ratio = (
-            float(rng.uniform(0.65, 0.85)) if rng.random() < 0.5 else float(rng.uniform(1.2, 1.45))
-        )
-        dc = dr * ratio
-    cols = int(min(max(16 * round(rows * dr / dc / 16), 192), 640))
-    return dr, dc, rows, cols
+        wide = rng.random() < 0.5
+        ratio = float(rng.uniform(1.2, 1.45)) if wide else float(rng.uniform(0.65, 0.85))
+    return rows, ratio
 
 
 def _sagittal(
     case: Case, column: Column, rng: np.random.Generator
 ) -> tuple[StackGeometry, dict[str, Any]]:
     top, bottom = _fov_rows(case, column, rng)
-    dr, dc, rows, cols = _in_plane(case, rng, top - bottom)
+    rows, ratio = _in_plane(case, rng, top - bottom)
     dr = (top - bottom) / (rows - 1)
+    dc = dr * ratio
+    cols = int(min(max(16 * round(rows / ratio / 16), 192), 640))
     shown = [b for b in column.bodies if bottom - 10 < b.centre[2] < top + 10] or list(
         column.bodies
     )

@@ -13,7 +13,7 @@ same geometry (sagittal T1 / T2 / STIR) are painted together as channels.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,27 +102,29 @@ def _depth_range(geometry: StackGeometry, primitive: Primitive) -> tuple[float, 
     return float(depth.min()), float(depth.max())
 
 
-def _points(
-    geometry: StackGeometry, depths: NDArray[np.float64], rs: slice, cs: slice, upright: bool
-) -> Array:
-    """Patient mm of the pixel centres ``rs`` x ``cs`` on the sub-planes at ``depths``:
-    (sub-planes, rows, columns, 3). ``upright``: a grid axis that runs head-foot is given
-    length 1 (the caller broadcasts the result)."""
-    steps = (
-        geometry.normal,
-        geometry.spacing[0] * geometry.col_dir,
-        geometry.spacing[1] * geometry.row_dir,
-    )
-    counts = [len(depths), rs.stop - rs.start, cs.stop - cs.start]
-    if upright:
-        for axis, vector in enumerate(steps):
-            if abs(vector[2]) > 0.999 * np.linalg.norm(vector):
-                counts[axis] = 1
-    start = geometry.origin + rs.start * steps[1] + cs.start * steps[2]
-    t = (depths[: counts[0], None] * steps[0] + start).astype(np.float32)[:, None, None, :]
-    r = (np.arange(counts[1])[:, None] * steps[1]).astype(np.float32)[None, :, None, :]
-    c = (np.arange(counts[2])[:, None] * steps[2]).astype(np.float32)[None, None, :, :]
-    return t + r + c
+def _points(geometry: StackGeometry, depths: NDArray[np.float64]) -> Array:
+    """Patient mm of every pixel centre on the sub-planes at ``depths``: (sub-planes, rows,
+    columns, 3), float32."""
+    rows, cols = geometry.shape
+    t = (depths[:, None] * geometry.normal + geometry.origin).astype(np.float32)
+    r = (np.arange(rows)[:, None] * geometry.spacing[0] * geometry.col_dir).astype(np.float32)
+    c = (np.arange(cols)[:, None] * geometry.spacing[1] * geometry.row_dir).astype(np.float32)
+    return t[:, None, None, :] + r[None, :, None, :] + c[None, None, :, :]
+
+
+def _head_foot_axes(geometry: StackGeometry) -> tuple[bool, bool, bool]:
+    """Which grid axes (sub-plane, row, column) run head-foot: an upright primitive is the
+    same all along them."""
+    steps = (geometry.normal, geometry.col_dir, geometry.row_dir)
+    return tuple(abs(float(v[2])) > 0.999 for v in steps)  # type: ignore[return-value]
+
+
+def _coarse(field: Callable[[Array], Array], points: Array) -> Array:
+    """A slowly varying field (a texture: wavelengths of 9 mm and more) evaluated on every
+    fourth sub-plane and every second pixel, and repeated to the full grid."""
+    sub = field(points[::4, ::2, ::2])
+    full = np.repeat(np.repeat(np.repeat(sub, 4, axis=0), 2, axis=1), 2, axis=2)
+    return full[: points.shape[0], : points.shape[1], : points.shape[2]]
 
 
 def render_stack(
@@ -143,6 +145,7 @@ def render_stack(
     out = np.zeros((len(sequences), geometry.count, rows, cols), dtype=np.float32)
     weights = np.array([w for _, w in PROFILE], dtype=np.float32)
     boxes = [(_depth_range(geometry, p), _ranges(geometry, p)) for p in primitives]
+    upright = _head_foot_axes(geometry)
     for first in range(0, geometry.count, _CHUNK):
         slices = range(first, min(first + _CHUNK, geometry.count))
         depths = np.array(
@@ -151,6 +154,7 @@ def render_stack(
         order = np.argsort(depths, kind="stable")
         depths = depths[order]
         values = np.zeros((len(sequences), len(depths), rows, cols), dtype=np.float32)
+        grid = _points(geometry, depths)
         for primitive, ((d0, d1), box) in zip(primitives, boxes, strict=True):
             if box is None:
                 continue
@@ -161,7 +165,9 @@ def render_stack(
             if m0 >= m1:
                 continue
             rs, cs = box
-            points = _points(geometry, depths[m0:m1], rs, cs, primitive.upright)
+            points = grid[m0:m1, rs, cs]
+            if primitive.upright:
+                points = points[tuple(slice(0, 1) if a else slice(None) for a in upright)]
             distance = primitive.distance(points)
             edge = max(pixel, primitive.edge_mm)
             if float(distance.min()) >= 0.5 * edge:
@@ -170,7 +176,7 @@ def render_stack(
             cover = np.broadcast_to(np.clip(0.5 - distance / edge, 0.0, 1.0), shape)
             level: Array = signals(primitive.tissue)[:, None, None, None]
             if primitive.texture is not None:
-                level = level * primitive.texture(points)[None]
+                level = level * _coarse(primitive.texture, points)[None]
             target = values[:, m0:m1, rs, cs]
             target += cover[None] * (level - target)
         unsorted = np.empty_like(values)

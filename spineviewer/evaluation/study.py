@@ -13,19 +13,27 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from spineviewer.evaluation.acquire import acquire, draw_bias, noise_sigma
-from spineviewer.evaluation.anatomy import build_anatomy
-from spineviewer.evaluation.case_mix import case_for
+from spineviewer.evaluation.anatomy import Anatomy, build_anatomy
+from spineviewer.evaluation.case_mix import Case, case_for
 from spineviewer.evaluation.dicom_file import StudyIds, uid, write_image
-from spineviewer.evaluation.protocol import SeriesPlan, plan_protocol
+from spineviewer.evaluation.protocol import Protocol, SeriesPlan, plan_protocol
 from spineviewer.evaluation.render import render_stack
 from spineviewer.evaluation.truth import WrittenImage, WrittenSeries, ground_truth, save_truth
 
-__all__ = ["SALT", "generate", "generate_study", "study_folder_name"]
+__all__ = [
+    "SALT",
+    "StudyPlan",
+    "generate",
+    "generate_study",
+    "plan_study",
+    "study_folder_name",
+]
 
 #: Mixed into every seed: this generator's draws share nothing with any other's.
 SALT = 0x5E7A1
@@ -35,13 +43,30 @@ def study_folder_name(seed: int) -> str:
     return f"eval-lumbar-mr-{seed:06d}"
 
 
-def generate_study(out_dir: str | Path, seed: int) -> Path:
-    """Write the study of ``seed`` under ``out_dir``; returns its folder."""
+@dataclass(frozen=True)
+class StudyPlan:
+    """Everything drawn for a seed before any pixel is rendered."""
+
+    case: Case
+    anatomy: Anatomy
+    protocol: Protocol
+    noise_seed: np.random.SeedSequence
+
+
+def plan_study(seed: int) -> StudyPlan:
+    """The case, anatomy and protocol of ``seed`` (cheap: no rendering)."""
     case = case_for(seed)
     anatomy_seq, protocol_seq, noise_seq = np.random.SeedSequence([seed, SALT]).spawn(3)
     anatomy = build_anatomy(anatomy_seq, case.plan)
     protocol = plan_protocol(case, anatomy.column, np.random.default_rng(protocol_seq))
-    noise_rng = np.random.default_rng(noise_seq)
+    return StudyPlan(case, anatomy, protocol, noise_seq)
+
+
+def generate_study(out_dir: str | Path, seed: int) -> Path:
+    """Write the study of ``seed`` under ``out_dir``; returns its folder."""
+    plan = plan_study(seed)
+    case, anatomy, protocol = plan.case, plan.anatomy, plan.protocol
+    noise_rng = np.random.default_rng(plan.noise_seed)
     reference = next(n.centre for n in anatomy.canal if n.label == "L3")
     bias = draw_bias(noise_rng, float(anatomy.parameters["skin_back_y_mm"]), reference)
     ids = StudyIds.for_seed(seed, protocol.vendor, protocol.field_t)

@@ -5,13 +5,15 @@ What this generator fills: ``vertebrae`` (every body T8..S1 of the anatomy: ``la
 ``centre_mm``, ``in_sagittal_fov``; ``views`` empty: no boxes), ``discs`` (``level``,
 ``state``, ``centre_mm``, ``normal``, sizes, ``bulge_mm``, ``herniation_mm``,
 ``herniation_side``, ``in_sagittal_fov``, and beyond the phantom's fields ``degeneration``
-0..1, ``pfirrmann`` 1-5 and ``rudimentary``: the thin dark disc below a sacralised L5),
+0..1, ``pfirrmann`` 1-5 and ``height_loss``, as the phantom's graded discs; the thin dark disc
+below a sacralised L5 is listed in ``parameters.rudimentary_discs``),
 ``series`` (with ``contrast``) and ``axial_levels`` (the nearest truth disc centre to each
 axial image plane within :func:`spineviewer.geometry.levels.default_threshold` of the truth
 disc centres, else null). ``parameters`` hold the case (``case_kind``, ``slot``, ``tags``,
 ``fov_levels``), the phantom's MR option names (``sagittal_fov`` as the nearest of ``full``,
 ``T10-L5``, ``L2-S1``; ``lumbar_vertebrae``; ``sagittal_contrasts``) and every drawn value
-(age, curves, field strength, maker, spacing, noise factor and per-series noise).
+(age, curves, field strength, maker, noise factor; per series in ``acquisition``: noise,
+spacing, thickness, TR / TE / TI).
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def ground_truth(
                 "herniation_side": c.side,
                 "degeneration": round(c.degeneration, 4),
                 "pfirrmann": c.pfirrmann,
-                "rudimentary": c.rudimentary,
+                "height_loss": round(c.height_loss, 4),
                 "views": [],
                 "in_sagittal_fov": in_view(d.centre, sagittal),
             }
@@ -149,11 +151,12 @@ def ground_truth(
         "lumbar_vertebrae": case.plan.lumbar,
         "sacralised_l5": case.plan.sacralised_l5,
         "sagittal_contrasts": list(case.sagittal_contrasts),
+        "rudimentary_discs": [d.level for d in column.discs if d.condition.rudimentary],
         "axial_series": case.axial,
         "noise_factor": case.noise_factor,
         **anatomy.parameters,
         **protocol.parameters,
-        "series": {
+        "acquisition": {
             s.plan.role: {
                 "noise_sigma": round(s.noise_sigma, 6),
                 "pixel_spacing_mm": _mm(s.plan.stacks[0].spacing),
