@@ -17,7 +17,7 @@ from spineviewer.ai.findings import Findings
 from spineviewer.ai.pipelines import PIPELINES, Cancelled, Context, Progress, Skip, run_steps
 from spineviewer.ai.registry import ModelEntry, find_models
 from spineviewer.ai.sessions import SessionCache
-from spineviewer.dicom import Study, scan
+from spineviewer.dicom import SkippedFile, Study, scan
 
 __all__ = ["Cancelled", "Context", "Skip", "analyse_path", "analyse_study", "run_steps"]
 
@@ -28,8 +28,12 @@ def analyse_study(
     sessions: SessionCache | None = None,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    skipped: Sequence[SkippedFile] = (),
 ) -> Findings:
-    """Every pipeline on one study; raises :class:`Cancelled` when cancelled."""
+    """Every pipeline on one study; raises :class:`Cancelled` when cancelled. ``skipped``:
+    the study's files the scan could not read (a truncated or inconsistent image is refused
+    there, before any step sees it), named in the warnings first so that the findings say
+    what they were made without."""
     cache = sessions or SessionCache()
     ctx = Context(
         study,
@@ -50,10 +54,14 @@ def analyse_study(
         cobb=ctx.cobb,
         classifications=tuple(ctx.classifications),
         steps=tuple(steps),
-        warnings=tuple(dict.fromkeys([*cache.notices, *ctx.warnings])),
+        warnings=tuple(dict.fromkeys([*cache.notices, *_left_out(skipped), *ctx.warnings])),
         labelling=tuple(ctx.labelling),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+
+
+def _left_out(skipped: Sequence[SkippedFile]) -> list[str]:
+    return [f"{s.path} left out: {s.reason}" for s in skipped if s.dicom]
 
 
 def analyse_path(
@@ -63,10 +71,19 @@ def analyse_path(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> list[Findings]:
-    """Every study under ``path`` (folder, zip, DICOMDIR, file), one Findings each."""
+    """Every study under ``path`` (folder, zip, DICOMDIR, file), one Findings each, with the
+    files of that study (by the StudyInstanceUID of their header) the scan could not read."""
     result = scan(path)
     entries = find_models(model_dirs)
     sessions = SessionCache(provider)
     return [
-        analyse_study(study, entries, sessions, progress, cancelled) for study in result.studies
+        analyse_study(
+            study,
+            entries,
+            sessions,
+            progress,
+            cancelled,
+            [s for s in result.skipped if s.study_uid == study.uid],
+        )
+        for study in result.studies
     ]

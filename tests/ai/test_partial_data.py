@@ -117,3 +117,23 @@ def test_report_writes_the_study_with_a_skewed_orientation(damaged, tmp_path, mo
     [folder] = [p for p in out.iterdir() if p.is_dir()]
     assert (folder / "report.json").is_file() and (folder / "report.html").is_file()
     assert list((folder / "images").glob("*.png")), "no key image"
+
+
+def test_a_file_the_scan_refuses_is_named_in_the_findings(phantom, intact, tmp_path) -> None:
+    """Pixel data cut short in an uncompressed slice is refused by the scan itself (its
+    length is known from the header), before any pipeline step: the findings still name the
+    file and why (they said nothing: the analysis looked complete)."""
+    import pydicom
+
+    folder = shutil.copytree(phantom, tmp_path / "cut")
+    ds = pydicom.dcmread(folder / VICTIM)
+    ds.PixelData = ds.PixelData[: len(ds.PixelData) // 2]
+    ds.save_as(folder / VICTIM)
+
+    [findings] = analyse_path(folder, provider="cpu")
+
+    assert [v.label for v in findings.vertebrae] == [v.label for v in intact.vertebrae]
+    (named,) = [w for w in findings.warnings if str(folder / VICTIM) in w]
+    assert named.startswith(f"{folder / VICTIM} left out: ")
+    assert "truncated pixel data" in named
+    assert not [w for w in findings.warnings if "ground_truth.json" in w]  # not DICOM: no loss
