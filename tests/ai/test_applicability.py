@@ -216,3 +216,19 @@ def test_a_spine_radiograph_in_free_text_is_a_spine_radiograph(
     findings = _analyse(study)
     skipped = [s for s in findings.steps if s.name.startswith("spine X-ray") and s.status != "done"]
     assert skipped == [] and findings.vertebrae and findings.cobb is not None
+
+
+def test_a_chest_radiograph_beside_a_spine_radiograph_leaves_the_spine_one(tmp_path: Path) -> None:
+    """One study, a chest PA (series 1) and a lumbar AP (series 5): the lumbar one is analysed
+    (the first radiograph was taken, and the study skipped as "of CHEST")."""
+    generate("spine-xr", tmp_path, 94_005)
+    study = tmp_path / study_folder_name("spine-xr", 94_005)
+    spine = pydicom.dcmread(next(study.rglob("*.dcm")))
+    chest = pydicom.dcmread(get_testdata_file("RG1_UNCR.dcm"))
+    chest.StudyInstanceUID, chest.PatientID = spine.StudyInstanceUID, spine.PatientID
+    chest.SeriesNumber, chest.ViewPosition = 1, "PA"
+    chest.save_as(study / "chest.dcm")
+    assert [s.modality for s in scan(study).stacks()] == ["CR", "DX"]  # the chest first
+    findings = _analyse(study)
+    assert findings.vertebrae and findings.cobb is not None
+    assert {v.series_uid for v in findings.vertebrae} == {str(spine.SeriesInstanceUID)}

@@ -2,9 +2,10 @@
 
 Nothing is reported on a radiograph that is not of the spine:
 
-1. Radiograph: the first single-image projection (CR, DX) whose ViewPosition is AP or PA (or
-   absent: taken as AP, with a warning), and whose BodyPartExamined, when given, is a part of
-   the spine (:data:`SPINE_PARTS`); a hand, a chest or a knee is skipped with that reason.
+1. Radiograph: a single-image projection (CR, DX) whose ViewPosition is AP or PA (or absent:
+   taken as AP, with a warning), and whose BodyPartExamined, when given, is a part of the
+   spine (:data:`SPINE_PARTS`), one that says so before one that says nothing; a hand, a chest
+   or a knee is skipped with that reason (a chest PA beside a lumbar AP: the lumbar one).
 2. Vertebrae: the keypoints model; each body's corners give its upper and lower endplate
    angles (:mod:`spineviewer.ai.cobb`); bodies labelled by order from the sacral one
    (:func:`~spineviewer.ai.vertebra_labels.assign_labels`, "up" = the top of the image). A
@@ -31,7 +32,7 @@ from spineviewer.ai.detection import Detections, detect
 from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding, rounded
 from spineviewer.ai.label_check import LabelReview, check_column, restated
 from spineviewer.ai.manifest import DetectionDecoding
-from spineviewer.ai.manifest_applies_to import canonical_body_part
+from spineviewer.ai.manifest_applies_to import canonical_body_part, canonical_projection
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
 from spineviewer.ai.preprocessing import Letterbox, box_to_image
 from spineviewer.ai.runtime import ModelSession
@@ -156,6 +157,16 @@ def spine_present(bodies: Sequence[LabelledBody]) -> bool:
     return bool(np.all(steps[:, 0] > 0) and np.all(np.abs(steps[:, 1]) < steps[:, 0]))
 
 
+def _part(stack: Stack) -> str:
+    """The radiograph's BodyPartExamined as written ("" when absent)."""
+    return stack.first.instance.study.get("BodyPartExamined", "").strip()
+
+
+def _view(stack: Stack) -> str:
+    """Its ViewPosition as a projection ("ap" -> "AP", "LL" -> "lateral"; "" when absent)."""
+    return canonical_projection(stack.first.instance.view_position)
+
+
 def select_radiograph(ctx: Context, state: SpineXrState) -> None:
     candidates = [
         s
@@ -164,14 +175,18 @@ def select_radiograph(ctx: Context, state: SpineXrState) -> None:
     ]
     if not candidates:
         raise Skip("no radiograph (CR or DX) in the study")
-    frontal = [s for s in candidates if s.first.instance.view_position in ("AP", "PA", "")]
+    frontal = [s for s in candidates if _view(s) in ("AP", "PA", "")]
     if not frontal:
         views = ", ".join(sorted({s.first.instance.view_position for s in candidates}))
         raise Skip(f"no AP radiograph (views: {views})")
-    stack = frontal[0]
-    written = stack.first.instance.study.get("BodyPartExamined", "").strip()
-    if written and canonical_body_part(written) not in SPINE_PARTS:
-        raise Skip(f"the radiograph is of {written}, not of the spine")
+    spine = [s for s in frontal if not _part(s) or canonical_body_part(_part(s)) in SPINE_PARTS]
+    if not spine:
+        parts = sorted({_part(s) for s in frontal})
+        what = "the radiograph is" if len(frontal) == 1 else "the radiographs are"
+        raise Skip(f"{what} of {', '.join(parts)}, not of the spine")
+    # one whose header says spine before one that says nothing (a chest PA beside a lumbar AP
+    # in one study: the lumbar one, whichever series comes first)
+    stack = min(spine, key=lambda s: not _part(s))
     if not stack.first.instance.view_position:
         ctx.warnings.append("the radiograph has no ViewPosition: taken as AP")
     state.radiograph = stack
