@@ -88,13 +88,16 @@ def _arch_parts(body: Body, node: CanalNode, sacralised: bool) -> list[Part]:
                     r_ped,
                 ),
             ),
-            (
-                "capsule",
-                ((s * (b + 3.5), yc + 0.2 * a, 0.0), (s * 1.5, yc + a + 3.5, -0.15 * h), 3.0),
-            ),
-            (
-                "capsule",
-                ((s * (b + 3.0), yc + 0.4 * a, -0.3 * h), (s * 1.5, yc + a + 3.5, -0.42 * h), 2.8),
+            (  # the lamina: a plate from the pedicle round the back of the canal to the midline
+                "plate",
+                (
+                    (s * (b + 3.5), yc + 0.25 * a, -0.12 * h),
+                    (s * 0.5, yc + a + 3.5, -0.25 * h),
+                    0.24 * h,
+                    2.6,
+                    1.5,
+                    (0.0, 0.0, 1.0),
+                ),
             ),
             (
                 "capsule",

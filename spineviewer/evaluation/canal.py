@@ -60,11 +60,11 @@ def _chain(
     out = []
     inset_ap, inset_lr = tissue_inset
     for a, b in itertools.pairwise(nodes):
-        half_ap = (a.half_ap + b.half_ap) / 2 - inset_ap
-        half_lr = (a.half_lr + b.half_lr) / 2 - inset_lr
+        half_ap = (a.half_ap - inset_ap, b.half_ap - inset_ap)
+        half_lr = (a.half_lr - inset_lr, b.half_lr - inset_lr)
         start = a.centre + a.axes[1] * shift_ap
         end = b.centre + b.axes[1] * shift_ap
-        lo, hi = tube_bounds(start, end, max(half_ap, half_lr) + 1.5)
+        lo, hi = tube_bounds(start, end, max(*half_ap, *half_lr) + 1.5)
         distance = tube(start, end, half_lr, half_ap, a.axes[0])
         out.append(Primitive(f"{name} {a.label}-{b.label}", tissue, distance, lo, hi))
     return out

@@ -82,14 +82,15 @@ def frame_bounds(
 def tube(
     start: NDArray[np.float64],
     end: NDArray[np.float64],
-    half_x: float,
-    half_y: float,
+    half_x: float | tuple[float, float],
+    half_y: float | tuple[float, float],
     x_dir: NDArray[np.float64],
     overlap: float = 1.0,
 ) -> Distance:
-    """An elliptic cylinder from ``start`` to ``end`` (patient mm), its ``half_x`` axis along
-    ``x_dir`` made perpendicular to the tube; it runs ``overlap`` mm past both ends so that a
-    chain of tubes has no seams."""
+    """An elliptic tube from ``start`` to ``end`` (patient mm), its ``half_x`` axis along
+    ``x_dir`` made perpendicular to the tube. A half width given as (at start, at end) tapers
+    linearly, so a chain of tubes whose nodes carry sizes has no steps; the tube runs
+    ``overlap`` mm past both ends so that it has no seams either."""
     axis = end - start
     length = float(np.linalg.norm(axis))
     axis = axis / length
@@ -97,10 +98,13 @@ def tube(
     x /= np.linalg.norm(x)
     y = np.cross(axis, x)
     frame = Frame((start + end) / 2, np.stack([x, y, axis]))
+    x0, x1 = (half_x, half_x) if isinstance(half_x, float | int) else half_x
+    y0, y1 = (half_y, half_y) if isinstance(half_y, float | int) else half_y
 
     def distance(points: Array) -> Array:
         q = frame.local(points)
-        d2 = ellipse(q[..., 0], q[..., 1], half_x, half_y)
+        along = np.clip(q[..., 2] / length + 0.5, 0.0, 1.0)
+        d2 = ellipse(q[..., 0], q[..., 1], x0 + (x1 - x0) * along, y0 + (y1 - y0) * along)
         return extrude(d2, np.abs(q[..., 2]) - (length / 2 + overlap))
 
     return distance

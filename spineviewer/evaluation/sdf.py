@@ -64,7 +64,7 @@ def rounded_rect(x: Array, y: Array, half_x: float, half_y: float, radius: float
     return outside + np.minimum(np.maximum(qx, qy), 0) - r
 
 
-def ellipse(x: Array, y: Array, half_x: float, half_y: float) -> Array:
+def ellipse(x: Array, y: Array, half_x: float | Array, half_y: float | Array) -> Array:
     """2D distance bound to an ellipse (exact on the curve, gradient length ~1 near it)."""
     k0 = np.hypot(x / half_x, y / half_y)
     k1 = np.hypot(x / half_x**2, y / half_y**2)
@@ -113,14 +113,17 @@ def segment_box(
     half_width: float,
     half_thickness: float,
     radius: float,
+    width_dir: tuple[float, float, float] = (1.0, 0.0, 0.0),
 ) -> Array:
-    """A rounded plate whose long axis runs from ``a`` to ``b``, ``half_width`` along local x
-    (left-right) and ``half_thickness`` across (in the plane of the axis and local y-z)."""
+    """A rounded plate whose long axis runs from ``a`` to ``b``, ``half_width`` along
+    ``width_dir`` (made perpendicular to the axis; local x, left-right, by default) and
+    ``half_thickness`` across both."""
     start, end = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     axis = end - start
     length = float(np.linalg.norm(axis))
     axis /= length
-    side = np.array([1.0, 0.0, 0.0]) - axis[0] * axis
+    side = np.asarray(width_dir, dtype=np.float64)
+    side = side - float(side @ axis) * axis
     side /= np.linalg.norm(side)
     across = np.cross(axis, side)
     basis = np.stack([axis, side, across]).T.astype(np.float32)

@@ -75,9 +75,9 @@ def _chain(
     for (a, b), (ha, hb), x in zip(
         itertools.pairwise(points), itertools.pairwise(halves), x_dirs, strict=False
     ):
-        hx, hy = (ha[0] + hb[0]) / 2, (ha[1] + hb[1]) / 2
-        lo, hi = tube_bounds(a, b, max(hx, hy) + 2.0)
-        out.append(Primitive(name, tissue, tube(a, b, hx, hy, x, overlap=2.0), lo, hi, grain))
+        lo, hi = tube_bounds(a, b, max(*ha, *hb) + 2.0)
+        shape = tube(a, b, (ha[0], hb[0]), (ha[1], hb[1]), x, overlap=2.0)
+        out.append(Primitive(name, tissue, shape, lo, hi, grain))
     return out
 
 
