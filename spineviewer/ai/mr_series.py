@@ -52,6 +52,9 @@ class MrStack:
     contrast: str | None
     source: str
     note: str = ""
+    #: Its BodyPartExamined (None when absent): a model for the lumbar spine does not run on
+    #: a knee.
+    body_part: str | None = None
 
 
 def _number(text: str) -> float | None:
@@ -119,11 +122,13 @@ def contrast_of(stack: Stack) -> MrStack:
     instances = list({id(f.instance): f.instance for f in stack.frames}.values())
     found = [_header_contrast(instance) for instance in instances]
     counts = Counter(contrast for contrast, _, _ in found)
+    part = stack.first.instance.study.get("BodyPartExamined", "").strip() or None
     if len(counts) > 1:
         parts = [f"{contrast or 'unknown'} on {n}" for contrast, n in counts.most_common()]
-        return MrStack(stack, None, "", f"its images differ in contrast ({', '.join(parts)})")
+        note = f"its images differ in contrast ({', '.join(parts)})"
+        return MrStack(stack, None, "", note, part)
     contrast, source, note = found[0]
-    return MrStack(stack, contrast, source, note)
+    return MrStack(stack, contrast, source, note, part)
 
 
 def mr_stacks(stacks: Sequence[Stack]) -> list[MrStack]:
@@ -146,7 +151,10 @@ def choose(candidates: Sequence[MrStack], entries: Sequence[ModelEntry], task: s
             if not entry.available or m is None or m.task != task:
                 continue
             if m.applies_to.matches(
-                "MR", candidate.stack.plane, contrast=candidate.contrast
+                "MR",
+                candidate.stack.plane,
+                contrast=candidate.contrast,
+                body_part=candidate.body_part,
             ):
                 return candidate
     return ordered[0]

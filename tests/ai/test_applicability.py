@@ -232,3 +232,23 @@ def test_a_chest_radiograph_beside_a_spine_radiograph_leaves_the_spine_one(tmp_p
     findings = _analyse(study)
     assert findings.vertebrae and findings.cobb is not None
     assert {v.series_uid for v in findings.vertebrae} == {str(spine.SeriesInstanceUID)}
+
+
+@pytest.mark.parametrize(("body_part", "analysed"), [("KNEE", False), ("Lumbar spine", True)])
+def test_an_mr_of_another_body_part_gets_no_finding(
+    lumbar: Path, tmp_path: Path, body_part: str, analysed: bool
+) -> None:
+    """The MR models are for the lumbar spine (their manifests say LSPINE): a sagittal T2 of
+    the knee is skipped with that reason (the MR pipeline never passed the body part, so the
+    detector ran on anything sagittal and T2); a lumbar one in free text is analysed."""
+    with warnings.catch_warnings():  # pydicom: "Lumbar spine" is no valid CS
+        warnings.simplefilter("ignore")
+        study = _rewrite(lumbar, tmp_path / "part", BodyPartExamined=body_part)
+    findings = _analyse(study)
+    step = findings.step("lumbar MR: vertebrae")
+    assert step is not None
+    if analysed:
+        assert step.status == "done" and findings.vertebrae and findings.discs
+    else:
+        assert step.status == "skipped" and f"series is {body_part}" in step.reason, step
+        assert findings.vertebrae == () and findings.discs == () and findings.models == ()

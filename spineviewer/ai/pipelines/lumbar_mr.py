@@ -125,7 +125,9 @@ def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
         raise Skip("no sagittal series")
     chosen = state.sagittal
     stack = chosen.stack
-    session = ctx.session("detection", "MR", "sagittal", contrast=chosen.contrast)
+    session = ctx.session(
+        "detection", "MR", "sagittal", contrast=chosen.contrast, body_part=chosen.body_part
+    )
     usable = usable_slices(stack, ctx.check)
     ctx.warnings += usable.warnings("sagittal series")
     if usable.too_damaged:
@@ -263,7 +265,7 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
     accepted = {
         id(s.stack)
         for s in state.axial
-        if manifest.applies_to.matches("MR", "axial", contrast=s.contrast)
+        if manifest.applies_to.matches("MR", "axial", contrast=s.contrast, body_part=s.body_part)
     }
     review = {v.label: (v.review, v.review_reasons) for v in _column(ctx, state)}
     readers: dict[int, StackPixels] = {}
@@ -337,11 +339,11 @@ def _disc_session(ctx: Context, state: LumbarMrState) -> ModelSession:
     localiser, still gets its T2 discs classified; only the stacks the model accepts are
     used). Skip with the first contrast's reason when no model accepts any of them."""
     near = {id(stack) for slices in state.axial_slices.values() for stack, _, _ in slices}
-    contrasts = {s.contrast for s in state.axial if id(s.stack) in near}
+    kinds = {(s.contrast, s.body_part) for s in state.axial if id(s.stack) in near}
     skipped: Skip | None = None
-    for contrast in sorted(contrasts, key=lambda c: (c != "T2", c is None, c or "")):
+    for contrast, part in sorted(kinds, key=lambda k: (k[0] != "T2", k[0] is None, str(k))):
         try:
-            return ctx.session("classification", "MR", "axial", contrast=contrast)
+            return ctx.session("classification", "MR", "axial", contrast=contrast, body_part=part)
         except Skip as exc:
             skipped = skipped or exc
     assert skipped is not None  # classify_discs runs only with a slice near a disc
@@ -357,7 +359,9 @@ def classify_fractures(ctx: Context, state: LumbarMrState) -> None:
     bodies = [v for v in _column(ctx, state) if v.label in FRACTURE_LEVELS]
     if not bodies:
         raise Skip("no labelled lumbar or thoracic vertebra")
-    session = ctx.session("classification", "MR", "sagittal", contrast=sagittal.contrast)
+    session = ctx.session(
+        "classification", "MR", "sagittal", contrast=sagittal.contrast, body_part=sagittal.body_part
+    )
     assert stack.pixel_spacing is not None
     crops: list[np.ndarray] = []
     rows: dict[str, slice] = {}
