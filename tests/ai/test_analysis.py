@@ -92,7 +92,7 @@ def test_a_study_without_a_sagittal_series_says_why(
     assert "no sagittal MR series" in steps["lumbar MR: series"].reason
     assert not findings.vertebrae and not findings.discs
     # disc-state wants an ROI only the lumbar pipeline can give: the generic runner says so
-    assert "need an ROI" in steps["generic classifiers: whole images"].reason
+    assert "disc-state needs an ROI" in steps["generic classifiers: whole images"].reason
 
 
 def test_a_failing_step_is_recorded_and_the_others_still_run(lumbar) -> None:

@@ -81,7 +81,9 @@ def run_generic_classifiers(ctx: Context, state: None) -> None:
     if not ran:
         reason = "no series these models apply to"
         if wanted_roi:
-            reason += f"; {', '.join(sorted(set(wanted_roi)))} need an ROI only a pipeline gives"
+            ids = sorted(set(wanted_roi))
+            verb = "needs" if len(ids) == 1 else "need"
+            reason += f"; {', '.join(ids)} {verb} an ROI only a pipeline gives"
         raise Skip(reason)
 
 
