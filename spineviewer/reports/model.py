@@ -243,10 +243,20 @@ def cautions(findings: Findings, names: Mapping[str, str] | None = None) -> tupl
         why = "; ".join([*check.gaps, *check.reasons])
         name = (names or {}).get(check.series_uid) if several else None
         where = f" of {name}" if name else ""
-        out.append(
-            f"Vertebra labels{where} {check.status} (confidence {check.confidence:.2f}): {why}"
-        )
+        verdict = _VERDICTS.get(check.status, check.status)
+        out.append(f"Vertebra labels{where} {verdict} (confidence {check.confidence:.2f}): {why}")
     return tuple(out)
+
+
+#: A labelling check's status as the caution's verb ("Vertebra labels need review").
+_VERDICTS = {"needs review": "need review", "uncertain": "are uncertain"}
+
+
+def _not_cautioned(warnings: tuple[str, ...], findings: Findings) -> tuple[str, ...]:
+    """The warnings less those a caution says already (a labelling check's gaps and reasons,
+    which the findings also list as warnings)."""
+    said = {text for check in findings.labelling for text in (*check.gaps, *check.reasons)}
+    return tuple(w for w in warnings if w.split(": ", 1)[-1] not in said)
 
 
 def build_report(
@@ -322,6 +332,6 @@ def build_report(
             anonymiser,
         ),
         cautions=cautions(findings, names),
-        warnings=_scrubbed(findings.warnings, study, anonymiser),
+        warnings=_scrubbed(_not_cautioned(findings.warnings, findings), study, anonymiser),
         anonymised=anonymiser is not None,
     )

@@ -432,4 +432,38 @@ def test_a_study_with_an_mr_and_a_radiograph_reports_each_series_vertebrae(
         ),
     )
     (caution,) = build_report(study, doubt).cautions
-    assert caution.startswith(f"Vertebra labels of {names[next(iter(xr))]} needs review"), caution
+    assert caution.startswith(f"Vertebra labels of {names[next(iter(xr))]} need review"), caution
+
+
+def test_a_caution_is_said_once_and_reads_as_a_sentence(analysed) -> None:
+    """The labelling check's reasons are warnings of the findings too: the report's box says
+    them, its warnings list does not repeat them; "Vertebra labels need review" (it read
+    "Vertebra labels needs review")."""
+    from spineviewer.ai.findings import NEEDS_REVIEW, LabellingCheck
+
+    study, findings = analysed
+    gap, edge = "L5 missing between L4 and S1", "the body taken as S1 lies at the lower edge"
+    doubtful = replace(
+        findings,
+        labelling=(
+            LabellingCheck(
+                findings.vertebrae[0].series_uid,
+                0.35,
+                NEEDS_REVIEW,
+                "at the image edge",
+                (edge,),
+                (gap,),
+            ),
+        ),
+        warnings=(
+            f"vertebra labels: {gap}",
+            f"vertebra labels: {edge}",
+            "sagittal series: IM7.dcm left out: PixelSpacing is 0",
+        ),
+    )
+    report = build_report(study, doubtful)
+    assert report.cautions == (f"Vertebra labels need review (confidence 0.35): {gap}; {edge}",)
+    assert report.warnings == ("sagittal series: IM7.dcm left out: PixelSpacing is 0",)
+    uncertain = replace(doubtful.labelling[0], status="uncertain")
+    (caution,) = build_report(study, replace(doubtful, labelling=(uncertain,))).cautions
+    assert caution.startswith("Vertebra labels are uncertain (confidence 0.35)")
