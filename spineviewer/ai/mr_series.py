@@ -7,7 +7,9 @@ The contrast (T1, T2, STIR, PD) of a stack comes from its DICOM header, in this 
    ``InversionTime`` 80-250 ms): STIR; a long one (FLAIR) stays unknown;
 3. the words of the series description and sequence name ("STIR", "TIRM", "T1", "T2", "PD");
 4. the timing: TR < 1000 ms and TE < 30 ms: T1; TR >= 1800 ms and TE >= 60 ms: T2;
-   TR >= 1800 ms and TE < 40 ms: PD (the textbook weighting rules).
+   TR >= 1800 ms and TE < 40 ms: PD (the textbook weighting rules). A STIR's TR and TE are
+   those of a T2 (the inversion pulse makes the difference): a "STIR" description with such
+   timing, and no inversion fields (an anonymiser may strip them), stays STIR.
 
 When the description and the timing disagree the timing wins and the disagreement is
 reported (a "T2" description on a TR 500 / TE 10 series is a T1 image: the lumbar MR
@@ -104,7 +106,9 @@ def _header_contrast(instance: Instance) -> tuple[str | None, str, str]:
     if inversion and named in (None, "STIR"):
         return "STIR", "ScanningSequence", ""
     timed = _by_timing(tags)
-    if timed is not None and named is not None and timed != named and named != "STIR":
+    if named == "STIR" and timed in (None, "T2", "PD"):  # a STIR's long TR and TE look T2
+        return "STIR", "series description", ""
+    if timed is not None and named is not None and timed != named:
         return timed, "RepetitionTime/EchoTime", f"described as {named} but TR/TE say {timed}"
     if timed is not None:
         return timed, "RepetitionTime/EchoTime", ""

@@ -115,3 +115,37 @@ def test_a_sagittal_series_of_two_contrasts_is_not_analysed(
     assert step is not None and step.status == "skipped", step
     assert findings.vertebrae == () and findings.discs == ()
     assert any("differ in contrast" in w for w in findings.warnings), findings.warnings
+
+
+@pytest.mark.parametrize(
+    ("description", "timing", "contrast"),
+    [
+        ("SAG STIR", {"RepetitionTime": 4000, "EchoTime": 60}, "STIR"),
+        ("t2_tirm_sag", {"RepetitionTime": 3500, "EchoTime": 45}, "STIR"),
+        ("SAG STIR", {"RepetitionTime": 500, "EchoTime": 10}, "T1"),  # with a note
+        ("SAG T2", {"RepetitionTime": 4000, "EchoTime": 100}, "T2"),
+    ],
+)
+def test_a_stir_without_its_inversion_fields_is_still_stir(
+    demo_study_dir: Path, tmp_path: Path, description: str, timing: dict, contrast: str
+) -> None:
+    """An anonymiser may strip InversionTime and ScanningSequence: a series named STIR (or
+    Siemens' TIRM) with a STIR's long TR and TE was read as T2 from its timing, and the T2
+    models ran on it."""
+    study = shutil.copytree(demo_study_dir, tmp_path / "stir")
+    for path in (study / "S01_sagittal_t2").glob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        for keyword in ("InversionTime", "SequenceName"):
+            if keyword in ds:
+                delattr(ds, keyword)
+        ds.ScanningSequence, ds.SeriesDescription = "SE", description
+        ds.RepetitionTime, ds.EchoTime = timing["RepetitionTime"], timing["EchoTime"]
+        ds.save_as(path)
+    (sagittal,) = [s for s in scan(study).stacks() if s.plane == "sagittal"]
+    found = contrast_of(sagittal)
+    assert found.contrast == contrast, found
+    assert ("described as STIR" in found.note) is (contrast == "T1")
+    if contrast == "STIR":
+        findings = _analyse(study)
+        step = findings.step("lumbar MR: vertebrae")
+        assert step is not None and step.status == "skipped" and "STIR" in step.reason
