@@ -154,3 +154,26 @@ def test_the_labellers_own_words_for_what_the_check_says_are_recognised() -> Non
     assert restated(NO_SACRAL_BODY) and restated(missed_bodies(1, 2))
     assert restated(missed_bodies(2, 11))
     assert not restated("1 body below S1 ignored") and not restated("no vertebral body found")
+
+
+def test_a_body_cut_by_the_top_of_the_image_doubts_itself_not_the_levels() -> None:
+    """T12 (the top body) 10 mm under the image's top edge, bodies 35 mm apart: T12 is
+    "uncertain" (its box and centre are partial), but the levels are counted from S1, so the
+    check stays confident, at 1.0, without a warning (it became "uncertain" and put "check
+    before trusting the levels" on the report of a standard phantom study)."""
+    labels = ["S1", "L5", "L4", "L3", "L2", "L1", "T12"]
+    bodies = tuple(
+        _body(label, 35.0 * k, 0.8 if label == "S1" else 0.05) for k, label in enumerate(labels)
+    )
+    review = check_column(Labelling(bodies), "1.2.3", lambda body: (-70.0, 220.0))
+    check = review.result
+    assert (check.status, check.confidence, check.reasons, review.warnings) == (
+        CONFIDENT,
+        1.0,
+        (),
+        (),
+    )
+    assert review.review["T12"] == (UNCERTAIN, ("T12 is cut by the top of the image",))
+    assert all(review.review[label] == (CONFIDENT, ()) for label in labels[:-1])
+    findings = Findings("1.2.3", "cpu", labelling=(check,))
+    assert cautions(findings) == () and not any("labels" in x for x in findings.summary_lines())
