@@ -255,10 +255,17 @@ class Findings:
                 lines.append(f"{s.name}: {s.status}: {s.reason}")
             if s.status == "skipped":
                 skipped.add(pipeline)
-        lines += [f"warning: {w}" for w in self.warnings]
+        lines += [f"warning: {w}" for w in self.other_warnings()]
         if self.not_for_clinical_use:
             lines.append("NOT FOR CLINICAL USE: demonstration models trained on phantoms")
         return lines
+
+    def other_warnings(self) -> tuple[str, ...]:
+        """The warnings less those that restate a labelling check's gaps and reasons (the
+        pipelines list those as warnings too, "vertebra labels: <reason>"): what the summary
+        and the report show beside the check, which says them already."""
+        said = {text for check in self.labelling for text in (*check.gaps, *check.reasons)}
+        return tuple(w for w in self.warnings if w.split(": ", 1)[-1] not in said)
 
     def step(self, name: str) -> StepResult | None:
         return next((s for s in self.steps if s.name == name), None)

@@ -252,13 +252,6 @@ def cautions(findings: Findings, names: Mapping[str, str] | None = None) -> tupl
 _VERDICTS = {"needs review": "need review", "uncertain": "are uncertain"}
 
 
-def _not_cautioned(warnings: tuple[str, ...], findings: Findings) -> tuple[str, ...]:
-    """The warnings less those a caution says already (a labelling check's gaps and reasons,
-    which the findings also list as warnings)."""
-    said = {text for check in findings.labelling for text in (*check.gaps, *check.reasons)}
-    return tuple(w for w in warnings if w.split(": ", 1)[-1] not in said)
-
-
 def build_report(
     study: Study,
     findings: Findings,
@@ -332,6 +325,6 @@ def build_report(
             anonymiser,
         ),
         cautions=cautions(findings, names),
-        warnings=_scrubbed(_not_cautioned(findings.warnings, findings), study, anonymiser),
+        warnings=_scrubbed(findings.other_warnings(), study, anonymiser),
         anonymised=anonymiser is not None,
     )

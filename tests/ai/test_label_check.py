@@ -145,9 +145,12 @@ def test_a_gap_is_said_once_by_level_and_marks_the_bodies_above_it() -> None:
     for label in ("L2", "L1", "T12"):
         assert review.review[label] == (UNCERTAIN, ("counted across a gap (L3 not found)",))
     assert review.review["L4"] == (CONFIDENT, ())
-    findings = Findings("1.2.3", "cpu", labelling=(check,))
-    (line,) = [x for x in findings.summary_lines() if x.startswith("vertebra labels")]
-    assert line.count("L3") == 1 and cautions(findings)[0].count("L3") == 1
+    other = "sagittal series: IM7.dcm left out: no Pixel Data"
+    warnings = (*(f"vertebra labels: {w}" for w in review.warnings), other)
+    findings = Findings("1.2.3", "cpu", labelling=(check,), warnings=warnings)
+    assert " ".join(findings.summary_lines()).count("L3 missing") == 1  # the check's line only
+    assert findings.other_warnings() == (other,) and f"warning: {other}" in findings.summary_lines()
+    assert cautions(findings)[0].count("L3") == 1
 
 
 def test_the_labellers_own_words_for_what_the_check_says_are_recognised() -> None:
