@@ -224,12 +224,17 @@ class Findings:
     def summary_lines(self) -> list[str]:
         """What a person reads: findings, steps that did not run and why, warnings, notice."""
         lines = []
-        if self.vertebrae:
-            lines.append("vertebrae: " + " ".join(v.label for v in self.vertebrae))
+        where = self._where()
+        columns: dict[str, list[str]] = {}
+        for v in self.vertebrae:
+            columns.setdefault(v.series_uid, []).append(v.label)
+        for uid, labels in columns.items():
+            lines.append(f"vertebrae{where.get(uid, '')}: " + " ".join(labels))
         for check in self.labelling:
             if check.status != CONFIDENT:
                 why = "; ".join([*check.gaps, *check.reasons])
-                lines.append(f"vertebra labels: {check.status} ({why})")
+                tag = where.get(check.series_uid, "")
+                lines.append(f"vertebra labels{tag}: {check.status} ({why})")
         for d in self.discs:
             p, n = d.probabilities[d.state], len(d.axial_instances)
             note = f", {d.review}" if d.review != CONFIDENT else ""
@@ -259,6 +264,14 @@ class Findings:
         if self.not_for_clinical_use:
             lines.append("NOT FOR CLINICAL USE: demonstration models trained on phantoms")
         return lines
+
+    def _where(self) -> dict[str, str]:
+        """Series UID -> " (MR)" or " (radiograph)" when the vertebrae come from several series
+        (a study with a sagittal MR and a radiograph has an L1 on each); empty otherwise."""
+        kinds = {v.series_uid: v.tilt_deg is not None for v in self.vertebrae}
+        if len(kinds) < 2:
+            return {}
+        return {uid: " (radiograph)" if xr else " (MR)" for uid, xr in kinds.items()}
 
     def other_warnings(self) -> tuple[str, ...]:
         """The warnings less those that restate a labelling check's gaps and reasons (the

@@ -80,3 +80,24 @@ def test_a_radiograph_cut_above_the_sacrum_is_flagged(
     if check.sacrum == "not in view":  # relabelled from L5: each label on its own body
         for v in findings.vertebrae:
             assert abs(v.centre_mm[2] - truth[v.label][2]) < 10.0, v.label
+
+
+def test_the_summary_tells_the_columns_of_an_mr_and_a_radiograph_apart() -> None:
+    """One study, L1 and L2 on a sagittal MR and on a radiograph: one line each, named, and
+    the radiograph's labelling doubt says it is the radiograph's (they ran together as
+    "vertebrae: L1 L2 L1 L2")."""
+    from spineviewer.ai.findings import LabellingCheck, VertebraFinding
+
+    def vertebra(label: str, series: str, tilt: tuple[float, float] | None) -> VertebraFinding:
+        return VertebraFinding(label, 0.9, series, "1", (0, 0, 1, 1), (0, 0, 0), tilt_deg=tilt)
+
+    mr = [vertebra(label, "1.1", None) for label in ("L1", "L2")]
+    xr = [vertebra(label, "1.2", (1.0, 2.0)) for label in ("L1", "L2")]
+    doubt = LabellingCheck("1.2", 0.5, NEEDS_REVIEW, "at the image edge", ("cut",))
+    lines = Findings("1", "cpu", vertebrae=(*mr, *xr), labelling=(doubt,)).summary_lines()
+    assert lines[:3] == [
+        "vertebrae (MR): L1 L2",
+        "vertebrae (radiograph): L1 L2",
+        "vertebra labels (radiograph): needs review (cut)",
+    ]
+    assert Findings("1", "cpu", vertebrae=tuple(mr)).summary_lines()[0] == "vertebrae: L1 L2"
