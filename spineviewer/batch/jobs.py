@@ -181,7 +181,7 @@ def _run(job: StudyJob, started: float) -> JobResult:
         raise Unreadable(f"no readable image of this study ({reasons})", lost)
     study = studies[0]
     entries, sessions = _sessions(job)
-    findings = analyse_study(study, entries, sessions)
+    findings = analyse_study(study, entries, sessions, skipped=skipped)
     with Workspace() as workspace:
         loaded = workspace.load(study.uid)
     document = loaded.document if loaded is not None else None

@@ -137,3 +137,29 @@ def test_a_file_the_scan_refuses_is_named_in_the_findings(phantom, intact, tmp_p
     assert named.startswith(f"{folder / VICTIM} left out: ")
     assert "truncated pixel data" in named
     assert not [w for w in findings.warnings if "ground_truth.json" in w]  # not DICOM: no loss
+
+
+@pytest.mark.parametrize("command", ["report", "batch"])
+def test_report_and_batch_name_a_file_the_scan_refuses(
+    phantom, tmp_path, monkeypatch, command
+) -> None:
+    """The same refused file reaches the report's warnings from ``report`` and ``batch``."""
+    import json
+
+    import pydicom
+
+    monkeypatch.setenv("SPINEVIEWER_WORKSPACE", str(tmp_path / "workspace"))
+    folder = shutil.copytree(phantom, tmp_path / "cut")
+    ds = pydicom.dcmread(folder / VICTIM)
+    ds.PixelData = ds.PixelData[: len(ds.PixelData) // 2]
+    ds.save_as(folder / VICTIM)
+    out = tmp_path / "out"
+
+    status = main(
+        [command, str(folder), "--out", str(out), "--format", "json", "--provider", "cpu"]
+    )
+
+    assert status == 0
+    [report] = list(out.glob("*/report.json"))
+    warnings = json.loads(report.read_text())["warnings"]
+    assert any(VICTIM.name in w and "truncated pixel data" in w for w in warnings), warnings
