@@ -222,7 +222,14 @@ def why_none(
     candidates = find_models(dirs) if entries is None else entries
     series = _Series(modality, view, contrast, projection, body_part, strict)
     reasons: list[str] = []
-    for entry in candidates:
+    same = [
+        e
+        for e in candidates
+        if e.manifest is not None
+        and e.manifest.task == task
+        and modality.upper() in (m.upper() for m in e.manifest.applies_to.modality)
+    ]  # models for another modality only matter when there is none for this one
+    for entry in same or candidates:
         m = entry.manifest
         if m is None or m.task != task:
             continue
