@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
@@ -45,6 +47,8 @@ class LevelRow:
     key_image: str
     #: The AI's own review need: confident / uncertain / needs review.
     ai_review: str = "confident"
+    #: The AI's name of the level when the reader renamed it (shifted the labels); else "".
+    ai_level: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class VertebraRow:
     #: The series the vertebra was found on, when the study's vertebrae come from several
     #: (a sagittal MR and a radiograph both have an L1); empty otherwise.
     series: str = ""
+    #: The AI's label when the reader renamed the body (shifted the labels); else "".
+    ai_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,44 @@ def _proposal(
     return ranked[0] if ranked else None
 
 
+#: The marks that name a vertebra: the AI's boxes and corner polygons, the labelling tool's points.
+VERTEBRA_MARKS = (Kind.RECTANGLE, Kind.POLYGON, Kind.POINT)
+#: A mark whose centre lies this close (mm) to a finding's is that finding's, whatever its label
+#: now reads (a reader who shifted every label by one level renamed the AI's marks).
+SAME_PLACE_MM = 12.0
+
+
+def _mark_of(
+    annotations: list[Annotation],
+    label: str,
+    centre_mm: Sequence[float],
+    kinds: tuple[Kind, ...],
+    series_uid: str | None = None,
+) -> Annotation | None:
+    """The mark of a finding: the one at its place (a person's own first, then the nearest),
+    else, for images without patient coordinates, the one with its label."""
+    centre = np.asarray(centre_mm, dtype=np.float64)
+    near = []
+    for a in annotations:
+        if a.kind not in kinds or not a.points_mm:
+            continue
+        if series_uid is not None and a.image.series_uid != series_uid:
+            continue
+        distance = float(np.linalg.norm(np.mean(np.asarray(a.points_mm), axis=0) - centre))
+        if distance <= SAME_PLACE_MM:
+            near.append((a.provenance.is_model, distance, a))
+    if near:
+        return min(near, key=lambda t: (t[0], t[1]))[2]
+    return _proposal(annotations, label, kinds, series_uid)
+
+
+def _renamed(mark: Annotation | None, ai: str) -> tuple[str, str]:
+    """(label reported, the AI's label when the reader's differs else "")."""
+    if mark is None or not mark.label or mark.label == ai:
+        return ai, ""
+    return mark.label, ai
+
+
 def _level_state(disc_state: str, mark: Annotation | None) -> tuple[str, str]:
     """(state reported, review) of one level from the model's state and the mark for it."""
     if mark is None:
@@ -161,11 +205,15 @@ def _levels(
 ) -> list[LevelRow]:
     rows = []
     for disc in findings.discs:
-        mark = _proposal(annotations, disc.level, (Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND))
+        kinds = (Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND)
+        mark = _mark_of(annotations, disc.level, disc.centre_mm, kinds)
         state, review = _level_state(disc.state, mark)
         key = _uid(disc.axial_instances[0], anonymiser) if disc.axial_instances else ""
         probability = disc.probabilities.get(disc.state)
-        rows.append(LevelRow(disc.level, state, probability, review, disc.state, key, disc.review))
+        level, ai_level = _renamed(mark, disc.level)
+        rows.append(
+            LevelRow(level, state, probability, review, disc.state, key, disc.review, ai_level)
+        )
     return rows
 
 
@@ -270,16 +318,18 @@ def build_report(
     vertebrae = []
     for v in findings.vertebrae:
         on = v.series_uid if several else None  # an L1 of each series: each its own mark
-        mark = _proposal(annotations, v.label, (Kind.RECTANGLE, Kind.POLYGON), on)
+        mark = _mark_of(annotations, v.label, v.centre_mm, VERTEBRA_MARKS, on)
+        label, ai_label = _renamed(mark, v.label)
         vertebrae.append(
             VertebraRow(
-                v.label,
+                label,
                 _review(mark),
                 v.fracture,
                 v.fracture_probability,
                 v.tilt_deg,
                 v.review,
                 names.get(v.series_uid, "") if several else "",
+                ai_label,
             )
         )
     implants = [

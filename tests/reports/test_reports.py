@@ -467,3 +467,30 @@ def test_a_caution_is_said_once_and_reads_as_a_sentence(analysed) -> None:
     uncertain = replace(doubtful.labelling[0], status="uncertain")
     (caution,) = build_report(study, replace(doubtful, labelling=(uncertain,))).cautions
     assert caution.startswith("Vertebra labels are uncertain (confidence 0.35)")
+
+
+def test_shifted_labels_are_reported_with_the_ai_names_beside(analysed) -> None:
+    """The reader shifted every label one level up (the AI counted from a wrong S1): the report
+    names each body and disc as the reader does, the AI's name beside it, and each row keeps
+    its own finding's state and review."""
+    from spineviewer.annotations.commands import shift_levels
+
+    study, findings = analysed
+    stacks = [st for series in study.series for st in series.stacks]
+    document = AnnotationDocument(study.uid)
+    for mark in proposals_from_findings(findings, stacks):
+        document.add(mark)
+    shift_levels(document, -1).redo(document)  # L3 -> L2 ...
+    report = build_report(study, findings, document)
+    renamed = {r.ai_label: r.label for r in report.vertebrae}
+    assert renamed["L3"] == "L2" and renamed["L1"] == "T12", renamed
+    levels = {r.ai_level: r for r in report.levels}
+    assert levels["L4-L5"].level == "L3-L4"
+    assert levels["L4-L5"].model_state == next(
+        d.state for d in findings.discs if d.level == "L4-L5"
+    )
+    html = render_html(report)
+    assert "L3-L4" in html and "(AI: L4-L5)" in html
+    unshifted = build_report(study, findings)
+    assert all(r.ai_label == "" for r in unshifted.vertebrae)
+    assert [r.level for r in unshifted.levels] == [d.level for d in findings.discs]
