@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,22 @@ def test_an_input_without_a_readable_study_is_unreadable(summary) -> None:
     row = rows["unreadable"]
     assert row["study_uid"] == "" and row["folder"] == ""
     assert "no readable DICOM study" in str(row["error"]) and "truncated" in str(row["error"])
+
+
+def test_findings_say_when_the_labels_need_review() -> None:
+    """A study whose level names the reader must confirm says so in the findings column."""
+    from spineviewer.ai.findings import (
+        CONFIDENT,
+        NEEDS_REVIEW,
+        Findings,
+        LabellingCheck,
+        VertebraFinding,
+    )
+    from spineviewer.batch.jobs import _brief
+
+    body = VertebraFinding("L5", 0.9, "1.2", "1.2.3", (0, 0, 1, 1), (0.0, 0.0, 0.0))
+    check = LabellingCheck("1.2", 0.4, NEEDS_REVIEW, "not in view", ("no sacrum in view",))
+    doubtful = Findings("1", "cpu", vertebrae=(body,), labelling=(check,))
+    assert _brief(doubtful) == {"vertebrae": 1, "labels": "needs review"}
+    sure = Findings("1", "cpu", vertebrae=(body,), labelling=(replace(check, status=CONFIDENT),))
+    assert _brief(sure) == {"vertebrae": 1}
