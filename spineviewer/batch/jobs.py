@@ -107,7 +107,7 @@ def _brief(findings: Any) -> dict[str, Any]:
         brief["vertebrae"] = len(findings.vertebrae)
     doubts = [c.status for c in findings.labelling if c.status != "confident"]
     if doubts:  # the reader must confirm the level names before trusting the rest
-        brief["labels"] = "needs review" if "needs review" in doubts else "uncertain"
+        brief["labels"] = "need review" if "needs review" in doubts else "uncertain"
     if findings.discs:
         abnormal = [f"{d.level} {d.state}" for d in findings.discs if d.state != "normal"]
         brief["discs"] = f"{len(findings.discs)} ({', '.join(abnormal) or 'all normal'})"

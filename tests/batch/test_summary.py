@@ -155,6 +155,6 @@ def test_findings_say_when_the_labels_need_review() -> None:
     body = VertebraFinding("L5", 0.9, "1.2", "1.2.3", (0, 0, 1, 1), (0.0, 0.0, 0.0))
     check = LabellingCheck("1.2", 0.4, NEEDS_REVIEW, "not in view", ("no sacrum in view",))
     doubtful = Findings("1", "cpu", vertebrae=(body,), labelling=(check,))
-    assert _brief(doubtful) == {"vertebrae": 1, "labels": "needs review"}
+    assert _brief(doubtful) == {"vertebrae": 1, "labels": "need review"}
     sure = Findings("1", "cpu", vertebrae=(body,), labelling=(replace(check, status=CONFIDENT),))
     assert _brief(sure) == {"vertebrae": 1}
