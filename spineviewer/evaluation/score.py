@@ -8,8 +8,9 @@ Rules (each study compared with its ``ground_truth.json``):
   in the sagittal field of view that were found with the right label. A study's labels are
   *right* when every in-view body is identified, no found label is wrong and the study is not
   flagged; *flagged* when any labelling check is not "confident" or any vertebra's review is
-  not "confident" (a flagged study never counts as right); otherwise *wrong*: the dangerous
-  case, wrong labels presented as confident.
+  not "confident" (a flagged study never counts as right); otherwise *wrong* when a found
+  label is wrong (the dangerous case: wrong labels presented as confident), else *incomplete*
+  (no label wrong, but an in-view body was missed, or none was found at all).
 - **Discs**: the discs scored are the truth lumbar discs (L1-L2 down) in the sagittal field of
   view with an axial image plane within ``AXIAL_MAX_DISTANCE_MM`` of the centre (inside the
   image): those the pipeline could classify. A disc is right when a disc of the same level is
@@ -94,11 +95,14 @@ class StudyScore:
 
     @property
     def labels(self) -> str:
-        """``right``, ``flagged`` or ``wrong`` (see the module docstring)."""
+        """``right``, ``flagged``, ``wrong`` or ``incomplete`` (see the module docstring)."""
         if self.flagged:
             return "flagged"
-        complete = self.bodies_identified == self.bodies_in_view and not self.wrong_labels
-        return "right" if complete and self.error is None else "wrong"
+        if self.wrong_labels:
+            return "wrong"
+        if self.error is not None or self.bodies_identified < self.bodies_in_view:
+            return "incomplete"
+        return "right"
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

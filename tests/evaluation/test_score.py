@@ -79,6 +79,16 @@ def test_labels_shifted_by_one_are_wrong_and_unflagged_labels_are_the_dangerous_
     assert score.labels == "wrong"
 
 
+def test_a_missed_body_without_a_flag_is_incomplete_and_none_found_too() -> None:
+    score = _score()
+    found = [_vertebra(label, -36.0 * i) for i, label in enumerate(LABELS) if label != "L3"]
+    score_vertebrae(_truth(), _findings(found), score)
+    assert (score.bodies_identified, score.wrong_labels, score.labels) == (5, [], "incomplete")
+    score = _score()
+    score_vertebrae(_truth(), _findings(), score)
+    assert (score.bodies_identified, score.labels) == (0, "incomplete")
+
+
 def test_the_closest_body_rule() -> None:
     """Within 20 mm of its namesake is not enough when another body is closer."""
     score = _score()
@@ -185,7 +195,7 @@ def test_scoring_generated_studies_end_to_end(eval_root: Path, tmp_path: Path) -
         assert study["error"] is None
         assert study["bodies_in_view"] >= 5 and study["found_labels"]
         assert study["discs"] and study["axial_with_level"] > 0
-        assert study["labels"] in ("right", "flagged", "wrong")
+        assert study["labels"] in ("right", "flagged", "wrong", "incomplete")
     overall = payload["overall"]
     assert overall["studies"] == 3
     assert overall["discs"]["scored"] == sum(len(s["discs"]) for s in payload["studies"])
