@@ -22,6 +22,7 @@ CORE = (
     "reports",
     "batch",
     "pacs",
+    "evaluation",
     "cli",
 )
 #: The offscreen PDF and key-image renderers of the reports: the core modules allowed Qt.
