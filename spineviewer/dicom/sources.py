@@ -248,18 +248,48 @@ def iter_sources(path: str | os.PathLike[str], skipped: list[SkippedFile]) -> It
     if not root.exists():
         skipped.append(SkippedFile(str(root), "no such file or folder"))
         return
-    if root.is_file():
+    if not root.is_dir():
+        if _special_file(root, skipped):
+            return
         yield from _iter_file(root, skipped, explicit=True)
         return
+
+    def unreadable(error: OSError) -> None:
+        reason = f"folder cannot be read ({error.strerror or error}): its files were not loaded"
+        skipped.append(SkippedFile(str(error.filename or root), reason, dicom=False))
+
     seen: set[Path] = set()
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames.sort()
         for filename in sorted(filenames):
             file_path = Path(dirpath) / filename
             if filename in IGNORED_NAMES or file_path in seen:
                 continue
             seen.add(file_path)
+            if _special_file(file_path, skipped):
+                continue
             yield from _iter_file(file_path, skipped, explicit=False)
+
+
+def _special_file(path: Path, skipped: list[SkippedFile]) -> bool:
+    """True (and ``path`` recorded as skipped) unless it is, or links to, a regular file: a
+    FIFO would block the scan forever, a link to /dev/zero would be read without end."""
+    try:
+        mode = path.stat().st_mode  # follows symbolic links: the link's target decides
+    except OSError as exc:
+        reason = f"cannot be read ({exc.strerror or exc})"
+        skipped.append(SkippedFile(str(path), reason, dicom=False))
+        return True
+    if stat.S_ISREG(mode):
+        return False
+    kind = (
+        "a FIFO" if stat.S_ISFIFO(mode)
+        else "a socket" if stat.S_ISSOCK(mode)
+        else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )  # fmt: skip
+    skipped.append(SkippedFile(str(path), f"{kind}, not a file: not read", dicom=False))
+    return True
 
 
 def _iter_file(path: Path, skipped: list[SkippedFile], explicit: bool) -> Iterator[FileRef]:
