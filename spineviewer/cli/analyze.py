@@ -44,6 +44,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from spineviewer.ai.analysis import analyse_path
     from spineviewer.dicom import DicomLoadError
+    from spineviewer.dicom.errors import printable_lines
 
     if not args.path.exists():
         print(f"spineviewer analyze: {args.path}: no such file or folder", file=sys.stderr)
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for findings in results:
         print(f"study {findings.study_uid} (provider {findings.provider})")
-        print("\n".join(f"  {line}" for line in findings.summary_lines()))
+        print(printable_lines("\n".join(f"  {line}" for line in findings.summary_lines())))
     if args.json is not None:
         if len(results) == 1:
             results[0].save(args.json)

@@ -48,20 +48,26 @@ def _mm(values: Any) -> str:
 
 
 def print_summary(result: ScanResult, out: TextIO) -> None:
-    """Human-readable listing of a scan result."""
+    """Human-readable listing of a scan result (control characters of the files' texts shown
+    as escapes: a header cannot drive the terminal)."""
+    from spineviewer.dicom.errors import printable_lines
+
+    def write(text: str) -> None:
+        out.write(printable_lines(text))
+
     data = result.to_json()
     for study in data["studies"]:
         who = study.get("PatientName") or study.get("PatientID") or "(no patient name)"
         when = study.get("StudyDate", "")
         uid = study["study_instance_uid"] or "(no Study Instance UID)"
-        out.write(f"Study {uid}\n  patient {who}  date {when}\n")
+        write(f"Study {uid}\n  patient {who}  date {when}\n")
         if study.get("StudyDescription"):
-            out.write(f"  {study['StudyDescription']}\n")
+            write(f"  {study['StudyDescription']}\n")
         for series in study["series"]:
             for stack in series["stacks"]:
                 syntaxes = ", ".join(t["name"] for t in stack["transfer_syntaxes"])
                 rows, cols = stack["size"]
-                out.write(
+                write(
                     f"  {stack['name']}\n"
                     f"    {stack['modality']} {stack['plane']}, {stack['images']} images of "
                     f"{rows}x{cols}, pixels {_mm(stack['pixel_spacing_mm'])}, "
@@ -69,12 +75,12 @@ def print_summary(result: ScanResult, out: TextIO) -> None:
                     f" ({stack['photometric']}; {syntaxes})\n"
                 )
                 for warning in stack["warnings"]:
-                    out.write(f"    ! {warning}\n")
+                    write(f"    ! {warning}\n")
             for warning in series["warnings"]:
-                out.write(f"    ! series {series['series_number'] or '?'}: {warning}\n")
+                write(f"    ! series {series['series_number'] or '?'}: {warning}\n")
     if not data["studies"]:
-        out.write("No DICOM images found.\n")
+        write("No DICOM images found.\n")
     if data["skipped"]:
-        out.write(f"Skipped {len(data['skipped'])} file(s):\n")
+        write(f"Skipped {len(data['skipped'])} file(s):\n")
         for item in data["skipped"]:
-            out.write(f"  {item['path']}: {item['reason']}\n")
+            write(f"  {item['path']}: {item['reason']}\n")

@@ -52,6 +52,12 @@ def printable(text: str) -> str:
     return "".join(repr(c)[1:-1] if not c.isprintable() and c != " " else c for c in text)
 
 
+def printable_lines(text: str) -> str:
+    """``text`` for a terminal: its line breaks kept, every other control character (an
+    escape sequence in a SeriesDescription or PatientName) written as an escape."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def one_line(exc: BaseException) -> str:
     """A library's exception as a short one-line reason (its type when it has no text)."""
     text = " ".join(str(exc).split())
