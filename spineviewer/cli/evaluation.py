@@ -18,27 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from spineviewer.cli.arguments import positive_int, seed_number
+
 GROUND_TRUTH = "ground_truth.json"
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,8 +35,8 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="evaluation_command", metavar="ACTION")
     gen = commands.add_parser("generate", help="write evaluation studies (lumbar MR)")
     gen.add_argument("out", type=Path, metavar="OUT", help="folder to write the studies into")
-    gen.add_argument("--count", type=_count, default=1, help="number of studies (default 1)")
-    gen.add_argument("--seed", type=_seed, default=0, help="first seed (default 0)")
+    gen.add_argument("--count", type=positive_int, default=1, help="number of studies (default 1)")
+    gen.add_argument("--seed", type=seed_number, default=0, help="first seed (default 0)")
     gen.set_defaults(func=run_generate)
     score = commands.add_parser("score", help="run the AI on studies and score it")
     score.add_argument(

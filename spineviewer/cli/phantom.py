@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spineviewer.cli.arguments import positive_int, seed_number
+
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
     from spineviewer.phantom import MrOptions
     from spineviewer.phantom.fractures import FractureRequest
@@ -34,26 +36,6 @@ CONTRASTS = ("T2", "T1", "STIR")
 PROFILES = ("standard", "wide")
 #: The lumbar MR options, as argparse ``dest`` names.
 _MR_OPTIONS = ("profile", "fov", "lumbar_vertebrae", "sagittal_contrast")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def _rate(text: str) -> float:
@@ -96,8 +78,8 @@ def add_subparser(subparsers: Any) -> None:
     )
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="output folder")
     parser.add_argument("--kind", required=True, choices=PHANTOM_KINDS, help="study kind")
-    parser.add_argument("--count", type=_positive_int, default=1, help="number of studies (1)")
-    parser.add_argument("--seed", type=_seed, default=0, help="seed of the first study (0)")
+    parser.add_argument("--count", type=positive_int, default=1, help="number of studies (1)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed of the first study (0)")
     parser.add_argument(
         "--fracture-rate",
         type=_rate,
