@@ -83,7 +83,7 @@ def analyse_path(
             sessions,
             progress,
             cancelled,
-            [s for s in result.skipped if s.study_uid == study.uid],
+            result.skipped_of(study.uid),
         )
         for study in result.studies
     ]

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     with Workspace() as workspace:
         for index, study in enumerate(result.studies, start=1):
-            lost = [s for s in result.skipped if s.study_uid == study.uid]
+            lost = result.skipped_of(study.uid)
             findings = analyse_study(study, entries, sessions, skipped=lost)
             loaded = workspace.load(study.uid)
             document = loaded.document if loaded is not None else None

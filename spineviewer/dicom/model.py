@@ -224,6 +224,10 @@ class ScanResult:
         """All stacks of all studies, in order."""
         return [st for study in self.studies for se in study.series for st in se.stacks]
 
+    def skipped_of(self, study_uid: str) -> list[SkippedFile]:
+        """The skipped files whose header named the study ``study_uid``."""
+        return [s for s in self.skipped if s.study_uid == study_uid]
+
     def to_json(self) -> dict[str, Any]:
         """Plain data with top-level keys ``studies`` and ``skipped``."""
         return {
