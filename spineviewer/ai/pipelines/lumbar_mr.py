@@ -80,8 +80,6 @@ class LumbarMrState:
     axial_slices: dict[str, list[tuple[Stack, int, float]]] = field(default_factory=dict)
     #: The levels some axial slice was assigned to (the others lie outside the axial images).
     covered: set[str] = field(default_factory=set)
-    #: Why the sagittal image does not look like the contrast its header names, if it does not.
-    contrast_doubt: str = ""
 
 
 def _monochrome1(stack: Stack) -> bool:
@@ -198,22 +196,22 @@ def _check_contrast(ctx: Context, state: LumbarMrState) -> None:
     )
     if not looks_t1(ratios):
         return
-    state.contrast_doubt = (
+    doubt = (
         f"the sagittal series is named {sagittal.contrast} but looks T1-weighted (every disc "
         f"darker than the marrow, at most {max(ratios):.2f} of it)"
     )
-    ctx.warnings.append(state.contrast_doubt)
+    ctx.warnings.append(doubt)
     ctx.labelling[-1] = replace(
         ctx.labelling[-1],
         status=worst(ctx.labelling[-1].status, UNCERTAIN),
         confidence=round(ctx.labelling[-1].confidence * 0.7, 3),
-        reasons=(*ctx.labelling[-1].reasons, state.contrast_doubt),
+        reasons=(*ctx.labelling[-1].reasons, doubt),
     )
     ctx.vertebrae[:] = [
         replace(
             v,
             review=worst(v.review, UNCERTAIN),
-            review_reasons=(*v.review_reasons, state.contrast_doubt),
+            review_reasons=(*v.review_reasons, doubt),
         )
         if v in bodies
         else v
