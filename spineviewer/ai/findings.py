@@ -59,6 +59,7 @@ def worst(*statuses: str) -> str:
     """The most demanding of ``statuses`` (:data:`CONFIDENT` when none is given)."""
     return max(statuses, key=REVIEW_STATUSES.index, default=CONFIDENT)
 
+
 Box = tuple[float, float, float, float]
 Point2 = tuple[float, float]
 Point3 = tuple[float, float, float]

@@ -133,6 +133,13 @@ class ClassificationDecoding:
     tensors: dict[str, str]
     activation: str
     outputs_are_logits: bool
+    #: A top-class probability below this makes the finding "uncertain" (None: never).
+    min_confidence: float | None = None
+
+    def unsure(self, probabilities: Any) -> bool:
+        """The highest of ``probabilities`` is below :attr:`min_confidence`."""
+        limit = self.min_confidence
+        return limit is not None and float(max(probabilities)) < limit
 
 
 @dataclass(frozen=True)
@@ -342,7 +349,10 @@ def _decoding(task: str, d: dict[str, Any]) -> Decoding:
     if task in ("classification", "segmentation"):
         scores = (dict(d["tensors"]), d["activation"], d["outputs_are_logits"])
         if task == "classification":
-            return ClassificationDecoding(*scores)
+            limit = d.get("min_confidence")
+            return ClassificationDecoding(
+                *scores, min_confidence=None if limit is None else float(limit)
+            )
         return SegmentationDecoding(*scores, threshold=float(d.get("threshold", 0.5)))
     common = {
         "style": d["style"],

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from spineviewer.ai.registry import ModelEntry
 from spineviewer.dicom import Instance, Stack
 
-__all__ = ["CONTRASTS", "MrStack", "choose", "contrast_of", "mr_stacks"]
+__all__ = ["CONTRASTS", "MrStack", "choose", "contrast_of", "mr_stacks", "preference"]
 
 CONTRASTS: tuple[str, ...] = ("T1", "T2", "STIR", "PD")
 #: Inversion times (ms) of a short-tau inversion recovery (STIR) at 0.5-3 T.
@@ -141,14 +141,15 @@ def mr_stacks(stacks: Sequence[Stack]) -> list[MrStack]:
     return [contrast_of(s) for s in stacks if s.modality == "MR"]
 
 
-def _order(candidate: MrStack) -> tuple[bool, int]:
+def preference(candidate: MrStack) -> tuple[bool, int]:
+    """Sort key of the stacks a step may use: T2 first, then the most slices."""
     return (candidate.contrast != "T2", -len(candidate.stack))
 
 
 def choose(candidates: Sequence[MrStack], entries: Sequence[ModelEntry], task: str) -> MrStack:
     """The candidate a ``task`` model accepts (T2 first, then the most slices); the first of
     that order when no model accepts any (the step then says why)."""
-    ordered = sorted(candidates, key=_order)
+    ordered = sorted(candidates, key=preference)
     for candidate in ordered:
         for entry in entries:
             m = entry.manifest

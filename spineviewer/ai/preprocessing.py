@@ -235,7 +235,6 @@ def resample_axis(arr: NDArray[Any], at: FloatArray, axis: int) -> NDArray[np.fl
     return out
 
 
-
 def model_image(
     manifest: ModelManifest,
     values: ArrayLike,
@@ -255,9 +254,7 @@ def model_image(
         raise ValueError(f"{manifest.id}: expected a letterboxed whole slice (no roi_mm)")
     arr = np.asarray(values)
     invert = monochrome1 and pre.monochrome1 == "invert"
-    return letterbox_scaled(
-        arr, pre.size, scaling_bounds(manifest, arr, bounds), invert, spacing
-    )
+    return letterbox_scaled(arr, pre.size, scaling_bounds(manifest, arr, bounds), invert, spacing)
 
 
 def scaling_bounds(
@@ -279,7 +276,6 @@ def scaling_bounds(
     if known is not None:
         known[key] = found
     return found
-
 
 
 # -- ROI crops and tensors -------------------------------------------------------------------

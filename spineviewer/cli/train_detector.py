@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.task != "vertebrae-sagittal":
         return _run_xr(args, phantoms)
-    from spineviewer.training.detection_pipeline import train_and_ship_detector
+    from spineviewer.training.detection_pipeline import AUGMENT, train_and_ship_detector
 
     config = DetectorConfig(
         width=args.width,
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         learning_rate=args.lr,
         seed=args.seed,
         max_minutes=args.max_minutes,
+        **AUGMENT,
     )
     shipped = train_and_ship_detector(
         phantoms,

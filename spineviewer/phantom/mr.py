@@ -36,7 +36,7 @@ from spineviewer.phantom.shapes import FloatArray
 from spineviewer.phantom.slab import CoilField, disc_signals, render_slab, slab_pixels
 from spineviewer.phantom.tissues import Tissue
 from spineviewer.phantom.truth import AxialLevel, DiscTruth, StudyGroundTruth, VertebraTruth
-from spineviewer.phantom.wide import WideStudy, draw_wide
+from spineviewer.phantom.wide import WideStudy, draw_wide, tissue_factors
 from spineviewer.phantom.writer import SeriesInfo, StudyInfo
 
 __all__ = ["KIND", "fracture_candidates", "generate_lumbar_mr", "mr_labels", "mr_model"]
@@ -108,6 +108,7 @@ def generate_lumbar_mr(
     written: list[WrittenSeries] = []
     contrast_of: dict[str, str] = {}
     sigma_of: dict[str, float] = {}
+    factors_of: dict[int, list[float]] = {}
     if wide is None:
         layout = standard_layout(anatomy, rng, shown, seed)
     else:
@@ -131,6 +132,9 @@ def generate_lumbar_mr(
     def pixels(series_look: MrLook, number: int) -> PixelFunction:
         if wide is None:
             return series_look.pixel_function(number)
+        factors = tissue_factors(seed, number, len(series_look.table))
+        factors_of[number] = [float(f) for f in factors]
+        series_look = dataclasses.replace(series_look, table=series_look.table * factors)
         ratios = _disc_ratios(wide, series_look.contrast)
         return slab_pixels(series_look, number, disc_signals(model, series_look, ratios), coil)
 
@@ -201,6 +205,9 @@ def generate_lumbar_mr(
         assert layout.sagittal.grid is not None
         parameters["sagittal"] = layout.sagittal.grid.parameters()  # as fitted to the field
         parameters["noise_sigma_by_series"] = sigma_of
+        parameters["tissue_factors_by_series"] = {
+            w.info.role: factors_of[w.info.number] for w in written if w.info.number in factors_of
+        }
     return study_truth(
         study,
         series=[

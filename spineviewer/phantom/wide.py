@@ -10,6 +10,9 @@ heights and states aside). Drawn per study (ranges are the module constants):
 - the patient's age, and per graded disc its degeneration and contour
   (:mod:`spineviewer.phantom.discs`);
 - noise: every series' noise sigma times one factor, log-uniform in :data:`NOISE_FACTOR`;
+- per series, every tissue's signal times its own factor, log-uniform within
+  :data:`TISSUE_SPREAD` (scanners, sequences and patients differ far more than one table says:
+  the models must not learn one grey level per tissue);
 - a smooth multiplicative bias field (three plane waves, peak deviation in
   :data:`BIAS_STRENGTH`) times a posterior coil's fall-off ``exp((y - y_canal) / L)``, ``L`` in
   :data:`COIL_FALLOFF_MM` (patient y grows posteriorly; 1 at L3's canal);
@@ -57,6 +60,8 @@ SIX_LUMBAR_P = 0.1
 T1_P = 0.5
 STIR_P = 0.25
 NOISE_FACTOR: tuple[float, float] = (0.5, 4.0)
+#: Each tissue's signal in a series is multiplied by exp(u), u uniform in +/- log(this).
+TISSUE_SPREAD = 1.35
 BIAS_STRENGTH: tuple[float, float] = (0.05, 0.4)
 COIL_FALLOFF_MM: tuple[float, float] = (150.0, 600.0)
 SPACING_MM: tuple[float, float] = (0.4, 1.5)
@@ -263,6 +268,14 @@ def _options(rng: np.random.Generator) -> MrOptions:
         contrasts.append("STIR")
     order = rng.permutation(len(contrasts))
     return MrOptions(fov, lumbar, tuple(contrasts[i] for i in order))
+
+
+def tissue_factors(seed: int, series_number: int, count: int) -> np.ndarray:
+    """The factors of ``count`` tissue signals in series ``series_number`` of study ``seed``
+    (drawn from their own stream: the other draws of the study do not move)."""
+    rng = np.random.default_rng([seed, 1, WIDE_STREAM, series_number])
+    spread = math.log(TISSUE_SPREAD)
+    return np.exp(rng.uniform(-spread, spread, count))
 
 
 def draw_wide(seed: int) -> WideStudy:

@@ -1,9 +1,10 @@
 """Vertebral-body detection samples from lumbar MR phantoms (numpy only).
 
-Every slice of the sagittal T2 series gives one sample: the whole slice, intensities scaled by
-its 0.5/99.5 percentiles, letterboxed into :data:`INPUT_SIZE` pixels
-(:func:`~spineviewer.ai.detection.letterbox_image`, what the manifest's
-``preprocessing`` says: size, letterbox, percentile normalisation), with the boxes of the
+Every slice of every sagittal series (T2, and the T1 and STIR series of the wide profile) gives
+one sample: the whole slice, intensities scaled by its 0.5/99.5 percentiles, letterboxed into
+:data:`INPUT_SIZE` pixels in its physical proportions (non-square pixels are resampled to square
+input pixels: :func:`~spineviewer.ai.preprocessing.letterbox_scaled`, what the runner does with
+the manifest's ``preprocessing``: size, letterbox, percentile normalisation), with the boxes of the
 vertebral bodies that slice shows (ground truth ``views``, matched by SOP Instance UID, mapped
 into input pixels) and their class: ``S1`` for the sacral body, ``vertebra`` for the others
 (T11 .. L5). Lateral slices that cut no body are kept as negatives; ``middle`` keeps only the
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spineviewer.ai.preprocessing import Letterbox, letterbox_image
+from spineviewer.ai.mr_series import mr_stacks, preference
+from spineviewer.ai.preprocessing import Letterbox, letterbox_scaled, slice_percentiles
 from spineviewer.ai.vertebra_labels import CLASS_NAMES
 from spineviewer.dicom import Stack, StackPixels, scan
 from spineviewer.phantom import load_ground_truth
@@ -49,12 +51,19 @@ class DetectionSample:
     angles: np.ndarray | None = None
 
 
-def sagittal_stack(study_dir: Path) -> Stack:
-    """The sagittal stack of a study (the one with the most slices when there are several)."""
+def sagittal_stacks(study_dir: Path) -> list[Stack]:
+    """The sagittal stacks of a study (one per contrast on the wide profile)."""
     stacks = [s for s in scan(study_dir).stacks() if s.plane == "sagittal"]
     if not stacks:
         raise ValueError(f"{study_dir}: no sagittal stack")
-    return max(stacks, key=len)
+    return stacks
+
+
+def sagittal_stack(study_dir: Path) -> Stack:
+    """The sagittal stack the viewer's pipeline would detect on: T2 first, then the most
+    slices (:func:`spineviewer.ai.mr_series.choose`)."""
+    ranked = sorted(mr_stacks(sagittal_stacks(study_dir)), key=preference)
+    return ranked[0].stack
 
 
 def middle_indices(count: int, keep: int | None) -> list[int]:
@@ -68,11 +77,9 @@ def middle_indices(count: int, keep: int | None) -> list[int]:
 def detection_samples(
     study_dir: Path, size: tuple[int, int] = INPUT_SIZE, middle: int | None = None
 ) -> list[DetectionSample]:
-    """The sagittal slices of one lumbar MR phantom with their vertebral-body boxes."""
+    """The sagittal slices of one lumbar MR phantom (every sagittal series) with their
+    vertebral-body boxes."""
     truth = load_ground_truth(study_dir)
-    stack = sagittal_stack(study_dir)
-    pixels = StackPixels(stack)
-    uids = [f.instance.sop_instance_uid for f in stack.frames]
     per_slice: dict[str, list[tuple[list[int], str]]] = {}
     for vertebra in truth.vertebrae:
         for view in vertebra.views:
@@ -80,26 +87,31 @@ def detection_samples(
                 per_slice.setdefault(view.sop_instance_uid, []).append(
                     (view.box_px, vertebra.label)
                 )
-    mid = len(stack) // 2
     samples = []
-    for index in middle_indices(len(stack), middle):
-        image, box = letterbox_image(pixels.slice(index), size, PERCENTILES)
-        found = per_slice.get(uids[index], [])
-        boxes = np.array([box.box_to_input(b) for b, _ in found]).reshape(-1, 4)
-        classes = np.array([CLASS_NAMES.index("S1") if lb == "S1" else 0 for _, lb in found])
-        samples.append(
-            DetectionSample(
-                image=image,
-                boxes=boxes.astype(np.float32),
-                classes=classes.astype(np.int64),
-                labels=tuple(lb for _, lb in found),
-                study=study_dir.name,
-                sop_instance_uid=uids[index],
-                slice_index=index,
-                offset=index - mid,
-                box=box,
+    for stack in sagittal_stacks(study_dir):
+        pixels = StackPixels(stack)
+        uids = [f.instance.sop_instance_uid for f in stack.frames]
+        mid = len(stack) // 2
+        for index in middle_indices(len(stack), middle):
+            values = pixels.slice(index)
+            bounds = slice_percentiles(values, *PERCENTILES)
+            image, box = letterbox_scaled(values, size, bounds, spacing=stack.pixel_spacing)
+            found = per_slice.get(uids[index], [])
+            boxes = np.array([box.box_to_input(b) for b, _ in found]).reshape(-1, 4)
+            classes = np.array([CLASS_NAMES.index("S1") if lb == "S1" else 0 for _, lb in found])
+            samples.append(
+                DetectionSample(
+                    image=image,
+                    boxes=boxes.astype(np.float32),
+                    classes=classes.astype(np.int64),
+                    labels=tuple(lb for _, lb in found),
+                    study=study_dir.name,
+                    sop_instance_uid=uids[index],
+                    slice_index=index,
+                    offset=index - mid,
+                    box=box,
+                )
             )
-        )
     return samples
 
 

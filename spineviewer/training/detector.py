@@ -53,6 +53,7 @@ from spineviewer.ai.cobb import endplate_tilts
 from spineviewer.ai.detection import box_iou, decode_predictions
 from spineviewer.ai.preprocessing import resample_axis
 from spineviewer.ai.vertebra_labels import CLASS_NAMES
+from spineviewer.training.augment import gaussian_blur
 from spineviewer.training.detection_data import DetectionSample
 
 #: Output stride of the heads (input pixels per heatmap cell).
@@ -84,6 +85,8 @@ class DetectorConfig:
     intensity: float = 0.15
     gamma: float = 0.25
     noise: float = 0.03
+    #: Largest Gaussian blur sigma (input pixels), drawn per image.
+    blur: float = 0.0
     #: Weight of the L1 loss on the tilt in radians (oriented networks).
     angle_weight: float = 10.0
     #: Stop after the epoch that passes this many minutes (a shared CPU); None: never.
@@ -266,6 +269,7 @@ def _augment(
         cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
         inside = (cx > 0) & (cx < w) & (cy > 0) & (cy < h)
         b = np.clip(b[inside], 0, [w, h, w, h])
+        img = gaussian_blur(img.astype(np.float32), float(rng.uniform(0.0, config.blur)))
         img = img * rng.uniform(1 - config.intensity, 1 + config.intensity)
         img = np.clip(img, 0, None) ** math.exp(rng.uniform(-config.gamma, config.gamma))
         img = img + rng.normal(0, rng.uniform(0, config.noise), img.shape)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from spineviewer.phantom.mr_options import MrOptions
 from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.phantom_data import ensure_phantoms
 from spineviewer.training.tasks import Seeds
@@ -30,15 +31,19 @@ def load_phantom_sets(
     describe: Callable[[str, range, list[DetectionSample]], str],
     scale: float = 1.0,
     say: Say = print,
+    mr_options: MrOptions | None = None,
 ) -> tuple[Sets, dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used
-    (``scale`` < 1 uses fewer studies); ``describe`` says what each set holds."""
+    (``scale`` < 1 uses fewer studies); ``describe`` says what each set holds; lumbar MR
+    phantoms with ``mr_options`` (the wide profile) are kept in ``phantoms / "wide"``."""
+    if mr_options is not None and mr_options.profile != "standard":
+        phantoms = phantoms / mr_options.profile
     sets: Sets = {}
     folders: dict[str, list[Path]] = {}
     used: dict[str, range] = {}
     for name, span in seeds.ranges().items():
         used[name] = span[: max(1, round(len(span) * scale))]
-        folders[name] = ensure_phantoms(kind, phantoms, used[name], say)
+        folders[name] = ensure_phantoms(kind, phantoms, used[name], say, mr_options=mr_options)
         if name != "test":
             sets[name] = collect(folders[name])
             say(describe(name, used[name], sets[name]))

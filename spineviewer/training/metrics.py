@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from spineviewer.ai.detection import box_iou
+from spineviewer.training.calibration import expected_calibration_error
 
 __all__ = [
     "LEVEL_ORDER",
@@ -151,7 +152,7 @@ def classification_metrics(
          "confusion_matrix": {"labels": [str], "matrix": [[int]]},  # rows truth, cols pred
          "per_group": [{"group", "n", "correct", "accuracy"}] | None,  # level order
          "probabilities": {"auc": {name: float | None}, "macro_auc", "log_loss",
-                           "brier"} | None}
+                           "brier", "ece"} | None}  # ece: top-label, 15 bins
 
     Sensitivity is ``None`` for a class never present, precision ``None`` for a class
     never predicted, F1 (``2TP / (2TP + FP + FN)``) ``None`` only for a class neither
@@ -237,6 +238,7 @@ def classification_metrics(
                 float(-np.mean(np.log(np.clip(probs[np.arange(n), t], eps, 1.0)))) if n else None
             ),
             "brier": float(np.mean(np.sum((probs - onehot) ** 2, axis=1))) if n else None,
+            "ece": expected_calibration_error(probs, t),
         }
 
     return {

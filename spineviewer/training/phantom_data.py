@@ -20,6 +20,7 @@ from spineviewer.ai.preprocessing import percentile_crop
 from spineviewer.dicom import StackPixels, scan
 from spineviewer.geometry.levels import AXIAL_MAX_DISTANCE_MM
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
+from spineviewer.phantom.mr_options import MrOptions
 
 DISC_STATES = ("normal", "bulge", "herniation")
 #: Physical size of a disc crop (rows, cols) in mm, and its size in pixels.
@@ -51,15 +52,17 @@ def ensure_phantoms(
     seeds: Iterable[int],
     progress: Callable[[str], None] | None = None,
     fracture_rate: float = 0.0,
+    mr_options: MrOptions | None = None,
 ) -> list[Path]:
-    """Study folders of ``kind`` for ``seeds`` under ``out``, generated when missing."""
+    """Study folders of ``kind`` for ``seeds`` under ``out``, generated when missing (lumbar MR
+    with ``mr_options``, e.g. the wide profile: keep such studies in their own folder)."""
     folders = []
     for seed in seeds:
         folder = out / study_folder_name(kind, seed)
         if not (folder / "ground_truth.json").is_file():
             if progress is not None:
                 progress(f"generating {kind} phantom seed {seed}")
-            generate(kind, out, seed, fracture_rate=fracture_rate)
+            generate(kind, out, seed, fracture_rate=fracture_rate, mr_options=mr_options)
         folders.append(folder)
     return folders
 

@@ -207,7 +207,9 @@ def _classification_md(sec: Mapping[str, Any]) -> list[str]:
         rows.append(["**macro**", _num(probs.get("macro_auc"), 3)])
         lines += _table(["Class", "ROC AUC (one-vs-rest)"], rows)
         lines.append(
-            f"Log loss {_num(probs.get('log_loss'), 4)}, Brier score {_num(probs.get('brier'), 4)}."
+            f"Log loss {_num(probs.get('log_loss'), 4)}, "
+            f"Brier score {_num(probs.get('brier'), 4)}, expected calibration error "
+            f"(top-label, 15 bins) {_num(probs.get('ece'), 4)}."
         )
         lines.append("")
     return lines

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from spineviewer.annotations import default_vocabulary
+from spineviewer.phantom.mr_options import MrOptions
 from spineviewer.training.augment import Augment
 from spineviewer.training.phantom_data import (
     DISC_ROI_MM,
@@ -57,14 +58,18 @@ class ClassificationTask:
     augment: Augment = field(default_factory=Augment)
     sequence: tuple[str, ...] = ()
     description: str = ""
-    #: Phantom options (a fracture rate); such phantoms live in a folder named after the task.
+    #: Phantom options (a fracture rate, lumbar MR options such as the wide profile); such
+    #: phantoms live in a folder named after the task.
     fracture_rate: float = 0.0
+    mr_options: MrOptions | None = None
+    #: A top-class probability (calibrated) below this reports the finding as uncertain.
+    min_confidence: float | None = None
     #: What one structure is (crops of the same study and group are fused per structure).
     unit: str = "structure"
 
     def phantom_dir(self, root: Path) -> Path:
         """Where this task's phantoms are generated under ``root``."""
-        return root / self.id if self.fracture_rate else root
+        return root / self.id if self.fracture_rate or self.mr_options is not None else root
 
     def labels(self) -> list[dict[str, Any]]:
         """Manifest labels with display names, colours and codes from the vocabulary."""
@@ -100,11 +105,18 @@ DISC_STATE = ClassificationTask(
     view=("axial",),
     sequence=("T2",),
     body_part="LSPINE",
-    seeds=Seeds(train=(10_000, 60), val=(20_000, 10), test=(90_000, 25)),
+    seeds=Seeds(train=(30_000, 300), val=(40_000, 40), test=(95_000, 40)),
+    # Wide profile: degeneration (nucleus signal, height) drawn apart from the contour, every
+    # pixel grid, noise level, bias and tissue signal drawn per study; only the axial series
+    # (angled through each disc, and the straight stack).
+    mr_options=MrOptions.wide(series=("axial_t2_angled", "axial_t2_stack")),
+    augment=Augment(intensity_scale=0.3, gamma=0.4, noise_sigma=0.06, blur_sigma=1.2),
+    min_confidence=0.55,
     unit="disc",
     description=(
         "Classifies a 56 x 56 mm axial crop centred on a lumbar disc as normal, bulge or "
-        "herniation (the ROI technique of the seed papers)."
+        "herniation (the ROI technique of the seed papers), by its contour, whatever its "
+        "degeneration."
     ),
 )
 

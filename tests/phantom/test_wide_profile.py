@@ -40,10 +40,12 @@ from spineviewer.phantom.wide import (
     SPACING_MM,
     SUB_SLICES,
     THICKNESS_MM,
+    TISSUE_SPREAD,
     Grid,
     WideStudy,
     draw_wide,
     fit_matrix,
+    tissue_factors,
 )
 
 from .conftest import MR_SEED, Study, make_study, plane_of
@@ -432,3 +434,45 @@ def test_upsampling_is_linear_and_slabs_average_sub_slices():
     assert np.allclose(np.diff(inner, axis=0), 0.5) and np.allclose(np.diff(inner, axis=1), 1.0)
     with pytest.raises(ValueError, match="odd count"):
         render_slab(model, plane, 4.5, 2, (1.0, 1.0))
+
+
+def test_tissue_factors_are_drawn_per_series_and_recorded(wide_studies: list[Study]):
+    for study in wide_studies:
+        recorded = study.truth.parameters["tissue_factors_by_series"]
+        assert set(recorded) == {s.role for s in study.truth.series}
+        for factors in recorded.values():
+            assert len(factors) == len(Tissue)
+            assert all(1 / TISSUE_SPREAD - 1e-9 <= f <= TISSUE_SPREAD + 1e-9 for f in factors)
+        assert len({tuple(f) for f in recorded.values()}) == len(recorded)
+    assert np.array_equal(tissue_factors(5, 1, 14), tissue_factors(5, 1, 14))
+    assert not np.array_equal(tissue_factors(5, 1, 14), tissue_factors(5, 2, 14))
+
+
+def test_tissue_factors_scale_the_pixels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The same study with marrow x 2 has twice the marrow signal (other tissues unchanged)."""
+    import spineviewer.phantom.mr as mr_module
+
+    def factors(marrow: float):
+        def draw(seed: int, series_number: int, count: int) -> np.ndarray:
+            out = np.ones(count)
+            out[int(Tissue.MARROW)] = marrow
+            return out
+
+        return draw
+
+    options = MrOptions.wide(series=("sagittal",))
+    means = []
+    for marrow in (1.0, 2.0):
+        monkeypatch.setattr(mr_module, "tissue_factors", factors(marrow))
+        study = make_study(tmp_path / str(marrow), "lumbar-mr", WIDE_SEEDS[0], options)
+        model, _ = mr_model(study.truth.seed, options)
+        series = study.truth.series[0]
+        ds = pydicom.dcmread(study.path / series.images[len(series.images) // 2].file)
+        labels = model.render(plane_of(ds))
+        marrow_px = _erode(labels.tissue == Tissue.MARROW, 3)
+        other_px = _erode(labels.tissue == Tissue.VISCERA, 3)
+        pixels = ds.pixel_array.astype(np.float64)
+        means.append((pixels[marrow_px].mean(), pixels[other_px].mean()))
+    (marrow_1, other_1), (marrow_2, other_2) = means
+    assert 1.85 < marrow_2 / marrow_1 < 2.15
+    assert 0.95 < other_2 / other_1 < 1.05

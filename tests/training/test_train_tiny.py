@@ -96,7 +96,9 @@ def test_evaluate_command_agrees(shipped, tmp_path, capsys) -> None:
     data = tmp_path / "data"
     data.mkdir()
     for seed in DISC_STATE.seeds.ranges()["test"][:1]:
-        (data / f"lumbar-mr-{seed:05d}").symlink_to(root / "phantoms" / f"lumbar-mr-{seed:05d}")
+        (data / f"lumbar-mr-{seed:05d}").symlink_to(
+            DISC_STATE.phantom_dir(root / "phantoms") / f"lumbar-mr-{seed:05d}"
+        )
     rc = main(
         [
             "evaluate",

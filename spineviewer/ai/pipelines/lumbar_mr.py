@@ -40,6 +40,7 @@ from spineviewer.ai.findings import (
     worst,
 )
 from spineviewer.ai.label_check import check_labelling, restated
+from spineviewer.ai.manifest import ClassificationDecoding
 from spineviewer.ai.mr_series import MrStack, choose, mr_stacks
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
 from spineviewer.ai.preprocessing import box_to_image, crop_box_px, roi_crop
@@ -296,9 +297,7 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
                 values = readers.setdefault(id(stack), StackPixels(stack)).slice(index)
             except Exception as exc:  # one undecodable slice must not lose the level
                 label = stack.frames[index].label
-                ctx.warnings.append(
-                    f"disc {level}: {label} left out: {decode_reason(exc, label)}"
-                )
+                ctx.warnings.append(f"disc {level}: {label} left out: {decode_reason(exc, label)}")
                 continue
             crops.append(
                 roi_crop(manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack))
@@ -315,6 +314,13 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
         probs = every[rows].mean(axis=0)
         upper, lower = level.split("-")
         statuses = [review.get(upper, (CONFIDENT, ())), review.get(lower, (CONFIDENT, ()))]
+        if isinstance(manifest.decoding, ClassificationDecoding) and manifest.decoding.unsure(
+            probs
+        ):
+            limit = manifest.decoding.min_confidence
+            statuses.append(
+                (UNCERTAIN, (f"the disc model is not sure ({max(probs):.2f} < {limit:.2f})",))
+            )
         reasons = tuple(dict.fromkeys(r for _, rs in statuses for r in rs))
         ctx.discs.append(
             DiscFinding(
