@@ -117,6 +117,11 @@ class DiscFinding:
     #: :data:`CONFIDENT`, :data:`UNCERTAIN` or :data:`NEEDS_REVIEW`, and why.
     review: str = CONFIDENT
     review_reasons: tuple[str, ...] = ()
+    #: Which view the state comes from: "axial", or "sagittal" (no axial slice through the
+    #: disc; a sagittal disc-state model read the slices beside its centre).
+    view: str = "axial"
+    #: The sagittal images whose crops were classified (``view`` "sagittal").
+    sagittal_instances: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -351,6 +356,7 @@ def _disc(data: dict[str, Any]) -> DiscFinding:
     d["axial_instances"] = tuple(d["axial_instances"])
     d["roi_boxes_px"] = tuple(tuple(b) for b in d.get("roi_boxes_px", ()))
     d["review_reasons"] = tuple(d.get("review_reasons", ()))
+    d["sagittal_instances"] = tuple(d.get("sagittal_instances", ()))
     return DiscFinding(**d)
 
 

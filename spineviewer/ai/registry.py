@@ -184,6 +184,7 @@ def best_for(
     projection: str | None = None,
     body_part: str | None = None,
     strict: bool = False,
+    finds: Sequence[str] = (),
 ) -> ModelEntry | None:
     """The first available model for ``task`` that accepts the series (or None).
 
@@ -192,11 +193,12 @@ def best_for(
     ``view`` (a plane, or a ViewPosition code such as "AP"), and where known its ``contrast``,
     ``projection`` and ``body_part``; None is unknown: never accepted by a model restricted to
     some contrasts, accepted for projection and body part unless ``strict``. :func:`why_none`
-    says why nothing fits. ``entries`` defaults to ``find_models(dirs)``; pass a list found
-    earlier to avoid a rescan.
+    says why nothing fits. ``finds``: labels the model must have (two classifiers of one view
+    tell apart by them: disc states, fractures). ``entries`` defaults to ``find_models(dirs)``;
+    pass a list found earlier to avoid a rescan.
     """
     candidates = find_models(dirs) if entries is None else entries
-    series = _Series(modality, view, contrast, projection, body_part, strict)
+    series = _Series(modality, view, contrast, projection, body_part, strict, tuple(finds))
     for entry in candidates:
         m = entry.manifest
         if entry.available and m and m.task == task and series.mismatch(m) is None:
@@ -215,12 +217,13 @@ def why_none(
     projection: str | None = None,
     body_part: str | None = None,
     strict: bool = False,
+    finds: Sequence[str] = (),
 ) -> str:
     """Why :func:`best_for` finds no model with the same arguments, one line for "skipped:
     ..." ("no classification model accepts this series: disc-state: model accepts contrast T2,
     series is T1"); empty when it does find one."""
     candidates = find_models(dirs) if entries is None else entries
-    series = _Series(modality, view, contrast, projection, body_part, strict)
+    series = _Series(modality, view, contrast, projection, body_part, strict, tuple(finds))
     reasons: list[str] = []
     same = [
         e
@@ -255,8 +258,12 @@ class _Series:
     projection: str | None
     body_part: str | None
     strict: bool
+    finds: tuple[str, ...] = ()
 
     def mismatch(self, manifest: ModelManifest) -> str | None:
+        missing = [name for name in self.finds if name not in manifest.label_names]
+        if missing:
+            return f"finds {', '.join(manifest.label_names)}, not {', '.join(missing)}"
         return manifest.applies_to.mismatch(
             self.modality,
             self.view,

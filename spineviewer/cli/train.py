@@ -51,7 +51,7 @@ def training_ready(command: str, phantoms: Path | None) -> Path | None:
 
 
 #: ``spineviewer.training.tasks.TASKS`` (a test keeps them equal; importing it is slow).
-TRAIN_TASKS = ("disc-state", "vertebra-fracture")
+TRAIN_TASKS = ("disc-state", "disc-state-sagittal", "vertebra-fracture")
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:

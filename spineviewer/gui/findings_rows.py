@@ -54,9 +54,9 @@ def finding_rows(findings: Findings, rename: Rename | None = None) -> list[Findi
     for d in findings.discs:
         cells = (
             _level(d.level, d.centre_mm, rename),
-            d.state,
+            d.state if d.view == "axial" else f"{d.state} ({d.view})",
             f"{d.probabilities[d.state]:.2f}",
-            str(len(d.axial_instances)),
+            str(len(d.axial_instances) or len(d.sagittal_instances)),
             REVIEW_TEXT.get(d.review, d.review),
         )
         first = d.axial_instances[0] if d.axial_instances else ""

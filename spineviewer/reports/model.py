@@ -49,6 +49,8 @@ class LevelRow:
     ai_review: str = "confident"
     #: The AI's name of the level when the reader renamed it (shifted the labels); else "".
     ai_level: str = ""
+    #: The view the AI's state comes from: "axial", or "sagittal" (no axial slice of it).
+    view: str = "axial"
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,17 @@ def _levels(
         probability = disc.probabilities.get(disc.state)
         level, ai_level = _renamed(mark, disc.level)
         rows.append(
-            LevelRow(level, state, probability, review, disc.state, key, disc.review, ai_level)
+            LevelRow(
+                level,
+                state,
+                probability,
+                review,
+                disc.state,
+                key,
+                disc.review,
+                ai_level,
+                disc.view,
+            )
         )
     return rows
 

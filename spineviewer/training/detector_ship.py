@@ -14,7 +14,7 @@ import numpy as np
 
 from spineviewer.phantom.mr_options import MrOptions
 from spineviewer.training.detection_data import DetectionSample
-from spineviewer.training.phantom_data import ensure_phantoms
+from spineviewer.training.phantom_data import ensure_phantoms, options_folder
 from spineviewer.training.tasks import Seeds
 
 __all__ = ["Staged", "load_phantom_sets", "stage_and_ship"]
@@ -35,9 +35,9 @@ def load_phantom_sets(
 ) -> tuple[Sets, dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used
     (``scale`` < 1 uses fewer studies); ``describe`` says what each set holds; lumbar MR
-    phantoms with ``mr_options`` (the wide profile) are kept in ``phantoms / "wide"``."""
-    if mr_options is not None and mr_options.profile != "standard":
-        phantoms = phantoms / mr_options.profile
+    phantoms with ``mr_options`` (the wide profile) are kept in their own folder
+    (:func:`~spineviewer.training.phantom_data.options_folder`)."""
+    phantoms = options_folder(phantoms, mr_options)
     sets: Sets = {}
     folders: dict[str, list[Path]] = {}
     used: dict[str, range] = {}

@@ -20,7 +20,7 @@ from spineviewer.ai.preprocessing import percentile_crop
 from spineviewer.dicom import StackPixels, scan
 from spineviewer.geometry.levels import AXIAL_MAX_DISTANCE_MM
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
-from spineviewer.phantom.mr_options import MrOptions
+from spineviewer.phantom.mr_options import SERIES, MrOptions
 
 DISC_STATES = ("normal", "bulge", "herniation")
 #: Physical size of a disc crop (rows, cols) in mm, and its size in pixels.
@@ -67,6 +67,18 @@ def ensure_phantoms(
     return folders
 
 
+def options_folder(root: Path, mr_options: MrOptions | None) -> Path:
+    """Where phantoms generated with ``mr_options`` live under ``root``: the root itself for
+    the standard profile with every series, else a folder named after the profile and the
+    series written (``wide-sagittal``), shared by every task that asks for the same."""
+    if mr_options is None or mr_options.is_default:
+        return root
+    name = mr_options.profile
+    if mr_options.series != SERIES:
+        name += "-" + "+".join(mr_options.series)
+    return root / name
+
+
 def disc_samples(
     study_dir: Path,
     roi_mm: tuple[float, float] = DISC_ROI_MM,
@@ -108,6 +120,59 @@ def disc_samples(
                         study=study_dir.name,
                         sop_instance_uid=stack.frames[index].instance.sop_instance_uid,
                         extra={"distance_mm": float(plane.distance(centre))},
+                    )
+                )
+    return samples
+
+
+#: Sagittal disc crops: slices within this distance (mm, left-right) of the disc centre count
+#: (a paracentral herniation shows on the slices beside the midline).
+SAGITTAL_DISC_MAX_DISTANCE_MM = 12.0
+
+
+def sagittal_disc_samples(
+    study_dir: Path,
+    roi_mm: tuple[float, float] = DISC_ROI_MM,
+    size: tuple[int, int] = DISC_SIZE,
+    max_distance_mm: float = SAGITTAL_DISC_MAX_DISTANCE_MM,
+) -> list[Sample]:
+    """Sagittal T2 crops centred on each graded lumbar disc, labelled with its true state (the
+    state is the disc's: a slice beside a one-sided herniation is labelled herniation too, so
+    the model learns how sure one slice can be; the pipeline averages a disc's slices)."""
+    truth = load_ground_truth(study_dir)
+    t2 = {
+        s.series_instance_uid
+        for s in truth.series
+        if s.plane == "sagittal" and s.contrast in (None, "T2")
+    }
+    samples: list[Sample] = []
+    for stack in scan(study_dir).stacks():
+        if stack.plane != "sagittal" or stack.pixel_spacing is None or stack.series_uid not in t2:
+            continue
+        pixels = StackPixels(stack)
+        rows, cols = stack.shape
+        for index in range(len(stack)):
+            plane = stack.plane_of(index)
+            if plane is None:
+                continue
+            values = None
+            for disc in truth.discs:
+                centre = np.asarray(disc.centre_mm, dtype=np.float64)
+                distance = float(plane.distance(centre))
+                r, c = (float(x) for x in plane.to_pixel(centre))
+                if abs(distance) > max_distance_mm or not (0 <= r < rows and 0 <= c < cols):
+                    continue
+                values = pixels.slice(index) if values is None else values
+                samples.append(
+                    Sample(
+                        image=percentile_crop(
+                            values, (r, c), stack.pixel_spacing, roi_mm, size, PERCENTILES
+                        ),
+                        label=disc.state,
+                        group=disc.level,
+                        study=study_dir.name,
+                        sop_instance_uid=stack.frames[index].instance.sop_instance_uid,
+                        extra={"distance_mm": distance},
                     )
                 )
     return samples

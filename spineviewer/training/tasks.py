@@ -24,6 +24,8 @@ from spineviewer.training.phantom_data import (
     VERTEBRA_SIZE,
     Sample,
     disc_samples,
+    options_folder,
+    sagittal_disc_samples,
     vertebra_samples,
 )
 
@@ -68,8 +70,11 @@ class ClassificationTask:
     unit: str = "structure"
 
     def phantom_dir(self, root: Path) -> Path:
-        """Where this task's phantoms are generated under ``root``."""
-        return root / self.id if self.fracture_rate or self.mr_options is not None else root
+        """Where this task's phantoms are generated under ``root`` (tasks asking for the same
+        lumbar MR options share them)."""
+        if self.mr_options is not None:
+            return options_folder(root, self.mr_options)
+        return root / self.id if self.fracture_rate else root
 
     def labels(self) -> list[dict[str, Any]]:
         """Manifest labels with display names, colours and codes from the vocabulary."""
@@ -120,6 +125,34 @@ DISC_STATE = ClassificationTask(
     ),
 )
 
+DISC_STATE_SAGITTAL = ClassificationTask(
+    id="disc-state-sagittal",
+    name="Lumbar disc state on sagittal T2 (demo, phantom-trained)",
+    phantom_kind="lumbar-mr",
+    classes=DISC_STATES,
+    build=sagittal_disc_samples,
+    roi_mm=DISC_ROI_MM,
+    size=DISC_SIZE,
+    modality=("MR",),
+    view=("sagittal",),
+    sequence=("T2",),
+    body_part="LSPINE",
+    # The sagittal detector's wide phantoms (the same studies, another task).
+    seeds=Seeds(train=(13_000, 200), val=(23_000, 20), test=(93_000, 40)),
+    mr_options=MrOptions.wide(series=("sagittal",)),
+    # Anterior-posterior matters (the contour bulges backwards); no flips.
+    augment=Augment(
+        intensity_scale=0.3, gamma=0.4, noise_sigma=0.06, blur_sigma=1.2, flip_horizontal=False
+    ),
+    min_confidence=0.55,
+    unit="disc",
+    description=(
+        "Classifies a 56 x 56 mm sagittal crop centred on a lumbar disc as normal, bulge or "
+        "herniation; the slices within 12 mm of the disc centre are averaged. For studies "
+        "without an axial slice through a disc: its states are marked as from the sagittal view."
+    ),
+)
+
 VERTEBRA_FRACTURE = ClassificationTask(
     id="vertebra-fracture",
     name="Vertebral compression fracture on sagittal T2 (demo, phantom-trained)",
@@ -144,7 +177,9 @@ VERTEBRA_FRACTURE = ClassificationTask(
     unit="vertebra",
 )
 
-TASKS: dict[str, ClassificationTask] = {t.id: t for t in (DISC_STATE, VERTEBRA_FRACTURE)}
+TASKS: dict[str, ClassificationTask] = {
+    t.id: t for t in (DISC_STATE, DISC_STATE_SAGITTAL, VERTEBRA_FRACTURE)
+}
 
 
 def task(task_id: str) -> ClassificationTask:

@@ -287,7 +287,7 @@ def test_onnxruntime_runs_the_model_as_the_manifest_says(tiny: Tiny) -> None:
     session = onnxruntime.InferenceSession(
         str(out / "vertebrae-sagittal.onnx"), providers=["CPUExecutionProvider"]
     )
-    study = next((root / "phantoms" / "wide").glob("lumbar-mr-93000"))
+    study = next((root / "phantoms" / "wide-sagittal").glob("lumbar-mr-93000"))
     stack = sagittal_stack(study)
     values = StackPixels(stack).slice(len(stack) // 2)
     x = np.zeros((2, 1, 256, 256), dtype=np.float32)
@@ -303,7 +303,7 @@ def test_evaluate_detector_agrees_with_the_shipped_numbers(tiny: Tiny) -> None:
 
     root, out, shipped = tiny
     result = evaluate_detector(
-        out / "vertebrae-sagittal.onnx", [root / "phantoms" / "wide" / "lumbar-mr-93000"]
+        out / "vertebrae-sagittal.onnx", [root / "phantoms" / "wide-sagittal" / "lumbar-mr-93000"]
     )
     assert result["identification"]["rate"] == shipped.evaluation["identification"]["rate"]
     assert set(result) >= {"identification", "middle_slice", "detection", "model", "data"}

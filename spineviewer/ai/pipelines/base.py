@@ -82,13 +82,15 @@ class Context:
         contrast: str | None = None,
         projection: str | None = None,
         body_part: str | None = None,
+        finds: tuple[str, ...] = (),
     ) -> ModelSession:
-        """The session of the first available model that accepts this input; Skip, with what
-        the models accept, when there is none."""
+        """The session of the first available model that accepts this input and has the
+        labels in ``finds``; Skip, with what the models accept, when there is none."""
         series: dict[str, Any] = {
             "contrast": contrast,
             "projection": projection,
             "body_part": body_part,
+            "finds": finds,
         }
         entry = best_for(task, modality, view, self.entries, **series)
         if entry is not None and entry.manifest is not None:

@@ -40,9 +40,10 @@ from spineviewer.ai.findings import (
     worst,
 )
 from spineviewer.ai.label_check import check_labelling, restated
-from spineviewer.ai.manifest import ClassificationDecoding
+from spineviewer.ai.manifest import ClassificationDecoding, ModelManifest
 from spineviewer.ai.mr_series import MrStack, choose, mr_stacks
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
+from spineviewer.ai.pipelines.sagittal_crops import classify_near
 from spineviewer.ai.preprocessing import box_to_image, crop_box_px, roi_crop
 from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.usable import UsableSlices, decode_reason, usable_slices
@@ -65,6 +66,11 @@ FRACTURE_MAX_DISTANCE_MM = 8.0
 #: The vertebrae the lumbar pipeline classifies for fractures (the thoracolumbar junction and
 #: the lumbar spine; the demo model saw no others).
 FRACTURE_LEVELS = ("T12", "L1", "L2", "L3", "L4", "L5", "L6")
+#: The labels a disc-state model has (axial or sagittal).
+DISC_FINDS = ("normal", "bulge", "herniation")
+#: Sagittal slices this close (left-right) to a disc centre are cropped for the sagittal
+#: disc-state model (a paracentral herniation shows beside the midline).
+SAGITTAL_DISC_MAX_DISTANCE_MM = 12.0
 
 
 @dataclass
@@ -309,32 +315,46 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
     if not crops:
         raise Skip("no axial slice of a disc could be read")
     every = session.classify(np.stack(crops))  # all levels in one batch
-    names = session.class_names
     for level, (rows, boxes, uids) in per_level.items():
-        probs = every[rows].mean(axis=0)
-        upper, lower = level.split("-")
-        statuses = [review.get(upper, (CONFIDENT, ())), review.get(lower, (CONFIDENT, ()))]
-        if isinstance(manifest.decoding, ClassificationDecoding) and manifest.decoding.unsure(
-            probs
-        ):
-            limit = manifest.decoding.min_confidence
-            statuses.append(
-                (UNCERTAIN, (f"the disc model is not sure ({max(probs):.2f} < {limit:.2f})",))
-            )
-        reasons = tuple(dict.fromkeys(r for _, rs in statuses for r in rs))
-        ctx.discs.append(
-            DiscFinding(
-                level=level,
-                state=names[int(np.argmax(probs))],
-                probabilities={n: round(float(p), 4) for n, p in zip(names, probs, strict=True)},
-                centre_mm=rounded(tuple(state.centres[level])),
-                axial_instances=tuple(uids),
-                roi_boxes_px=tuple(boxes),
-                model_id=manifest.id,
-                review=worst(*(s for s, _ in statuses)),
-                review_reasons=reasons,
-            )
+        finding = _disc_finding(manifest, level, every[rows].mean(axis=0), state, review)
+        ctx.discs.append(replace(finding, axial_instances=tuple(uids), roi_boxes_px=tuple(boxes)))
+
+
+Review = dict[str, tuple[str, tuple[str, ...]]]
+
+
+def _disc_finding(
+    manifest: ModelManifest,
+    level: str,
+    probs: np.ndarray,
+    state: LumbarMrState,
+    review: Review,
+    view: str = "axial",
+) -> DiscFinding:
+    """One disc's finding: the state of highest probability; the review of its two bodies'
+    labels, and "uncertain" when the top probability is under the manifest's
+    ``min_confidence``."""
+    names = manifest.label_names
+    upper, lower = level.split("-")
+    statuses = [review.get(upper, (CONFIDENT, ())), review.get(lower, (CONFIDENT, ()))]
+    decoding = manifest.decoding
+    if isinstance(decoding, ClassificationDecoding) and decoding.unsure(probs):
+        limit = decoding.min_confidence
+        statuses.append(
+            (UNCERTAIN, (f"the disc model is not sure ({max(probs):.2f} < {limit:.2f})",))
         )
+    reasons = tuple(dict.fromkeys(r for _, rs in statuses for r in rs))
+    return DiscFinding(
+        level=level,
+        state=names[int(np.argmax(probs))],
+        probabilities={n: round(float(p), 4) for n, p in zip(names, probs, strict=True)},
+        centre_mm=rounded(tuple(state.centres[level])),
+        axial_instances=(),
+        model_id=manifest.id,
+        review=worst(*(s for s, _ in statuses)),
+        review_reasons=reasons,
+        view=view,
+    )
 
 
 def _disc_session(ctx: Context, state: LumbarMrState) -> ModelSession:
@@ -347,7 +367,9 @@ def _disc_session(ctx: Context, state: LumbarMrState) -> ModelSession:
     skipped: Skip | None = None
     for contrast, part in sorted(kinds, key=lambda k: (k[0] != "T2", k[0] is None, str(k))):
         try:
-            return ctx.session("classification", "MR", "axial", contrast=contrast, body_part=part)
+            return ctx.session(
+                "classification", "MR", "axial", contrast=contrast, body_part=part, finds=DISC_FINDS
+            )
         except Skip as exc:
             skipped = skipped or exc
     assert skipped is not None  # classify_discs runs only with a slice near a disc
@@ -359,46 +381,64 @@ def classify_fractures(ctx: Context, state: LumbarMrState) -> None:
     sagittal = state.sagittal
     if usable is None or sagittal is None:
         raise Skip("no sagittal series")
-    stack = sagittal.stack
     bodies = [v for v in _column(ctx, state) if v.label in FRACTURE_LEVELS]
     if not bodies:
         raise Skip("no labelled lumbar or thoracic vertebra")
     session = ctx.session(
-        "classification", "MR", "sagittal", contrast=sagittal.contrast, body_part=sagittal.body_part
+        "classification",
+        "MR",
+        "sagittal",
+        contrast=sagittal.contrast,
+        body_part=sagittal.body_part,
+        finds=("fractured",),
     )
-    assert stack.pixel_spacing is not None
-    crops: list[np.ndarray] = []
-    rows: dict[str, slice] = {}
-    for finding in bodies:
-        ctx.check()
-        centre = np.asarray(finding.centre_mm, dtype=np.float64)
-        start = len(crops)
-        for values, plane in zip(usable.values, usable.planes, strict=True):
-            if abs(float(plane.distance(centre))) > FRACTURE_MAX_DISTANCE_MM:
-                continue
-            row, col = (float(v) for v in plane.to_pixel(centre))
-            crops.append(
-                roi_crop(
-                    session.manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack)
-                )
-            )
-        if len(crops) > start:
-            rows[finding.label] = slice(start, len(crops))
-    if not crops:
-        return
-    every = session.classify(np.stack(crops))  # all bodies in one batch
+    centres = {v.label: np.asarray(v.centre_mm, dtype=np.float64) for v in bodies}
+    found = classify_near(session, usable, centres, FRACTURE_MAX_DISTANCE_MM, ctx.check)
     names = session.class_names
     updated = {}
     for finding in bodies:
-        if finding.label not in rows:
+        if finding.label not in found:
             continue
-        probs = every[rows[finding.label]].mean(axis=0)
+        probs = found[finding.label].probabilities
         best = int(np.argmax(probs))
         fractured = names.index("fractured") if "fractured" in names else best
         updated[finding.label] = replace(
             finding, fracture=names[best], fracture_probability=round(float(probs[fractured]), 4)
         )
     ctx.vertebrae[:] = [updated.get(v.label, v) if v in bodies else v for v in ctx.vertebrae]
+
+
+def classify_discs_sagittal(ctx: Context, state: LumbarMrState) -> None:
+    """The lumbar discs no axial slice classified, from the sagittal slices near their
+    centres, with a sagittal disc-state model (marked ``view="sagittal"``); nothing to do when
+    every lumbar disc found has its axial state."""
+    usable = state.slices
+    sagittal = state.sagittal
+    done = {d.level for d in ctx.discs}
+    missing = {
+        level: c
+        for level, c in state.centres.items()
+        if level not in done and level.startswith("L")  # the lumbar discs the model knows
+    }
+    if usable is None or sagittal is None or not missing:
+        return
+    session = ctx.session(
+        "classification",
+        "MR",
+        "sagittal",
+        contrast=sagittal.contrast,
+        body_part=sagittal.body_part,
+        finds=DISC_FINDS,
+    )
+    found = classify_near(session, usable, missing, SAGITTAL_DISC_MAX_DISTANCE_MM, ctx.check)
+    review = {v.label: (v.review, v.review_reasons) for v in _column(ctx, state)}
+    for level, result in found.items():
+        finding = _disc_finding(
+            session.manifest, level, result.probabilities, state, review, "sagittal"
+        )
+        ctx.discs.append(replace(finding, sagittal_instances=result.instances))
+    order = list(state.centres)
+    ctx.discs.sort(key=lambda d: order.index(d.level) if d.level in order else len(order))
 
 
 PIPELINE: Pipeline[LumbarMrState] = Pipeline(
@@ -410,6 +450,7 @@ PIPELINE: Pipeline[LumbarMrState] = Pipeline(
         ("vertebrae", detect_vertebrae),
         ("disc levels", disc_levels),
         ("disc states", classify_discs),
+        ("disc states (sagittal)", classify_discs_sagittal),
         ("fractures", classify_fractures),
     ),
 )

@@ -1,0 +1,68 @@
+"""Disc states for studies without axial slices: the sagittal disc-state model, chosen by the
+labels it finds (the fracture model reads the same sagittal slices and must not be taken)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from study_helpers import copy_plane
+
+from spineviewer.ai.findings import Findings
+from spineviewer.ai.registry import best_for, find_models, why_none
+from spineviewer.cli import main
+
+BUNDLED = Path(__file__).resolve().parents[2] / "onnx_models"
+SAGITTAL_MODEL = BUNDLED / "disc-state-sagittal.onnx"
+
+
+def _analyse(study: Path, out: Path, *models: Path) -> Findings:
+    args = ["analyze", str(study), "--json", str(out), "--provider", "cpu"]
+    for folder in models:
+        args += ["--models", str(folder)]
+    assert main(args) == 0
+    return Findings.from_json(out.read_text("utf-8"))
+
+
+def _models(dest: Path, *ids: str) -> Path:
+    dest.mkdir()
+    for model in ids:
+        for suffix in (".onnx", ".json"):
+            shutil.copy(BUNDLED / f"{model}{suffix}", dest / f"{model}{suffix}")
+    return dest
+
+
+def test_a_model_is_chosen_by_the_labels_it_finds(tmp_path: Path):
+    entries = find_models([_models(tmp_path / "m", "vertebra-fracture", "disc-state")])
+    args = ("classification", "MR", "sagittal", entries)
+    fracture = best_for(*args, contrast="T2", finds=("fractured",))
+    assert fracture is not None and fracture.id == "vertebra-fracture"
+    assert best_for(*args, contrast="T2", finds=("bulge", "herniation")) is None
+    why = why_none(*args, contrast="T2", finds=("bulge", "herniation"))
+    assert "vertebra-fracture: finds normal, fractured, not bulge, herniation" in why
+
+
+def test_without_a_sagittal_disc_model_the_step_says_why(demo_study_dir: Path, tmp_path: Path):
+    sagittal = copy_plane(demo_study_dir, "sagittal", tmp_path / "sag")
+    models = _models(tmp_path / "m", "vertebrae-sagittal", "disc-state", "vertebra-fracture")
+    found = _analyse(sagittal, tmp_path / "f.json", models)
+    assert not found.discs
+    steps = {s.name: s for s in found.steps}
+    step = steps["lumbar MR: disc states (sagittal)"]
+    assert step.status == "skipped" and "not bulge, herniation" in step.reason
+    assert steps["lumbar MR: fractures"].status == "done"
+
+
+@pytest.mark.skipif(not SAGITTAL_MODEL.is_file(), reason="no sagittal disc-state model shipped")
+def test_a_study_without_axials_gets_sagittal_disc_states(demo_study_dir: Path, tmp_path: Path):
+    sagittal = copy_plane(demo_study_dir, "sagittal", tmp_path / "sag")
+    found = _analyse(sagittal, tmp_path / "f.json")
+    levels = [d.level for d in found.discs]
+    assert levels and all(level.startswith("L") for level in levels)
+    assert {"L4-L5", "L5-S1"} <= set(levels)
+    for disc in found.discs:
+        assert disc.view == "sagittal" and disc.sagittal_instances and not disc.axial_instances
+        assert disc.model_id == "disc-state-sagittal"
+    whole = _analyse(demo_study_dir, tmp_path / "w.json")
+    assert whole.discs and all(d.view == "axial" for d in whole.discs)
