@@ -1,12 +1,19 @@
-"""``spineviewer evaluation generate OUT --count N --seed S`` and ``spineviewer evaluation
-score STUDIES... [--json OUT.json]``: the independent evaluation generator and its scorer.
+"""``spineviewer evaluation generate OUT --count N --seed S``, ``spineviewer evaluation
+score STUDIES... [--json OUT.json]`` and ``spineviewer evaluation invariance OUT --pairs N
+--seed S [--factor F ...] [--json FILE]``: the independent evaluation generator, its scorer and
+the invariance check.
 
 ``generate`` writes studies of seeds S .. S+N-1 (``OUT/eval-lumbar-mr-<seed:06d>/``) from
 :mod:`spineviewer.evaluation`, a generator no model is trained or tuned on. ``score`` runs every
 AI pipeline on each study (a study folder, or a folder of study folders, with its
 ``ground_truth.json``; studies of ``spineviewer phantom`` are read too), compares the findings
 with the truth and prints a table per study kind; ``--json`` writes every number. The models
-run on the CPU unless ``--provider`` says otherwise. Synthetic data: not for clinical use.
+run on the CPU unless ``--provider`` says otherwise. ``invariance`` writes, for each seed, a
+base study and one variant per factor (non-square pixels, stored values x4, a stored offset
+with RescaleIntercept, twice the noise; :mod:`spineviewer.evaluation.invariance`), runs the AI
+on both as ``score`` does and counts the pairs whose labels and disc states are identical; it
+prints a table and writes ``invariance.json`` and ``invariance.md`` (into OUT unless ``--json``
+names the file; the Markdown goes beside it). Synthetic data: not for clinical use.
 """
 
 from __future__ import annotations
@@ -62,7 +69,63 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         help="model folder (default: the installed models)",
     )
     score.set_defaults(func=run_score)
+    _add_invariance(commands)
     parser.set_defaults(func=lambda args: _usage(parser))
+
+
+#: :data:`spineviewer.evaluation.invariance.FACTORS`, MIN_PAIRS and DEFAULT_SEED, repeated so
+#: building the parser imports nothing heavy (a test checks they agree).
+INVARIANCE_FACTORS = ("non-square", "intensity-x4", "offset-intercept", "noise-2x")
+INVARIANCE_PAIRS = 20
+INVARIANCE_SEED = 710000
+
+
+def _add_invariance(commands: argparse._SubParsersAction) -> None:
+    inv = commands.add_parser(
+        "invariance",
+        help="paired studies, one acquisition factor changed: does the AI say the same?",
+    )
+    inv.add_argument("out", type=Path, metavar="OUT", help="folder to write the studies into")
+    inv.add_argument(
+        "--pairs",
+        type=positive_int,
+        default=INVARIANCE_PAIRS,
+        help=f"seeds, each one pair per factor (default {INVARIANCE_PAIRS})",
+    )
+    inv.add_argument(
+        "--seed",
+        type=seed_number,
+        default=INVARIANCE_SEED,
+        help=f"first seed (default {INVARIANCE_SEED}, clear of the baseline's 700000-700039)",
+    )
+    inv.add_argument(
+        "--factor",
+        action="append",
+        choices=INVARIANCE_FACTORS,
+        metavar="F",
+        help=f"a factor to vary, repeatable (default all: {', '.join(INVARIANCE_FACTORS)})",
+    )
+    inv.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="the JSON to write (default OUT/invariance.json; the Markdown goes beside it)",
+    )
+    inv.add_argument(
+        "--provider",
+        choices=("auto", "cuda", "cpu"),
+        default="cpu",
+        help="onnxruntime provider (default cpu)",
+    )
+    inv.add_argument(
+        "--models",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="model folder (default: the installed models)",
+    )
+    inv.set_defaults(func=run_invariance)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -162,4 +225,48 @@ def run_score(args: argparse.Namespace) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         print(f"scores written to {args.json}")
+    return 0
+
+
+def run_invariance(args: argparse.Namespace) -> int:
+    from spineviewer.ai.registry import find_models
+    from spineviewer.ai.sessions import SessionCache
+    from spineviewer.evaluation import invariance
+
+    factors = tuple(dict.fromkeys(args.factor or INVARIANCE_FACTORS))
+    json_path = args.json if args.json is not None else args.out / "invariance.json"
+    last = args.seed + args.pairs - 1
+    if args.seed <= 700039 and last >= 700000:
+        print(
+            "spineviewer evaluation invariance: note: these seeds overlap the baseline's "
+            "700000-700039",
+            file=sys.stderr,
+        )
+    try:
+        payload = invariance.run_invariance(
+            args.out,
+            args.seed,
+            args.pairs,
+            factors,
+            find_models(args.models),
+            SessionCache(args.provider),
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except (OSError, ValueError) as exc:
+        print(f"spineviewer evaluation invariance: {exc}", file=sys.stderr)
+        return 1
+    command = (
+        f"spineviewer evaluation invariance {args.out} --pairs {args.pairs} --seed {args.seed}"
+    )
+    payload = {"command": command + "".join(f" --factor {f}" for f in factors), **payload}
+    print(invariance.invariance_table(payload["summary"]))
+    print(
+        f"\n{args.pairs} seeds x {len(factors)} factors in {payload['seconds']:.1f} s "
+        f"(provider {payload['provider']}; synthetic, for evaluation only)"
+    )
+    markdown = json_path.with_suffix(".md")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    markdown.write_text(invariance.invariance_markdown(payload), encoding="utf-8")
+    print(f"written {json_path} and {markdown}")
     return 0

@@ -50,6 +50,7 @@ __all__ = [
     "VERSE_DISTANCE_MM",
     "DiscScore",
     "StudyScore",
+    "analyse_folder",
     "score_axial",
     "score_discs",
     "score_findings",
@@ -225,16 +226,18 @@ def score_findings(truth: StudyTruth, findings: Findings, study: Study) -> Study
     return score
 
 
-def score_folder(
+def analyse_folder(
     folder: str | Path,
     entries: Sequence[ModelEntry] | None = None,
     sessions: SessionCache | None = None,
     progress: Callable[[str], None] | None = None,
-) -> StudyScore:
-    """Analyse the study in ``folder`` (every pipeline) and score it; a study that cannot be
-    read or analysed scores with its ``error`` set and nothing right."""
+) -> tuple[StudyScore, Findings | None]:
+    """Analyse the study in ``folder`` (every pipeline) and score it; the findings come back
+    too (None when the study could not be read or analysed: it then scores with its ``error``
+    set and nothing right). A missing or broken ground truth raises ValueError."""
     truth = read_truth(folder)
     started = time.perf_counter()
+    findings: Findings | None = None
     try:
         result = scan(folder)
         study = next((s for s in result.studies if s.uid == truth.study_uid), None)
@@ -248,6 +251,7 @@ def score_folder(
         )
         score = score_findings(truth, findings, study)
     except Exception as exc:  # one broken study must not stop the run: it is scored as failed
+        findings = None
         score = StudyScore(
             str(truth.folder),
             truth.seed,
@@ -258,4 +262,15 @@ def score_folder(
         )
         score.bodies_in_view = sum(b.in_view for b in truth.bodies)
     score.seconds = round(time.perf_counter() - started, 3)
-    return score
+    return score, findings
+
+
+def score_folder(
+    folder: str | Path,
+    entries: Sequence[ModelEntry] | None = None,
+    sessions: SessionCache | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> StudyScore:
+    """Analyse the study in ``folder`` (every pipeline) and score it; a study that cannot be
+    read or analysed scores with its ``error`` set and nothing right."""
+    return analyse_folder(folder, entries, sessions, progress)[0]

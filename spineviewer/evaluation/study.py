@@ -62,9 +62,11 @@ def plan_study(seed: int) -> StudyPlan:
     return StudyPlan(case, anatomy, protocol, noise_seq)
 
 
-def generate_study(out_dir: str | Path, seed: int) -> Path:
-    """Write the study of ``seed`` under ``out_dir``; returns its folder."""
-    plan = plan_study(seed)
+def generate_study(out_dir: str | Path, seed: int, plan: StudyPlan | None = None) -> Path:
+    """Write the study of ``seed`` under ``out_dir``; returns its folder. ``plan`` replaces
+    :func:`plan_study` of ``seed``: the invariance check renders the seed's plan with one thing
+    changed (:mod:`spineviewer.evaluation.invariance`)."""
+    plan = plan_study(seed) if plan is None else plan
     case, anatomy, protocol = plan.case, plan.anatomy, plan.protocol
     noise_rng = np.random.default_rng(plan.noise_seed)
     reference = next(n.centre for n in anatomy.canal if n.label == "L3")
