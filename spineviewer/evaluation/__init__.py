@@ -22,7 +22,8 @@ no code or model with them:
   planned from the anatomy.
 
 Lumbar MR only for now: ``generate_study(out_dir, seed)`` (:mod:`.study`). The scorer is
-:mod:`.score`; the command line is ``spineviewer evaluation generate|score``.
+:mod:`.score`, paired studies with one acquisition factor changed in :mod:`.invariance`; the
+command line is ``spineviewer evaluation generate|score|invariance``.
 """
 
 from spineviewer.evaluation.case_mix import KINDS, Case, case_for
