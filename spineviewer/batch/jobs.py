@@ -1,18 +1,30 @@
 """One batch job = one study: analyse it, write its report set, and a manifest that says the set
 is complete (no Qt in here; the PDF renderer starts its own offscreen Qt in the worker).
 
-A study's outputs go to ``OUT/<study uid>/`` (``OUT/study-NNN/`` when anonymised). Every file
-is written atomically, and ``manifest.json`` (every file with its size and SHA-256) is written
-last: a folder without a valid manifest is incomplete, whatever else it holds, and
-``--resume`` does it again. Failures come back as a result with the reason, never as an
-exception that would stop the other studies; a study none of whose images can be read is
-``unreadable``.
+A study's outputs go to ``OUT/<study uid>/``, or when anonymised to ``OUT/study-<16 hex
+digits>/``, a keyed hash of the StudyInstanceUID (the batch's anonymisation key): a study keeps
+its folder when studies are added to or removed from the inputs. A StudyInstanceUID that is
+not digits and dots (a stand-in made of patient attributes, a forged ``../..``) is never a
+path: such a study's folder is ``study-`` and 16 hex digits of its hash (:func:`folder_name`).
+
+Every file is written atomically, and ``manifest.json`` (the StudyInstanceUID the report
+records, the anonymiser's mapping when anonymised, and every file with its size and SHA-256)
+is written last. A folder without a valid manifest is incomplete, whatever else it holds, and
+``--resume`` does it again; so is a folder whose manifest names another study
+(:func:`finished`). A study done again leaves only its own files in its folder.
+
+Failures come back as a result with the reason, never as an exception that would stop the
+other studies; a study none of whose images can be read is ``unreadable``. The files the scan
+could not read are kept (:class:`Plan`): each DICOM file is counted against its study, and
+those of no readable study are summary rows of their own (:class:`Problem`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +34,20 @@ from typing import Any
 from spineviewer.dicom.errors import SkippedFile
 from spineviewer.dicom.sources import FileRef
 
-__all__ = ["MANIFEST", "JobResult", "StudyJob", "Unreadable", "complete", "run_job"]
+__all__ = [
+    "MANIFEST",
+    "JobResult",
+    "Plan",
+    "Problem",
+    "StudyJob",
+    "Unreadable",
+    "anonymised_folder",
+    "complete",
+    "finished",
+    "folder_name",
+    "run_job",
+    "study_jobs",
+]
 
 MANIFEST = "manifest.json"
 
@@ -51,6 +76,16 @@ class StudyJob:
     #: DICOM files of this study that the scan could not read (they are not in ``refs``)
     skipped: tuple[SkippedFile, ...] = ()
 
+    @property
+    def recorded_uid(self) -> str:
+        """The StudyInstanceUID its report and manifest record: the anonymiser's mapping of
+        :attr:`study_uid` when anonymised (the plain UID is never written there)."""
+        if not self.anonymize:
+            return self.study_uid
+        from spineviewer.dicom.anonymise import Anonymiser
+
+        return Anonymiser(bytes.fromhex(self.anonymisation_key)).uid(self.study_uid)
+
 
 @dataclass
 class JobResult:
@@ -67,14 +102,47 @@ class JobResult:
     warnings: int = 0
     #: how many DICOM files of the study could not be read
     skipped_files: int = 0
+    #: the files the worker could not read although the scan had read them (changed since)
+    unread: tuple[SkippedFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input path that gave no study to run: a summary row of status ``unreadable``.
+
+    An input holding no DICOM study at all, a folder that could not be listed, or one DICOM
+    file of a study none of whose images could be read (one row per file, with the study
+    its header named)."""
+
+    path: str
+    reason: str
+    #: the StudyInstanceUID the file's header named (its folder name when anonymised), or ""
+    study: str = ""
+    #: DICOM files lost with it (1 for a DICOM file, 0 for a folder or an input)
+    files: int = 0
+
+
+@dataclass
+class Plan:
+    """What :func:`study_jobs` found under the inputs."""
+
+    #: one per study with a readable image
+    jobs: list[StudyJob]
+    #: the summary rows of what gave no study (see :class:`Problem`)
+    problems: list[Problem]
+    #: every file or folder the scans did not read, with the reason (``skipped.csv``)
+    skipped: list[SkippedFile]
 
 
 class Unreadable(ValueError):
     """No image of the study could be read; ``skipped_files`` of its files were DICOM."""
 
-    def __init__(self, message: str, skipped_files: int) -> None:
+    def __init__(
+        self, message: str, skipped_files: int, unread: tuple[SkippedFile, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.skipped_files = skipped_files
+        self.unread = unread
 
 
 def _sha256(path: Path) -> str:
@@ -97,6 +165,37 @@ def complete(folder: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return manifest  # type: ignore[no-any-return]
+
+
+def finished(job: StudyJob) -> dict[str, Any] | None:
+    """The manifest of ``job``'s folder when it holds a complete report set of this very
+    study (the StudyInstanceUID it records is :attr:`StudyJob.recorded_uid`), else None: a
+    folder holding another study's set is done again, never trusted."""
+    manifest = complete(job.out_dir)
+    if manifest is None or manifest.get("study_uid") != job.recorded_uid:
+        return None
+    return manifest
+
+
+def anonymised_folder(key: bytes, study_uid: str) -> str:
+    """The folder (and summary label) of a study in an anonymised batch: ``study-`` and 16 hex
+    digits of a hash of its StudyInstanceUID keyed with the batch's anonymisation key. It
+    does not depend on the other studies, so it stays when the inputs change."""
+    digest = hmac.new(key, b"batch-folder:" + study_uid.strip().encode(), hashlib.sha256)
+    return f"study-{digest.hexdigest()[:16]}"
+
+
+#: A StudyInstanceUID that can name its folder as it is.
+_PLAIN_UID = re.compile(r"[0-9][0-9.]{0,127}")
+
+
+def folder_name(study_uid: str) -> str:
+    """The folder of a study in a batch that is not anonymised: its StudyInstanceUID when that
+    is digits and dots, else ``study-`` and 16 hex digits of its SHA-256 (a UID from a header
+    is never trusted as a path)."""
+    if _PLAIN_UID.fullmatch(study_uid):
+        return study_uid
+    return f"study-{hashlib.sha256(study_uid.encode()).hexdigest()[:16]}"
 
 
 def _brief(findings: Any) -> dict[str, Any]:
@@ -156,8 +255,9 @@ def run_job(job: StudyJob) -> JobResult:
     except Unreadable as exc:
         seconds = time.perf_counter() - started
         return JobResult(
-            job.study_uid, "unreadable", seconds, str(exc), skipped_files=exc.skipped_files
-        )
+            job.study_uid, "unreadable", seconds, str(exc),
+            skipped_files=exc.skipped_files, unread=exc.unread,
+        )  # fmt: skip
     except Exception as exc:  # one bad study must not stop the batch
         return JobResult(job.study_uid, "failed", time.perf_counter() - started, _reason(exc))
 
@@ -179,9 +279,10 @@ def _run(job: StudyJob, started: float) -> JobResult:
     skipped: list[SkippedFile] = list(job.skipped)
     studies = [s for s in group_frames(read_frames(job.refs, skipped)) if s.uid == job.study_uid]
     lost = sum(1 for s in skipped if s.dicom)
+    unread = tuple(skipped[len(job.skipped) :])
     if not studies:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3]) or "no image"
-        raise Unreadable(f"no readable image of this study ({reasons})", lost)
+        raise Unreadable(f"no readable image of this study ({reasons})", lost, unread)
     study = studies[0]
     entries, sessions = _sessions(job)
     findings = analyse_study(study, entries, sessions, skipped=skipped)
@@ -203,6 +304,7 @@ def _run(job: StudyJob, started: float) -> JobResult:
         report, study, findings, document, folder, job.formats, anonymiser=anonymiser
     )
     names = [p.relative_to(folder).as_posix() for p in written]
+    _prune(folder, {*names, MANIFEST})
     brief = _brief(findings)
     if job.store_node is not None:  # before the manifest: a failed send is redone on --resume
         brief["stored"] = _store(job, [p for p in written if p.suffix == ".dcm"])
@@ -221,7 +323,24 @@ def _run(job: StudyJob, started: float) -> JobResult:
     partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     partial.replace(folder / MANIFEST)
     seconds = time.perf_counter() - started
-    return JobResult(job.study_uid, "done", seconds, "", brief, names, len(findings.warnings), lost)
+    return JobResult(
+        job.study_uid, "done", seconds, "", brief, names, len(findings.warnings), lost, unread
+    )
+
+
+def _prune(folder: Path, keep: set[str]) -> None:
+    """Remove the files of ``folder`` (and its sub-folders) that are not in ``keep``: a
+    report set done again leaves nothing of an earlier one (another study's key images, a
+    format not asked for this time) beside it. A folder that is a link is left alone."""
+    if folder.is_symlink():
+        return
+    for path in sorted(folder.rglob("*"), reverse=True):
+        name = path.relative_to(folder).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif name not in keep:
+            path.unlink()
 
 
 def _store(job: StudyJob, files: list[Path]) -> str:
@@ -241,25 +360,20 @@ def study_jobs(
     out_dir: Path,
     formats: Sequence[str],
     **options: Any,
-) -> tuple[list[StudyJob], list[tuple[str, str]]]:
-    """One job per StudyInstanceUID found under ``inputs``, and the inputs that held none
-    (path, reason). Each job knows the DICOM files of its study that the scan could not read
-    (:func:`_owners`)."""
+) -> Plan:
+    """One job per StudyInstanceUID found under ``inputs``, what gave no study (see
+    :class:`Problem`), and every file or folder the scans did not read. Each job knows the
+    DICOM files of its study that the scan could not read (:func:`_sort_skipped`)."""
     from spineviewer.dicom import scan
     from spineviewer.dicom.anonymise import folder_key
 
-    if options.get("anonymize"):  # one key for the whole batch, kept for --resume
-        options = {**options, "anonymisation_key": folder_key(out_dir).hex()}
+    anonymize = bool(options.get("anonymize"))
+    key = folder_key(out_dir) if anonymize else b""
+    if anonymize:  # one key for the whole batch, kept for --resume
+        options = {**options, "anonymisation_key": key.hex()}
+    scans = [(path, scan(path)) for path in dict.fromkeys(map(str, inputs))]
     refs: dict[str, list[FileRef]] = {}
-    lost: dict[str, list[SkippedFile]] = {}
-    problems: list[tuple[str, str]] = []
-    for path in inputs:
-        result = scan(path)
-        if not result.studies:
-            reasons = "; ".join(f"{s.path}: {s.reason}" for s in result.skipped[:3])
-            problems.append((str(path), f"no readable DICOM study ({reasons or 'empty'})"))
-        for skipped, uid in _owners(result).items():
-            lost.setdefault(uid, []).append(skipped)
+    for _, result in scans:
         for study in result.studies:
             bucket = refs.setdefault(study.uid, [])
             seen = set(bucket)
@@ -269,39 +383,75 @@ def study_jobs(
                         if frame.instance.ref not in seen:
                             seen.add(frame.instance.ref)
                             bucket.append(frame.instance.ref)
+
+    def folder(uid: str) -> str:
+        return anonymised_folder(key, uid) if anonymize else folder_name(uid)
+
+    lost, orphans, skipped = _sort_skipped(scans, set(refs))
+    problems = []
+    for path, result in scans:
+        mine = orphans.get(path, [])
+        for s in mine:
+            label = (folder(s.study_uid) if anonymize else s.study_uid) if s.study_uid else ""
+            problems.append(Problem(s.path, s.reason, label, int(s.dicom)))
+        if not result.studies and not mine:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in result.skipped[:3])
+            problems.append(Problem(path, f"no readable DICOM study ({reasons or 'empty'})"))
     jobs = []
-    for number, (uid, files) in enumerate(sorted(refs.items()), start=1):
-        anonymize = bool(options.get("anonymize"))
-        name = f"study-{number:03d}" if anonymize else uid
+    for uid, files in sorted(refs.items()):
+        name = folder(uid)
         jobs.append(
             StudyJob(
                 uid, tuple(files), out_dir / name, tuple(formats), label=name,
                 skipped=tuple(lost.get(uid, ())), **options,
             )
         )  # fmt: skip
-    return jobs, problems
+    return Plan(jobs, problems, skipped)
 
 
-def _owners(result: Any) -> dict[SkippedFile, str]:
-    """The study each unreadable DICOM file of a scan belongs to: the one its header names,
-    else the only study with images in the same folder, else the scan's only study. Files
-    that are not DICOM, and those no study can be told for, are left out."""
-    studies = {study.uid for study in result.studies}
+def _sort_skipped(
+    scans: Sequence[tuple[str, Any]], readable: set[str]
+) -> tuple[dict[str, list[SkippedFile]], dict[str, list[SkippedFile]], list[SkippedFile]]:
+    """The skipped files of every scan, once each: by the readable study they belong to, by
+    input for those of no readable study (the orphans: a summary row each), and all of them.
+
+    A DICOM file belongs to the study its header names when that study has a readable image
+    under any input; a file whose header names no study belongs to the only study with
+    images in its folder, else to its input's only study. A DICOM file whose header names a
+    study with no readable image, or whose study cannot be told, is an orphan; so is a folder
+    that could not be listed (a whole study may be in it). Files that are not DICOM are only
+    listed."""
     by_folder: dict[Path, set[str]] = {}
-    for study in result.studies:
-        for series in study.series:
-            for stack in series.stacks:
-                for frame in stack.frames:
-                    by_folder.setdefault(Path(str(frame.instance.ref)).parent, set()).add(study.uid)
-    owners = {}
-    for skipped in result.skipped:
-        if not skipped.dicom:
-            continue
-        near = by_folder.get(Path(skipped.path).parent, set())
-        if skipped.study_uid in studies:
-            owners[skipped] = skipped.study_uid
-        elif len(near) == 1:
-            owners[skipped] = next(iter(near))
-        elif len(studies) == 1:
-            owners[skipped] = next(iter(studies))
-    return owners
+    for _, result in scans:
+        for study in result.studies:
+            for series in study.series:
+                for stack in series.stacks:
+                    for frame in stack.frames:
+                        by_folder.setdefault(Path(str(frame.instance.ref)).parent, set()).add(
+                            study.uid
+                        )
+    owners: dict[str, list[SkippedFile]] = {}
+    orphans: dict[str, list[SkippedFile]] = {}
+    listed: dict[str, SkippedFile] = {}
+    for path, result in scans:
+        alone = {study.uid for study in result.studies}
+        for skipped in result.skipped:
+            if skipped.path in listed:  # the same file under two inputs
+                continue
+            listed[skipped.path] = skipped
+            near = by_folder.get(Path(skipped.path).parent, set())
+            if not skipped.dicom:
+                if Path(skipped.path).is_dir():
+                    orphans.setdefault(path, []).append(skipped)
+            elif skipped.study_uid:
+                if skipped.study_uid in readable:
+                    owners.setdefault(skipped.study_uid, []).append(skipped)
+                else:
+                    orphans.setdefault(path, []).append(skipped)
+            elif len(near) == 1:
+                owners.setdefault(next(iter(near)), []).append(skipped)
+            elif len(alone) == 1:
+                owners.setdefault(next(iter(alone)), []).append(skipped)
+            else:
+                orphans.setdefault(path, []).append(skipped)
+    return owners, orphans, list(listed.values())

@@ -1,9 +1,14 @@
-"""The batch's ``summary.csv`` and ``summary.json``: one row per study (and per input in which
-no study could be read), with the columns of :data:`SUMMARY_COLUMNS`, the one definition of
-both files (the JSON rows have exactly these keys, in this order).
+"""The batch's ``summary.csv`` and ``summary.json``: one row per study, per input in which no
+study could be read, and per unreadable file of a study none of whose images could be read
+(:class:`~spineviewer.batch.jobs.Problem`), with the columns of :data:`SUMMARY_COLUMNS`, the
+one definition of both files (the JSON rows have exactly these keys, in this order).
 
 A study's ``status`` is one of :data:`STATUSES`; ``findings`` never reads "all normal" for a
 study where nothing was found: it says "nothing found" and the reason the pipelines gave.
+
+``skipped.csv`` (:data:`SKIPPED_COLUMNS`) lists every file or folder under the inputs that was
+not read, with the reason: DICOM files refused, files that are not DICOM, special files,
+folders that could not be listed.
 """
 
 from __future__ import annotations
@@ -16,9 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spineviewer.batch.jobs import JobResult, StudyJob
+from spineviewer.batch.jobs import JobResult, Problem, StudyJob
+from spineviewer.dicom.errors import SkippedFile
 
-__all__ = ["STATUSES", "SUMMARY_COLUMNS", "Column", "summary_row", "write_summary"]
+__all__ = [
+    "SKIPPED_COLUMNS",
+    "STATUSES",
+    "SUMMARY_COLUMNS",
+    "Column",
+    "summary_row",
+    "write_skipped",
+    "write_summary",
+]
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,8 @@ class Column:
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column(
         "study_uid",
-        "the StudyInstanceUID (study-NNN when anonymised; empty for an input holding no study)",
+        "the StudyInstanceUID (when anonymised its folder name, study- and 16 hex digits of a "
+        "keyed hash; empty for an input holding no study or a file whose study is unknown)",
     ),
     Column("folder", "the study's report folder under OUT (empty when it has none)"),
     Column("status", "done, failed, skipped or unreadable (see STATUSES)"),
@@ -63,8 +78,15 @@ STATUSES: dict[str, str] = {
     "failed": "an error stopped its analysis or its report set (see error)",
     "skipped": "not run this time: its report set was complete already (--resume), or the "
     "batch was interrupted before it",
-    "unreadable": "no image of it could be read, or the input holds no DICOM study",
+    "unreadable": "no image of it could be read (one row per unreadable file of it, with the "
+    "reason), or the input holds no DICOM study, or a folder could not be listed",
 }
+
+#: The columns of ``skipped.csv``.
+SKIPPED_COLUMNS: tuple[Column, ...] = (
+    Column("path", "the file or folder not read (a zip member as ARCHIVE!MEMBER)"),
+    Column("reason", "why: not DICOM, truncated pixel data, a FIFO, cannot be listed, ..."),
+)
 
 
 def summary_row(result: JobResult, job: StudyJob | None = None) -> dict[str, Any]:
@@ -88,29 +110,48 @@ def write_summary(
     results: Sequence[JobResult | None],
     jobs: Sequence[StudyJob],
     out_dir: Path,
-    problems: Sequence[tuple[str, str]] = (),
+    problems: Sequence[Problem | tuple[str, str]] = (),
 ) -> list[Path]:
     """``summary.csv`` and ``summary.json`` (atomically): every study (those never run say
-    so) and every input in which no study could be read."""
+    so), then every input path that gave no study (``problems``; a plain (path, reason) is
+    an input holding no study)."""
     rows = []
     for job, result in zip(jobs, results, strict=True):
         if result is None:
             result = JobResult(job.study_uid, "skipped", error="not run: the batch was interrupted")
         rows.append(summary_row(result, job))
-    for path, reason in problems:
-        rows.append(summary_row(JobResult("", "unreadable", error=f"{path}: {reason}")))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    for problem in problems:
+        if not isinstance(problem, Problem):
+            problem = Problem(*problem)
+        error = f"{problem.path}: {problem.reason}"
+        rows.append(
+            summary_row(
+                JobResult(problem.study, "unreadable", error=error, skipped_files=problem.files)
+            )
+        )
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[c.name for c in SUMMARY_COLUMNS])
     writer.writeheader()
     writer.writerows(rows)
-    paths = []
-    for name, text in (
-        ("summary.csv", buffer.getvalue()),
-        ("summary.json", json.dumps(rows, indent=2) + "\n"),
-    ):
-        partial = out_dir / f".{name}.partial"
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(out_dir / name)
-        paths.append(out_dir / name)
-    return paths
+    return [
+        _write(out_dir, "summary.csv", buffer.getvalue()),
+        _write(out_dir, "summary.json", json.dumps(rows, indent=2) + "\n"),
+    ]
+
+
+def write_skipped(skipped: Sequence[SkippedFile], out_dir: Path) -> Path:
+    """``skipped.csv`` (atomically): every file or folder not read, and why (a header only
+    when everything was read)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.name for c in SKIPPED_COLUMNS])
+    writer.writerows((s.path, s.reason) for s in skipped)
+    return _write(out_dir, "skipped.csv", buffer.getvalue())
+
+
+def _write(out_dir: Path, name: str, text: str) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / f".{name}.partial"
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(out_dir / name)
+    return out_dir / name

@@ -3,10 +3,11 @@
 under the inputs, one job per study, on a local process pool or a Dask cluster; with
 ``--store`` the DICOM outputs (SR, Encapsulated PDF) go to a PACS node too.
 
-Outputs go to ``OUT/<study>/`` with a ``manifest.json`` written last; ``OUT/summary.csv`` and
-``summary.json`` list every study with its status, findings in brief, duration and error. A
-failing study is recorded and the others go on; the exit status is 1 when any failed, 130 when
-interrupted (Ctrl+C leaves no partial file; ``--resume`` then skips the complete studies).
+Outputs go to ``OUT/<study>/`` (``OUT/study-<keyed hash>/`` when anonymised) with a
+``manifest.json`` written last; ``OUT/summary.csv`` and ``summary.json`` list every study with
+its status, findings in brief, duration and error, and ``OUT/skipped.csv`` every file or
+folder under the inputs that was not read. A failing study is recorded and the others go on;
+what the exit status says is :data:`EXIT_HELP` (shown by ``--help``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,27 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spineviewer.cli.analyze import add_model_options
+
+if TYPE_CHECKING:
+    from spineviewer.batch import Problem
+    from spineviewer.dicom.errors import SkippedFile
+
+#: What the exit status says (the command's help shows it).
+EXIT_HELP = (
+    "exit status: 0 when every study was done (or skipped as complete with --resume); 1 when "
+    "a study failed or is unreadable, an input holds no DICOM study, or a folder could not be "
+    "listed (their rows in summary.csv say why; a study whose files are all unreadable has "
+    "one row per file); 2 for a usage error or a Dask cluster that cannot be used; 130 when "
+    "interrupted (Ctrl+C leaves no partial file: rerun with --resume). Files left out of a "
+    "study that was done, and files that are not DICOM, do not change it: they are listed in "
+    "skipped.csv and counted in the last line of the log, and a study's own in its "
+    "skipped_files and its report's warnings."
+)
+#: How many files not read are named in the log (all of them are in skipped.csv).
+LOGGED_SKIPPED = 10
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,9 +46,10 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "One job per study (StudyInstanceUID) found under the inputs, on a local process "
             "pool or a Dask cluster: analysis, reports, key images, a manifest; summary.csv "
-            "and summary.json. "
+            "and summary.json; skipped.csv lists every file or folder that was not read. "
             "Not for clinical use with the demo models."
         ),
+        epilog=EXIT_HELP,
     )
     parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
     parser.add_argument("--out", type=Path, required=True)
@@ -36,8 +57,16 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr, epdf"
     )
-    parser.add_argument("--anonymize", action="store_true")
-    parser.add_argument("--resume", action="store_true", help="skip studies already complete")
+    parser.add_argument(
+        "--anonymize",
+        action="store_true",
+        help="de-identify the outputs; folders are named study- and a keyed hash of the study",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip the studies whose folder holds their complete report set already",
+    )
     parser.add_argument("--institution", default="")
     parser.add_argument(
         "--store",
@@ -57,9 +86,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from spineviewer.batch import run_batch, study_jobs, write_summary
+    from spineviewer.batch import run_batch, study_jobs, write_skipped, write_summary
     from spineviewer.batch.cluster import ClusterError
-    from spineviewer.batch.runner import counts, failed
+    from spineviewer.batch.runner import failed, last_line, not_read
     from spineviewer.reports.writer import FORMATS
 
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
@@ -86,14 +115,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"spineviewer batch: no such file or folder: {', '.join(map(str, missing))}",
               file=sys.stderr)  # fmt: skip
         return 2
-    jobs, problems = study_jobs(
+    plan = study_jobs(
         args.inputs, args.out, formats, anonymize=args.anonymize, institution=args.institution,
         model_dirs=tuple(str(m) for m in args.models), provider=args.provider,
         threads=None if args.scheduler else max(1, (os.cpu_count() or 1) // max(1, args.workers)),
         store_node=store_node, local_ae=local_ae,
     )  # fmt: skip
-    for path, reason in problems:
-        print(f"spineviewer batch: {path}: {reason}", file=sys.stderr)
+    jobs, problems = plan.jobs, plan.problems
+    _log_not_read(problems, plan.skipped, args.out)
     where = f"Dask cluster {args.scheduler}" if args.scheduler else f"{args.workers} worker(s)"
     print(f"{len(jobs)} studies, {where}", file=sys.stderr)
     try:
@@ -104,10 +133,37 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:
         partial = getattr(exc, "results", [None] * len(jobs))
         write_summary(partial, jobs, args.out, problems)
+        write_skipped(not_read(plan.skipped, partial), args.out)
         print("interrupted: the studies not finished have no manifest; rerun with --resume",
               file=sys.stderr)  # fmt: skip
         return 130
-    for path in write_summary(results, jobs, args.out, problems):
+    skipped = not_read(plan.skipped, results)
+    for path in [
+        *write_summary(results, jobs, args.out, problems),
+        write_skipped(skipped, args.out),
+    ]:
         print(path)
-    print(f"summary: {counts(results)}", file=sys.stderr)
+    print(last_line(results, problems, skipped), file=sys.stderr)
     return 1 if failed(results) or problems else 0
+
+
+def _log_not_read(problems: list[Problem], skipped: list[SkippedFile], out: Path) -> None:
+    """The input paths that gave no study (each a summary row), then the other files or
+    folders the scans did not read; the first of each, and how many there are."""
+    from spineviewer.dicom.errors import printable
+
+    for problem in problems[:LOGGED_SKIPPED]:
+        print(f"spineviewer batch: {printable(problem.path)}: {problem.reason}", file=sys.stderr)
+    if len(problems) > LOGGED_SKIPPED:
+        print(f"spineviewer batch: ... and {len(problems) - LOGGED_SKIPPED} more unreadable "
+              f"(all in {out / 'summary.csv'})", file=sys.stderr)  # fmt: skip
+    shown = {p.path for p in problems}
+    others = [s for s in skipped if s.path not in shown]
+    if not others:
+        return
+    print(f"spineviewer batch: {len(others)} other files or folders not read "
+          f"(all in {out / 'skipped.csv'}):", file=sys.stderr)  # fmt: skip
+    for s in others[:LOGGED_SKIPPED]:
+        print(f"  {printable(str(s))}", file=sys.stderr)
+    if len(others) > LOGGED_SKIPPED:
+        print(f"  ... and {len(others) - LOGGED_SKIPPED} more", file=sys.stderr)

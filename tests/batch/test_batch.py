@@ -104,6 +104,7 @@ def test_fifty_studies_killed_half_way_and_resumed(inputs, tmp_path: Path, monke
     assert STUDIES // 2 <= done_before < STUDIES, "the kill came after the last study"
 
     assert main([*command[3:], "--resume"]) == 1  # the corrupt inputs are unreadable
+    assert (out / "skipped.csv").is_file()
     folders = [p for p in out.iterdir() if p.is_dir()]
     assert len(folders) == STUDIES  # one folder per study, no duplicates
     assert all(complete(f) is not None for f in folders)
@@ -116,12 +117,15 @@ def test_fifty_studies_killed_half_way_and_resumed(inputs, tmp_path: Path, monke
     skipped = [row for row in summary if row["status"] == "skipped"]
     assert all("complete already" in row["error"] and row["files"] > 0 for row in skipped)
     failures = [row for row in summary if row["status"] == "unreadable"]
-    assert len(failures) == len(bad)
-    for path, row in zip(bad, failures, strict=True):
+    truncated = [row for row in failures if row["error"].startswith(f"{bad[0]}{os.sep}")]
+    assert len(truncated) == len(list(bad[0].rglob("*.dcm")))  # one row per file of the study
+    assert len({row["study_uid"] for row in truncated}) == 1 and truncated[0]["study_uid"]
+    for row in truncated:
+        assert "truncated" in row["error"] or "pixel data" in row["error"], row["error"]
+    rest = failures[len(truncated) :]  # inputs holding nothing DICOM: one row each
+    for path, row in zip(bad[1:], rest, strict=True):
         assert row["error"].startswith(str(path)) and "no readable DICOM study" in row["error"]
-    truncated = failures[0]["error"]
-    assert "truncated" in truncated or "pixel data" in truncated, truncated
-    assert (out / "summary.csv").read_text().count("\n") == STUDIES + len(bad) + 1
+    assert (out / "summary.csv").read_text().count("\n") == STUDIES + len(failures) + 1
 
 
 def _report_findings(out: Path) -> dict[str, dict[str, object]]:

@@ -36,3 +36,32 @@ def test_log_gets_one_line_per_study() -> None:
     report = _progress_line(out)
     report(JobResult("1.2.3", "done"), 1, 2, 30.0)
     assert out.getvalue() == "[1/2] 1.2.3 done (2.0 studies/min, ETA 30 s)\n"
+
+
+def test_resumed_studies_count_up_and_give_no_pace(tmp_path) -> None:
+    """Studies resumed from an earlier run are counted one by one, without a rate (they said
+    [3/3] three times at "180000000000.0 studies/min"); the rate and ETA of the studies run
+    afterwards count only those (issue 20, item 11)."""
+    import json
+
+    from spineviewer.batch import StudyJob, run_batch
+
+    jobs = []
+    for k in range(3):
+        folder = tmp_path / f"1.2.{k}"
+        folder.mkdir()
+        manifest = {"study_uid": f"1.2.{k}", "findings": {}, "files": []}
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        jobs.append(StudyJob(f"1.2.{k}", (), folder, ("json",)))
+    out = io.StringIO()
+
+    results = run_batch(jobs, resume=True, report=_progress_line(out))
+
+    assert [r.status for r in results] == ["skipped"] * 3
+    lines = out.getvalue().splitlines()
+    assert [line.split()[0] for line in lines] == ["[1/3]", "[2/3]", "[3/3]"]
+    assert not [line for line in lines if "studies/min" in line], lines
+
+    later = io.StringIO()
+    _progress_line(later)(JobResult("1.2.9", "done"), 4, 5, 30.0, 1)  # 3 resumed, 1 run
+    assert later.getvalue().endswith("(2.0 studies/min, ETA 30 s)\n")

@@ -9,6 +9,7 @@ import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from damaged_dicom import set_raw
@@ -77,7 +78,7 @@ def _as_new_study(source: Path, target: Path, number: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def summary(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, dict[str, object]]]:
+def summary(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any]]:
     """One batch over three inputs: a study with one slice of bad spacing and one truncated
     file, a study whose every sagittal slice has a spacing of 0, and a folder of truncated
     files. The exit status and the summary rows by input."""
@@ -108,9 +109,9 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, di
     by_input = {
         "partial": next(r for r in rows if r["study_uid"].endswith(".77.1")),
         "nothing": next(r for r in rows if r["study_uid"].endswith(".77.2")),
-        "unreadable": next(r for r in rows if r["status"] == "unreadable"),
+        "unreadable": [r for r in rows if r["status"] == "unreadable"],
     }
-    assert len(rows) == 3
+    assert len(rows) == 2 + len(by_input["unreadable"])
     return status, by_input
 
 
@@ -134,11 +135,18 @@ def test_a_study_where_nothing_was_found_never_reads_all_normal(summary) -> None
     assert int(row["warnings"]) >= 15  # every sagittal file named
 
 
-def test_an_input_without_a_readable_study_is_unreadable(summary) -> None:
+def test_a_study_without_a_readable_image_has_a_row_per_file(summary) -> None:
+    """Its 15 truncated files, each with the reason; the study their headers name."""
     _, rows = summary
-    row = rows["unreadable"]
-    assert row["study_uid"] == "" and row["folder"] == ""
-    assert "no readable DICOM study" in str(row["error"]) and "truncated" in str(row["error"])
+    assert len(rows["unreadable"]) == 15
+    files = set()
+    for row in rows["unreadable"]:
+        assert row["study_uid"].endswith(".77.3") and row["folder"] == ""
+        assert row["skipped_files"] == 1 and row["files"] == 0
+        path, reason = str(row["error"]).split(": ", 1)
+        assert Path(path).parent.name == "unreadable" and "truncated" in reason
+        files.add(path)
+    assert len(files) == 15
 
 
 def test_findings_say_when_the_labels_need_review() -> None:
