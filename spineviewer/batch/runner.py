@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import replace
 from typing import TextIO
 
 from spineviewer.batch.jobs import JobResult, Problem, StudyJob, finished, run_job
@@ -94,6 +95,12 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def _shown(job: StudyJob, result: JobResult) -> JobResult:
+    """The result as the progress log shows it: an anonymised study by its folder label, never
+    by its UID."""
+    return replace(result, study_uid=job.label or "study") if job.anonymize else result
+
+
 def run_batch(
     jobs: Sequence[StudyJob],
     workers: int = 1,
@@ -119,14 +126,16 @@ def run_batch(
             todo.append(i)
     total = len(jobs)
     for done, i in enumerate(sorted(results), start=1):
-        report(results[i], done, total, None, 0)
+        report(_shown(jobs[i], results[i]), done, total, None, 0)
     resumed = len(results)
     started = time.perf_counter()
     if workers <= 1 and not scheduler:
         for i in todo:
             results[i] = run_job(jobs[i])
             elapsed = time.perf_counter() - started
-            report(results[i], len(results), total, elapsed, len(results) - resumed)
+            report(
+                _shown(jobs[i], results[i]), len(results), total, elapsed, len(results) - resumed
+            )
         return [results[i] for i in range(total)]
     if scheduler:
         from spineviewer.batch.cluster import dask_executor
@@ -148,7 +157,13 @@ def run_batch(
                 except Exception as exc:  # a worker that died (killed, out of memory)
                     results[i] = JobResult(jobs[i].study_uid, "failed", 0.0, f"worker: {exc}")
                 elapsed = time.perf_counter() - started
-                report(results[i], len(results), total, elapsed, len(results) - resumed)
+                report(
+                    _shown(jobs[i], results[i]),
+                    len(results),
+                    total,
+                    elapsed,
+                    len(results) - resumed,
+                )
     except KeyboardInterrupt as exc:
         pool.shutdown(wait=True, cancel_futures=True)
         exc.results = [results.get(i) for i in range(total)]  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from damaged_dicom import set_raw
 from spineviewer.batch import Problem, study_jobs
 from spineviewer.cli import main
 from spineviewer.dicom.errors import SkippedFile
-from spineviewer.phantom import generate, study_folder_name
+from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 
 SEED = 5
 SAGITTAL = "S01_sagittal_t2"
@@ -109,11 +109,13 @@ def test_anonymised_rows_of_an_unreadable_study_never_show_its_uid(
 ) -> None:
     out = tmp_path / "anon"
 
-    status, _ = _batch(
+    status, err = _batch(
         [str(inputs["root"]), "--out", str(out), "--anonymize"], tmp_path, monkeypatch, capsys
     )
 
     assert status == 1
+    good_uid = load_ground_truth(inputs["good"]).study_instance_uid
+    assert good_uid[-24:] not in err  # the progress log names studies by their folder label
     rows = json.loads((out / "summary.json").read_text())
     labels = {r["study_uid"] for r in rows if r["status"] == "unreadable"}
     assert len(labels) == 1 and next(iter(labels)).startswith("study-")
