@@ -4,13 +4,17 @@ The index is a cache of the per-study JSON documents, refreshed on every save; i
 rebuilt from them (:meth:`spineviewer.annotations.store.Workspace.rebuild_index`). The
 schema version is ``PRAGMA user_version``; :data:`_MIGRATIONS` brings older files up to
 date, a newer file is refused. The worklist order is (study date, study UID): stable, and
-the same on every machine.
+the same on every machine. The index holds patient names and IDs: it and its journal files
+are readable by their owner only (0600; an older, more open file is tightened when opened).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +97,30 @@ class StudyEntry:
         )
 
 
+#: Mode of the index and its journal files: they hold patient names and IDs.
+PRIVATE_MODE = 0o600
+#: SQLite's companions of a database file (it creates them with the database file's mode).
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def make_private(path: Path) -> None:
+    """Create the database file ``path`` readable by its owner only (0600) when it is missing;
+    tighten an existing one (and its journal files) that others can read. SQLite gives the
+    journal files it creates the database file's mode, so they stay private too. A file owned
+    by someone else, or a file system without modes, is left as it is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    except OSError:  # there already, or not creatable here: SQLite says what is wrong
+        pass
+    else:
+        os.close(fd)  # an empty file is an empty SQLite database
+    for name in (path, *(path.with_name(path.name + s) for s in _COMPANIONS)):
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
+
+
 def _statuses(status: StatusFilter) -> tuple[str, ...] | None:
     if status is None:
         return None
@@ -106,6 +134,7 @@ class WorklistIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        make_private(path)
         self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")

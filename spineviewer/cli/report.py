@@ -1,10 +1,12 @@
-"""``spineviewer report PATH --out DIR [--format json,html,pdf] [--anonymize]``.
+"""``spineviewer report PATH --out DIR [--format json,html,pdf] [--anonymize
+[--keep-annotation-text]]``.
 
 Analyses every study under PATH with the AI models, joins what a person reviewed in the
 annotation workspace (accepted, edited or rejected proposals, manual measurements), and writes
 ``OUT/<study>/report.json|html|pdf`` (and ``report_sr.dcm``). ``--anonymize`` de-identifies
-every output (:mod:`spineviewer.dicom.anonymise`). Demo models: the reports say "not for
-clinical use".
+every output (:mod:`spineviewer.dicom.anonymise`): no patient, no reader's name, and the
+annotations' free text (notes, labels that are no vocabulary term) reads ``[removed]`` unless
+``--keep-annotation-text``. Demo models: the reports say "not for clinical use".
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
             "de-identify (DICOM PS3.15 Basic Profile): no patient identifiers or dates in the "
             "reports; the SR with remapped UIDs and shifted dates (key kept in OUT/"
             ".anonymisation-key for consistent reruns)"
+        ),
+    )
+    parser.add_argument(
+        "--keep-annotation-text",
+        action="store_true",
+        help=(
+            "with --anonymize: keep the annotations' notes and free-text labels verbatim "
+            "(default: they read [removed], as they may name people); the reader's name is "
+            "left out either way"
         ),
     )
     parser.add_argument("--institution", default="", help="institution name in the header")
@@ -80,12 +91,14 @@ def run(args: argparse.Namespace) -> int:
                 if args.anonymize
                 else None
             )
-            report = build_report(study, findings, document, args.institution, anonymiser)
+            keep = args.keep_annotation_text
+            report = build_report(study, findings, document, args.institution, anonymiser, keep)
             folder = args.out / (f"study-{index:03d}" if args.anonymize else study.uid)
             try:
                 for path in write_report_set(
-                    report, study, findings, document, folder, formats, anonymiser=anonymiser
-                ):
+                    report, study, findings, document, folder, formats,
+                    anonymiser=anonymiser, keep_annotation_text=keep,
+                ):  # fmt: skip
                     print(path)
             except (OSError, ValueError) as exc:
                 print(f"spineviewer report: {study.uid}: {exc}", file=sys.stderr)

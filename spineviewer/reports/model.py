@@ -21,6 +21,7 @@ import numpy as np
 
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
+from spineviewer.annotations.deidentify import deidentified_document
 from spineviewer.annotations.measure import measurements
 from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
@@ -318,12 +319,18 @@ def build_report(
     document: AnnotationDocument | None = None,
     institution: str = "",
     anonymiser: Anonymiser | None = None,
+    keep_annotation_text: bool = False,
 ) -> Report:
     """The report of ``study`` from its findings and (when there is one) its annotations.
 
     With an ``anonymiser`` the report names no patient (a dummy name, the anonymiser's label as
     ID), has no dates, accession or study description, and every UID in it is the
-    anonymiser's replacement (the same the anonymised DICOM SR carries)."""
+    anonymiser's replacement (the same the anonymised DICOM SR carries). It names no reader
+    either (no reviewer), and the annotations' free text (notes, labels that are no vocabulary
+    term) reads ``[removed]`` unless ``keep_annotation_text``
+    (:func:`spineviewer.annotations.deidentify.deidentified_document`)."""
+    if anonymiser is not None and document is not None:
+        document = deidentified_document(document, keep_annotation_text)
     annotations = list(document) if document is not None else []
     names = {series.uid: _series_name(series, anonymiser) for series in study.series}
     several = len({v.series_uid for v in findings.vertebrae}) > 1
@@ -377,7 +384,7 @@ def build_report(
         measurements=tuple(_manual(annotations, anonymiser)),
         models=tuple(asdict(m) for m in findings.models),
         provider=findings.provider,
-        reviewer=(document.author or "") if document is not None else "",
+        reviewer=(document.author or "") if document is not None and anonymiser is None else "",
         review_status=document.review_status.value if document is not None else "not reviewed",
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         not_for_clinical_use=findings.not_for_clinical_use,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from pydicom import dcmread
 
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
+from spineviewer.annotations.deidentify import deidentified_document
 from spineviewer.dicom import Study
 from spineviewer.dicom.anonymise import Anonymiser
 from spineviewer.reports.html import render_html
@@ -84,10 +86,13 @@ def write_sr(
     document: AnnotationDocument | None,
     out_dir: str | Path,
     anonymiser: Anonymiser | None = None,
+    keep_annotation_text: bool = False,
 ) -> Path:
     """``report_sr.dcm``: a DICOM SR TID 1500 Measurement Report of the reviewed findings (the
     annotation exporter's; rejected marks are left out), de-identified by ``anonymiser``
-    (PS3.15 Basic Profile, UIDs remapped) when one is given."""
+    (PS3.15 Basic Profile, UIDs remapped) when one is given: then it names no reader and the
+    annotations' free text reads ``[removed]`` unless ``keep_annotation_text``. The
+    identifiable SR is only ever written to a private temporary folder, never ``out_dir``."""
     from spineviewer.annotations.export import exportable
     from spineviewer.annotations.frames import source_headers
     from spineviewer.annotations.sr import export_sr
@@ -95,6 +100,8 @@ def write_sr(
     doc = document
     if doc is None or not len(doc):
         doc = AnnotationDocument(study.uid, annotations=_annotations(study, findings, None))
+    if anonymiser is not None:
+        doc = deidentified_document(doc, keep_annotation_text)
     marks = exportable(doc)
     if not marks:
         raise ValueError("nothing to put in an SR: no finding and no annotation")
@@ -103,9 +110,13 @@ def write_sr(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / "report_sr.dcm"
-    partial = Path(export_sr(marks, headers, out / ".report_sr.dcm.partial"))
-    if anonymiser is not None:
-        ds = anonymiser.dataset(dcmread(partial))
+    partial = out / ".report_sr.dcm.partial"
+    if anonymiser is None:
+        export_sr(marks, headers, partial)
+    else:
+        with tempfile.TemporaryDirectory(prefix="spineviewer-sr-") as private:
+            written = export_sr(marks, headers, Path(private) / "report_sr.dcm")
+            ds = anonymiser.dataset(dcmread(written))
         ds.save_as(partial, enforce_file_format=True)
     partial.replace(target)
     return target
@@ -117,11 +128,15 @@ def with_key_images(
     findings: Findings,
     document: AnnotationDocument | None,
     out_dir: str | Path,
+    keep_annotation_text: bool = False,
 ) -> Report:
     """``report`` with its key images, rendered into ``out_dir/images`` with the study's
-    annotations (the AI's proposals when nobody annotated the study)."""
+    annotations (the AI's proposals when nobody annotated the study); for an anonymised
+    ``report`` the annotations' free text reads ``[removed]`` unless ``keep_annotation_text``."""
     from spineviewer.reports.images import render_key_images
 
+    if report.anonymised and document is not None:
+        document = deidentified_document(document, keep_annotation_text)
     annotations = _annotations(study, findings, document)
     images = render_key_images(study, findings, annotations, Path(out_dir) / "images")
     if report.anonymised:  # the file names are reference enough; no instance UIDs
@@ -138,17 +153,19 @@ def write_report_set(
     formats: Sequence[str],
     say: Callable[[str], None] | None = None,
     anonymiser: Anonymiser | None = None,
+    keep_annotation_text: bool = False,
 ) -> list[Path]:
     """Every file of one study's report set: the key images (when HTML or PDF is asked for),
     the report in ``formats``, the DICOM SR when ``sr`` is among them and the Encapsulated PDF
     for ``epdf`` (both de-identified by ``anonymiser`` when given: pass the one ``report`` was
-    built with)."""
+    built with, and the same ``keep_annotation_text``: anonymised, the annotations' free text
+    reads ``[removed]`` in the key images and the SR unless it is True)."""
     tell = say or (lambda text: None)
     folder = Path(out_dir)
     images: list[Path] = []
     if {"html", "pdf", "epdf"} & set(formats):
         tell("Rendering the key images")
-        report = with_key_images(report, study, findings, document, folder)
+        report = with_key_images(report, study, findings, document, folder, keep_annotation_text)
         images = [folder / k["file"] for k in report.key_images]
     tell("Writing the report")
     plain = [f for f in formats if f in REPORT_FORMATS]
@@ -157,7 +174,9 @@ def write_report_set(
     written = write_report(report, folder, plain)
     if "sr" in formats:
         tell("Writing the DICOM SR")
-        written.append(write_sr(study, findings, document, folder, anonymiser))
+        written.append(
+            write_sr(study, findings, document, folder, anonymiser, keep_annotation_text)
+        )
     if "epdf" in formats:
         from spineviewer.reports.epdf import write_encapsulated_pdf
 
