@@ -32,7 +32,17 @@ def add_node_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--user", default="", help="DICOMweb basic authentication user")
     group.add_argument("--password", default="", help=f"or ${ENV_PASSWORD}")
     group.add_argument("--token", default="", help=f"DICOMweb bearer token, or ${ENV_TOKEN}")
-    group.add_argument("--no-verify-tls", action="store_true", help="test servers only")
+    group.add_argument(
+        "--no-verify-tls",
+        action="store_true",
+        help="do not check the TLS certificate (test servers only; wins over REQUESTS_CA_BUNDLE)",
+    )
+    group.add_argument(
+        "--ca-bundle",
+        default="",
+        metavar="PEM",
+        help="CA certificates to trust for this node (wins over REQUESTS_CA_BUNDLE)",
+    )
     group.add_argument(
         "--timeout", type=float, help="seconds (default: the node's, else 10 DIMSE / 30 web)"
     )
@@ -57,15 +67,23 @@ def node_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
 
     config = load_config()
     local = _local(args, config.local)
+    bundle = str(Path(args.ca_bundle).expanduser().resolve()) if args.ca_bundle else ""
+    if bundle and not Path(bundle).is_file():
+        raise PacsError(f"--ca-bundle {args.ca_bundle}: no such file")
     node: Any
     if args.node:
         node = config.node(args.node)
+        if isinstance(node, DicomWebNode):  # this command's TLS options over the saved ones
+            if args.no_verify_tls:
+                node = replace(node, verify_tls=False)
+            if bundle:
+                node = replace(node, ca_bundle=bundle)
     elif args.url:
         password = args.password or os.environ.get(ENV_PASSWORD, "")
         token = args.token or os.environ.get(ENV_TOKEN, "")
         auth = "bearer" if token else ("basic" if args.user else "none")
         node = DicomWebNode("command line", args.url, auth, args.user, password, token,
-                            not args.no_verify_tls)  # fmt: skip
+                            not args.no_verify_tls, ca_bundle=bundle)  # fmt: skip
     elif args.aet and args.host and args.port:
         node = DimseNode("command line", args.aet, args.host, args.port)
     else:
@@ -152,15 +170,19 @@ def run_nodes(args: argparse.Namespace) -> int:
         return _fail(exc)
     if args.json:
         data = config.to_json()
-        for entry in data["nodes"]:  # secrets stay in the file
+        for entry, n in zip(data["nodes"], config.nodes, strict=True):  # secrets stay in the file
             entry.pop("password", None)
             entry.pop("token", None)
+            if not isinstance(n, DimseNode):
+                entry["tls"] = n.tls
         print(json.dumps(data, indent=2))
         return 0
     print(f"our AE: {config.local.ae_title} (storage port {config.local.port})")
     for n in config.nodes:
-        kind = "DIMSE" if isinstance(n, DimseNode) else "DICOMweb"
-        print(f"{n.name}: {kind} {n.label}")
+        if isinstance(n, DimseNode):
+            print(f"{n.name}: DIMSE {n.label}")
+        else:
+            print(f"{n.name}: DICOMweb {n.label} [{n.tls}]")
     return 0
 
 

@@ -1,7 +1,9 @@
 """DICOMweb with dicomweb-client: QIDO-RS (studies, series), WADO-RS (a study into a folder),
 STOW-RS (files). Authentication none / basic / bearer; TLS certificates verified unless the
-node says otherwise. HTTP failures become :class:`PacsError` messages that say what to fix
-(wrong password or token, unreachable server, untrusted certificate)."""
+node says otherwise (its ``verify_tls`` off, or its own CA bundle, win over the
+``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` environment). HTTP failures become
+:class:`PacsError` messages that say what to fix (wrong password or token, unreachable
+server, untrusted certificate)."""
 
 from __future__ import annotations
 
@@ -36,28 +38,50 @@ STUDY_FIELDS = ("StudyDescription", "PatientBirthDate", "NumberOfStudyRelatedSer
 SERIES_FIELDS = ("SeriesDescription", "SeriesNumber", "Modality", "NumberOfSeriesRelatedInstances")
 
 
-class _Session(requests.Session):
-    """A session whose every request has the node's timeout."""
+class _NotRetried(BaseException):
+    """A network failure carried past dicomweb-client's retry loop, which retries *every*
+    exception five times with 2 + 4 + 8 + 16 s of waiting between them: an untrusted
+    certificate, a refused connection or a timeout would keep the user waiting 30 s and more
+    for the error. Only the HTTP answers that loop is meant for (429, 503, ...) are retried;
+    :func:`_errors` unwraps it."""
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class _Session(requests.Session):
+    """A session whose every request has the node's timeout and certificate check.
+
+    requests lets ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` replace a *session's* ``verify``
+    (even False); passed with each request, the node's choice wins: False when the user
+    turned verification off, the node's CA bundle when it has one. With neither, the request
+    says True and the environment's bundle applies as usual (proxies too)."""
+
+    def __init__(self, timeout_s: float, verify: bool | str = True) -> None:
         super().__init__()
         self._timeout_s = timeout_s
+        self.verify = verify
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs.setdefault("timeout", self._timeout_s)
+        if kwargs.get("verify") is None:
+            kwargs["verify"] = self.verify
         if isinstance(url, str) and "?" in url:
             # QIDO wildcards and PN separators are legal in a query string; some servers
             # (Orthanc's DICOMweb plugin 1.7) match on them only when sent unescaped
             path, query = url.split("?", 1)
             url = f"{path}?{query.replace('%2A', '*').replace('%5E', '^').replace('%3F', '?')}"
-        return super().request(method, url, *args, **kwargs)
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _NotRetried(exc) from exc
 
 
 def _client(node: DicomWebNode) -> Any:
     from dicomweb_client.api import DICOMwebClient
 
-    session = _Session(node.timeout_s)
-    session.verify = node.verify_tls
+    session = _Session(node.timeout_s, node.verify)
     if node.auth == "basic":
         session.auth = (node.username, node.password)
     elif node.auth == "bearer":
@@ -69,7 +93,10 @@ def _client(node: DicomWebNode) -> Any:
 def _errors(node: DicomWebNode, what: str) -> Iterator[None]:
     """HTTP and network failures as PacsError messages naming the node."""
     try:
-        yield
+        try:
+            yield
+        except _NotRetried as carried:
+            raise carried.error from None
     except requests.HTTPError as exc:
         code = exc.response.status_code if exc.response is not None else 0
         if code in (401, 403):

@@ -5,8 +5,11 @@ and the viewer share them (``$XDG_CONFIG_HOME/spineviewer/pacs.json``, or the fi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
+import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -77,8 +80,13 @@ class DicomWebNode:
     username: str = ""
     password: str = field(default="", repr=False)
     token: str = field(default="", repr=False)
+    #: False: no certificate check at all (test servers only; it wins over everything else).
     verify_tls: bool = True
     timeout_s: float = 30.0
+    #: A CA bundle (PEM file) to trust for this node; it wins over ``REQUESTS_CA_BUNDLE`` /
+    #: ``CURL_CA_BUNDLE``, which apply to nodes without one. "": the environment's or the
+    #: system's certificates.
+    ca_bundle: str = ""
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_KINDS:
@@ -90,6 +98,23 @@ class DicomWebNode:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.url})"
+
+    @property
+    def tls(self) -> str:
+        """How this node's TLS certificate is checked, in words (for ``pacs nodes``)."""
+        if not self.url.startswith("https://"):
+            return "no TLS (http)" if self.verify_tls else "TLS verification OFF (http)"
+        if not self.verify_tls:
+            return "TLS verification OFF"
+        return f"TLS verified with {self.ca_bundle}" if self.ca_bundle else "TLS verified"
+
+    @property
+    def verify(self) -> bool | str:
+        """The ``verify`` of every request to this node: False when verification is off,
+        else the node's CA bundle, else True (the environment's or the system's CAs)."""
+        if not self.verify_tls:
+            return False
+        return self.ca_bundle or True
 
 
 Node = DimseNode | DicomWebNode
@@ -120,6 +145,9 @@ class PacsConfig:
     def to_json(self) -> dict[str, Any]:
         nodes = [{"kind": "dimse" if isinstance(n, DimseNode) else "dicomweb", **asdict(n)}
                  for n in self.nodes]  # fmt: skip
+        for entry in nodes:  # a file without a CA bundle stays readable by older versions
+            if entry.get("ca_bundle") == "":
+                del entry["ca_bundle"]
         return {"local": asdict(self.local), "nodes": nodes}
 
     @classmethod
@@ -151,7 +179,8 @@ def config_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> PacsConfig:
-    """The saved configuration (an empty one when there is no file yet)."""
+    """The saved configuration (an empty one when there is no file yet). A file others can
+    read (written by an older version) is made readable by its owner only."""
     target = path or config_path()
     try:
         data = json.loads(target.read_text(encoding="utf-8"))
@@ -159,6 +188,7 @@ def load_config(path: Path | None = None) -> PacsConfig:
         return PacsConfig()
     except (OSError, ValueError) as exc:
         raise PacsError(f"{target}: cannot read the PACS configuration ({exc})") from exc
+    _tighten(target)
     if not isinstance(data, dict):
         raise PacsError(f"{target}: the PACS configuration is not a JSON object")
     try:
@@ -167,14 +197,48 @@ def load_config(path: Path | None = None) -> PacsConfig:
         raise PacsError(f"{target}: {exc}") from exc
 
 
+#: The configuration file's mode: it may hold passwords and tokens.
+PRIVATE_MODE = 0o600
+
+
+def _tighten(path: Path) -> None:
+    """``path`` readable by its owner only, when it is not (and we may change it)."""
+    with contextlib.suppress(OSError):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def save_config(config: PacsConfig, path: Path | None = None) -> Path:
-    """Write the configuration atomically, readable by its owner only (it may hold passwords)."""
+    """Write the configuration atomically, readable by its owner only (it may hold passwords):
+    a new temporary file created 0600 (never one a crash left, whatever its mode), flushed to
+    disk, renamed over the target."""
     target = path or config_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(config.to_json(), f, indent=2)
-        f.write("\n")
-    partial.replace(target)
+    # the fixed-name temporary file of older versions, left by a crash: never reused
+    target.with_name(f".{target.name}.partial").unlink(missing_ok=True)
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            if hasattr(os, "fchmod"):  # whatever the umask or the file system did
+                os.fchmod(f.fileno(), PRIVATE_MODE)
+            json.dump(config.to_json(), f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
     return target
