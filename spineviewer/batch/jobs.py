@@ -63,6 +63,8 @@ class StudyJob:
     anonymize: bool = False
     #: hex key of the batch's :class:`~spineviewer.dicom.anonymise.Anonymiser` (anonymize)
     anonymisation_key: str = ""
+    #: keep annotation notes and free-text labels in anonymised outputs (never names)
+    keep_annotation_text: bool = False
     institution: str = ""
     model_dirs: tuple[str, ...] = ()
     provider: str | None = None
@@ -294,14 +296,24 @@ def _run(job: StudyJob, started: float) -> JobResult:
         anonymiser = Anonymiser(bytes.fromhex(job.anonymisation_key)).for_patient(
             study.info.get("PatientID", "")
         )
-    report = build_report(study, findings, document, job.institution, anonymiser)
+    keep = job.keep_annotation_text
+    report = build_report(
+        study, findings, document, job.institution, anonymiser, keep_annotation_text=keep
+    )
     folder = job.out_dir
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MANIFEST).unlink(missing_ok=True)  # incomplete until the new one is written
     for stale in [*folder.glob(".*.partial*"), *folder.glob("images/.*.partial*")]:
         stale.unlink()  # left by a run that was killed while writing
     written = write_report_set(
-        report, study, findings, document, folder, job.formats, anonymiser=anonymiser
+        report,
+        study,
+        findings,
+        document,
+        folder,
+        job.formats,
+        anonymiser=anonymiser,
+        keep_annotation_text=keep,
     )
     names = [p.relative_to(folder).as_posix() for p in written]
     _prune(folder, {*names, MANIFEST})

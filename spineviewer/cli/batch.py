@@ -63,6 +63,12 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         help="de-identify the outputs; folders are named study- and a keyed hash of the study",
     )
     parser.add_argument(
+        "--keep-annotation-text",
+        action="store_true",
+        help="with --anonymize: keep annotation notes and free-text labels (replaced by "
+        "[removed] otherwise); names are always left out",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="skip the studies whose folder holds their complete report set already",
@@ -117,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     plan = study_jobs(
         args.inputs, args.out, formats, anonymize=args.anonymize, institution=args.institution,
+        keep_annotation_text=args.keep_annotation_text,
         model_dirs=tuple(str(m) for m in args.models), provider=args.provider,
         threads=None if args.scheduler else max(1, (os.cpu_count() or 1) // max(1, args.workers)),
         store_node=store_node, local_ae=local_ae,

@@ -229,6 +229,23 @@ def test_keep_annotation_text_keeps_notes_but_never_the_reader(
     assert NOTE.encode() in (out / "study-001" / "report_sr.dcm").read_bytes()
 
 
+@needs_tools
+@pytest.mark.parametrize("keep", [False, True])
+def test_batch_anonymised_outputs_hold_no_canary(
+    canary_study: Path, canary_document: AnnotationDocument, tmp_path: Path, keep: bool
+) -> None:
+    """``batch --anonymize`` writes through the same de-identified copy; the summary, the log
+    files and skipped.csv included. ``--keep-annotation-text`` keeps the text, never names."""
+    with Workspace() as workspace:
+        workspace.save(canary_document)
+    out = tmp_path / "batch"
+    args = ["batch", str(canary_study), "--out", str(out), "--format", "json,html,sr",
+            "--anonymize", "--provider", "cpu"]  # fmt: skip
+    assert main([*args, *(["--keep-annotation-text"] if keep else [])]) == 0
+    leaked = {canary for _, canary in _leaks(_texts(out))}
+    assert leaked == ({"QZXNOTE", COBB_NOTE, LEVEL_LABEL, MEASURE_LABEL} if keep else set())
+
+
 def test_key_images_of_an_anonymised_report_draw_no_canary(
     canary_study: Path, canary_document: AnnotationDocument, tmp_path: Path, monkeypatch
 ) -> None:
