@@ -267,6 +267,9 @@ class _DicomWebForm(QWidget):
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.verify_tls = QCheckBox("Verify the TLS certificate")
         self.verify_tls.setChecked(True)
+        self.ca_bundle = QLineEdit()
+        self.ca_bundle.setPlaceholderText("the system's (or REQUESTS_CA_BUNDLE)")
+        self.ca_bundle.setToolTip("A PEM file of the certificate authorities to trust")
         self.timeout = _timeout_box(30.0)
         self.form = QFormLayout(self)
         self.form.addRow("Name:", self.name)
@@ -276,6 +279,7 @@ class _DicomWebForm(QWidget):
         self.form.addRow("Password:", self.password)
         self.form.addRow("Token:", self.token)
         self.form.addRow("", self.verify_tls)
+        self.form.addRow("CA bundle:", self.ca_bundle)
         self.form.addRow("Timeout:", self.timeout)
         self.auth.currentTextChanged.connect(self._show_credentials)
         self._show_credentials(self.auth.currentText())
@@ -287,6 +291,7 @@ class _DicomWebForm(QWidget):
             self.password,
             self.token,
             self.verify_tls,
+            self.ca_bundle,
             self.timeout,
         )
 
@@ -306,6 +311,7 @@ class _DicomWebForm(QWidget):
         self.password.setText(node.password)
         self.token.setText(node.token)
         self.verify_tls.setChecked(node.verify_tls)
+        self.ca_bundle.setText(node.ca_bundle)
         self.timeout.setValue(node.timeout_s)
 
     def node(self) -> DicomWebNode:
@@ -319,6 +325,7 @@ class _DicomWebForm(QWidget):
             self.token.text().strip() if auth == "bearer" else "",
             self.verify_tls.isChecked(),
             self.timeout.value(),
+            ca_bundle=self.ca_bundle.text().strip(),
         )
 
 

@@ -309,3 +309,17 @@ def test_send_results_lands_sr_and_encapsulated_pdf_in_the_study(
         for series in _orthanc_series(orthanc, study_uid):
             if series["ID"] not in before:
                 orthanc.delete(f"/series/{series['ID']}")
+
+
+def test_the_dicomweb_form_keeps_a_nodes_ca_bundle(qtbot) -> None:
+    """Editing a node in the viewer keeps the CA bundle set on the command line (it used to
+    be dropped, so the node fell back to the environment's certificates)."""
+    from spineviewer.gui.pacs_nodes import _DicomWebForm
+
+    form = _DicomWebForm()
+    qtbot.addWidget(form)
+    node = DicomWebNode("site", "https://pacs.example/dicom-web", ca_bundle="/etc/site-ca.pem")
+    form.load(node)
+    assert form.node().ca_bundle == "/etc/site-ca.pem"
+    retype(qtbot, form.ca_bundle, "/etc/other.pem")
+    assert form.node().ca_bundle == "/etc/other.pem"
