@@ -71,6 +71,9 @@ MIN_BODIES = 6
 LATERAL_POWER = 4.0
 #: A body this far (mm) from the line through its two neighbours is off the column.
 OFF_COLUMN_MM = 15.0
+#: Two neighbouring bodies closer than this many times the median distance between
+#: neighbours cannot both be bodies (a body split in two, a disc or an endplate taken for one).
+CROWDED_FACTOR = 0.55
 
 FloatArray = NDArray[np.float64]
 
@@ -331,12 +334,20 @@ def fuse_slices(
     keep = off_column_mask(np.array([f.centre for f in fused]))
     dropped = int(np.sum(~keep))
     fused = [f for f, k in zip(fused, keep, strict=True) if k]
+    roomy = crowded_mask(np.array([f.centre for f in fused]), [f.score for f in fused])
+    crowded = int(np.sum(~roomy))
+    fused = [f for f, k in zip(fused, roomy, strict=True) if k]
     labels, warnings = assign_labels(
         [f.centre[2] for f in fused], [f.sacral for f in fused], [f.score for f in fused]
     )
     if dropped:
         warnings.append(
             f"{dropped} detection{'s' if dropped > 1 else ''} off the vertebral column ignored"
+        )
+    if crowded:
+        warnings.append(
+            f"{crowded} detection{'s' if crowded > 1 else ''} too close to a neighbouring body "
+            "ignored"
         )
     bodies = []
     for f, label in zip(fused, labels, strict=True):
@@ -360,6 +371,28 @@ def fuse_slices(
             )
         )
     return Labelling(_bottom_up(bodies), tuple(warnings))
+
+
+def crowded_mask(
+    centres: ArrayLike, scores: ArrayLike, factor: float = CROWDED_FACTOR
+) -> NDArray[np.bool_]:
+    """Which bodies to keep (patient mm ``centres``, ordered here by height): of two
+    neighbours closer than ``factor`` times the median neighbour distance, the one with the
+    lower score goes, repeatedly (three bodies at least; the median of the bodies kept)."""
+    points = np.asarray(centres, dtype=np.float64).reshape(-1, 3)
+    score = np.asarray(scores, dtype=np.float64).ravel()
+    keep = np.ones(len(points), dtype=bool)
+    order = list(np.argsort(points[:, 2], kind="stable"))
+    while len(order) >= 3:
+        gaps = np.linalg.norm(np.diff(points[order], axis=0), axis=1)
+        tight = int(np.argmin(gaps))
+        if gaps[tight] >= factor * float(np.median(gaps)):
+            break
+        a, b = order[tight], order[tight + 1]
+        weaker = a if score[a] < score[b] else b
+        keep[weaker] = False
+        order.remove(weaker)
+    return keep
 
 
 def off_column_mask(centres: ArrayLike, limit_mm: float = OFF_COLUMN_MM) -> NDArray[np.bool_]:
