@@ -261,10 +261,7 @@ class _Series:
     finds: tuple[str, ...] = ()
 
     def mismatch(self, manifest: ModelManifest) -> str | None:
-        missing = [name for name in self.finds if name not in manifest.label_names]
-        if missing:
-            return f"finds {', '.join(manifest.label_names)}, not {', '.join(missing)}"
-        return manifest.applies_to.mismatch(
+        wrong_input = manifest.applies_to.mismatch(
             self.modality,
             self.view,
             contrast=self.contrast,
@@ -272,6 +269,12 @@ class _Series:
             body_part=self.body_part,
             strict=self.strict,
         )
+        if wrong_input is not None:
+            return wrong_input
+        missing = [name for name in self.finds if name not in manifest.label_names]
+        if missing:
+            return f"finds {', '.join(manifest.label_names)}, not {', '.join(missing)}"
+        return None
 
 
 def describe_models(entries: Sequence[ModelEntry]) -> str:

@@ -19,7 +19,12 @@ from spineviewer.ai.pipelines.lumbar_mr import FRACTURE_LEVELS
 from spineviewer.ai.preprocessing import percentile_crop
 from spineviewer.dicom import StackPixels, scan
 from spineviewer.geometry.levels import AXIAL_MAX_DISTANCE_MM
-from spineviewer.phantom import generate, load_ground_truth, study_folder_name
+from spineviewer.phantom import (
+    StudyGroundTruth,
+    generate,
+    load_ground_truth,
+    study_folder_name,
+)
 from spineviewer.phantom.mr_options import SERIES, MrOptions
 
 DISC_STATES = ("normal", "bulge", "herniation")
@@ -130,6 +135,16 @@ def disc_samples(
 SAGITTAL_DISC_MAX_DISTANCE_MM = 12.0
 
 
+def _t2_sagittal(truth: StudyGroundTruth) -> set[str]:
+    """The SeriesInstanceUIDs of a study's sagittal T2 series (a series of unknown contrast, as
+    the standard profile writes them, counts as T2)."""
+    return {
+        s.series_instance_uid
+        for s in truth.series
+        if s.plane == "sagittal" and s.contrast in (None, "T2")
+    }
+
+
 def sagittal_disc_samples(
     study_dir: Path,
     roi_mm: tuple[float, float] = DISC_ROI_MM,
@@ -198,9 +213,10 @@ def vertebra_samples(
     training sees the bodies the way the viewer's pipeline will hand them over.
     """
     truth = load_ground_truth(study_dir)
+    t2 = _t2_sagittal(truth)
     where = {}
     for stack in scan(study_dir).stacks():
-        if stack.plane == "sagittal" and stack.pixel_spacing is not None:
+        if stack.plane == "sagittal" and stack.pixel_spacing is not None and stack.series_uid in t2:
             for i, frame in enumerate(stack.frames):
                 where[frame.instance.sop_instance_uid] = (stack, i)
     readers: dict[int, StackPixels] = {}

@@ -72,9 +72,8 @@ class ClassificationTask:
     def phantom_dir(self, root: Path) -> Path:
         """Where this task's phantoms are generated under ``root`` (tasks asking for the same
         lumbar MR options share them)."""
-        if self.mr_options is not None:
-            return options_folder(root, self.mr_options)
-        return root / self.id if self.fracture_rate else root
+        base = root / self.id if self.fracture_rate else root
+        return options_folder(base, self.mr_options)
 
     def labels(self) -> list[dict[str, Any]]:
         """Manifest labels with display names, colours and codes from the vocabulary."""
@@ -165,9 +164,13 @@ VERTEBRA_FRACTURE = ClassificationTask(
     view=("sagittal",),
     sequence=("T2",),
     body_part="LSPINE",
-    seeds=Seeds(train=(12_000, 40), val=(22_000, 8), test=(92_000, 20)),
+    seeds=Seeds(train=(14_000, 80), val=(24_000, 12), test=(94_000, 30)),
+    # Wide profile, sagittal series only (T2 crops; T1 and STIR are left out).
+    mr_options=MrOptions.wide(series=("sagittal",)),
     # Anterior-posterior matters (wedges); up-down flips would turn a vertebra upside down.
-    augment=Augment(flip_horizontal=False),
+    augment=Augment(
+        intensity_scale=0.3, gamma=0.4, noise_sigma=0.06, blur_sigma=1.2, flip_horizontal=False
+    ),
     description=(
         "Classifies a 48 x 48 mm sagittal crop centred on a T12-L5 vertebral body as normal or "
         "fractured (wedge, crush or biconcave compression; seed 004's fracture task brought to "

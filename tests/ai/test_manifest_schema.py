@@ -57,7 +57,9 @@ def test_every_shipped_manifest_fits_the_schema(path: Path) -> None:
     manifest = ModelManifest.load(path)
     assert manifest.to_dict() == data  # already in the current spelling
     applies_to = manifest.applies_to
-    if applies_to.modality == ("MR",):  # trained on T2 phantoms only
+    if manifest.id == "vertebrae-sagittal":  # trained on T2, T1 and STIR sagittals
+        assert applies_to.contrast == ("T2", "T1", "STIR") and applies_to.projection == ()
+    elif applies_to.modality == ("MR",):  # trained on T2 crops only
         assert applies_to.contrast == ("T2",) and applies_to.projection == ()
     else:
         assert applies_to.view == ("projection",) and applies_to.projection == ("AP",)
@@ -69,10 +71,13 @@ def test_the_shipped_models_refuse_what_they_were_not_trained_on() -> None:
     sag = {"modality": "MR", "view": "sagittal", "entries": entries}
     found = best_for("detection", **sag, contrast="T2", body_part="LSPINE")
     assert found is not None and found.id == "vertebrae-sagittal"
-    assert best_for("detection", **sag, contrast="T1") is None
-    assert "vertebrae-sagittal: model accepts contrast T2, series is T1" in why_none(
-        "detection", **sag, contrast="T1"
+    assert best_for("detection", **sag, contrast="PD") is None
+    assert "vertebrae-sagittal: model accepts contrast T2, T1 or STIR, series is PD" in why_none(
+        "detection", **sag, contrast="PD"
     )
+    axial = {"modality": "MR", "view": "axial", "entries": entries}
+    assert best_for("classification", **axial, contrast="T2") is not None
+    assert best_for("classification", **axial, contrast="T1") is None
     xr = {"modality": "CR", "view": "projection", "entries": entries}
     assert best_for("keypoints", **xr, projection="AP") is not None
     assert best_for("keypoints", **xr, projection="LL") is None

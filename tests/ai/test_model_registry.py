@@ -351,10 +351,10 @@ def test_why_none_gives_each_models_reason(tmp_path: Path, onnx_ok: None) -> Non
 
 
 def test_why_none_names_only_the_models_for_the_series_modality() -> None:
-    """A T1 sagittal MR: the shipped MR detector's reason, not the radiograph detector's."""
+    """A PD sagittal MR: the shipped MR detector's reason, not the radiograph detector's."""
     entries = find_models([Path(__file__).resolve().parents[2] / "onnx_models"])
-    why = why_none("detection", "MR", "sagittal", entries, contrast="T1")
-    assert "vertebrae-sagittal: model accepts contrast T2, series is T1" in why
+    why = why_none("detection", "MR", "sagittal", entries, contrast="PD")
+    assert "vertebrae-sagittal: model accepts contrast T2, T1 or STIR, series is PD" in why
     assert "implants-ap" not in why
     only_xr = [e for e in entries if e.manifest is not None and e.manifest.id == "implants-ap"]
     assert "implants-ap: model accepts modality" in why_none(
