@@ -14,7 +14,6 @@ from spineviewer.ai.registry import best_for, find_models, why_none
 from spineviewer.cli import main
 
 BUNDLED = Path(__file__).resolve().parents[2] / "onnx_models"
-SAGITTAL_MODEL = BUNDLED / "disc-state-sagittal.onnx"
 
 
 def _analyse(study: Path, out: Path, *models: Path) -> Findings:
@@ -33,7 +32,16 @@ def _models(dest: Path, *ids: str) -> Path:
     return dest
 
 
-def test_a_model_is_chosen_by_the_labels_it_finds(tmp_path: Path):
+@pytest.fixture
+def only_these(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Only the models of the folders a test names (not the bundled or the user's ones)."""
+    from spineviewer.ai import registry
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(registry, "bundled_model_dir", lambda: None)
+
+
+def test_a_model_is_chosen_by_the_labels_it_finds(tmp_path: Path, only_these: None):
     entries = find_models([_models(tmp_path / "m", "vertebra-fracture", "disc-state")])
     args = ("classification", "MR", "sagittal", entries)
     fracture = best_for(*args, contrast="T2", finds=("fractured",))
@@ -43,7 +51,9 @@ def test_a_model_is_chosen_by_the_labels_it_finds(tmp_path: Path):
     assert "vertebra-fracture: finds normal, fractured, not bulge, herniation" in why
 
 
-def test_without_a_sagittal_disc_model_the_step_says_why(demo_study_dir: Path, tmp_path: Path):
+def test_without_a_sagittal_disc_model_the_step_says_why(
+    demo_study_dir: Path, tmp_path: Path, only_these: None
+):
     sagittal = copy_plane(demo_study_dir, "sagittal", tmp_path / "sag")
     models = _models(tmp_path / "m", "vertebrae-sagittal", "disc-state", "vertebra-fracture")
     found = _analyse(sagittal, tmp_path / "f.json", models)
@@ -54,8 +64,8 @@ def test_without_a_sagittal_disc_model_the_step_says_why(demo_study_dir: Path, t
     assert steps["lumbar MR: fractures"].status == "done"
 
 
-@pytest.mark.skipif(not SAGITTAL_MODEL.is_file(), reason="no sagittal disc-state model shipped")
 def test_a_study_without_axials_gets_sagittal_disc_states(demo_study_dir: Path, tmp_path: Path):
+    assert (BUNDLED / "disc-state-sagittal.onnx").is_file()
     sagittal = copy_plane(demo_study_dir, "sagittal", tmp_path / "sag")
     found = _analyse(sagittal, tmp_path / "f.json")
     levels = [d.level for d in found.discs]
