@@ -78,9 +78,11 @@ def test_without_axial_series_the_sagittal_findings_come_with_a_warning(
     out = tmp_path / "f.json"
     assert main(["analyze", str(sagittal_only), "--json", str(out), "--provider", "cpu"]) == 0
     findings = Findings.from_json(out.read_text())
-    assert len(findings.vertebrae) >= 7 and not findings.discs
+    assert len(findings.vertebrae) >= 7
+    assert findings.discs and all(d.view == "sagittal" for d in findings.discs)
     assert any("no axial MR series" in w for w in findings.warnings)
     assert findings.step("lumbar MR: disc states").status == "skipped"  # type: ignore[union-attr]
+    assert any(" sagittal slices" in line for line in findings.summary_lines())
 
 
 def test_the_real_ct_is_declined_by_the_mr_pipeline(real_ct_dir: Path, tmp_path: Path) -> None:

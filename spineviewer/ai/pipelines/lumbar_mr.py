@@ -112,7 +112,9 @@ def select_series(ctx: Context, state: LumbarMrState) -> None:
         if chosen.note:  # why the contrast is not what its name says, or unknown
             ctx.warnings.append(f"{_series_name(chosen.stack)}: {chosen.note}")
     if not state.axial:
-        ctx.warnings.append("no axial MR series: disc states cannot be classified")
+        ctx.warnings.append(
+            "no axial MR series: disc states only from the sagittal slices (less sure)"
+        )
 
 
 def _series_name(stack: Stack) -> str:
