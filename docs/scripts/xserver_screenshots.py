@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,9 +79,14 @@ def capture(out: Path) -> None:
     print(f"screenshot {out}")
 
 
-def open_demo(folder: Path) -> tuple[MainWindow, StudyGroundTruth]:
+def open_demo(folder: Path, sagittal_only: bool = False) -> tuple[MainWindow, StudyGroundTruth]:
     generate("lumbar-mr", folder, 1)
     study_dir = folder / study_folder_name("lumbar-mr", 1)
+    truth = load_ground_truth(study_dir)
+    if sagittal_only:  # the demo without its axial series (and without ground_truth.json)
+        only = folder / "sagittal-only"
+        shutil.copytree(study_dir / truth.series_by_role("sagittal_t2").folder, only / "sagittal")
+        study_dir = only
     application()
     win = MainWindow()
     win.setGeometry(0, 0, *SIZE)
@@ -94,7 +100,7 @@ def open_demo(folder: Path) -> tuple[MainWindow, StudyGroundTruth]:
     win.sync.linked = False  # slices of one series side by side (scrolling is linked)
     win.activateWindow()  # its shortcuts (L for the labelling tool) need the active window
     wait_until(win.isActiveWindow, 10.0)
-    return win, load_ground_truth(study_dir)
+    return win, truth
 
 
 def series_stacks(win: MainWindow, role_uid: str) -> tuple:
@@ -239,18 +245,34 @@ def review_scene(win: MainWindow, truth: StudyGroundTruth, out: Path) -> None:
     capture(out)
 
 
+def sagittal_scene(win: MainWindow, truth: StudyGroundTruth, out: Path) -> None:
+    """The real analysis of the demo's sagittal series alone: the disc states come from the
+    sagittal disc-state model, marked "(sagittal)" in the findings panel."""
+    win.set_layout("1x1")
+    job = win.analysis.analyze_current()
+    assert job is not None
+    wait_until(lambda: win.analysis.dock.isVisible() and not win.busy(), 180.0)
+    settle(win, 1500)
+    zoom_on(win.grid.viewports[0], truth, "L4", 1.3)
+    win.analysis.dock.raise_()
+    settle(win)
+    capture(out)
+
+
+SCENES = {"labelling": labelling_scene, "review": review_scene, "sagittal": sagittal_scene}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scene", choices=("labelling", "review"), required=True)
+    parser.add_argument("--scene", choices=tuple(SCENES), required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         print("no X display: run under xvfb-run (see the module docstring)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as scratch:
-        win, truth = open_demo(Path(scratch))
-        scene = labelling_scene if args.scene == "labelling" else review_scene
-        scene(win, truth, args.out.resolve())
+        win, truth = open_demo(Path(scratch), sagittal_only=args.scene == "sagittal")
+        SCENES[args.scene](win, truth, args.out.resolve())
         win.close()
     return 0
 

@@ -22,3 +22,4 @@ shot() {
 }
 shot labelling labelling-tool.png
 shot review review-statuses.png
+shot sagittal sagittal-disc-states.png
