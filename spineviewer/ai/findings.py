@@ -243,9 +243,9 @@ class Findings:
                 lines.append(f"vertebra labels{tag}: {check.status} ({why})")
         for d in self.discs:
             p, n = d.probabilities[d.state], len(d.axial_instances) or len(d.sagittal_instances)
-            where = "" if d.view == "axial" else f" {d.view}"
+            view = "" if d.view == "axial" else f" {d.view}"
             note = f", {d.review}" if d.review != CONFIDENT else ""
-            lines.append(f"disc {d.level}: {d.state} ({p:.2f}, {n}{where} slices{note})")
+            lines.append(f"disc {d.level}: {d.state} ({p:.2f}, {n}{view} slices{note})")
         for v in self.fractures:
             lines.append(f"fracture: {v.label} ({v.fracture_probability or 0:.2f})")
         if self.implants:

@@ -17,7 +17,7 @@ import numpy as np
 
 from spineviewer.ai.pipelines.lumbar_mr import FRACTURE_LEVELS
 from spineviewer.ai.preprocessing import percentile_crop
-from spineviewer.dicom import StackPixels, scan
+from spineviewer.dicom import Stack, StackPixels, scan
 from spineviewer.geometry.levels import AXIAL_MAX_DISTANCE_MM
 from spineviewer.phantom import (
     StudyGroundTruth,
@@ -92,10 +92,25 @@ def disc_samples(
 ) -> list[Sample]:
     """Axial disc crops of one lumbar MR phantom, labelled with the true disc state."""
     truth = load_ground_truth(study_dir)
+    return _disc_crops(
+        study_dir, truth, lambda stack: stack.plane == "axial", roi_mm, size, max_distance_mm
+    )
+
+
+def _disc_crops(
+    study_dir: Path,
+    truth: StudyGroundTruth,
+    use: Callable[[Stack], bool],
+    roi_mm: tuple[float, float],
+    size: tuple[int, int],
+    max_distance_mm: float,
+) -> list[Sample]:
+    """A crop of every image of the stacks ``use`` accepts around every true disc centre
+    within ``max_distance_mm`` of its plane (and inside the image), labelled with its state."""
     discs = [(d.level, d.state, np.asarray(d.centre_mm, dtype=np.float64)) for d in truth.discs]
     samples: list[Sample] = []
     for stack in scan(study_dir).stacks():
-        if stack.plane != "axial" or stack.pixel_spacing is None:
+        if not use(stack) or stack.pixel_spacing is None:
             continue
         pixels = StackPixels(stack)
         rows, cols = stack.shape
@@ -103,18 +118,13 @@ def disc_samples(
             plane = stack.plane_of(index)
             if plane is None:
                 continue
-            near = [
-                (level, state, centre)
-                for level, state, centre in discs
-                if abs(float(plane.distance(centre))) <= max_distance_mm
-            ]
-            if not near:
-                continue
-            values = pixels.slice(index)
-            for level, state, centre in near:
+            values = None
+            for level, state, centre in discs:
+                distance = float(plane.distance(centre))
                 r, c = (float(x) for x in plane.to_pixel(centre))
-                if not (0 <= r < rows and 0 <= c < cols):
+                if abs(distance) > max_distance_mm or not (0 <= r < rows and 0 <= c < cols):
                     continue
+                values = pixels.slice(index) if values is None else values
                 samples.append(
                     Sample(
                         image=percentile_crop(
@@ -124,7 +134,7 @@ def disc_samples(
                         group=level,
                         study=study_dir.name,
                         sop_instance_uid=stack.frames[index].instance.sop_instance_uid,
-                        extra={"distance_mm": float(plane.distance(centre))},
+                        extra={"distance_mm": distance},
                     )
                 )
     return samples
@@ -155,42 +165,12 @@ def sagittal_disc_samples(
     state is the disc's: a slice beside a one-sided herniation is labelled herniation too, so
     the model learns how sure one slice can be; the pipeline averages a disc's slices)."""
     truth = load_ground_truth(study_dir)
-    t2 = {
-        s.series_instance_uid
-        for s in truth.series
-        if s.plane == "sagittal" and s.contrast in (None, "T2")
-    }
-    samples: list[Sample] = []
-    for stack in scan(study_dir).stacks():
-        if stack.plane != "sagittal" or stack.pixel_spacing is None or stack.series_uid not in t2:
-            continue
-        pixels = StackPixels(stack)
-        rows, cols = stack.shape
-        for index in range(len(stack)):
-            plane = stack.plane_of(index)
-            if plane is None:
-                continue
-            values = None
-            for disc in truth.discs:
-                centre = np.asarray(disc.centre_mm, dtype=np.float64)
-                distance = float(plane.distance(centre))
-                r, c = (float(x) for x in plane.to_pixel(centre))
-                if abs(distance) > max_distance_mm or not (0 <= r < rows and 0 <= c < cols):
-                    continue
-                values = pixels.slice(index) if values is None else values
-                samples.append(
-                    Sample(
-                        image=percentile_crop(
-                            values, (r, c), stack.pixel_spacing, roi_mm, size, PERCENTILES
-                        ),
-                        label=disc.state,
-                        group=disc.level,
-                        study=study_dir.name,
-                        sop_instance_uid=stack.frames[index].instance.sop_instance_uid,
-                        extra={"distance_mm": distance},
-                    )
-                )
-    return samples
+    t2 = _t2_sagittal(truth)
+
+    def use(stack: Stack) -> bool:
+        return stack.plane == "sagittal" and stack.series_uid in t2
+
+    return _disc_crops(study_dir, truth, use, roi_mm, size, max_distance_mm)
 
 
 FRACTURE_CLASSES = ("normal", "fractured")

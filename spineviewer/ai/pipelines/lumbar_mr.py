@@ -378,6 +378,18 @@ def _disc_session(ctx: Context, state: LumbarMrState) -> ModelSession:
     raise skipped
 
 
+def _sagittal_classifier(ctx: Context, sagittal: MrStack, finds: tuple[str, ...]) -> ModelSession:
+    """The classifier of crops of this sagittal series that has the labels ``finds``."""
+    return ctx.session(
+        "classification",
+        "MR",
+        "sagittal",
+        contrast=sagittal.contrast,
+        body_part=sagittal.body_part,
+        finds=finds,
+    )
+
+
 def classify_fractures(ctx: Context, state: LumbarMrState) -> None:
     usable = state.slices
     sagittal = state.sagittal
@@ -386,14 +398,7 @@ def classify_fractures(ctx: Context, state: LumbarMrState) -> None:
     bodies = [v for v in _column(ctx, state) if v.label in FRACTURE_LEVELS]
     if not bodies:
         raise Skip("no labelled lumbar or thoracic vertebra")
-    session = ctx.session(
-        "classification",
-        "MR",
-        "sagittal",
-        contrast=sagittal.contrast,
-        body_part=sagittal.body_part,
-        finds=("fractured",),
-    )
+    session = _sagittal_classifier(ctx, sagittal, ("fractured",))
     centres = {v.label: np.asarray(v.centre_mm, dtype=np.float64) for v in bodies}
     found = classify_near(session, usable, centres, FRACTURE_MAX_DISTANCE_MM, ctx.check)
     names = session.class_names
@@ -424,14 +429,7 @@ def classify_discs_sagittal(ctx: Context, state: LumbarMrState) -> None:
     }
     if usable is None or sagittal is None or not missing:
         return
-    session = ctx.session(
-        "classification",
-        "MR",
-        "sagittal",
-        contrast=sagittal.contrast,
-        body_part=sagittal.body_part,
-        finds=DISC_FINDS,
-    )
+    session = _sagittal_classifier(ctx, sagittal, DISC_FINDS)
     found = classify_near(session, usable, missing, SAGITTAL_DISC_MAX_DISTANCE_MM, ctx.check)
     review = {v.label: (v.review, v.review_reasons) for v in _column(ctx, state)}
     for level, result in found.items():
