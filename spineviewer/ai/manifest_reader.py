@@ -17,16 +17,43 @@ The steps, in order:
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 from spineviewer.ai.manifest_schema import describe, field_path, json_type, schema_problem
 
-__all__ = ["SCHEMA_VERSION", "ManifestError", "checked_document", "parse_json", "read_file"]
+__all__ = [
+    "MAX_INPUT_SIDE",
+    "MAX_INPUT_VALUES",
+    "MAX_MANIFEST_BYTES",
+    "SCHEMA_VERSION",
+    "ManifestError",
+    "checked_document",
+    "parse_json",
+    "read_file",
+    "too_large",
+]
 
 #: The manifest layout this SpineViewer reads and writes.
 SCHEMA_VERSION = 1
+
+#: The largest manifest read, as a file or embedded in a model (the shipped ones are ~4 KB):
+#: a bigger one is refused unread, so a 1 GB "manifest" cannot make every model search slow.
+MAX_MANIFEST_BYTES = 1024 * 1024
+
+#: The largest model input side (``preprocessing.size``, the fixed H and W of ``input.shape``)
+#: and the most values one input image may have (C x H x W, 256 MB as float32): a bigger one
+#: would fail on memory when the model runs, so the manifest is refused when it is read.
+MAX_INPUT_SIDE = 4096
+MAX_INPUT_VALUES = 4 * MAX_INPUT_SIDE * MAX_INPUT_SIDE
+
+#: A label name (it names findings, and may end up in file names and columns): the schema's
+#: pattern, matched whole (a JSON Schema ``$`` in Python also matches before a final newline).
+_LABEL_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
+_LABEL_RULE = "letters, digits, '_', '-', and '.' not first; at most 64 characters"
 
 
 class ManifestError(ValueError):
@@ -61,8 +88,18 @@ class _Invalid(Exception):
 # -- text and files ------------------------------------------------------------------------------
 
 
+def too_large(size: int) -> str:
+    """The problem of a manifest of ``size`` bytes, "" when it is small enough to read."""
+    if size <= MAX_MANIFEST_BYTES:
+        return ""
+    return f"{size} bytes is too large for a manifest (at most {MAX_MANIFEST_BYTES}); not read"
+
+
 def parse_json(text: str, source: str) -> Any:
-    """The parsed JSON of ``text``; ManifestError when it is not JSON Python can hold."""
+    """The parsed JSON of ``text``; ManifestError when it is not JSON Python can hold or is
+    longer than :data:`MAX_MANIFEST_BYTES`."""
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise ManifestError(source, "", too_large(len(text.encode("utf-8", "replace"))))
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -75,9 +112,21 @@ def parse_json(text: str, source: str) -> Any:
 
 
 def read_file(path: Path) -> str:
-    """The text of a manifest file; ManifestError naming the file when it cannot be read."""
+    """The text of a manifest file; ManifestError naming the file when it cannot be read, is
+    not a regular file (a FIFO would block) or is larger than :data:`MAX_MANIFEST_BYTES`
+    (checked before reading, and the read stops there)."""
     try:
-        return path.read_text(encoding="utf-8")
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ManifestError(path.name, "", "not a regular file; not read")
+        problem = too_large(info.st_size)
+        if problem:
+            raise ManifestError(path.name, "", problem)
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_MANIFEST_BYTES + 1)
+        if len(data) > MAX_MANIFEST_BYTES:  # grew since the stat
+            raise ManifestError(path.name, "", f"more than {MAX_MANIFEST_BYTES} bytes; not read")
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(path.name, "", f"cannot read the file ({exc})") from None
 
@@ -143,6 +192,10 @@ def _check_consistency(m: dict[str, Any]) -> None:
         where = "preprocessing.normalisation.percentile.high"
         raise _Invalid(where, f"must be > {percentile['low']:g}")
     _unique([o["name"] for o in m["outputs"]], "outputs")
+    for i, label in enumerate(m["labels"]):
+        if not _LABEL_NAME.fullmatch(label["name"]):
+            problem = f"{_short(label['name'])} is not a label name ({_LABEL_RULE})"
+            raise _Invalid(f"labels[{i}].name", problem)
     _unique([label["name"] for label in m["labels"]], "labels")
     _check_channels(m["input"], m["preprocessing"])
     outputs = {o["name"]: o for o in m["outputs"]}
@@ -167,8 +220,20 @@ _CHANNEL_RULES = {
 }
 
 
+def _short(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _check_channels(spec: dict[str, Any], pre: dict[str, Any]) -> None:
     count = spec["shape"][1]
+    height, width = pre["size"]
+    if count * height * width > MAX_INPUT_VALUES:
+        problem = (
+            f"{count} channels x {height} x {width} is {count * height * width} values, "
+            f"more than a model input may have ({MAX_INPUT_VALUES})"
+        )
+        raise _Invalid("input.shape", problem)
     fits, wanted = _CHANNEL_RULES[spec["channels"]]
     if not fits(count):
         problem = f"{spec['channels']} needs {wanted}; input.shape[1] is {count}"

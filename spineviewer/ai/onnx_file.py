@@ -105,6 +105,27 @@ def _embedded_manifest_spans(buf: Any) -> list[tuple[int, int]]:
     return spans
 
 
+def embedded_manifest_size(path: str | Path) -> int:
+    """The length in bytes of the longest ``spineviewer.manifest`` metadata value of the model
+    at ``path`` (0 when there is none, or the file is not a protobuf), read without loading
+    the file: only the field headers are touched, so it can be checked before onnxruntime
+    copies the metadata into memory. OSError when the file cannot be read."""
+    longest = 0
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return 0
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            try:
+                for first, end in _embedded_manifest_spans(mm):
+                    _, _, value, stop = _fields(mm, first, end)[0]
+                    for number, _, start, field_end in _fields(mm, value, stop):
+                        if number == 2:  # StringStringEntryProto.value
+                            longest = max(longest, field_end - start)
+            except (ValueError, IndexError):
+                return 0
+    return longest
+
+
 def file_sha256(path: str | Path) -> str:
     """The model digest a manifest records (see the module docstring), as 64 hex digits."""
     digest = hashlib.sha256()

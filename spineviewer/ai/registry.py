@@ -1,34 +1,45 @@
 """Finding the installed models: ``NAME.onnx`` with a sidecar ``NAME.json`` or an embedded manifest.
 
-Search order (the first model with a given id wins, later ones are listed as shadowed):
+Search order, which is also the rule for two packages of one id (the first usable one wins,
+the others are listed as shadowed, with why in :attr:`ModelEntry.choice`):
 
-1. folders given by the caller (``--models DIR``, a setting);
+1. folders the user chose (``--models DIR``, a setting);
 2. the user model folder, ``$XDG_DATA_HOME/spineviewer/models`` (``~/.local/share/...``);
 3. the bundled ``onnx_models/`` folder: the repository root, ``<prefix>/share/spineviewer``,
    or a PyInstaller bundle, found the way ``spineviewer.resources`` finds ``resources/``.
 
+Among usable packages of one id in the same one of these three, the higher ``version`` wins
+(semantic version order; the first found among equal versions).
+
 Each folder is read with its direct subfolders (``models/disc-state/disc-state.onnx``). A model
-that cannot be used (broken manifest, missing or changed file, inputs that do not match) is
-still listed, with ``problems`` saying why; finding models never raises.
+that cannot be used (broken manifest, missing or changed file, inputs that do not match, a
+manifest larger than :data:`~spineviewer.ai.manifest_reader.MAX_MANIFEST_BYTES`) is still
+listed, with ``problems`` saying why; finding models never raises.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spineviewer.ai.manifest import ManifestError, ModelManifest, manifest_from_onnx_metadata
+from spineviewer.ai.manifest_reader import too_large
 from spineviewer.ai.onnx_file import (
     METADATA_KEY,
+    embedded_manifest_size,
     file_problems,
     read_onnx_signature,
     signature_problems,
 )
 
 BUNDLED_FOLDER = "onnx_models"
+
+#: Where a model was found, in the order that decides between two packages of one id.
+CHOSEN, USER, SHIPPED = "chosen folder", "user folder", "shipped folder"
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,12 @@ class ModelEntry:
     onnx_path: Path
     manifest_path: Path | None  # None: embedded in the ONNX file, or no manifest at all
     problems: tuple[str, ...] = ()
+    #: CHOSEN, USER or SHIPPED (set by :func:`find_models`; "" for :func:`load_entry`).
+    origin: str = ""
+    #: Whether find_models uses it and why: "used (user folder)", "shadowed by PATH (the user
+    #: folder wins over the shipped folder)", "older version than PATH (1.0.0 < 1.2.0)",
+    #: "not usable"; "" for :func:`load_entry`.
+    choice: str = ""
 
     @property
     def available(self) -> bool:
@@ -76,11 +93,20 @@ def bundled_model_dir() -> Path | None:
 
 def model_dirs(dirs: Iterable[str | Path] = ()) -> list[Path]:
     """The folders searched, in order, without repeats (folders that do not exist included)."""
+    return [folder for folder, _ in _ranked_dirs(dirs)]
+
+
+def _ranked_dirs(dirs: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    """:func:`model_dirs` with each folder's origin (the first naming of a folder counts)."""
     bundled = bundled_model_dir()
-    ordered = [*(Path(d) for d in dirs), user_model_dir(), *([bundled] if bundled else [])]
-    unique: dict[Path, Path] = {}
-    for folder in ordered:
-        unique.setdefault(folder.expanduser().resolve(), folder.expanduser())
+    ordered = [
+        *((Path(d), CHOSEN) for d in dirs),
+        (user_model_dir(), USER),
+        *([(bundled, SHIPPED)] if bundled else []),
+    ]
+    unique: dict[Path, tuple[Path, str]] = {}
+    for folder, origin in ordered:
+        unique.setdefault(folder.expanduser().resolve(), (folder.expanduser(), origin))
     return list(unique.values())
 
 
@@ -99,6 +125,13 @@ def _load_entry(path: Path, sidecar: Path | None) -> ModelEntry:
     manifest, problems = _try_load(sidecar) if sidecar else (None, [])
     if not path.is_file():
         return ModelEntry(manifest, path, sidecar, (*problems, f"{path.name} not found"))
+    try:
+        embedded = too_large(embedded_manifest_size(path))
+    except OSError as exc:
+        embedded = f"cannot read the file ({exc})"
+    if embedded:  # refused before onnxruntime copies it into memory
+        problems.append(f"{path.name} (embedded manifest): {embedded}")
+        return ModelEntry(manifest, path, sidecar, tuple(problems))
     try:
         signature = read_onnx_signature(path)
     except ValueError as exc:
@@ -148,15 +181,52 @@ def _model_files(folder: Path) -> list[Path]:
 
 
 def find_models(dirs: Iterable[str | Path] = ()) -> list[ModelEntry]:
-    """Every model in the search folders, in search order; never raises."""
+    """Every model in the search folders, in search order, except that the usable packages
+    of one id found in one origin are listed highest version first (in the places they
+    take); the first usable package of an id is used, the others are shadowed (see the
+    module docstring). Never raises."""
     entries: list[ModelEntry] = []
-    for folder in model_dirs(dirs):
+    for folder, origin in _ranked_dirs(dirs):
         try:
             files = _model_files(folder) if folder.is_dir() else []
         except OSError:
             continue
-        entries += [load_entry(path) for path in files]
-    return _mark_shadowed(entries)
+        entries += [replace(load_entry(path), origin=origin) for path in files]
+    return _mark_shadowed(_newest_first(entries))
+
+
+def version_key(version: str) -> tuple[object, ...]:
+    """A sort key for a semantic version: 1.10.0 > 1.9.0 > 1.9.0-rc.2 > 1.9.0-rc.1; build
+    metadata (``+...``) is ignored. Text that is not a version sorts below every version."""
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?", version)
+    if match is None:
+        return (-1,)
+    major, minor, patch, pre = match.groups()
+    release = (int(major), int(minor), int(patch))
+    if pre is None:
+        return (*release, 1, ())
+    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (*release, 0, ids)
+
+
+def _version(entry: ModelEntry) -> str:
+    return entry.manifest.version if entry.manifest else ""
+
+
+def _newest_first(entries: list[ModelEntry]) -> list[ModelEntry]:
+    """``entries`` with the usable ones of each (origin, id) reordered by descending version
+    among their own places (stable: equal versions keep their order)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, entry in enumerate(entries):
+        if entry.available:
+            groups.setdefault((entry.origin, entry.id), []).append(i)
+    ordered = list(entries)
+    for places in groups.values():
+        group = [entries[i] for i in places]
+        group.sort(key=lambda e: version_key(_version(e)), reverse=True)
+        for i, entry in zip(places, group, strict=True):
+            ordered[i] = entry
+    return ordered
 
 
 def _mark_shadowed(entries: list[ModelEntry]) -> list[ModelEntry]:
@@ -165,12 +235,30 @@ def _mark_shadowed(entries: list[ModelEntry]) -> list[ModelEntry]:
     for entry in entries:
         first = winners.get(entry.id)
         if first is not None:
-            problem = f"shadowed by {first.onnx_path} (same id {entry.id!r}, found earlier)"
-            entry = replace(entry, problems=(*entry.problems, problem))
+            problem, choice = _shadowed(entry, first)
+            entry = replace(entry, problems=(*entry.problems, problem), choice=choice)
         elif entry.available:
             winners[entry.id] = entry
+            entry = replace(entry, choice=f"used ({entry.origin})")
+        else:
+            entry = replace(entry, choice="not usable")
         marked.append(entry)
     return marked
+
+
+def _shadowed(entry: ModelEntry, winner: ModelEntry) -> tuple[str, str]:
+    """The problem and the choice of ``entry``, shadowed by ``winner`` of the same id."""
+    path, mine, theirs = winner.onnx_path, _version(entry), _version(winner)
+    if winner.origin != entry.origin:
+        problem = f"shadowed by {path} (same id {entry.id!r}, found earlier)"
+        return problem, f"shadowed by {path} (the {winner.origin} wins over the {entry.origin})"
+    if entry.available and version_key(mine) < version_key(theirs):
+        problem = f"shadowed by {path} (same id {entry.id!r}, newer version {theirs})"
+        return problem, f"older version than {path} ({mine} < {theirs}, both in the {entry.origin})"
+    problem = f"shadowed by {path} (same id {entry.id!r}, found earlier)"
+    if entry.available:
+        return problem, f"shadowed by {path} (same version {theirs}, found earlier)"
+    return problem, f"not usable, and shadowed by {path}"
 
 
 def best_for(
@@ -287,7 +375,10 @@ def describe_models(entries: Sequence[ModelEntry]) -> str:
         if e.available and e.manifest is not None:
             m = e.manifest
             demo = ", not for clinical use" if m.provenance.not_for_clinical_use else ""
-            lines.append(f"{m.id} {m.version}: {m.task}, {m.applies_to.describe()}{demo}")
+            used = f" [{e.choice}]" if e.choice else ""
+            lines.append(f"{m.id} {m.version}: {m.task}, {m.applies_to.describe()}{demo}{used}")
+        elif e.choice and e.choice != "not usable" and e.manifest is not None:
+            lines.append(f"{e.id} {e.manifest.version}: not used, {e.choice}")
         else:
             lines.append(f"{e.onnx_path.name}: unavailable ({'; '.join(e.problems)})")
     providers = ", ".join(onnxruntime.get_available_providers())

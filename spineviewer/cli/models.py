@@ -1,9 +1,12 @@
 """``spineviewer models list [--json] [--models DIR]`` and ``spineviewer models check PATH``.
 
 ``list`` shows every model the registry finds (``--models`` folders, the user model folder,
-the bundled ``onnx_models/``), whether it can run and, when not, why. ``check`` validates one
-package (the ONNX file, or its manifest beside it): manifest, sha256, the graph's inputs and
-outputs; the exit status is 0 only for a usable model.
+the bundled ``onnx_models/``), whether it can run and, when not, why, and for two packages of
+one id which one is used and why ("used (user folder)", "shadowed by PATH (the user folder
+wins over the shipped folder)", "older version than PATH (1.0.0 < 1.2.0, ...)").
+
+``check`` validates one package (the ONNX file, or its manifest beside it): manifest, sha256,
+the graph's inputs and outputs; the exit status is 0 only for a usable model.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ def _summary(entry: Any) -> dict[str, Any]:
         "manifest": str(entry.manifest_path) if entry.manifest_path else "embedded",
         "card": str(entry.card_path) if entry.card_path else None,
     }
+    if entry.origin:
+        out.update({"origin": entry.origin, "choice": entry.choice})
     if m is not None:
         out.update(
             {
@@ -59,12 +64,19 @@ def _summary(entry: Any) -> dict[str, Any]:
 
 
 def _line(row: dict[str, Any]) -> str:
+    choice = row.get("choice", "")
     if not row["available"]:
+        if choice.startswith(("shadowed by", "older version")):
+            other = [p for p in row["problems"] if not p.startswith("shadowed by")]
+            also = f"; also: {'; '.join(other)}" if other else ""
+            name = " ".join(filter(None, (row["id"], row.get("version"))))
+            return f"{name}: NOT USED, {choice}{also}  [{row['onnx']}]"
         return f"{row['id']}: UNAVAILABLE ({'; '.join(row['problems'])})  [{row['onnx']}]"
     demo = ", not for clinical use" if row["not_for_clinical_use"] else ""
+    used = f" -- {choice}" if choice else ""
     return (
         f"{row['id']} {row['version']}: {row['task']} on {'/'.join(row['modality'])} "
-        f"{'/'.join(row['view'])} ({', '.join(row['labels'])}){demo}  [{row['onnx']}]"
+        f"{'/'.join(row['view'])} ({', '.join(row['labels'])}){demo}{used}  [{row['onnx']}]"
     )
 
 
