@@ -494,3 +494,17 @@ def test_shifted_labels_are_reported_with_the_ai_names_beside(analysed) -> None:
     unshifted = build_report(study, findings)
     assert all(r.ai_label == "" for r in unshifted.vertebrae)
     assert [r.level for r in unshifted.levels] == [d.level for d in findings.discs]
+
+
+def test_a_state_from_the_sagittal_view_says_so(analysed) -> None:
+    """A disc whose state comes from the sagittal model (no axial slice through it) is marked
+    in the report's JSON and HTML; an axial one is not."""
+    study, findings = analysed
+    first, *rest = findings.discs
+    sagittal = replace(first, view="sagittal", axial_instances=(), roi_boxes_px=())
+    report = build_report(study, replace(findings, discs=(sagittal, *rest)))
+    rows = {r["level"]: r for r in report.to_dict()["levels"]}
+    assert rows[first.level]["view"] == "sagittal"
+    assert all(rows[d.level]["view"] == "axial" for d in rest)
+    html = render_html(report)
+    assert html.count("(sagittal view)") == 1
