@@ -79,6 +79,9 @@ class ModelUse:
     sha256: str
     provider: str
     not_for_clinical_use: bool = True
+    #: Where the package was found: "chosen folder", "user folder" or "shipped folder" (the
+    #: first wins between two packages of one id); "" when not known.
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,7 @@ class Findings:
         return cls(
             study_uid=data["study_uid"],
             provider=data["provider"],
-            models=tuple(ModelUse(**m) for m in data.get("models", ())),
+            models=tuple(ModelUse(**_only(ModelUse, m)) for m in data.get("models", ())),
             vertebrae=tuple(_vertebra(v) for v in data.get("vertebrae", ())),
             discs=tuple(_disc(d) for d in data.get("discs", ())),
             axial_levels=tuple(AxialAssignment(**a) for a in data.get("axial_levels", ())),

@@ -109,6 +109,7 @@ class Context:
             m.sha256,
             short_provider(session.provider),
             m.provenance.not_for_clinical_use,
+            entry.origin,
         )
         return session
 
