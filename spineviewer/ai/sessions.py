@@ -81,7 +81,9 @@ class SessionCache:
         if self.choice == "cuda" or offered:
             why = "its libraries or GPU are missing" if offered else "onnxruntime has no CUDA"
             notice = f"CUDA is not available ({why}): models run on the CPU"
-            if notice not in self.notices:
+            # Asked for CUDA: a warning in every result. "auto" falling back to the CPU is
+            # what auto means: each result records the provider, no warning repeats it.
+            if self.choice == "cuda" and notice not in self.notices:
                 self.notices.append(notice)
             self._ask = "cpu"
 

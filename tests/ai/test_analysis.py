@@ -185,3 +185,14 @@ def test_cuda_asked_on_a_machine_without_it_falls_back_with_one_notice(lumbar) -
     notices = [w for w in findings.warnings if "CUDA is not available" in w]
     assert len(notices) == 1 and "models run on the CPU" in notices[0]
     assert findings.discs  # the analysis itself is unaffected
+
+
+def test_auto_on_a_machine_without_cuda_records_the_cpu_without_a_warning(lumbar) -> None:
+    """"auto" falling back to the CPU is no problem to report in every study's warnings (on a
+    GPU build without a GPU it was in every report); the provider is recorded per model."""
+    study, _ = lumbar
+    (findings,) = analyse_path(study, provider="auto")
+    if findings.provider == "cuda":
+        pytest.skip("this machine runs the models on CUDA")
+    assert findings.provider == "cpu" and all(m.provider == "cpu" for m in findings.models)
+    assert not [w for w in findings.warnings if "CUDA" in w], findings.warnings
