@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from spineviewer.dicom import ScanResult, Stack, Study, Volume
+from spineviewer.dicom import ScanResult, SkippedFile, Stack, Study, Volume
 from spineviewer.dicom.display import window_from_frame
 from spineviewer.gui.analysis_ui import AnalysisUi
 from spineviewer.gui.annotate.ui import AnnotationUi
@@ -413,7 +413,7 @@ class MainWindow(QMainWindow):
         # held the GUI thread for 50 ms.
         self._defer(lambda: self.annotation.studies_opened(paths, results))
         problems = [(p, r) for p, r in zip(paths, results, strict=True) if r.skipped]
-        if problems:
+        if any(not _not_an_image(s) for _, r in problems for s in r.skipped):
             self._show_problems(problems)
         empty = all(v.source is None for v in self.grid.viewports)
         if first_new == 0 or empty or self._preview_shown:
@@ -424,8 +424,17 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {found} stud{'y' if found == 1 else 'ies'}", 5000)
 
     def _show_problems(self, problems: Sequence[tuple[str, ScanResult]]) -> None:
-        count = sum(len(r.skipped) for _, r in problems)
-        lines = [f"{s.path}: {s.reason}" for _, r in problems for s in r.skipped]
+        """A notice for files that should have loaded (DICOM that failed, unreadable folders);
+        files that are not DICOM at all (a README, the phantom's ground_truth.json) are only
+        listed, in its details and in the browser's Problems entry."""
+        skipped = [s for _, r in problems for s in r.skipped]
+        real = [s for s in skipped if not _not_an_image(s)]
+        other = [s for s in skipped if _not_an_image(s)]
+        count = len(real)
+        lines = [f"{s.path}: {s.reason}" for s in real]
+        if other:
+            lines += ["", "Not DICOM (skipped, not images):"]
+            lines += [f"{s.path}: {s.reason}" for s in other]
         self._show_notice(
             "Some files were not loaded",
             f"{count} file{'s' if count != 1 else ''} could not be loaded; the rest is open. "
@@ -685,6 +694,22 @@ class MainWindow(QMainWindow):
 
 
 __all__ = ["MainWindow"]
+
+
+#: Names a DICOM file is given: such a file that is not DICOM is a damaged image, not a note.
+DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic", ".ima"})
+
+
+def _not_an_image(skipped: SkippedFile) -> bool:
+    """True for a skipped file that is simply not DICOM (a README, a .json or .txt beside the
+    images, the phantom's ground_truth.json): it is listed in the browser's Problems entry but
+    raises no notice. A DICOM file that failed to decode, an unreadable folder or a file named
+    like DICOM that is not DICOM still do."""
+    return (
+        not skipped.dicom
+        and skipped.reason.startswith("not a DICOM file")
+        and Path(skipped.path).suffix.lower() not in DICOM_SUFFIXES
+    )
 
 
 def volume_key(stack: Stack) -> str:

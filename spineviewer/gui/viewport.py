@@ -150,7 +150,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             self._values = None
             self._info = None
             self.image.clear()
-            self.update()
+            self.repaint_overlays()
             return
         self.index = -1
         self.set_index(len(source) // 2 if index is None else index, force=True)
@@ -177,7 +177,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self._show_pixels()
         self._refresh_cursor_sample()
         self.sliceChanged.emit(index)
-        self.update()
+        self.repaint_overlays()
 
     def step(self, delta: int) -> None:
         """Move ``delta`` slices (Up/Down, wheel)."""
@@ -246,7 +246,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.voi_window = window
         self._show_pixels()
         self.windowChanged.emit()
-        self.update()
+        self.repaint_overlays()
 
     def apply_preset(self, number: int) -> bool:
         """Window preset ``number`` (1-9); False when there is none."""
@@ -259,7 +259,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         """Swap black and white."""
         self.inverted = not self.inverted
         self._show_pixels()
-        self.update()
+        self.repaint_overlays()
 
     # -- view transform ----------------------------------------------------------------
 
@@ -279,6 +279,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self._relayout_items()
         self.fit()
         self.windowChanged.emit()
+        self.repaint_overlays()
 
     def rotate(self, clockwise: bool = True) -> None:
         """Turn the image a quarter."""
@@ -293,7 +294,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self._show_pixels()
         self._relayout_items()
         self.fit()
-        self.update()
+        self.repaint_overlays()
 
     def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
         """Zoom in by ``factor`` (> 1) about a view point (default: the view centre)."""
@@ -346,7 +347,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             self.stop_cine()
         elif self.source is not None and len(self.source) > 1:
             self.cine.start(round(1000.0 / self.cine_fps))
-        self.update()
+        self.repaint_overlays()
 
     def stop_cine(self) -> None:
         """Stop cine."""
@@ -357,7 +358,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.cine_fps = float(min(60.0, max(1.0, fps)))
         if self.cine.isActive():
             self.cine.setInterval(round(1000.0 / self.cine_fps))
-        self.update()
+        self.repaint_overlays()
 
     def _on_cine_tick(self) -> None:
         if self.source is None:
@@ -434,14 +435,29 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         )
         painter.restore()
 
+    def repaint_overlays(self) -> None:
+        """Schedule a repaint of the whole drawing area: corner text, orientation letters,
+        scale bar, tool previews and the border are painted in ``drawForeground``, outside
+        any scene item, so the graphics view's own ``update()`` (which, with pyqtgraph's
+        minimal viewport updates, only redraws changed items) leaves them stale on screen."""
+        self.viewport().update()
+
+    def update(self, *args: Any) -> None:
+        """``update()`` without arguments repaints the drawing area (see
+        :meth:`repaint_overlays`); the annotation tools call it on the viewport."""
+        if args:
+            super().update(*args)
+        else:
+            self.repaint_overlays()
+
     def set_active(self, active: bool) -> None:
         """Highlight as the viewport that keys and toolbar act on."""
         self.active = active
-        self.update()
+        self.repaint_overlays()
 
     def _on_range_changed(self, *args: object) -> None:
         self.viewChanged.emit()
-        self.update()
+        self.repaint_overlays()
 
     # -- mouse -------------------------------------------------------------------------
 
@@ -523,7 +539,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
 
     def leaveEvent(self, ev: QEvent) -> None:
         self._cursor = None
-        self.update()
+        self.repaint_overlays()
         super().leaveEvent(ev)
 
     def _drag_window(self, drag: _Drag, pos: QPointF) -> None:
@@ -540,7 +556,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self._cursor = sample_cursor(self._values, self._info, row, col)
         self._cursor_pos = (row, col)
         if self.show_corner_text:
-            self.update()
+            self.repaint_overlays()
 
     def _refresh_cursor_sample(self) -> None:
         if self._cursor is None or self._values is None or self._info is None:
@@ -607,7 +623,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             self.displayOptionToggled.emit(option)  # the window applies it everywhere
         else:
             setattr(self, attr, not getattr(self, attr))
-            self.update()
+            self.repaint_overlays()
 
     def _set_tool(self, tool: str) -> None:
         if tool not in TOOLS:
