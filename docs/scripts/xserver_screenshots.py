@@ -94,8 +94,6 @@ def open_demo(folder: Path, sagittal_only: bool = False) -> tuple[MainWindow, St
     win.open_paths([study_dir])
     wait_until(lambda: not win.busy() and win.grid.viewports[0].source is not None)
     settle(win)
-    if win._notice is not None:  # "ground_truth.json is not DICOM": true, and not the subject
-        win._notice.close()
     win.browser_dock.hide()  # room for three viewports
     win.sync.linked = False  # slices of one series side by side (scrolling is linked)
     win.activateWindow()  # its shortcuts (L for the labelling tool) need the active window
