@@ -26,7 +26,7 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -316,7 +316,8 @@ def _run(job: StudyJob, started: float) -> JobResult:
         keep_annotation_text=keep,
     )
     names = [p.relative_to(folder).as_posix() for p in written]
-    _prune(folder, {*names, MANIFEST})
+    inputs = {Path(ref.path) for ref in job.refs} | {Path(f.path) for f in job.skipped}
+    _prune(folder, {*names, MANIFEST}, inputs)
     brief = _brief(findings)
     if job.store_node is not None:  # before the manifest: a failed send is redone on --resume
         brief["stored"] = _store(job, [p for p in written if p.suffix == ".dcm"])
@@ -340,11 +341,16 @@ def _run(job: StudyJob, started: float) -> JobResult:
     )
 
 
-def _prune(folder: Path, keep: set[str]) -> None:
+def _prune(folder: Path, keep: set[str], inputs: Iterable[Path] = ()) -> None:
     """Remove the files of ``folder`` (and its sub-folders) that are not in ``keep``: a
     report set done again leaves nothing of an earlier one (another study's key images, a
-    format not asked for this time) beside it. A folder that is a link is left alone."""
+    format not asked for this time) beside it. A folder that is a link is left alone, and so
+    is the whole folder when it holds one of the study's ``inputs`` (an output folder that is
+    an input folder: source files are never removed)."""
     if folder.is_symlink():
+        return
+    root = folder.resolve()
+    if any(p.resolve().is_relative_to(root) for p in inputs):
         return
     for path in sorted(folder.rglob("*"), reverse=True):
         name = path.relative_to(folder).as_posix()
