@@ -14,10 +14,14 @@ folders that could not be listed.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
+import os
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +151,41 @@ def write_skipped(skipped: Sequence[SkippedFile], out_dir: Path) -> Path:
     writer.writerow([c.name for c in SKIPPED_COLUMNS])
     writer.writerows((s.path, s.reason) for s in skipped)
     return _write(out_dir, "skipped.csv", buffer.getvalue())
+
+
+#: Where an anonymised batch keeps the input paths its outputs name by label only (owner-only,
+#: beside the anonymisation key: the operator's, not for sharing).
+PRIVATE_PATHS = ".input-paths.csv"
+
+
+def path_label(key: bytes, path: str) -> str:
+    """How an anonymised output names an input file or folder: ``input-`` and 12 hex digits of
+    a keyed hash of its path (folder and file names may name the patient)."""
+    digest = hmac.new(key, b"batch-input:" + path.encode("utf-8", "replace"), hashlib.sha256)
+    return f"input-{digest.hexdigest()[:12]}"
+
+
+def masked_paths(
+    problems: Sequence[Problem], skipped: Sequence[SkippedFile], key: bytes, out_dir: Path
+) -> tuple[list[Problem], list[SkippedFile]]:
+    """``problems`` and ``skipped`` with every path replaced by its :func:`path_label`, and
+    the labels' real paths written to ``out_dir / PRIVATE_PATHS`` (mode 0600)."""
+    paths = dict.fromkeys([*(p.path for p in problems), *(f.path for f in skipped)])
+    labels = {path: path_label(key, path) for path in paths}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["label", "path"])
+    writer.writerows((label, path) for path, label in labels.items())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / f".{PRIVATE_PATHS}.{secrets.token_hex(4)}.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(buffer.getvalue())
+    partial.replace(out_dir / PRIVATE_PATHS)
+    return (
+        [replace(p, path=labels[p.path]) for p in problems],
+        [replace(f, path=labels[f.path]) for f in skipped],
+    )
 
 
 def _write(out_dir: Path, name: str, text: str) -> Path:

@@ -139,19 +139,35 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt as exc:
         partial = getattr(exc, "results", [None] * len(jobs))
-        write_summary(partial, jobs, args.out, problems)
-        write_skipped(not_read(plan.skipped, partial), args.out)
+        shown, lost = _shown_paths(args, problems, not_read(plan.skipped, partial))
+        write_summary(partial, jobs, args.out, shown)
+        write_skipped(lost, args.out)
         print("interrupted: the studies not finished have no manifest; rerun with --resume",
               file=sys.stderr)  # fmt: skip
         return 130
     skipped = not_read(plan.skipped, results)
+    shown, lost = _shown_paths(args, problems, skipped)
     for path in [
-        *write_summary(results, jobs, args.out, problems),
-        write_skipped(skipped, args.out),
+        *write_summary(results, jobs, args.out, shown),
+        write_skipped(lost, args.out),
     ]:
         print(path)
     print(last_line(results, problems, skipped), file=sys.stderr)
     return 1 if failed(results) or problems else 0
+
+
+def _shown_paths(
+    args: argparse.Namespace, problems: list[Problem], skipped: list[SkippedFile]
+) -> tuple[list[Problem], list[SkippedFile]]:
+    """The input paths as the summary and skipped.csv show them: as they are, or (anonymised)
+    by label, the real paths kept in the owner-only OUT/.input-paths.csv (a folder or file
+    name may name the patient)."""
+    if not args.anonymize:
+        return problems, skipped
+    from spineviewer.batch.summary import masked_paths
+    from spineviewer.dicom.anonymise import folder_key
+
+    return masked_paths(problems, skipped, folder_key(args.out), args.out)
 
 
 def _log_not_read(problems: list[Problem], skipped: list[SkippedFile], out: Path) -> None:

@@ -7,6 +7,7 @@ damaged with pydicom."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -121,6 +122,20 @@ def test_anonymised_rows_of_an_unreadable_study_never_show_its_uid(
     assert len(labels) == 1 and next(iter(labels)).startswith("study-")
     for name in ("summary.csv", "summary.json", "skipped.csv"):
         assert LOST_UID not in (out / name).read_text()
+    # input paths (folder and file names may name the patient) appear by label only; the
+    # owner-only .input-paths.csv says which label is which path
+    root = str(inputs["root"])
+    for name in ("summary.csv", "summary.json", "skipped.csv"):
+        text = (out / name).read_text()
+        assert root not in text and "junk.dcm" not in text, name
+    private = out / ".input-paths.csv"
+    assert private.stat().st_mode & 0o777 == 0o600
+    mapping = dict(csv.reader(io.StringIO(private.read_text())))
+    listed = _skipped_csv(out)
+    assert set(listed) <= set(mapping) and all(label.startswith("input-") for label in listed)
+    assert {mapping[label] for label in listed} == {
+        str(p) for p in [*inputs["broken"], *inputs["other"]]
+    }
 
 
 def test_files_left_out_of_a_done_study_are_listed_without_failing_the_batch(
