@@ -286,6 +286,7 @@ class MainWindow(QMainWindow):
 
         for v in self.grid.viewports:
             v.displayOptionToggled.connect(self._on_viewport_option_toggled)
+            v.toolRequested.connect(self.set_tool)
 
     def _apply_settings(self) -> None:
         s = self.settings

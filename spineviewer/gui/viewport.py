@@ -80,6 +80,9 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
     nextViewportRequested = Signal()
     #: I / P pressed: the window toggles the option on every viewport ("corner_text", "phi_free").
     displayOptionToggled = Signal(str)
+    #: W, Z or T was pressed here: the window makes that the left-button tool everywhere
+    #: (the annotation tools included, which would otherwise keep the left button).
+    toolRequested = Signal(str)
     #: A series dragged from the browser was dropped here: the QMimeData.
     mimeDropped = Signal(object)
 
@@ -596,9 +599,9 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             k.Key_V: self.toggle_invert,
             k.Key_I: lambda: self._toggle("show_corner_text", "corner_text"),
             k.Key_P: lambda: self._toggle("phi_free", "phi_free"),
-            k.Key_W: lambda: self._set_tool("window"),
-            k.Key_Z: lambda: self._set_tool("zoom"),
-            k.Key_T: lambda: self._set_tool("pan"),
+            k.Key_W: lambda: self._request_tool("window"),
+            k.Key_Z: lambda: self._request_tool("zoom"),
+            k.Key_T: lambda: self._request_tool("pan"),
         }
         key_enum = k(key) if not isinstance(key, k) else key
         if alt and key_enum == k.Key_R:
@@ -629,6 +632,10 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         if tool not in TOOLS:
             raise ValueError(f"unknown tool {tool!r}; expected one of {TOOLS}")
         self.tool = tool
+
+    def _request_tool(self, tool: str) -> None:
+        self._set_tool(tool)
+        self.toolRequested.emit(tool)
 
     def focusNextPrevChild(self, next: bool) -> bool:
         """Tab moves to the next viewport rather than to the next widget."""

@@ -92,7 +92,7 @@ class AnnotationController(QObject):
         #: The study that undo/redo and the panel act on (the active viewport's).
         self.current_uid: str | None = None
         self.selected: str | None = None
-        self.tool = "select"
+        self.tool = "window"  # as the toolbar starts: left-drag is window/level
         #: Label (and disc state) given to new annotations.
         self.label = ""
         self.state: str | None = None
