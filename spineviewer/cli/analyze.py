@@ -29,15 +29,24 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--provider`` and ``--models``, for every command that runs the models."""
+def add_model_options(parser: argparse.ArgumentParser, provider: str | None = None) -> None:
+    """``--provider`` and ``--models``, for every command that runs the models; ``provider``:
+    a fixed default provider (else $SPINEVIEWER_PROVIDER, else auto)."""
     parser.add_argument(
         "--provider",
         choices=("auto", "cuda", "cpu"),
-        help="onnxruntime provider (default: $SPINEVIEWER_PROVIDER, else auto)",
+        default=provider,
+        help=f"onnxruntime provider (default {provider})"
+        if provider
+        else "onnxruntime provider (default: $SPINEVIEWER_PROVIDER, else auto)",
     )
     parser.add_argument(
-        "--models", type=Path, action="append", default=[], metavar="DIR", help="model folder"
+        "--models",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="model folder (default: the installed models)",
     )
 
 

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from spineviewer.cli.analyze import add_model_options
 from spineviewer.cli.arguments import positive_int, seed_number
 
 GROUND_TRUTH = "ground_truth.json"
@@ -54,20 +55,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         help="study folders, or folders holding study folders",
     )
     score.add_argument("--json", type=Path, metavar="OUT.json", help="write every number")
-    score.add_argument(
-        "--provider",
-        choices=("auto", "cuda", "cpu"),
-        default="cpu",
-        help="onnxruntime provider (default cpu)",
-    )
-    score.add_argument(
-        "--models",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="model folder (default: the installed models)",
-    )
+    add_model_options(score, provider="cpu")
     score.set_defaults(func=run_score)
     _add_invariance(commands)
     parser.set_defaults(func=lambda args: _usage(parser))
@@ -111,20 +99,7 @@ def _add_invariance(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="the JSON to write (default OUT/invariance.json; the Markdown goes beside it)",
     )
-    inv.add_argument(
-        "--provider",
-        choices=("auto", "cuda", "cpu"),
-        default="cpu",
-        help="onnxruntime provider (default cpu)",
-    )
-    inv.add_argument(
-        "--models",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="model folder (default: the installed models)",
-    )
+    add_model_options(inv, provider="cpu")
     inv.set_defaults(func=run_invariance)
 
 
