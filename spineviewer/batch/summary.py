@@ -18,13 +18,12 @@ import hashlib
 import hmac
 import io
 import json
-import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from spineviewer.annotations.store import write_atomic
 from spineviewer.batch.jobs import JobResult, Problem, StudyJob
 from spineviewer.dicom.errors import SkippedFile
 
@@ -177,11 +176,7 @@ def masked_paths(
     writer.writerow(["label", "path"])
     writer.writerows((label, path) for path, label in labels.items())
     out_dir.mkdir(parents=True, exist_ok=True)
-    partial = out_dir / f".{PRIVATE_PATHS}.{secrets.token_hex(4)}.partial"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(buffer.getvalue())
-    partial.replace(out_dir / PRIVATE_PATHS)
+    write_atomic(out_dir / PRIVATE_PATHS, buffer.getvalue().encode())  # mkstemp: mode 0600
     return (
         [replace(p, path=labels[p.path]) for p in problems],
         [replace(f, path=labels[f.path]) for f in skipped],
