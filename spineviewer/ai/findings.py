@@ -126,6 +126,11 @@ class DiscFinding:
     #: The sagittal images whose crops were classified (``view`` "sagittal").
     sagittal_instances: tuple[str, ...] = ()
 
+    @property
+    def instances(self) -> tuple[str, ...]:
+        """The images whose crops gave the state, of the view it comes from."""
+        return self.axial_instances if self.view == "axial" else self.sagittal_instances
+
 
 @dataclass(frozen=True)
 class AxialAssignment:
@@ -245,7 +250,7 @@ class Findings:
                 tag = where.get(check.series_uid, "")
                 lines.append(f"vertebra labels{tag}: {check.status} ({why})")
         for d in self.discs:
-            p, n = d.probabilities[d.state], len(d.axial_instances) or len(d.sagittal_instances)
+            p, n = d.probabilities[d.state], len(d.instances)
             view = "" if d.view == "axial" else f" {d.view}"
             note = f", {d.review}" if d.review != CONFIDENT else ""
             lines.append(f"disc {d.level}: {d.state} ({p:.2f}, {n}{view} slices{note})")

@@ -56,7 +56,7 @@ def finding_rows(findings: Findings, rename: Rename | None = None) -> list[Findi
             _level(d.level, d.centre_mm, rename),
             d.state if d.view == "axial" else f"{d.state} ({d.view})",
             f"{d.probabilities[d.state]:.2f}",
-            str(len(d.axial_instances) or len(d.sagittal_instances)),
+            str(len(d.instances)),
             REVIEW_TEXT.get(d.review, d.review),
         )
         first = d.axial_instances[0] if d.axial_instances else ""
