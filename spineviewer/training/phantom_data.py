@@ -121,8 +121,10 @@ def _disc_crops(
             values = None
             for level, state, centre in discs:
                 distance = float(plane.distance(centre))
+                if abs(distance) > max_distance_mm:
+                    continue
                 r, c = (float(x) for x in plane.to_pixel(centre))
-                if abs(distance) > max_distance_mm or not (0 <= r < rows and 0 <= c < cols):
+                if not (0 <= r < rows and 0 <= c < cols):
                     continue
                 values = pixels.slice(index) if values is None else values
                 samples.append(
