@@ -44,6 +44,7 @@ __all__ = [
     "SliceDetections",
     "assign_labels",
     "fuse_slices",
+    "intruder_mask",
     "label_slice",
     "lateral_centre",
     "missed_bodies",
@@ -74,6 +75,14 @@ OFF_COLUMN_MM = 15.0
 #: Two neighbouring bodies closer than this many times the median distance between
 #: neighbours cannot both be bodies (a body split in two, a disc or an endplate taken for one).
 CROWDED_FACTOR = 0.55
+#: A body's centre lies about this many times the height of its box from the next one's
+#: (the median over 247 neighbouring pairs of 40 held-out wide-profile phantoms).
+STEP_PER_HEIGHT = 1.14
+#: Two detections less than this many expected steps (:data:`STEP_PER_HEIGHT` times the
+#: median box height of the better-scoring half) apart are neighbouring bodies, so a weaker
+#: detection between them is not a body. On the same phantoms neighbours lie 0.81-1.28
+#: expected steps apart, bodies two apart 1.63 or more.
+NEIGHBOURS_FACTOR = 1.45
 
 FloatArray = NDArray[np.float64]
 
@@ -335,8 +344,12 @@ def fuse_slices(
     dropped = int(np.sum(~keep))
     fused = [f for f, k in zip(fused, keep, strict=True) if k]
     roomy = crowded_mask(np.array([f.centre for f in fused]), [f.score for f in fused])
-    crowded = int(np.sum(~roomy))
     fused = [f for f, k in zip(fused, roomy, strict=True) if k]
+    between = intruder_mask(
+        np.array([f.centre for f in fused]), [f.score for f in fused], [f.height for f in fused]
+    )
+    fused = [f for f, k in zip(fused, between, strict=True) if k]
+    crowded = int(np.sum(~roomy)) + int(np.sum(~between))
     labels, warnings = assign_labels(
         [f.centre[2] for f in fused], [f.sacral for f in fused], [f.score for f in fused]
     )
@@ -395,6 +408,39 @@ def crowded_mask(
     return keep
 
 
+def intruder_mask(centres: ArrayLike, scores: ArrayLike, heights: ArrayLike) -> NDArray[np.bool_]:
+    """Which detections to keep (patient mm ``centres``, box ``heights`` in mm): one scoring
+    lower than both its neighbours (by height) goes when those two lie less than
+    :data:`NEIGHBOURS_FACTOR` expected steps apart, the weakest first, repeatedly.
+
+    :func:`crowded_mask` compares steps with their median, which fails when detections sit on
+    many discs (the median step is then half a step); the expected step here comes from the
+    box heights of the better-scoring half of the detections instead.
+    """
+    points = np.asarray(centres, dtype=np.float64).reshape(-1, 3)
+    score = np.asarray(scores, dtype=np.float64).ravel()
+    tall = np.asarray(heights, dtype=np.float64).ravel()
+    keep = np.ones(len(points), dtype=bool)
+    if len(points) < 3:
+        return keep
+    better = score >= np.median(score)
+    step = STEP_PER_HEIGHT * float(np.median(tall[better]))
+    order = list(np.argsort(points[:, 2], kind="stable"))
+    while len(order) >= 3:
+        inner = [
+            (score[b], b)
+            for a, b, c in zip(order, order[1:], order[2:], strict=False)
+            if score[b] < min(score[a], score[c])
+            and np.linalg.norm(points[a] - points[c]) < NEIGHBOURS_FACTOR * step
+        ]
+        if not inner:
+            break
+        weakest = min(inner)[1]
+        keep[weakest] = False
+        order.remove(weakest)
+    return keep
+
+
 def off_column_mask(centres: ArrayLike, limit_mm: float = OFF_COLUMN_MM) -> NDArray[np.bool_]:
     """False for the bodies that lie off the vertebral column.
 
@@ -437,6 +483,7 @@ class _Group:
     cls: int  # the score-weighted vote
     score: float  # the best score on the central slices
     sacral: float  # the mean S1 score on the central slices
+    height: float  # mm, of the best detection's box
     best_slice: int  # position in ``slices`` of the best detection
     best_detection: int
     seen: list[int]  # positions in ``slices``
@@ -468,11 +515,16 @@ def _fuse_group(
     flat = points[near] - np.outer(points[near] @ normal, normal)
     in_plane = (flat * weights[:, None]).sum(axis=0) / weights.sum()
     best = int(np.argmax(scores))
+    best_slice = slices[ks[best]]
+    y0, y1 = best_slice.detections.boxes[group[best][1], [1, 3]]
+    assert best_slice.plane is not None
+    height = float(y1 - y0) / best_slice.box.scale_r * float(best_slice.plane.spacing[0])
     return _Group(
         centre=in_plane + (ref_offset + lateral) * normal,
         cls=int(np.argmax(np.bincount(classes, weights=scores))),
         score=float(scores[near].max()),
         sacral=float(sacral[near].mean()),
+        height=height,
         best_slice=ks[best],
         best_detection=group[best][1],
         seen=ks,

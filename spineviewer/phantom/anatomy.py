@@ -249,11 +249,33 @@ def wedge_angle_deg(height: float, depth: float, loss: float) -> float:
 _KYPHOSIS = {"T9": 11.0, "T10": 8.0, "T11": 5.0}
 
 
+@dataclass(frozen=True)
+class Posture:
+    """Ranges of the spine's curve and pose (uniform draws). The defaults are the standard
+    profile's; the wide profile passes wider ones (:data:`spineviewer.phantom.wide.POSTURE`),
+    drawn from the same stream, so a seed's other draws do not move."""
+
+    #: The axis's forward tilt at L1 (degrees).
+    l1_deg: tuple[float, float] = (4.0, 12.0)
+    #: The sacral slope: the S1 axis's backward tilt (degrees).
+    sacral_slope_deg: tuple[float, float] = (30.0, 45.0)
+    #: The whole spine turned about the left-right axis (degrees, +/-).
+    tilt_deg: float = 5.0
+
+    def parameters(self) -> dict[str, list[float] | float]:
+        return {
+            "l1_deg": list(self.l1_deg),
+            "sacral_slope_deg": list(self.sacral_slope_deg),
+            "tilt_deg": self.tilt_deg,
+        }
+
+
 def build_anatomy(
     rng: np.random.Generator,
     fractures: Mapping[str, Fracture] | None = None,
     labels: Sequence[str] = LABELS,
     disc_draws: Mapping[str, DiscDraw] | None = None,
+    posture: Posture = Posture(),
 ) -> SpineAnatomy:
     """Draw one spine: sizes, lordosis, disc states, pose in patient space.
 
@@ -266,7 +288,8 @@ def build_anatomy(
 
     ``disc_draws`` (by level; the wide profile) replace the graded discs' states: contour and
     degeneration from the draw, the disc height lowered by its ``height_loss``. The other draws
-    from ``rng`` stay those of the spine without them.
+    from ``rng`` stay those of the spine without them. ``posture``: the ranges of the curve
+    and the pose.
     """
     fractures = dict(fractures or {})
     labels = tuple(labels)
@@ -325,8 +348,8 @@ def build_anatomy(
     for i, n in enumerate(names):
         s += spans[n] / 2.0 + (gaps[names[i - 1]] + spans[names[i - 1]] / 2.0 if i else 0.0)
         s_centre[n] = s
-    phi_l1 = rng.uniform(4.0, 12.0)
-    phi_s1 = -rng.uniform(30.0, 45.0)
+    phi_l1 = rng.uniform(*posture.l1_deg)
+    phi_s1 = -rng.uniform(*posture.sacral_slope_deg)
     phi_l4 = phi_l1 + 0.45 * (phi_s1 - phi_l1)
     above = [n for n in THORACIC[: THORACIC.index("T11") + 1] if n in names]
     knots_s = [s_centre[n] for n in (*above, "L1", "L4", "S1", "S2", "S3", "S4")]
@@ -336,7 +359,7 @@ def build_anatomy(
     ]
     # Pose: L3 at a random place, the whole spine turned by a few degrees.
     turn = (
-        rotation((1, 0, 0), rng.uniform(-5.0, 5.0))
+        rotation((1, 0, 0), rng.uniform(-posture.tilt_deg, posture.tilt_deg))
         @ rotation((0, 1, 0), rng.uniform(-1.5, 1.5))
         @ rotation((0, 0, 1), rng.uniform(-2.0, 2.0))
     )

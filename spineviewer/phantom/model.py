@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.geometry import Plane
-from spineviewer.phantom.anatomy import LABELS, SpineAnatomy, build_anatomy
+from spineviewer.phantom.anatomy import LABELS, Posture, SpineAnatomy, build_anatomy
 from spineviewer.phantom.discs import DiscDraw
 from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.parts import Part, build_parts
@@ -100,10 +100,12 @@ class SpineModel:
         fractures: Mapping[str, Fracture] | None = None,
         labels: Sequence[str] = LABELS,
         disc_draws: Mapping[str, DiscDraw] | None = None,
+        posture: Posture = Posture(),
     ) -> SpineModel:
         """Draw an anatomy of ``labels`` (with ``fractures`` by label, the graded discs' states
-        from ``disc_draws`` when given) and build its parts."""
-        anatomy = build_anatomy(rng, fractures, labels, disc_draws)
+        from ``disc_draws`` when given, the curve and pose within ``posture``) and build its
+        parts."""
+        anatomy = build_anatomy(rng, fractures, labels, disc_draws, posture)
         return cls(anatomy, build_parts(anatomy))
 
     def structure_id(self, name: str) -> int:

@@ -36,7 +36,7 @@ from spineviewer.phantom.shapes import FloatArray
 from spineviewer.phantom.slab import CoilField, disc_signals, render_slab, slab_pixels
 from spineviewer.phantom.tissues import Tissue
 from spineviewer.phantom.truth import AxialLevel, DiscTruth, StudyGroundTruth, VertebraTruth
-from spineviewer.phantom.wide import WideStudy, draw_wide, tissue_factors
+from spineviewer.phantom.wide import POSTURE, WideStudy, draw_wide, tissue_factors
 from spineviewer.phantom.writer import SeriesInfo, StudyInfo
 
 __all__ = ["KIND", "fracture_candidates", "generate_lumbar_mr", "mr_labels", "mr_model"]
@@ -68,7 +68,8 @@ def mr_model(
     rng = np.random.default_rng([seed, 1])
     if options.profile == "wide":
         wide = draw_wide(seed)
-        return SpineModel.random(rng, plan, mr_labels(wide.options), wide.discs), rng
+        model = SpineModel.random(rng, plan, mr_labels(wide.options), wide.discs, POSTURE)
+        return model, rng
     return SpineModel.random(rng, plan, mr_labels(options)), rng
 
 

@@ -26,7 +26,7 @@ from spineviewer.phantom.sagittal import (
     sagittal_planes,
 )
 from spineviewer.phantom.shapes import FloatArray
-from spineviewer.phantom.wide import Grid, WideStudy
+from spineviewer.phantom.wide import Grid, WideStudy, bottom_edge
 
 #: Sub-stream of a study's seed for the margins of a cut field of view.
 FOV_STREAM = 3
@@ -138,13 +138,16 @@ def standard_layout(
 
 
 def _wide_sagittal(anatomy: SpineAnatomy, wide: WideStudy, fov_rng: np.random.Generator) -> Stack:
-    """The sagittal stack on the drawn grid; a cut field of view refits the rows to it."""
+    """The sagittal stack on the drawn grid; a cut field of view refits the rows to it (its
+    bottom from :func:`~spineviewer.phantom.wide.bottom_edge`: S1 may be cut)."""
     grid = wide.sagittal
     fov = wide.options.sagittal_fov
     jitter = np.array([wide.sagittal_lateral_mm, wide.sagittal_ap_mm, wide.sagittal_si_mm])
     centre = lumbar_centres(anatomy).mean(axis=0) + jitter
     if fov != "full":
-        top, bottom = fov_edges(anatomy, fov, fov_rng)
+        top, _ = fov_edges(anatomy, fov, fov_rng)
+        bottom = bottom_edge(anatomy, fov, fov_rng)
+        assert bottom is not None
         grid = grid.with_height(top - bottom)
         shown = [v.centre for v in anatomy.vertebrae if bottom <= v.centre[2] <= top]
         depth = float(np.mean(shown, axis=0)[1]) + jitter[1]

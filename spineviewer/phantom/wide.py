@@ -40,11 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from spineviewer.phantom.anatomy import graded_levels
+from spineviewer.phantom.anatomy import Posture, SpineAnatomy, graded_levels
 from spineviewer.phantom.discs import AGE_YEARS, DiscDraw, draw_discs
 from spineviewer.phantom.imaging import BiasField
 from spineviewer.phantom.mr_options import MrOptions
-from spineviewer.phantom.sagittal import mr_labels
+from spineviewer.phantom.sagittal import mr_labels, z_extent
 
 #: Sub-stream of a study's seed for the wide profile's draws.
 WIDE_STREAM = 20
@@ -56,6 +56,15 @@ FOV_P: dict[str, float] = {
     "T10-S1": 0.15,
     "L1-S1": 0.15,
 }
+#: The last row of a field of view ending at the sacrum: from this fraction of S1's height
+#: above S1's centre (S1 cut through, as a short field of view often shows it) down to the
+#: centre of S3. The standard profile's ends 10-30 mm below S1.
+SACRUM_CUT_ABOVE_S1_CENTRE = 0.1
+#: The last row of one ending above the sacrum: this many mm above S1's highest point (in or
+#: just below the L5-S1 disc).
+ABOVE_SACRUM_MM: tuple[float, float] = (1.5, 10.0)
+#: The curve and pose: sacral slopes from flat to steep, the spine tilted on the table.
+POSTURE = Posture(l1_deg=(-2.0, 16.0), sacral_slope_deg=(20.0, 60.0), tilt_deg=12.0)
 SIX_LUMBAR_P = 0.1
 T1_P = 0.5
 STIR_P = 0.25
@@ -238,6 +247,7 @@ class WideStudy:
         """
         return {
             "profile": "wide",
+            "posture": POSTURE.parameters(),
             "sagittal_fov": self.options.sagittal_fov,
             "lumbar_vertebrae": self.options.lumbar_vertebrae,
             "sagittal_contrasts": list(self.options.sagittal_contrasts),
@@ -256,6 +266,18 @@ class WideStudy:
             "axial_stack": self.axial_stack.parameters(),
             "discs": {level: d.parameters() for level, d in self.discs.items()},
         }
+
+
+def bottom_edge(anatomy: SpineAnatomy, fov: str, rng: np.random.Generator) -> float | None:
+    """Patient z of the last row of a cut field of view (None for ``full``): inside S1 down to
+    S3 for those ending at the sacrum, in or near the L5-S1 disc for ``T10-L5``."""
+    if fov == "full":
+        return None
+    if fov.endswith("-L5"):
+        return z_extent(anatomy.vertebra("S1"))[1] + float(rng.uniform(*ABOVE_SACRUM_MM))
+    s1 = anatomy.vertebra("S1")
+    high = float(s1.centre[2]) + SACRUM_CUT_ABOVE_S1_CENTRE * s1.height
+    return float(rng.uniform(float(anatomy.vertebra("S3").centre[2]), high))
 
 
 def _options(rng: np.random.Generator) -> MrOptions:

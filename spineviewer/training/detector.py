@@ -32,7 +32,8 @@ onnxruntime reproduces them as closely as the boxes.
 
 Training (:func:`train_detector`): penalty-reduced focal loss on Gaussian heatmaps (CenterNet),
 L1 on offsets and log sizes at the true centre cells, AdamW + one-cycle, intensity and small
-geometric augmentation (scale, shift; no flips: anterior-posterior and up-down are anatomy);
+geometric augmentation (scale, shift, rotation of axis-aligned boxes; no flips:
+anterior-posterior and up-down are anatomy);
 the epoch with the best validation score (mean of recall and precision at IoU 0.5 with the
 manifest's threshold, then the lowest centre error) is kept.
 """
@@ -87,6 +88,8 @@ class DetectorConfig:
     noise: float = 0.03
     #: Largest Gaussian blur sigma (input pixels), drawn per image.
     blur: float = 0.0
+    #: Largest rotation (degrees, +/-) of images with axis-aligned boxes (no tilts to keep).
+    rotation: float = 0.0
     #: Weight of the L1 loss on the tilt in radians (oriented networks).
     angle_weight: float = 10.0
     #: Stop after the epoch that passes this many minutes (a shared CPU); None: never.
@@ -249,21 +252,62 @@ def _targets(
     return heat, reg, mask
 
 
+def _bilinear(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``image`` sampled at fractional indices (edge values outside)."""
+    h, w = image.shape
+    r = np.clip(rows, 0, h - 1)
+    c = np.clip(cols, 0, w - 1)
+    r0 = np.minimum(np.floor(r).astype(np.intp), h - 2 if h > 1 else 0)
+    c0 = np.minimum(np.floor(c).astype(np.intp), w - 2 if w > 1 else 0)
+    fr, fc = r - r0, c - c0
+    r1, c1 = np.minimum(r0 + 1, h - 1), np.minimum(c0 + 1, w - 1)
+    top = image[r0, c0] * (1 - fc) + image[r0, c1] * fc
+    bottom = image[r1, c0] * (1 - fc) + image[r1, c1] * fc
+    return np.asarray(top * (1 - fr) + bottom * fr, dtype=np.float32)
+
+
+def rotated_boxes(boxes: np.ndarray, angle: float, size: tuple[int, int]) -> np.ndarray:
+    """Axis-aligned ``boxes`` (xyxy) of an image of ``size`` (h, w) turned by ``angle``
+    radians about its centre: the centres turn; the half sizes are those of the box of the
+    inscribed ellipse turned (a vertebral body is closer to a rounded block than to a sharp
+    rectangle, so the box of the turned corners would be too big)."""
+    h, w = size
+    c, s = math.cos(angle), math.sin(angle)
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2 - w / 2, (boxes[:, 1] + boxes[:, 3]) / 2 - h / 2
+    hw, hh = (boxes[:, 2] - boxes[:, 0]) / 2, (boxes[:, 3] - boxes[:, 1]) / 2
+    nx, ny = c * cx - s * cy + w / 2, s * cx + c * cy + h / 2
+    half_w = np.hypot(hw * c, hh * s)
+    half_h = np.hypot(hw * s, hh * c)
+    return np.stack([nx - half_w, ny - half_h, nx + half_w, ny + half_h], axis=1)
+
+
 def _augment(
     samples: Sequence[DetectionSample], config: DetectorConfig, rng: np.random.Generator
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]]:
-    """Zoomed / shifted images (bilinear) with their boxes, intensity changes; zoom and shift
-    keep every angle."""
+    """Zoomed / shifted (and, for axis-aligned boxes, turned) images (bilinear) with their
+    boxes, intensity changes; zoom and shift keep every angle."""
     images, targets = [], []
     for s in samples:
         h, w = s.image.shape
         zoom = 1.0 + rng.uniform(-config.zoom, config.zoom)
         tx, ty = rng.uniform(-config.shift_px, config.shift_px, 2)
-        # output edge coordinate u comes from source u' = (u - c - t) / zoom + c
-        ry = ((np.arange(h) + 0.5) - h / 2 - ty) / zoom + h / 2 - 0.5
-        rx = ((np.arange(w) + 0.5) - w / 2 - tx) / zoom + w / 2 - 0.5
-        img: np.ndarray = resample_axis(resample_axis(s.image, ry, 0), rx, 1)
+        turn = 0.0
+        if config.rotation and s.angles is None:
+            turn = math.radians(rng.uniform(-config.rotation, config.rotation))
         b = s.boxes.astype(np.float64).copy()
+        if turn:
+            # output edge point q comes from source p = R^T (q - c - t) / zoom + c
+            ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+            qx, qy = (xs + 0.5 - w / 2 - tx) / zoom, (ys + 0.5 - h / 2 - ty) / zoom
+            c, sn = math.cos(turn), math.sin(turn)
+            px, py = c * qx + sn * qy + w / 2 - 0.5, -sn * qx + c * qy + h / 2 - 0.5
+            img = _bilinear(s.image, py, px)
+            b = rotated_boxes(b, turn, (h, w))
+        else:
+            # output edge coordinate u comes from source u' = (u - c - t) / zoom + c
+            ry = ((np.arange(h) + 0.5) - h / 2 - ty) / zoom + h / 2 - 0.5
+            rx = ((np.arange(w) + 0.5) - w / 2 - tx) / zoom + w / 2 - 0.5
+            img = resample_axis(resample_axis(s.image, ry, 0), rx, 1)
         b[:, [0, 2]] = (b[:, [0, 2]] - w / 2) * zoom + w / 2 + tx
         b[:, [1, 3]] = (b[:, [1, 3]] - h / 2) * zoom + h / 2 + ty
         cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2

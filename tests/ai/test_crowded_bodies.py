@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from spineviewer.ai.vertebra_labels import CROWDED_FACTOR, crowded_mask
+from spineviewer.ai.vertebra_labels import (
+    CROWDED_FACTOR,
+    NEIGHBOURS_FACTOR,
+    STEP_PER_HEIGHT,
+    crowded_mask,
+    intruder_mask,
+)
 
 
 def _column(count: int, step: float = 32.0) -> np.ndarray:
@@ -46,3 +52,31 @@ def test_gaps_from_missed_bodies_are_not_crowding():
 def test_fewer_than_three_bodies_are_left_alone():
     points = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 5.0]])
     assert crowded_mask(points, [0.9, 0.2]).all()
+
+
+def test_detections_on_many_discs_go_although_they_halve_the_median_step():
+    """Weaker detections on five discs: the median step is then half a step, so the median
+    rule keeps them all; the box heights give the real step and they go."""
+    centres = _column(6)
+    discs = (centres[:-1] + centres[1:]) / 2
+    points = np.vstack([centres, discs])
+    scores = np.array([0.9, 0.85, 0.8, 0.9, 0.88, 0.75] + [0.3, 0.5, 0.4, 0.45, 0.35])
+    heights = np.array([28.0] * 6 + [13.0] * 5)  # a 32 mm step: 28 mm bodies
+    assert crowded_mask(points, scores).all()  # the median rule: every disc kept
+    keep = intruder_mask(points, scores, heights)
+    assert keep.tolist() == [True] * 6 + [False] * 5
+
+
+def test_a_weak_body_between_two_others_stays():
+    """A body that scores lower than both neighbours stays: they lie two steps apart."""
+    centres = _column(7)
+    scores = np.array([0.9, 0.9, 0.9, 0.35, 0.9, 0.9, 0.9])
+    assert intruder_mask(centres, scores, np.full(7, 28.0)).all()
+    assert NEIGHBOURS_FACTOR * STEP_PER_HEIGHT * 28.0 < 2 * 32.0
+
+
+def test_tall_sacral_box_and_short_thoracic_steps_keep_every_body():
+    centres = np.vstack([_column(4, step=38.0), _column(4, step=27.0)[1:] + [0, 0, 3 * 38.0]])
+    heights = np.array([55.0, 30.0, 30.0, 29.0, 23.0, 22.0, 21.0])  # S1's box is tall
+    scores = np.array([0.8, 0.9, 0.6, 0.9, 0.5, 0.9, 0.8])
+    assert intruder_mask(centres, scores, heights).all()

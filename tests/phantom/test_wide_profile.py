@@ -37,12 +37,14 @@ from spineviewer.phantom.wide import (
     FOV_P,
     MATRIX,
     NOISE_FACTOR,
+    POSTURE,
     SPACING_MM,
     SUB_SLICES,
     THICKNESS_MM,
     TISSUE_SPREAD,
     Grid,
     WideStudy,
+    bottom_edge,
     draw_wide,
     fit_matrix,
     tissue_factors,
@@ -476,3 +478,32 @@ def test_tissue_factors_scale_the_pixels(tmp_path: Path, monkeypatch: pytest.Mon
     (marrow_1, other_1), (marrow_2, other_2) = means
     assert 1.85 < marrow_2 / marrow_1 < 2.15
     assert 0.95 < other_2 / other_1 < 1.05
+
+
+@pytest.mark.parametrize("seed", range(40, 52))
+def test_fields_ending_at_the_sacrum_may_cut_s1_or_end_lower(seed: int):
+    """A wide field of view ending at the sacrum ends anywhere from inside S1 to S3's centre,
+    one ending above it in or near the L5-S1 disc; the posture's ranges are the wide ones."""
+    model, _ = mr_model(seed, WIDE)
+    anatomy = model.anatomy
+    s1 = anatomy.vertebra("S1")
+    rng = np.random.default_rng(seed)
+    cut_s1 = 0
+    for _ in range(20):
+        bottom = bottom_edge(anatomy, "L2-S1", rng)
+        assert bottom is not None
+        assert float(anatomy.vertebra("S3").centre[2]) <= bottom
+        assert bottom <= float(s1.centre[2]) + 0.1 * s1.height
+        cut_s1 += bottom > z_extent(s1)[0]
+        above = bottom_edge(anatomy, "T10-L5", rng)
+        assert above is not None and z_extent(s1)[1] + 1.5 <= above <= z_extent(s1)[1] + 10.0
+    assert 0 < cut_s1 < 20  # some inside S1, some lower
+    assert bottom_edge(anatomy, "full", rng) is None
+    from_vertical = math.degrees(math.acos(float(s1.frame.axes[2][2])))
+    assert from_vertical <= 75.0  # a sane sacral axis (the wide slope is 20-60 degrees + tilt)
+
+
+def test_wide_posture_is_wider_and_recorded():
+    assert POSTURE.sacral_slope_deg[0] < 30.0 and POSTURE.sacral_slope_deg[1] > 45.0
+    assert POSTURE.tilt_deg > 5.0
+    assert draw_wide(3).parameters()["posture"] == POSTURE.parameters()
