@@ -270,12 +270,16 @@ class Posture:
         }
 
 
+#: The standard profile's posture.
+STANDARD_POSTURE = Posture()
+
+
 def build_anatomy(
     rng: np.random.Generator,
     fractures: Mapping[str, Fracture] | None = None,
     labels: Sequence[str] = LABELS,
     disc_draws: Mapping[str, DiscDraw] | None = None,
-    posture: Posture = Posture(),
+    posture: Posture = STANDARD_POSTURE,
 ) -> SpineAnatomy:
     """Draw one spine: sizes, lordosis, disc states, pose in patient space.
 

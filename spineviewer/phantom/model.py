@@ -14,7 +14,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.geometry import Plane
-from spineviewer.phantom.anatomy import LABELS, Posture, SpineAnatomy, build_anatomy
+from spineviewer.phantom.anatomy import (
+    LABELS,
+    STANDARD_POSTURE,
+    Posture,
+    SpineAnatomy,
+    build_anatomy,
+)
 from spineviewer.phantom.discs import DiscDraw
 from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.parts import Part, build_parts
@@ -100,7 +106,7 @@ class SpineModel:
         fractures: Mapping[str, Fracture] | None = None,
         labels: Sequence[str] = LABELS,
         disc_draws: Mapping[str, DiscDraw] | None = None,
-        posture: Posture = Posture(),
+        posture: Posture = STANDARD_POSTURE,
     ) -> SpineModel:
         """Draw an anatomy of ``labels`` (with ``fractures`` by label, the graded discs' states
         from ``disc_draws`` when given, the curve and pose within ``posture``) and build its

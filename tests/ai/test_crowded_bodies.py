@@ -60,7 +60,7 @@ def test_detections_on_many_discs_go_although_they_halve_the_median_step():
     centres = _column(6)
     discs = (centres[:-1] + centres[1:]) / 2
     points = np.vstack([centres, discs])
-    scores = np.array([0.9, 0.85, 0.8, 0.9, 0.88, 0.75] + [0.3, 0.5, 0.4, 0.45, 0.35])
+    scores = np.array([0.9, 0.85, 0.8, 0.9, 0.88, 0.75, 0.3, 0.5, 0.4, 0.45, 0.35])
     heights = np.array([28.0] * 6 + [13.0] * 5)  # a 32 mm step: 28 mm bodies
     assert crowded_mask(points, scores).all()  # the median rule: every disc kept
     keep = intruder_mask(points, scores, heights)
@@ -76,7 +76,8 @@ def test_a_weak_body_between_two_others_stays():
 
 
 def test_tall_sacral_box_and_short_thoracic_steps_keep_every_body():
-    centres = np.vstack([_column(4, step=38.0), _column(4, step=27.0)[1:] + [0, 0, 3 * 38.0]])
+    thoracic = _column(4, step=27.0)[1:] + np.array([0.0, 0.0, 3 * 38.0])
+    centres = np.vstack([_column(4, step=38.0), thoracic])
     heights = np.array([55.0, 30.0, 30.0, 29.0, 23.0, 22.0, 21.0])  # S1's box is tall
     scores = np.array([0.8, 0.9, 0.6, 0.9, 0.5, 0.9, 0.8])
     assert intruder_mask(centres, scores, heights).all()
