@@ -63,10 +63,12 @@ class ViewportGrid(QWidget):
         for vp in self.viewports:
             self._grid.removeWidget(vp)
             vp.hide()
-        rows, cols = LAYOUTS[self.layout_]
+        # Maximised, the one viewport is laid out as 1x1: the layout's stretches on the
+        # emptied rows and columns would otherwise keep it a third or half of the area.
+        rows, cols = (1, 1) if self.maximised is not None else LAYOUTS[self.layout_]
         shown = [self.maximised] if self.maximised is not None else self.visible_viewports()
         for i, vp in enumerate(shown):
-            r, c = divmod(i, cols) if self.maximised is None else (0, 0)
+            r, c = divmod(i, cols)
             self._grid.addWidget(vp, r, c)
             vp.show()
         for r in range(2):
@@ -78,6 +80,7 @@ class ViewportGrid(QWidget):
         """Show ``vp`` alone, or restore the layout when it already is."""
         self.maximised = None if self.maximised is vp else vp
         self._arrange()
+        self._grid.activate()  # the new geometry now, so that fit() fills the new pane
         self.set_active(vp)
         for v in self.viewports:
             if v.isVisible():
