@@ -1,4 +1,9 @@
-"""The study browser: patient > study > series (> stack) with thumbnails, warnings, problems."""
+"""The study browser: patient > study > series (> stack) with thumbnails, warnings, problems.
+
+Patients read as in a radiology viewer ("Phantom, Lumbar 00001 (PH-LUMBAR-00001)"), study
+dates as 2024-01-02. In PHI-free mode (:meth:`StudyBrowser.set_phi_free`) a patient is
+"Patient 1", "Patient 2", ... and studies show no date: nothing names or dates the patient.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from spineviewer.dicom import ScanResult, Series, Stack, Study
+from spineviewer.gui.rows_model import dicom_date, person_name
 from spineviewer.gui.thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
 from spineviewer.gui.viewport import STACKS_MIME
 
@@ -33,8 +39,17 @@ def _mark_warning(item: QTreeWidgetItem, text: str) -> None:
     item.setToolTip(1, text)
 
 
-def _date(value: str) -> str:
-    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 else value
+def patient_text(info: dict[str, str]) -> str:
+    """ "Family, Given (ID)" of a study's patient."""
+    name = person_name(info.get("PatientName", "")) or "(no name)"
+    pid = info.get("PatientID", "")
+    return f"{name}  ({pid})" if pid else name
+
+
+def study_text(info: dict[str, str], phi_free: bool = False) -> str:
+    """ "2024-01-02 LUMBAR MR" (no date in PHI-free mode)."""
+    date = "" if phi_free else dicom_date(info.get("StudyDate", ""))
+    return " ".join(p for p in (date, info.get("StudyDescription", "")) if p) or "(study)"
 
 
 class _Tree(QTreeWidget):
@@ -90,6 +105,11 @@ class StudyBrowser(QWidget):
         self._stacks: dict[str, tuple[Stack, ...]] = {}
         self._items: dict[str, QTreeWidgetItem] = {}
         self._patients: dict[str, QTreeWidgetItem] = {}
+        #: Study attributes behind each patient and study item (their texts are made again
+        #: when PHI-free mode changes).
+        self._infos: dict[int, tuple[QTreeWidgetItem, dict[str, str], bool]] = {}
+        #: PHI-free mode: no names, patient IDs or dates.
+        self.phi_free = False
         self._problems: QTreeWidgetItem | None = None
         self._problem_count = 0
         self.setMinimumWidth(340)
@@ -102,6 +122,7 @@ class StudyBrowser(QWidget):
         self._stacks.clear()
         self._items.clear()
         self._patients.clear()
+        self._infos.clear()
         self._problems = None
         self._problem_count = 0
         for result in results:
@@ -117,20 +138,38 @@ class StudyBrowser(QWidget):
         self.tree.resizeColumnToContents(2)
 
     def _patient_item(self, study: Study) -> QTreeWidgetItem:
-        name = study.info.get("PatientName", "").replace("^", " ").strip() or "(no name)"
-        pid = study.info.get("PatientID", "")
-        key = f"{name}|{pid}"
+        key = f"{study.info.get('PatientName', '')}|{study.info.get('PatientID', '')}"
         if key not in self._patients:
-            item = QTreeWidgetItem([f"{name}  ({pid})" if pid else name])
+            item = QTreeWidgetItem([""])
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.tree.addTopLevelItem(item)
             self._patients[key] = item
+            self._infos[id(item)] = (item, dict(study.info), True)
+            self._name(item)
         return self._patients[key]
 
+    def _name(self, item: QTreeWidgetItem) -> None:
+        """The text of a patient or study item, as PHI-free mode wants it."""
+        _, info, patient = self._infos[id(item)]
+        if not patient:
+            item.setText(0, study_text(info, self.phi_free))
+        elif self.phi_free:
+            number = list(self._patients.values()).index(item) + 1
+            item.setText(0, f"Patient {number}")
+        else:
+            item.setText(0, patient_text(info))
+
+    def set_phi_free(self, on: bool) -> None:
+        """Hide (or show again) patient names, IDs and study dates."""
+        if on != self.phi_free:
+            self.phi_free = on
+            for item, _, _ in self._infos.values():
+                self._name(item)
+
     def _add_study(self, study: Study) -> None:
-        date = _date(study.info.get("StudyDate", ""))
-        text = " ".join(p for p in (date, study.info.get("StudyDescription", "")) if p)
-        item = QTreeWidgetItem([text or "(study)"])
+        item = QTreeWidgetItem([""])
+        self._infos[id(item)] = (item, dict(study.info), False)
+        self._name(item)
         item.setFlags(Qt.ItemFlag.ItemIsEnabled)
         item.setToolTip(0, f"Study {study.uid}")
         self._patient_item(study).addChild(item)

@@ -14,27 +14,58 @@ cuts the body and name the level of the axial slices (:mod:`.level_overlay`).
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QMouseEvent, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QStringListModel, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QIcon,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
+    QDialog,
     QGridLayout,
     QGroupBox,
     QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
-from spineviewer.annotations import Annotation, Kind
+from spineviewer.annotations import Annotation, Kind, Vocabulary
 from spineviewer.annotations.levels import DOWN, UP, is_level, next_level
+from spineviewer.annotations.vocabulary import Label
 from spineviewer.geometry.levels import COLUMN
 from spineviewer.gui.annotate.controller import LABELS_TOOL, AnnotationController, image_ref
 from spineviewer.gui.annotate.drawing import outline_points
 from spineviewer.gui.viewport import ImageViewport
 
-__all__ = ["HINT", "LabellingBar", "LabellingTool", "labels_icon"]
+__all__ = [
+    "HINT",
+    "LabelBox",
+    "LabelPicker",
+    "LabellingBar",
+    "LabellingTool",
+    "label_groups",
+    "label_text",
+    "labels_icon",
+    "matching_labels",
+]
 
 #: Screen pixels within which a click lands on an existing label point.
 PICK_PX = 8.0
@@ -219,3 +250,272 @@ class LabellingBar(QGroupBox):
 
     def _show_next(self, level: str) -> None:
         self.level_box.setCurrentIndex(self.level_box.findData(level))
+
+
+# -- choosing a label by typing -----------------------------------------------------------------
+
+#: Spine regions by the first letter of a level, in the order the groups are listed.
+REGIONS = {"C": "Cervical", "T": "Thoracic", "L": "Lumbar", "S": "Sacral"}
+#: Data role of a label key in :class:`LabelBox` items (None: a group heading).
+KEY_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _region(label: Label) -> str:
+    """Which spine region a vertebra or disc label belongs to (a disc: its lower level's,
+    except the lumbosacral discs, which are lumbar)."""
+    if label.key == "sacrum":
+        return "Sacral"
+    level = label.key.split("-")[-1] if label.category == "disc" else label.key
+    region = REGIONS.get(level[:1], "Other")
+    return "Lumbar" if label.category == "disc" and region == "Sacral" else region
+
+
+def label_groups(vocabulary: Vocabulary) -> list[tuple[str, list[Label]]]:
+    """The vocabulary in groups: vertebrae and discs by region ("Lumbar vertebrae",
+    "Lumbar discs", ...), then implants and the rest."""
+    groups: dict[str, list[Label]] = {}
+    for region in REGIONS.values():
+        groups[f"{region} vertebrae"] = []
+        groups[f"{region} discs"] = []
+    groups["Implants"], groups["Other"] = [], []
+    for label in vocabulary.labels:
+        if label.category == "vertebra":
+            groups[f"{_region(label)} vertebrae"].append(label)
+        elif label.category == "disc":
+            groups[f"{_region(label)} discs"].append(label)
+        elif label.category == "implant":
+            groups["Implants"].append(label)
+        else:
+            groups["Other"].append(label)
+    return [(name, labels) for name, labels in groups.items() if labels]
+
+
+def label_text(label: Label) -> str:
+    """How a label reads in lists: a level as itself ("L3", "L4-L5"), the rest by meaning
+    ("Pedicle screw"); a level with more to say keeps it ("L6 (sixth lumbar, transitional)")."""
+    if label.category in ("vertebra", "disc") and label.key != "sacrum":
+        extra = re.search(r"\((.*)\)", label.meaning)
+        return f"{label.key} ({extra.group(1)})" if extra else label.key
+    return label.meaning
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def _aliases(label: Label) -> tuple[str, ...]:
+    """What typing may match: the key, the meaning and, for a disc "L4-L5", "L4-5" / "L45"."""
+    names = [label.key, label.meaning, label_text(label)]
+    if label.category == "disc" and "-" in label.key:
+        upper, lower = label.key.split("-", 1)
+        if upper[:1] == lower[:1]:
+            names.append(f"{upper}{lower[1:]}")
+    return tuple(_squash(n) for n in names)
+
+
+def matching_labels(vocabulary: Vocabulary, typed: str) -> list[Label]:
+    """The labels ``typed`` names, best first: the exact key, then keys starting with it,
+    then any name containing it (case, spaces and dashes ignored); all labels for ""."""
+    query = _squash(typed)
+    if not query:
+        return list(vocabulary.labels)
+    ranked: list[tuple[int, int, Label]] = []
+    for order, label in enumerate(vocabulary.labels):
+        names = _aliases(label)
+        if query == names[0]:
+            rank = 0
+        elif any(n == query for n in names[1:]):
+            rank = 1
+        elif names[0].startswith(query) or any(n.startswith(query) for n in names[3:]):
+            rank = 2
+        elif any(query in n for n in names):
+            rank = 3
+        else:
+            continue
+        ranked.append((rank, order, label))
+    return [label for *_, label in sorted(ranked, key=lambda t: (t[0], t[1]))]
+
+
+def _heading(text: str) -> QStandardItem:
+    item = QStandardItem(text)
+    item.setFlags(Qt.ItemFlag.NoItemFlags)  # not selectable: the arrow keys skip it
+    font = QFont()
+    font.setBold(True)
+    item.setFont(font)
+    return item
+
+
+class LabelBox(QComboBox):
+    """The label for new marks (and the selected one): a drop-down of the vocabulary in
+    groups, and a field that completes what is typed (Enter takes the best match).
+
+    ``labelChosen(key)`` says a label was picked ("" for none); :meth:`set_key` shows a
+    label without saying so.
+    """
+
+    labelChosen = Signal(str)
+
+    def __init__(self, vocabulary: Vocabulary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vocabulary = vocabulary
+        self.setObjectName("label-box")
+        items = QStandardItemModel(self)
+        none = QStandardItem("(no label)")
+        none.setData("", KEY_ROLE)
+        items.appendRow(none)
+        for name, labels in label_groups(vocabulary):
+            items.appendRow(_heading(name))
+            for label in labels:
+                item = QStandardItem("    " + label_text(label))
+                item.setData(label.key, KEY_ROLE)
+                item.setData(QBrush(QColor(label.color)), Qt.ItemDataRole.ForegroundRole)
+                item.setToolTip(f"{label.key}: {label.meaning}")
+                items.appendRow(item)
+        self.setModel(items)
+        self.setMaxVisibleItems(20)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        edit = self.lineEdit()
+        edit.setPlaceholderText("Type a label: L4, L4-5, screw...")
+        self._matches = QStringListModel(self)
+        completer = QCompleter(self._matches, self)
+        completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setMaxVisibleItems(12)
+        self.setCompleter(completer)
+        completer.activated[str].connect(self._completed)
+        edit.textEdited.connect(self._typed)
+        edit.returnPressed.connect(self._return)
+        edit.editingFinished.connect(self._show_current)
+        self.activated.connect(lambda _i: self._pick(self.currentData(KEY_ROLE)))
+        self.setCurrentIndex(0)
+        self._show_current()
+
+    def key(self) -> str:
+        """The label shown ("" for none)."""
+        return self.currentData(KEY_ROLE) or ""
+
+    def set_key(self, key: str | None) -> None:
+        """Show ``key`` (none for an unknown one), without ``labelChosen``."""
+        self.setCurrentIndex(max(0, self.findData(key or "", KEY_ROLE)))
+        self._show_current()
+
+    def _typed(self, text: str) -> None:
+        self._matches.setStringList(
+            [f"{label_text(lb)}  \u2014 {lb.key}" for lb in matching_labels(self.vocabulary, text)]
+        )
+
+    def _completed(self, text: str) -> None:
+        self._pick(text.rsplit("\u2014", 1)[-1].strip())
+
+    def _return(self) -> None:
+        popup = self.completer().popup()
+        if popup.isVisible():
+            return  # the completer's own Enter picks the highlighted match
+        found = matching_labels(self.vocabulary, self.lineEdit().text())
+        if found and self.lineEdit().text().strip():
+            self._pick(found[0].key)
+        else:
+            self._show_current()
+
+    def _pick(self, key: Any) -> None:
+        if key is None:
+            return
+        self.set_key(str(key))
+        self.labelChosen.emit(self.key())
+
+    def _show_current(self) -> None:
+        text = self.currentText().strip()
+        if self.lineEdit().text() != text:
+            self.lineEdit().setText(text)
+
+
+class LabelPicker(QDialog):
+    """The relabel popup: a field and the matching labels (grouped while nothing is typed).
+    Up / Down move, Enter picks (the best match unless another is highlighted), Esc closes.
+    ``picked(key)`` says which label was chosen."""
+
+    picked = Signal(str)
+
+    def __init__(
+        self, vocabulary: Vocabulary, current: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("label-picker")
+        self.setWindowTitle("Label")
+        self.vocabulary = vocabulary
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("Type a label: L4, L4-5, screw... (Enter picks, Esc closes)")
+        self.list = QListWidget(self)
+        self.list.setUniformItemSizes(True)
+        self.list.itemActivated.connect(self._activated)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.list, 1)
+        self.edit.textChanged.connect(self._filter)
+        self.edit.installEventFilter(self)
+        self.resize(320, 360)
+        self._filter("")
+        row = next(
+            (i for i in range(self.list.count()) if self.list.item(i).data(KEY_ROLE) == current),
+            None,
+        )
+        if row is not None:
+            self.list.setCurrentRow(row)
+        self.edit.setFocus()
+
+    def keys(self) -> list[str]:
+        """The label keys listed, in order (no headings)."""
+        items = (self.list.item(i) for i in range(self.list.count()))
+        return [it.data(KEY_ROLE) for it in items if it.data(KEY_ROLE)]
+
+    def _filter(self, text: str) -> None:
+        self.list.clear()
+        if text.strip():
+            for label in matching_labels(self.vocabulary, text):
+                self._add(label)
+        else:
+            for name, labels in label_groups(self.vocabulary):
+                heading = QListWidgetItem(name)
+                heading.setFlags(Qt.ItemFlag.NoItemFlags)
+                font = heading.font()
+                font.setBold(True)
+                heading.setFont(font)
+                self.list.addItem(heading)
+                for label in labels:
+                    self._add(label, indent="    ")
+        first = next((i for i in range(self.list.count()) if self.list.item(i).data(KEY_ROLE)), -1)
+        self.list.setCurrentRow(first)
+
+    def _add(self, label: Label, indent: str = "") -> None:
+        item = QListWidgetItem(f"{indent}{label_text(label)}")
+        item.setData(KEY_ROLE, label.key)
+        item.setForeground(QBrush(QColor(label.color)))
+        item.setToolTip(f"{label.key}: {label.meaning}")
+        self.list.addItem(item)
+
+    def _move(self, step: int) -> None:
+        row = self.list.currentRow()
+        while 0 <= row + step < self.list.count():
+            row += step
+            if self.list.item(row).data(KEY_ROLE):
+                self.list.setCurrentRow(row)
+                return
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.edit and event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                self._move(-1 if key == Qt.Key.Key_Up else 1)
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self._activated(self.list.currentItem())
+                return True
+        return super().eventFilter(watched, event)
+
+    def _activated(self, item: QListWidgetItem | None) -> None:
+        key = item.data(KEY_ROLE) if item is not None else None
+        if key:
+            self.picked.emit(str(key))
+            self.accept()

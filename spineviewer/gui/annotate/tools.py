@@ -17,11 +17,17 @@ Gestures:
   cancels the drawing (or the drag) in progress; Ctrl+Shift+Up/Down copies the selection to
   the previous/next image;
 - vertebra labels: click a body, it gets the next level (:mod:`.labelling`).
+
+A mark drawn with no label chosen is named after its shape and numbered in its study
+("Distance 1", "Distance 2", "Angle 1"; :func:`default_name`): the name is its note, shown on
+the image and in the Annotations panel, and can be edited there.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,6 +63,28 @@ DRAG_PX = 4.0
 FREEHAND_STEP_PX = 3.0
 
 Point = tuple[float, float]
+
+#: What a person calls each shape (the default name of an unlabelled mark, the panel's words).
+KIND_NAMES: dict[Kind, str] = {
+    Kind.LINE: "Distance",
+    Kind.ANGLE: "Angle",
+    Kind.COBB: "Cobb angle",
+    Kind.RECTANGLE: "Rectangle",
+    Kind.ELLIPSE: "Ellipse",
+    Kind.POLYGON: "Polygon",
+    Kind.FREEHAND: "Freehand",
+    Kind.POINT: "Point",
+    Kind.ARROW: "Arrow",
+}
+
+
+def default_name(kind: Kind, existing: Iterable[Annotation]) -> str:
+    """The name of a new unlabelled ``kind`` mark among ``existing`` ones: "Distance 1", then
+    one more than the highest number in use ("Distance 3" after "Distance 2")."""
+    name = KIND_NAMES[kind]
+    pattern = re.compile(rf"{re.escape(name)} (\d+)")
+    used = [int(m.group(1)) for a in existing if (m := pattern.fullmatch(a.text))]
+    return f"{name} {max(used, default=0) + 1}"
 
 
 @dataclass
@@ -167,7 +195,12 @@ class AnnotationTools:
         c = self.controller
         label = c.vocabulary.get(c.label)
         state = c.state if label is not None and label.category == "disc" else None
-        c.add(Annotation.create(draft.kind, ref, pts, plane, label=c.label, state=state))
+        session = c.sessions.get(ref.study_uid)
+        name = ""
+        if not c.label and draft.kind != Kind.ARROW and session is not None:
+            name = default_name(draft.kind, session.document)  # a text arrow says its note
+        mark = Annotation.create(draft.kind, ref, pts, plane, label=c.label, state=state, text=name)
+        c.add(mark)
         vp.update()
 
     @staticmethod

@@ -81,6 +81,11 @@ class AnnotationUi(QObject):
         self.worklist_dock = self._dock("Worklist", "worklist", self.worklist)
         window.tabifyDockWidget(self.panel_dock, self.worklist_dock)
         self.panel_dock.raise_()
+        # wide enough for the review columns without scrolling (the user may narrow it: the
+        # columns then elide, never scroll)
+        window.resizeDocks(
+            [self.panel_dock], [self.panel.sizeHint().width()], Qt.Orientation.Horizontal
+        )
 
     def _dock(self, title: str, name: str, widget: QObject) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -133,6 +138,18 @@ class AnnotationUi(QObject):
             "reject",
         )
         self.next_action = act("&Next proposal", self.panel.next_proposal, ".", "next")
+        self.previous_action = act("&Previous proposal", self.panel.previous_proposal, ",")
+        self.relabel_action = act("Re&label (type the label)...", self.panel.relabel, "F2")
+        #: Disc state by number (Alt+1 normal, Alt+2 bulge, Alt+3 herniation): plain digits
+        #: are the window presets in a viewport; in the Annotations list they set states too.
+        self.state_actions = [
+            act(
+                f"Disc state: {state.meaning}",
+                lambda n=number: self.panel.set_disc_state(n),
+                f"Alt+{number}",
+            )
+            for number, state in enumerate(c.vocabulary.disc_states[:9], start=1)
+        ]
         self.accept_all_action = act("Accept &all proposals", c.accept_all)
         self.visible_action = act(
             "Show a&nnotations", self.toggle_visible, "Shift+I", "annotations", checkable=True
@@ -148,12 +165,19 @@ class AnnotationUi(QObject):
         menu.addActions([tool_actions[name] for name, *_ in TOOLS])
         menu.addSeparator()
         menu.addActions(
-            [self.accept_action, self.reject_action, self.next_action, self.accept_all_action]
+            [
+                self.accept_action,
+                self.reject_action,
+                self.next_action,
+                self.previous_action,
+                self.relabel_action,
+                self.accept_all_action,
+            ]
         )
+        states = menu.addMenu("Disc &state")
+        states.addActions(self.state_actions)
         menu.addSeparator()
-        menu.addActions(
-            [self.accept_labels_action, self.shift_up_action, self.shift_down_action]
-        )
+        menu.addActions([self.accept_labels_action, self.shift_up_action, self.shift_down_action])
         menu.addSeparator()
         menu.addActions(
             [
@@ -162,8 +186,16 @@ class AnnotationUi(QObject):
                 self.worklist_dock.toggleViewAction(),
             ]
         )
+        # PHI-free mode hides names in the lists too, not only on the images
+        w.phi_action.toggled.connect(self.set_phi_free)
+        self.set_phi_free(w.phi_action.isChecked())
         self._on_changed()
         return edit, menu
+
+    def set_phi_free(self, on: bool) -> None:
+        """PHI-free mode in the worklist and the study browser (the viewports have their own)."""
+        self.worklist.set_phi_free(on)
+        self.window.browser.set_phi_free(on)
 
     def toolbar_actions(self, tool_actions: dict[str, QAction]) -> list[QAction]:
         return [tool_actions[name] for name, *_ in TOOLS] + [self.undo_action, self.redo_action]
@@ -246,6 +278,7 @@ class AnnotationUi(QObject):
     def studies_opened(self, paths: Sequence[str], results: Sequence[ScanResult]) -> None:
         """Open (or reopen from the workspace) the annotation document of each new study."""
         for path, result in zip(paths, results, strict=True):
+            self.panel.index_studies(result.studies)
             for study in result.studies:
                 try:
                     self.controller.open_study(study, [path])
