@@ -45,8 +45,8 @@ from spineviewer.gui.steps import StepQueue
 from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.gui.workers import Job
-from spineviewer.viewing.hanging import ViewportSpec, choose_hanging
-from spineviewer.viewing.mpr import MprSource
+from spineviewer.viewing.hanging import Hanging, ViewportSpec, choose_hanging, reformat_hanging
+from spineviewer.viewing.mpr import MprSource, is_volumetric
 from spineviewer.viewing.source import SliceSource, StackListSource, display_name
 
 TITLE = "SpineViewer (not for clinical use)"
@@ -68,6 +68,8 @@ class MainWindow(QMainWindow):
         self.jobs: list[Job] = []
         self.volumes: dict[str, Volume] = {}
         self._volume_jobs: dict[str, Job] = {}
+        #: Viewports waiting for a loading volume: (viewport, spec, study) per volume key.
+        self._volume_waiters: dict[str, list[tuple[ImageViewport, ViewportSpec, Study]]] = {}
         self._steps = StepQueue(self._maybe_idle, self)
         self._preview_shown = False  # the first viewport shows a preview of an opening folder
         self._preview_job: Job | None = None
@@ -154,6 +156,9 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             self.layout_actions[name] = a
         self.hanging_action = act("Apply &hanging protocol", self.apply_hanging_to_current)
+        self.reformat_action = act(
+            "Multiplanar &reformats", self.show_reformats, None, "layout-1x3"
+        )
         self.corner_action = act(
             "Corner &text",
             lambda: self.set_option("corner_text", None),
@@ -247,7 +252,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         view_menu = menu.addMenu("&View")
         view_menu.addActions(list(self.layout_actions.values()))
-        view_menu.addAction(self.hanging_action)
+        view_menu.addActions([self.hanging_action, self.reformat_action])
         view_menu.addSeparator()
         view_menu.addActions(
             [self.corner_action, self.phi_action, self.crossref_action, self.crossref_all_action]
@@ -468,13 +473,14 @@ class MainWindow(QMainWindow):
                         return study
         return None
 
-    def apply_hanging(self, study: Study) -> None:
-        """Lay out ``study`` by the spine hanging protocol.
+    def apply_hanging(self, study: Study, hanging: Hanging | None = None) -> None:
+        """Lay out ``study`` by the spine hanging protocol (or by ``hanging``).
 
         The layout changes at once; each viewport is filled on its own event-loop turn, so
         painting and input never wait for all of them (:meth:`busy` until the last)."""
-        hanging = choose_hanging(study)
+        hanging = hanging or choose_hanging(study)
         self._preview_shown = False
+        self._volume_waiters.clear()  # a new hanging supersedes reformats still loading
         rows, cols = hanging.layout
         self.set_layout(layout_name((rows, cols)))
         for vp in self.grid.viewports:
@@ -498,6 +504,27 @@ class MainWindow(QMainWindow):
             if study is not None:
                 self.apply_hanging(study)
 
+    def show_reformats(self) -> bool:
+        """View > Multiplanar reformats: the active viewport's volume in 1x3, its acquired
+        slices beside reformats in the two other planes; False (and a status line) when the
+        active viewport shows no volume."""
+        source = self.grid.active.source
+        stack = (
+            source.locate(self.grid.active.index)[0]
+            if isinstance(source, StackListSource)
+            else None
+        )
+        study = self.study_of(stack) if stack is not None else None
+        if stack is None or study is None or not is_volumetric(stack):
+            self.statusBar().showMessage(
+                "Multiplanar reformats need a volume (closely and evenly spaced slices) "
+                "in the active viewport.",
+                8000,
+            )
+            return False
+        self.apply_hanging(study, reformat_hanging(stack))
+        return True
+
     def show_spec(self, vp: ImageViewport, spec: ViewportSpec, study: Study) -> None:
         """Put a hanging-protocol entry in a viewport (MPR volumes load in the background)."""
         if spec.mpr_plane is None:
@@ -508,28 +535,37 @@ class MainWindow(QMainWindow):
         if key in self.volumes:
             self._show_mpr(vp, self.volumes[key], spec.mpr_plane, stack, study)
             return
-        if spec.mpr_plane == "axial" or vp is self.grid.viewports[0]:
+        if vp is self.grid.viewports[0]:
             self.show_stacks((stack,), vp, study)  # native slices while the volume loads
-        job = self._volume_jobs.get(key)
-        if job is None:  # one load per volume, however many viewports reformat it
-            job = Job(f"Loading volume {stack.name}", load_volume(stack), self)
-            job.finished.connect(lambda: self._volume_jobs.pop(key, None))
-            self._volume_jobs[key] = job
-            self._start(job)
-        job.succeeded.connect(lambda volume: self._on_volume_loaded(key, volume, vp, spec, study))
+        # Waiters are kept here, on the GUI thread, not as connections to the job: a small
+        # volume loads before a connection made after its start would see ``succeeded``.
+        self._volume_waiters.setdefault(key, []).append((vp, spec, study))
+        if key in self._volume_jobs:  # one load per volume, however many viewports use it
+            return
+        job = Job(f"Loading volume {stack.name}", load_volume(stack), self)
+        job.finished.connect(lambda: self._volume_jobs.pop(key, None))
+        job.succeeded.connect(lambda volume: self._on_volume_loaded(key, volume))
+        job.failed.connect(lambda _message: self._volume_waiters.pop(key, None))
+        job.cancelled.connect(lambda: self._volume_waiters.pop(key, None))
+        self._volume_jobs[key] = job
+        self._start(job)
 
-    def _on_volume_loaded(
-        self, key: str, volume: Volume, vp: ImageViewport, spec: ViewportSpec, study: Study
-    ) -> None:
+    def _on_volume_loaded(self, key: str, volume: Volume) -> None:
         self.volumes[key] = volume
-        assert spec.mpr_plane is not None
-        plane = spec.mpr_plane
+        for vp, spec, study in self._volume_waiters.pop(key, []):
+            plane = spec.mpr_plane
+            assert plane is not None
 
-        def show() -> None:
-            self._show_mpr(vp, volume, plane, spec.stacks[0], study)
-            self.sync.refresh()
+            def show(
+                vp: ImageViewport = vp,
+                plane: str = plane,
+                spec: ViewportSpec = spec,
+                study: Study = study,
+            ) -> None:
+                self._show_mpr(vp, volume, plane, spec.stacks[0], study)
+                self.sync.refresh()
 
-        self._defer(show)
+            self._defer(show)
 
     def _defer(self, step: Callable[[], None]) -> None:
         """Run ``step`` on a later event-loop turn, one step per turn, in order: input and
