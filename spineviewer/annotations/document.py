@@ -5,10 +5,16 @@ target of every undoable edit (:mod:`.commands`). Its JSON form is versioned::
 
     {"format": "spineviewer-annotations", "schema_version": 1,
      "study": {...}, "author": ..., "review_status": ..., "modified": ...,
-     "annotations": [{...}, ...]}
+     "generation": 3, "annotations": [{...}, ...]}
 
 ``resources/schemas/annotations-v1.schema.json`` describes it. Readers accept unknown keys
 (additions within the same major version) and refuse a newer major version.
+
+``generation`` counts the saves of the file (each save writes one more than the newest it
+found on disk); it is written from the first save on, and a file without it (written before
+generations existed, or never saved) reads as generation 0. A document remembers the version
+it last read or wrote (:attr:`AnnotationDocument.base`), the common ancestor from which the
+store merges another writer's newer file (:mod:`.merge`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from spineviewer.annotations.errors import AnnotationFileError
+from spineviewer.annotations.merge import Version
 from spineviewer.annotations.model import Annotation, Status, default_author
 
 FORMAT = "spineviewer-annotations"
@@ -58,6 +65,7 @@ class AnnotationDocument:
         review_status: ReviewStatus | str = ReviewStatus.NEW,
         modified: str = "",
         annotations: Iterable[Annotation] = (),
+        generation: int = 0,
     ) -> None:
         if not study_uid:
             raise ValueError("an annotation document needs a study UID")
@@ -73,6 +81,13 @@ class AnnotationDocument:
         self.review_status = ReviewStatus(review_status)
         #: ISO time of the last save ("" before the first).
         self.modified = modified
+        #: The generation of the file this document was last read from or written to (0:
+        #: none, or a file written before generations existed).
+        self.generation = _generation(generation)
+        #: The content at :attr:`generation` (the base of the next merge); None until the
+        #: document is read from or written to a file (until then the empty document is its
+        #: base). Neither this nor :attr:`generation` takes part in ``==``.
+        self.base: Version | None = None
         self._items: dict[str, Annotation] = {}
         self._by_image: dict[tuple[str, int], tuple[Annotation, ...]] | None = None
         for annotation in annotations:
@@ -171,6 +186,64 @@ class AnnotationDocument:
         found = Counter(a.status for a in self._items.values())
         return {status: found.get(status, 0) for status in Status}
 
+    # -- versions (for merging another writer's file, see :mod:`.merge`) ------------------------
+
+    def version(self) -> Version:
+        """The current content: the merged fields and the annotations in drawing order."""
+        return Version(
+            {
+                "patient_id": self.patient_id,
+                "patient_name": self.patient_name,
+                "study_date": self.study_date,
+                "study_description": self.study_description,
+                "source_paths": self.source_paths,
+                "author": self.author,
+                "review_status": self.review_status,
+            },
+            tuple(self._items.values()),
+        )
+
+    def base_version(self) -> Version:
+        """:attr:`base`, or for a document never read nor written the empty document (no
+        annotations, the fields of a new document, this author)."""
+        if self.base is not None:
+            return self.base
+        return AnnotationDocument(self._study_uid, author=self.author).version()
+
+    def mark_saved(self, generation: int) -> None:
+        """Record that the file now holds this content at ``generation`` (the next base)."""
+        self.generation = _generation(generation)
+        self.base = self.version()
+
+    def set_version(self, version: Version) -> None:
+        """Take ``version``'s fields and annotations in place (a merge's result); the objects
+        holding this document (undo stack, viewer) see the change."""
+        fields = version.fields
+        self.patient_id = _opt_str(fields.get("patient_id", self.patient_id))
+        self.patient_name = _opt_str(fields.get("patient_name", self.patient_name))
+        self.study_date = str(fields.get("study_date", self.study_date))
+        self.study_description = str(fields.get("study_description", self.study_description))
+        paths = fields.get("source_paths", self.source_paths)
+        self.source_paths = tuple(str(p) for p in paths) if isinstance(paths, tuple) else ()
+        self.author = str(fields.get("author", self.author))
+        self.review_status = ReviewStatus(str(fields.get("review_status", self.review_status)))
+        items: dict[str, Annotation] = {}
+        for a in version.annotations:
+            if a.image.study_uid != self._study_uid:
+                raise ValueError(f"annotation {a.uid} is on study {a.image.study_uid}")
+            if a.uid in items:
+                raise ValueError(f"annotation {a.uid} appears twice")
+            items[a.uid] = a
+        self._items = items
+        self._by_image = None
+
+    def with_version(self, version: Version, generation: int) -> AnnotationDocument:
+        """A new document of this study holding ``version`` at ``generation`` (this one
+        unchanged): what a save writes before the merged content is taken in place."""
+        doc = AnnotationDocument(self._study_uid, modified=self.modified, generation=generation)
+        doc.set_version(version)
+        return doc
+
     # -- comparison -------------------------------------------------------------------------------
 
     def _key(self) -> tuple[Any, ...]:
@@ -221,6 +294,8 @@ class AnnotationDocument:
             "author": self.author,
             "review_status": self.review_status.value,
             "modified": self.modified,
+            # from the first save on (a never-saved document's JSON is as before generations)
+            **({"generation": self.generation} if self.generation else {}),
         }
 
     def to_json(self) -> str:
@@ -285,6 +360,7 @@ class AnnotationDocument:
                 author=_text(data, "author", ""),
                 review_status=ReviewStatus(data.get("review_status", ReviewStatus.NEW)),
                 modified=_text(data, "modified", ""),
+                generation=data.get("generation", 0),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise fail(f"bad study or review details: {_describe(exc)}") from exc
@@ -297,7 +373,21 @@ class AnnotationDocument:
                 uid = row.get("uid") if isinstance(row, Mapping) else None
                 which = f"annotation {i + 1}" + (f" ({uid})" if isinstance(uid, str) else "")
                 raise fail(f"{which}: {_describe(exc)}") from exc
+        doc.base = doc.version()
         return doc
+
+
+def _generation(value: object) -> int:
+    """A generation: a non-negative integer (ValueError / TypeError otherwise)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"generation {value!r} is not an integer")
+    if value < 0:
+        raise ValueError(f"generation {value} is negative")
+    return value
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:

@@ -5,6 +5,7 @@ Layout (never beside or inside the source images)::
     <root>/index.sqlite                       the worklist index (worklist.py)
     <root>/studies/<study folder>/annotations.json      the document
     <root>/studies/<study folder>/annotations.json.bak  the version before the last save
+    <root>/studies/<study folder>/annotations.json.lock only while a save is in progress
 
 The root is ``$SPINEVIEWER_WORKSPACE`` when set, else ``$XDG_DATA_HOME/spineviewer/workspace``
 (``~/.local/share/spineviewer/workspace`` without XDG_DATA_HOME).
@@ -13,6 +14,15 @@ Saving writes a temporary file in the study folder, flushes and fsyncs it, keeps
 file as ``.bak`` (a hard link, else a copy), renames the new file over the old one and fsyncs
 the folder: a crash (even ``kill -9``) leaves either the old or the new document, never a
 partial one. :class:`Autosaver` saves after every undo-stack change.
+
+Several writers of one study (a viewer's autosave, ``spineviewer annotations import``, a
+second viewer) lose nothing: a save reads the file on disk, merges it with the document
+(:mod:`.merge`: three-way, from the version the document last read or wrote; a conflict keeps
+the other writer's version as a copy) and writes the result with the next generation number,
+all under an exclusive ``fcntl.flock`` on ``annotations.json.lock`` (held only for that
+read-merge-write). :meth:`Workspace.commit` returns what was merged and every conflict, in
+words for the user (:attr:`SaveResult.notices`); the document takes the merged content in
+place.
 
 Loading reports recovery instead of failing: :meth:`Workspace.load` returns a
 :class:`LoadResult` whose ``warnings`` say when the main file was unreadable and the backup
@@ -27,10 +37,11 @@ import hashlib
 import os
 import re
 import sqlite3
+import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,13 +50,19 @@ from types import TracebackType
 from spineviewer.annotations.commands import Command, UndoStack
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.errors import AnnotationFileError, WorkspaceError
+from spineviewer.annotations.merge import Merged, merge
 from spineviewer.annotations.model import now_iso
 from spineviewer.annotations.worklist import StatusFilter, StudyEntry, WorklistIndex
 
 ENV_WORKSPACE = "SPINEVIEWER_WORKSPACE"
 DOCUMENT_NAME = "annotations.json"
 BACKUP_NAME = DOCUMENT_NAME + ".bak"
+LOCK_NAME = DOCUMENT_NAME + ".lock"
 INDEX_NAME = "index.sqlite"
+#: Longest wait (s) for another process's save of the same study before giving up.
+LOCK_TIMEOUT_S = 10.0
+#: Who wrote a newer file, as the notices name them.
+OTHER_WRITER = "another writer"
 _TEMP_PREFIX = ".annotations."
 #: Age (s) after which a temporary file is a crash leftover, not another process's save.
 STALE_TEMP_S = 60.0
@@ -113,6 +130,57 @@ def _keep_backup(target: Path, backup: Path) -> None:
         write_atomic(backup, target.read_bytes())
 
 
+@contextlib.contextmanager
+def document_lock(lock: Path, timeout_s: float | None = None) -> Iterator[None]:
+    """Hold an exclusive ``fcntl.flock`` on the file ``lock`` (created, and removed again
+    before release) for the ``with`` block; WorkspaceError after ``timeout_s`` (default
+    :data:`LOCK_TIMEOUT_S`) of waiting.
+
+    A waiter that gets the lock on a file its holder has just removed tries again on the
+    file now at that path, so removing it is safe. Where there is no ``flock`` (Windows, some
+    network file systems) the block runs unlocked.
+    """
+    if sys.platform == "win32":  # pragma: no cover - no advisory locks there
+        yield
+        return
+    import fcntl
+
+    timeout_s = LOCK_TIMEOUT_S if timeout_s is None else timeout_s
+    deadline = time.monotonic() + timeout_s
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WorkspaceError(
+                            f"{lock}: another process has been saving these annotations for "
+                            f"{timeout_s:g} s; not saved (try again)"
+                        ) from None
+                    time.sleep(0.002)
+                except OSError:  # no flock on this file system: go on unlocked
+                    break
+            try:
+                current = os.stat(lock)
+            except FileNotFoundError:
+                current = None
+            if current is not None and os.path.samestat(os.fstat(fd), current):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the holder removed this one: lock the file at the path now
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        os.close(fd)
+
+
 def _remove_stale_temps(folder: Path, min_age_s: float = STALE_TEMP_S) -> None:
     """Delete temporary files a killed process left (old enough not to be another's live one)."""
     now = time.time()
@@ -145,6 +213,28 @@ def _check_study(doc: AnnotationDocument, study_uid: str, path: Path) -> None:
     to the backup leaves it alone."""
     if doc.study_uid != study_uid:
         raise WorkspaceError(f"{path}: holds study {doc.study_uid}, not {study_uid}")
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What :meth:`Workspace.commit` wrote and merged."""
+
+    path: Path
+    #: The generation written.
+    generation: int
+    #: The generation found on disk (None: there was no file).
+    found: int | None = None
+    #: The merge with the file on disk (None when there was none to merge with).
+    merge: Merged | None = None
+    #: Sentences for the user: what came from another writer, every conflict, a damaged
+    #: file kept aside. Empty when the save only wrote the document.
+    notices: tuple[str, ...] = ()
+
+    @property
+    def merged(self) -> bool:
+        """True when the save changed the document (took another writer's changes or kept a
+        conflict copy): its viewer must show it again."""
+        return self.merge is not None and self.merge.took_theirs
 
 
 @dataclass(frozen=True)
@@ -231,19 +321,68 @@ class Workspace:
         return self.study_dir(study_uid) / DOCUMENT_NAME
 
     def save(self, doc: AnnotationDocument) -> Path:
-        """Write ``doc`` atomically (keeping the previous file as .bak), update the index and
-        ``doc.modified``; return the file written."""
+        """:meth:`commit` ``doc`` and return the file written (the notices are dropped: use
+        :meth:`commit` where a user can be told)."""
+        return self.commit(doc).path
+
+    def commit(self, doc: AnnotationDocument) -> SaveResult:
+        """Save ``doc``, merging what another writer saved since ``doc`` was read or written.
+
+        Under the study's lock: read the file on disk, merge it three-way with ``doc`` (base:
+        ``doc.base``), write the result atomically (the previous file kept as .bak) with the
+        next generation, then update the index. Only after the write does ``doc`` take the
+        merged content, its new generation and ``modified``: a failed save changes nothing.
+        A damaged file on disk is kept aside (named in the notices); one that cannot be read
+        now is not overwritten (WorkspaceError).
+        """
         self.check_sources(doc.source_paths)
         folder = self.study_dir(doc.study_uid)
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
             _fsync_dir(folder.parent)
-        doc.modified = now_iso()
         target = folder / DOCUMENT_NAME
-        write_atomic(target, doc.to_json().encode("utf-8"), backup=folder / BACKUP_NAME)
+        notices: list[str] = []
+        merged: Merged | None = None
+        with document_lock(folder / LOCK_NAME):
+            disk = self._on_disk(target, doc.study_uid, notices)
+            found = None if disk is None else disk.generation
+            version = doc.version()
+            if disk is not None:
+                merged = merge(doc.base_version(), version, disk.version())
+                version = merged.version
+                if merged.took_theirs:
+                    notices[:0] = merged.notices(OTHER_WRITER)
+            generation = max(doc.generation, found or 0) + 1
+            out = doc.with_version(version, generation)
+            out.modified = now_iso()
+            write_atomic(target, out.to_json().encode("utf-8"), backup=folder / BACKUP_NAME)
+        if merged is not None and merged.took_theirs:
+            doc.set_version(version)
+        doc.modified = out.modified
+        doc.mark_saved(generation)
         self._open[doc.study_uid] = doc
         self.index.record(doc)
-        return target
+        return SaveResult(target, generation, found, merged, tuple(notices))
+
+    @staticmethod
+    def _on_disk(target: Path, study_uid: str, notices: list[str]) -> AnnotationDocument | None:
+        """The document file to merge with; None when there is none (a damaged one is moved
+        aside, with a notice)."""
+        try:
+            disk = _read(target)
+        except FileNotFoundError:
+            return None
+        except AnnotationFileError as exc:
+            aside = _move_aside(target)
+            notices.append(f"{exc}; the damaged file was kept as {aside.name}")
+            return None
+        except OSError as exc:
+            raise WorkspaceError(
+                f"{target}: cannot be read to merge with it ({exc.strerror or exc}); not "
+                f"saved, so as not to overwrite it"
+            ) from exc
+        _check_study(disk, study_uid, target)
+        return disk
 
     def load(self, study_uid: str) -> LoadResult | None:
         """The study's document; None when it has none. Falls back to the backup when the main
@@ -264,6 +403,18 @@ class Workspace:
             problem, damaged = str(exc), True
         except OSError as exc:
             problem = f"{main}: cannot be read ({exc.strerror or exc})"
+        with contextlib.ExitStack() as locked:
+            with contextlib.suppress(OSError):  # a folder we cannot write: recover unlocked
+                locked.enter_context(document_lock(folder / LOCK_NAME))  # no save meanwhile
+            if main.exists():  # maybe a writer has just written it
+                with contextlib.suppress(AnnotationFileError, OSError):
+                    return self._opened(study_uid, _read(main), main)
+            return self._recover(study_uid, main, backup, problem, damaged)
+
+    def _recover(
+        self, study_uid: str, main: Path, backup: Path, problem: str, damaged: bool
+    ) -> LoadResult:
+        """Load the backup (the main file is ``damaged``, missing or unreadable)."""
         try:
             doc = _read(backup)
         except FileNotFoundError:
@@ -364,7 +515,9 @@ class Autosaver:
 
     A new study becomes ``in_progress`` at its first edit (``mark_in_progress``). Save errors
     go to ``on_error`` when given (the GUI shows them; editing goes on), else they propagate
-    from the push/undo/redo that caused them, after the document changed.
+    from the push/undo/redo that caused them, after the document changed. A save that merged
+    another writer's changes (or met a damaged file) goes to ``on_merged`` with its notices:
+    the document has changed in place and its viewer must show it again and tell the user.
     """
 
     def __init__(
@@ -373,10 +526,14 @@ class Autosaver:
         stack: UndoStack,
         on_error: Callable[[Exception], None] | None = None,
         mark_in_progress: bool = True,
+        on_merged: Callable[[SaveResult], None] | None = None,
     ) -> None:
         self.workspace = workspace
         self.stack = stack
         self.on_error = on_error
+        self.on_merged = on_merged
+        #: What the last successful save wrote and merged.
+        self.last_result: SaveResult | None = None
         self.mark_in_progress = mark_in_progress
         #: Number of successful saves, and the error of the last failed one (None after success).
         self.saves = 0
@@ -392,7 +549,7 @@ class Autosaver:
     def save_now(self) -> None:
         """Save the document now."""
         try:
-            self.workspace.save(self.stack.document)
+            result = self.workspace.commit(self.stack.document)
         except (OSError, sqlite3.Error, WorkspaceError, ValueError) as exc:
             self.last_error = exc
             if self.on_error is None:
@@ -401,6 +558,9 @@ class Autosaver:
         else:
             self.saves += 1
             self.last_error = None
+            self.last_result = result
+            if self.on_merged is not None and (result.merged or result.notices):
+                self.on_merged(result)
 
     def close(self) -> None:
         """Stop saving."""

@@ -3,7 +3,8 @@
 - ``list``: the worklist (studies, review status, counts);
 - ``export PATH --out DIR``: DICOM SR, DICOM SEG and a COCO training set of the studies under
   PATH, from their workspace documents;
-- ``import PATH SR``: read a DICOM SR Measurement Report into the study's document.
+- ``import PATH SR``: read a DICOM SR Measurement Report into the study's document (merged
+  with what a viewer that has the study open saves meanwhile: see ``annotations.merge``).
 """
 
 from __future__ import annotations
@@ -137,7 +138,10 @@ def _import(workspace: Workspace, args: argparse.Namespace) -> int:
         )
         new = [a for a in mine if a.uid not in doc]
         UndoStack(doc).push(AddAnnotations(new, f"Import {len(new)} from {args.sr.name}"))
-        workspace.save(doc)
+        # merges what a viewer (or another import) saved meanwhile: nothing is overwritten
+        saved = workspace.commit(doc)
+        for notice in saved.notices:
+            print(f"{study.uid}: {notice}", file=sys.stderr)
         print(f"{study.uid}: {len(new)} imported, {len(mine) - len(new)} already present")
         return 0
     print(f"{args.sr}: no annotations of the studies under {args.path}", file=sys.stderr)

@@ -4,12 +4,18 @@ Everything that changes an annotation goes through :meth:`AnnotationController.p
 can be undone, is saved at once (atomic write in the workspace, never beside the images) and
 repaints the viewports and the panel. The controller knows no widgets: viewports ask it for
 what to draw, tools and panels ask it to change things.
+
+Another writer of an open study (``spineviewer annotations import``, a second viewer) loses
+nothing: an autosave that finds their newer file merges it (:mod:`spineviewer.annotations.
+merge`), the open document takes the merged content in place, the views repaint, and the user
+is told (:attr:`AnnotationController.message` and :attr:`AnnotationController.merged`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +26,7 @@ from spineviewer.annotations import commands as cmd
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.levels import ShiftError, is_level, level_index
 from spineviewer.annotations.measure import Measurement, measurements, value_unit
-from spineviewer.annotations.store import Autosaver, Workspace
+from spineviewer.annotations.store import Autosaver, SaveResult, Workspace
 from spineviewer.annotations.vocabulary import default_vocabulary
 from spineviewer.dicom import Study
 from spineviewer.viewing.source import SliceInfo
@@ -78,6 +84,10 @@ class AnnotationController(QObject):
     toolChanged = Signal(str)
     #: A line for the status bar.
     message = Signal(str)
+    #: An autosave merged another writer's changes into a study's open document (shown
+    #: already): the study UID and what happened, one sentence per line (conflicts
+    #: included), for a notice the user must see.
+    merged = Signal(str, str)
 
     def __init__(
         self,
@@ -136,7 +146,12 @@ class AnnotationController(QObject):
                 source_paths=sources,
             )
         stack = cmd.UndoStack(doc)
-        saver = Autosaver(workspace, stack, on_error=self._save_failed)
+        saver = Autosaver(
+            workspace,
+            stack,
+            on_error=self._save_failed,
+            on_merged=partial(self._save_merged, study.uid),
+        )
         if loaded is None:
             saver.save_now()  # registered at once: the worklist lists it as new
         stack.subscribe(self._on_stack_changed)
@@ -159,6 +174,26 @@ class AnnotationController(QObject):
 
     def _save_failed(self, exc: Exception) -> None:
         self.message.emit(f"Annotations NOT saved: {exc}")
+
+    def _save_merged(self, study_uid: str, result: SaveResult) -> None:
+        """A save took another writer's changes into the open document (in place): drop what
+        no longer exists from the selection and drag previews, repaint, tell the user."""
+        session = self.sessions.get(study_uid)
+        if session is not None and result.merged:
+            doc = session.document
+            self.preview = {uid: a for uid, a in self.preview.items() if uid not in doc}
+            self._measure_cache.clear()
+            if self.selected is not None and self.find(self.selected) is None:
+                self.selected = None
+                self.selectionChanged.emit()
+            self.changed.emit()
+        text = " ".join(result.notices) or "Annotations merged with another writer's changes."
+        conflicts = result.merge.conflicts if result.merge is not None else ()
+        lead = (
+            f"{len(conflicts)} conflict(s) with another writer, nothing lost. " if conflicts else ""
+        )
+        self.message.emit(f"Annotations: {lead}{text}")
+        self.merged.emit(study_uid, "\n".join(result.notices))
 
     @property
     def session(self) -> Session | None:
@@ -368,12 +403,24 @@ class AnnotationController(QObject):
     def undo(self) -> None:
         session = self.session
         if session is not None and session.stack.can_undo:
-            session.stack.undo()
+            try:
+                session.stack.undo()
+            except (KeyError, ValueError):  # another writer changed it (merged since)
+                self.message.emit(
+                    f"Cannot {session.stack.undo_text.lower()}: another writer changed or "
+                    f"deleted those annotations since."
+                )
 
     def redo(self) -> None:
         session = self.session
         if session is not None and session.stack.can_redo:
-            session.stack.redo()
+            try:
+                session.stack.redo()
+            except (KeyError, ValueError):
+                self.message.emit(
+                    f"Cannot {session.stack.redo_text.lower()}: another writer changed or "
+                    f"deleted those annotations since."
+                )
 
     def _on_stack_changed(self, command: cmd.Command, done: bool) -> None:
         if self.selected is not None and self.find(self.selected) is None:
