@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QToolButton,
@@ -185,8 +187,19 @@ class MainWindow(QMainWindow):
         self.crossref_all_action = act(
             "Cross-reference: &all slices (dimmed)",
             lambda: self.set_option("crossref_all", None),
+            "Shift+X",
             checkable=True,
         )
+        self.preset_menu = QMenu("Window &presets", self)
+        self.preset_menu.setIcon(icon("window-level"))
+        self.preset_menu.aboutToShow.connect(self._fill_preset_menu)
+        self.preset_button = QToolButton(self)
+        self.preset_button.setObjectName("window-presets")
+        self.preset_button.setText("Presets")
+        self.preset_button.setToolTip("Window presets of the active viewport (keys 1-9)")
+        self.preset_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.preset_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.preset_button.setMenu(self.preset_menu)
         fit = act("&Fit to window", lambda: vp().fit(), "F", "fit", global_shortcut=False)
         reset = act("&Reset view", lambda: vp().reset(), "R", "reset", global_shortcut=False)
         invert = act("&Invert", lambda: vp().toggle_invert(), "V", "invert", global_shortcut=False)
@@ -258,6 +271,7 @@ class MainWindow(QMainWindow):
             [self.corner_action, self.phi_action, self.crossref_action, self.crossref_all_action]
         )
         view_menu.addSeparator()
+        view_menu.addMenu(self.preset_menu)
         view_menu.addActions([fit, reset, invert, rot_cw, rot_ccw, flip_h, flip_v, cine])
         view_menu.addSeparator()
         view_menu.addAction(self.browser_dock.toggleViewAction())
@@ -277,6 +291,7 @@ class MainWindow(QMainWindow):
         bar.addActions(list(self.layout_actions.values()))
         bar.addSeparator()
         bar.addActions([self.tool_actions[n] for n in ("window", "zoom", "pan")])
+        bar.addWidget(self.preset_button)
         bar.addSeparator()
         bar.addActions(self.annotation.toolbar_actions(self.tool_actions))
         bar.addSeparator()
@@ -334,15 +349,72 @@ class MainWindow(QMainWindow):
             self.sync.show_all = self.settings.crossref_all
             self.sync.refresh()
 
+    def _fill_preset_menu(self) -> None:
+        """The active viewport's window presets, with the keys (1-9) that apply them."""
+        menu = self.preset_menu
+        menu.clear()
+        vp = self.grid.active
+        if not vp.presets:
+            menu.addAction("(no image)").setEnabled(False)
+            return
+        for number, preset in enumerate(vp.presets, start=1):
+            w = preset.window
+            text = f"{preset.name}  (C {w.center:.0f} / W {w.width:.0f})\t{number}"
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(vp.voi_window == w)
+            action.triggered.connect(lambda *_, vp=vp, n=number: vp.apply_preset(n))
+
     def _on_viewport_option_toggled(self, name: str) -> None:
         self.set_option(name, None)
 
     def set_layout(self, name: str) -> None:
-        """Switch the viewport grid layout and remember it."""
+        """Switch the viewport grid layout and remember it; viewports it shows empty get the
+        series of the shown study that are not on screen yet, in series order."""
+        self._set_grid_layout(name)
+        self._fill_empty_viewports()
+
+    def _set_grid_layout(self, name: str) -> None:
         self.grid.set_layout(name)
         self.layout_actions[name].setChecked(True)
         self.settings.layout = name
         self.sync.refresh()
+
+    def _fill_empty_viewports(self) -> None:
+        visible = self.grid.visible_viewports()
+        empty = [v for v in visible if v.source is None]
+        shown = [v.source for v in visible if v.source is not None]
+        study = next((st for st in map(self._study_of_source, shown) if st is not None), None)
+        if not empty or study is None:
+            return
+        on_screen = {source.series_uid for source in shown}
+        remaining = [
+            s
+            for s in sorted(study.series, key=lambda s: (s.number is None, s.number or 0))
+            if s.stacks and s.stacks[0].series_uid not in on_screen
+        ]
+        if not remaining:
+            return
+        for vp, series in zip(empty, remaining, strict=False):
+            self._defer(partial(self.show_stacks, series.stacks, vp, study))
+
+        def finish() -> None:
+            self.sync.refresh()
+            self._prefetch_shown()
+
+        self._defer(finish)
+
+    def _study_of_source(self, source: SliceSource) -> Study | None:
+        """The study a viewport's source (acquired stacks or a reformat) comes from."""
+        if isinstance(source, StackListSource):
+            return self.study_of(source.stacks[0])
+        for result in self.results:
+            for study in result.studies:
+                if any(
+                    st.series_uid == source.series_uid for se in study.series for st in se.stacks
+                ):
+                    return study
+        return None
 
     def set_tool(self, tool: str) -> None:
         """Left-button tool of every viewport: 'window', 'zoom', 'pan', or an annotation tool
@@ -482,7 +554,7 @@ class MainWindow(QMainWindow):
         self._preview_shown = False
         self._volume_waiters.clear()  # a new hanging supersedes reformats still loading
         rows, cols = hanging.layout
-        self.set_layout(layout_name((rows, cols)))
+        self._set_grid_layout(layout_name((rows, cols)))
         for vp in self.grid.viewports:
             vp.set_source(None)
         for vp, spec in zip(self.grid.viewports, hanging.viewports, strict=False):

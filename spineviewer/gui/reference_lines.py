@@ -21,8 +21,9 @@ from spineviewer.viewing.crossref import CrossRefLine
 CROSSREF = QColor("#f2c14e")
 CROSSREF_DIM = QColor(242, 193, 78, 80)
 CURSOR = QColor("#5ce1e6")
-#: Screen pixels within which a click picks a cross-reference line.
-PICK_TOLERANCE_PX = 6.0
+#: Screen pixels within which a press picks a cross-reference line (beyond, a left drag is
+#: the left-button tool's: 6 px caught W/L drags that began near a line).
+PICK_TOLERANCE_PX = 3.0
 
 
 def segment_distance(p: QPointF, a: QPointF, b: QPointF) -> tuple[float, float]:

@@ -49,7 +49,7 @@ BINDINGS: tuple[Binding, ...] = (
     ),
     *_group(
         "Display",
-        ("1-9", "Window presets"),
+        ("1-9", "Window presets (also View > Window presets and the toolbar's Presets)"),
         ("Left drag", "Window / level"),
         ("Right drag or Ctrl+wheel", "Zoom"),
         ("Middle drag", "Pan"),
@@ -63,9 +63,10 @@ BINDINGS: tuple[Binding, ...] = (
         ("I", "Corner text on / off"),
         ("P", "PHI-free mode"),
         ("X", "Cross-reference lines on / off"),
+        ("Shift+X", "Cross-reference lines of all slices (dimmed) on / off"),
         ("Shift+move", "3D cursor (sync other viewports)"),
         ("Double-click", "Maximise / restore viewport"),
-        ("Click a cross-reference line", "Go to that slice"),
+        ("Click a cross-reference line", "Go to that slice (drag it: move through the slices)"),
     ),
     *_group(
         "Tools",

@@ -58,10 +58,15 @@ class ViewportTool(Protocol):
 @dataclass
 class _Drag:
     button: Qt.MouseButton
+    #: "window", "zoom", "pan", or "crossref" (a reference line pressed on: dragging it moves
+    #: the viewport it belongs to, ``owner``).
     tool: str
     start: QPointF
     last: QPointF
     window: Window | None
+    #: Max - min of the image when the drag began: a full-width W/L drag spans it.
+    value_range: float = 256.0
+    owner: object = None
 
 
 class ImageViewport(ReferenceLines, pg.GraphicsView):
@@ -473,11 +478,14 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         pos = ev.position()
         button = ev.button()
         if button == Qt.MouseButton.LeftButton and ev.modifiers() == Qt.KeyboardModifier.NoModifier:
+            # Only a press on the line itself (PICK_TOLERANCE_PX) picks it; a drag that
+            # starts beside it is the left-button tool's (window/level).
             picked = self._pick_crossref(pos)
             if picked is not None:
                 point = self.patient_at(pos)
                 if point is not None:
                     self.crossrefClicked.emit(picked[0], point)
+                self._drag = _Drag(button, "crossref", pos, pos, self.voi_window, owner=picked[0])
                 ev.accept()
                 return
         tool = {
@@ -486,7 +494,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             Qt.MouseButton.MiddleButton: "pan",
         }.get(button)
         if tool is not None:
-            self._drag = _Drag(button, tool, pos, pos, self.voi_window)
+            self._drag = _Drag(button, tool, pos, pos, self.voi_window, self._value_range())
         ev.accept()
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:
@@ -500,6 +508,10 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             dx, dy = pos.x() - drag.last.x(), pos.y() - drag.last.y()
             if drag.tool == "window":
                 self._drag_window(drag, pos)
+            elif drag.tool == "crossref":
+                point = self.patient_at(pos)
+                if point is not None:
+                    self.crossrefClicked.emit(drag.owner, point)
             elif drag.tool == "zoom":
                 centre = self.vb.mapSceneToView(self.mapToScene(drag.start.toPoint()))
                 self.zoom_by(math.exp(-dy * 0.01), centre)
@@ -545,11 +557,26 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.repaint_overlays()
         super().leaveEvent(ev)
 
+    def _value_range(self) -> float:
+        """Max - min of the shown slice (at least 1): what a full-width W/L drag spans."""
+        values = self._values
+        if values is None or values.size == 0:
+            return 256.0
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        spread = high - low
+        return spread if math.isfinite(spread) and spread >= 1.0 else 1.0
+
     def _drag_window(self, drag: _Drag, pos: QPointF) -> None:
+        """Right/left: wider/narrower; up/down: higher/lower level. A drag across the whole
+        viewport spans the image's value range (W/L then feels the same on CT in HU, MR in
+        arbitrary units and 8-bit images; scaling by the current width moved an MR width by
+        1,270 for 120 px)."""
         base = drag.window or (self.presets[0].window if self.presets else Window(128.0, 256.0))
-        scale = max(base.width, 10.0) / 256.0
-        width = max(1.0, base.width + (pos.x() - drag.start.x()) * scale)
-        centre = base.center - (pos.y() - drag.start.y()) * scale
+        area = self.viewport().rect()
+        per_x = drag.value_range / max(area.width(), 1)
+        per_y = drag.value_range / max(area.height(), 1)
+        width = max(1.0, base.width + (pos.x() - drag.start.x()) * per_x)
+        centre = base.center - (pos.y() - drag.start.y()) * per_y
         self.set_window(Window(centre, width))
 
     def _update_cursor_sample(self, pos: QPointF) -> None:
