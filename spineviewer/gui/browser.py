@@ -200,8 +200,8 @@ class StudyBrowser(QWidget):
         self._items[key] = item
         self.thumbnails.request(key, series.stacks)
         if len(series.stacks) > 1:
-            for number, stack in enumerate(series.stacks, start=1):
-                self._add_stack(item, stack, number, key)
+            for place, stack in enumerate(series.stacks, start=1):
+                self._add_stack(item, stack, place, key)
 
     def _add_stack(self, parent: QTreeWidgetItem, stack: Stack, number: int, key: str) -> None:
         stack_key = f"{key}/{number}"
@@ -249,7 +249,8 @@ class StudyBrowser(QWidget):
         """One item per skipped file."""
         if self._problems is None:
             return []
-        return [self._problems.child(i) for i in range(self._problems.childCount())]
+        problems = self._problems
+        return [c for i in range(problems.childCount()) if (c := problems.child(i)) is not None]
 
     def stacks_of(self, item: QTreeWidgetItem) -> tuple[Stack, ...] | None:
         """The stacks a series or stack item stands for."""
@@ -283,6 +284,7 @@ class StudyBrowser(QWidget):
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().lower()
         for item in self.series_items():
-            parent_text = item.parent().text(0).lower() if item.parent() else ""
+            parent = item.parent()
+            parent_text = parent.text(0).lower() if parent is not None else ""
             visible = not needle or needle in item.text(0).lower() or needle in parent_text
             item.setHidden(not visible)

@@ -17,7 +17,16 @@ import math
 import re
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QStringListModel, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPointF,
+    QRectF,
+    QStringListModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -375,15 +384,16 @@ class LabelBox(QComboBox):
         self.setMaxVisibleItems(20)
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        edit = self.lineEdit()
+        self.edit = edit = QLineEdit(self)
+        self.setLineEdit(edit)
         edit.setPlaceholderText("Type a label: L4, L4-5, screw...")
         self._matches = QStringListModel(self)
-        completer = QCompleter(self._matches, self)
+        self.completions = completer = QCompleter(self._matches, self)
         completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setMaxVisibleItems(12)
         self.setCompleter(completer)
-        completer.activated[str].connect(self._completed)
+        completer.activated.connect(self._completed)
         edit.textEdited.connect(self._typed)
         edit.returnPressed.connect(self._return)
         edit.editingFinished.connect(self._show_current)
@@ -405,15 +415,16 @@ class LabelBox(QComboBox):
             [f"{label_text(lb)}  \u2014 {lb.key}" for lb in matching_labels(self.vocabulary, text)]
         )
 
-    def _completed(self, text: str) -> None:
-        self._pick(text.rsplit("\u2014", 1)[-1].strip())
+    def _completed(self, chosen: object) -> None:
+        text = chosen.data() if isinstance(chosen, QModelIndex) else chosen
+        self._pick(str(text).rsplit("\u2014", 1)[-1].strip())
 
     def _return(self) -> None:
-        popup = self.completer().popup()
-        if popup.isVisible():
+        popup = self.completions.popup()
+        if popup is not None and popup.isVisible():
             return  # the completer's own Enter picks the highlighted match
-        found = matching_labels(self.vocabulary, self.lineEdit().text())
-        if found and self.lineEdit().text().strip():
+        found = matching_labels(self.vocabulary, self.edit.text())
+        if found and self.edit.text().strip():
             self._pick(found[0].key)
         else:
             self._show_current()
@@ -426,8 +437,8 @@ class LabelBox(QComboBox):
 
     def _show_current(self) -> None:
         text = self.currentText().strip()
-        if self.lineEdit().text() != text:
-            self.lineEdit().setText(text)
+        if self.edit.text() != text:
+            self.edit.setText(text)
 
 
 class LabelPicker(QDialog):

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeyEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -427,11 +428,23 @@ class AnnotationPanel(QWidget):
         picker = LabelPicker(self.controller.vocabulary, ann.label, self.window())
         picker.setWindowTitle(f"Relabel {self.label_of(ann)}")
         picker.picked.connect(lambda key, uid=ann.uid: self._relabelled(uid, key))
-        picker.finished.connect(lambda _r: setattr(self, "picker", None))
+        back = QApplication.focusWidget()  # the keys go back there when the picker closes
+        picker.finished.connect(lambda _r: self._picker_closed(back))
         self.picker = picker
         picker.open()
+        picker.activateWindow()
         picker.edit.setFocus()
         return picker
+
+    def _picker_closed(self, back: QWidget | None) -> None:
+        self.picker = None
+        if back is not None:  # once the picker has gone (it still shows while it finishes)
+            QTimer.singleShot(0, lambda: self._focus(back))
+
+    @staticmethod
+    def _focus(widget: QWidget) -> None:
+        widget.window().activateWindow()
+        widget.setFocus()
 
     def _relabelled(self, uid: str, key: str) -> None:
         ann = self.controller.find(uid)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,7 +105,7 @@ class AnnotationUi(QObject):
         w = self.window
         act = w._action
         for name, text, key, icon_name in TOOLS:
-            a = act(text, lambda n=name: w.set_tool(n), key, icon_name, checkable=True)
+            a = act(text, partial(w.set_tool, name), key, icon_name, checkable=True)
             if icon_name is None:
                 a.setIcon(labels_icon())
             group.addAction(a)
@@ -143,11 +144,7 @@ class AnnotationUi(QObject):
         #: Disc state by number (Alt+1 normal, Alt+2 bulge, Alt+3 herniation): plain digits
         #: are the window presets in a viewport; in the Annotations list they set states too.
         self.state_actions = [
-            act(
-                f"Disc state: {state.meaning}",
-                lambda n=number: self.panel.set_disc_state(n),
-                f"Alt+{number}",
-            )
+            act(f"Disc state: {state.meaning}", self._state_setter(number), f"Alt+{number}")
             for number, state in enumerate(c.vocabulary.disc_states[:9], start=1)
         ]
         self.accept_all_action = act("Accept &all proposals", c.accept_all)
@@ -191,6 +188,9 @@ class AnnotationUi(QObject):
         self.set_phi_free(w.phi_action.isChecked())
         self._on_changed()
         return edit, menu
+
+    def _state_setter(self, number: int) -> Callable[[], bool]:
+        return lambda: self.panel.set_disc_state(number)
 
     def set_phi_free(self, on: bool) -> None:
         """PHI-free mode in the worklist and the study browser (the viewports have their own)."""
