@@ -53,13 +53,31 @@ CONTOUR_P: dict[int, tuple[float, float, float]] = {
     4: (0.38, 0.31, 0.31),
     5: (0.33, 0.34, 0.33),
 }
-#: Bulge beyond the normal disc margin and herniation size (protrusion), mm.
-BULGE_MM: tuple[float, float] = (1.5, 5.0)
-HERNIATION_MM: tuple[float, float] = (3.0, 10.0)
+#: Bulge beyond the normal disc margin and herniation size (protrusion), mm. A clinical bulge
+#: is mostly under 3 mm; protrusions run from a few mm to extrusions of about a centimetre.
+BULGE_MM: tuple[float, float] = (1.0, 4.0)
+HERNIATION_MM: tuple[float, float] = (2.5, 9.0)
 HERNIATION_SIDES: tuple[str, ...] = ("central", "left", "right")
 _SIDE_P = (0.4, 0.3, 0.3)
 #: Signal of herniated material as a fraction of its disc's nucleus signal.
 HERNIATION_SIGNAL: tuple[float, float] = (0.55, 1.0)
+#: The disc's outline in the axial plane: superellipse exponent (2 = oval, 4 = nearly a
+#: rounded rectangle); each disc its own.
+OUTLINE_N: tuple[float, float] = (2.2, 4.0)
+#: Fraction of a bulge that goes backwards rather than all round (0: even; a bulge is often
+#: larger posteriorly and laterally, where the annulus is thinner).
+BULGE_BACK: tuple[float, float] = (0.0, 0.6)
+#: Herniation: half width (mm), off-centre position as a fraction of the disc's half width
+#: (central, or paracentral on the drawn side), its height as a fraction of the disc's, and
+#: its shift up or down (migration) as a fraction of the disc's height.
+HERNIATION_HALF_WIDTH_MM: tuple[float, float] = (3.5, 9.0)
+HERNIATION_OFFSET: dict[str, tuple[float, float]] = {
+    "central": (-0.08, 0.08),
+    "left": (0.12, 0.4),
+    "right": (-0.4, -0.12),
+}
+HERNIATION_HEIGHT: tuple[float, float] = (0.5, 1.2)
+HERNIATION_MIGRATION: tuple[float, float] = (-0.35, 0.35)
 #: Patient age in years; it shifts every disc's grade (older, more degenerated).
 AGE_YEARS: tuple[float, float] = (20.0, 80.0)
 #: Latent degeneration: ``age term + level term + N(0, 0.8)``, cut into grades here.
@@ -82,6 +100,13 @@ class DiscDraw:
     herniation_mm: float
     herniation_side: str | None
     herniation_signal: float
+    #: The shape (drawn for every disc, used where it applies).
+    outline_n: float = 3.0
+    bulge_back: float = 0.0
+    herniation_half_width_mm: float = 6.5
+    herniation_offset: float = 0.0
+    herniation_height: float = 1.0
+    herniation_migration: float = 0.0
 
     def nucleus_ratio(self, contrast: str, healthy: float) -> float:
         """The nucleus signal over a healthy one's (``healthy``: its relative signal)."""
@@ -105,6 +130,12 @@ class DiscDraw:
             "herniation_size_mm": self.herniation_mm,
             "herniation_side": self.herniation_side,
             "herniation_signal": self.herniation_signal,
+            "outline_n": self.outline_n,
+            "bulge_back": self.bulge_back,
+            "herniation_half_width_mm": self.herniation_half_width_mm,
+            "herniation_offset": self.herniation_offset,
+            "herniation_height": self.herniation_height,
+            "herniation_migration": self.herniation_migration,
         }
 
 
@@ -132,6 +163,12 @@ def draw_disc(rng: np.random.Generator, level: str, age_years: float, lowest: bo
     side = str(rng.choice(HERNIATION_SIDES, p=_SIDE_P))
     signal = float(rng.uniform(*HERNIATION_SIGNAL))
     herniated = state == "herniation"
+    outline_n = float(rng.uniform(*OUTLINE_N))
+    back = float(rng.uniform(*BULGE_BACK))
+    half_width = float(rng.uniform(*HERNIATION_HALF_WIDTH_MM))
+    offset = float(rng.uniform(*HERNIATION_OFFSET[side]))
+    tall = float(rng.uniform(*HERNIATION_HEIGHT))
+    migration = float(rng.uniform(*HERNIATION_MIGRATION))
     return DiscDraw(
         level=level,
         pfirrmann=grade,
@@ -142,6 +179,12 @@ def draw_disc(rng: np.random.Generator, level: str, age_years: float, lowest: bo
         herniation_mm=size if herniated else 0.0,
         herniation_side=side if herniated else None,
         herniation_signal=signal if herniated else 0.0,
+        outline_n=outline_n,
+        bulge_back=back if state == "bulge" else 0.0,
+        herniation_half_width_mm=half_width if herniated else 0.0,
+        herniation_offset=offset if herniated else 0.0,
+        herniation_height=tall if herniated else 0.0,
+        herniation_migration=migration if herniated else 0.0,
     )
 
 

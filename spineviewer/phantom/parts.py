@@ -8,6 +8,7 @@ at the endplates, and a bulging or herniated disc pushes into the canal.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -233,13 +234,19 @@ def _discs(discs: tuple[Disc, ...], fused: bool = False) -> list[Part]:
         sink = max(d.upper.endplate_sink, d.lower.endplate_sink)
         if sink:
             hh += sink  # reach a wedge's sunken anterior edge
-        outer = Superellipsoid((hw, hd, hh), _BODY_N, 10.0).grown(d.bulge_mm, d.bulge_mm)
+        draw = d.draw
+        n = _BODY_N if draw is None else draw.outline_n
+        outer = Superellipsoid((hw, hd, hh), n, 10.0).grown(d.bulge_mm, d.bulge_mm)
+        if draw is not None and draw.bulge_back:
+            # a bulge larger at the back: the outline moves back, the front stays nearer
+            back = draw.bulge_back * d.bulge_mm
+            outer = Superellipsoid(outer.half, n, 10.0, (0.0, back, 0.0))
         parts.append(Part(d.level, Tissue.ANNULUS, frame, outer, clips(0.6)))
         if fused:
             continue
         # The standard profile's nucleus is dark exactly when the contour is abnormal; with a
         # degeneration draw (wide profile) it is NUCLEUS, its signal set per disc when rendered.
-        healthy = d.state == "normal" or d.draw is not None
+        healthy = d.state == "normal" or draw is not None
         nucleus_tissue = Tissue.NUCLEUS if healthy else Tissue.NUCLEUS_DEGENERATE
         nucleus = Superellipsoid((0.55 * hw, 0.5 * hd, hh), 2.0, 4.0, (0.0, 0.1 * hd, 0.0))
         if d.upper.endplate_sink or d.lower.endplate_sink:
@@ -249,13 +256,28 @@ def _discs(discs: tuple[Disc, ...], fused: bool = False) -> list[Part]:
         else:
             parts.append(Part(d.level, nucleus_tissue, frame, nucleus, clips(-1.3)))
         if d.state == "herniation":
-            x = {"central": 0.0, "left": 0.22 * hw, "right": -0.22 * hw}[d.herniation_side or ""]
-            margin = hd * (1.0 - abs(x / hw) ** _BODY_N) ** (1.0 / _BODY_N)
-            blob = Superellipsoid(
-                (6.5, d.herniation_mm, 0.5 * d.height + 1.0), 2.0, 2.5, (x, margin, 0.0)
-            )
-            parts.append(Part(f"{d.level}/herniation", Tissue.HERNIATION, frame, blob, clips(2.0)))
+            parts.append(_herniation(d, hw, hd, n, clips))
     return parts
+
+
+def _herniation(
+    d: Disc, hw: float, hd: float, n: float, clips: Callable[[float], tuple[HalfSpace, ...]]
+) -> Part:
+    """The herniated material of ``d``: at the back of its outline (exponent ``n``), central
+    or to one side; with a draw (wide profile) its width, place, height and migration are the
+    drawn ones."""
+    draw = d.draw
+    if draw is None:
+        x = {"central": 0.0, "left": 0.22 * hw, "right": -0.22 * hw}[d.herniation_side or ""]
+        half_width, tall, shift = 6.5, 0.5 * d.height + 1.0, 0.0
+    else:
+        x = draw.herniation_offset * hw
+        half_width = draw.herniation_half_width_mm
+        tall = draw.herniation_height * 0.5 * d.height + 1.0
+        shift = draw.herniation_migration * d.height
+    margin = hd * (1.0 - abs(x / hw) ** n) ** (1.0 / n)
+    blob = Superellipsoid((half_width, d.herniation_mm, tall), 2.0, 2.5, (x, margin, shift))
+    return Part(f"{d.level}/herniation", Tissue.HERNIATION, d.frame, blob, clips(2.0))
 
 
 def build_parts(a: SpineAnatomy) -> tuple[Part, ...]:

@@ -294,9 +294,14 @@ def test_standard_truth_has_no_degeneration_fields(mr_study: Study):
 
 
 def test_nucleus_pixels_follow_the_drawn_degeneration(wide_studies: list[Study]):
-    """Nucleus over CSF (nearby, so bias and coil cancel) against the truth's degeneration."""
+    """Nucleus over CSF (nearby, so bias and coil cancel) against the truth's degeneration.
+
+    Only pixels that are nucleus in every sub-slice of the slab count: a thick slab that
+    reaches an endplate averages in bone, and how much depends on the drawn disc height and
+    slice position, not on the degeneration."""
     for study in wide_studies:
         model, _ = mr_model(study.truth.seed, WIDE)
+        grid = draw_wide(study.truth.seed).axial_angled
         series = study.truth.series_by_role("axial_t2_angled")
         measured, degeneration = [], []
         for disc in study.truth.discs:
@@ -308,16 +313,24 @@ def test_nucleus_pixels_follow_the_drawn_degeneration(wide_studies: list[Study])
             if disc.degeneration is None or not views:
                 continue
             ds = pydicom.dcmread(study.path / series.images[views[0].slice_index].file)
-            labels = model.render(plane_of(ds))
-            owner = labels.owner == model.structure_id(disc.level)
-            nucleus = _erode((labels.tissue == Tissue.NUCLEUS) & owner, 2)
+            plane = plane_of(ds)
+            labels = model.render(plane)
+            slab = render_slab(model, plane, grid.thickness, grid.sub_slices, grid.acquired)
+            inside = np.logical_and.reduce(
+                [
+                    (sub.tissue == Tissue.NUCLEUS) & (sub.owner == model.structure_id(disc.level))
+                    for sub in slab.slab
+                ]
+            )
+            coarse = slab.upsample(inside.astype(np.float32)) > 0.999
+            nucleus = _erode(coarse & (labels.tissue == Tissue.NUCLEUS), 2)
             csf = _erode(labels.tissue == Tissue.CSF, 2)
             if nucleus.sum() < 10:
                 continue
             pixels = ds.pixel_array.astype(np.float64)
             measured.append(pixels[nucleus].mean() / pixels[csf].mean())
             degeneration.append(disc.degeneration)
-        assert len(measured) >= 4
+        assert len(measured) >= 3
         r = float(np.corrcoef(measured, degeneration)[0, 1])
         assert r < -0.85, (study.truth.seed, measured, degeneration)
 
