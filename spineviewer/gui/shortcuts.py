@@ -100,6 +100,13 @@ BINDINGS: tuple[Binding, ...] = (
         ("Ctrl+Return", "Accept proposal (then the next)"),
         ("Ctrl+Backspace", "Reject proposal (then the next)"),
         (".", "Next proposal"),
+        (",", "Previous proposal"),
+        ("F2", "Relabel the selection: type the label, Enter picks (then the next proposal)"),
+        (
+            "Alt+1 / Alt+2 / Alt+3",
+            "Disc state normal / bulge / herniation (then the next proposal); 1-3 in the "
+            "Annotations list",
+        ),
         ("Shift+I", "Annotations on / off"),
     ),
     *_group(

@@ -124,6 +124,10 @@ def test_json_layout_and_schema() -> None:
     assert _check_schema(data) == []
     empty = json.loads(AnnotationDocument(STUDY).to_json())
     assert empty["annotations"] == [] and _check_schema(empty) == []
+    saved = every_kind_document()
+    saved.mark_saved(3)  # a saved file carries its generation: the schema allows it
+    written = json.loads(saved.to_json())
+    assert written["generation"] == 3 and _check_schema(written) == []
 
 
 def test_schema_catches_bad_documents() -> None:

@@ -187,3 +187,18 @@ def test_an_opened_study_is_listed_as_new_before_any_edit(qtbot, demo_study_dir)
     assert worklist.model.rowCount() == 1
     assert worklist.model.index(0, 3).data() == "new"
     close_window(win)
+
+
+def test_a_merge_with_another_writer_is_a_notice_the_user_closes(qtbot, demo_study_dir) -> None:
+    """Changes merged from another writer (issue 20, item 5) are not only a fading status
+    line: a non-modal notice says so and keeps the details."""
+    win = open_window(qtbot, demo_study_dir)
+    try:
+        controller = win.annotation.controller
+        controller.merged.emit("1.2.3", "1 conflict: your version kept; theirs kept as a copy")
+        notice = win._notice
+        assert notice is not None and notice.isVisible() and not notice.isModal()
+        assert notice.windowTitle() == "Annotations merged"
+        assert "conflict" in notice.detailedText()
+    finally:
+        close_window(win)

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from spineviewer.gui.main_window import MainWindow
 from spineviewer.gui.settings import ViewerSettings
 from spineviewer.viewing.mpr import MprSource
+from spineviewer.viewing.source import StackListSource
 
 
 @pytest.fixture
@@ -59,12 +60,20 @@ def test_page_down_shows_the_next_series_and_double_click_maximises(qtbot, windo
     assert window.grid.maximised is None and window.grid.viewports[0].isVisible()
 
 
-def test_real_ct_opens_as_three_mpr_planes_with_true_aspect(qtbot, window, real_ct_dir):
+def test_real_ct_opens_acquired_then_reformats_keep_true_aspect(qtbot, window, real_ct_dir):
+    """The thin real CT slab opens as its acquired axial slices; View > Multiplanar reformats
+    adds sagittal and coronal reformats of true aspect beside them."""
     open_and_wait(qtbot, window, real_ct_dir)
+    assert window.grid.layout_ == "1x1"
+    assert isinstance(window.grid.visible_viewports()[0].source, StackListSource)
+    window.reformat_action.trigger()
+    qtbot.waitUntil(lambda: not window.busy(), timeout=60000)
     assert window.grid.layout_ == "1x3"
     planes = [vp.source.plane_name for vp in window.grid.visible_viewports()]
     assert planes == ["axial", "sagittal", "coronal"]
-    assert all(isinstance(vp.source, MprSource) for vp in window.grid.visible_viewports())
+    first, *reformats = window.grid.visible_viewports()
+    assert isinstance(first.source, StackListSource)
+    assert all(isinstance(vp.source, MprSource) for vp in reformats)
     sag = window.grid.visible_viewports()[1]
     h, w = sag.transform_.view_size[1], sag.transform_.view_size[0]
     assert h == pytest.approx(20 * 2.0, abs=0.1)  # 20 slices 2 mm apart, not 3 mm thick

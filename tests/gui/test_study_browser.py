@@ -29,7 +29,7 @@ def test_tree_lists_patient_study_series_and_stacks(qtbot, browser, demo_study_d
     result = scan(demo_study_dir)
     browser.add_result(result)
     patient = browser.tree.topLevelItem(0)
-    assert "PHANTOM LUMBAR" in patient.text(0)
+    assert "Phantom, Lumbar 00001" in patient.text(0)
     study = patient.child(0)
     assert study.childCount() == 3
     angled = study.child(1)

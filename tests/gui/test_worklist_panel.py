@@ -44,14 +44,14 @@ def test_every_study_is_a_row_with_its_status(panel: WorklistPanel) -> None:
     model = panel.model
     assert model.rowCount() == STUDIES
     names = {model.index(r, 0).data() for r in range(model.rowCount())}
-    assert names == {f"PATIENT^{n:03d}" for n in range(STUDIES)}
+    assert names == {f"Patient, {n:03d}" for n in range(STUDIES)}  # DICOM PN made readable
     done = next(
         r for r in range(STUDIES) if model.index(r, 0).data(Qt.ItemDataRole.UserRole) == "1.2.7"
     )
     assert model.index(done, 3).data() == "done"
     colour = model.index(done, 3).data(Qt.ItemDataRole.ForegroundRole).color().name()
     assert colour == STATUS_COLORS[ReviewStatus.DONE]
-    text_width = panel.tree.fontMetrics().horizontalAdvance("PATIENT^299")
+    text_width = panel.tree.fontMetrics().horizontalAdvance("Patient, 299")
     assert panel.tree.header().sectionSize(0) > text_width  # the names are not cut
 
 

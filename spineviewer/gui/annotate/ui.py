@@ -68,6 +68,16 @@ class AnnotationUi(QObject):
         c.changed.connect(self._on_changed)
         c.selectionChanged.connect(self._repaint)
         c.message.connect(lambda text: window.statusBar().showMessage(text, 10000))
+        # Another writer's changes merged in (and any conflict kept as a copy): a notice the
+        # user must close, not only a status line that fades.
+        c.merged.connect(
+            lambda _uid, text: window._show_notice(
+                "Annotations merged",
+                "Another writer changed this study's annotations; their changes were merged "
+                "and nothing was lost.",
+                text,
+            )
+        )
         self.panel = AnnotationPanel(c, window)
         self.panel.navigateRequested.connect(lambda ann: self.show_image(ann.image))
         self.labelling_bar = LabellingBar(self.tools.labelling, self.panel)
