@@ -1,28 +1,41 @@
 """Disc badges: each disc's state and probability beside it on the sagittal slices that pass
 through it ("L4-L5 herniation 81% ?"), named as the reader's labels name the disc (after a
 shift of the labels, the new name) and with the AI's review suffix. Only paints; the Findings
-panel (:mod:`.analysis_ui`) hands in the findings and the labelled bodies."""
+panel (:mod:`.analysis_ui`) hands in the findings and the labelled bodies.
+
+The state is told three ways, never by colour alone: the word, the colour (the theme's
+colour-blind safe state scheme) and the marker's shape (a circle for normal, a diamond for a
+bulge, a triangle for a herniation). The text joins the viewport's label board, so it goes
+left of the disc where that is free and never over another label.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 
 from spineviewer.ai.findings import NEEDS_REVIEW, UNCERTAIN, DiscFinding, Findings
 from spineviewer.annotations.level_marks import BodyMark, nearest_disc, runs_across
-from spineviewer.gui.annotate.drawing import METRICS, paint_text
+from spineviewer.gui import theme
+from spineviewer.gui.annotate.drawing import SHADOW, Label, board_for
 from spineviewer.gui.annotate.review_style import suffix
 from spineviewer.gui.viewport import ImageViewport
+from spineviewer.viewing.label_layout import Rect
 
-__all__ = ["BADGE_DISTANCE_MM", "STATE_COLORS", "badge_text", "paint_badges"]
+__all__ = ["BADGE_DISTANCE_MM", "MARKERS", "STATE_COLORS", "badge_text", "paint_badges"]
 
 #: A disc badge is drawn on a slice whose plane passes this close to the disc centre...
 BADGE_DISTANCE_MM = 6.0
 #: ... ending this far (about a disc's half width) to the side of the disc centre.
 BADGE_OFFSET_MM = 22.0
-STATE_COLORS = {"normal": "#90be6d", "bulge": "#f9c74f", "herniation": "#f94144"}
+#: The state colours (one scheme with the disc annotations: :data:`theme.STATE_COLORS`).
+STATE_COLORS = theme.STATE_COLORS
+#: The marker's shape by state: the state shows without its colour too.
+MARKERS = {"normal": "circle", "bulge": "diamond", "herniation": "triangle"}
+#: Half the marker's size, px.
+MARKER_PX = 4.5
 
 
 def badge_text(disc: DiscFinding, marks: Sequence[BodyMark]) -> str:
@@ -32,6 +45,23 @@ def badge_text(disc: DiscFinding, marks: Sequence[BodyMark]) -> str:
     p = disc.probabilities[disc.state]
     doubt = disc.review if disc.review in (UNCERTAIN, NEEDS_REVIEW) else ""
     return f"{level} {disc.state} {p:.0%}{suffix(doubt)}"
+
+
+def paint_marker(painter: QPainter, at: QPointF, state: str, color: QColor) -> None:
+    """The state's marker at ``at``: a circle, diamond or triangle, dark-edged."""
+    r = MARKER_PX
+    painter.setPen(QPen(SHADOW, 1.0))
+    painter.setBrush(QBrush(color))
+    shape = MARKERS.get(state, "circle")
+    x, y = at.x(), at.y()
+    if shape == "diamond":
+        points = [(x, y - r - 1), (x + r + 1, y), (x, y + r + 1), (x - r - 1, y)]
+        painter.drawPolygon(QPolygonF([QPointF(*p) for p in points]))
+    elif shape == "triangle":
+        points = [(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)]
+        painter.drawPolygon(QPolygonF([QPointF(*p) for p in points]))
+    else:
+        painter.drawEllipse(at, r, r)
 
 
 def paint_badges(
@@ -52,21 +82,20 @@ def paint_badges(
     painter.setOpacity(opacity)
     spacing = info.pixel_spacing or (1.0, 1.0)
     mm_per_px = max(vp.vb.viewPixelSize()[0] * spacing[1], 1e-6)
+    board = board_for(vp)
     for disc in findings.discs:
         if abs(float(plane.distance(disc.centre_mm))) > BADGE_DISTANCE_MM:
             continue
         row, col = (float(v) for v in plane.to_pixel(disc.centre_mm))
         at = vp.image_to_widget(row, col)
-        text = badge_text(disc, marks)
-        color = QColor(STATE_COLORS.get(disc.state, "#e6e1c5"))
-        painter.setPen(color)
-        painter.setBrush(color)
-        painter.drawEllipse(at, 3.0, 3.0)
-        # right-aligned, ending beside the disc (its half width off the centre), so the text
-        # never runs into the vertebra boxes; on the right when there is no room on the left
-        width = METRICS.horizontalAdvance(text)
-        left = at.x() - BADGE_OFFSET_MM / mm_per_px - 4 - width
-        if left < 4:
-            left = at.x() + BADGE_OFFSET_MM / mm_per_px + 4
-        paint_text(painter, QPointF(left, at.y() - METRICS.height() / 2), [text], color)
+        color = QColor(STATE_COLORS.get(disc.state, theme.OVERLAY_TEXT_COLOR))
+        paint_marker(painter, at, disc.state, color)
+        # beside the disc (its half width off the centre), left first, so the text never runs
+        # into the vertebra boxes and their labels on the right
+        half = BADGE_OFFSET_MM / mm_per_px
+        anchor = Rect(at.x() - half, at.y() - MARKER_PX, 2 * half, 2 * MARKER_PX)
+        label = Label(
+            (badge_text(disc, marks),), color, anchor, opacity=opacity, rank=1, side="left"
+        )
+        board.add(vp, label)
     painter.setOpacity(1.0)

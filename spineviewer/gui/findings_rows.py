@@ -4,7 +4,7 @@ warning shown above the table.
 Plain functions of a :class:`~spineviewer.ai.findings.Findings` (no widgets), so the panel's
 words can be checked without a window. Levels follow the reader's labels: a disc or a body
 whose level the current labels name differently (after "Shift labels") shows that name, with
-the AI's in brackets.
+the AI's in brackets; classes read as words ("Pedicle screw").
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from spineviewer.ai.display_names import display_name
 from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings, LabellingCheck
 from spineviewer.gui.annotate.review_style import REVIEW_TEXT
 
@@ -73,7 +74,13 @@ def finding_rows(findings: Findings, rename: Rename | None = None) -> list[Findi
         )
         rows.append(FindingRow(cells, v.review, v.review_reasons, v.sop_instance_uid))
     for i in findings.implants:
-        cells = (i.implant_class, "implant", f"{i.score:.2f}", "", REVIEW_TEXT.get(i.review, ""))
+        cells = (
+            display_name(i.implant_class),
+            "implant",
+            f"{i.score:.2f}",
+            "",
+            REVIEW_TEXT.get(i.review, ""),
+        )
         rows.append(FindingRow(cells, i.review, i.review_reasons, i.sop_instance_uid))
     if findings.cobb is not None:
         c = findings.cobb

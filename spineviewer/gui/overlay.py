@@ -1,7 +1,9 @@
 """Painting the viewport's screen-space overlay: corner text, orientation letters, scale bar.
 
 Drawn in viewport pixels on top of the scene (``QGraphicsView.drawForeground``) so the text
-stays crisp and the same size at any zoom, and costs no scene items.
+stays crisp and the same size at any zoom, and costs no scene items. The text is at least
+:func:`~spineviewer.gui.theme.overlay_text_px` high for the screen's DPI (13 px at 96 dpi) and
+ringed by a one-pixel dark halo, so it reads on white bone as on the black background.
 """
 
 from __future__ import annotations
@@ -11,41 +13,148 @@ from collections.abc import Sequence
 from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 
+from spineviewer.gui import theme
 from spineviewer.viewing.corners import CornerText
+from spineviewer.viewing.label_layout import Rect
 
-TEXT_COLOR = QColor("#e6e1c5")
+TEXT_COLOR = QColor(theme.OVERLAY_TEXT_COLOR)
 LETTER_COLOR = QColor("#f2c14e")
 SHADOW_COLOR = QColor(0, 0, 0, 220)
+HALO_COLOR = QColor(0, 0, 0, 230)
 ERROR_COLOR = QColor("#ff6b6b")
 MARGIN = 6
 #: Scale bar lengths tried, in mm: the longest that fits a fifth of the viewport wins.
 NICE_LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 #: Height of the scale bar's end ticks, px.
 BAR_TICK = 6
+#: The orientation letters are this many pixels taller than the corner text.
+LETTER_EXTRA_PX = 3
+#: The eight one-pixel offsets the dark halo is drawn at.
+HALO_OFFSETS = tuple((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy)
 
 
-def _font(size: int, bold: bool = False) -> QFont:
-    font = QFont("DejaVu Sans", size)
-    font.setBold(bold)
-    font.setStyleHint(QFont.StyleHint.SansSerif)
-    return font
+class Fonts:
+    """The corner text and letter fonts (and metrics) at one text height."""
+
+    def __init__(self, px: int) -> None:
+        self.px = px
+        self.font = theme.overlay_font(px)
+        self.letter_font = theme.overlay_font(px + LETTER_EXTRA_PX, bold=True)
+        self.metrics = QFontMetrics(self.font)
+        self.letter_metrics = QFontMetrics(self.letter_font)
+
+
+_FONTS: dict[int, Fonts] = {}
+
+
+def fonts_for(px: int) -> Fonts:
+    """The overlay fonts at ``px`` pixels (made once per size)."""
+    fonts = _FONTS.get(px)
+    if fonts is None:
+        fonts = _FONTS[px] = Fonts(px)
+    return fonts
+
+
+def painter_px(painter: QPainter) -> int:
+    """The overlay text height for the screen ``painter`` draws on (DPI-scaled)."""
+    device = painter.device()
+    return theme.overlay_text_px(device.logicalDpiY() if device is not None else 96)
+
+
+def corner_rects(width: int, height: int, text: CornerText, px: int) -> list[Rect]:
+    """Where the four corner blocks of ``text`` go in a ``width`` x ``height`` viewport at
+    ``px`` text height (what :meth:`OverlayPainter.corners` draws; labels keep off them)."""
+    fm = fonts_for(px).metrics
+    room = int(width * 0.4)
+    out = []
+    for lines, right, bottom in (
+        (text.top_left, False, False),
+        (text.top_right, True, False),
+        (text.bottom_left, False, True),
+        (text.bottom_right, True, True),
+    ):
+        if not lines:
+            continue
+        w = min(max(fm.horizontalAdvance(line) for line in lines), room) + 4
+        h = fm.height() * len(lines) + 2
+        x = width - 1 - MARGIN - w if right else MARGIN
+        y = height - 1 - MARGIN - h if bottom else MARGIN
+        out.append(Rect(x, y, w, h))
+    return out
+
+
+def reserved_rects(
+    width: int, height: int, text: CornerText | None, edges: dict[str, str], px: int
+) -> list[Rect]:
+    """Everything the overlay draws over a ``width`` x ``height`` viewport at ``px`` text
+    height: the corner blocks, the orientation letters and the scale bar (labels keep off)."""
+    out = corner_rects(width, height, text, px) if text is not None else []
+    fonts = fonts_for(px)
+    lm = fonts.letter_metrics
+    cx, cy = width / 2, height / 2
+    for edge, letters in edges.items():
+        if not letters:
+            continue
+        w, h = lm.horizontalAdvance(letters) + 4, lm.height() + 2
+        if edge == "left":
+            out.append(Rect(MARGIN - 1, cy - h / 2, w, h))
+        elif edge == "right":
+            out.append(Rect(width - MARGIN - w, cy - h / 2, w, h))
+        elif edge == "top":
+            out.append(Rect(cx - w / 2, MARGIN - 1, w, h))
+        else:
+            out.append(Rect(cx - w / 2, height - MARGIN - h, w, h))
+    # the scale bar (at most a fifth of the width) and its label, above the bottom letter
+    bar_top = height - MARGIN - lm.height() - fonts.metrics.height() - 8 - BAR_TICK - 2
+    half = width / 10 + 8
+    out.append(Rect(cx - half, bar_top, 2 * half, height - MARGIN - bar_top))
+    return out
+
+
+def halo_text(painter: QPainter, x: float, y: float, text: str, color: QColor) -> None:
+    """``text`` in ``color`` with a one-pixel dark halo all round (legible on white bone as
+    on the black background), its baseline at (x, y)."""
+    painter.setPen(HALO_COLOR)
+    for dx, dy in HALO_OFFSETS:
+        painter.drawText(QPointF(x + dx, y + dy), text)
+    painter.setPen(color)
+    painter.drawText(QPointF(x, y), text)
 
 
 class OverlayPainter:
-    """Draws into a QPainter already reset to viewport pixels; caches rendered text blocks."""
+    """Draws into a QPainter already reset to viewport pixels; caches rendered text blocks.
+
+    Text is at least :func:`~spineviewer.gui.theme.overlay_text_px` high for the screen's DPI
+    and ringed by a dark halo."""
 
     def __init__(self) -> None:
-        self.font = _font(9)
-        self.letter_font = _font(12, bold=True)
-        self.metrics = QFontMetrics(self.font)
-        self.letter_metrics = QFontMetrics(self.letter_font)
         self._cache: dict[tuple[object, ...], QPixmap] = {}
+        self.fonts = fonts_for(theme.MIN_TEXT_PX_AT_96_DPI)
+
+    @property
+    def font(self) -> QFont:
+        return self.fonts.font
+
+    @property
+    def metrics(self) -> QFontMetrics:
+        return self.fonts.metrics
+
+    @property
+    def letter_font(self) -> QFont:
+        return self.fonts.letter_font
+
+    @property
+    def letter_metrics(self) -> QFontMetrics:
+        return self.fonts.letter_metrics
+
+    def _use(self, painter: QPainter) -> None:
+        """Take the fonts for the screen ``painter`` draws on."""
+        px = painter_px(painter)
+        if px != self.fonts.px:
+            self.fonts = fonts_for(px)
 
     def _text(self, painter: QPainter, x: float, y: float, text: str, color: QColor) -> None:
-        painter.setPen(SHADOW_COLOR)
-        painter.drawText(QPointF(x + 1, y + 1), text)
-        painter.setPen(color)
-        painter.drawText(QPointF(x, y), text)
+        halo_text(painter, x, y, text, color)
 
     def _block(
         self,
@@ -70,14 +179,15 @@ class OverlayPainter:
     ) -> QPixmap:
         """A corner block as one pixmap, composed from cached lines; cached itself, so
         scrolling back and forth repaints each corner with a single pixmap draw."""
-        key = ("block", lines, right, room, ratio)
+        key = ("block", lines, right, room, ratio, self.fonts.px)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         parts = [self._line_pixmap(text, room, ratio) for text in lines]
         step = self.metrics.height()
         width = max(p.width() for p in parts) / ratio
-        pixmap = QPixmap(max(1, round(width * ratio)), max(1, round(step * len(parts) * ratio)))
+        height = step * len(parts) + 2
+        pixmap = QPixmap(max(1, round(width * ratio)), max(1, round(height * ratio)))
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(Qt.GlobalColor.transparent)
         p = QPainter(pixmap)
@@ -94,27 +204,28 @@ class OverlayPainter:
         self._cache[key] = pixmap
 
     def _line_pixmap(self, text: str, room: int, ratio: float, letter: bool = False) -> QPixmap:
-        """One line rendered once (elided, with shadow); reused while it does not change."""
-        key = ("line", text, room, ratio, letter)
+        """One line rendered once (elided, with its halo); reused while it does not change."""
+        key = ("line", text, room, ratio, letter, self.fonts.px)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         font, fm = (self.letter_font, self.letter_metrics) if letter else (self.font, self.metrics)
         shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
         width = fm.horizontalAdvance(shown) + 2
-        height = fm.height() + 1
+        height = fm.height() + 2  # the halo a pixel above and below
         pixmap = QPixmap(max(1, round(width * ratio)), max(1, round(height * ratio)))
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(Qt.GlobalColor.transparent)
         p = QPainter(pixmap)
         p.setFont(font)
-        self._text(p, 0, fm.ascent(), shown, LETTER_COLOR if letter else TEXT_COLOR)
+        self._text(p, 1, fm.ascent() + 1, shown, LETTER_COLOR if letter else TEXT_COLOR)
         p.end()
         self._remember(key, pixmap)
         return pixmap
 
     def corners(self, painter: QPainter, rect: QRect, text: CornerText) -> None:
         """The four corner blocks."""
+        self._use(painter)
         painter.setFont(self.font)
         self._block(painter, rect, text.top_left, right=False, bottom=False)
         self._block(painter, rect, text.top_right, right=True, bottom=False)
@@ -123,6 +234,7 @@ class OverlayPainter:
 
     def message(self, painter: QPainter, rect: QRect, lines: Sequence[str]) -> None:
         """Centred lines (errors, 'drop a series here')."""
+        self._use(painter)
         painter.setFont(self.font)
         step = self.metrics.height()
         y0 = rect.center().y() - step * len(lines) / 2 + self.metrics.ascent()
@@ -133,13 +245,16 @@ class OverlayPainter:
 
     def letters(self, painter: QPainter, rect: QRect, edges: dict[str, str]) -> None:
         """Orientation letters at the middle of each edge."""
+        self._use(painter)
         ratio = painter.device().devicePixelRatioF()
-        cx, cy = rect.center().x(), rect.center().y()
+        cx, cy = float(rect.center().x()), float(rect.center().y())
         for edge, letters in edges.items():
             if not letters:
                 continue
             pixmap = self._line_pixmap(letters, rect.width(), ratio, letter=True)
             w, h = pixmap.width() / ratio, pixmap.height() / ratio
+            x: float
+            y: float
             if edge == "left":
                 x, y = rect.left() + MARGIN, cy - h / 2
             elif edge == "right":
@@ -158,6 +273,7 @@ class OverlayPainter:
         length = max((n for n in NICE_LENGTHS if n / mm_per_px <= limit), default=0)
         if length == 0:
             return
+        self._use(painter)
         ratio = painter.device().devicePixelRatioF()
         px = round(length / mm_per_px)  # whole pixels: zooming rebuilds it only per pixel
         pixmap = self._bar_pixmap(px, f"{length} {unit}", ratio)
@@ -168,7 +284,7 @@ class OverlayPainter:
 
     def _bar_pixmap(self, px: int, label: str, ratio: float) -> QPixmap:
         """The bar with its ticks and label, rendered once per length in pixels."""
-        key = ("bar", px, label, ratio)
+        key = ("bar", px, label, ratio, self.fonts.px)
         cached = self._cache.get(key)
         if cached is not None:
             return cached

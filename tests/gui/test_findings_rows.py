@@ -40,7 +40,7 @@ def test_rows_carry_the_review_need_and_the_image() -> None:
         ("L4-L5", "herniation", "0.80", "2", "uncertain ?"),
         ("L5", "vertebra", "0.90", "", "needs review"),
         ("L4", "fracture", "0.70", "", "confident"),
-        ("pedicle_screw", "implant", "0.80", "", "confident"),
+        ("Pedicle screw", "implant", "0.80", "", "confident"),
         ("L1-L4", "Cobb angle", "12.5°", "", ""),
     ]
     assert [r.sop_instance_uid for r in rows] == ["1.2.4", "1.2.3", "1.2.3", "1.2.3", "1.2.9"]

@@ -7,15 +7,16 @@ On a slice along the column a labelled body shows as a small diamond with its la
 annotation itself is drawn on its own image as usual); an axial slice gets its level at the
 top centre ("Level L4-L5"). A shift of the labels renames both at once. Drawn with the
 "Vertebrae" layer (its visibility and opacity) and hidden with the annotations (Shift+I).
+The diamonds' labels join the viewport's label board (placed with the frame's other labels,
+never on top of them); the level text keeps them off its box.
 """
 
 from __future__ import annotations
 
 import itertools
-from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 
 from spineviewer.annotations.level_marks import (
     BodyMark,
@@ -26,11 +27,14 @@ from spineviewer.annotations.level_marks import (
     plane_level,
 )
 from spineviewer.annotations.model import NEEDS_REVIEW
+from spineviewer.gui import theme
 from spineviewer.gui.annotate.controller import AnnotationController
-from spineviewer.gui.annotate.drawing import METRICS, SHADOW, paint_text
+from spineviewer.gui.annotate.drawing import SHADOW, Label, board_for, font_metrics, text_px
 from spineviewer.gui.annotate.layers import LayerStyles
 from spineviewer.gui.annotate.review_style import REVIEW_COLOR, suffix
+from spineviewer.gui.overlay import LETTER_EXTRA_PX, halo_text
 from spineviewer.gui.viewport import ImageViewport
+from spineviewer.viewing.label_layout import Rect
 
 __all__ = ["LevelOverlay", "level_text"]
 
@@ -42,21 +46,15 @@ MARGIN_PX = 6
 LEVEL_TEXT_COLOR = QColor("#ffffff")
 
 
-@cache
-def _fonts() -> tuple[QFont, QFontMetrics, int, int]:
-    """The level text's font and metrics, the height of the top orientation letter (12 pt
-    bold) and of a corner text line (9 pt), made once there is an application."""
-    font = QFont("DejaVu Sans", 11)
-    font.setBold(True)
-    letter = QFontMetrics(QFont("DejaVu Sans", 12, QFont.Weight.Bold)).height()
-    corner = QFontMetrics(QFont("DejaVu Sans", 9)).height()
-    return font, QFontMetrics(font), letter, corner
+#: The level text is this many pixels taller than the overlay text.
+LEVEL_EXTRA_PX = 2
 
 
-def _top(vp: ImageViewport) -> float:
+def _top(vp: ImageViewport, px: int) -> float:
     """Where the level text starts: under the top letter, and under the top corner text
     blocks (a narrow viewport has them meet in the middle)."""
-    _, _, letter, corner = _fonts()
+    letter = font_metrics(px + LETTER_EXTRA_PX, True).height()
+    corner = font_metrics(px).height()
     text = vp.corner_text() if vp.show_corner_text else None
     lines = max(len(text.top_left), len(text.top_right)) if text is not None else 0
     return MARGIN_PX + max(letter, lines * corner) + 6
@@ -130,36 +128,49 @@ class LevelOverlay:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if level is not None:
             self._paint_level(vp, painter, level)
-        vocabulary = self.controller.vocabulary
+        board = board_for(vp)
         for item in shown:
             mark = item.mark
-            color = (
-                REVIEW_COLOR
-                if mark.review == NEEDS_REVIEW
-                else QColor(vocabulary.color(mark.label))
-            )
+            color = REVIEW_COLOR if mark.review == NEEDS_REVIEW else _level_color(mark.label)
             at = vp.image_to_widget(item.row, item.col)
             _diamond(painter, at, color)
-            anchor = QPointF(at.x() + DIAMOND_PX + 5, at.y() - METRICS.height() / 2)
-            paint_text(painter, anchor, [mark.label + suffix(mark.review)], color, backdrop=True)
+            d = DIAMOND_PX + 2
+            board.add(
+                vp,
+                Label(
+                    lines=(mark.label + suffix(mark.review),),
+                    color=color,
+                    anchor=Rect(at.x() - d, at.y() - d, 2 * d, 2 * d),
+                    opacity=opacity,
+                    rank=1,
+                ),
+            )
         painter.restore()
 
     def _paint_level(self, vp: ImageViewport, painter: QPainter, level: PlaneLevel) -> None:
         text = level_text(level)
-        font, metrics, _, _ = _fonts()
+        base = text_px(painter)
+        px = base + LEVEL_EXTRA_PX
+        metrics = font_metrics(px, True)
         area = vp.viewport().rect()
-        width = metrics.horizontalAdvance(text) + 16
+        width = metrics.horizontalAdvance(text) + 20
         height = metrics.height() + 6
-        box = QRectF(area.center().x() - width / 2, area.top() + _top(vp), width, height)
+        box = QRectF(area.center().x() - width / 2, area.top() + _top(vp, base), width, height)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(QColor(0, 0, 0, 170)))
+        painter.setBrush(QBrush(QColor(0, 0, 0, round(255 * theme.LABEL_BACKING_ALPHA))))
         painter.drawRoundedRect(box, 4, 4)
         color = REVIEW_COLOR if level.review == NEEDS_REVIEW else LEVEL_TEXT_COLOR
-        swatch = QColor(self.controller.vocabulary.color(level.level))
-        painter.fillRect(QRectF(box.left() + 4, box.top() + 4, 3, height - 8), swatch)
-        painter.setFont(font)
-        painter.setPen(color)
-        painter.drawText(box.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignCenter, text)
+        painter.fillRect(QRectF(box.left() + 4, box.top() + 4, 3, height - 8),
+                         _level_color(level.level))  # fmt: skip
+        painter.setFont(theme.overlay_font(px, bold=True))
+        baseline = box.top() + (height - metrics.height()) / 2 + metrics.ascent()
+        halo_text(painter, box.left() + 12, baseline, text, color)
+        board_for(vp).block(vp, Rect(box.x(), box.y(), box.width(), box.height()))
+
+
+def _level_color(label: str) -> QColor:
+    """A level's colour in the theme's level scheme."""
+    return QColor(theme.label_color(label) or theme.VERTEBRA_COLORS[0])
 
 
 def _diamond(painter: QPainter, at: QPointF, color: QColor) -> None:
