@@ -9,8 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from spineviewer.dicom.errors import SkippedFile
+
+#: How many files not read are named on stderr (the count says how many more).
+LOGGED_SKIPPED = 10
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,20 +58,29 @@ def add_model_options(parser: argparse.ArgumentParser, provider: str | None = No
 
 
 def run(args: argparse.Namespace) -> int:
-    from spineviewer.ai.analysis import analyse_path
-    from spineviewer.dicom import DicomLoadError
+    from spineviewer.ai.analysis import analyse_study
+    from spineviewer.ai.registry import find_models
+    from spineviewer.ai.sessions import SessionCache
+    from spineviewer.dicom import DicomLoadError, scan
     from spineviewer.dicom.errors import printable_lines
 
     if not args.path.exists():
         print(f"spineviewer analyze: {args.path}: no such file or folder", file=sys.stderr)
         return 1
     try:
-        results = analyse_path(
-            args.path,
-            args.models,
-            args.provider,
-            progress=lambda step: print(f"... {step}", file=sys.stderr, flush=True),
-        )
+        result = scan(args.path)
+        print_not_read("analyze", result.skipped)
+        entries, sessions = find_models(args.models), SessionCache(args.provider)
+        results = [
+            analyse_study(
+                study,
+                entries,
+                sessions,
+                lambda step: print(f"... {step}", file=sys.stderr, flush=True),
+                skipped=result.skipped_of(study.uid),
+            )
+            for study in result.studies
+        ]
     except (DicomLoadError, OSError, ValueError) as exc:
         print(f"spineviewer analyze: {exc}", file=sys.stderr)
         return 1
@@ -75,11 +91,49 @@ def run(args: argparse.Namespace) -> int:
         print(f"study {findings.study_uid} (provider {findings.provider})")
         print(printable_lines("\n".join(f"  {line}" for line in findings.summary_lines())))
     if args.json is not None:
-        if len(results) == 1:
-            results[0].save(args.json)
-        else:
-            payload: Any = [f.to_dict() for f in results]
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        try:
+            if len(results) == 1:
+                results[0].save(args.json)
+            else:
+                from spineviewer.annotations.store import write_atomic
+
+                payload: Any = [f.to_dict() for f in results]
+                args.json.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(args.json, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
+        except OSError as exc:  # a folder that cannot be written: said, not a traceback
+            reason = exc.strerror or type(exc).__name__
+            print(f"spineviewer analyze: cannot write {args.json}: {reason}", file=sys.stderr)
+            return 1
         print(f"findings written to {args.json}")
     return 0
+
+
+def print_not_read(command: str, skipped: Sequence[SkippedFile]) -> None:
+    """Name on stderr the files and folders under the path that were not read (a FIFO, a
+    device, a file that is not DICOM, a folder that could not be listed), with the reason:
+    the first :data:`LOGGED_SKIPPED` of them, and how many more."""
+    from spineviewer.dicom.errors import printable
+
+    if not skipped:
+        return
+    print(f"spineviewer {command}: {len(skipped)} files or folders not read:", file=sys.stderr)
+    for s in skipped[:LOGGED_SKIPPED]:
+        print(f"  {printable(str(s))}", file=sys.stderr)
+    if len(skipped) > LOGGED_SKIPPED:
+        print(f"  ... and {len(skipped) - LOGGED_SKIPPED} more", file=sys.stderr)
+
+
+def output_folder_ok(command: str, folder: Path) -> bool:
+    """Create ``folder`` (an output folder) if needed; False, with the reason on stderr, when
+    it cannot be made or written to (said before any work, not as a traceback after it)."""
+    import os
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        print(f"spineviewer {command}: cannot write to {folder}: {reason}", file=sys.stderr)
+        return False
+    return True

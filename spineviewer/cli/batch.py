@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spineviewer.cli.analyze import add_model_options
+from spineviewer.cli.analyze import add_model_options, output_folder_ok
 
 if TYPE_CHECKING:
     from spineviewer.batch import Problem
@@ -29,7 +29,8 @@ EXIT_HELP = (
     "exit status: 0 when every study was done (or skipped as complete with --resume); 1 when "
     "a study failed or is unreadable, an input holds no DICOM study, or a folder could not be "
     "listed (their rows in summary.csv say why; a study whose files are all unreadable has "
-    "one row per file); 2 for a usage error or a Dask cluster that cannot be used; 130 when "
+    "one row per file); 2 for a usage error, an output folder that cannot be written or a "
+    "Dask cluster that cannot be used; 130 when "
     "interrupted (Ctrl+C leaves no partial file: rerun with --resume). Files left out of a "
     "study that was done, and files that are not DICOM, do not change it: they are listed in "
     "skipped.csv and counted in the last line of the log, and a study's own in its "
@@ -120,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"spineviewer batch: no such file or folder: {', '.join(map(str, missing))}",
               file=sys.stderr)  # fmt: skip
+        return 2
+    if not output_folder_ok("batch", args.out):
         return 2
     plan = study_jobs(
         args.inputs, args.out, formats, anonymize=args.anonymize, institution=args.institution,

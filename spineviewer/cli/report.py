@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from spineviewer.cli.analyze import add_model_options
+from spineviewer.cli.analyze import add_model_options, output_folder_ok, print_not_read
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -74,13 +74,21 @@ def run(args: argparse.Namespace) -> int:
     if not args.path.exists():
         print(f"spineviewer report: {args.path}: no such file or folder", file=sys.stderr)
         return 1
+    if not output_folder_ok("report", args.out):
+        return 1
     result = scan(args.path)
+    print_not_read("report", result.skipped)
     if not result.studies:
         print(f"spineviewer report: no DICOM study in {args.path}", file=sys.stderr)
         return 1
     entries, sessions = find_models(args.models), SessionCache(args.provider)
     failed = 0
-    with Workspace() as workspace:
+    try:
+        opened = Workspace()
+    except OSError as exc:
+        print(f"spineviewer report: cannot open the annotation workspace: {exc}", file=sys.stderr)
+        return 1
+    with opened as workspace:
         for index, study in enumerate(result.studies, start=1):
             lost = result.skipped_of(study.uid)
             findings = analyse_study(study, entries, sessions, skipped=lost)
