@@ -91,23 +91,27 @@ def test_kill_batch_and_resume(
     inputs, uids = studies
     rng = random.Random(kill_seed)
     target = rng.randint(0, STUDIES - 2)  # manifests to wait for: killed before the end
-    out = tmp_path / "out"
     env = child_env(tmp_path / "workspace")
-    command = [sys.executable, "-m", "spineviewer", "batch", str(inputs), "--out", str(out), *ARGS]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + TIMEOUT_S
-    while (
-        process.poll() is None
-        and time.monotonic() < deadline
-        and len(list(out.glob("*/manifest.json"))) < target
-    ):
-        time.sleep(0.02)
-    time.sleep(rng.uniform(0.0, 1.5))
-    os.kill(process.pid, signal.SIGKILL)  # the batch process only: its workers die with it
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the batch ended before the kill"
+    for attempt in range(3):  # a batch that ended before the kill is run again, killed sooner
+        out = tmp_path / f"out-{attempt}"
+        command = [sys.executable, "-m", "spineviewer", "batch", str(inputs), "--out", str(out),
+                   *ARGS]  # fmt: skip
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + TIMEOUT_S
+        while (
+            process.poll() is None
+            and time.monotonic() < deadline
+            and len(list(out.glob("*/manifest.json"))) < target
+        ):
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.4) / (1 + attempt))  # anywhere in a study's writing
+        os.kill(process.pid, signal.SIGKILL)  # the batch process only: workers die with it
+        process.wait()
+        if process.returncode == -signal.SIGKILL:
+            break
+    assert process.returncode == -signal.SIGKILL, "the batch ended before every kill"
     time.sleep(0.5)
     before = _listing(out) if out.exists() else []
     time.sleep(1.0)
