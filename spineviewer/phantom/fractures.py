@@ -33,6 +33,9 @@ GRADE_LOSS: dict[int, tuple[float, float]] = {1: (0.205, 0.245), 2: (0.26, 0.39)
 LOSS_LIMITS = (0.2, 0.7)
 #: Biconcave endplates are intact beyond this fraction of the body's half sizes.
 DISH_RADIUS = 0.8
+#: Height loss of a normal shape variant (not a fracture: below Genant's 20 %): a mildly
+#: wedged body (common at T11-L1) or mildly concave endplates.
+VARIANT_LOSS = (0.03, 0.15)
 
 
 def genant_grade(height_loss: float) -> int:
@@ -52,13 +55,16 @@ class Fracture:
 
     kind: str
     height_loss: float
+    #: A normal shape variant drawn like a fracture (:data:`VARIANT_LOSS`; wide profile):
+    #: shaped as one, recorded as intact (not fractured) in the ground truth.
+    normal_variant: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in FRACTURE_KINDS:
             raise ValueError(
                 f"unknown fracture kind {self.kind!r}; choose one of {', '.join(FRACTURE_KINDS)}"
             )
-        low, high = LOSS_LIMITS
+        low, high = VARIANT_LOSS if self.normal_variant else LOSS_LIMITS
         if not low <= self.height_loss <= high:
             raise ValueError(f"height loss must lie in [{low}, {high}], got {self.height_loss}")
 

@@ -36,7 +36,13 @@ from spineviewer.phantom.shapes import FloatArray
 from spineviewer.phantom.slab import CoilField, disc_signals, render_slab, slab_pixels
 from spineviewer.phantom.tissues import Tissue
 from spineviewer.phantom.truth import AxialLevel, DiscTruth, StudyGroundTruth, VertebraTruth
-from spineviewer.phantom.wide import POSTURE, WideStudy, draw_wide, tissue_factors
+from spineviewer.phantom.wide import (
+    POSTURE,
+    WideStudy,
+    draw_wide,
+    shape_variants,
+    tissue_factors,
+)
 from spineviewer.phantom.writer import SeriesInfo, StudyInfo
 
 __all__ = ["KIND", "fracture_candidates", "generate_lumbar_mr", "mr_labels", "mr_model"]
@@ -68,9 +74,16 @@ def mr_model(
     rng = np.random.default_rng([seed, 1])
     if options.profile == "wide":
         wide = draw_wide(seed)
-        model = SpineModel.random(rng, plan, mr_labels(wide.options), wide.discs, POSTURE)
+        labels = mr_labels(wide.options)
+        shaped = {**wide_variants(seed, labels), **(plan or {})}  # a fracture wins
+        model = SpineModel.random(rng, shaped, labels, wide.discs, POSTURE)
         return model, rng
     return SpineModel.random(rng, plan, mr_labels(options)), rng
+
+
+def wide_variants(seed: int, labels: Sequence[str]) -> dict[str, Fracture]:
+    """The normal shape variants of a wide study's vertebrae (not S1, the sacrum's top)."""
+    return shape_variants(seed, [label for label in labels if label != "S1"])
 
 
 def _disc_ratios(wide: WideStudy, contrast: Contrast) -> dict[str, tuple[float, float]]:
@@ -203,6 +216,11 @@ def generate_lumbar_mr(
     }
     if wide is not None:
         parameters.update(wide.parameters())
+        parameters["shape_variants"] = {
+            label: {"kind": v.kind, "height_loss": v.height_loss}
+            for label, v in wide_variants(seed, mr_labels(shown)).items()
+            if label not in plan
+        }
         assert layout.sagittal.grid is not None
         parameters["sagittal"] = layout.sagittal.grid.parameters()  # as fitted to the field
         parameters["noise_sigma_by_series"] = sigma_of

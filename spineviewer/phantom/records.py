@@ -31,8 +31,9 @@ def vertebra_truth(v: Vertebra, views: list[View], in_sagittal_fov: bool = True)
 
 
 def with_fracture(truth: VertebraTruth, fracture: Fracture | None) -> VertebraTruth:
-    """``truth`` with the fracture fields of ``fracture`` (unchanged when ``None``)."""
-    if fracture is None:
+    """``truth`` with the fracture fields of ``fracture`` (unchanged when ``None`` or a normal
+    shape variant, which the study's ``parameters`` record)."""
+    if fracture is None or fracture.normal_variant:
         return truth
     return dataclasses.replace(
         truth,

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,12 +43,15 @@ import numpy as np
 
 from spineviewer.phantom.anatomy import Posture, SpineAnatomy, graded_levels
 from spineviewer.phantom.discs import AGE_YEARS, DiscDraw, draw_discs
+from spineviewer.phantom.fractures import VARIANT_LOSS, Fracture
 from spineviewer.phantom.imaging import BiasField
 from spineviewer.phantom.mr_options import MrOptions
 from spineviewer.phantom.sagittal import mr_labels, z_extent
 
 #: Sub-stream of a study's seed for the wide profile's draws.
 WIDE_STREAM = 20
+#: Its sub-stream for the vertebrae's normal shape variants.
+VARIANT_STREAM = 7
 #: Chance of each sagittal field of view.
 FOV_P: dict[str, float] = {
     "full": 0.4,
@@ -66,6 +70,10 @@ ABOVE_SACRUM_MM: tuple[float, float] = (1.5, 10.0)
 #: The curve and pose: sacral slopes from flat to steep, the spine tilted on the table.
 POSTURE = Posture(l1_deg=(-2.0, 16.0), sacral_slope_deg=(20.0, 60.0), tilt_deg=12.0)
 SIX_LUMBAR_P = 0.1
+#: Chance that an intact vertebra has a normal shape variant (mild wedge or concave
+#: endplates, :data:`~spineviewer.phantom.fractures.VARIANT_LOSS`), so that a wedge or a
+#: dish alone does not mean a fracture.
+SHAPE_VARIANT_P = 0.3
 T1_P = 0.5
 STIR_P = 0.25
 NOISE_FACTOR: tuple[float, float] = (0.5, 4.0)
@@ -290,6 +298,20 @@ def _options(rng: np.random.Generator) -> MrOptions:
         contrasts.append("STIR")
     order = rng.permutation(len(contrasts))
     return MrOptions(fov, lumbar, tuple(contrasts[i] for i in order))
+
+
+def shape_variants(seed: int, labels: Sequence[str]) -> dict[str, Fracture]:
+    """The normal shape variants of study ``seed``'s vertebrae ``labels`` (their own stream:
+    the study's other draws do not move)."""
+    rng = np.random.default_rng([seed, 1, WIDE_STREAM, VARIANT_STREAM])
+    out = {}
+    for label in labels:
+        has = rng.random() < SHAPE_VARIANT_P
+        kind = "wedge" if rng.random() < 0.5 else "biconcave"
+        loss = float(rng.uniform(*VARIANT_LOSS))
+        if has:
+            out[label] = Fracture(kind, loss, normal_variant=True)
+    return out
 
 
 def tissue_factors(seed: int, series_number: int, count: int) -> np.ndarray:

@@ -520,3 +520,39 @@ def test_wide_posture_is_wider_and_recorded():
     assert POSTURE.sacral_slope_deg[0] < 30.0 and POSTURE.sacral_slope_deg[1] > 45.0
     assert POSTURE.tilt_deg > 5.0
     assert draw_wide(3).parameters()["posture"] == POSTURE.parameters()
+
+
+def test_normal_shape_variants_are_shaped_but_not_fractured():
+    """Mild wedges and concave endplates (below Genant's 20 %) are drawn on some intact
+    vertebrae of wide studies, recorded in the parameters, and never marked fractured."""
+    from spineviewer.phantom.fractures import VARIANT_LOSS
+    from spineviewer.phantom.mr import wide_variants
+    from spineviewer.phantom.sagittal import mr_labels
+
+    drawn = 0
+    for seed in range(300, 340):
+        labels = mr_labels(draw_wide(seed).options)
+        variants = wide_variants(seed, labels)
+        assert "S1" not in variants
+        assert variants == wide_variants(seed, labels)  # the same seed, the same variants
+        for v in variants.values():
+            assert v.normal_variant and VARIANT_LOSS[0] <= v.height_loss <= VARIANT_LOSS[1]
+            assert v.kind in ("wedge", "biconcave")
+        drawn += len(variants)
+        model, _ = mr_model(seed, WIDE)
+        for vertebra in model.anatomy.vertebrae:
+            assert (vertebra.fracture is not None) == (vertebra.label in variants)
+    assert 0.15 * 40 * 7 < drawn < 0.5 * 40 * 9
+
+
+def test_a_variant_is_recorded_and_its_vertebra_stays_intact(tmp_path: Path):
+    generate("lumbar-mr", tmp_path, seed=14003, mr_options=WIDE, fracture_rate=0.2)
+    truth = json.loads(next(tmp_path.iterdir()).joinpath("ground_truth.json").read_text())
+    variants = truth["parameters"]["shape_variants"]
+    assert variants  # this seed draws two
+    fractured = {v["label"] for v in truth["vertebrae"] if v.get("fracture")}
+    assert fractured and not fractured & set(variants)
+    for v in truth["vertebrae"]:
+        if v["label"] in variants:
+            assert v.get("fracture") is None and not v.get("height_loss")
+            assert not v.get("genant_grade")
