@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from spineviewer.ai.display_names import display_name
+
 __all__ = [
     "CONFIDENT",
     "NEEDS_REVIEW",
@@ -260,7 +262,9 @@ class Findings:
             counts: dict[str, int] = {}
             for implant in self.implants:
                 counts[implant.implant_class] = counts.get(implant.implant_class, 0) + 1
-            lines.append("implants: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+            lines.append(
+                "implants: " + ", ".join(f"{n} {display_name(k)}" for k, n in counts.items())
+            )
         if self.cobb is not None:
             c = self.cobb
             lines.append(

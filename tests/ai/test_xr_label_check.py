@@ -17,7 +17,7 @@ import pydicom
 import pytest
 
 from spineviewer.ai.analysis import analyse_path
-from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings
+from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings, ImplantFinding
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 from spineviewer.reports.model import cautions
 
@@ -101,3 +101,12 @@ def test_the_summary_tells_the_columns_of_an_mr_and_a_radiograph_apart() -> None
         "vertebra labels (radiograph): needs review (cut)",
     ]
     assert Findings("1", "cpu", vertebrae=tuple(mr)).summary_lines()[0] == "vertebrae: L1 L2"
+
+
+def test_the_summary_names_implants_as_people_read_them() -> None:
+    implants = tuple(
+        ImplantFinding(cls, 0.9, "1", (0, 0, 1, 1))
+        for cls in ("pedicle_screw", "pedicle_screw", "rod")
+    )
+    lines = Findings("1", "cpu", implants=implants).summary_lines()
+    assert "implants: 2 Pedicle screw, 1 Spinal rod" in lines
