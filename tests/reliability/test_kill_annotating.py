@@ -96,7 +96,10 @@ def test_kill_while_annotating(kill_seed: int, tmp_path: Path, figures: Figures)
         time.sleep(rng.uniform(0.0, 0.02))  # lands anywhere in an edit or a save
     finally:
         os.kill(child.pid, signal.SIGKILL)
-        rest, _ = child.communicate(timeout=TIMEOUT_S)
+        child.wait(timeout=TIMEOUT_S)
+        # what it printed before dying: read through the same text buffer as the lines above
+        # (communicate() with a timeout reads the pipe beneath it and misses what is buffered)
+        rest = child.stdout.read()
         log.close()
         reader.stop.set()
         reader.join(TIMEOUT_S)
