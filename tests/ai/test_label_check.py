@@ -4,6 +4,7 @@ and a normal study (real phantom DICOM files cut with pydicom, real onnxruntime 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,13 @@ import pytest
 
 from spineviewer.ai.analysis import analyse_path
 from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, UNCERTAIN, Findings
-from spineviewer.ai.label_check import check_column, restated
+from spineviewer.ai.label_check import (
+    SACRAL_AT_EDGE,
+    TOP_MIN_SCORE,
+    LabelReview,
+    check_column,
+    restated,
+)
 from spineviewer.ai.vertebra_labels import NO_SACRAL_BODY, Body, Labelling, missed_bodies
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 from spineviewer.reports.model import cautions
@@ -140,8 +147,7 @@ def test_a_gap_is_said_once_by_level_and_marks_the_bodies_above_it() -> None:
     labels = ["S1", "L5", "L4", "L2", "L1", "T12"]
     heights = [0.0, 35.0, 70.0, 140.0, 175.0, 210.0]
     bodies = tuple(
-        _body(lab, z, 0.8 if lab == "S1" else 0.05)
-        for lab, z in zip(labels, heights, strict=True)
+        _body(lab, z, 0.8 if lab == "S1" else 0.05) for lab, z in zip(labels, heights, strict=True)
     )
     review = check_column(Labelling(bodies), "1.2.3", lambda body: (-70.0, 280.0))
     check = review.result
@@ -186,3 +192,67 @@ def test_a_body_cut_by_the_top_of_the_image_doubts_itself_not_the_levels() -> No
     assert all(review.review[label] == (CONFIDENT, ()) for label in labels[:-1])
     findings = Findings("1.2.3", "cpu", labelling=(check,))
     assert cautions(findings) == () and not any("labels" in x for x in findings.summary_lines())
+
+
+def _column_of(sacral: float, bottom_z: float = 0.0, top_score: float = 0.9) -> Labelling:
+    """S1..T12 35 mm apart, bottom first; the bottom body's sacral score and height, the top's
+    score."""
+    labels = ["S1", "L5", "L4", "L3", "L2", "L1", "T12"]
+    bodies = [
+        _body(label, bottom_z + 35.0 * k, sacral if k == 0 else 0.05)
+        for k, label in enumerate(labels)
+    ]
+    bodies[-1] = replace(bodies[-1], score=top_score)
+    return Labelling(tuple(bodies))
+
+
+def _mr_check(labelling: Labelling, low: float) -> LabelReview:
+    return check_column(
+        labelling,
+        "1.2.3",
+        lambda body: (low, 300.0),
+        sacral_at_edge=SACRAL_AT_EDGE,
+        top_min_score=TOP_MIN_SCORE,
+    )
+
+
+def test_a_clearly_sacral_body_at_the_lower_edge_is_s1_and_trusted() -> None:
+    """An S1 cut by the image (its centre 0.4 spacings above the edge) that looks clearly
+    sacral is found: no flag. Radiographs (no threshold) keep the old rule: flagged."""
+    labelling = _column_of(sacral=0.8)
+    review = _mr_check(labelling, low=-14.0)
+    assert review.result.sacrum == "found" and review.result.status == CONFIDENT
+    assert [b.label for b in review.labelling.bodies][:2] == ["S1", "L5"]
+    old = check_column(labelling, "1.2.3", lambda body: (-14.0, 300.0))
+    assert old.result.sacrum == "at the image edge" and old.result.status == NEEDS_REVIEW
+
+
+def test_a_doubtfully_sacral_bottom_body_near_the_edge_is_taken_as_l5() -> None:
+    """Sacral 0.4 (above the labeller's 0.2, under SACRAL_AT_EDGE) with half a spacing below
+    it: an L5 above a sacrum out of view; the labels move up one and are all flagged."""
+    review = _mr_check(_column_of(sacral=0.4), low=-17.0)
+    assert review.result.sacrum == "not in view" and review.result.status == NEEDS_REVIEW
+    assert [b.label for b in review.labelling.bodies][:2] == ["L5", "L4"]
+    assert all(status == NEEDS_REVIEW for status, _ in review.review.values())
+
+
+def test_a_sliver_at_the_lower_edge_is_dropped_and_the_rest_flagged() -> None:
+    """A body whose centre is 5 mm above the lower edge and does not look sacral is a sliver of
+    a cut body: dropped; the body above keeps L5 and every label is flagged."""
+    review = _mr_check(_column_of(sacral=0.3), low=-5.0)
+    labels = [b.label for b in review.labelling.bodies]
+    assert labels[0] == "L5" and "S1" not in labels and len(labels) == 6
+    assert review.result.sacrum in ("not in view", "not recognised")
+    assert review.result.status == NEEDS_REVIEW
+    kept = _mr_check(_column_of(sacral=0.3), low=-15.0)  # 0.43 spacings: a whole body
+    assert [b.label for b in kept.labelling.bodies][0] == "L5" and len(kept.labelling.bodies) == 7
+
+
+def test_a_weak_top_body_is_dropped_and_no_label_moves() -> None:
+    strong = _mr_check(_column_of(sacral=0.8, top_score=0.9), low=-40.0)
+    weak = _mr_check(_column_of(sacral=0.8, top_score=0.36), low=-40.0)
+    assert [b.label for b in strong.labelling.bodies][-1] == "T12"
+    assert [b.label for b in weak.labelling.bodies] == [b.label for b in strong.labelling.bodies][
+        :-1
+    ]
+    assert TOP_MIN_SCORE < 0.6 < SACRAL_AT_EDGE + 0.1
