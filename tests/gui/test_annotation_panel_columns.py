@@ -149,3 +149,24 @@ def test_labels_are_grouped_and_found_by_typing(qtbot, analysed) -> None:
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
     assert box.key() == "L4-L5" and panel.controller.label == "L4-L5"
     assert panel.controller.document[disc.uid].label == "L4-L5"
+
+
+def test_label_colours_are_the_overlays_not_the_state_hues(analysed) -> None:
+    """The panel colours a label as the overlay does: L1 a level tone (the vocabulary gave it
+    red, a herniation's hue), a disc with a state its state's colour."""
+    from PySide6.QtCore import Qt
+
+    from spineviewer.gui import theme
+
+    panel = analysed.annotation.panel
+    model = panel.model
+    seen = {}
+    for r in range(model.rowCount()):
+        ann = panel.model.rows[r]
+        brush = model.index(r, 0).data(Qt.ItemDataRole.ForegroundRole)
+        if ann.label and brush is not None:
+            seen[(ann.label, ann.state)] = brush.color().name()
+    levels = {k: v for k, v in seen.items() if k[0] in ("L1", "L2", "L3") and not k[1]}
+    assert levels and all(c in theme.VERTEBRA_COLORS for c in levels.values()), seen
+    states = {k: v for k, v in seen.items() if k[1] in theme.STATE_COLORS}
+    assert states and all(c == theme.STATE_COLORS[k[1]] for k, c in states.items()), seen

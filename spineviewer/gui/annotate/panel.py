@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from spineviewer.annotations import Annotation, ReviewStatus, Status
 from spineviewer.annotations.model import NEEDS_REVIEW
 from spineviewer.dicom import Study
+from spineviewer.gui import theme
 from spineviewer.gui.annotate.controller import AnnotationController
 from spineviewer.gui.annotate.controller import format_measurement as fmt
 from spineviewer.gui.annotate.labelling import LabelBox, LabelPicker, label_text
@@ -260,8 +261,12 @@ class AnnotationPanel(QWidget):
         return icon(ann.kind.value) if column == LABEL_COLUMN else None
 
     def _colour(self, ann: Annotation, column: int) -> str | None:
-        if column == 0:
-            return self.controller.vocabulary.color(ann.label) if ann.label else "#5ce1e6"
+        if column == 0:  # the overlay's colours: levels never share the disc states' hues
+            if not ann.label:
+                return "#5ce1e6"
+            return theme.label_color(ann.label, ann.state) or self.controller.vocabulary.color(
+                ann.label
+            )
         if column != STATUS_COLUMN:
             return None
         if ann.pending_review == NEEDS_REVIEW:
