@@ -1,4 +1,4 @@
-"""The layering rule (ARCHITECTURE.md): nothing outside ``spineviewer.gui`` imports Qt."""
+"""The layering rule (docs/ARCHITECTURE.md): nothing outside ``spineviewer.gui`` imports Qt."""
 
 from __future__ import annotations
 

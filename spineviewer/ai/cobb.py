@@ -7,7 +7,7 @@ between the lower corners. Angles are in degrees, counter-clockwise as displayed
 rising to the image's right is positive), with image ``y`` pointing down.
 
 The Cobb angle is the largest angle between the upper endplate of one vertebra and the lower
-endplate of a vertebra below it (SPINE_PIPELINE.md); the two are the end vertebrae of the
+endplate of a vertebra below it (docs/SPINE_PIPELINE.md); the two are the end vertebrae of the
 curve.
 """
 

@@ -1,7 +1,7 @@
 """Vertebral bodies on sagittal MR: from the detector's output to labelled bodies (numpy only).
 
 No torch, no Qt: the viewer's pipeline reuses this module as it is. Running the model (input
-letterbox, decoding, NMS) is :mod:`spineviewer.ai.detection`. Steps (SPINE_PIPELINE.md steps
+letterbox, decoding, NMS) is :mod:`spineviewer.ai.detection`. Steps (docs/SPINE_PIPELINE.md steps
 2-3):
 
 1. :func:`assign_labels`: labelling by order. The most sacral-looking body (the highest

@@ -7,9 +7,9 @@ levels lives here, so the three cannot drift apart.
   no disc is ever built across it.
 - Disc centre (:func:`disc_centres`): the midpoint of the centres of its two bodies (on 12
   held-out phantoms 0.95 mm from the true centre on average, at most 1.9 mm; the midpoint of
-  the bodies' box edges, SPINE_PIPELINE.md's endplate rule applied to axis-aligned boxes of
+  the bodies' box edges, docs/SPINE_PIPELINE.md's endplate rule applied to axis-aligned boxes of
   tilted bodies, gave 1.13 mm and 2.6 mm).
-- Assignment (SPINE_PIPELINE.md step 5, :func:`assign_slices_to_levels`): for slice ``i`` and
+- Assignment (docs/SPINE_PIPELINE.md step 5, :func:`assign_slices_to_levels`): for slice ``i`` and
   disc centre ``P_k`` the distance is ``d_ik = |(P_k - S_i) . N_i|``; the slice goes to the
   nearest level when ``d_ik`` is within :func:`default_threshold` (half the smallest gap between
   discs, at most :data:`DEFAULT_THRESHOLD_MM`), otherwise to none.

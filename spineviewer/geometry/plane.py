@@ -1,6 +1,6 @@
 """Image planes in patient space (DICOM PS3.3 C.7.6.2, LPS millimetres).
 
-Notation (SPINE_PIPELINE.md): ``S`` = ImagePositionPatient, the centre of pixel (row 0,
+Notation (docs/SPINE_PIPELINE.md): ``S`` = ImagePositionPatient, the centre of pixel (row 0,
 column 0); ``X`` = IOP[0:3], the direction in which the *column index* grows; ``Y`` = IOP[3:6],
 the direction in which the *row index* grows; ``dr, dc`` = PixelSpacing[0] (between rows),
 PixelSpacing[1] (between columns); ``N = X x Y``.
@@ -149,7 +149,7 @@ class Plane:
     def intersection_coefficients(self, other: Plane) -> tuple[float, float, float]:
         """Coefficients (a, b, k) of the line ``a*c + b*r + k = 0`` in *this* image's pixels.
 
-        The line is where ``other`` cuts this plane (SPINE_PIPELINE.md step 6). For parallel
+        The line is where ``other`` cuts this plane (docs/SPINE_PIPELINE.md step 6). For parallel
         planes a and b are ~0.
         """
         n = other.normal

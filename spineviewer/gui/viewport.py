@@ -605,7 +605,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             super().keyPressEvent(ev)
 
     def handle_key(self, key: int, modifiers: Qt.KeyboardModifier) -> bool:
-        """Act on a viewport key (CONVENTIONS.md); False when the key is not ours."""
+        """Act on a viewport key (docs/CONVENTIONS.md); False when the key is not ours."""
         ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
         shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
         alt = bool(modifiers & Qt.KeyboardModifier.AltModifier)

@@ -1,7 +1,7 @@
 """Cross-reference lines and slice synchronisation between viewports, without Qt.
 
 Given the plane shown in one viewport and another viewport's source, list the lines where the
-other source's slices cut the shown plane (SPINE_PIPELINE.md step 6), and find which slice of
+other source's slices cut the shown plane (docs/SPINE_PIPELINE.md step 6), and find which slice of
 a source a patient point or a shown plane corresponds to.
 """
 

@@ -1,4 +1,4 @@
-"""The lumbar MR pipeline (SPINE_PIPELINE.md): series, vertebrae, disc levels, disc states,
+"""The lumbar MR pipeline (docs/SPINE_PIPELINE.md): series, vertebrae, disc levels, disc states,
 fractures. Each step is ``pre_process -> predict -> post_process`` on one model.
 
 1. Series (:mod:`spineviewer.ai.mr_series`): each MR stack's contrast from its DICOM header
