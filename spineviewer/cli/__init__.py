@@ -28,6 +28,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "evaluate",
     "evaluation",
     "models",
+    "doctor",
     "phantom",
 )
 
