@@ -217,8 +217,10 @@ def check_column(
     ``top_min_score`` (:data:`TOP_MIN_SCORE` on MR): a top body scoring under it is dropped."""
     if top_min_score is not None:
         labelling = _without_weak_top(labelling, top_min_score)
+    sliver = False
     if sacral_at_edge is not None:
-        labelling = _without_sliver(labelling, edges, sacral_at_edge)
+        trimmed = _without_sliver(labelling, edges, sacral_at_edge)
+        sliver, labelling = trimmed is not labelling, trimmed
     bodies = [b for b in labelling.bodies if b.centre_mm is not None]
     z = np.array([b.centre_mm[2] for b in bodies if b.centre_mm is not None])
     steps = np.diff(z)
@@ -231,7 +233,8 @@ def check_column(
         # near the lower edge, only a clearly sacral body is S1; a doubtful one is an L5
         looks_sacral = bottom.sacral >= sacral_at_edge or room >= ROOM_BELOW * typical
     if bottom is not None and not looks_sacral:
-        sacrum = "not in view" if typical and room < ROOM_BELOW * typical else "not recognised"
+        below = sliver or (typical and room < ROOM_BELOW * typical)  # nothing more in view
+        sacrum = "not in view" if below else "not recognised"
         if sacrum == "not in view" and bottom.label == "S1":
             labelling = relabel(labelling, 1)  # may drop a top body beyond T1
             bodies = [b for b in labelling.bodies if b.centre_mm is not None]
