@@ -78,50 +78,13 @@ case "${1:-}" in
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     screenshots)
+        # Every README screenshot from the X server's framebuffer (docs/scripts/
+        # xserver_screenshots.sh: Xvfb, real input through xdotool, ImageMagick's import).
         # shellcheck disable=SC2086
-        system_deps $RUNTIME_DEBS xvfb xauth poppler-utils
+        system_deps $RUNTIME_DEBS xvfb xauth imagemagick poppler-utils xdotool pngquant
         venv ""
-        out=${2:-docs/screenshots}
-        mkdir -p "$out"
-        shot() {
-            name=$1
-            shift
-            xvfb-run -a -s "-screen 0 1920x1080x24" "$VENV/bin/spineviewer" "$@" \
-                --screenshot "$out/$name.png"
-        }
-        # Scratch settings and annotation workspace: the user's docks, layouts and annotations
-        # never show up here.
-        XDG_CONFIG_HOME=$(mktemp -d)
-        export XDG_CONFIG_HOME
-        SPINEVIEWER_WORKSPACE=$(mktemp -d)
-        export SPINEVIEWER_WORKSPACE
-        shot demo-lumbar-mr demo
-        "$VENV/bin/python" docs/scripts/seed_demo_annotations.py
-        shot demo-annotations demo --layout 1x1
-        rm -rf "$SPINEVIEWER_WORKSPACE"
-        SPINEVIEWER_WORKSPACE=$(mktemp -d)
-        shot demo-ai demo --analyze
-        rm -rf "$SPINEVIEWER_WORKSPACE"
-        SPINEVIEWER_WORKSPACE=$(mktemp -d)
-        "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind lumbar-ct --seed 3 >/dev/null
-        shot phantom-lumbar-ct view "$out/.phantoms/lumbar-ct-00003"
-        "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind spine-xr --seed 4 >/dev/null
-        shot phantom-spine-xr view "$out/.phantoms/spine-xr-00004"
-        "$VENV/bin/spineviewer" phantom "$out/.phantoms" --kind spine-xr --seed 94010 >/dev/null
-        shot phantom-spine-xr-ai view "$out/.phantoms/spine-xr-94010" --analyze
-        # The demo study's PDF report, its first two pages as rendered by poppler.
-        report=$(mktemp -d)
-        "$VENV/bin/spineviewer" report "${XDG_CACHE_HOME:-$HOME/.cache}/spineviewer/demo" --out "$report" \
-            --format pdf --provider cpu >/dev/null
-        pdftoppm -r 60 -png -f 1 -l 2 "$report"/*/report.pdf "$out/report-page"
-        rm -rf "$report"
-        rm -rf "$out/.phantoms"
-        real_ct=${REAL_CT:-../shared/data/real/totalsegmentator-examples/ct_dicom}
-        if [ -d "$real_ct" ]; then
-            shot real-ct-mpr view "$real_ct"
-        else
-            echo "skipping the real CT screenshot: $real_ct not found (set REAL_CT)"
-        fi
+        shift
+        VENV=$VENV exec docs/scripts/xserver_screenshots.sh "$@"
         ;;
     *)
         echo "usage: ./bootstrap.sh demo|test|screenshots [extra arguments]" >&2

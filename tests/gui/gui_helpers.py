@@ -28,6 +28,18 @@ def wheel(
     QCoreApplication.sendEvent(target, event)
 
 
+def open_analysed(qtbot, folder):
+    """:func:`open_window` with the study analysed by the real models on the CPU."""
+    win = open_window(qtbot, folder)
+    win.settings.ai_provider = "cpu"
+    job = win.analysis.analyze_current()
+    assert job is not None
+    with qtbot.waitSignal(job.finished, timeout=120000):
+        pass
+    qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
+    return win
+
+
 def open_window(qtbot, folder):
     """A shown main window with ``folder`` opened and loaded."""
     from spineviewer.gui.main_window import MainWindow

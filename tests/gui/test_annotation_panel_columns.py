@@ -10,7 +10,7 @@ import re
 
 import pydicom
 import pytest
-from gui_helpers import open_window
+from gui_helpers import open_analysed
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItemModel
 
@@ -30,13 +30,7 @@ LEFT = Qt.MouseButton.LeftButton
 @pytest.fixture
 def analysed(qtbot, demo_study_dir):
     """The demo study opened in a window of a common size, analysed with the real models."""
-    win = open_window(qtbot, demo_study_dir)
-    win.settings.ai_provider = "cpu"
-    job = win.analysis.analyze_current()
-    assert job is not None
-    with qtbot.waitSignal(job.finished, timeout=120000):
-        pass
-    qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
+    win = open_analysed(qtbot, demo_study_dir)
     yield win
     win.close()
 

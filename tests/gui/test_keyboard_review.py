@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from gui_helpers import open_window
+from gui_helpers import open_analysed
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -30,13 +30,7 @@ STATE_KEYS = {"normal": K.Key_1, "bulge": K.Key_2, "herniation": K.Key_3}
 def analysed(qtbot, demo_study_dir):
     """The demo study open and analysed (real models, CPU), the window active, the sagittal
     viewport focused: what a reader sees before reviewing."""
-    win = open_window(qtbot, demo_study_dir)
-    win.settings.ai_provider = "cpu"
-    job = win.analysis.analyze_current()
-    assert job is not None
-    with qtbot.waitSignal(job.finished, timeout=120000):
-        pass
-    qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
+    win = open_analysed(qtbot, demo_study_dir)
     win.activateWindow()  # window shortcuts need the active window
     qtbot.waitUntil(win.isActiveWindow, timeout=5000)
     win.grid.viewports[0].setFocus()
