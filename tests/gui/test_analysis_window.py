@@ -52,6 +52,9 @@ def test_analyze_adds_reviewable_proposals_and_shows_findings(
     target = next(d for d in findings.discs if d.level == "L4-L5").axial_instances[0]
     assert shown is not None and shown.frame is not None
     assert shown.frame.instance.sop_instance_uid == target
+    # a slice of a series no viewport showed replaces the axial view, never the sagittal
+    assert win.grid.viewports[0].source.plane_name == "sagittal"
+    assert win.grid.active.source.plane_name == "axial"
     # the status bar names the models and the provider, with the notice
     assert "disc-state" in win.analysis.status.text()
     assert "NOT FOR CLINICAL USE" in win.analysis.status.text()

@@ -353,10 +353,21 @@ class AnnotationUi(QObject):
             for study in result.studies:
                 for series in study.series:
                     if series.uid == ref.series_uid:
-                        window.show_stacks(series.stacks, window.grid.active, study)
+                        target = self._viewport_for(series.stacks[0].plane)
+                        window.show_stacks(series.stacks, target, study)
                         window.sync.refresh()
                         return self.show_image(ref, load=False)
         return False
+
+    def _viewport_for(self, plane: str | None) -> ImageViewport:
+        """Where a series of ``plane`` that no viewport shows goes: a viewport showing the same
+        plane (an axial stack replaces the axial series, never the sagittal one beside it),
+        else the active one."""
+        grid = self.window.grid
+        for vp in [grid.active, *grid.visible_viewports()]:
+            if plane is not None and vp.source is not None and vp.source.plane_name == plane:
+                return vp
+        return grid.active
 
     # -- repaint ---------------------------------------------------------------------------------
 
