@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -100,6 +101,19 @@ def unprivileged() -> Iterator[tuple[Path, list[str] | None]]:
         if setpriv is None:
             pytest.skip("running as root without setpriv: every file is readable")
         prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", "import spineviewer"],
+            capture_output=True,
+            timeout=60,
+            cwd=tempfile.gettempdir(),
+        )
+        if probe.returncode != 0:  # e.g. a checkout under /root (0700): nobody cannot reach it
+            pytest.skip(
+                "running as root and nobody cannot run this checkout's interpreter: "
+                + probe.stderr.decode(errors="replace").strip().splitlines()[-1:][0]
+                if probe.stderr.strip()
+                else "running as root and nobody cannot run this checkout's interpreter"
+            )
     folder = Path(tempfile.mkdtemp(prefix="spineviewer-unreadable-"))
     try:
         folder.chmod(0o755)
