@@ -54,6 +54,7 @@ def test_lumbar_mr_findings_match_the_ground_truth(lumbar: tuple[Path, Findings]
     assert {m.id for m in findings.models} == {
         "vertebrae-sagittal",
         "disc-state",
+        "disc-state-sagittal",  # the sagittal view's state, averaged with the axial one
         "vertebra-fracture",
     }
     assert findings.provider == "cpu" and all(m.provider == "cpu" for m in findings.models)
@@ -188,7 +189,7 @@ def test_cuda_asked_on_a_machine_without_it_falls_back_with_one_notice(lumbar) -
 
 
 def test_auto_on_a_machine_without_cuda_records_the_cpu_without_a_warning(lumbar) -> None:
-    """"auto" falling back to the CPU is no problem to report in every study's warnings (on a
+    """ "auto" falling back to the CPU is no problem to report in every study's warnings (on a
     GPU build without a GPU it was in every report); the provider is recorded per model."""
     study, _ = lumbar
     (findings,) = analyse_path(study, provider="auto")

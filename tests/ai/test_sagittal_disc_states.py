@@ -76,3 +76,31 @@ def test_a_study_without_axials_gets_sagittal_disc_states(demo_study_dir: Path, 
         assert disc.model_id == "disc-state-sagittal"
     whole = _analyse(demo_study_dir, tmp_path / "w.json")
     assert whole.discs and all(d.view == "axial" for d in whole.discs)
+
+
+def test_an_axial_disc_state_is_the_mean_of_both_views(
+    demo_study_dir: Path, tmp_path: Path, only_these: None
+):
+    """With axial and sagittal slices, a lumbar disc's probabilities are the mean of the axial
+    model's (alone: the sagittal model left out) and the sagittal model's (alone: the axial
+    series left out); the view stays axial, both views' images are named."""
+    axial_only = _models(tmp_path / "a", "vertebrae-sagittal", "disc-state")
+    every = _models(tmp_path / "m", "vertebrae-sagittal", "disc-state", "disc-state-sagittal")
+    axial = _analyse(demo_study_dir, tmp_path / "a.json", axial_only)
+    sagittal = _analyse(
+        copy_plane(demo_study_dir, "sagittal", tmp_path / "sag"), tmp_path / "s.json", every
+    )
+    both = _analyse(demo_study_dir, tmp_path / "b.json", every)
+    by_level = {d.level: d for d in sagittal.discs}
+    fused = [d for d in both.discs if d.level in by_level]
+    assert len(fused) >= 4
+    for disc in fused:
+        alone = next(d for d in axial.discs if d.level == disc.level)
+        side = by_level[disc.level]
+        assert disc.view == "axial" and disc.axial_instances and disc.sagittal_instances
+        for name, p in disc.probabilities.items():
+            assert p == pytest.approx(
+                (alone.probabilities[name] + side.probabilities[name]) / 2, abs=2e-4
+            )
+        assert disc.state == max(disc.probabilities, key=disc.probabilities.__getitem__)
+    assert any(d.probabilities != a.probabilities for d, a in zip(fused, axial.discs, strict=False))
