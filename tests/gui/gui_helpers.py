@@ -28,6 +28,20 @@ def wheel(
     QCoreApplication.sendEvent(target, event)
 
 
+def shown_viewport(qtbot, study, series: int = 0, name: str = ""):
+    """A shown 600 x 600 viewport with ``study``'s series ``series`` in it."""
+    from spineviewer.gui.viewport import ImageViewport
+    from spineviewer.viewing.source import StackListSource
+
+    vp = ImageViewport(name=name) if name else ImageViewport()
+    qtbot.addWidget(vp)
+    vp.resize(600, 600)
+    vp.show()
+    qtbot.waitExposed(vp)
+    vp.set_source(StackListSource.from_stacks(study.series[series].stacks), study.info)
+    return vp
+
+
 def open_analysed(qtbot, folder):
     """:func:`open_window` with the study analysed by the real models on the CPU."""
     win = open_window(qtbot, folder)

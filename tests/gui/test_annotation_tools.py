@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import shown_viewport
 from PySide6.QtCore import QPoint, Qt
 
 from spineviewer.annotations import Kind, Status, Workspace
@@ -15,7 +16,6 @@ from spineviewer.gui.annotate.controller import AnnotationController
 from spineviewer.gui.annotate.tools import AnnotationTools
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.phantom import load_ground_truth
-from spineviewer.viewing.source import StackListSource
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -30,12 +30,7 @@ def setup(qtbot, study, tmp_path):
     controller = AnnotationController(Workspace(tmp_path / "ws"))
     controller.open_study(study, [])
     tools = AnnotationTools(controller)
-    vp = ImageViewport()
-    qtbot.addWidget(vp)
-    vp.resize(600, 600)
-    vp.show()
-    qtbot.waitExposed(vp)
-    vp.set_source(StackListSource.from_stacks(study.series[0].stacks), study.info)
+    vp = shown_viewport(qtbot, study)
     vp.tool_handler = tools
     yield vp, controller, tools
     controller.close_all()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gui_helpers import shown_viewport
 from PySide6.QtCore import QPoint, Qt
 
 from spineviewer.annotations import Annotation, AnnotationDocument, Status, Workspace
@@ -23,7 +24,6 @@ from spineviewer.dicom import scan
 from spineviewer.gui.annotate.controller import AnnotationController, image_ref
 from spineviewer.gui.annotate.tools import AnnotationTools
 from spineviewer.gui.viewport import ImageViewport
-from spineviewer.viewing.source import StackListSource
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -40,12 +40,7 @@ def viewer(qtbot, study, demo_study_dir):
     controller = AnnotationController(Workspace())
     controller.open_study(study, [demo_study_dir])
     tools = AnnotationTools(controller)
-    vp = ImageViewport()
-    qtbot.addWidget(vp)
-    vp.resize(600, 600)
-    vp.show()
-    qtbot.waitExposed(vp)
-    vp.set_source(StackListSource.from_stacks(study.series[0].stacks), study.info)
+    vp = shown_viewport(qtbot, study)
     vp.tool_handler = tools
     messages: list[str] = []
     controller.message.connect(messages.append)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import open_window
+from gui_helpers import open_window, shown_viewport
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QKeySequence
 
@@ -25,7 +25,6 @@ from spineviewer.gui.reference_lines import segment_distance
 from spineviewer.gui.shortcuts import BINDINGS
 from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
-from spineviewer.viewing.source import StackListSource
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -44,12 +43,7 @@ def _drag(qtbot, vp: ImageViewport, a: QPoint, b: QPoint, steps: int = 6) -> Non
 
 
 def test_window_drag_scales_with_the_value_range(qtbot, study) -> None:
-    vp = ImageViewport()
-    qtbot.addWidget(vp)
-    vp.resize(600, 600)
-    vp.show()
-    qtbot.waitExposed(vp)
-    vp.set_source(StackListSource.from_stacks(study.series[0].stacks), study.info)
+    vp = shown_viewport(qtbot, study)
     values = vp.values
     value_range = float(values.max()) - float(values.min())
     before = vp.voi_window
@@ -68,15 +62,9 @@ def test_window_drag_scales_with_the_value_range(qtbot, study) -> None:
 
 @pytest.fixture
 def pair(qtbot, study):
-    sag, ax = ImageViewport(name="sag"), ImageViewport(name="ax")
-    for vp in (sag, ax):
-        qtbot.addWidget(vp)
-        vp.resize(600, 600)
-        vp.show()
-        qtbot.waitExposed(vp)
+    sag = shown_viewport(qtbot, study, 0, name="sag")
+    ax = shown_viewport(qtbot, study, 2, name="ax")
     sync = ViewportSync([sag, ax])
-    sag.set_source(StackListSource.from_stacks(study.series[0].stacks), study.info)
-    ax.set_source(StackListSource.from_stacks(study.series[2].stacks), study.info)
     sync.refresh()
     return sag, ax, sync
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import wheel
+from gui_helpers import shown_viewport, wheel
 from PySide6.QtCore import QPoint, Qt
 
 from spineviewer.dicom import scan
@@ -22,12 +22,7 @@ def study(demo_study_dir: Path):
 
 @pytest.fixture
 def viewport(qtbot, study) -> ImageViewport:
-    vp = ImageViewport()
-    qtbot.addWidget(vp)
-    vp.resize(600, 600)
-    vp.show()
-    qtbot.waitExposed(vp)
-    vp.set_source(StackListSource.from_stacks(study.series[0].stacks), study.info)
+    vp = shown_viewport(qtbot, study)
     return vp
 
 
