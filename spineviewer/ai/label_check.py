@@ -45,6 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import NDArray
 
 from spineviewer.ai.findings import (
     CONFIDENT,
@@ -221,9 +222,7 @@ def check_column(
     if sacral_at_edge is not None:
         trimmed = _without_sliver(labelling, edges, sacral_at_edge)
         sliver, labelling = trimmed is not labelling, trimmed
-    bodies = [b for b in labelling.bodies if b.centre_mm is not None]
-    z = np.array([b.centre_mm[2] for b in bodies if b.centre_mm is not None])
-    steps = np.diff(z)
+    bodies, z, steps = _column(labelling)
     typical = float(np.median(steps)) if len(steps) else 0.0
     sacrum = "found"
     bottom = bodies[0] if bodies else None
@@ -237,9 +236,7 @@ def check_column(
         sacrum = "not in view" if below else "not recognised"
         if sacrum == "not in view" and bottom.label == "S1":
             labelling = relabel(labelling, 1)  # may drop a top body beyond T1
-            bodies = [b for b in labelling.bodies if b.centre_mm is not None]
-            z = np.array([b.centre_mm[2] for b in bodies if b.centre_mm is not None])
-            steps = np.diff(z)
+            bodies, z, steps = _column(labelling)
     reviews = _Reviews([b.label for b in bodies])
     every = [b.label for b in bodies]
     trusted = sacral_at_edge is not None and bottom is not None and bottom.sacral >= sacral_at_edge
@@ -310,6 +307,14 @@ def check_column(
     return LabelReview(labelling, result, review, tuple(dict.fromkeys(warnings)))
 
 
+def _column(labelling: Labelling) -> tuple[list[Body], NDArray[np.float64], NDArray[np.float64]]:
+    """The bodies with a centre (bottom first), their heights (patient z, mm) and the steps
+    between neighbours."""
+    bodies = [b for b in labelling.bodies if b.centre_mm is not None]
+    z = np.array([b.centre_mm[2] for b in bodies if b.centre_mm is not None], dtype=np.float64)
+    return bodies, z, np.diff(z)
+
+
 def _without_weak_top(labelling: Labelling, min_score: float) -> Labelling:
     """``labelling`` without its top body when that scores under ``min_score``."""
     bodies = labelling.bodies
@@ -321,11 +326,10 @@ def _without_weak_top(labelling: Labelling, min_score: float) -> Labelling:
 def _without_sliver(labelling: Labelling, edges: Edges, sacral_at_edge: float) -> Labelling:
     """``labelling`` without a bottom body that is a sliver at the lower image edge
     (:data:`SLIVER_ROOM`) and does not look clearly sacral; the other labels unchanged."""
-    bodies = [b for b in labelling.bodies if b.centre_mm is not None]
+    bodies, z, steps = _column(labelling)
     if len(bodies) < MIN_CHECKED or bodies[0].sacral >= sacral_at_edge:
         return labelling
-    z = np.array([b.centre_mm[2] for b in bodies if b.centre_mm is not None])
-    typical = float(np.median(np.diff(z)))
+    typical = float(np.median(steps))
     if not typical or float(z[0]) - edges(bodies[0])[0] >= SLIVER_ROOM * typical:
         return labelling
     # The labels stay counted from the sliver (most often the top of a cut S1): the body
