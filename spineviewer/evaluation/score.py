@@ -7,8 +7,12 @@ Rules (each study compared with its ``ground_truth.json``):
   closest of all truth bodies. The identification rate counts the truth bodies whose centre is
   in the sagittal field of view that were found with the right label. A study's labels are
   *right* when every in-view body is identified, no found label is wrong and the study is not
-  flagged; *flagged* when any labelling check is not "confident" or any vertebra's review is
-  not "confident" (a flagged study never counts as right); otherwise *wrong* when a found
+  flagged; *flagged* when any labelling check is not "confident" (the check's status is that
+  of the doubts that bear on level names: no sacrum, a gap, irregular spacing, transitional
+  anatomy, too few bodies) or any vertebra's review is "needs review" (a flagged study never
+  counts as right). A vertebra "uncertain" while the check is confident is doubted for itself
+  alone (a body cut by the top edge of the image: its box, not its level name); that is listed
+  in ``body_doubts`` and does not flag the study. Otherwise *wrong* when a found
   label is wrong (the dangerous case: wrong labels presented as confident), else *incomplete*
   (no label wrong, but an in-view body was missed, or none was found at all).
 - **Discs**: the discs scored are the truth lumbar discs (L1-L2 down) in the sagittal field of
@@ -34,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from spineviewer.ai.analysis import analyse_study
-from spineviewer.ai.findings import CONFIDENT, UNCERTAIN, Findings
+from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, UNCERTAIN, Findings
 from spineviewer.ai.registry import ModelEntry, find_models
 from spineviewer.ai.sessions import SessionCache
 from spineviewer.dicom import Study, scan
@@ -86,6 +90,8 @@ class StudyScore:
     truth_labels: list[str] = field(default_factory=list)
     flagged: bool = False
     flag_reasons: list[str] = field(default_factory=list)
+    #: Vertebrae "uncertain" for themselves alone (cut by the image edge): no flag.
+    body_doubts: list[str] = field(default_factory=list)
     discs: list[DiscScore] = field(default_factory=list)
     axial_with_level: int = 0
     axial_wrong: int = 0
@@ -131,9 +137,10 @@ def score_vertebrae(truth: StudyTruth, findings: Findings, score: StudyScore) ->
     for check in findings.labelling:
         if check.status != CONFIDENT:
             score.flag_reasons.append(f"labels {check.status}: " + "; ".join(check.reasons))
-    flagged = [v.label for v in findings.vertebrae if v.review != CONFIDENT]
+    flagged = [v.label for v in findings.vertebrae if v.review == NEEDS_REVIEW]
     if flagged:
         score.flag_reasons.append("vertebrae needing review: " + " ".join(flagged))
+    score.body_doubts = [v.label for v in findings.vertebrae if v.review == UNCERTAIN]
     score.flagged = bool(score.flag_reasons)
 
 

@@ -194,6 +194,25 @@ def test_a_body_cut_by_the_top_of_the_image_doubts_itself_not_the_levels() -> No
     assert cautions(findings) == () and not any("labels" in x for x in findings.summary_lines())
 
 
+def test_the_short_step_to_a_body_cut_by_the_top_edge_is_not_irregular() -> None:
+    """The top body's centre is its visible part's: 15 mm above the body below it instead of
+    35. With the top edge 5 mm above that centre, the step is expected and the check stays
+    confident; with the top edge 40 mm above it (the body whole), a 15 mm step is a double
+    detection or a merged pair and stays irregular."""
+    labels = ["S1", "L5", "L4", "L3", "L2", "L1", "T12"]
+    heights = [35.0 * k for k in range(6)] + [35.0 * 5 + 15.0]
+    bodies = tuple(
+        _body(label, z, 0.8 if label == "S1" else 0.05)
+        for label, z in zip(labels, heights, strict=True)
+    )
+    cut = check_column(Labelling(bodies), "1.2.3", lambda body: (-70.0, heights[-1] + 5.0))
+    assert (cut.result.status, cut.result.reasons) == (CONFIDENT, ())
+    assert cut.review["T12"] == (UNCERTAIN, ("T12 is cut by the top of the image",))
+    whole = check_column(Labelling(bodies), "1.2.3", lambda body: (-70.0, heights[-1] + 40.0))
+    assert whole.result.status == UNCERTAIN
+    assert whole.result.reasons == ("irregular spacing between T12 and L1",)
+
+
 def _column_of(sacral: float, bottom_z: float = 0.0, top_score: float = 0.9) -> Labelling:
     """S1..T12 35 mm apart, bottom first; the bottom body's sacral score and height, the top's
     score."""

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from spineviewer.ai.findings import (
+    CONFIDENT,
     NEEDS_REVIEW,
     UNCERTAIN,
     AxialAssignment,
@@ -103,9 +104,24 @@ def test_a_flagged_study_never_counts_as_right() -> None:
     score_vertebrae(_truth(), _findings(found, labelling=[check]), score)
     assert score.bodies_identified == 6 and score.labels == "flagged"
     score = _score()
-    found[2] = _vertebra("L3", -72.0, review=UNCERTAIN)
+    found[2] = _vertebra("L3", -72.0, review=NEEDS_REVIEW)
     score_vertebrae(_truth(), _findings(found), score)
     assert score.labels == "flagged"
+    score = _score()
+    check = LabellingCheck("s", 0.85, UNCERTAIN, "found", ("irregular spacing",))
+    score_vertebrae(_truth(), _findings(found, labelling=[check]), score)
+    assert score.labels == "flagged"
+
+
+def test_a_body_doubted_for_itself_alone_does_not_flag_the_levels() -> None:
+    """L1 "uncertain" (cut by the top of the image) while the labelling check is confident:
+    its box is doubted, not its level name. Listed, not a flag."""
+    found = [_vertebra(label, -36.0 * i) for i, label in enumerate(LABELS)]
+    found[0] = _vertebra("L1", 0.0, review=UNCERTAIN)
+    check = LabellingCheck("s", 1.0, CONFIDENT, "found", ())
+    score = _score()
+    score_vertebrae(_truth(), _findings(found, labelling=[check]), score)
+    assert (score.labels, score.body_doubts, score.flag_reasons) == ("right", ["L1"], [])
 
 
 def test_a_body_out_of_view_is_not_expected() -> None:
