@@ -124,6 +124,9 @@ class Preprocessing:
     std: tuple[float, ...]
     monochrome1: str = "invert"
     roi_mm: tuple[float, float] | None = None
+    #: Letterbox at this many mm per input pixel (zoomed out only when the image would not
+    #: fit); None: as large as fits.
+    mm_per_pixel: float | None = None
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,7 @@ def _preprocessing(p: dict[str, Any]) -> Preprocessing:
         std=_numbers(p["std"]),
         **_rest(p, "monochrome1"),
         roi_mm=(roi[0], roi[1]) if roi else None,
+        mm_per_pixel=float(p["mm_per_pixel"]) if p.get("mm_per_pixel") is not None else None,
     )
 
 

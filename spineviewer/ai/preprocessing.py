@@ -117,9 +117,10 @@ def letterbox(
     Without ``spacing`` the pixels are taken as square: aspect kept, the image as large as
     fits. With ``spacing`` (row, column mm) the *physical* aspect is kept, so non-square
     pixels are stretched to square millimetres (a model trained on square pixels sees the
-    anatomy's true shape). With ``mm_per_pixel`` as well, the scale is fixed to that many mm
-    per input pixel instead of "as large as fits" (parts outside ``size`` are cut, the rest
-    padded): every study reaches the network at one physical scale.
+    anatomy's true shape). With ``mm_per_pixel`` as well, the scale is that many mm per input
+    pixel instead of "as large as fits" (the rest padded), so every study reaches the network
+    at one physical scale; an image too large to fit at that scale is zoomed out until it
+    fits, never cut (a lumbar field of 400 mm must keep its sacrum).
     """
     if spacing is None or not all(v > 0 for v in spacing):
         scale = min(size[0] / rows, size[1] / cols)
@@ -127,7 +128,8 @@ def letterbox(
     else:
         aspect = spacing[0] / spacing[1]  # input pixels per row, per input pixel per column
         if mm_per_pixel is not None:
-            scale = spacing[1] / mm_per_pixel
+            fits = max(rows * spacing[0] / size[0], cols * spacing[1] / size[1])
+            scale = spacing[1] / max(mm_per_pixel, fits)
         else:
             scale = min(size[0] / (rows * aspect), size[1] / cols)
         row_scale = None if aspect == 1.0 else scale * aspect
@@ -165,10 +167,12 @@ def letterbox_scaled(
     bounds: tuple[float, float],
     invert: bool = False,
     spacing: tuple[float, float] | None = None,
+    mm_per_pixel: float | None = None,
 ) -> tuple[NDArray[np.float32], Letterbox]:
     """``values`` scaled so ``bounds`` (low, high) become 0 and 1 (clipped), inverted when
     asked, then letterboxed into ``size`` with 0 outside the image (in physical proportions
-    when the pixel ``spacing`` is given, :func:`letterbox`).
+    when the pixel ``spacing`` is given, at ``mm_per_pixel`` when that is given too:
+    :func:`letterbox`).
 
     The same image as scaling the whole slice first and resampling it afterwards, computed
     the other way round: the source rows the letterbox samples are clipped to ``bounds`` in
@@ -177,7 +181,7 @@ def letterbox_scaled(
     float32 rounding) while the full-size slice is never converted.
     """
     rows, cols = values.shape
-    box = letterbox(rows, cols, size, spacing)
+    box = letterbox(rows, cols, size, spacing, mm_per_pixel)
     r, _ = box.to_image(0.0, np.arange(size[0]) + 0.5)  # the input pixel centres
     _, c = box.to_image(np.arange(size[1]) + 0.5, 0.0)
     lo, hi = float(bounds[0]), float(bounds[1])
@@ -247,14 +251,17 @@ def model_image(
     ``monochrome1``: the slice's photometric interpretation is MONOCHROME1 (high values are
     dark); with the manifest's ``monochrome1: invert`` the scaled image is inverted, so the
     model always sees bone bright. ``spacing`` (row, column mm): non-square pixels are
-    resampled to square millimetres (the shipped detectors were trained on square pixels).
+    resampled to square millimetres, and the image is scaled to the manifest's
+    ``mm_per_pixel`` when it gives one.
     """
     pre = manifest.preprocessing
     if pre.resize != "letterbox" or pre.roi_mm is not None:
         raise ValueError(f"{manifest.id}: expected a letterboxed whole slice (no roi_mm)")
     arr = np.asarray(values)
     invert = monochrome1 and pre.monochrome1 == "invert"
-    return letterbox_scaled(arr, pre.size, scaling_bounds(manifest, arr, bounds), invert, spacing)
+    return letterbox_scaled(
+        arr, pre.size, scaling_bounds(manifest, arr, bounds), invert, spacing, pre.mm_per_pixel
+    )
 
 
 def scaling_bounds(

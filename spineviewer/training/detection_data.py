@@ -26,9 +26,12 @@ from spineviewer.dicom import Stack, StackPixels, scan
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.phantom_data import PERCENTILES
 
-#: The model input (rows, cols): the whole sagittal field of view (about 320 mm on the
-#: phantoms, 1.25 mm per input pixel).
+#: The model input (rows, cols): the whole sagittal field of view.
 INPUT_SIZE = (256, 256)
+#: The input's scale (the manifest's ``preprocessing.mm_per_pixel``): 307 mm across 256 input
+#: pixels, a lumbar body about 20 input pixels tall whatever the field of view (clinical
+#: lumbar fields are 180-400 mm); a field too large to fit is zoomed out until it does.
+MM_PER_PIXEL = 1.2
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,9 @@ def detection_samples(
         for index in middle_indices(len(stack), middle):
             values = pixels.slice(index)
             bounds = slice_percentiles(values, *PERCENTILES)
-            image, box = letterbox_scaled(values, size, bounds, spacing=stack.pixel_spacing)
+            image, box = letterbox_scaled(
+                values, size, bounds, spacing=stack.pixel_spacing, mm_per_pixel=MM_PER_PIXEL
+            )
             found = per_slice.get(uids[index], [])
             boxes = np.array([box.box_to_input(b) for b, _ in found]).reshape(-1, 4)
             classes = np.array([CLASS_NAMES.index("S1") if lb == "S1" else 0 for _, lb in found])

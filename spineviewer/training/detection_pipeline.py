@@ -44,6 +44,7 @@ from spineviewer.phantom import load_ground_truth
 from spineviewer.phantom.mr_options import MrOptions
 from spineviewer.training.detection_data import (
     INPUT_SIZE,
+    MM_PER_PIXEL,
     DetectionSample,
     collect_detection,
     sagittal_stack,
@@ -128,6 +129,7 @@ def manifest_for(
             "body_part": "LSPINE",
         },
         input_size=INPUT_SIZE,
+        mm_per_pixel=MM_PER_PIXEL,
         labels=manifest_labels(CLASS_NAMES, VOCABULARY_KEYS),
         oriented=False,
         provenance={
@@ -432,7 +434,9 @@ def model_card(
         f"- input: one MR sagittal slice (T2, T1 or STIR), percentiles {PERCENTILES[0]}/"
         f"{PERCENTILES[1]} -> 0/1 on the whole slice, letterboxed in its physical proportions "
         "(PixelSpacing: non-square pixels become square input pixels; centred, 0 padding) to "
-        f"{INPUT_SIZE[0]} x {INPUT_SIZE[1]}, then (x - 0.5) / 0.25; 1 channel",
+        f"{INPUT_SIZE[0]} x {INPUT_SIZE[1]} at {MM_PER_PIXEL} mm per input pixel (a field "
+        f"larger than {INPUT_SIZE[0] * MM_PER_PIXEL:.0f} mm zoomed out until it fits), then "
+        "(x - 0.5) / 0.25; 1 channel",
         f"- output `predictions` (batch, {(INPUT_SIZE[0] // STRIDE) * (INPUT_SIZE[1] // STRIDE)}"
         ", 6): YOLO-style rows `cx, cy, w, h` (input pixels) + a score per class; scores are "
         "the sigmoid centre heatmap of each cell. The runner keeps rows scoring >= "

@@ -49,9 +49,10 @@ def detector_manifest(
     oriented: bool,
     provenance: Mapping[str, Any],
     nms_per_class: bool = False,
+    mm_per_pixel: float | None = None,
 ) -> dict[str, Any]:
     """A whole manifest: ``identity`` = id, name, version; sha256 and opset are filled in by the
-    export."""
+    export. ``mm_per_pixel``: the letterbox's fixed scale (None: as large as fits)."""
     from spineviewer.training.detector import (
         CHANNEL_MEAN,
         CHANNEL_STD,
@@ -100,6 +101,7 @@ def detector_manifest(
             "mean": [CHANNEL_MEAN],
             "std": [CHANNEL_STD],
             "monochrome1": "invert",
+            **({"mm_per_pixel": mm_per_pixel} if mm_per_pixel is not None else {}),
         },
         "outputs": [{"name": "predictions", "dtype": "float32", "shape": ["batch", cells, row]}],
         "decoding": decoding,

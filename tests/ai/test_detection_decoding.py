@@ -198,3 +198,22 @@ def test_nms_matches_textbook_greedy_suppression_on_random_boxes() -> None:
         scores = rng.choice([0.3, 0.5, 0.7, 0.9], n)  # ties: lower index first
         threshold = float(rng.uniform(0.2, 0.7))
         assert nms(boxes, scores, threshold).tolist() == _greedy_reference(boxes, scores, threshold)
+
+
+def test_the_manifests_mm_per_pixel_sets_the_input_scale_and_survives_a_round_trip() -> None:
+    data = variant("detection", "yolo")
+    data["preprocessing"].pop("roi_mm")
+    data["preprocessing"]["mm_per_pixel"] = 1.2
+    manifest = ModelManifest.from_dict(data)
+    assert manifest.preprocessing.mm_per_pixel == 1.2
+    assert ModelManifest.from_dict(manifest.to_dict()).preprocessing.mm_per_pixel == 1.2
+    size = manifest.preprocessing.size
+    values = np.tile(np.linspace(1, 100, 100), (100, 1))  # 60 mm at 0.6 mm: 50 input pixels
+    image, box = model_image(manifest, values, spacing=(0.6, 0.6))
+    assert box.scale == pytest.approx(0.5)
+    assert np.count_nonzero(image.max(axis=1)) == pytest.approx(50, abs=1)
+    plain, as_large = model_image(
+        _manifest("invert", {"percentile": {"low": 1, "high": 99}}), values
+    )
+    assert as_large.scale == pytest.approx(min(size) / 100)
+    assert plain.shape == image.shape

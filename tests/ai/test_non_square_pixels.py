@@ -31,6 +31,19 @@ def test_letterbox_keeps_the_physical_aspect() -> None:
     assert fixed.pad_top == pytest.approx(28.0) and fixed.pad_left == pytest.approx(28.0)
 
 
+def test_a_fixed_scale_zooms_out_only_as_far_as_the_image_needs_to_fit() -> None:
+    """1.2 mm per input pixel: a 200 mm field keeps that scale (padded); a 400 x 300 mm field
+    (0.8 x 1.0 mm pixels) would not fit in 256 x 256 input pixels, so it is zoomed out to
+    400 / 256 mm per input pixel, never cut (its sacrum stays in the input)."""
+    small = letterbox(250, 250, (256, 256), spacing=(0.8, 0.8), mm_per_pixel=1.2)
+    assert small.scale == pytest.approx(0.8 / 1.2) and small.row_scale is None
+    large = letterbox(500, 300, (256, 256), spacing=(0.8, 1.0), mm_per_pixel=1.2)
+    assert large.scale == pytest.approx(1.0 / (400 / 256)) and large.pad_top == pytest.approx(0)
+    assert large.scale_r == pytest.approx(0.8 / (400 / 256))
+    x, y = large.to_input(499.5, 299.5)
+    assert (float(x), float(y)) == pytest.approx((256 / 2 + 150 / (400 / 256), 256.0))
+
+
 def _stretch_columns(study: Path, dest: Path, factor: float) -> Path:
     """A copy of ``study`` whose sagittal images have ``factor`` times as many columns (pixel
     columns ``1 / factor`` as wide, linear interpolation): the same anatomy, non-square
