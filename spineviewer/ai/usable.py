@@ -3,8 +3,10 @@
 Partial data is still data: a slice that cannot be decoded, or whose geometry is unusable, is
 left out of the step with its file and the reason; the rest are analysed. Unusable geometry:
 no PixelSpacing, or one that is not finite and above 0 or differs from the stack's; no finite
-ImagePositionPatient; an ImageOrientationPatient that is not two perpendicular unit vectors,
-or whose plane is tilted from the plane most of the stack's slices share. The header's own
+ImagePositionPatient, or one off the stack's line (:func:`off_line`: a slice moved sideways
+in its plane, by a forged or broken header); an ImageOrientationPatient that is not two
+perpendicular unit vectors, or whose plane is tilted from the plane most of the stack's slices
+share. The header's own
 reasons (:attr:`~spineviewer.dicom.Frame.problems`, e.g. "PixelSpacing 0\\0 is not
 positive") are used where it gives one.
 
@@ -30,10 +32,12 @@ from spineviewer.geometry import Plane
 __all__ = [
     "MIN_USABLE",
     "NORMAL_TOLERANCE_DEG",
+    "OFF_LINE_MM",
     "UNIT_TOLERANCE",
     "DroppedSlice",
     "UsableSlices",
     "decode_reason",
+    "off_line",
     "usable_slices",
 ]
 
@@ -49,6 +53,9 @@ NORMAL_TOLERANCE_DEG = 1.0
 #: Relative difference above which a slice's PixelSpacing is not the stack's (the pipelines
 #: crop every slice with the stack's spacing).
 SPACING_TOLERANCE = 1e-3
+#: How far (mm) a slice's origin may lie off the stack's line (:func:`off_line`), at least;
+#: a pixel's width when that is more. Scanners write positions to 0.01 mm or better.
+OFF_LINE_MM = 1.0
 
 
 @dataclass(frozen=True)
@@ -101,16 +108,24 @@ def usable_slices(
         else:
             sound.append((index, plane))
     normal = _majority_normal([plane for _, plane in sound])
+    sideways = off_line([plane for _, plane in sound], normal)
     pixels = StackPixels(stack) if decode else None
     indices: list[int] = []
     planes: list[Plane] = []
     values: list[np.ndarray] = []
-    for index, plane in sound:
+    for (index, plane), away in zip(sound, sideways, strict=True):
         check()
         label = stack.frames[index].label
         tilt = _angle_deg(plane.normal, normal)
         if tilt > NORMAL_TOLERANCE_DEG:
             reason = f"its plane is tilted {tilt:.1f} degrees from the stack's"
+            dropped.append(DroppedSlice(index, label, reason))
+            continue
+        if away is not None:
+            reason = (
+                f"its ImagePositionPatient lies {away:.1f} mm off the line of the stack's "
+                "other slices"
+            )
             dropped.append(DroppedSlice(index, label, reason))
             continue
         if pixels is not None:
@@ -192,6 +207,39 @@ def _majority_normal(planes: list[Plane]) -> np.ndarray:
     keys = [tuple(np.round(_signed(p.normal), 3) + 0.0) for p in planes]
     best = Counter(keys).most_common(1)[0][0]
     return np.asarray(best, dtype=np.float64)
+
+
+def off_line(planes: list[Plane], normal: np.ndarray) -> list[float | None]:
+    """For each plane, how far (mm) its origin lies off the stack's line, or None when on it.
+
+    The line: the in-plane part of the origins (what is left after taking out the offset
+    along ``normal``) as a linear function of that offset (constant for a straight stack,
+    moving steadily for a gantry-tilted one), fitted robustly (the median slope of pairs half
+    the stack apart, the median intercept), so one or a few slices moved sideways do not move
+    it. A slice is off when further than :data:`OFF_LINE_MM` or a pixel's width from it.
+    Fewer than 3 planes: none is off (there is no majority to compare with).
+    """
+    if len(planes) < 3:
+        return [None] * len(planes)
+    origins = np.array([p.origin for p in planes], dtype=np.float64)
+    along = origins @ normal
+    side = origins - along[:, None] * normal[None, :]
+    order = np.argsort(along, kind="stable")
+    half = len(planes) // 2
+    first, second = order[: len(planes) - half], order[half:]
+    span = along[second] - along[first]
+    usable = span > 1e-3
+    slope = (
+        np.median((side[second][usable] - side[first][usable]) / span[usable][:, None], axis=0)
+        if np.any(usable)
+        else np.zeros(3)
+    )
+    intercept = np.median(side - along[:, None] * slope[None, :], axis=0)
+    distance = np.linalg.norm(side - intercept[None, :] - along[:, None] * slope[None, :], axis=1)
+    return [
+        float(d) if d > max(OFF_LINE_MM, *p.spacing) else None
+        for d, p in zip(distance, planes, strict=True)
+    ]
 
 
 def _signed(normal: np.ndarray) -> np.ndarray:

@@ -9,14 +9,16 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 from damaged_dicom import DAMAGES, set_raw
 
-from spineviewer.ai.usable import MIN_USABLE, usable_slices
+from spineviewer.ai.usable import MIN_USABLE, off_line, usable_slices
 from spineviewer.dicom import FrameCache, Stack, StackPixels, scan
 from spineviewer.dicom.header import read_instance_frames
 from spineviewer.dicom.ordering import order_frames
 from spineviewer.dicom.sources import FileRef
+from spineviewer.geometry import Plane
 from spineviewer.phantom import generate, study_folder_name
 
 SEED = 5
@@ -186,3 +188,40 @@ def test_a_slice_with_another_spacing_is_left_out(sagittal_source, tmp_path) -> 
     [dropped] = usable.dropped
     assert dropped.index == _index(stack, VICTIM)
     assert "PixelSpacing 0.9\\0.9 differs from the stack's 1.07966\\1.07966" in dropped.reason
+
+
+def test_a_slice_moved_off_the_stacks_line_is_left_out(sagittal_source, tmp_path) -> None:
+    """One slice's ImagePositionPatient moved 30 mm sideways in its plane (a broken header):
+    the grouping keeps it, the pipelines leave it out, naming it."""
+    folder = _copy(sagittal_source, tmp_path / "sideways")
+    x, y, z = (float(v) for v in pydicom.dcmread(folder / VICTIM).ImagePositionPatient)
+    set_raw(folder / VICTIM, "ImagePositionPatient", f"{x}\\{y + 30.0}\\{z}")
+    stack = _stack(folder)
+
+    usable = usable_slices(stack, decode=False)
+
+    [dropped] = usable.dropped
+    assert dropped.file == str(folder / VICTIM)
+    assert "lies 30.0 mm off the line of the stack's other slices" in dropped.reason
+
+
+def _planes(origins: list[tuple[float, float, float]]) -> list[Plane]:
+    return [
+        Plane(np.array(o), np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, -1.0]), (1.0, 1.0))
+        for o in origins
+    ]
+
+
+def test_off_line_follows_a_gantry_tilted_stack_and_finds_the_one_moved() -> None:
+    """Origins moving 0.5 mm sideways per slice (a tilted CT stack) are on their line; one
+    moved 5 mm off it is off by 5 mm, whichever slice it is."""
+    normal = np.array([1.0, 0.0, 0.0])
+    tilted = [(4.0 * k, 0.5 * k, 0.0) for k in range(13)]
+    assert off_line(_planes(tilted), normal) == [None] * 13
+    for victim in (0, 6, 12):
+        moved = list(tilted)
+        moved[victim] = (4.0 * victim, 0.5 * victim, 5.0)
+        distances = off_line(_planes(moved), normal)
+        assert distances[victim] == pytest.approx(5.0)
+        assert [d for k, d in enumerate(distances) if k != victim] == [None] * 12
+    assert off_line(_planes(tilted[:2]), normal) == [None, None]

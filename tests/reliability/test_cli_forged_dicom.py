@@ -32,17 +32,10 @@ INFO_RSS_LIMIT_MB = 300.0
 PDF_IN_CI = {"PixelData", "Rows", "PhotometricInterpretation", "WindowWidth", "RescaleSlope"}
 TIMEOUT_S = {"info": 60.0, "analyze": 180.0, "report": 180.0, "batch": 300.0}
 
-#: Cases that fail because of a product bug not fixed here: the case and why.
-_OFF_LINE = (
-    "a slice moved off the stack's line (in-plane) is neither refused nor named: the "
-    "sagittal stack takes it, only 'uneven slice spacing' is said, and the vertebrae found "
-    "change (T5..S1 instead of T11..S1); ordering.order_frames checks the sideways offset "
-    "of the first and last slice only"
-)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("ImagePositionPatient", "zero"): _OFF_LINE,
-    ("ImagePositionPatient", "negative"): _OFF_LINE,
-}
+#: Cases that fail because of a product bug not fixed yet: the case and why (none today; a
+#: slice moved off the stack's line by a zeroed or negated ImagePositionPatient was one until
+#: spineviewer.ai.usable.off_line).
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _cases(deep: bool) -> list[tuple[str, str]]:
