@@ -6,10 +6,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from study_helpers import copy_plane
 
 from spineviewer.ai.findings import Findings
+from spineviewer.ai.pipelines.lumbar_mr import pooled
 from spineviewer.ai.registry import best_for, find_models, why_none
 from spineviewer.cli import main
 
@@ -78,12 +80,12 @@ def test_a_study_without_axials_gets_sagittal_disc_states(demo_study_dir: Path, 
     assert whole.discs and all(d.view == "axial" for d in whole.discs)
 
 
-def test_an_axial_disc_state_is_the_mean_of_both_views(
+def test_an_axial_disc_state_pools_both_views(
     demo_study_dir: Path, tmp_path: Path, only_these: None
 ):
-    """With axial and sagittal slices, a lumbar disc's probabilities are the mean of the axial
-    model's (alone: the sagittal model left out) and the sagittal model's (alone: the axial
-    series left out); the view stays axial, both views' images are named."""
+    """With axial and sagittal slices, a lumbar disc's probabilities are the renormalised
+    product of the axial model's (alone: the sagittal model left out) and the sagittal model's
+    (alone: the axial series left out); the view stays axial, both views' images are named."""
     axial_only = _models(tmp_path / "a", "vertebrae-sagittal", "disc-state")
     every = _models(tmp_path / "m", "vertebrae-sagittal", "disc-state", "disc-state-sagittal")
     axial = _analyse(demo_study_dir, tmp_path / "a.json", axial_only)
@@ -98,9 +100,16 @@ def test_an_axial_disc_state_is_the_mean_of_both_views(
         alone = next(d for d in axial.discs if d.level == disc.level)
         side = by_level[disc.level]
         assert disc.view == "axial" and disc.axial_instances and disc.sagittal_instances
+        product = {n: alone.probabilities[n] * side.probabilities[n] for n in disc.probabilities}
         for name, p in disc.probabilities.items():
-            assert p == pytest.approx(
-                (alone.probabilities[name] + side.probabilities[name]) / 2, abs=2e-4
-            )
+            assert p == pytest.approx(product[name] / sum(product.values()), abs=2e-3)
         assert disc.state == max(disc.probabilities, key=disc.probabilities.__getitem__)
     assert any(d.probabilities != a.probabilities for d, a in zip(fused, axial.discs, strict=False))
+
+
+def test_pooling_sharpens_agreement_and_doubts_disagreement() -> None:
+    agree = pooled(np.array([0.7, 0.2, 0.1]), np.array([0.7, 0.2, 0.1]))
+    assert agree.sum() == pytest.approx(1.0) and agree[0] > 0.9
+    disagree = pooled(np.array([0.7, 0.2, 0.1]), np.array([0.1, 0.2, 0.7]))
+    assert disagree.max() < 0.7 and disagree[0] == pytest.approx(disagree[2])
+    assert pooled(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])).sum() == pytest.approx(1)

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from numpy.typing import NDArray
 
 from spineviewer.ai.contrast_check import disc_to_marrow, looks_t1
 from spineviewer.ai.detection import detect
@@ -418,8 +419,8 @@ def classify_fractures(ctx: Context, state: LumbarMrState) -> None:
 
 def classify_discs_sagittal(ctx: Context, state: LumbarMrState) -> None:
     """Every lumbar disc's state from the sagittal slices near its centre, with a sagittal
-    disc-state model. A disc the axial step classified gets the mean of the two views'
-    probabilities (its ``sagittal_instances`` say so; the view stays "axial"); one no axial
+    disc-state model. A disc the axial step classified gets both views' probabilities pooled
+    (:func:`pooled`; its ``sagittal_instances`` say so; the view stays "axial"); one no axial
     slice reached gets the sagittal state alone (``view="sagittal"``).
 
     Why both: on the second generator the axial model alone gave 84 of 184 disc states, the
@@ -452,6 +453,21 @@ def classify_discs_sagittal(ctx: Context, state: LumbarMrState) -> None:
     ctx.discs.sort(key=lambda d: order.index(d.level) if d.level in order else len(order))
 
 
+def pooled(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Two views' class probabilities as one: their product, renormalised (log-linear
+    pooling: each view's evidence counts, as for independent observations; where the views
+    disagree the result is less sure than either).
+
+    Chosen over the mean on held-out phantoms of the training generator (30 wide-profile
+    studies, 140 discs, at the shipped 0.55 threshold): 122 right instead of 116, coverage
+    0.96 instead of 0.86, top-label ECE 0.078 instead of 0.158 (the mean of two calibrated
+    models is underconfident: a disc both call herniated at 0.7 stays at 0.7). Checked
+    afterwards on the second generator: 128 of 173 instead of 108, ECE 0.096 instead of 0.144.
+    """
+    product = np.clip(a, 1e-9, None) * np.clip(b, 1e-9, None)
+    return product / product.sum()
+
+
 def _fused(
     disc: DiscFinding,
     manifests: Sequence[ModelManifest],
@@ -459,15 +475,15 @@ def _fused(
     state: LumbarMrState,
     review: Review,
 ) -> DiscFinding:
-    """``disc`` (axial) with the mean of its and the sagittal model's probabilities
+    """``disc`` (axial) with its and the sagittal model's probabilities :func:`pooled`
     (``manifests``: the sagittal model's first, then the axial one's; the review is the
     worst either model's threshold gives)."""
     names = manifests[0].label_names
     if set(names) != set(disc.probabilities):  # models of other classes: keep the axial one
         return disc
     axial = np.array([disc.probabilities[n] for n in names], dtype=np.float64)
-    mean = (axial + np.asarray(result.probabilities, dtype=np.float64)) / 2.0
-    each = [_disc_finding(m, disc.level, mean, state, review) for m in manifests]
+    both = pooled(axial, np.asarray(result.probabilities, dtype=np.float64))
+    each = [_disc_finding(m, disc.level, both, state, review) for m in manifests]
     return replace(
         disc,
         state=each[0].state,
