@@ -176,6 +176,19 @@ class LabellingCheck:
     gaps: tuple[str, ...] = ()
 
 
+#: Why a lumbar field of view cannot settle the count of lumbar vertebrae (both generators
+#: and the detector have no ribs to tell T12 from L1: a sixth lumbar vertebra shifts every
+#: label by one, unflagged).
+COUNT_LIMIT = "assuming five lumbar vertebrae (a sixth is not recognised on a lumbar field)"
+
+
+def numbering(check: LabellingCheck) -> str:
+    """How ``check``'s column was numbered, as a radiology report states it."""
+    if check.sacrum == "not in view":
+        return f"numbered up from the bottom body as L5, {COUNT_LIMIT}"
+    return f"numbered up from S1, {COUNT_LIMIT}"
+
+
 @dataclass(frozen=True)
 class CobbFinding:
     angle_deg: float
@@ -247,10 +260,11 @@ class Findings:
         for uid, labels in columns.items():
             lines.append(f"vertebrae{where.get(uid, '')}: " + " ".join(labels))
         for check in self.labelling:
+            tag = where.get(check.series_uid, "")
             if check.status != CONFIDENT:
                 why = "; ".join([*check.gaps, *check.reasons])
-                tag = where.get(check.series_uid, "")
                 lines.append(f"vertebra labels{tag}: {check.status} ({why})")
+            lines.append(f"vertebra levels{tag}: {numbering(check)}")
         for d in self.discs:
             p, n = d.probabilities[d.state], len(d.instances)
             view = "" if d.view == "axial" else f" {d.view}"

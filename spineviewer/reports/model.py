@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from spineviewer.ai.findings import Findings
+from spineviewer.ai.findings import Findings, numbering
 from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
 from spineviewer.annotations.deidentify import deidentified_document
 from spineviewer.annotations.measure import measurements
@@ -109,6 +109,9 @@ class Report:
     #: What a reader must check before trusting the AI's levels (no sacrum in view, possible
     #: transitional anatomy, a missed body), one sentence each.
     cautions: tuple[str, ...] = ()
+    #: How the AI numbered each column of vertebrae, and the count it assumed (one sentence
+    #: per labelled series: :func:`spineviewer.ai.findings.numbering`).
+    numbering: tuple[str, ...] = ()
     #: The analysis' warnings (files left out and why, levels without an axial slice, ...).
     warnings: tuple[str, ...] = ()
     anonymised: bool = False
@@ -394,6 +397,7 @@ def build_report(
             anonymiser,
         ),
         cautions=cautions(findings, names),
+        numbering=tuple(dict.fromkeys(f"Levels {numbering(c)}." for c in findings.labelling)),
         warnings=_scrubbed(findings.other_warnings(), study, anonymiser),
         anonymised=anonymiser is not None,
     )

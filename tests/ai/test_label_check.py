@@ -12,7 +12,14 @@ import pydicom
 import pytest
 
 from spineviewer.ai.analysis import analyse_path
-from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, UNCERTAIN, Findings
+from spineviewer.ai.findings import (
+    CONFIDENT,
+    NEEDS_REVIEW,
+    UNCERTAIN,
+    Findings,
+    LabellingCheck,
+    numbering,
+)
 from spineviewer.ai.label_check import (
     SACRAL_AT_EDGE,
     TOP_MIN_SCORE,
@@ -274,3 +281,14 @@ def test_a_weak_top_body_is_dropped_and_no_label_moves() -> None:
         :-1
     ]
     assert TOP_MIN_SCORE < 0.6 < SACRAL_AT_EDGE + 0.1
+
+
+def test_the_numbering_and_its_assumed_count_are_stated_for_every_column() -> None:
+    """Even a confident column says it was counted from S1 assuming five lumbar vertebrae:
+    a sixth lumbar vertebra is not recognised (no ribs in a lumbar field of view)."""
+    found = LabellingCheck("1.2.3", 1.0, CONFIDENT, "found")
+    lines = Findings("1.2.3", "cpu", labelling=(found,)).summary_lines()
+    assert "vertebra levels: " + numbering(found) in lines
+    assert numbering(found).startswith("numbered up from S1, assuming five lumbar vertebrae")
+    cut = LabellingCheck("1.2.3", 0.4, NEEDS_REVIEW, "not in view")
+    assert numbering(cut).startswith("numbered up from the bottom body as L5")

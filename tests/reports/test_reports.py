@@ -333,6 +333,12 @@ def test_review_needs_cautions_and_warnings_reach_the_report(analysed) -> None:
     html = render_html(report)
     assert "Check before trusting the levels" in html and "no sacrum in view" in html
     assert "PixelSpacing is 0" in html
+    # the numbering and the count it assumed, as a radiology report states them
+    assert report.numbering == (
+        "Levels numbered up from the bottom body as L5, assuming five lumbar vertebrae (a "
+        "sixth is not recognised on a lumbar field).",
+    )
+    assert report.numbering[0] in html
     anonymous = build_report(study, doubtful, anonymiser=Anonymiser(b"k" * 32))
     assert "doe_john" not in json.dumps(anonymous.to_dict())
     assert "PixelSpacing is 0" in anonymous.warnings[0]
@@ -404,9 +410,10 @@ def test_a_study_with_an_mr_and_a_radiograph_reports_each_series_vertebrae(
         ds.save_as(study_dir / "S09_xr" / path.name)
     (study,) = scan(study_dir).studies
     (findings,) = analyse_path(study_dir, provider="cpu")
-    mr, xr = {v.series_uid for v in findings.vertebrae if v.tilt_deg is None}, {
-        v.series_uid for v in findings.vertebrae if v.tilt_deg is not None
-    }
+    mr, xr = (
+        {v.series_uid for v in findings.vertebrae if v.tilt_deg is None},
+        {v.series_uid for v in findings.vertebrae if v.tilt_deg is not None},
+    )
     assert len(mr) == len(xr) == 1
     stacks = [st for series in study.series for st in series.stacks]
     proposals = proposals_from_findings(findings, stacks)
