@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from spineviewer.ai.display_names import display_name
-from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings, LabellingCheck
+from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings, LabellingCheck, numbering
 from spineviewer.gui.annotate.review_style import REVIEW_TEXT
 
 __all__ = ["COLUMNS", "REVIEW_COLORS", "FindingRow", "finding_rows", "labelling_warning"]
@@ -49,8 +49,8 @@ def _level(ai: str, at: Sequence[float], rename: Rename | None) -> str:
 
 
 def finding_rows(findings: Findings, rename: Rename | None = None) -> list[FindingRow]:
-    """Discs (state, probability, slices), vertebrae (found / fractured), implants and the
-    Cobb angle, each with its review need."""
+    """Discs (state, probability, slices), vertebrae (found / fractured, with how their
+    column was numbered), implants and the Cobb angle, each with its review need."""
     rows = []
     for d in findings.discs:
         cells = (
@@ -62,6 +62,7 @@ def finding_rows(findings: Findings, rename: Rename | None = None) -> list[Findi
         )
         first = d.axial_instances[0] if d.axial_instances else ""
         rows.append(FindingRow(cells, d.review, d.review_reasons, first))
+    checks = findings.labelling
     for v in findings.vertebrae:
         fractured = v.fracture == "fractured"
         p = v.fracture_probability if fractured else v.score
@@ -72,7 +73,8 @@ def finding_rows(findings: Findings, rename: Rename | None = None) -> list[Findi
             "",
             REVIEW_TEXT.get(v.review, v.review),
         )
-        rows.append(FindingRow(cells, v.review, v.review_reasons, v.sop_instance_uid))
+        basis = tuple(f"levels {numbering(c)}" for c in checks if c.series_uid == v.series_uid)
+        rows.append(FindingRow(cells, v.review, (*v.review_reasons, *basis), v.sop_instance_uid))
     for i in findings.implants:
         cells = (
             display_name(i.implant_class),

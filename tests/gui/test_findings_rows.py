@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from spineviewer.ai.findings import (
+    CONFIDENT,
     NEEDS_REVIEW,
     UNCERTAIN,
     CobbFinding,
@@ -16,6 +17,7 @@ from spineviewer.ai.findings import (
     ImplantFinding,
     LabellingCheck,
     VertebraFinding,
+    numbering,
 )
 from spineviewer.gui.findings_rows import finding_rows, labelling_warning
 
@@ -83,3 +85,10 @@ def test_labelling_warning_says_why_and_what_to_do(sacrum, reasons, expected) ->
     confident = replace(check, status="confident")
     assert labelling_warning(replace(FINDINGS, labelling=(confident,))) == ""
     assert labelling_warning(FINDINGS) == ""
+
+
+def test_a_vertebra_row_says_how_its_column_was_numbered() -> None:
+    check = LabellingCheck("1.2", 1.0, CONFIDENT, "found")
+    (row, *_) = finding_rows(replace(FINDINGS, discs=(), labelling=(check,)))
+    assert row.reasons == ("no sacrum in view", "levels " + numbering(check))
+    assert "assuming five lumbar vertebrae" in row.reasons[1]
