@@ -4,6 +4,9 @@ The node is a configured one (``--node NAME``, see ``pacs nodes``) or given in f
 peer (``--aet --host --port``) or a DICOMweb endpoint (``--url`` with ``--user`` and a password,
 or a token; ``SPINEVIEWER_PACS_PASSWORD`` / ``SPINEVIEWER_PACS_TOKEN`` keep them off the
 command line). Errors are one line naming the node and what to check; exit status 1.
+``pacs nodes`` says where each node's password (or token) is kept: "keyring" (the system
+keyring, service ``spineviewer-pacs``, user name the node's name), "file (no keyring backend)"
+(the private ``pacs.json``) or "none"; never the secret itself.
 """
 
 from __future__ import annotations
@@ -149,10 +152,16 @@ def _fail(exc: Exception) -> int:
     return 1
 
 
+def _secret_places(places: dict[str, str]) -> str:
+    """Where a node's secrets are kept, in words: "password: keyring", "token: file (...)"."""
+    return ", ".join(f"{what}: {place}" for what, place in places.items()) or "password: none"
+
+
 def run_nodes(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from spineviewer.pacs import DimseNode, PacsError, load_config, save_config
+    from spineviewer.pacs.nodes import password_places
 
     try:
         config = load_config()
@@ -166,23 +175,29 @@ def run_nodes(args: argparse.Namespace) -> int:
             config = replace(config, local=_local(args, config.local))
         if args.add or args.remove or args.set_local:
             print(f"saved {save_config(config)}", file=sys.stderr)
+        places = password_places()
     except PacsError as exc:
         return _fail(exc)
     if args.json:
         data = config.to_json()
-        for entry, n in zip(data["nodes"], config.nodes, strict=True):  # secrets stay in the file
+        for entry, n in zip(data["nodes"], config.nodes, strict=True):  # secrets never shown
             entry.pop("password", None)
             entry.pop("token", None)
+            kept = places.get(n.name, {})
+            entry["password_in"] = kept.get("password", "none")
+            if "token" in kept:
+                entry["token_in"] = kept["token"]
             if not isinstance(n, DimseNode):
                 entry["tls"] = n.tls
         print(json.dumps(data, indent=2))
         return 0
     print(f"our AE: {config.local.ae_title} (storage port {config.local.port})")
     for n in config.nodes:
+        where = _secret_places(places.get(n.name, {}))
         if isinstance(n, DimseNode):
-            print(f"{n.name}: DIMSE {n.label}")
+            print(f"{n.name}: DIMSE {n.label} [{where}]")
         else:
-            print(f"{n.name}: DICOMweb {n.label} [{n.tls}]")
+            print(f"{n.name}: DICOMweb {n.label} [{n.tls}] [{where}]")
     return 0
 
 

@@ -1,7 +1,14 @@
 """PACS nodes: DIMSE peers (AE title, host, port) and DICOMweb endpoints (base URL, auth, TLS),
 with our own AE title and storage port; kept as JSON in the user's config folder so the CLI
 and the viewer share them (``$XDG_CONFIG_HOME/spineviewer/pacs.json``, or the file named by
-``SPINEVIEWER_PACS_CONFIG``)."""
+``SPINEVIEWER_PACS_CONFIG``).
+
+Passwords and tokens are not in that file: :func:`save_config` puts them in the system keyring
+(:mod:`spineviewer.pacs.credentials`: service ``spineviewer-pacs``, user name the node's name)
+and writes ``"password_in": "keyring"``. Where no keyring backend is usable they stay in the
+file (readable by its owner only), as older versions kept them; such a file is read as it is and
+its secrets move to the keyring on the next save that finds one. :func:`password_places` says
+where each node's secret is kept."""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from spineviewer.pacs import credentials
 from spineviewer.pacs.errors import PacsError
 
 __all__ = [
@@ -25,6 +33,7 @@ __all__ = [
     "PacsConfig",
     "config_path",
     "load_config",
+    "password_places",
     "save_config",
 ]
 
@@ -143,6 +152,7 @@ class PacsConfig:
         return replace(self, nodes=tuple(n for n in self.nodes if n.name != name))
 
     def to_json(self) -> dict[str, Any]:
+        """Everything, secrets included (:func:`save_config` moves them to the keyring)."""
         nodes = [{"kind": "dimse" if isinstance(n, DimseNode) else "dicomweb", **asdict(n)}
                  for n in self.nodes]  # fmt: skip
         for entry in nodes:  # a file without a CA bundle stays readable by older versions
@@ -169,35 +179,79 @@ class PacsConfig:
         return cls(local, tuple(nodes))
 
 
-def config_path() -> Path:
-    """Where the PACS configuration lives."""
-    explicit = os.environ.get("SPINEVIEWER_PACS_CONFIG")
-    if explicit:
-        return Path(explicit)
+def _default_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "spineviewer" / "pacs.json"
 
 
-def load_config(path: Path | None = None) -> PacsConfig:
-    """The saved configuration (an empty one when there is no file yet). A file others can
-    read (written by an older version) is made readable by its owner only."""
-    target = path or config_path()
+def config_path() -> Path:
+    """Where the PACS configuration lives."""
+    explicit = os.environ.get("SPINEVIEWER_PACS_CONFIG")
+    return Path(explicit) if explicit else _default_path()
+
+
+def _scope(target: Path) -> str:
+    """The keyring scope of a configuration file: "" for the default one, else its path."""
+    here = target.expanduser().resolve()
+    return "" if here == _default_path().expanduser().resolve() else str(here)
+
+
+def _services(data: dict[str, Any], target: Path) -> dict[str, str]:
+    """The keyring services of a file's secrets: those of the scope it was saved with."""
+    scope = data.get("keyring_scope")
+    return credentials.service_names(scope if isinstance(scope, str) else _scope(target))
+
+
+def _read(target: Path) -> tuple[PacsConfig, dict[str, dict[str, str]]]:
     try:
         data = json.loads(target.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return PacsConfig()
+        return PacsConfig(), {}
     except (OSError, ValueError) as exc:
         raise PacsError(f"{target}: cannot read the PACS configuration ({exc})") from exc
     _tighten(target)
     if not isinstance(data, dict):
         raise PacsError(f"{target}: the PACS configuration is not a JSON object")
+    services = _services(data, target)
+    places = {}
+    nodes = data.get("nodes", [])
+    for item in nodes if isinstance(nodes, list) else []:
+        if isinstance(item, dict) and item.get("kind") == "dicomweb":
+            places[str(item.get("name", ""))] = credentials.take_secrets(item, services)
     try:
-        return PacsConfig.from_json(data)
+        return PacsConfig.from_json(data), places
     except PacsError as exc:
         raise PacsError(f"{target}: {exc}") from exc
 
 
-#: The configuration file's mode: it may hold passwords and tokens.
+def load_config(path: Path | None = None) -> PacsConfig:
+    """The saved configuration (an empty one when there is no file yet), secrets read from
+    the keyring. A file others can read (written by an older version) is made readable by its
+    owner only."""
+    return _read(path or config_path())[0]
+
+
+def password_places(path: Path | None = None) -> dict[str, dict[str, str]]:
+    """Where each saved node's secrets are kept, by node name, then by secret ("password",
+    "token"; one that is not set is not there): "keyring", "keyring (entry missing)",
+    "keyring (unreadable: KeyringLocked)", "file (no keyring backend)", "file (keyring failed:
+    ...)" or "file (moved to the keyring on the next save)". No secret in it."""
+    return _read(path or config_path())[1]
+
+
+def _previous_entries(target: Path, services: dict[str, str]) -> set[tuple[str, str]]:
+    """The keyring entries of the file about to be replaced that are under ``services`` (an
+    entry of another scope, a copied or moved file's, may still be used there)."""
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(data, dict) or _services(data, target) != services:
+        return set()
+    return credentials.keyring_entries(data, services)
+
+
+#: The configuration file's mode: it holds passwords and tokens where there is no keyring.
 PRIVATE_MODE = 0o600
 
 
@@ -219,11 +273,22 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def save_config(config: PacsConfig, path: Path | None = None) -> Path:
-    """Write the configuration atomically, readable by its owner only (it may hold passwords):
-    a new temporary file created 0600 (never one a crash left, whatever its mode), flushed to
-    disk, renamed over the target."""
+    """Write the configuration atomically, readable by its owner only: a new temporary file
+    created 0600 (never one a crash left, whatever its mode), flushed to disk, renamed over the
+    target. Passwords and tokens go to the system keyring first (in the file only where no
+    keyring backend is usable); the keyring entries of nodes removed or renamed since the file
+    was last saved, or whose secret was cleared, are deleted after the file is written."""
     target = path or config_path()
     target.parent.mkdir(parents=True, exist_ok=True)
+    scope = _scope(target)
+    services = credentials.service_names(scope)
+    previous = _previous_entries(target, services)
+    data = config.to_json()
+    for entry in data["nodes"]:
+        credentials.give_secrets(entry, services)
+    kept = credentials.keyring_entries(data, services)
+    if kept:
+        data["keyring_scope"] = scope
     # the fixed-name temporary file of older versions, left by a crash: never reused
     target.with_name(f".{target.name}.partial").unlink(missing_ok=True)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
@@ -232,7 +297,7 @@ def save_config(config: PacsConfig, path: Path | None = None) -> Path:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             if hasattr(os, "fchmod"):  # whatever the umask or the file system did
                 os.fchmod(f.fileno(), PRIVATE_MODE)
-            json.dump(config.to_json(), f, indent=2)
+            json.dump(data, f, indent=2)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
@@ -241,4 +306,6 @@ def save_config(config: PacsConfig, path: Path | None = None) -> Path:
         partial.unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+    for service, name in previous - kept:
+        credentials.delete(service, name)
     return target

@@ -34,7 +34,10 @@ def test_nodes_echo_query_retrieve_store(configured, pacs_study, tmp_path: Path,
     listed = json.loads(capsys.readouterr().out)
     assert [n["name"] for n in listed["nodes"]] == ["main", "web"]
     assert "password" not in listed["nodes"][1] and PASSWORD not in json.dumps(listed)
-    assert PASSWORD in (tmp_path / "pacs.json").read_text()  # kept in the private file only
+    # in the system keyring, or in the private file only where there is no keyring backend
+    kept = listed["nodes"][1]["password_in"]
+    assert kept in ("keyring", "file (no keyring backend)")
+    assert (PASSWORD in (tmp_path / "pacs.json").read_text()) is (kept != "keyring")
 
     for node in ("main", "web"):
         assert main(["pacs", "echo", "--node", node]) == 0
