@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
-    from spineviewer.dicom import ScanResult
+    from spineviewer.dicom import ScanResult, Stack
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +23,11 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("path", help="file, folder, zip archive or DICOMDIR")
-    parser.add_argument("--json", action="store_true", help="print JSON (keys: studies, skipped)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON (keys: studies, skipped; each stack with its frame_of_reference_uid)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -32,11 +37,52 @@ def run(args: argparse.Namespace) -> int:
 
     result = scan(args.path)
     if args.json:
-        json.dump(result.to_json(), sys.stdout, indent=2)
+        json.dump(info_json(result), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
+        _escape_unencodable(sys.stdout)
         print_summary(result, sys.stdout)
     return 0 if result.studies else 1
+
+
+def _escape_unencodable(stream: TextIO) -> None:
+    """Let ``stream`` write characters its encoding lacks (a Japanese series description on an
+    ASCII terminal) as escapes rather than fail with UnicodeEncodeError."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        reconfigure(errors="backslashreplace")
+
+
+def frame_of_reference(stack: Stack) -> str | None:
+    """The FrameOfReferenceUID of a stack's images (the one most of them name, should they
+    differ); None when none names one."""
+    counts = Counter(
+        f.instance.frame_of_reference_uid for f in stack.frames if f.instance.frame_of_reference_uid
+    )
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def info_json(result: ScanResult) -> dict[str, Any]:
+    """:meth:`ScanResult.to_json` with each stack's ``frame_of_reference_uid`` (None when
+    absent): stacks that share one share a patient coordinate system."""
+    data = result.to_json()
+    for study, study_data in zip(result.studies, data["studies"], strict=True):
+        for series, series_data in zip(study.series, study_data["series"], strict=True):
+            for stack, stack_data in zip(series.stacks, series_data["stacks"], strict=True):
+                stack_data["frame_of_reference_uid"] = frame_of_reference(stack)
+    return data
+
+
+def frames_of_reference(study: dict[str, Any]) -> dict[str | None, list[str]]:
+    """The series of a study (of :func:`info_json`) by the frame of reference of their stacks:
+    series number, or quoted description when it has none (None: no frame of reference)."""
+    found: dict[str | None, list[str]] = {}
+    for series in study["series"]:
+        number = series["series_number"]
+        label = str(number) if number is not None else repr(series["description"] or "?")
+        for uid in dict.fromkeys(stack["frame_of_reference_uid"] for stack in series["stacks"]):
+            found.setdefault(uid, []).append(label)
+    return found
 
 
 def _mm(values: Any) -> str:
@@ -55,7 +101,7 @@ def print_summary(result: ScanResult, out: TextIO) -> None:
     def write(text: str) -> None:
         out.write(printable_lines(text))
 
-    data = result.to_json()
+    data = info_json(result)
     for study in data["studies"]:
         who = study.get("PatientName") or study.get("PatientID") or "(no patient name)"
         when = study.get("StudyDate", "")
@@ -78,6 +124,9 @@ def print_summary(result: ScanResult, out: TextIO) -> None:
                     write(f"    ! {warning}\n")
             for warning in series["warnings"]:
                 write(f"    ! series {series['series_number'] or '?'}: {warning}\n")
+        for uid, labels in frames_of_reference(study).items():
+            which = "no frame of reference" if uid is None else f"frame of reference {uid}"
+            write(f"  {which}: series {', '.join(labels)}\n")
     if not data["studies"]:
         write("No DICOM images found.\n")
     if data["skipped"]:

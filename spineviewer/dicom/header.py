@@ -19,9 +19,11 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
+from spineviewer.dicom.charsets import CHARSET_VRS, decode_value
 from spineviewer.dicom.errors import (
     MALFORMED_DICOM,
     DicomLoadError,
@@ -207,9 +209,8 @@ def _whole(ds: Dataset, keyword: str, default: int) -> int:
         raise DicomLoadError(f"{keyword} {shown} is not a whole number") from None
 
 
-_TEXT_VRS = frozenset(
-    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "SH", "ST", "TM", "UI", "UT"}
-)
+#: String VRs of the default repertoire (ISO 646; pydicom reads them as latin-1 too).
+_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
 _BINARY_VRS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FD": "d", "FL": "f"}
 
 
@@ -222,16 +223,18 @@ def _tag_and_vr(keyword: str) -> tuple[int, str]:
 
 
 def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
-    """``ds.get(keyword)``, decoding raw little-endian values directly (about 10x faster).
+    """``ds.get(keyword)``, decoding raw values directly (about 10x faster).
 
-    Text values come back as ``str`` (or a list of ``str`` when multi-valued), binary numbers
-    as ``int``/``float`` (or lists); anything else goes through pydicom.
+    Text values come back as ``str`` (or a list of ``str`` when multi-valued), decoded by the
+    data set's Specific Character Set (PN as pydicom shows a name: ``alphabetic=ideographic=
+    phonetic``); binary little-endian numbers as ``int``/``float`` (or lists); anything else
+    goes through pydicom.
     """
     tag, vr = _tag_and_vr(keyword)
     elem = ds._dict.get(tag)  # type: ignore[call-overload]
     if elem is None:
         return default
-    if not isinstance(elem, RawDataElement) or not ds.original_encoding[1]:
+    if not isinstance(elem, RawDataElement):
         return ds.get(keyword, default)
     raw = elem.value
     if raw is None:
@@ -242,17 +245,23 @@ def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
             return ""
         parts = [p.strip() for p in text.split("\\")]
         return parts if len(parts) > 1 else parts[0]
+    if vr in CHARSET_VRS:
+        if elem.VR not in (None, vr):  # stored as UN, or as a VR pydicom must judge
+            return ds.get(keyword, default)
+        return decode_value(ds, raw, vr)
     code = _BINARY_VRS.get(vr)
-    if code is not None:
+    if code is not None and ds.original_encoding[1]:
         count = len(raw) // struct.calcsize(code)
         values = struct.unpack(f"<{count}{code}", raw[: count * struct.calcsize(code)])
         return values[0] if count == 1 else list(values)
     return ds.get(keyword, default)
 
 
-def _text(ds: Dataset, keyword: str) -> str:
+def text_value(ds: Dataset, keyword: str) -> str:
+    """Attribute ``keyword`` of ``ds`` as one line of text ("" when absent): decoded by the
+    data set's character set, several values joined by a backslash."""
     value = _get(ds, keyword)
-    if isinstance(value, list):
+    if isinstance(value, list | MultiValue):
         return "\\".join(str(v).strip() for v in value)
     return "" if value is None else str(value).strip()
 
@@ -396,7 +405,7 @@ def frames_from_dataset(
 ) -> list[Frame]:
     """Build the frames of a parsed header; checks that pixel data can be right."""
     if "Rows" not in ds or "Columns" not in ds:
-        sop = UID(_text(ds, "SOPClassUID"))
+        sop = UID(text_value(ds, "SOPClassUID"))
         if not sop:
             kind = "unknown SOP class"
         else:  # a garbled UID is quoted, so that the reason stays on one line
@@ -414,7 +423,7 @@ def frames_from_dataset(
     samples = _whole(ds, "SamplesPerPixel", 1) or 1
     bits_allocated, bits_stored, signed = _bit_depth(ds)
     frame_bytes = expected_frame_bytes(
-        rows, cols, samples, bits_allocated, _text(ds, "PhotometricInterpretation")
+        rows, cols, samples, bits_allocated, text_value(ds, "PhotometricInterpretation")
     )
     if rows <= 0 or cols <= 0:
         raise DicomLoadError(f"image size {rows} x {cols} is empty")
@@ -439,9 +448,9 @@ def frames_from_dataset(
         study_uid=str(_get(ds, "StudyInstanceUID", "")) or derived_uid(ds, _STUDY_KEY),
         series_uid=str(_get(ds, "SeriesInstanceUID", "")) or derived_uid(ds, _SERIES_KEY),
         frame_of_reference_uid=str(_get(ds, "FrameOfReferenceUID", "")),
-        modality=_text(ds, "Modality") or "OT",
+        modality=text_value(ds, "Modality") or "OT",
         series_number=_int_or_none(_get(ds, "SeriesNumber")),
-        series_description=_text(ds, "SeriesDescription"),
+        series_description=text_value(ds, "SeriesDescription"),
         instance_number=_int_or_none(_get(ds, "InstanceNumber")),
         rows=rows,
         columns=cols,
@@ -449,14 +458,14 @@ def frames_from_dataset(
         bits_allocated=bits_allocated,
         bits_stored=bits_stored,
         pixel_representation=signed,
-        photometric=_text(ds, "PhotometricInterpretation") or "MONOCHROME2",
+        photometric=text_value(ds, "PhotometricInterpretation") or "MONOCHROME2",
         number_of_frames=n_frames,
         study=_study_info(ds),
         pixel_offset=pixel_offset,
         pixel_length=pixel_length,
         modality_lut=_modality_lut(ds),
         voi_lut=_voi_lut(ds),
-        view_position=_text(ds, "ViewPosition").upper(),
+        view_position=text_value(ds, "ViewPosition").upper(),
         has_pixel_data=has_pixel_data,
         encapsulated_offset=encapsulated_offset,
         acquisition=_acquisition_info(ds),
@@ -519,7 +528,7 @@ DERIVED_UID_PREFIX = "derived:"
 
 def derived_uid(ds: Dataset, keywords: tuple[str, ...]) -> str:
     """A stable stand-in for a blank UID, from the attributes that usually travel with it."""
-    return DERIVED_UID_PREFIX + "|".join(_text(ds, k) for k in keywords)
+    return DERIVED_UID_PREFIX + "|".join(text_value(ds, k) for k in keywords)
 
 
 def expected_frame_bytes(rows: int, cols: int, samples: int, bits: int, photometric: str) -> int:
@@ -684,10 +693,10 @@ ACQUISITION_FIELDS = (
 
 
 def _acquisition_info(ds: Dataset) -> dict[str, str]:
-    if _text(ds, "Modality") != "MR":
+    if text_value(ds, "Modality") != "MR":
         return {}
-    return {key: value for key in ACQUISITION_FIELDS if (value := _text(ds, key))}
+    return {key: value for key in ACQUISITION_FIELDS if (value := text_value(ds, key))}
 
 
 def _study_info(ds: Dataset) -> dict[str, str]:
-    return {key: _text(ds, key) for key in _STUDY_FIELDS}
+    return {key: text_value(ds, key) for key in _STUDY_FIELDS}
