@@ -108,6 +108,11 @@ TOP_MIN_SCORE = 0.5
 SLIVER_ROOM = 0.25
 #: The same at the top: the top body is cut by the image edge.
 ROOM_ABOVE = 0.45
+#: On MR, a top body within :data:`SLIVER_ROOM` of the upper edge whose box is under this
+#: fraction of the median box height is a sliver and dropped, whatever it scores (a 4 mm box on
+#: the disc the image cut, 0.07 spacings from the edge, 0.2 of the median height; whole bodies
+#: cut by the edge, 0.19-0.23 spacings from it, were 0.56-0.58 of it).
+SLIVER_HEIGHT = 0.4
 #: Steps between neighbours outside this range of the median step are irregular.
 STEP_RANGE = (0.7, 1.35)
 #: The body above S1 with a sacral score at least this fraction of S1's looks sacral too.
@@ -225,6 +230,7 @@ def check_column(
     if sacral_at_edge is not None:
         trimmed = _without_sliver(labelling, edges, sacral_at_edge)
         sliver, labelling = trimmed is not labelling, trimmed
+        labelling = _without_top_sliver(labelling, edges)
     bodies, z, steps = _column(labelling)
     typical = float(np.median(steps)) if len(steps) else 0.0
     sacrum = "found"
@@ -343,6 +349,23 @@ def _without_sliver(labelling: Labelling, edges: Edges, sacral_at_edge: float) -
     # The labels stay counted from the sliver (most often the top of a cut S1): the body
     # above it keeps L5, and the check marks every label for review (no sacrum in view).
     return Labelling(tuple(b for b in labelling.bodies if b is not bodies[0]), labelling.warnings)
+
+
+def _without_top_sliver(labelling: Labelling, edges: Edges) -> Labelling:
+    """``labelling`` without a top body whose centre lies within :data:`SLIVER_ROOM` body
+    spacings of the upper image edge and whose box is under :data:`SLIVER_HEIGHT` of the
+    median box height: a few mm of a body (or of the disc above the top whole body) the image
+    cuts. Labels are counted from the bottom, so no other label moves."""
+    bodies, z, steps = _column(labelling)
+    if len(bodies) < MIN_CHECKED:
+        return labelling
+    typical = float(np.median(steps))
+    if not typical or edges(bodies[-1])[1] - float(z[-1]) >= SLIVER_ROOM * typical:
+        return labelling
+    heights = [b.box[3] - b.box[1] for b in bodies]  # one stack: one pixel grid
+    if heights[-1] >= SLIVER_HEIGHT * float(np.median(heights[:-1])):
+        return labelling
+    return Labelling(tuple(b for b in labelling.bodies if b is not bodies[-1]), labelling.warnings)
 
 
 def restated(warning: str) -> bool:

@@ -292,3 +292,25 @@ def test_the_numbering_and_its_assumed_count_are_stated_for_every_column() -> No
     assert numbering(found).startswith("numbered up from S1, assuming five lumbar vertebrae")
     cut = LabellingCheck("1.2.3", 0.4, NEEDS_REVIEW, "not in view")
     assert numbering(cut).startswith("numbered up from the bottom body as L5")
+
+
+@pytest.mark.parametrize(("top_box", "kept"), [(4.0, False), (12.0, True)])
+def test_a_sliver_at_the_top_edge_is_dropped_a_cut_body_kept(top_box: float, kept: bool) -> None:
+    """A top detection 3 mm under the upper edge (0.09 spacings): with a box a fifth of the
+    others' (a few mm of a disc the image cuts) it is no body and goes, no label moving; with
+    more than half their height (a body cut by the edge) it stays, "uncertain" itself."""
+    labelling = _column_of(sacral=0.8)
+    bodies = [replace(b, box=(0, 0, 1, 20)) for b in labelling.bodies]
+    bodies[-1] = replace(bodies[-1], box=(0, 0, 1, top_box))
+    top_z = bodies[-1].centre_mm[2]  # type: ignore[index]
+    review = check_column(
+        Labelling(tuple(bodies)),
+        "1.2.3",
+        lambda body: (-40.0, top_z + 3.0),
+        sacral_at_edge=SACRAL_AT_EDGE,
+        top_min_score=TOP_MIN_SCORE,
+    )
+    labels = [b.label for b in review.labelling.bodies]
+    assert labels == ["S1", "L5", "L4", "L3", "L2", "L1", "T12"][: 7 if kept else 6]
+    assert review.result.status == CONFIDENT
+    assert ("T12" in review.review) is kept
