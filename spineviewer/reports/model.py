@@ -6,12 +6,19 @@ vertebra and implant carries its review status: ``proposed`` (nobody looked yet)
 ``accepted``, ``edited`` (a person changed it: the report shows the person's value) or
 ``rejected`` (listed, struck out in HTML/PDF, never counted as a finding). The JSON form is
 :meth:`Report.to_dict`; HTML and PDF are rendered from the same object.
+
+What a person reads is written for a person: names family name first (``Doe, John``, from the
+DICOM ``DOE^JOHN``; the JSON keeps the DICOM value as ``name_dicom``), dates in ISO 8601
+(``2024-01-31``, the same in every locale), and images by series and image number with the
+series description (``Series 3 "SAG T2", image 7``, :attr:`Report.image_references`); the UIDs
+stay in the JSON for machines (:mod:`spineviewer.reports.names`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +33,7 @@ from spineviewer.annotations.measure import measurements
 from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
 from spineviewer.dicom.errors import printable
+from spineviewer.reports.names import iso_date, person_name, readable_time
 
 __all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]
 
@@ -52,6 +60,9 @@ class LevelRow:
     ai_level: str = ""
     #: The view the AI's state comes from: "axial", or "sagittal" (no axial slice of it).
     view: str = "axial"
+    #: The key image for a person: ``Series 4, image 12`` (``key_image`` is its UID; the
+    #: report's technique and :attr:`Report.image_references` give the series description).
+    key_image_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,11 +95,17 @@ class MeasurementRow:
     kind: str
     label: str
     value: str
+    #: The SOP Instance UID of the image measured on.
     image: str
+    #: That image for a person: ``Series 3, image 8``.
+    image_ref: str = ""
 
 
 @dataclass(frozen=True)
 class Report:
+    """One study's report. ``patient`` holds ``name`` (for reading, ``Doe, John``),
+    ``name_dicom`` (the DICOM value, ``DOE^JOHN``) and ``id``; ``study["date"]`` is ISO 8601."""
+
     study_uid: str
     institution: str
     patient: dict[str, str]
@@ -118,10 +135,36 @@ class Report:
     #: Key images written beside the report: {name, caption, file, sop_instance_uid}.
     key_images: tuple[dict[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Every image the report refers to, for a person: SOP Instance UID (as the report gives
+    #: it: the anonymiser's when anonymised) -> ``Series 3 "SAG T2", image 7``.
+    image_references: dict[str, str] = field(default_factory=dict)
+
+    def key_image_reference(self, key_image: Mapping[str, Any]) -> str:
+        """Which image ``key_image`` (one of :attr:`key_images`) shows, for a person: its own
+        ``reference`` when it has one, else its UID's, else (an anonymised key image carries no
+        UID) the key image of the level it is named after; "" when none is known."""
+        if key_image.get("reference"):
+            return str(key_image["reference"])
+        uid = str(key_image.get("sop_instance_uid") or "")
+        if uid in self.image_references:
+            return self.image_references[uid]
+        name = str(key_image.get("name") or "")
+        for row in self.levels:
+            if name == f"axial-{row.ai_level or row.level}" and row.key_image:
+                return self.image_references.get(row.key_image, row.key_image_ref)
+        return ""
+
+    @property
+    def created_text(self) -> str:
+        """:attr:`created` for a person: ``2024-01-31 09:05:00 UTC``."""
+        return readable_time(self.created)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["notice"] = NOT_FOR_CLINICAL_USE if self.not_for_clinical_use else ""
+        out["key_images"] = [
+            {**k, "reference": self.key_image_reference(k)} for k in self.key_images
+        ]
         return out
 
     def to_json(self) -> str:
@@ -207,14 +250,18 @@ def _uid(uid: str, anonymiser: Anonymiser | None) -> str:
 
 
 def _levels(
-    findings: Findings, annotations: list[Annotation], anonymiser: Anonymiser | None
+    findings: Findings,
+    annotations: list[Annotation],
+    anonymiser: Anonymiser | None,
+    images: Mapping[str, str],
 ) -> list[LevelRow]:
     rows = []
     for disc in findings.discs:
         kinds = (Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND)
         mark = _mark_of(annotations, disc.level, disc.centre_mm, kinds)
         state, review = _level_state(disc.state, mark)
-        key = _uid(disc.axial_instances[0], anonymiser) if disc.axial_instances else ""
+        first = disc.axial_instances[0] if disc.axial_instances else ""
+        key = _uid(first, anonymiser)
         probability = disc.probabilities.get(disc.state)
         level, ai_level = _renamed(mark, disc.level)
         rows.append(
@@ -228,19 +275,25 @@ def _levels(
                 disc.review,
                 ai_level,
                 disc.view,
+                images.get(first, ""),
             )
         )
     return rows
 
 
 def _patient(study: Study, anonymiser: Anonymiser | None) -> dict[str, str]:
+    """``name`` for reading, ``name_dicom`` as the file has it, and ``id``; anonymised: the
+    dummy name (as written, both) and the anonymiser's label."""
     if anonymiser is not None:
-        return {"name": DUMMY_NAME, "id": anonymiser.patient_label}
+        return {"name": DUMMY_NAME, "name_dicom": DUMMY_NAME, "id": anonymiser.patient_label}
     info = study.info
-    return {"name": info.get("PatientName", ""), "id": info.get("PatientID", "")}
+    raw = info.get("PatientName", "")
+    return {"name": person_name(raw), "name_dicom": raw, "id": info.get("PatientID", "")}
 
 
-def _manual(annotations: list[Annotation], anonymiser: Anonymiser | None) -> list[MeasurementRow]:
+def _manual(
+    annotations: list[Annotation], anonymiser: Anonymiser | None, images: Mapping[str, str]
+) -> list[MeasurementRow]:
     rows = []
     for a in annotations:
         if a.provenance.is_model or a.status == Status.REJECTED:
@@ -253,15 +306,62 @@ def _manual(annotations: list[Annotation], anonymiser: Anonymiser | None) -> lis
                     a.label,
                     f"{m.value:.1f} {m.unit}",
                     _uid(a.image.sop_instance_uid, anonymiser),
+                    images.get(a.image.sop_instance_uid, ""),
                 )
             )
     return rows
 
 
-def _series_name(series: Series, anonymiser: Anonymiser | None) -> str:
-    if anonymiser is not None:  # descriptions are free text: left out, like the profile does
-        return f"{series.modality} series {_uid(series.uid, anonymiser)[-8:]}"
-    return series.description or series.uid
+def _series_name(
+    series: Series, anonymiser: Anonymiser | None, position: int = 0, described: bool = True
+) -> str:
+    """``Series 3 "SAG T2"``: the series number and description (``Series 3`` alone unless
+    ``described``); ``MR series 2`` (its place in the study) without a number. Anonymised
+    without the description: it is free text, left out like the profile does (the number
+    stays: PS3.15 keeps SeriesNumber)."""
+    name = f"Series {series.number}" if series.number is not None else f"{series.modality} series"
+    if series.number is None and position:
+        name = f"{name} {position}"
+    if described and anonymiser is None and series.description:
+        return f'{name} "{series.description}"'
+    return name
+
+
+def _series_names(
+    study: Study, anonymiser: Anonymiser | None, described: bool = True
+) -> dict[str, str]:
+    """Series UID -> :func:`_series_name` of every series of ``study``; a name that two
+    series would share (a series number used twice) says which of the study's series it is."""
+    names = {
+        series.uid: _series_name(series, anonymiser, position, described)
+        for position, series in enumerate(study.series, start=1)
+    }
+    count = Counter(names.values())
+    total = len(study.series)
+    return {
+        series.uid: (
+            f"{names[series.uid]} (series {position} of {total} in the study)"
+            if count[names[series.uid]] > 1
+            else names[series.uid]
+        )
+        for position, series in enumerate(study.series, start=1)
+    }
+
+
+def _image_names(study: Study, names: Mapping[str, str]) -> dict[str, str]:
+    """SOP Instance UID -> ``Series 3 "SAG T2", image 7`` (the InstanceNumber; without one,
+    the image's place in its stack, ``image 7 of 15``). A multi-frame file is one image here
+    (a UID names no frame)."""
+    out: dict[str, str] = {}
+    for series in study.series:
+        for stack in series.stacks:
+            for place, frame in enumerate(stack.frames, start=1):
+                number = frame.instance.instance_number
+                image = (
+                    f"image {number}" if number is not None else f"image {place} of {len(stack)}"
+                )
+                out.setdefault(frame.instance.sop_instance_uid, f"{names[series.uid]}, {image}")
+    return out
 
 
 #: An absolute path that is not one of the study's files: POSIX, or a Windows drive's.
@@ -278,9 +378,10 @@ def _scrubbed(
     if anonymiser is None:
         return texts
     names: dict[str, str] = {}
+    series_names = _series_names(study, anonymiser)
     for series in study.series:
         if series.description:
-            names[f'"{series.description}"'] = _series_name(series, anonymiser)
+            names[f'"{series.description}"'] = series_names[series.uid]
         for stack in series.stacks:
             for frame in stack.frames:
                 ref = frame.instance.ref
@@ -335,7 +436,10 @@ def build_report(
     if anonymiser is not None and document is not None:
         document = deidentified_document(document, keep_annotation_text)
     annotations = list(document) if document is not None else []
-    names = {series.uid: _series_name(series, anonymiser) for series in study.series}
+    names = _series_names(study, anonymiser)
+    images = _image_names(study, names)
+    #: in tables a row names the image by numbers alone (the technique describes each series)
+    briefly = _image_names(study, _series_names(study, anonymiser, described=False))
     several = len({v.series_uid for v in findings.vertebrae}) > 1
     vertebrae = []
     for v in findings.vertebrae:
@@ -361,7 +465,7 @@ def build_report(
         v.series_uid for v in findings.vertebrae
     }
     technique = tuple(
-        f"{_series_name(series, anonymiser)} ({series.modality}, "
+        f"{names[series.uid]} ({series.modality}, "
         f"{', '.join(f'{st.plane} {len(st)} images' for st in series.stacks)})"
         for series in study.series
         if series.uid in used
@@ -369,25 +473,35 @@ def build_report(
     info = {} if anonymiser is not None else study.info
     cobb = asdict(findings.cobb) if findings.cobb is not None else None
     if cobb is not None:
+        cobb["image"] = images.get(cobb["sop_instance_uid"], "")
         cobb["sop_instance_uid"] = _uid(cobb["sop_instance_uid"], anonymiser)
+    referenced = {
+        *(v.sop_instance_uid for v in findings.vertebrae),
+        *(i.sop_instance_uid for i in findings.implants),
+        *(d.axial_instances[0] for d in findings.discs if d.axial_instances),
+        *(a.image.sop_instance_uid for a in annotations),
+        *([findings.cobb.sop_instance_uid] if findings.cobb is not None else []),
+    }
+    references = {_uid(uid, anonymiser): images[uid] for uid in sorted(referenced) if uid in images}
+    reviewer = (document.author or "") if document is not None and anonymiser is None else ""
     return Report(
         study_uid=_uid(study.uid, anonymiser),
         institution=institution,
         patient=_patient(study, anonymiser),
         study={
-            "date": info.get("StudyDate", ""),
+            "date": iso_date(info.get("StudyDate", "")),
             "description": info.get("StudyDescription", ""),
             "accession": info.get("AccessionNumber", ""),
         },
         technique=technique,
-        levels=tuple(_levels(findings, annotations, anonymiser)),
+        levels=tuple(_levels(findings, annotations, anonymiser, briefly)),
         vertebrae=tuple(vertebrae),
         implants=tuple(implants),
         cobb=cobb,
-        measurements=tuple(_manual(annotations, anonymiser)),
+        measurements=tuple(_manual(annotations, anonymiser, briefly)),
         models=tuple(asdict(m) for m in findings.models),
         provider=findings.provider,
-        reviewer=(document.author or "") if document is not None and anonymiser is None else "",
+        reviewer=person_name(reviewer),
         review_status=document.review_status.value if document is not None else "not reviewed",
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         not_for_clinical_use=findings.not_for_clinical_use,
@@ -400,4 +514,5 @@ def build_report(
         numbering=tuple(dict.fromkeys(f"Levels {numbering(c)}." for c in findings.labelling)),
         warnings=_scrubbed(findings.other_warnings(), study, anonymiser),
         anonymised=anonymiser is not None,
+        image_references=references,
     )

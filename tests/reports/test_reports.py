@@ -425,7 +425,7 @@ def test_a_study_with_an_mr_and_a_radiograph_reports_each_series_vertebrae(
     report = build_report(study, findings, doc)
     rows = [r for r in report.vertebrae if r.label == "L1"]
     assert len(rows) == 2 and len({r.series for r in rows}) == 2 and all(r.series for r in rows)
-    names = {series.uid: series.description for series in study.series}
+    names = {s.uid: f'Series {s.number} "{s.description}"' for s in study.series}
     by_series = {r.series: r.review for r in rows}
     assert by_series[names[mr.pop()]] == "accepted"
     assert by_series[names[next(iter(xr))]] == "proposed"
