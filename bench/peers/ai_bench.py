@@ -122,7 +122,7 @@ def bench_ai(cache: Path, count: int, log: Callable[[str], None]) -> dict[str, A
             theirs = score(truth, [], {})
         else:
             labels = [v["label"] for v in report.get("vertebrae", []) if v.get("label")]
-            discs = {}
+            discs: dict[str, str] = {}
             for level in report.get("levels", []):
                 discs.setdefault(level["level"], level.get("state") or "")
             theirs = score(truth, labels, discs)
