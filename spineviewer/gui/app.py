@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from spineviewer.gui.icons import icon
+from spineviewer.gui.main_window import MainWindow
 from spineviewer.gui.splash import FROM_SPLASH, Splash, report_first_paint
 from spineviewer.gui.theme import apply_dark_theme
 
@@ -22,37 +22,6 @@ SCREENSHOT_TIMEOUT_S = 120.0
 #: hold the GIL in pure-Python header parsing; each time the GUI thread calls into Qt and
 #: back it may wait this long for it, so a shorter interval keeps painting smooth.
 GIL_SWITCH_INTERVAL_S = 0.0002
-#: Optional packages that the viewer's libraries import when installed, for features the
-#: viewer never uses, kept out while the viewer starts (about 0.1 s): ``requests`` (pydicom's
-#: download of its own test files falls back to urllib) and CUDA Python (pyqtgraph's
-#: RawImageWidget, which the viewer does not use). Importing them later works as usual.
-UNUSED_AT_START = ("requests", "cuda")
-
-
-@contextlib.contextmanager
-def _kept_out(names: Sequence[str]) -> Iterator[None]:
-    """Within the block, importing one of ``names`` (not imported yet) raises ImportError,
-    as if it were not installed; afterwards it can be imported again."""
-    blocked = [name for name in names if name not in sys.modules]
-    for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        for name in blocked:
-            if name in sys.modules and sys.modules[name] is None:
-                del sys.modules[name]
-
-
-def import_viewer() -> type:
-    """Import the main window, starting the header-reading process first (it imports pydicom
-    in a process of its own, and is ready sooner the sooner it starts); returns MainWindow."""
-    with _kept_out(UNUSED_AT_START):
-        from spineviewer.gui.loading import SCANNER
-
-        SCANNER.start()
-        from spineviewer.gui.main_window import MainWindow
-    return MainWindow
 
 
 def application() -> QApplication:
@@ -90,13 +59,9 @@ def run_viewer(
 ) -> int:
     """Open the viewer on ``paths``; with ``analyze``, run the AI models once the study is
     open; with ``screenshot``, save a PNG once everything is done and exit. A start-up
-    ``splash`` closes when the window is up.
-
-    The window is built ``staged``: the viewport grid first, the first image of the first
-    path painted, then the rest of the window (browser, panels, menus; same layout)."""
-    main_window = import_viewer()
+    ``splash`` closes when the window is up."""
     app = application()
-    window = main_window(staged=screenshot is None)
+    window = MainWindow()
     window.resize(*size)
     report_first_paint(window, "window")
     window.show()
@@ -104,8 +69,6 @@ def run_viewer(
         splash.finish(window)
     started = time.perf_counter()
     job = window.open_paths(paths)
-    if job is None:
-        QTimer.singleShot(0, window.finish_building)
     pending = {"analyze": analyze}
 
     def analyze_when_loaded() -> None:

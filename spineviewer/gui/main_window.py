@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -32,6 +29,10 @@ from PySide6.QtWidgets import (
 
 from spineviewer.dicom import ScanResult, SkippedFile, Stack, Study, Volume
 from spineviewer.dicom.display import window_from_frame
+from spineviewer.gui.analysis_ui import AnalysisUi
+from spineviewer.gui.annotate.ui import AnnotationUi
+from spineviewer.gui.browser import StudyBrowser
+from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
 from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
 from spineviewer.gui.icons import icon
 from spineviewer.gui.loading import (
@@ -50,11 +51,6 @@ from spineviewer.viewing.hanging import Hanging, ViewportSpec, choose_hanging, r
 from spineviewer.viewing.mpr import MprSource, is_volumetric
 from spineviewer.viewing.source import SliceSource, StackListSource, display_name
 
-if TYPE_CHECKING:  # imported when the window is completed (finish_building), not before
-    from spineviewer.gui.analysis_ui import AnalysisUi
-    from spineviewer.gui.annotate.ui import AnnotationUi
-    from spineviewer.gui.browser import StudyBrowser
-
 TITLE = "SpineViewer (not for clinical use)"
 
 
@@ -63,19 +59,8 @@ class MainWindow(QMainWindow):
 
     #: Emitted when every background job has ended (tests and screenshots wait for it).
     idle = Signal()
-    #: The first image of an opening folder, read on a thread (study or None; see
-    #: :meth:`_start_preview`).
-    _previewRead = Signal(object)
 
-    browser: StudyBrowser
-    annotation: AnnotationUi
-    analysis: AnalysisUi
-
-    def __init__(self, settings: ViewerSettings | None = None, staged: bool = False) -> None:
-        """``staged``: build only the viewport grid and status bar now (what the first image
-        needs), and the rest (study browser, annotation and AI panels, menus, toolbar: their
-        modules take a tenth of a second to import) with :meth:`finish_building`, which
-        :meth:`open_paths` calls once the first image has been painted or the scan ends."""
+    def __init__(self, settings: ViewerSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or ViewerSettings()
         self.setWindowTitle(TITLE)
@@ -89,37 +74,11 @@ class MainWindow(QMainWindow):
         self._volume_waiters: dict[str, list[tuple[ImageViewport, ViewportSpec, Study]]] = {}
         self._steps = StepQueue(self._maybe_idle, self)
         self._preview_shown = False  # the first viewport shows a preview of an opening folder
-        self._preview_thread: threading.Thread | None = None
-        self._previewRead.connect(self._on_preview_read)
-        self._built = False
-        self._staged = staged
+        self._preview_job: Job | None = None
         self._notice: QMessageBox | None = None
         self.grid = ViewportGrid(self)
         self.setCentralWidget(self.grid)
         self.sync = ViewportSync(self.grid.viewports, self)
-        self._build_status_bar()
-        self._apply_viewport_settings()
-        if staged:
-            # the layout the settings ask for, so that completing the window changes nothing
-            self.grid.set_layout(self.settings.layout if self.settings.layout in LAYOUTS else "1x2")
-            self.settings.restore_geometry(self)
-        else:
-            self.finish_building()
-        # the header-reading process imports pydicom (about a second, in its own process):
-        # started now, it is ready by the time a study is opened
-        QTimer.singleShot(0, SCANNER.start)
-
-    def finish_building(self) -> None:
-        """Build the study browser, annotation and AI panels, menus and toolbar (at once
-        unless the window was made ``staged``; a second call does nothing)."""
-        if self._built:
-            return
-        self._built = True
-        from spineviewer.gui.analysis_ui import AnalysisUi
-        from spineviewer.gui.annotate.ui import AnnotationUi
-        from spineviewer.gui.browser import StudyBrowser
-
-        staged = self._staged
         self.browser = StudyBrowser(self)
         self.browser.stacksActivated.connect(self._on_browser_stacks_activated)
         dock = QDockWidget("Studies", self)
@@ -130,16 +89,15 @@ class MainWindow(QMainWindow):
         for vp in self.grid.viewports:
             vp.mimeDropped.connect(lambda mime, vp=vp: self._on_viewport_mime_dropped(vp, mime))
             vp.seriesStepRequested.connect(lambda step, vp=vp: self.step_series(vp, step))
+        self._build_status_bar()
         self.annotation = AnnotationUi(self)
         self.analysis = AnalysisUi(self)
         self._build_actions()
         self._apply_settings()
-        if staged:  # the docks' and toolbar's places; the window stays where it is
-            geometry = self.saveGeometry()
-            self.settings.restore_geometry(self)
-            self.restoreGeometry(geometry)
-        else:
-            self.settings.restore_geometry(self)
+        self.settings.restore_geometry(self)
+        # the header-reading process imports pydicom (about a second, in its own process):
+        # started now, it is ready by the time a study is opened
+        QTimer.singleShot(0, SCANNER.start)
 
     # -- building ----------------------------------------------------------------------
 
@@ -350,20 +308,17 @@ class MainWindow(QMainWindow):
             v.displayOptionToggled.connect(self._on_viewport_option_toggled)
             v.toolRequested.connect(self.set_tool)
 
-    def _apply_viewport_settings(self) -> None:
-        s = self.settings
-        for v in self.grid.viewports:
-            v.show_corner_text = s.corner_text
-            v.phi_free = s.phi_free
-            v.show_crossref = s.crossref
-            v.set_cine_fps(s.cine_fps)
-
     def _apply_settings(self) -> None:
         s = self.settings
         self.corner_action.setChecked(s.corner_text)
         self.phi_action.setChecked(s.phi_free)
         self.crossref_action.setChecked(s.crossref)
         self.crossref_all_action.setChecked(s.crossref_all)
+        for v in self.grid.viewports:
+            v.show_corner_text = s.corner_text
+            v.phi_free = s.phi_free
+            v.show_crossref = s.crossref
+            v.set_cine_fps(s.cine_fps)
         self.sync.show_all = s.crossref_all
         self.set_layout(s.layout if s.layout in LAYOUTS else "1x2")
 
@@ -504,46 +459,27 @@ class MainWindow(QMainWindow):
             return None
         job = Job("Opening " + ", ".join(Path(p).name for p in paths), scan_paths(paths), self)
         job.succeeded.connect(lambda results: self._on_scan_succeeded(paths, results))
-        job.finished.connect(self.finish_building)  # (a staged window: at the latest now)
         if all(v.source is None for v in self.grid.viewports):
             self._start_preview(paths[0], job)
-        else:
-            QTimer.singleShot(0, self.finish_building)
         return self._start(job)
 
     def _start_preview(self, path: str, scan_job: Job) -> None:
         """While the headers of a large folder are read, show its first image in the first
-        viewport; the hanging protocol replaces it once the scan is done.
+        viewport; the hanging protocol replaces it once the scan is done."""
+        preview = Job("Reading the first image", first_image_study(path), self)
 
-        The image is read on a thread of its own at the GUI's priority, not a background
-        :class:`Job`: it is what the user waits for (the scan is the one that runs below)."""
-        self._preview_scan = scan_job
-        work = first_image_study(path)
-        signal = self._previewRead
-
-        def read() -> None:
-            try:
-                study = work(lambda *_: None, lambda: False)  # type: ignore[operator]
-            except Exception:  # a file it cannot read is the scan's to report
-                study = None
-            with contextlib.suppress(RuntimeError):  # the window is gone
-                signal.emit(study)
-
-        self._preview_thread = threading.Thread(target=read, name="first-image", daemon=True)
-        self._preview_thread.start()
-
-    def _on_preview_read(self, study: Study | None) -> None:
-        self._preview_thread = None
-        vp = self.grid.viewports[0]
-        if study is not None and not self._preview_scan.done and vp.source is None:
+        def show(study: Study | None) -> None:
+            vp = self.grid.viewports[0]
+            if study is None or scan_job.done or vp.source is not None:
+                return
             self.show_stacks(study.series[0].stacks, vp, study)
             self._preview_shown = True
-            if not self._built:
-                self.repaint()  # the first image on screen now, then the rest of the window
-        QTimer.singleShot(0, self.finish_building)
+
+        preview.succeeded.connect(show)  # (a file it cannot read is the scan's to report)
+        preview.start()
+        self._preview_job = preview
 
     def _on_scan_succeeded(self, paths: Sequence[str], results: list[ScanResult]) -> None:
-        self.finish_building()
         first_new = len(self.results)
         for path, result in zip(paths, results, strict=True):
             self.results.append(result)
@@ -829,15 +765,12 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         """Help > Shortcuts (non-modal)."""
-        from spineviewer.gui.dialogs import ShortcutsDialog
-
         dialog = ShortcutsDialog(self)
         dialog.show()
 
     def show_about(self) -> None:
         """Help > About (with the models found and the providers of this machine)."""
         from spineviewer.ai.registry import describe_models, find_models
-        from spineviewer.gui.dialogs import AboutDialog
 
         AboutDialog(self, model_info=describe_models(find_models())).show()
 
@@ -861,14 +794,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel_jobs()
-        for job in self.jobs:
+        for job in [*self.jobs, *([self._preview_job] if self._preview_job else [])]:
             job.wait(5000)
-        if self._preview_thread is not None:
-            self._preview_thread.join(5)
-        if self._built:
-            self.analysis.shutdown()
-            self.settings.save_geometry(self)
-            self.annotation.controller.close_all()
+        self.analysis.shutdown()
+        self.settings.save_geometry(self)
+        self.annotation.controller.close_all()
         super().closeEvent(event)
 
 

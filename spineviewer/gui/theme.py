@@ -13,6 +13,8 @@ from functools import cache
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip
 
+from spineviewer.annotations.levels import column, disc_parts, is_level
+
 # --- colours the viewport and overlays draw with -------------------------------------------
 #: Background of image viewports (near-black, so the image is the brightest thing on screen).
 VIEWPORT_BACKGROUND = "#0b0d10"
@@ -94,8 +96,6 @@ def overlay_font(px: int, bold: bool = False) -> QFont:
 
 
 def _parity(level: str) -> int:
-    from spineviewer.annotations.levels import column  # (not needed to paint the first image)
-
     order = column()
     if level in order:
         return order.index(level) % 2
@@ -106,8 +106,6 @@ def label_color(label: str, state: str | None = None) -> str | None:
     """The overlay colour of a label key ("#rrggbb"): a disc with a state has the state's
     colour, a level its level tone, an implant or fracture its class colour; None for any
     other label (the caller keeps its own colour)."""
-    from spineviewer.annotations.levels import disc_parts, is_level
-
     if state and state in STATE_COLORS:
         return STATE_COLORS[state]
     if is_level(label):
