@@ -57,7 +57,9 @@ class ColumnRead:
 
 def read_column(ctx: Context, mr: MrStack, what: str = "sagittal series") -> ColumnRead:
     """Detect, fuse, label and check the vertebrae of ``mr``; Skip when no detector accepts
-    it, it is too damaged or no body is found. ``what`` names the series in the warnings."""
+    it, it is too damaged or no body is found. ``what`` names the series in the warnings; a
+    read that is skipped after its slices were checked leaves their warnings (the files it
+    left out) in ``ctx``."""
     stack = mr.stack
     session = ctx.session(
         "detection", "MR", "sagittal", contrast=mr.contrast, body_part=mr.body_part
@@ -65,6 +67,7 @@ def read_column(ctx: Context, mr: MrStack, what: str = "sagittal series") -> Col
     usable = usable_slices(stack, ctx.check)
     warnings = usable.warnings(what)
     if usable.too_damaged:
+        ctx.warnings += warnings
         raise Skip(f"{what} too damaged to analyse: {usable.too_damaged}")
     found = detect(
         session.manifest,
@@ -80,6 +83,7 @@ def read_column(ctx: Context, mr: MrStack, what: str = "sagittal series") -> Col
     labelling = fuse_slices(per_slice, reference=len(per_slice) // 2)
     warnings += [f"vertebrae: {w}" for w in labelling.warnings if not restated(w)]
     if not labelling.bodies:
+        ctx.warnings += warnings
         raise Skip(f"no vertebral body found on the {what}")
     review = check_labelling(labelling, usable)
     return ColumnRead(mr, usable, tuple(found), review, session.manifest.id, tuple(warnings))
