@@ -21,6 +21,7 @@ import pytest
 
 from spineviewer.ai.analysis import analyse_path
 from spineviewer.annotations import Annotation, AnnotationDocument, ImageRef, Provenance, Status
+from spineviewer.annotations.document import ReviewStatus
 from spineviewer.annotations.proposals import proposals_from_findings
 from spineviewer.dicom import scan
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
@@ -293,3 +294,14 @@ def test_series_sharing_a_number_are_told_apart(named_study) -> None:
     assert [t.split(" (MR")[0] for t in plain.technique] == [
         f"Series {s.number}" for s in study.series
     ]
+
+
+def test_the_review_status_reads_as_words(named_study) -> None:
+    """ "in progress", not the stored "in_progress"."""
+    study, findings = named_study[0], named_study[1]
+    document = _reviewed(study, findings)
+    document.review_status = ReviewStatus.IN_PROGRESS
+    report = build_report(study, findings, document)
+    assert report.review_status == "in_progress"
+    text = _text(render_html(report))
+    assert report.review_status.replace("_", " ") in text and report.review_status not in text
