@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from ct_files import ct_dataset
+from pydicom.uid import generate_uid
 
 
 def write_series(folder: Path, slices: int, size: int) -> list[Path]:
@@ -37,15 +37,7 @@ def write_series(folder: Path, slices: int, size: int) -> list[Path]:
     yy, xx = np.mgrid[0:size, 0:size]
     body = ((yy - size / 2) ** 2 + (xx - size / 2) ** 2) < (0.4 * size) ** 2
     for k in range(slices):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.Modality, ds.PatientName, ds.PatientID = "CT", "BENCH^CT", "BENCH"
+        ds = ct_dataset(study, series, frame, ("BENCH^CT", "BENCH"))
         ds.SeriesNumber, ds.InstanceNumber = 1, int(order[k]) + 1
         ds.ImagePositionPatient = [-200.0, -200.0, -400.0 + 1.25 * k]
         ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]

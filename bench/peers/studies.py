@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid
+from ct_files import ct_dataset
+from pydicom.uid import JPEG2000Lossless, generate_uid
 
 BODY_STORED = 2048
 RAMP_START, RAMP_STEP, RAMP_PERIOD = 1024, 16, 40
@@ -52,15 +52,7 @@ def write_ct(folder: Path, slices: int, size: int = 512, j2k: bool = False) -> N
     rng = np.random.default_rng(24)
     study, series, frame = generate_uid(), generate_uid(), generate_uid()
     for k in range(slices):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.Modality, ds.PatientName, ds.PatientID = "CT", "BENCH^PEERS", "BENCHPEERS"
+        ds = ct_dataset(study, series, frame, ("BENCH^PEERS", "BENCHPEERS"))
         ds.StudyDate, ds.StudyTime, ds.StudyID, ds.AccessionNumber = "20240101", "120000", "1", ""
         ds.ReferringPhysicianName, ds.PatientBirthDate, ds.PatientSex = "", "", "O"
         ds.SeriesDescription = "bench peers CT" + (" J2K" if j2k else "")
