@@ -135,6 +135,10 @@ class PacsConfig:
 
     local: LocalAE = field(default_factory=LocalAE)
     nodes: tuple[Node, ...] = ()
+    #: (node name, "password" or "token") whose keyring entry could not be read when the file
+    #: was loaded (a locked keyring): saving keeps those entries instead of taking the empty
+    #: secret for a cleared one.
+    unread: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False)
 
     def node(self, name: str) -> Node:
         for node in self.nodes:
@@ -218,8 +222,14 @@ def _read(target: Path) -> tuple[PacsConfig, dict[str, dict[str, str]]]:
     for item in nodes if isinstance(nodes, list) else []:
         if isinstance(item, dict) and item.get("kind") == "dicomweb":
             places[str(item.get("name", ""))] = credentials.take_secrets(item, services)
+    unread = frozenset(
+        (name, what)
+        for name, where in places.items()
+        for what, place in where.items()
+        if place.startswith(f"{credentials.KEYRING} (unreadable")
+    )
     try:
-        return PacsConfig.from_json(data), places
+        return replace(PacsConfig.from_json(data), unread=unread), places
     except PacsError as exc:
         raise PacsError(f"{target}: {exc}") from exc
 
@@ -286,6 +296,9 @@ def save_config(config: PacsConfig, path: Path | None = None) -> Path:
     data = config.to_json()
     for entry in data["nodes"]:
         credentials.give_secrets(entry, services)
+        for what in (credentials.PASSWORD, credentials.TOKEN):
+            if (entry["name"], what) in config.unread and not entry.get(f"{what}_in"):
+                entry[f"{what}_in"] = credentials.KEYRING  # not read, not cleared: kept
     kept = credentials.keyring_entries(data, services)
     if kept:
         data["keyring_scope"] = scope

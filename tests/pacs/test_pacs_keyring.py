@@ -299,3 +299,24 @@ def test_cli_nodes_says_where_each_password_is_kept(
     assert kept.get_password(service, "web") == (SECRET if place == "keyring" else None)
     _cli(tmp_path, backend, "--remove", "web")
     assert kept.get_password(service, "web") is None
+
+
+def test_a_secret_unread_at_load_survives_a_save_once_the_keyring_works(
+    config_file: Path, file_keyring: PlaintextKeyring
+) -> None:
+    """The keyring is locked when the viewer reads the file, unlocked when it saves (a node
+    added): the node it could not read keeps its keyring entry, it was never cleared."""
+    save_config(_config())
+    keyring.set_keyring(_Refusing())
+    loaded = load_config()
+    assert loaded.node("web").password == "" and ("web", "password") in loaded.unread
+    keyring.set_keyring(file_keyring)
+    save_config(loaded.with_node(DimseNode("other", "OTHER", "other.example.org", 104)))
+    assert file_keyring.get_password("spineviewer-pacs", "web") == SECRET
+    assert _entries(config_file)["web"]["password_in"] == "keyring"
+    assert load_config().node("web").password == SECRET
+    # a node whose secret was read and then cleared loses its entry, as before
+    read = load_config()
+    cleared = read.with_node(replace(read.node("web"), password=""))
+    save_config(cleared)
+    assert file_keyring.get_password("spineviewer-pacs", "web") is None
