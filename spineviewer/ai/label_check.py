@@ -287,9 +287,10 @@ def check_column(
             above = [x.label for x in bodies[k + 1 :]]
             reason = f"counted across a gap ({missing} not found)"
             reviews.add(UNCERTAIN, reason, above, 0.7, listed=False)
-        elif cut_top and k == len(steps) - 1 and steps[k] / typical < STEP_RANGE[0]:
-            pass  # the centre of a body cut by the top edge is its visible part's: nearer
-        elif typical > 0 and not STEP_RANGE[0] <= steps[k] / typical <= STEP_RANGE[1]:
+            continue
+        irregular = typical > 0 and not STEP_RANGE[0] <= steps[k] / typical <= STEP_RANGE[1]
+        # a body cut by the top edge has its visible part's centre: a short step to it is due
+        if irregular and not (cut_top and k == len(steps) - 1 and steps[k] < typical):
             reviews.add(
                 UNCERTAIN,
                 f"irregular spacing between {upper.label} and {lower.label}",

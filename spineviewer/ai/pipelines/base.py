@@ -36,7 +36,16 @@ from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.sessions import SessionCache, short_provider
 from spineviewer.dicom import Stack, Study
 
-__all__ = ["Cancelled", "Context", "Pipeline", "Progress", "Skip", "Step", "run_steps"]
+__all__ = [
+    "Cancelled",
+    "Context",
+    "Pipeline",
+    "Progress",
+    "Skip",
+    "Step",
+    "monochrome1",
+    "run_steps",
+]
 
 Progress = Callable[[str], None]
 S = TypeVar("S")
@@ -44,6 +53,12 @@ S = TypeVar("S")
 
 class Skip(Exception):
     """A step that cannot run here; the message says why."""
+
+
+def monochrome1(stack: Stack) -> bool:
+    """Whether ``stack``'s images are MONOCHROME1 (high values dark): the models see them
+    inverted when their manifest says so."""
+    return stack.first.instance.photometric == "MONOCHROME1"
 
 
 class Cancelled(Exception):

@@ -14,7 +14,7 @@ import numpy as np
 from spineviewer.ai.findings import ClassificationFinding
 from spineviewer.ai.manifest import AppliesTo
 from spineviewer.ai.mr_series import contrast_of
-from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
+from spineviewer.ai.pipelines.base import Context, Pipeline, Skip, monochrome1
 from spineviewer.ai.preprocessing import whole_image
 from spineviewer.dicom import Stack, StackPixels
 
@@ -65,7 +65,7 @@ def run_generic_classifiers(ctx: Context, state: None) -> None:
             session = ctx.use(entry)
             index = len(stack) // 2
             values = StackPixels(stack).slice(index)
-            mono1 = stack.first.instance.photometric == "MONOCHROME1"
+            mono1 = monochrome1(stack)
             probs = session.classify(whole_image(manifest, values, mono1)[None])[0]
             names = session.class_names
             ctx.classifications.append(

@@ -42,7 +42,7 @@ from spineviewer.ai.findings import (
 )
 from spineviewer.ai.manifest import ClassificationDecoding, ModelManifest
 from spineviewer.ai.mr_series import MrStack, choose, mr_stacks, preference
-from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
+from spineviewer.ai.pipelines.base import Context, Pipeline, Skip, monochrome1
 from spineviewer.ai.pipelines.sagittal_columns import (
     ColumnRead,
     best_read,
@@ -99,10 +99,6 @@ class LumbarMrState:
     axial_slices: dict[str, list[tuple[Stack, int, float]]] = field(default_factory=dict)
     #: The levels some axial slice was assigned to (the others lie outside the axial images).
     covered: set[str] = field(default_factory=set)
-
-
-def _monochrome1(stack: Stack) -> bool:
-    return stack.first.instance.photometric == "MONOCHROME1"
 
 
 def select_series(ctx: Context, state: LumbarMrState) -> None:
@@ -180,7 +176,7 @@ def detect_vertebrae(ctx: Context, state: LumbarMrState) -> None:
     elif failed is not None:
         ctx.warnings.append(f"sagittal series: {failed}")
     read, why = best_read(reads)
-    if read is not primary or primary.mr is not state.sagittal:
+    if read.mr is not state.sagittal:  # the chosen series' warnings are in already
         ctx.warnings += [*read.warnings, *why]
     others = [r for r in reads if r is not read]
     read = doubted(read, [d for r in others if (d := disagreement(read, r)) is not None])
@@ -341,7 +337,7 @@ def classify_discs(ctx: Context, state: LumbarMrState) -> None:
                 ctx.warnings.append(f"disc {level}: {label} left out: {decode_reason(exc, label)}")
                 continue
             crops.append(
-                roi_crop(manifest, values, (row, col), stack.pixel_spacing, _monochrome1(stack))
+                roi_crop(manifest, values, (row, col), stack.pixel_spacing, monochrome1(stack))
             )
             boxes.append(rounded(crop_box_px(manifest, (row, col), stack.pixel_spacing)))
             uids.append(stack.frames[index].instance.sop_instance_uid)

@@ -21,7 +21,7 @@ from spineviewer.ai.detection import Detections, detect
 from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, UNCERTAIN, worst
 from spineviewer.ai.label_check import LabelReview, check_labelling, restated
 from spineviewer.ai.mr_series import MrStack
-from spineviewer.ai.pipelines.base import Context, Skip
+from spineviewer.ai.pipelines.base import Context, Skip, monochrome1
 from spineviewer.ai.preprocessing import Letterbox
 from spineviewer.ai.usable import UsableSlices, usable_slices
 from spineviewer.ai.vertebra_labels import Body, SliceDetections, fuse_slices
@@ -73,7 +73,7 @@ def read_column(ctx: Context, mr: MrStack, what: str = "sagittal series") -> Col
         session.manifest,
         session.session,
         list(usable.values),
-        monochrome1=stack.first.instance.photometric == "MONOCHROME1",
+        monochrome1=monochrome1(stack),
         spacing=stack.pixel_spacing,
     )
     per_slice = [

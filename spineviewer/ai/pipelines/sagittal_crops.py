@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spineviewer.ai.pipelines.base import monochrome1
 from spineviewer.ai.preprocessing import roi_crop
 from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.usable import UsableSlices
@@ -39,7 +40,7 @@ def classify_near(
     spacing = stack.pixel_spacing
     if spacing is None:
         return {}
-    monochrome1 = stack.first.instance.photometric == "MONOCHROME1"
+    mono1 = monochrome1(stack)
     crops: list[np.ndarray] = []
     rows: dict[str, tuple[slice, tuple[str, ...]]] = {}
     for name, centre_mm in centres.items():
@@ -51,7 +52,7 @@ def classify_near(
             if abs(float(plane.distance(centre))) > max_distance_mm:
                 continue
             row, col = (float(v) for v in plane.to_pixel(centre))
-            crops.append(roi_crop(session.manifest, values, (row, col), spacing, monochrome1))
+            crops.append(roi_crop(session.manifest, values, (row, col), spacing, mono1))
             uids.append(stack.frames[index].instance.sop_instance_uid)
         if len(crops) > start:
             rows[name] = (slice(start, len(crops)), tuple(uids))

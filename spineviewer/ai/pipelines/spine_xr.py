@@ -33,7 +33,7 @@ from spineviewer.ai.findings import CobbFinding, ImplantFinding, VertebraFinding
 from spineviewer.ai.label_check import LabelReview, check_column, restated
 from spineviewer.ai.manifest import DetectionDecoding
 from spineviewer.ai.manifest_applies_to import canonical_body_part, canonical_projection
-from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
+from spineviewer.ai.pipelines.base import Context, Pipeline, Skip, monochrome1
 from spineviewer.ai.preprocessing import Letterbox, box_to_image
 from spineviewer.ai.runtime import ModelSession
 from spineviewer.ai.vertebra_labels import CLASS_NAMES, Body, Labelling, assign_labels
@@ -202,7 +202,7 @@ def _run(
     part = stack.first.instance.study.get("BodyPartExamined", "").upper() or None
     projection = stack.first.instance.view_position or "AP"
     session = ctx.session(task, stack.modality, "projection", projection=projection, body_part=part)
-    mono1 = stack.first.instance.photometric == "MONOCHROME1"
+    mono1 = monochrome1(stack)
     ((found, box),) = detect(
         session.manifest,
         session.session,
