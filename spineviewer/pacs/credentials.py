@@ -21,6 +21,7 @@ __all__ = [
     "PASSWORD",
     "SERVICE",
     "TOKEN",
+    "UNREADABLE",
     "delete",
     "get",
     "give_secrets",
@@ -28,6 +29,7 @@ __all__ = [
     "put",
     "service_names",
     "take_secrets",
+    "unread",
     "usable",
 ]
 
@@ -37,6 +39,8 @@ PASSWORD, TOKEN = "password", "token"
 _SUFFIX = {PASSWORD: "", TOKEN: "-token"}
 #: Where a secret is kept, as the entry's marker and as ``pacs nodes`` says it.
 KEYRING = "keyring"
+#: What :func:`get` says of an entry the keyring refused to read (a locked keyring).
+UNREADABLE = "unreadable"
 NO_BACKEND = "file (no keyring backend)"
 
 log = logging.getLogger(__name__)
@@ -92,7 +96,7 @@ def get(service: str, name: str) -> tuple[str | None, str]:
     except Exception as exc:  # KeyringError (locked, no backend), or a third-party error
         log.warning("PACS node %r: its secret cannot be read from the keyring (%s)", name,
                     type(exc).__name__)  # fmt: skip
-        return None, f"unreadable: {type(exc).__name__}"
+        return None, f"{UNREADABLE}: {type(exc).__name__}"
 
 
 def delete(service: str, name: str) -> None:
@@ -105,6 +109,12 @@ def delete(service: str, name: str) -> None:
         backend.delete_password(service, name)
     except Exception as exc:  # PasswordDeleteError: not there; or the keyring failed
         log.debug("PACS node %r: no keyring entry removed (%s)", name, type(exc).__name__)
+
+
+def unread(place: str) -> bool:
+    """Whether ``place`` (one of :func:`take_secrets`' words) is a keyring entry that could not
+    be read: not known to be empty, so never to be deleted as a cleared secret."""
+    return place.startswith(f"{KEYRING} ({UNREADABLE}")
 
 
 def take_secrets(item: dict[str, Any], services: dict[str, str]) -> dict[str, str]:

@@ -226,7 +226,7 @@ def _read(target: Path) -> tuple[PacsConfig, dict[str, dict[str, str]]]:
         (name, what)
         for name, where in places.items()
         for what, place in where.items()
-        if place.startswith(f"{credentials.KEYRING} (unreadable")
+        if credentials.unread(place)
     )
     try:
         return replace(PacsConfig.from_json(data), unread=unread), places
