@@ -181,16 +181,8 @@ def test_utf8_description_through_scan_and_info(
     assert "Lendenwirbelsäule ＭＲＴ" in out
     assert "Ã" not in out  # no UTF-8 bytes read as latin-1
 
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    done = subprocess.run(
-        [sys.executable, "-m", "spineviewer", "info", str(folder)],
-        capture_output=True,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    done = _info_in_a_terminal(folder, "utf-8")
     assert DESCRIPTION.encode() in done.stdout
-    assert b"Traceback" not in done.stderr
 
 
 def test_multibyte_character_holding_a_backslash_byte_stays_whole(
@@ -267,16 +259,22 @@ def test_info_text_output_survives_a_terminal_without_those_characters(
     write_ct_slice(
         tmp_path / "im.dcm", SpecificCharacterSet="ISO_IR 192", SeriesDescription=DESCRIPTION
     )
-    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = _info_in_a_terminal(tmp_path, "ascii")
+    assert b"Wirbels\\xe4ule T2 \\u8170\\u690e" in done.stdout
+
+
+def _info_in_a_terminal(folder: Path, encoding: str) -> subprocess.CompletedProcess[bytes]:
+    """``spineviewer info FOLDER`` in a child whose terminal takes ``encoding``: exit 0, no
+    traceback."""
     done = subprocess.run(
-        [sys.executable, "-m", "spineviewer", "info", str(tmp_path)],
+        [sys.executable, "-m", "spineviewer", "info", str(folder)],
         capture_output=True,
-        env=env,
+        env={**os.environ, "PYTHONIOENCODING": encoding},
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert b"Traceback" not in done.stderr
-    assert b"Wirbels\\xe4ule T2 \\u8170\\u690e" in done.stdout
+    return done
 
 
 def test_the_latin1_shortcut_is_exact_for_every_character_set_pydicom_knows() -> None:
