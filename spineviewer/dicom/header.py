@@ -12,7 +12,7 @@ import math
 import struct
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
 import pydicom
 from pydicom.datadict import dictionary_VR, tag_for_keyword
@@ -32,17 +32,17 @@ from spineviewer.dicom.errors import (
     printable,
 )
 from spineviewer.dicom.luts import checked_lut
+from spineviewer.dicom.pixel_offsets import (
+    NATIVE_LITTLE_ENDIAN,
+    encapsulated_offset,
+    headerless_dicom,
+    locate_pixel_data,
+    pixel_data_follows,
+)
 from spineviewer.dicom.sources import FileRef
 
-#: Uncompressed little-endian syntaxes whose pixel bytes we read straight into arrays.
-NATIVE_LITTLE_ENDIAN = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
 #: Largest frame we agree to decode (Rows x Columns x samples x bytes), bytes.
 MAX_FRAME_BYTES = 1024**3
-PIXEL_DATA_TAG = 0x7FE00010
-#: Syntaxes other than the native little-endian ones whose pixel data is not encapsulated.
-NOT_ENCAPSULATED = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"})
-#: Elements (7FE0,xxxx) of Pixel Data, Float Pixel Data and Double Float Pixel Data.
-PIXEL_ELEMENTS = frozenset({0x0010, 0x0008, 0x0009})
 #: The reason given for a file without any pixel data element.
 NO_PIXEL_DATA = "no Pixel Data element: the file holds no image"
 #: Row and column cosines whose dot product exceeds this are not perpendicular (the check of
@@ -297,10 +297,10 @@ def read_instance_frames(ref: FileRef) -> list[Frame]:
     try:
         with ref.open() as fh, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=_headerless_dicom(fh))
-            has_pixels = _pixel_data_follows(fh, ds)
-            encapsulated = _encapsulated_offset(fh, ds)
-            offset, length = _locate_pixel_data(fh, ds)
+            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=headerless_dicom(fh))
+            has_pixels = pixel_data_follows(fh, ds)
+            encapsulated = encapsulated_offset(fh, ds)
+            offset, length = locate_pixel_data(fh, ds)
             file_size = fh.seek(0, 2)
             # values are decoded lazily: a malformed one fails here, inside the handlers below
             try:
@@ -324,74 +324,6 @@ def _study_uid(ds: Dataset) -> str:
         return str(_get(ds, "StudyInstanceUID", "")) or derived_uid(ds, _STUDY_KEY)
     except MALFORMED_DICOM:
         return ""
-
-
-def _headerless_dicom(fh: BinaryIO) -> bool:
-    """True for a file without the Part 10 preamble that still starts like a DICOM data set.
-
-    Old files often lack the preamble; we read them when they begin with a group 0008 tag.
-    """
-    start = fh.tell()
-    head = fh.read(132)
-    fh.seek(start)
-    if len(head) >= 132 and head[128:132] == b"DICM":
-        return False
-    return len(head) >= 8 and head[:2] == b"\x08\x00" and head[3:4] == b"\x00"
-
-
-def _pixel_data_follows(fh: BinaryIO, ds: Dataset) -> bool:
-    """False when a header-only read stopped elsewhere than at a pixel data element (at the
-    end of the file, or at a later element): the file has no pixels. True when it did, and when
-    that cannot be told (a deflated data set is read from an inflated copy)."""
-    syntax = str(getattr(ds.file_meta, "TransferSyntaxUID", "")) if ds.file_meta else ""
-    if syntax == "1.2.840.10008.1.2.1.99":
-        return True
-    start = fh.tell()
-    head = fh.read(4)
-    fh.seek(start)
-    if len(head) < 4:
-        return False
-    return any(
-        group == 0x7FE0 and element in PIXEL_ELEMENTS
-        for group, element in (struct.unpack("<HH", head), struct.unpack(">HH", head))
-    )
-
-
-def _encapsulated_offset(fh: BinaryIO, ds: Dataset) -> int | None:
-    """Where the items of encapsulated Pixel Data start, right after a header-only read of a
-    file in an encapsulated (explicit VR little endian) syntax; None otherwise."""
-    syntax = str(getattr(ds.file_meta, "TransferSyntaxUID", "")) if ds.file_meta else ""
-    if syntax in NATIVE_LITTLE_ENDIAN or syntax in NOT_ENCAPSULATED:
-        return None
-    start = fh.tell()
-    head = fh.read(12)
-    fh.seek(start)
-    if len(head) < 12:
-        return None
-    tag, length = struct.unpack("<HH", head[:4]), struct.unpack("<I", head[8:12])[0]
-    return start + 12 if tag == (0x7FE0, 0x0010) and length == 0xFFFFFFFF else None
-
-
-def _locate_pixel_data(fh: BinaryIO, ds: Dataset) -> tuple[int | None, int | None]:
-    """Offset and length of the Pixel Data value right after a header-only read."""
-    syntax = str(getattr(ds.file_meta, "TransferSyntaxUID", "")) if ds.file_meta else ""
-    if syntax not in NATIVE_LITTLE_ENDIAN:
-        return None, None
-    start = fh.tell()
-    head = fh.read(12)
-    if len(head) < 8 or struct.unpack("<HH", head[:4]) != (0x7FE0, 0x0010):
-        return None, None
-    if syntax == "1.2.840.10008.1.2":  # implicit VR: tag, 4-byte length
-        length = struct.unpack("<I", head[4:8])[0]
-        value_offset = start + 8
-    elif head[4:6] in (b"OB", b"OW", b"UN", b"OD", b"OF", b"OL", b"OV"):
-        length = struct.unpack("<I", head[8:12])[0]
-        value_offset = start + 12
-    else:
-        return None, None
-    if length == 0xFFFFFFFF:  # encapsulated data in a native syntax: let pydicom decide
-        return None, None
-    return value_offset, length
 
 
 def frames_from_dataset(
