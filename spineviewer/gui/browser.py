@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from spineviewer.dicom import ScanResult, Series, Stack, Study
 from spineviewer.gui.rows_model import dicom_date, person_name
 from spineviewer.gui.thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
+from spineviewer.gui.tree_items import child_items
 from spineviewer.gui.viewport import STACKS_MIME
 
 WARNING_COLOR = QColor("#e5c07b")
@@ -249,8 +250,7 @@ class StudyBrowser(QWidget):
         """One item per skipped file."""
         if self._problems is None:
             return []
-        problems = self._problems
-        return [c for i in range(problems.childCount()) if (c := problems.child(i)) is not None]
+        return child_items(self._problems)
 
     def stacks_of(self, item: QTreeWidgetItem) -> tuple[Stack, ...] | None:
         """The stacks a series or stack item stands for."""

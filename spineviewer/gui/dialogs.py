@@ -39,6 +39,7 @@ from spineviewer.gui.annotate.review_style import LEGEND, paint_badge, review_pe
 from spineviewer.gui.icons import icon
 from spineviewer.gui.shortcuts import BINDINGS, Binding, bindings_by_group
 from spineviewer.gui.theme import ACCENT, PANEL_BORDER, VIEWPORT_BACKGROUND, WARNING_COLOR
+from spineviewer.gui.tree_items import child_items
 
 NOT_FOR_CLINICAL_USE = (
     "NOT FOR CLINICAL USE: research and demonstration software; "
@@ -206,9 +207,8 @@ class ShortcutsDialog(QDialog):
     def binding_items(self) -> list[QTreeWidgetItem]:
         """Tree items of the bindings (not the group headings), in display order."""
         items: list[QTreeWidgetItem] = []
-        for g in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(g)
-            items.extend(group.child(i) for i in range(group.childCount()))
+        for group in child_items(self.tree.invisibleRootItem()):
+            items.extend(child_items(group))
         return items
 
     def visible_bindings(self) -> list[Binding]:
@@ -221,12 +221,10 @@ class ShortcutsDialog(QDialog):
 
     def _on_search_text_changed(self, text: str) -> None:
         needle = text.strip().lower()
-        for g in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(g)
+        for group in child_items(self.tree.invisibleRootItem()):
             group_matches = needle in group.text(0).lower()
             shown = 0
-            for i in range(group.childCount()):
-                child = group.child(i)
+            for child in child_items(group):
                 match = (
                     not needle
                     or group_matches
