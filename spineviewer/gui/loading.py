@@ -14,7 +14,7 @@ from spineviewer.dicom import ScanResult, Stack, StackPixels, Study, Volume
 from spineviewer.dicom.grouping import group_frames
 from spineviewer.dicom.scan import first_image
 from spineviewer.dicom.scan_process import ScanProcess
-from spineviewer.gui.workers import Cancelled, Progress
+from spineviewer.gui.workers import Cancelled, Progress, Work
 from spineviewer.viewing.source import SliceSource
 
 #: The viewer's header reader: a child process, so the GUI thread never competes with
@@ -22,7 +22,7 @@ from spineviewer.viewing.source import SliceSource
 SCANNER = ScanProcess()
 
 
-def scan_paths(paths: Sequence[str | Path]) -> object:
+def scan_paths(paths: Sequence[str | Path]) -> Work:
     """A job function that scans each path in turn and returns ``list[ScanResult]``."""
 
     def work(progress: Progress, cancelled: Cancelled) -> list[ScanResult]:
@@ -44,7 +44,7 @@ def scan_paths(paths: Sequence[str | Path]) -> object:
     return work
 
 
-def first_image_study(path: str | Path) -> object:
+def first_image_study(path: str | Path) -> Work:
     """A job function returning a one-image :class:`Study` of the first readable image under
     ``path`` (a preview while the whole folder is scanned), or None."""
 
@@ -62,7 +62,7 @@ def first_image_study(path: str | Path) -> object:
     return work
 
 
-def prefetch(sources: Sequence[SliceSource]) -> object:
+def prefetch(sources: Sequence[SliceSource]) -> Work:
     """A job function decoding every slice of ``sources`` into the shared cache."""
 
     def work(progress: Progress, cancelled: Cancelled) -> int:
@@ -82,7 +82,7 @@ def prefetch(sources: Sequence[SliceSource]) -> object:
     return work
 
 
-def load_volume(stack: Stack) -> object:
+def load_volume(stack: Stack) -> Work:
     """A job function returning the stack's :class:`Volume` (for MPR)."""
 
     def work(progress: Progress, cancelled: Cancelled) -> Volume:

@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         for number, name in enumerate(LAYOUTS, start=1):
             a = act(
                 f"Layout {name}",
-                lambda n=name: self.set_layout(n),
+                partial(self.set_layout, name),
                 f"Ctrl+{number}",
                 f"layout-{name}",
                 checkable=True,
@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
         ):
             a = act(
                 text,
-                lambda n=name: self.set_tool(n),
+                partial(self.set_tool, name),
                 key,
                 icon_name,
                 checkable=True,
@@ -450,17 +450,19 @@ class MainWindow(QMainWindow):
         if not recent:
             self.recent_menu.addAction("(none)").setEnabled(False)
         for path in recent:
-            self.recent_menu.addAction(path, lambda p=path: self.open_paths([p]))
+            self.recent_menu.addAction(path, partial(self.open_paths, [path]))
 
     def open_paths(self, paths: Sequence[str | Path]) -> Job | None:
         """Scan ``paths`` in the background; the browser and viewports fill in when done."""
-        paths = [str(p) for p in paths]
-        if not paths:
+        path_texts = [str(p) for p in paths]
+        if not path_texts:
             return None
-        job = Job("Opening " + ", ".join(Path(p).name for p in paths), scan_paths(paths), self)
-        job.succeeded.connect(lambda results: self._on_scan_succeeded(paths, results))
+        job = Job(
+            "Opening " + ", ".join(Path(p).name for p in path_texts), scan_paths(path_texts), self
+        )
+        job.succeeded.connect(lambda results: self._on_scan_succeeded(path_texts, results))
         if all(v.source is None for v in self.grid.viewports):
-            self._start_preview(paths[0], job)
+            self._start_preview(path_texts[0], job)
         return self._start(job)
 
     def _start_preview(self, path: str, scan_job: Job) -> None:
@@ -558,7 +560,7 @@ class MainWindow(QMainWindow):
         for vp in self.grid.viewports:
             vp.set_source(None)
         for vp, spec in zip(self.grid.viewports, hanging.viewports, strict=False):
-            self._defer(lambda vp=vp, spec=spec: self.show_spec(vp, spec, study))
+            self._defer(partial(self.show_spec, vp, spec, study))
 
         def finish() -> None:
             self.grid.set_active(self.grid.viewports[0])

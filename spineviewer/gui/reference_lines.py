@@ -8,7 +8,7 @@ picks the one under a click, and marks where the 3D cursor projects on this slic
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,8 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsLineItem
 
 from spineviewer.viewing.crossref import CrossRefLine
+from spineviewer.viewing.display_transform import DisplayTransform
+from spineviewer.viewing.source import SliceInfo
 
 CROSSREF = QColor("#f2c14e")
 CROSSREF_DIM = QColor(242, 193, 78, 80)
@@ -42,9 +44,11 @@ def segment_distance(p: QPointF, a: QPointF, b: QPointF) -> tuple[float, float]:
 class ReferenceLines:
     """Cross-reference line items (reused while scrolling) and the 3D cursor cross."""
 
+    # Provided by the viewport this is mixed into (pyqtgraph's ViewBox is untyped).
     vb: Any
-    transform_: Any
-    _info: Any
+    transform_: DisplayTransform
+    _info: SliceInfo | None
+    image_to_widget: Callable[[float, float], QPointF]
     show_crossref: bool
     _crossrefs: list[tuple[object, CrossRefLine, QGraphicsLineItem]]
     _cursor_items: list[QGraphicsLineItem]

@@ -379,7 +379,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         """The corner text shown now (None without an image)."""
         if self.source is None or self._info is None:
             return None
-        extra = (f"Cine {self.cine_fps:.0f} fps",) if self.cine.isActive() else ()
+        extra: tuple[str, ...] = (f"Cine {self.cine_fps:.0f} fps",) if self.cine.isActive() else ()
         if self.voi_window is None and self._values is not None:
             extra += ("VOI LUT",)
         return corner_text(
