@@ -9,8 +9,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TypedDict, cast
 
 from spineviewer.cli.train import add_common_arguments, training_ready
+
+
+class _Augmentation(TypedDict):
+    """The keys of ``detection_pipeline.AUGMENT`` (a ``dict[str, float]`` there), so that
+    mypy checks them against :class:`~spineviewer.training.detector.DetectorConfig`'s fields."""
+
+    rotation: float
+    intensity: float
+    gamma: float
+    noise: float
+    blur: float
+    zoom: float
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         learning_rate=args.lr,
         seed=args.seed,
         max_minutes=args.max_minutes,
-        **AUGMENT,
+        **cast(_Augmentation, AUGMENT),
     )
     shipped = train_and_ship_detector(
         phantoms,
