@@ -15,8 +15,8 @@ reader's labels: after "Shift labels" they carry the new names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPainter
@@ -54,7 +54,7 @@ from spineviewer.gui.findings_rows import (
     labelling_warning,
 )
 from spineviewer.gui.icons import icon
-from spineviewer.gui.workers import Job
+from spineviewer.gui.workers import Cancelled, Job, Progress
 from spineviewer.viewing.source import StackListSource
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ class AnalysisUi(QObject):
         self.job.succeeded.connect(lambda findings: self.show_findings(study, findings))
         return self.job
 
-    def _work(self, study: Study) -> Callable[[Any, Any], Findings]:
+    def _work(self, study: Study) -> Callable[[Progress, Cancelled], Findings]:
         from spineviewer.ai.analysis import analyse_study
         from spineviewer.ai.pipelines import step_count
         from spineviewer.ai.registry import find_models
@@ -218,7 +218,7 @@ class AnalysisUi(QObject):
         sessions = self.sessions()
         total = step_count()
 
-        def work(progress: Any, cancelled: Any) -> Findings:
+        def work(progress: Progress, cancelled: Cancelled) -> Findings:
             done = [0]
 
             def step(name: str) -> None:
@@ -296,7 +296,7 @@ class AnalysisUi(QObject):
                 return overlay.marks_for(inst.frame_of_reference_uid, inst.series_uid)
         return ()
 
-    def _rename(self, level: str, at: Any) -> str | None:
+    def _rename(self, level: str, at: Sequence[float]) -> str | None:
         """What the reader's labels call the disc or body the AI named ``level`` at ``at``."""
         marks = self._marks()
         return nearest_disc(marks, at) if "-" in level else nearest_body(marks, at)
@@ -388,7 +388,7 @@ class AnalysisUi(QObject):
 
         folders = list(self.window.settings.model_dirs)
 
-        def work(progress: Any, cancelled: Any) -> tuple[int, bool]:
+        def work(progress: Progress, cancelled: Cancelled) -> tuple[int, bool]:
             usable = [e for e in find_models(folders) if e.available and e.manifest]
             demo = any(e.manifest.provenance.not_for_clinical_use for e in usable if e.manifest)
             return len(usable), demo

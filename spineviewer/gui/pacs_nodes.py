@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from spineviewer.gui.theme import ERROR_COLOR
-from spineviewer.gui.workers import Cancelled, Job, Progress
+from spineviewer.gui.workers import Cancelled, Job, Progress, Work
 from spineviewer.pacs import (
     DicomWebNode,
     DimseNode,
@@ -84,7 +84,7 @@ def run_pacs_job(
     owner: QWidget,
     window: MainWindow | None,
     title: str,
-    work: Callable[[Progress, Cancelled], Any],
+    work: Work,
     done: Callable[[Outcome], None],
     bar: QProgressBar | None = None,
 ) -> Job:

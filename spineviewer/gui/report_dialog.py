@@ -5,7 +5,7 @@ formats chosen (JSON, HTML, PDF, DICOM SR) into a folder, in the background."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
 from spineviewer.dicom import Study
+from spineviewer.gui.workers import Cancelled, Progress, Work
 from spineviewer.reports import Report, build_report
 from spineviewer.reports.html import render_html
 from spineviewer.reports.writer import FORMATS
@@ -41,11 +42,11 @@ def export_work(
     report: Report,
     folder: Path,
     formats: list[str],
-) -> Any:
+) -> Work:
     """The background job's work: the report set, step by step in the progress bar."""
     from spineviewer.reports.writer import write_report_set
 
-    def work(progress: Any, cancelled: Any) -> list[Path]:
+    def work(progress: Progress, cancelled: Cancelled) -> list[Path]:
         steps = iter(range(3))
         say = lambda text: progress(next(steps, 2), 3, text)  # noqa: E731
         return write_report_set(report, study, findings, document, folder, formats, say)
@@ -108,7 +109,7 @@ class ReportDialog(QDialog):
     def formats(self) -> list[str]:
         return [fmt for fmt, check in self.checks.items() if check.isChecked()]
 
-    def work(self) -> Any:
+    def work(self) -> Work:
         folder = Path(self.folder.text()).expanduser()
         return export_work(
             self.study, self.findings, self.document, self.report, folder, self.formats()
