@@ -5,7 +5,7 @@ is a background job; a partial retrieve is said to be partial, never shown as wh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -127,7 +127,7 @@ def _table(
     return table
 
 
-def _fill(table: QTableWidget, rows: list[tuple[Any, list[str | int | None]]]) -> None:
+def _fill(table: QTableWidget, rows: list[tuple[object, list[str | int | None]]]) -> None:
     """(data of the row, cell values) into ``table``; the data rides on the first cell."""
     table.setSortingEnabled(False)
     table.clearContents()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow, QWidget
@@ -29,7 +28,7 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
-def _as_bool(value: Any, default: bool) -> bool:
+def _as_bool(value: object, default: bool) -> bool:
     """``value`` read back from QSettings as a bool (INI files give strings), else ``default``."""
     if isinstance(value, bool):
         return value
@@ -44,7 +43,7 @@ def _as_bool(value: Any, default: bool) -> bool:
     return default
 
 
-def _as_str_list(value: Any) -> list[str]:
+def _as_str_list(value: object) -> list[str]:
     """``value`` as a list of non-empty strings (a lone string is a one-item list)."""
     if value is None:
         return []

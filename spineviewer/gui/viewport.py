@@ -16,8 +16,18 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFocusEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QGraphicsLineItem, QWidget
 
 from spineviewer.dicom import DicomLoadError, Window, to_display
@@ -25,7 +35,7 @@ from spineviewer.geometry.orientation import edge_letters
 from spineviewer.gui.image_item import GreyImageItem
 from spineviewer.gui.overlay import OverlayPainter
 from spineviewer.gui.reference_lines import ReferenceLines
-from spineviewer.viewing.corners import CursorSample, corner_text, sample_cursor
+from spineviewer.viewing.corners import CornerText, CursorSample, corner_text, sample_cursor
 from spineviewer.viewing.crossref import CrossRefLine
 from spineviewer.viewing.display_transform import DisplayTransform
 from spineviewer.viewing.presets import Preset, presets_for
@@ -375,7 +385,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
 
     # -- painting ----------------------------------------------------------------------
 
-    def corner_text(self) -> Any:
+    def corner_text(self) -> CornerText | None:
         """The corner text shown now (None without an image)."""
         if self.source is None or self._info is None:
             return None
@@ -411,7 +421,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self._letters = (key, letters)
         return letters
 
-    def drawForeground(self, painter: QPainter, rect: Any) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawForeground(painter, rect)
         painter.save()
         painter.resetTransform()
@@ -596,7 +606,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
 
     # -- keys --------------------------------------------------------------------------
 
-    def keyPressEvent(self, ev: Any) -> None:
+    def keyPressEvent(self, ev: QKeyEvent) -> None:
         handler = self.tool_handler
         if handler is not None and handler.key_press(self, ev.key(), ev.modifiers()):
             ev.accept()
@@ -669,22 +679,25 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.nextViewportRequested.emit()
         return True
 
-    def focusInEvent(self, ev: Any) -> None:
+    def focusInEvent(self, ev: QFocusEvent) -> None:
         self.activated.emit()
         super().focusInEvent(ev)
 
     # -- drag and drop of series from the browser --------------------------------------
 
-    def dragEnterEvent(self, ev: Any) -> None:
+    def dragEnterEvent(self, ev: QDragEnterEvent) -> None:
+        self._accept_stacks(ev)
+
+    def dragMoveEvent(self, ev: QDragMoveEvent) -> None:
+        self._accept_stacks(ev)
+
+    def _accept_stacks(self, ev: QDragMoveEvent) -> None:
         if ev.mimeData().hasFormat(STACKS_MIME):
             ev.acceptProposedAction()
         else:
             ev.ignore()
 
-    def dragMoveEvent(self, ev: Any) -> None:
-        self.dragEnterEvent(ev)
-
-    def dropEvent(self, ev: Any) -> None:
+    def dropEvent(self, ev: QDropEvent) -> None:
         if ev.mimeData().hasFormat(STACKS_MIME):
             self.mimeDropped.emit(ev.mimeData())
             ev.acceptProposedAction()

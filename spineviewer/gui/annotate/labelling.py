@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from PySide6.QtCore import (
     QEvent,
@@ -429,7 +428,7 @@ class LabelBox(QComboBox):
         else:
             self._show_current()
 
-    def _pick(self, key: Any) -> None:
+    def _pick(self, key: object) -> None:
         if key is None:
             return
         self.set_key(str(key))
