@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.ai.manifest import ModelManifest
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -74,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate_detector(args: argparse.Namespace, manifest: Any, folders: list[Path]) -> int:
+def _evaluate_detector(
+    args: argparse.Namespace, manifest: ModelManifest, folders: list[Path]
+) -> int:
     """Detectors: AP radiograph models (by their view) or the sagittal vertebral-body one."""
     from spineviewer.training.report import write_evaluation
 

@@ -15,7 +15,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.ai.registry import ModelEntry
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +38,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(func=_check)
 
 
-def _summary(entry: Any) -> dict[str, Any]:
+def _summary(entry: ModelEntry) -> dict[str, Any]:
     m = entry.manifest
     out: dict[str, Any] = {
         "id": entry.id,

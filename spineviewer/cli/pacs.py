@@ -16,7 +16,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.pacs import LocalAE, Node
 
 __all__ = ["add_node_options", "add_subparser", "node_from_args"]
 
@@ -53,7 +56,7 @@ def add_node_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--local-port", type=int, help="our storage port for C-MOVE")
 
 
-def _local(args: argparse.Namespace, configured: Any) -> Any:
+def _local(args: argparse.Namespace, configured: LocalAE) -> LocalAE:
     """Our AE: --calling-aet / --local-port over the configured one."""
     from spineviewer.pacs import LocalAE
 
@@ -62,7 +65,7 @@ def _local(args: argparse.Namespace, configured: Any) -> Any:
     return LocalAE(args.calling_aet or configured.ae_title, args.local_port or configured.port)
 
 
-def node_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
+def node_from_args(args: argparse.Namespace) -> tuple[Node, LocalAE]:
     """(node, our LocalAE) from the options; PacsError when they do not name one."""
     from dataclasses import replace
 
@@ -73,7 +76,7 @@ def node_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
     bundle = str(Path(args.ca_bundle).expanduser().resolve()) if args.ca_bundle else ""
     if bundle and not Path(bundle).is_file():
         raise PacsError(f"--ca-bundle {args.ca_bundle}: no such file")
-    node: Any
+    node: Node
     if args.node:
         node = config.node(args.node)
         if isinstance(node, DicomWebNode):  # this command's TLS options over the saved ones

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from spineviewer.cli.arguments import positive_int, seed_number
 
@@ -48,7 +49,7 @@ def _rate(text: str) -> float:
     return value
 
 
-def _named(choices: tuple[str, ...]) -> Any:
+def _named(choices: tuple[str, ...]) -> Callable[[str], str]:
     """An argparse type accepting one of ``choices`` in any letter case."""
 
     def parse(text: str) -> str:
@@ -69,7 +70,7 @@ def _fracture(text: str) -> FractureRequest:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_subparser(subparsers: Any) -> None:
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``phantom`` subcommand."""
     parser = subparsers.add_parser(
         "phantom",

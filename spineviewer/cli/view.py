@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from spineviewer.cli.display import display_problem
 from spineviewer.cli.info import print_summary
+
+if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
+    from spineviewer.gui.splash import Splash
 
 LAYOUT_CHOICES = ("1x1", "1x2", "1x3", "2x2")
 
@@ -67,7 +70,7 @@ def open_or_summarise(paths: list[Path], args: argparse.Namespace) -> int:
     return run_viewer(paths, args.screenshot, args.layout, analyze=args.analyze, splash=splash)
 
 
-def start_splash(args: argparse.Namespace) -> Any:
+def start_splash(args: argparse.Namespace) -> Splash | None:
     """The start-up splash (not for scripted screenshots), painted before the viewer's heavy
     imports; None when there is none."""
     if args.screenshot:
