@@ -80,23 +80,28 @@ Groups and their rules:
   checks every field and ``AppliesTo.mismatch`` says why a series does not fit. Older
   manifests' ``sequence`` list is read as ``contrast`` and their "AP" / "lateral" views as the
   plane projection with that projection.
-- ``input``: NCHW only; ``shape`` has 4 dims, each an integer or a dynamic dim (null or a name);
-  the channel count is fixed. ``channels``: ``grey`` (1 channel), ``replicated_grey`` (the grey
+- ``input``: ``layout`` NCHW (``shape`` has 4 dims) or, for a 3D sliding-window segmentation
+  network only, NCDHW (5 dims); each dim an integer or a dynamic dim (null or a name); the
+  channel count is fixed. ``channels``: ``grey`` (1 channel), ``replicated_grey`` (the grey
   image copied into C >= 2 channels), ``adjacent_slices`` (an odd number C of neighbouring slices
   centred on the target slice).
 - ``preprocessing``: ``size`` [h, w] must equal the fixed input dims; ``resize`` stretch or
   letterbox; optional ``roi_mm`` [h, w] crops a physical region first; ``normalisation`` is
   exactly one of ``window`` {center, width} or ``percentile`` {low, high}, mapping intensities to
   0..1, then ``(x - mean) / std`` per channel (1 value, or one per channel); ``monochrome1``:
-  ``invert`` (default: present the image as MONOCHROME2) or ``keep``.
+  ``invert`` (default: present the image as MONOCHROME2) or ``keep``. A segmentation model may
+  instead give ``sliding_window`` (below); its preprocessing then has no ``size``, ``resize``,
+  ``roi_mm``, ``mm_per_pixel`` or ``monochrome1``.
 - ``outputs``: the tensors the runner reads (name, dtype, shape).
 - ``decoding`` depends on ``task``; ``tensors`` maps each role to an output name:
 
   - classification: roles ``scores``; ``activation`` softmax (classes exclude each other),
     sigmoid (independent) or none (raw scores); ``outputs_are_logits``: true when the runner
     must apply the activation, false when the model already did.
-  - segmentation: roles ``masks`` (N, C, H, W); activation and logits as above, optional
-    ``threshold`` (default 0.5) for sigmoid masks.
+  - segmentation: roles ``masks`` (N, C, H, W), or (N, C, D, H, W) for an NCDHW input;
+    activation and logits as above, optional ``threshold`` (default 0.5) for sigmoid masks.
+    With ``sliding_window`` the activation is softmax (the label is the channel of the highest
+    score) or sigmoid (independent channels: the label is the highest one above ``threshold``).
   - detection: ``style`` ``torchvision`` (roles ``boxes``, ``labels``, ``scores``; NMS done in
     the model, optional ``nms_iou`` for an extra pass) or ``yolo`` (role ``predictions``,
     rank 3, one axis of length 4 + C: box then class scores; ``nms_iou`` required, NMS by the
@@ -112,6 +117,43 @@ Groups and their rules:
   number per class), intended use, limitations, ``not_for_clinical_use``, optional citation.
 
 An optional field that is null counts as absent.
+
+Segmentation by sliding window (``preprocessing.sliding_window``; run by
+:mod:`spineviewer.ai.sliding_window`, described for people in ``docs/segmentation.md``; a full
+example, a 3D nnU-Net-style CT model, is ``docs/examples/segmentation-manifest.json``)::
+
+    "input": {"name": "image", "dtype": "float32", "shape": ["batch", 1, 64, 128, 128],
+              "layout": "NCDHW", "channels": "grey"},
+    "preprocessing": {
+      "normalisation": {"zscore": {"mean": 342.5, "std": 215.0, "clip": [-320, 1530]}},
+      "sliding_window": {"spacing_mm": [1.5, 1.0, 1.0], "patch_size": [64, 128, 128],
+                         "overlap": 0.5, "mirror_axes": [0, 1, 2], "batch_size": 2}
+    },
+    "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", 13, 64, 128, 128]}],
+    "decoding": {"tensors": {"masks": "logits"}, "activation": "softmax",
+                 "outputs_are_logits": true}
+
+- 2D or 3D: ``input.layout`` NCHW is a 2D network, run on every slice of the series at the
+  series' own slice spacing; NCDHW is a 3D one. ``input.channels`` grey (or replicated_grey),
+  ``input.dtype`` float32 or float16.
+- ``spacing_mm`` (required): the spacing the network was trained at, one value per patch axis
+  in the series' array order: [slice, row, column] for 3D, [row, column] for 2D. The series
+  is resampled to it (linear), and the label map back to the series' grid (nearest). The
+  series is not reoriented: ``applies_to.view`` says which plane its slices must be.
+- ``patch_size`` (required): the patch in voxels, same order, equal to the input's fixed
+  spatial dims; a series smaller than a patch is padded with 0 (after normalisation).
+- ``overlap``: the fraction of a patch that neighbours share, 0 <= overlap < 1, default 0.5;
+  outputs are blended with a Gaussian weight (sigma 1/8 of the patch, as nnU-Net).
+- ``mirror_axes``: test-time mirroring over these patch axes (every combination; absent:
+  none). ``batch_size``: patches per run (default the fixed batch dim, else 2).
+- ``normalisation``: ``window`` and ``percentile`` as above (the series' percentiles), or
+  ``zscore`` {optional ``clip`` [low, high] in stored units after the modality LUT, then
+  ``(x - mean) / std`` with ``mean`` and ``std`` given together (nnU-Net's CT scheme) or, both
+  absent, the series' own (its z-score, for MR)}; then ``mean`` / ``std`` (default 0 and 1).
+- ``labels``: one per output channel. Softmax: channel 0 is the background (label value 0 of
+  the label map; its label is not drawn), channel i is label value i. Sigmoid: no background
+  channel; channel i is label value i + 1, 0 where no channel reaches ``threshold``. Code
+  each structure as ``resources/labels/spine_labels.json`` does (SNOMED CT where one exists).
 """
 
 from __future__ import annotations
@@ -135,9 +177,11 @@ from spineviewer.ai.manifest_model import (
     Preprocessing,
     Provenance,
     SegmentationDecoding,
+    SlidingWindow,
     TensorSpec,
     TrainingData,
     Window,
+    ZScore,
 )
 from spineviewer.ai.manifest_reader import SCHEMA_VERSION, ManifestError
 from spineviewer.ai.onnx_file import METADATA_KEY, check_onnx_file, file_sha256
@@ -162,9 +206,11 @@ __all__ = [
     "Preprocessing",
     "Provenance",
     "SegmentationDecoding",
+    "SlidingWindow",
     "TensorSpec",
     "TrainingData",
     "Window",
+    "ZScore",
     "check_onnx_file",
     "file_sha256",
     "manifest_from_onnx_metadata",

@@ -35,9 +35,11 @@ __all__ = [
     "Preprocessing",
     "Provenance",
     "SegmentationDecoding",
+    "SlidingWindow",
     "TensorSpec",
     "TrainingData",
     "Window",
+    "ZScore",
 ]
 
 Dim = int | str | None
@@ -77,7 +79,8 @@ class TensorSpec:
 
 @dataclass(frozen=True)
 class InputSpec(TensorSpec):
-    """The image input: NCHW, with the meaning of its channels."""
+    """The image input: NCHW (NCDHW for a 3D sliding-window network), with the meaning of its
+    channels."""
 
     layout: str
     channels: str
@@ -106,11 +109,43 @@ class Percentile:
 
 
 @dataclass(frozen=True)
+class ZScore:
+    """Values clipped to ``clip`` (when given), then ``(x - mean) / std``: the given ones, or
+    (both None) the series' own. Sliding-window models only."""
+
+    mean: float | None = None
+    std: float | None = None
+    clip: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
 class Normalisation:
-    """Exactly one of ``window`` and ``percentile`` is set."""
+    """Exactly one of ``window``, ``percentile`` and (sliding-window models only) ``zscore``
+    is set."""
 
     window: Window | None = None
     percentile: Percentile | None = None
+    zscore: ZScore | None = None
+
+
+@dataclass(frozen=True)
+class SlidingWindow:
+    """How a segmentation network runs on a whole series: resampled to ``spacing_mm``, cut
+    into overlapping patches of ``patch_size``, the outputs blended back (both in the series'
+    array order: (slice, row, column) for a 3D network, (row, column) for a 2D one)."""
+
+    spacing_mm: tuple[float, ...]
+    patch_size: tuple[int, ...]
+    overlap: float = 0.5
+    #: Patch axes flipped for test-time mirroring (every combination); () for none.
+    mirror_axes: tuple[int, ...] = ()
+    #: Patches per run; None: the input's fixed batch dim, else 2.
+    batch_size: int | None = None
+
+    @property
+    def dims(self) -> int:
+        """2 (a 2D network, run slice by slice) or 3."""
+        return len(self.patch_size)
 
 
 @dataclass(frozen=True)
@@ -127,6 +162,11 @@ class Preprocessing:
     #: Letterbox at this many mm per input pixel (zoomed out only when the image would not
     #: fit); None: as large as fits.
     mm_per_pixel: float | None = None
+    #: A sliding-window segmentation model's patches. With it, ``size`` is the patch's last
+    #: two dims and ``resize`` is "sliding_window" (neither is written in its manifest),
+    #: ``monochrome1`` is not used (CT and MR volumes) and ``mean`` and ``std`` default to 0
+    #: and 1.
+    sliding_window: SlidingWindow | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +285,8 @@ class ModelManifest:
         """The JSON layout (optional fields left out when unset)."""
         dumped = _dump(self)
         assert isinstance(dumped, dict)
+        if self.preprocessing.sliding_window is not None:
+            _drop_derived(dumped["preprocessing"])
         return dumped
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -277,6 +319,16 @@ def _dump(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _dump(v) for k, v in value.items()}
     return value
+
+
+def _drop_derived(pre: dict[str, Any]) -> None:
+    """A sliding-window manifest's preprocessing without what the reader derived: size,
+    resize and monochrome1 (not used), mean and std when they are the defaults 0 and 1."""
+    for key in ("size", "resize", "monochrome1"):
+        del pre[key]
+    for key, default in (("mean", [0.0]), ("std", [1.0])):
+        if pre[key] == default:
+            del pre[key]
 
 
 # -- building from a checked document ------------------------------------------------------------
@@ -328,24 +380,48 @@ def _numbers(values: list[Any]) -> tuple[float, ...]:
 
 
 def _preprocessing(p: dict[str, Any]) -> Preprocessing:
-    window, percentile = p["normalisation"].get("window"), p["normalisation"].get("percentile")
     roi = _numbers(p["roi_mm"]) if "roi_mm" in p else None
+    sliding = _sliding_window(p["sliding_window"]) if "sliding_window" in p else None
+    size = sliding.patch_size[-2:] if sliding else p["size"]
     return Preprocessing(
-        size=(p["size"][0], p["size"][1]),
-        resize=p["resize"],
-        normalisation=Normalisation(
-            window=Window(*_numbers([window["center"], window["width"]])) if window else None,
-            percentile=(
-                Percentile(*_numbers([percentile["low"], percentile["high"]]))
-                if percentile
-                else None
-            ),
-        ),
-        mean=_numbers(p["mean"]),
-        std=_numbers(p["std"]),
+        size=(size[0], size[1]),
+        resize="sliding_window" if sliding else p["resize"],
+        normalisation=_normalisation(p["normalisation"]),
+        mean=_numbers(p.get("mean", [0.0])),
+        std=_numbers(p.get("std", [1.0])),
         **_rest(p, "monochrome1"),
         roi_mm=(roi[0], roi[1]) if roi else None,
         mm_per_pixel=float(p["mm_per_pixel"]) if p.get("mm_per_pixel") is not None else None,
+        sliding_window=sliding,
+    )
+
+
+def _normalisation(n: dict[str, Any]) -> Normalisation:
+    window, percentile = n.get("window"), n.get("percentile")
+    if window:
+        return Normalisation(window=Window(*_numbers([window["center"], window["width"]])))
+    if percentile:
+        return Normalisation(
+            percentile=Percentile(*_numbers([percentile["low"], percentile["high"]]))
+        )
+    zscore = n["zscore"]  # the schema: exactly one of the three
+    clip = _numbers(zscore["clip"]) if "clip" in zscore else None
+    return Normalisation(
+        zscore=ZScore(
+            mean=float(zscore["mean"]) if "mean" in zscore else None,
+            std=float(zscore["std"]) if "std" in zscore else None,
+            clip=(clip[0], clip[1]) if clip else None,
+        )
+    )
+
+
+def _sliding_window(s: dict[str, Any]) -> SlidingWindow:
+    return SlidingWindow(
+        spacing_mm=_numbers(s["spacing_mm"]),
+        patch_size=tuple(s["patch_size"]),
+        overlap=float(s.get("overlap", 0.5)),
+        mirror_axes=tuple(s.get("mirror_axes", ())),
+        batch_size=s.get("batch_size"),
     )
 
 

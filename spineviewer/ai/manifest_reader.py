@@ -8,7 +8,8 @@ The steps, in order:
    newer manifest is refused as newer (not for its unknown keys).
 2. The JSON Schema of that version (:mod:`spineviewer.ai.manifest_schema`): every type, range,
    pattern, unknown or missing key, and the task-dependent layout of ``decoding``.
-3. The rules between fields that a schema cannot express (:func:`_check_consistency`).
+3. The rules between fields that a schema cannot express (:func:`_check_consistency`; those of
+   a sliding-window segmentation model in :mod:`spineviewer.ai.segmentation_rules`).
 4. Older spellings become the current ones (``applies_to.sequence`` is ``contrast``) and null
    optional fields are left out, so :mod:`spineviewer.ai.manifest_model` builds its dataclasses
    from a document that needs no more checks.
@@ -17,6 +18,7 @@ The steps, in order:
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from spineviewer.ai.manifest_schema import describe, field_path, json_type, schema_problem
+from spineviewer.ai.segmentation_rules import sliding_window_problem
 
 __all__ = [
     "MAX_INPUT_SIDE",
@@ -197,6 +200,9 @@ def _check_consistency(m: dict[str, Any]) -> None:
             problem = f"{_short(label['name'])} is not a label name ({_LABEL_RULE})"
             raise _Invalid(f"labels[{i}].name", problem)
     _unique([label["name"] for label in m["labels"]], "labels")
+    window = m["preprocessing"].get("sliding_window")
+    if window is None:
+        _check_whole_image(m["input"], m["preprocessing"])
     _check_channels(m["input"], m["preprocessing"])
     outputs = {o["name"]: o for o in m["outputs"]}
     for role, name in m["decoding"]["tensors"].items():
@@ -205,6 +211,12 @@ def _check_consistency(m: dict[str, Any]) -> None:
                 f"decoding.tensors.{role}", f"{name!r} is not an output ({', '.join(outputs)})"
             )
     _check_class_axis(m, outputs)
+    if window is not None:
+        found = sliding_window_problem(m, outputs)
+        if found is not None:
+            raise _Invalid(*found)
+        where = "preprocessing.sliding_window.patch_size"
+        _check_input_values(m["input"]["shape"][1], window["patch_size"], where)
 
 
 def _unique(names: list[str], path: str) -> None:
@@ -225,25 +237,37 @@ def _short(value: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _check_channels(spec: dict[str, Any], pre: dict[str, Any]) -> None:
-    count = spec["shape"][1]
-    height, width = pre["size"]
-    if count * height * width > MAX_INPUT_VALUES:
-        problem = (
-            f"{count} channels x {height} x {width} is {count * height * width} values, "
-            f"more than a model input may have ({MAX_INPUT_VALUES})"
-        )
-        raise _Invalid("input.shape", problem)
-    fits, wanted = _CHANNEL_RULES[spec["channels"]]
-    if not fits(count):
-        problem = f"{spec['channels']} needs {wanted}; input.shape[1] is {count}"
-        raise _Invalid("input.channels", problem)
+def _check_whole_image(spec: dict[str, Any], pre: dict[str, Any]) -> None:
+    """A whole-image model: NCHW, its input size against the fixed dims."""
+    if spec["layout"] != "NCHW":
+        raise _Invalid("input.layout", f"{spec['layout']} needs preprocessing.sliding_window")
+    _check_input_values(spec["shape"][1], pre["size"], "input.shape")
     for i, (fixed, want) in enumerate(zip(spec["shape"][2:], pre["size"], strict=True)):
         if isinstance(fixed, int) and fixed != want:
             problem = f"{want} does not match input.shape[{i + 2}] = {fixed}"
             raise _Invalid(f"preprocessing.size[{i}]", problem)
+
+
+def _check_input_values(count: int, size: list[int], where: str) -> None:
+    """``count`` channels of ``size`` are at most :data:`MAX_INPUT_VALUES` values."""
+    values = count * math.prod(size)
+    if values > MAX_INPUT_VALUES:
+        dims = " x ".join(str(v) for v in size)
+        problem = (
+            f"{count} channels x {dims} is {values} values, "
+            f"more than a model input may have ({MAX_INPUT_VALUES})"
+        )
+        raise _Invalid(where, problem)
+
+
+def _check_channels(spec: dict[str, Any], pre: dict[str, Any]) -> None:
+    count = spec["shape"][1]
+    fits, wanted = _CHANNEL_RULES[spec["channels"]]
+    if not fits(count):
+        problem = f"{spec['channels']} needs {wanted}; input.shape[1] is {count}"
+        raise _Invalid("input.channels", problem)
     for key in ("mean", "std"):
-        if len(pre[key]) not in (1, count):
+        if key in pre and len(pre[key]) not in (1, count):
             problem = f"{len(pre[key])} values for {count} channels; give 1 or {count}"
             raise _Invalid(f"preprocessing.{key}", problem)
 
