@@ -4,7 +4,8 @@ Search order, which is also the rule for two packages of one id (the first usabl
 the others are listed as shadowed, with why in :attr:`ModelEntry.choice`):
 
 1. folders the user chose (``--models DIR``, a setting);
-2. the user model folder, ``$XDG_DATA_HOME/spineviewer/models`` (``~/.local/share/...``);
+2. the user model folder (:func:`user_model_dir`: the ``model_dir`` setting, by default
+   ``models`` in the user data folder, ``~/.local/share/spineviewer/models`` on Linux);
 3. the bundled ``onnx_models/`` folder: the repository root, ``<prefix>/share/spineviewer``,
    or a PyInstaller bundle, found the way ``spineviewer.resources`` finds ``resources/``.
 
@@ -19,13 +20,13 @@ listed, with ``problems`` saying why; finding models never raises.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from spineviewer import config
 from spineviewer.ai.manifest import ManifestError, ModelManifest, manifest_from_onnx_metadata
 from spineviewer.ai.manifest_reader import too_large
 from spineviewer.ai.onnx_file import (
@@ -74,9 +75,11 @@ class ModelEntry:
 
 
 def user_model_dir() -> Path:
-    """``$XDG_DATA_HOME/spineviewer/models``, else ``~/.local/share/spineviewer/models``."""
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "spineviewer" / "models"
+    """The ``model_dir`` setting (:mod:`spineviewer.config`): ``$SPINEVIEWER_MODEL_DIR``, the
+    config file's ``model_dir``, else ``models`` in the user data folder (platformdirs:
+    ``~/.local/share/spineviewer/models`` on Linux; that old Linux place is still read on
+    Windows and macOS when the new one does not exist, so installed models stay found)."""
+    return config.load().model_dir
 
 
 def bundled_model_dir() -> Path | None:

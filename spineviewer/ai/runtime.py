@@ -1,9 +1,15 @@
 """Running a model package with onnxruntime: provider choice, the manifest's channel layout and
 normalisation, classification decoding. No Qt, no torch.
 
-Providers: ``auto`` tries CUDA and falls back to the CPU; the provider that actually runs (as
-onnxruntime reports it, the only truthful record) is kept on the session and goes into every
-result.
+Providers: ``auto`` and ``cuda`` ask onnxruntime for CUDA, then the CPU, when CUDA loads here
+(:func:`spineviewer.ai.cuda_check.cuda_status`: the CUDA and cuDNN libraries preloaded, the
+driver and onnxruntime's CUDA provider library loaded), else for the CPU alone;
+:class:`~spineviewer.ai.sessions.SessionCache` says why in a warning naming the missing library.
+The provider that actually runs (as onnxruntime reports it, the only truthful record) is kept
+on the session and goes into every result.
+
+onnxruntime's own logging stays at errors (its warnings about nodes placed on the CPU are
+noise; its errors, a CUDA provider that still fails to load among them, reach stderr).
 """
 
 from __future__ import annotations
@@ -13,26 +19,24 @@ from pathlib import Path
 
 import numpy as np
 
+from spineviewer.ai.cuda_check import CPU, CUDA, cuda_status
 from spineviewer.ai.manifest import ModelManifest
 from spineviewer.ai.preprocessing import input_tensor
 
-CPU = "CPUExecutionProvider"
-CUDA = "CUDAExecutionProvider"
+__all__ = ["CPU", "CUDA", "ModelSession", "providers_for"]
+
+#: onnxruntime's log severity for our sessions: 3 = errors (0 verbose ... 4 fatal).
+LOG_ERRORS = 3
 
 
 def providers_for(choice: str = "auto") -> list[str]:
-    """onnxruntime providers to ask for: ``auto`` (CUDA when available, then CPU), ``cpu``,
-    ``cuda``."""
-    import onnxruntime
-
-    available = onnxruntime.get_available_providers()
+    """onnxruntime providers to ask for: ``auto`` and ``cuda`` (CUDA when it loads here, then
+    the CPU), ``cpu``."""
+    if choice not in ("auto", "cuda", "cpu"):
+        raise ValueError(f"unknown provider choice {choice!r}; expected auto, cpu or cuda")
     if choice == "cpu":
         return [CPU]
-    if choice == "cuda":
-        return [CUDA, CPU]
-    if choice != "auto":
-        raise ValueError(f"unknown provider choice {choice!r}; expected auto, cpu or cuda")
-    return [CUDA, CPU] if CUDA in available else [CPU]
+    return [CUDA, CPU] if cuda_status().available else [CPU]
 
 
 class ModelSession:
@@ -47,11 +51,8 @@ class ModelSession:
     ) -> None:
         import onnxruntime
 
-        # 4 = fatal only: a missing CUDA library is reported by SessionCache in one line, not
-        # by onnxruntime's stack of error lines
-        onnxruntime.set_default_logger_severity(4)
         options = onnxruntime.SessionOptions()
-        options.log_severity_level = 4
+        options.log_severity_level = LOG_ERRORS
         if threads:
             options.intra_op_num_threads = threads
         # No spinning: the viewer keeps one session per model, and each session's idle

@@ -1,10 +1,20 @@
 """One onnxruntime session per model, loaded once, warmed up, and the provider it really uses.
 
-The provider choice comes from the caller (``--provider``, a setting), else the
-``SPINEVIEWER_PROVIDER`` environment variable, else ``auto`` (CUDA when onnxruntime offers it,
-then the CPU). onnxruntime's own messages about missing CUDA libraries are silenced; when the
-choice cannot be honoured the cache keeps one plain sentence in :attr:`SessionCache.notices`,
-and what actually runs (``session.get_providers()``) is recorded with every result.
+The provider choice comes from the caller (``--provider``, a setting), else the ``provider``
+setting of :mod:`spineviewer.config` (``SPINEVIEWER_PROVIDER``, the config file), else ``auto``
+(CUDA when it loads here, then the CPU). Before the first session asks for CUDA,
+:func:`~spineviewer.ai.cuda_check.cuda_status` checks that its libraries load; when the choice
+cannot be honoured the cache keeps one plain sentence in :attr:`SessionCache.notices` (a
+warning of every result) naming the missing library and how to get it:
+
+- ``cuda`` on a machine where CUDA does not load, for whatever reason;
+- ``auto`` where there is an NVIDIA driver and onnxruntime-gpu but a CUDA or cuDNN library
+  (or onnxruntime's CUDA provider) does not load: a workstation whose GPU set-up is broken.
+  ``auto`` on a machine without a GPU, or with a CPU-only onnxruntime, runs on the CPU without
+  a warning: that is what ``auto`` means (``spineviewer doctor`` says why).
+
+What actually runs (``session.get_providers()``) is recorded with every result; a session
+that asked for CUDA and got the CPU all the same is said too.
 """
 
 from __future__ import annotations
@@ -15,18 +25,31 @@ from pathlib import Path
 
 import numpy as np
 
+from spineviewer import config
+from spineviewer.ai.cuda_check import cuda_status
 from spineviewer.ai.registry import ModelEntry
 from spineviewer.ai.runtime import CPU, CUDA, ModelSession
 
 __all__ = ["PROVIDERS", "PROVIDER_ENV", "SessionCache", "chosen_provider", "short_provider"]
 
-PROVIDER_ENV = "SPINEVIEWER_PROVIDER"
-PROVIDERS = ("auto", "cuda", "cpu")
+PROVIDER_ENV = config.SETTINGS["provider"].env
+PROVIDERS = config.PROVIDERS
 
 
 def chosen_provider(choice: str | None = None) -> str:
-    """The provider choice in force: ``choice``, else $SPINEVIEWER_PROVIDER, else ``auto``."""
-    value = (choice or os.environ.get(PROVIDER_ENV) or "auto").strip().lower()
+    """The provider choice in force: ``choice``, else the ``provider`` setting
+    ($SPINEVIEWER_PROVIDER, the config file), else ``auto``. A choice or a variable that is
+    no provider raises ValueError (the person running the command named it); a wrong one in
+    the config file is a logged warning and ignored."""
+    if not choice:
+        settings = config.load()
+        wrong = [
+            p for p in settings.problems if p.setting == "provider" and p.where == PROVIDER_ENV
+        ]
+        if wrong:
+            raise ValueError(f"unknown provider: {wrong[0]}; choose one of {', '.join(PROVIDERS)}")
+        return settings.provider
+    value = choice.strip().lower()
     if value not in PROVIDERS:
         raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}")
     return value
@@ -61,6 +84,8 @@ class SessionCache:
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
+                if self._ask != "cpu":
+                    self._check_cuda()
                 session = ModelSession(entry.onnx_path, entry.manifest, self._ask, self.threads)
                 self._warm_up(session)
                 self._note_provider(session)
@@ -72,20 +97,30 @@ class SessionCache:
         shape = [d if isinstance(d, int) else 1 for d in spec.shape]
         session.session.run(None, {spec.name: np.zeros(shape, dtype=np.float32)})
 
-    def _note_provider(self, session: ModelSession) -> None:
-        if self.choice == "cpu" or session.provider == CUDA:
+    def _check_cuda(self) -> None:
+        """Before the first session that would ask for CUDA: when CUDA does not load here, ask
+        for the CPU from now on and say why (see the module docstring for when)."""
+        status = cuda_status()
+        if status.available:
             return
-        import onnxruntime
+        self._ask = "cpu"
+        if self.choice == "cuda" or (status.offered and status.has_driver):
+            self._notice(status.warning())
 
-        offered = CUDA in onnxruntime.get_available_providers()
-        if self.choice == "cuda" or offered:
-            why = "its libraries or GPU are missing" if offered else "onnxruntime has no CUDA"
-            notice = f"CUDA is not available ({why}): models run on the CPU"
-            # Asked for CUDA: a warning in every result. "auto" falling back to the CPU is
-            # what auto means: each result records the provider, no warning repeats it.
-            if self.choice == "cuda" and notice not in self.notices:
-                self.notices.append(notice)
-            self._ask = "cpu"
+    def _note_provider(self, session: ModelSession) -> None:
+        """A session that asked for CUDA (it loads here) and runs on the CPU all the same."""
+        if self._ask == "cpu" or session.provider == CUDA:
+            return
+        self._ask = "cpu"
+        self._notice(
+            f"CUDA is not available (onnxruntime ran {session.path.name} on "
+            f"{short_provider(session.provider)}; its error above says why): models run on "
+            "the CPU"
+        )
+
+    def _notice(self, text: str) -> None:
+        if text not in self.notices:
+            self.notices.append(text)
 
     @property
     def provider(self) -> str:

@@ -7,8 +7,11 @@ Layout (never beside or inside the source images)::
     <root>/studies/<study folder>/annotations.json.bak  the version before the last save
     <root>/studies/<study folder>/annotations.json.lock only while a save is in progress
 
-The root is ``$SPINEVIEWER_WORKSPACE`` when set, else ``$XDG_DATA_HOME/spineviewer/workspace``
-(``~/.local/share/spineviewer/workspace`` without XDG_DATA_HOME).
+The root is the ``workspace`` setting of :mod:`spineviewer.config`: ``$SPINEVIEWER_WORKSPACE``,
+else the config file's ``workspace``, else ``workspace`` in the user data folder
+(platformdirs: ``~/.local/share/spineviewer/workspace`` on Linux). A workspace at that old Linux
+place is still used on Windows and macOS when the new place has none, so no annotations are
+lost by upgrading (:func:`spineviewer.config.user_path`).
 
 Saving writes a temporary file in the study folder, flushes and fsyncs it, keeps the current
 file as ``.bak`` (a hard link, else a copy), renames the new file over the old one and fsyncs
@@ -47,6 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from spineviewer import config
 from spineviewer.annotations.commands import Command, UndoStack
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.errors import AnnotationFileError, WorkspaceError
@@ -54,7 +58,7 @@ from spineviewer.annotations.merge import Merged, merge
 from spineviewer.annotations.model import now_iso
 from spineviewer.annotations.worklist import StatusFilter, StudyEntry, WorklistIndex
 
-ENV_WORKSPACE = "SPINEVIEWER_WORKSPACE"
+ENV_WORKSPACE = config.SETTINGS["workspace"].env
 DOCUMENT_NAME = "annotations.json"
 BACKUP_NAME = DOCUMENT_NAME + ".bak"
 LOCK_NAME = DOCUMENT_NAME + ".lock"
@@ -71,12 +75,7 @@ _UID_CHARS = re.compile(r"[0-9.]{1,64}")
 
 def default_root() -> Path:
     """The workspace folder to use when none is given (see the module docstring)."""
-    override = os.environ.get(ENV_WORKSPACE)
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
-    return base / "spineviewer" / "workspace"
+    return config.load().workspace
 
 
 def study_folder_name(study_uid: str) -> str:

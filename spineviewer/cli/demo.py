@@ -9,11 +9,11 @@ the user cache and reused. With a display the viewer opens on it; without one (o
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spineviewer import config
 from spineviewer.cli.display import display_problem
 from spineviewer.cli.info import print_summary
 from spineviewer.cli.view import add_view_options, start_splash
@@ -26,9 +26,9 @@ DEMO_SEED = 1
 
 
 def default_demo_dir() -> Path:
-    """Where the demo study is written: ``$XDG_CACHE_HOME/spineviewer/demo``."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "spineviewer" / "demo"
+    """Where the demo study is written: ``demo`` in the ``cache_dir`` setting
+    (:mod:`spineviewer.config`; ``~/.cache/spineviewer/demo`` on Linux by default)."""
+    return config.load().cache_dir / "demo"
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:

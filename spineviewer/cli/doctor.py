@@ -5,14 +5,14 @@ show a window here, decided without creating one: the environment, ``QT_QPA_PLAT
 ``DISPLAY`` / ``WAYLAND_DISPLAY``, and whether the plugin's shared library loads), onnxruntime
 (version, package, the CUDA it was built for, its execution providers), CUDA (whether the
 NVIDIA driver, the CUDA and cuDNN libraries and onnxruntime's CUDA provider library load; when
-not, which library is missing and how to get it), the model folders and the models found,
-and the annotation workspace.
+not, which library is missing and how to get it), the settings in force with where each came
+from (:mod:`spineviewer.config`: default, the config file and its line, or the environment
+variable), the model folders and the models found, and the annotation workspace.
 
-CUDA is checked the way onnxruntime will need it: ``onnxruntime.preload_dlls()`` (onnxruntime
-1.21+) loads the CUDA and cuDNN libraries from NVIDIA's pip wheels or the system, and prints
-(never raises) which failed; its output is captured and parsed. Then the driver (``libcuda``,
-which no pip wheel provides) and onnxruntime's ``libonnxruntime_providers_cuda`` are loaded
-with :mod:`ctypes`, whose error names the first library the dynamic loader could not find.
+CUDA is checked by :mod:`spineviewer.ai.cuda_check`, the check the model sessions make before
+they ask onnxruntime for CUDA: ``onnxruntime.preload_dlls()`` (onnxruntime 1.21+), then the
+driver and onnxruntime's CUDA provider library loaded with :mod:`ctypes`. On a machine
+without a GPU the CUDA line says so, and why, in one line.
 
 The exit status is 0 when the viewer and the CPU models can run (PySide6 and onnxruntime
 import), 1 otherwise; no GPU is not a failure (the models run on the CPU).
@@ -26,10 +26,6 @@ each inside its own try.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
-import importlib
-import io
 import json
 import os
 import platform
@@ -39,30 +35,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from spineviewer import config
 from spineviewer.cli.display import display_problem
 
-CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
 
-#: A shared library's file name inside a loader message ("libcudnn.so.9: cannot open ...",
-#: "Could not find module 'C:\\...\\cudnn64_9.dll' (or one of its dependencies)").
-_LIBRARY = re.compile(r"([A-Za-z0-9_+-]+(?:\.so(?:\.[0-9]+)*|\.dll|\.dylib))")
-#: What ``onnxruntime.preload_dlls`` prints for a library it could not load.
-_PRELOAD_FAILURE = re.compile(r"Failed to load (\S+?):\s*(.*)")
-
-#: Library name prefix -> pip distribution (``{cu}``: ``-cu12`` for CUDA 12, "" for CUDA 13),
-#: the NVIDIA wheels onnxruntime-gpu's ``[cuda,cudnn]`` extras install.
-_PIP_PACKAGES: tuple[tuple[str, str], ...] = (
-    ("cudnn", "nvidia-cudnn-cu{major}"),
-    ("cublas", "nvidia-cublas{cu}"),
-    ("cudart", "nvidia-cuda-runtime{cu}"),
-    ("cufft", "nvidia-cufft{cu}"),
-    ("curand", "nvidia-curand{cu}"),
-    ("nvrtc", "nvidia-cuda-nvrtc{cu}"),
-    ("nvjitlink", "nvidia-nvjitlink{cu}"),
-    ("cusparse", "nvidia-cusparse{cu}"),
-    ("cusolver", "nvidia-cusolver{cu}"),
-)
 #: Shared library -> Debian/Ubuntu package, for the Qt platform plugins' usual gaps.
 _DEBIAN_PACKAGES = {
     "libxcb-cursor.so.0": "libxcb-cursor0",
@@ -120,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
 def diagnose(model_dirs: list[Path] | None = None) -> dict[str, Any]:
     """Everything ``doctor`` reports, as JSON-ready data (the ``--json`` output)."""
     from spineviewer import __version__
+    from spineviewer.ai.cuda_check import cuda_report, onnxruntime_report
 
+    settings = config.load()
     qt = qt_report()
     ort, module = onnxruntime_report()
     report: dict[str, Any] = {
@@ -139,8 +118,9 @@ def diagnose(model_dirs: list[Path] | None = None) -> dict[str, Any]:
         "qt": qt,
         "onnxruntime": ort,
         "cuda": cuda_report(module, ort),
+        "config": config_report(settings),
         "models": models_report(model_dirs or []),
-        "workspace": workspace_report(),
+        "workspace": workspace_report(settings),
     }
     report["ok"] = bool(qt["pyside6"] and ort["version"] and CPU_PROVIDER in ort["providers"])
     return report
@@ -148,17 +128,16 @@ def diagnose(model_dirs: list[Path] | None = None) -> dict[str, Any]:
 
 def missing_library(message: str) -> str | None:
     """The library a dynamic loader's message names first (``libcudnn.so.9``), or None."""
-    found = _LIBRARY.search(message)
-    return Path(found.group(1)).name if found else None
+    from spineviewer.ai.cuda_check import missing_library as named
+
+    return named(message)
 
 
-def _load(library: str) -> str | None:
-    """None when ``library`` loads with ctypes, else the loader's message."""
-    try:
-        ctypes.CDLL(library)
-    except OSError as exc:
-        return str(exc)
-    return None
+def pip_hint(library: str, cuda_version: str | None) -> str:
+    """How to get a missing CUDA library (:func:`spineviewer.ai.cuda_check.pip_hint`)."""
+    from spineviewer.ai.cuda_check import pip_hint as hint
+
+    return hint(library, cuda_version)
 
 
 #: Run in a child interpreter: PySide6's version, Qt's, and whether each platform plugin's
@@ -289,140 +268,6 @@ def _default_plugin() -> str | None:
     return None
 
 
-def onnxruntime_report() -> tuple[dict[str, Any], Any]:
-    """onnxruntime's version, package, build CUDA and providers; and the module (or None)."""
-    out: dict[str, Any] = {
-        "version": None,
-        "package": None,
-        "built_for_cuda": None,
-        "providers": [],
-        "has_preload_dlls": False,
-        "error": None,
-    }
-    try:
-        module = importlib.import_module("onnxruntime")
-    except Exception as exc:
-        out["error"] = f"{type(exc).__name__}: {exc}"
-        return out, None
-    out["version"] = str(module.__version__)
-    out["providers"] = list(module.get_available_providers())
-    out["has_preload_dlls"] = callable(getattr(module, "preload_dlls", None))
-    try:
-        info = importlib.import_module("onnxruntime.capi.build_and_package_info")
-        out["package"] = getattr(info, "package_name", None)
-        out["built_for_cuda"] = getattr(info, "cuda_version", None) or None
-    except Exception:  # an older or unusual build: the providers still say enough
-        pass
-    return out, module
-
-
-def _driver_library() -> str:
-    return "nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1"
-
-
-def _provider_library(module: Any) -> Path:
-    capi = Path(module.__file__).parent / "capi"
-    name = (
-        "onnxruntime_providers_cuda.dll"
-        if sys.platform == "win32"
-        else "libonnxruntime_providers_cuda.so"
-    )
-    return capi / name
-
-
-def _preload(module: Any) -> dict[str, Any]:
-    """Call ``onnxruntime.preload_dlls()`` and parse what it printed."""
-    out: dict[str, Any] = {"called": False, "failures": [], "output": "", "error": None}
-    preload = getattr(module, "preload_dlls", None)
-    if not callable(preload):
-        out["error"] = f"onnxruntime {module.__version__} has no preload_dlls (1.21 or later has)"
-        return out
-    printed = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-            preload()
-        out["called"] = True
-    except Exception as exc:
-        out["error"] = f"{type(exc).__name__}: {exc}"
-    out["output"] = printed.getvalue().strip()
-    for line in out["output"].splitlines():
-        found = _PRELOAD_FAILURE.search(line)
-        if found:
-            lib = Path(found.group(1)).name
-            out["failures"].append({"library": lib, "error": found.group(2).strip()})
-    return out
-
-
-def pip_hint(library: str, cuda_version: str | None) -> str:
-    """How to get a missing CUDA library: the NVIDIA pip wheel, or the driver."""
-    if library.startswith(("libcuda.so", "nvcuda")):
-        return (
-            "on a machine with an NVIDIA GPU, install its driver (libcuda comes with the "
-            "driver, not from pip) and check nvidia-smi"
-        )
-    major = (cuda_version or "12").split(".")[0]
-    cu = f"-cu{major}" if major == "12" else ""
-    for prefix, package in _PIP_PACKAGES:
-        if prefix in library.lower():
-            name = package.format(cu=cu, major=major)
-            return f"pip install {name} (or pip install -e '.[cuda]' for all of them)"
-    return (
-        f"pip install nvidia-cudnn-cu{major} nvidia-cublas{cu} nvidia-cuda-runtime{cu} "
-        "(or pip install -e '.[cuda]')"
-    )
-
-
-def cuda_report(module: Any, ort: dict[str, Any]) -> dict[str, Any]:
-    """Whether onnxruntime can run on CUDA here and, when not, why in one phrase."""
-    out: dict[str, Any] = {
-        "available": False,
-        "reason": None,
-        "driver": {"library": _driver_library(), "error": None},
-        "preload_dlls": None,
-        "provider_library": None,
-        "missing_library": None,
-        "hint": None,
-    }
-    if module is None:
-        out["reason"] = "onnxruntime does not import"
-        return out
-    if sys.platform not in ("linux", "win32"):
-        out["reason"] = f"onnxruntime has no CUDA build for {platform.system()}"
-        return out
-    out["driver"]["error"] = _load(_driver_library())
-    has_provider = CUDA_PROVIDER in ort["providers"]
-    if not has_provider:
-        package = ort.get("package") or "onnxruntime"
-        why = [f"onnxruntime has no {CUDA_PROVIDER} ({package} is a CPU-only build)"]
-        if out["driver"]["error"]:
-            why.append(f"no NVIDIA driver: {_driver_library()} not found")
-        out["reason"] = " / ".join(why)
-        out["hint"] = "pip install onnxruntime-gpu in place of onnxruntime (x86_64 Linux, Windows)"
-        return out
-    preload = _preload(module)
-    out["preload_dlls"] = preload
-    provider = _provider_library(module)
-    provider_error = _load(str(provider)) if provider.is_file() else f"{provider} not found"
-    out["provider_library"] = {"path": str(provider), "error": provider_error}
-    cuda = ort.get("built_for_cuda")
-    if out["driver"]["error"]:
-        out["missing_library"] = _driver_library()
-        out["reason"] = f"no NVIDIA driver: {_driver_library()} not found"
-    elif preload["failures"]:
-        first = preload["failures"][0]
-        out["missing_library"] = first["library"]
-        out["reason"] = f"{first['library']} does not load ({first['error']})"
-    elif provider_error:
-        lib = missing_library(provider_error) or provider.name
-        out["missing_library"] = lib
-        out["reason"] = f"{provider.name} does not load: {lib} not found ({provider_error})"
-    else:
-        out["available"] = True
-        return out
-    out["hint"] = pip_hint(out["missing_library"], cuda)
-    return out
-
-
 def models_report(dirs: list[Path]) -> dict[str, Any]:
     """The model folders searched (in order) and every model found, usable or not."""
     out: dict[str, Any] = {"folders": [], "models": [], "error": None}
@@ -450,17 +295,28 @@ def models_report(dirs: list[Path]) -> dict[str, Any]:
     return out
 
 
-def workspace_report() -> dict[str, Any]:
-    """The annotation workspace folder: where, from which setting, whether it can be written."""
-    from spineviewer.annotations.store import ENV_WORKSPACE, default_root
+def config_report(settings: config.Config) -> dict[str, Any]:
+    """The config file and every setting in force with where it came from (secrets shown only
+    as set or not set)."""
+    return {
+        "file": str(settings.file),
+        "file_exists": settings.file.is_file(),
+        "file_from": settings.file_source,
+        "settings": settings.rows(),
+        "problems": [str(p) for p in settings.problems],
+    }
 
-    root = default_root()
+
+def workspace_report(settings: config.Config | None = None) -> dict[str, Any]:
+    """The annotation workspace folder: where, from which setting, whether it can be written."""
+    settings = settings or config.load()
+    root = settings.workspace
     existing = next((p for p in (root, *root.parents) if p.exists()), None)
     return {
         "path": str(root),
         "exists": root.is_dir(),
         "writable": bool(existing and os.access(existing, os.W_OK)),
-        "from": ENV_WORKSPACE if os.environ.get(ENV_WORKSPACE) else "default",
+        "from": settings.sources["workspace"],
     }
 
 
@@ -482,6 +338,7 @@ def text_lines(report: dict[str, Any]) -> list[str]:
     lines.append(_cuda_line(report["cuda"]))
     if report["cuda"]["hint"]:
         lines.append(f"  hint: {report['cuda']['hint']}")
+    lines += _config_lines(report["config"])
     lines += _model_lines(report["models"])
     ws = report["workspace"]
     state = "exists" if ws["exists"] else "not created yet"
@@ -516,6 +373,15 @@ def _cuda_line(cuda: dict[str, Any]) -> str:
     if cuda["available"]:
         return "CUDA: available (driver, CUDA and cuDNN libraries and the CUDA provider load)"
     return f"CUDA: not available ({cuda['reason']}); the models run on the CPU"
+
+
+def _config_lines(settings: dict[str, Any]) -> list[str]:
+    state = "read" if settings["file_exists"] else "none there: defaults and environment"
+    origin = "" if settings["file_from"] == "default" else f"; from {settings['file_from']}"
+    lines = [f"Config: {settings['file']} ({state}{origin})"]
+    lines += [f"  {row['name']} = {row['value']} ({row['source']})" for row in settings["settings"]]
+    lines += [f"  problem: {problem}" for problem in settings["problems"]]
+    return lines
 
 
 def _model_lines(models: dict[str, Any]) -> list[str]:

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from spineviewer import config as settings
 
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
     from spineviewer.pacs import LocalAE, Node
 
 __all__ = ["add_node_options", "add_subparser", "node_from_args"]
 
-ENV_PASSWORD = "SPINEVIEWER_PACS_PASSWORD"
-ENV_TOKEN = "SPINEVIEWER_PACS_TOKEN"
+ENV_PASSWORD = settings.SETTINGS["pacs_password"].env
+ENV_TOKEN = settings.SETTINGS["pacs_token"].env
 
 
 def add_node_options(parser: argparse.ArgumentParser) -> None:
@@ -85,8 +86,9 @@ def node_from_args(args: argparse.Namespace) -> tuple[Node, LocalAE]:
             if bundle:
                 node = replace(node, ca_bundle=bundle)
     elif args.url:
-        password = args.password or os.environ.get(ENV_PASSWORD, "")
-        token = args.token or os.environ.get(ENV_TOKEN, "")
+        given = settings.load()
+        password = args.password or given.pacs_password
+        token = args.token or given.pacs_token
         auth = "bearer" if token else ("basic" if args.user else "none")
         node = DicomWebNode("command line", args.url, auth, args.user, password, token,
                             not args.no_verify_tls, ca_bundle=bundle)  # fmt: skip

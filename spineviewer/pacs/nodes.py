@@ -1,7 +1,9 @@
 """PACS nodes: DIMSE peers (AE title, host, port) and DICOMweb endpoints (base URL, auth, TLS),
-with our own AE title and storage port; kept as JSON in the user's config folder so the CLI
-and the viewer share them (``$XDG_CONFIG_HOME/spineviewer/pacs.json``, or the file named by
-``SPINEVIEWER_PACS_CONFIG``).
+with our own AE title and storage port; kept as JSON in one file so the CLI and the viewer share
+them: the ``pacs_config`` setting of :mod:`spineviewer.config` (``SPINEVIEWER_PACS_CONFIG``,
+the config file's ``pacs_config``, else ``pacs.json`` in the user config folder:
+``~/.config/spineviewer/pacs.json`` on Linux). A file at that old Linux place is still read on
+Windows and macOS when the new place has none, so no PACS nodes are lost by upgrading.
 
 Passwords and tokens are not in that file: :func:`save_config` puts them in the system keyring
 (:mod:`spineviewer.pacs.credentials`: service ``spineviewer-pacs``, user name the node's name)
@@ -21,6 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from spineviewer import config as settings
 from spineviewer.pacs import credentials
 from spineviewer.pacs.errors import PacsError
 
@@ -184,14 +187,12 @@ class PacsConfig:
 
 
 def _default_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "spineviewer" / "pacs.json"
+    return settings.default_path("pacs_config")
 
 
 def config_path() -> Path:
-    """Where the PACS configuration lives."""
-    explicit = os.environ.get("SPINEVIEWER_PACS_CONFIG")
-    return Path(explicit) if explicit else _default_path()
+    """Where the PACS configuration lives (the ``pacs_config`` setting)."""
+    return settings.load().pacs_config
 
 
 def _scope(target: Path) -> str:
