@@ -236,11 +236,11 @@ def test_a_wrong_provider_variable_is_an_error_where_the_provider_is_used(home: 
     assert settings.provider == "auto"  # the rest of the settings still load
 
 
-def test_the_command_line_runs_on_a_bad_file_and_says_where(home: Path) -> None:
-    path = write_config(home, "provider = [\n")
-    env = {**os.environ, "SPINEVIEWER_WORKSPACE": str(home / "ws")}
-    done = subprocess.run(
-        [sys.executable, "-m", "spineviewer", "doctor", "--json"],
+def doctor(*args: str) -> subprocess.CompletedProcess[str]:
+    """``spineviewer doctor`` as a user runs it, with this test's HOME and a workspace there."""
+    env = {**os.environ, "SPINEVIEWER_WORKSPACE": os.path.expanduser("~/ws")}
+    return subprocess.run(
+        [sys.executable, "-m", "spineviewer", "doctor", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -248,6 +248,27 @@ def test_the_command_line_runs_on_a_bad_file_and_says_where(home: Path) -> None:
         check=False,
         cwd=ROOT,
     )
+
+
+def test_doctor_shows_each_setting_and_where_it_came_from(home: Path) -> None:
+    path = write_config(home, 'provider = "cpu"\n')
+    done = doctor()
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    start = lines.index(f"Config: {path} (read)")
+    shown = lines[start + 1 : start + 1 + len(config.SETTINGS)]
+    assert shown[:2] == [
+        f"  workspace = {home / 'ws'} (SPINEVIEWER_WORKSPACE)",
+        f"  provider = cpu ({path}, line 1)",
+    ]
+    assert f"  model_dir = {home / '.local/share/spineviewer/models'} (default)" in shown
+    assert "  pacs_password = not set (default)" in shown
+    assert "spineviewer: " not in done.stderr  # a good file: no warning
+
+
+def test_the_command_line_runs_on_a_bad_file_and_says_where(home: Path) -> None:
+    path = write_config(home, "provider = [\n")
+    done = doctor("--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     (problem,) = report["config"]["problems"]
