@@ -28,7 +28,7 @@ from spineviewer.evaluation.render import StackGeometry
 from spineviewer.evaluation.scene import frame_bounds
 from spineviewer.evaluation.tissues import Sequence, fat_null_ti
 
-__all__ = ["Protocol", "SeriesPlan", "in_view", "plan_protocol"]
+__all__ = ["Protocol", "SeriesPlan", "in_view", "plan_protocol", "top_z"]
 
 _SAGITTAL_ROW = np.array([0.0, 1.0, 0.0])  # IOP[0:3]: columns run posterior
 _SAGITTAL_COL = np.array([0.0, 0.0, -1.0])  # IOP[3:6]: rows run toward the feet
@@ -64,7 +64,8 @@ class Protocol:
         return tuple(s for s in self.series if s.plane == "sagittal")
 
 
-def _top_z(body: Body) -> float:
+def top_z(body: Body) -> float:
+    """The z of the highest point of ``body``'s box."""
     margin = (body.width / 2, body.depth / 2, body.height / 2)
     return float(frame_bounds(body.frame, [-m for m in margin], margin)[1][2])
 
@@ -80,7 +81,7 @@ def _fov_rows(case: Case, column: Column, rng: np.random.Generator) -> tuple[flo
     else:
         top = z["T10"] + float(rng.uniform(-2.0, 12.0))
     if case.fov == "T10-L5":
-        bottom = _top_z(column.body("S1")) + float(rng.uniform(2.0, 8.0))
+        bottom = top_z(column.body("S1")) + float(rng.uniform(2.0, 8.0))
     else:
         bottom = z["S2"] - float(rng.uniform(5.0, 25.0))
     return top, bottom

@@ -8,28 +8,43 @@ by ``clip(0.5 - d / e, 0, 1)`` (``d`` its signed distance at the pixel centre, `
 size or the primitive's own softer edge) and its signal replaces that share of what was there,
 so boundaries are partial-volume mixtures in plane and through the slice. Primitives are
 evaluated only inside their bounding box, projected into the grid. Several contrasts of the
-same geometry (sagittal T1 / T2 / STIR) are painted together as channels.
+same geometry (sagittal T1 / T2 / STIR) are painted together as channels. A contrast is
+anything with ``value(tissue)``: an MR sequence (its signal equation) or a CT table
+(:mod:`spineviewer.evaluation.ct_tissues`: HU + 1000, so that air, the unpainted background,
+is 0 and partial volume mixes attenuation linearly); a CT stack passes its own thinner
+``profile``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.evaluation.scene import Primitive
 from spineviewer.evaluation.sdf import Array
-from spineviewer.evaluation.tissues import Sequence as MrSequence
-from spineviewer.evaluation.tissues import Tissue, signal
+from spineviewer.evaluation.tissues import Tissue
 
-__all__ = ["PROFILE", "StackGeometry", "render_stack"]
+__all__ = ["PROFILE", "Contrast", "StackGeometry", "label_stack", "render_stack"]
 
 #: (offset as a fraction of the slice thickness, weight) of the sub-planes of one slice.
-PROFILE: tuple[tuple[float, float], ...] = ((-0.45, 0.6), (-0.15, 1.0), (0.15, 1.0), (0.45, 0.6))
+Profile = tuple[tuple[float, float], ...]
+PROFILE: Profile = ((-0.45, 0.6), (-0.15, 1.0), (0.15, 1.0), (0.45, 0.6))
+
+
+class Contrast(Protocol):
+    """What a tissue looks like on one series."""
+
+    def value(self, tissue: Tissue) -> float: ...
+
+
 #: Slices painted together (bounds memory: slices x sub-planes x rows x columns x contrasts).
 _CHUNK = 4
+#: Slices labelled together (one plane each).
+_LABEL_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,10 @@ class StackGeometry:
     @property
     def normal(self) -> NDArray[np.float64]:
         return np.cross(self.row_dir, self.col_dir)
+
+    def part(self, first: int, count: int) -> StackGeometry:
+        """Slices ``first`` .. ``first + count - 1`` as a stack of their own."""
+        return replace(self, origin=self.position(first), count=count)
 
     def position(self, index: int) -> NDArray[np.float64]:
         """ImagePositionPatient of slice ``index``."""
@@ -130,26 +149,27 @@ def _coarse(field: Callable[[Array], Array], points: Array) -> Array:
 def render_stack(
     geometry: StackGeometry,
     primitives: Sequence[Primitive],
-    sequences: Sequence[MrSequence],
+    sequences: Sequence[Contrast],
+    profile: Profile = PROFILE,
 ) -> NDArray[np.float32]:
-    """The noise-free signal of every slice on every sequence: (sequences, slices, rows, cols)."""
+    """The noise-free signal of every slice on every contrast: (contrasts, slices, rows, cols)."""
     cache: dict[Tissue, NDArray[np.float32]] = {}
 
     def signals(tissue: Tissue) -> NDArray[np.float32]:
         if tissue not in cache:
-            cache[tissue] = np.array([signal(tissue, s) for s in sequences], dtype=np.float32)
+            cache[tissue] = np.array([s.value(tissue) for s in sequences], dtype=np.float32)
         return cache[tissue]
 
     rows, cols = geometry.shape
     pixel = float(np.mean(geometry.spacing))
     out = np.zeros((len(sequences), geometry.count, rows, cols), dtype=np.float32)
-    weights = np.array([w for _, w in PROFILE], dtype=np.float32)
+    weights = np.array([w for _, w in profile], dtype=np.float32)
     boxes = [(_depth_range(geometry, p), _ranges(geometry, p)) for p in primitives]
     upright = _head_foot_axes(geometry)
     for first in range(0, geometry.count, _CHUNK):
         slices = range(first, min(first + _CHUNK, geometry.count))
         depths = np.array(
-            [i * geometry.step + f * geometry.thickness for i in slices for f, _ in PROFILE]
+            [i * geometry.step + f * geometry.thickness for i in slices for f, _ in profile]
         )
         order = np.argsort(depths, kind="stable")
         depths = depths[order]
@@ -181,8 +201,40 @@ def render_stack(
             target += cover[None] * (level - target)
         unsorted = np.empty_like(values)
         unsorted[:, order] = values
-        per_slice = unsorted.reshape(len(sequences), len(slices), len(PROFILE), rows, cols)
+        per_slice = unsorted.reshape(len(sequences), len(slices), len(profile), rows, cols)
         out[:, first : first + len(slices)] = (
             np.tensordot(per_slice, weights, axes=([2], [0])) / weights.sum()
         )
+    return out
+
+
+def label_stack(
+    geometry: StackGeometry, shapes: Sequence[tuple[int, Primitive]]
+) -> NDArray[np.uint8]:
+    """A label map on the stack's grid: each voxel holds the value of the last of ``shapes``
+    whose signed distance is negative at the voxel's centre (on the slice's centre plane, not
+    integrated over the profile), 0 where none is. (slices, rows, columns), uint8."""
+    rows, cols = geometry.shape
+    out = np.zeros((geometry.count, rows, cols), dtype=np.uint8)
+    boxes = [(_depth_range(geometry, p), _ranges(geometry, p)) for _, p in shapes]
+    upright = _head_foot_axes(geometry)
+    for first in range(0, geometry.count, _LABEL_CHUNK):
+        slices = np.arange(first, min(first + _LABEL_CHUNK, geometry.count), dtype=np.float64)
+        depths: NDArray[np.float64] = slices * geometry.step
+        grid = _points(geometry, depths)
+        for (value, primitive), ((d0, d1), box) in zip(shapes, boxes, strict=True):
+            m0 = int(np.searchsorted(depths, d0, "left"))
+            m1 = int(np.searchsorted(depths, d1, "right"))
+            if box is None or m0 >= m1:
+                continue
+            rs, cs = box
+            points = grid[m0:m1, rs, cs]
+            if primitive.upright:
+                points = points[tuple(slice(0, 1) if a else slice(None) for a in upright)]
+            inside = primitive.distance(points) < 0
+            if not inside.any():
+                continue
+            shape = (m1 - m0, rs.stop - rs.start, cs.stop - cs.start)
+            target = out[first + m0 : first + m1, rs, cs]
+            target[np.broadcast_to(inside, shape)] = value
     return out

@@ -76,6 +76,10 @@ class Sequence:
     field_t: float
     ti: float | None = None
 
+    def value(self, tissue: Tissue) -> float:
+        """The tissue's signal on this sequence (the renderer's contrast protocol)."""
+        return signal(tissue, self)
+
 
 def _one(name: str, t1_15: float, t1_30: float, t2: float, pd: float) -> Tissue:
     return Tissue(name, ((1.0, Compartment(t1_15, t1_30, t2, pd)),))

@@ -13,7 +13,8 @@ disc centres, else null). ``parameters`` hold the case (``case_kind``, ``slot``,
 ``fov_levels``), the phantom's MR option names (``sagittal_fov`` as the nearest of ``full``,
 ``T10-L5``, ``L2-S1``; ``lumbar_vertebrae``; ``sagittal_contrasts``) and every drawn value
 (age, curves, field strength, maker, noise factor; per series in ``acquisition``: noise,
-spacing, thickness, TR / TE / TI).
+spacing, thickness, TR / TE / TI). ``label_map`` names the sagittal label map and its values;
+its details are in ``parameters.label_map`` (:mod:`spineviewer.evaluation.label_map`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 
 from spineviewer.evaluation.anatomy import Anatomy
 from spineviewer.evaluation.case_mix import Case
+from spineviewer.evaluation.column import Column
 from spineviewer.evaluation.dicom_file import GENERATOR, StudyIds
 from spineviewer.evaluation.protocol import Protocol, SeriesPlan, in_view
 from spineviewer.evaluation.render import StackGeometry
@@ -38,8 +40,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "WrittenImage",
     "WrittenSeries",
+    "disc_entries",
     "ground_truth",
+    "mm",
     "save_truth",
+    "vertebra_entries",
 ]
 
 GROUND_TRUTH_FILE = "ground_truth.json"
@@ -66,7 +71,8 @@ class WrittenSeries:
     noise_sigma: float
 
 
-def _mm(values: Any) -> list[float]:
+def mm(values: Any) -> list[float]:
+    """Coordinates rounded to 0.1 um, as the truth writes them."""
     return [round(float(v), 4) for v in values]
 
 
@@ -105,21 +111,22 @@ def _axial_levels(
     return out
 
 
-def ground_truth(
-    case: Case, anatomy: Anatomy, protocol: Protocol, ids: StudyIds, series: list[WrittenSeries]
-) -> dict[str, Any]:
-    """The ground truth document of one study."""
-    sagittal = protocol.sagittal[0].stacks[0]
-    column = anatomy.column
-    vertebrae = [
+def vertebra_entries(column: Column, view: StackGeometry) -> list[dict[str, Any]]:
+    """The ``vertebrae`` of the truth: every body T8..S1, ``in_sagittal_fov`` meaning in
+    ``view`` (the sagittal stack of an MR study, the volume of a CT study)."""
+    return [
         {
             "label": b.label,
-            "centre_mm": _mm(b.centre),
+            "centre_mm": mm(b.centre),
             "views": [],
-            "in_sagittal_fov": in_view(b.centre, sagittal),
+            "in_sagittal_fov": in_view(b.centre, view),
         }
         for b in column.bodies
     ]
+
+
+def disc_entries(column: Column, view: StackGeometry) -> list[dict[str, Any]]:
+    """The ``discs`` of the truth, ``in_sagittal_fov`` as for the vertebrae."""
     discs = []
     for d in column.discs:
         c = d.condition
@@ -127,7 +134,7 @@ def ground_truth(
             {
                 "level": d.level,
                 "state": c.state,
-                "centre_mm": _mm(d.centre),
+                "centre_mm": mm(d.centre),
                 "normal": [round(float(v), 5) for v in d.normal],
                 "height_mm": round(d.height, 3),
                 "width_mm": round(d.width, 3),
@@ -139,9 +146,26 @@ def ground_truth(
                 "pfirrmann": c.pfirrmann,
                 "height_loss": round(c.height_loss, 4),
                 "views": [],
-                "in_sagittal_fov": in_view(d.centre, sagittal),
+                "in_sagittal_fov": in_view(d.centre, view),
             }
         )
+    return discs
+
+
+def ground_truth(
+    case: Case,
+    anatomy: Anatomy,
+    protocol: Protocol,
+    ids: StudyIds,
+    series: list[WrittenSeries],
+    label_map: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The ground truth document of one study; ``label_map`` is the label map's truth entry
+    and its details (:func:`spineviewer.evaluation.label_map.label_map_truth`)."""
+    sagittal = protocol.sagittal[0].stacks[0]
+    column = anatomy.column
+    vertebrae = vertebra_entries(column, sagittal)
+    discs = disc_entries(column, sagittal)
     parameters: dict[str, Any] = {
         "case_kind": case.kind,
         "slot": case.slot,
@@ -159,7 +183,7 @@ def ground_truth(
         "acquisition": {
             s.plan.role: {
                 "noise_sigma": round(s.noise_sigma, 6),
-                "pixel_spacing_mm": _mm(s.plan.stacks[0].spacing),
+                "pixel_spacing_mm": mm(s.plan.stacks[0].spacing),
                 "slice_thickness_mm": round(s.plan.stacks[0].thickness, 3),
                 "spacing_between_slices_mm": round(s.plan.stacks[0].step, 3),
                 "repetition_time_ms": round(s.plan.sequence.tr, 1),
@@ -171,6 +195,8 @@ def ground_truth(
             for s in series
         },
     }
+    if label_map is not None:
+        parameters["label_map"] = label_map[1]
     centres = {d.level: d.centre for d in column.discs}
     return {
         "schema_version": SCHEMA_VERSION,
@@ -209,7 +235,7 @@ def ground_truth(
         "axial_levels": _axial_levels(series, centres),
         "implants": [],
         "cobb": None,
-        "label_map": None,
+        "label_map": None if label_map is None else label_map[0],
     }
 
 
