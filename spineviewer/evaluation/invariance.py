@@ -252,6 +252,8 @@ def _copy_study(
             path = partial / image["file"]
             path.parent.mkdir(parents=True, exist_ok=True)
             ds.save_as(path, enforce_file_format=True)
+    if truth.get("label_map"):  # the label map's grid is the variant's: a plain copy
+        shutil.copyfile(source / truth["label_map"]["file"], partial / truth["label_map"]["file"])
     variant = _map_uids(truth, uids)
     variant["parameters"]["invariance"] = {
         "factor": factor,

@@ -4,9 +4,11 @@
 sub-folder per series (``S01_sagittal_t2/IM00001.dcm`` ...) and ``ground_truth.json``. The
 case comes from :func:`~spineviewer.evaluation.case_mix.case_for`; the anatomy, the protocol
 and the noise from three independent branches of the seed, so the same seed always gives the
-same study. The sagittal contrasts share one geometry and are rendered together. A study is
-written into a ``.partial`` folder first and renamed, so an interrupted run leaves no
-half-written study under the final name.
+same study. The sagittal contrasts share one geometry and are rendered together; their label
+map (:mod:`~spineviewer.evaluation.label_map`, ``labels.nii.gz``) is made on that geometry too
+(it draws nothing, so the images are what they were before label maps). A study is written
+into a ``.partial`` folder first and renamed, so an interrupted run leaves no half-written
+study under the final name.
 """
 
 from __future__ import annotations
@@ -22,12 +24,20 @@ from spineviewer.evaluation.acquire import acquire, draw_bias, noise_sigma
 from spineviewer.evaluation.anatomy import Anatomy, build_anatomy
 from spineviewer.evaluation.case_mix import Case, case_for
 from spineviewer.evaluation.dicom_file import StudyIds, uid, write_image
+from spineviewer.evaluation.label_map import (
+    LABEL_MAP_FILE,
+    label_entries,
+    label_map_truth,
+    label_shapes,
+    write_label_map,
+)
 from spineviewer.evaluation.protocol import Protocol, SeriesPlan, plan_protocol
-from spineviewer.evaluation.render import render_stack
+from spineviewer.evaluation.render import label_stack, render_stack
 from spineviewer.evaluation.truth import WrittenImage, WrittenSeries, ground_truth, save_truth
 
 __all__ = [
     "SALT",
+    "STUDY_KINDS",
     "StudyPlan",
     "generate",
     "generate_study",
@@ -37,6 +47,9 @@ __all__ = [
 
 #: Mixed into every seed: this generator's draws share nothing with any other's.
 SALT = 0x5E7A1
+#: What ``generate`` writes: lumbar MR (:func:`generate_study`) or lumbar CT
+#: (:func:`spineviewer.evaluation.ct_study.generate_ct_study`).
+STUDY_KINDS = ("lumbar-mr", "lumbar-ct")
 
 
 def study_folder_name(seed: int) -> str:
@@ -91,7 +104,15 @@ def generate_study(out_dir: str | Path, seed: int, plan: StudyPlan | None = None
         sigma = noise_sigma(s.sequence, case.noise_factor * (1.2 if s.plane == "axial" else 1.0))
         stored = acquire(list(zip(rendered[s.role], s.stacks, strict=True)), bias, sigma, noise_rng)
         written.append(_write_series(partial, ids, s, number, stored, sigma))
-    save_truth(partial, ground_truth(case, anatomy, protocol, ids, written))
+    labels = label_stack(geometry, label_shapes(anatomy.column, anatomy.primitives))
+    write_label_map(partial / LABEL_MAP_FILE, geometry, labels)
+    label_map = label_map_truth(
+        label_entries(anatomy.column),
+        labels,
+        geometry,
+        [w.series_instance_uid for w in written if w.plan.plane == "sagittal"],
+    )
+    save_truth(partial, ground_truth(case, anatomy, protocol, ids, written, label_map))
     if final.exists():
         shutil.rmtree(final)
     partial.rename(final)
@@ -125,11 +146,17 @@ def generate(
     seed: int,
     count: int = 1,
     progress: Callable[[Path], None] | None = None,
+    kind: str = "lumbar-mr",
 ) -> list[Path]:
-    """Studies of seeds ``seed .. seed + count - 1``."""
+    """Studies of ``kind`` (one of :data:`STUDY_KINDS`) of seeds ``seed .. seed + count - 1``."""
+    from spineviewer.evaluation.ct_study import generate_ct_study
+
+    if kind not in STUDY_KINDS:
+        raise ValueError(f"unknown study kind {kind!r}; known: {', '.join(STUDY_KINDS)}")
+    write = generate_study if kind == "lumbar-mr" else generate_ct_study
     out = []
     for s in range(seed, seed + count):
-        folder = generate_study(out_dir, s)
+        folder = write(out_dir, s)
         if progress is not None:
             progress(folder)
         out.append(folder)
