@@ -3,7 +3,8 @@ score STUDIES... [--json OUT.json]`` and ``spineviewer evaluation invariance OUT
 --seed S [--factor F ...] [--json FILE]``: the independent evaluation generator, its scorer and
 the invariance check.
 
-``generate`` writes studies of seeds S .. S+N-1 (``OUT/eval-lumbar-mr-<seed:06d>/``) from
+``generate`` writes studies of seeds S .. S+N-1 (``OUT/eval-lumbar-mr-<seed:06d>/``, or with
+``--kind lumbar-ct`` ``OUT/eval-lumbar-ct-<seed:06d>/``, axial CT with a label map) from
 :mod:`spineviewer.evaluation`, a generator no model is trained or tuned on. ``score`` runs every
 AI pipeline on each study (a study folder, or a folder of study folders, with its
 ``ground_truth.json``; studies of ``spineviewer phantom`` are read too), compares the findings
@@ -41,8 +42,14 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     commands = parser.add_subparsers(dest="evaluation_command", metavar="ACTION")
-    gen = commands.add_parser("generate", help="write evaluation studies (lumbar MR)")
+    gen = commands.add_parser("generate", help="write evaluation studies (lumbar MR or CT)")
     gen.add_argument("out", type=Path, metavar="OUT", help="folder to write the studies into")
+    gen.add_argument(
+        "--kind",
+        choices=STUDY_KINDS,
+        default=STUDY_KINDS[0],
+        help="lumbar-mr (default) or lumbar-ct (an axial CT in HU with a label map)",
+    )
     gen.add_argument("--count", type=positive_int, default=1, help="number of studies (default 1)")
     gen.add_argument("--seed", type=seed_number, default=0, help="first seed (default 0)")
     gen.set_defaults(func=run_generate)
@@ -61,6 +68,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: _usage(parser))
 
 
+#: :data:`spineviewer.evaluation.study.STUDY_KINDS`, repeated so building the parser imports
+#: nothing heavy (a test checks they agree).
+STUDY_KINDS = ("lumbar-mr", "lumbar-ct")
 #: :data:`spineviewer.evaluation.invariance.FACTORS`, MIN_PAIRS and DEFAULT_SEED, repeated so
 #: building the parser imports nothing heavy (a test checks they agree).
 INVARIANCE_FACTORS = ("non-square", "intensity-x4", "offset-intercept", "noise-2x")
@@ -118,6 +128,7 @@ def run_generate(args: argparse.Namespace) -> int:
             args.seed,
             args.count,
             progress=lambda folder: print(f"wrote {folder}", file=sys.stderr, flush=True),
+            kind=args.kind,
         )
     except OSError as exc:
         print(f"spineviewer evaluation generate: {exc}", file=sys.stderr)
