@@ -421,7 +421,7 @@ class MainWindow(QMainWindow):
         ('select', 'line', 'rectangle', ...; see :mod:`spineviewer.gui.annotate.ui`)."""
         if tool in ("window", "zoom", "pan"):
             for v in self.grid.viewports:
-                v.tool = tool
+                v.set_tool(tool)
         self.annotation.controller.set_tool(tool)
         self.tool_actions[tool].setChecked(True)
 

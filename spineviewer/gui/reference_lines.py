@@ -17,8 +17,8 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsLineItem
 
 from spineviewer.viewing.crossref import CrossRefLine
-from spineviewer.viewing.display_transform import DisplayTransform
 from spineviewer.viewing.source import SliceInfo
+from spineviewer.viewing.viewport_model import ViewportModel
 
 CROSSREF = QColor("#f2c14e")
 CROSSREF_DIM = QColor(242, 193, 78, 80)
@@ -46,7 +46,7 @@ class ReferenceLines:
 
     # Provided by the viewport this is mixed into (pyqtgraph's ViewBox is untyped).
     vb: Any
-    transform_: DisplayTransform
+    model: ViewportModel
     _info: SliceInfo | None
     image_to_widget: Callable[[float, float], QPointF]
     show_crossref: bool
@@ -90,8 +90,8 @@ class ReferenceLines:
 
     def _place_line(self, item: QGraphicsLineItem, line: CrossRefLine) -> None:
         (r0, c0), (r1, c1) = line.segment.start, line.segment.end
-        x0, y0 = self.transform_.image_to_view(r0, c0)
-        x1, y1 = self.transform_.image_to_view(r1, c1)
+        x0, y0 = self.model.transform.image_to_view(r0, c0)
+        x1, y1 = self.model.transform.image_to_view(r1, c1)
         item.setLine(x0, y0, x1, y1)
 
     def crossref_lines(self, owner: object | None = None) -> list[CrossRefLine]:
@@ -106,10 +106,10 @@ class ReferenceLines:
         if point is None or self._info is None or self._info.plane is None:
             return
         row, col = self._info.plane.to_pixel(point)
-        x, y = self.transform_.image_to_view(float(row), float(col))
+        x, y = self.model.transform.image_to_view(float(row), float(col))
         pen = QPen(CURSOR, 1.0)
         pen.setCosmetic(True)
-        size = 6.0 * max(self.transform_.shown_spacing)
+        size = 6.0 * max(self.model.transform.shown_spacing)
         for x0, y0, x1, y1 in ((x - size, y, x + size, y), (x, y - size, x, y + size)):
             item = QGraphicsLineItem(x0, y0, x1, y1)
             item.setPen(pen)

@@ -1,7 +1,10 @@
 """One image viewport: a slice source drawn with true aspect, overlays, and reading tools.
 
-The viewport only paints and turns input into calls on plain objects: pixel values and planes
-come from a :class:`~spineviewer.viewing.SliceSource`, corner text from
+The viewport only paints and turns input into calls on plain objects: what it shows (source,
+slice, window / level, inversion, turn and flip, reading tool) is its
+:class:`~spineviewer.viewing.ViewportModel`, which it writes on input and repaints from on its
+signals; pixel values and planes come from a :class:`~spineviewer.viewing.SliceSource`, corner
+text from
 :mod:`spineviewer.viewing.corners`, the on-screen layout from
 :class:`~spineviewer.viewing.display_transform.DisplayTransform`. Cross-reference lines are
 computed by :mod:`spineviewer.viewing.crossref` and handed in by the sync controller.
@@ -10,7 +13,8 @@ computed by :mod:`spineviewer.viewing.crossref` and handed in by the sync contro
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,8 +42,9 @@ from spineviewer.gui.reference_lines import ReferenceLines
 from spineviewer.viewing.corners import CornerText, CursorSample, corner_text, sample_cursor
 from spineviewer.viewing.crossref import CrossRefLine
 from spineviewer.viewing.display_transform import DisplayTransform
-from spineviewer.viewing.presets import Preset, presets_for
+from spineviewer.viewing.presets import Preset
 from spineviewer.viewing.source import SliceInfo, SliceSource
+from spineviewer.viewing.viewport_model import TOOLS, ViewportModel, value_range
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
@@ -48,7 +53,6 @@ ACTIVE_BORDER = QColor("#4f8fcf")
 IDLE_BORDER = QColor("#23272e")
 GREY_LUT = np.arange(256, dtype=np.uint8)
 INVERTED_LUT = GREY_LUT[::-1].copy()
-TOOLS = ("window", "zoom", "pan")
 
 
 class ViewportTool(Protocol):
@@ -113,14 +117,17 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.image = GreyImageItem()
         self.vb.addItem(self.image)
         self._painter = OverlayPainter()
-        self.source: SliceSource | None = None
+        #: What this viewport shows and how; it repaints on the model's signals.
+        self.model = ViewportModel()
+        #: True while a slice loads or the view resets: the model's signals leave the pixels
+        #: to that one step instead of redrawing them on each change.
+        self._quiet = False
+        events = self.model.events
+        events.index.connect(self._on_model_index, priority=1)  # before links and sync
+        events.window.connect(self._on_model_window, priority=1)
+        events.inverted.connect(self._on_model_inverted, priority=1)
+        events.transform.connect(self._on_model_transform, priority=1)
         self.study: Mapping[str, str] = {}
-        self.index = 0
-        self.voi_window: Window | None = None
-        self.presets: list[Preset] = []
-        self.inverted = False
-        self.transform_ = DisplayTransform(1, 1)
-        self.tool = "window"
         self.active = False
         self.show_corner_text = True
         self.show_crossref = True
@@ -156,73 +163,105 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
     ) -> None:
         """Show ``source`` (None clears the viewport) at ``index`` (default: the middle)."""
         self.stop_cine()
-        self.source = source
         self.study = dict(study or {})
-        self.voi_window = None
-        self.presets = []
-        self.inverted = False
-        self.transform_ = self.transform_.reset()
         self.clear_crossrefs()
         self.set_cursor_point(None)
         if source is None or len(source) == 0:
             self._values = None
             self._info = None
             self.image.clear()
+            self.model.set_source(source)
             self.repaint_overlays()
             return
-        self.index = -1
-        self.set_index(len(source) // 2 if index is None else index, force=True)
+        self.model.set_source(source, index)  # the slice loads on the model's index signal
         self.fit()
 
+    # The model's state, read here as the viewport's own (write it through the model).
+
+    @property
+    def source(self) -> SliceSource | None:
+        return self.model.source
+
+    @property
+    def index(self) -> int:
+        return self.model.index
+
+    @property
+    def voi_window(self) -> Window | None:
+        return self.model.window
+
+    @property
+    def presets(self) -> tuple[Preset, ...]:
+        return self.model.presets
+
+    @property
+    def inverted(self) -> bool:
+        return self.model.inverted
+
+    @property
+    def transform_(self) -> DisplayTransform:
+        return self.model.transform
+
+    @property
+    def tool(self) -> str:
+        return self.model.tool
+
     def set_index(self, index: int, force: bool = False) -> None:
-        """Show slice ``index`` (clamped); emits ``sliceChanged`` when it changes."""
-        if self.source is None or len(self.source) == 0:
-            return
-        index = max(0, min(len(self.source) - 1, int(index)))
-        if index == self.index and not force:
-            return
-        self.index = index
-        self._info = self.source.info(index)
+        """Show slice ``index`` (clamped); emits ``sliceChanged`` when it changes (``force``:
+        reload it even when it does not)."""
+        if not self.model.set_index(index) and force and self.model.count:
+            self._on_model_index(self.model.index)
+
+    def step(self, delta: int) -> None:
+        """Move ``delta`` slices (Up/Down, wheel)."""
+        self.model.step(delta)
+
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Model changes inside leave redrawing the pixels to the caller."""
+        self._quiet = True
         try:
-            self._values = self.source.values(index)
-            self.error = None
-        except (DicomLoadError, OSError, ValueError) as exc:
-            self._values = None
-            self.error = f"Cannot show image {index + 1}: {exc}"
-        if self._values is not None and self.voi_window is None:
-            self._init_window(self._values)
-        self._update_transform()
+            yield
+        finally:
+            self._quiet = False
+
+    def _on_model_index(self, index: int) -> None:
+        source = self.model.source
+        if source is None:
+            return
+        with self._quietly():
+            self._info = source.info(index)
+            try:
+                self._values = source.values(index)
+                self.error = None
+            except (DicomLoadError, OSError, ValueError) as exc:
+                self._values = None
+                self.error = f"Cannot show image {index + 1}: {exc}"
+            if self._values is not None and self.model.window is None:
+                self.model.init_window(self._values, self._info)
+            self._update_transform()
         self._show_pixels()
         self._refresh_cursor_sample()
         self.sliceChanged.emit(index)
         self.repaint_overlays()
 
-    def step(self, delta: int) -> None:
-        """Move ``delta`` slices (Up/Down, wheel)."""
-        self.set_index(self.index + delta)
-
-    def _init_window(self, values: np.ndarray) -> None:
-        info = self._info
-        assert self.source is not None and info is not None
-        header = [info.header_window] if info.header_window is not None else []
-        self.presets = presets_for(self.source.modality, header, values)
-        has_voi_lut = info.frame is not None and info.frame.instance.voi_lut is not None
-        if has_voi_lut:
-            self.voi_window = None  # the VOI LUT Sequence applies until the user windows
-        else:
-            self.voi_window = self.presets[0].window if self.presets else None
-
     def _update_transform(self) -> None:
         if self._info is None or self.source is None:
             return
         rows, cols = self._values.shape[:2] if self._values is not None else (1, 1)
-        spacing = self._info.pixel_spacing or (1.0, 1.0)
-        new = self.transform_.with_image(rows, cols, spacing)
-        if new != self.transform_:
-            self.transform_ = new
+        self.model.fit_image(rows, cols, self._info.pixel_spacing or (1.0, 1.0))
+
+    def _on_model_transform(self, new: DisplayTransform, old: DisplayTransform) -> None:
+        if self._quiet:  # another image size while a slice loads: its pixels follow
             w, h = new.view_size
             self.image.setRect(0.0, 0.0, w, h)
             self._relayout_items()
+            return
+        self._show_pixels()
+        self._relayout_items()
+        if new.matrix != old.matrix:  # turned or flipped: the whole image in view again
+            self.fit()
+        self.repaint_overlays()
 
     def _show_pixels(self) -> None:
         if self._values is None or self._info is None:
@@ -261,21 +300,26 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
 
     def set_window(self, window: Window | None) -> None:
         """Use ``window`` (None: the image's own VOI)."""
-        self.voi_window = window
+        self.model.set_window(window)
+
+    def _on_model_window(self, _window: Window | None) -> None:
+        if self._quiet:
+            return
         self._show_pixels()
         self.windowChanged.emit()
         self.repaint_overlays()
 
     def apply_preset(self, number: int) -> bool:
         """Window preset ``number`` (1-9); False when there is none."""
-        if 1 <= number <= len(self.presets):
-            self.set_window(self.presets[number - 1].window)
-            return True
-        return False
+        return self.model.apply_preset(number)
 
     def toggle_invert(self) -> None:
         """Swap black and white."""
-        self.inverted = not self.inverted
+        self.model.toggle_invert()
+
+    def _on_model_inverted(self, _inverted: bool) -> None:
+        if self._quiet:
+            return
         self._show_pixels()
         self.repaint_overlays()
 
@@ -288,11 +332,8 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
 
     def reset(self) -> None:
         """Undo zoom, pan, rotation, flips, inversion and windowing."""
-        self.transform_ = self.transform_.reset()
-        self.inverted = False
-        self.voi_window = None
-        if self._values is not None:
-            self._init_window(self._values)
+        with self._quietly():
+            self.model.reset(self._values, self._info)
         self._show_pixels()
         self._relayout_items()
         self.fit()
@@ -301,18 +342,11 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
 
     def rotate(self, clockwise: bool = True) -> None:
         """Turn the image a quarter."""
-        self._set_transform(self.transform_.rotated(clockwise))
+        self.model.rotate(clockwise)
 
     def flip(self, horizontal: bool = True) -> None:
         """Mirror the image on screen."""
-        self._set_transform(self.transform_.flipped(horizontal))
-
-    def _set_transform(self, transform: DisplayTransform) -> None:
-        self.transform_ = transform
-        self._show_pixels()
-        self._relayout_items()
-        self.fit()
-        self.repaint_overlays()
+        self.model.flip(horizontal)
 
     def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
         """Zoom in by ``factor`` (> 1) about a view point (default: the view centre)."""
@@ -504,7 +538,7 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             Qt.MouseButton.MiddleButton: "pan",
         }.get(button)
         if tool is not None:
-            self._drag = _Drag(button, tool, pos, pos, self.voi_window, self._value_range())
+            self._drag = _Drag(button, tool, pos, pos, self.voi_window, value_range(self._values))
         ev.accept()
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:
@@ -567,27 +601,14 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.repaint_overlays()
         super().leaveEvent(ev)
 
-    def _value_range(self) -> float:
-        """Max - min of the shown slice (at least 1): what a full-width W/L drag spans."""
-        values = self._values
-        if values is None or values.size == 0:
-            return 256.0
-        low, high = float(np.nanmin(values)), float(np.nanmax(values))
-        spread = high - low
-        return spread if math.isfinite(spread) and spread >= 1.0 else 1.0
-
     def _drag_window(self, drag: _Drag, pos: QPointF) -> None:
-        """Right/left: wider/narrower; up/down: higher/lower level. A drag across the whole
-        viewport spans the image's value range (W/L then feels the same on CT in HU, MR in
-        arbitrary units and 8-bit images; scaling by the current width moved an MR width by
-        1,270 for 120 px)."""
-        base = drag.window or (self.presets[0].window if self.presets else Window(128.0, 256.0))
+        """Right/left: wider/narrower; up/down: higher/lower level; a drag across the whole
+        viewport spans the image's value range (:meth:`ViewportModel.drag_window`; scaling by
+        the current width moved an MR width by 1,270 for 120 px)."""
         area = self.viewport().rect()
-        per_x = drag.value_range / max(area.width(), 1)
-        per_y = drag.value_range / max(area.height(), 1)
-        width = max(1.0, base.width + (pos.x() - drag.start.x()) * per_x)
-        centre = base.center - (pos.y() - drag.start.y()) * per_y
-        self.set_window(Window(centre, width))
+        dx = (pos.x() - drag.start.x()) / max(area.width(), 1)
+        dy = (pos.y() - drag.start.y()) / max(area.height(), 1)
+        self.model.drag_window(drag.window, dx, dy, drag.value_range)
 
     def _update_cursor_sample(self, pos: QPointF) -> None:
         if self._values is None or self._info is None:
@@ -665,13 +686,12 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             setattr(self, attr, not getattr(self, attr))
             self.repaint_overlays()
 
-    def _set_tool(self, tool: str) -> None:
-        if tool not in TOOLS:
-            raise ValueError(f"unknown tool {tool!r}; expected one of {TOOLS}")
-        self.tool = tool
+    def set_tool(self, tool: str) -> None:
+        """The left-button reading tool: "window", "zoom" or "pan" (:data:`TOOLS`)."""
+        self.model.set_tool(tool)
 
     def _request_tool(self, tool: str) -> None:
-        self._set_tool(tool)
+        self.set_tool(tool)
         self.toolRequested.emit(tool)
 
     def focusNextPrevChild(self, next: bool) -> bool:
@@ -708,4 +728,4 @@ SIGNAL_DISPLAY_OPTION = "2displayOptionToggled(QString)"
 STACKS_MIME = "application/x-spineviewer-stacks"
 
 
-__all__ = ["STACKS_MIME", "ImageViewport"]
+__all__ = ["STACKS_MIME", "TOOLS", "ImageViewport"]
