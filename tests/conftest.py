@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # no test writes to the user's keyring (tests/pacs/test_pacs_keyring.py sets its own backends)
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+# a developer's own config.toml never changes test results (tests/test_config.py sets its own)
+os.environ.setdefault(
+    "SPINEVIEWER_CONFIG", os.path.join(tempfile.gettempdir(), "spineviewer-tests-no-config.toml")
+)
 
 from pathlib import Path
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 JSON_KEYS = {
     "spineviewer",
+    "config",
     "python",
     "platform",
     "qt",
