@@ -21,12 +21,32 @@ no code or model with them:
 - the case mix (:mod:`.case_mix`) is fixed by the seed, and the protocol (:mod:`.protocol`)
   planned from the anatomy.
 
-Lumbar MR only for now: ``generate_study(out_dir, seed)`` (:mod:`.study`). The scorer is
-:mod:`.score`, paired studies with one acquisition factor changed in :mod:`.invariance`; the
-command line is ``spineviewer evaluation generate|score|invariance``.
+Lumbar MR: ``generate_study(out_dir, seed)`` (:mod:`.study`); lumbar CT in HU:
+``generate_ct_study(out_dir, seed)`` (:mod:`.ct_study`, its case mix in :mod:`.ct_case_mix`,
+CT numbers in :mod:`.ct_tissues`). Both write a label map (:mod:`.label_map`: vertebral
+bodies, discs, posterior elements, sacrum, canal; the MR one on the sagittal grid). The scorer
+is :mod:`.score`, the label-map scorer :mod:`.score_segmentation`, paired studies with one
+acquisition factor changed in :mod:`.invariance`; the command line is ``spineviewer evaluation
+generate [--kind lumbar-mr|lumbar-ct]|score|invariance``.
 """
 
 from spineviewer.evaluation.case_mix import KINDS, Case, case_for
-from spineviewer.evaluation.study import generate, generate_study, study_folder_name
+from spineviewer.evaluation.ct_study import ct_study_folder_name, generate_ct_study
+from spineviewer.evaluation.study import (
+    STUDY_KINDS,
+    generate,
+    generate_study,
+    study_folder_name,
+)
 
-__all__ = ["KINDS", "Case", "case_for", "generate", "generate_study", "study_folder_name"]
+__all__ = [
+    "KINDS",
+    "STUDY_KINDS",
+    "Case",
+    "case_for",
+    "ct_study_folder_name",
+    "generate",
+    "generate_ct_study",
+    "generate_study",
+    "study_folder_name",
+]
