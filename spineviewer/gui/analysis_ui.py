@@ -45,6 +45,7 @@ from spineviewer.annotations.level_marks import (
 from spineviewer.dicom import Study
 from spineviewer.gui.annotate.layers import LAYERS
 from spineviewer.gui.annotate.review_style import REVIEW_COLOR
+from spineviewer.gui.annotate.ui import AnnotationUi
 from spineviewer.gui.disc_badges import paint_badges
 from spineviewer.gui.findings_rows import (
     COLUMNS,
@@ -54,12 +55,13 @@ from spineviewer.gui.findings_rows import (
     labelling_warning,
 )
 from spineviewer.gui.icons import icon
+from spineviewer.gui.report_dialog import Analysed
+from spineviewer.gui.shell import Shell
 from spineviewer.gui.workers import Cancelled, Job, Progress
 from spineviewer.viewing.source import StackListSource
 
 if TYPE_CHECKING:
     from spineviewer.ai.sessions import SessionCache
-    from spineviewer.gui.main_window import MainWindow
     from spineviewer.gui.report_dialog import ReportDialog
     from spineviewer.gui.viewport import ImageViewport
 
@@ -82,11 +84,14 @@ def findings_html(findings: Findings) -> str:
 
 
 class AnalysisUi(QObject):
-    """The AI menu, its action and the Findings dock of a main window."""
+    """The AI menu, its action and the Findings dock of a window; the findings become
+    proposals of its annotation tools (``annotation``)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, shell: Shell, annotation: AnnotationUi) -> None:
+        window = shell.widget
         super().__init__(window)
-        self.window = window
+        self.shell = shell
+        self.annotation = annotation
         self._sessions: SessionCache | None = None
         self.last: Findings | None = None
         self.job: Job | None = None
@@ -143,22 +148,22 @@ class AnalysisUi(QObject):
         self.dock.setObjectName("findings-dock")
         self.dock.setWidget(panel)
         self._study: Study | None = None
-        for vp in window.grid.viewports:
+        for vp in shell.grid.viewports:
             vp.overlays.append(self.paint_badges)
         # the levels of the table follow a shift of the labels
-        window.annotation.controller.changed.connect(self._refill_table)
+        annotation.controller.changed.connect(self._refill_table)
         self.status = QLabel()
         window.statusBar().addPermanentWidget(self.status)
         self._models_job: Job | None = None
         self._closed = False
         QTimer.singleShot(0, self._describe_when_idle)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        window.tabifyDockWidget(window.annotation.worklist_dock, self.dock)
-        window.annotation.panel_dock.raise_()
+        window.tabifyDockWidget(annotation.worklist_dock, self.dock)
+        annotation.panel_dock.raise_()
 
     def build_menu(self) -> QMenu:
         """AI menu: Analyze, the provider choice, the Findings panel."""
-        menu = QMenu("&AI", self.window)
+        menu = QMenu("&AI", self.shell.widget)
         menu.addAction(self.analyze_action)
         providers = menu.addMenu("&Run models on")
         group = QActionGroup(self)
@@ -169,7 +174,7 @@ class AnalysisUi(QObject):
         ):
             action = providers.addAction(text)
             action.setCheckable(True)
-            action.setChecked(self.window.settings.ai_provider == choice)
+            action.setChecked(self.shell.settings.ai_provider == choice)
             action.triggered.connect(lambda *_, c=choice: self.set_provider(c))
             group.addAction(action)
         menu.addSeparator()
@@ -177,35 +182,36 @@ class AnalysisUi(QObject):
         return menu
 
     def set_provider(self, choice: str) -> None:
-        self.window.settings.ai_provider = choice
+        self.shell.settings.ai_provider = choice
         self._sessions = None  # the next analysis loads its sessions on the new provider
 
     def sessions(self) -> SessionCache:
         from spineviewer.ai.sessions import SessionCache
 
         if self._sessions is None:
-            self._sessions = SessionCache(self.window.settings.ai_provider)
+            self._sessions = SessionCache(self.shell.settings.ai_provider)
         return self._sessions
 
     def current_study(self) -> Study | None:
         """The study in the active viewport, else the first one opened."""
-        source = self.window.grid.active.source
+        source = self.shell.grid.active.source
         if isinstance(source, StackListSource) and source.stacks:
-            study = self.window.study_of(source.stacks[0])
+            study = self.shell.study_of(source.stacks[0])
             if study is not None:
                 return study
-        return next((s for r in self.window.results for s in r.studies), None)
+        return next(iter(self.shell.studies()), None)
 
     def analyze_current(self) -> Job | None:
         """Start the analysis of the current study in the background."""
         study = self.current_study()
         if study is None:
-            self.window.statusBar().showMessage("Open a study to analyze first.", 5000)
+            self.shell.show_status("Open a study to analyze first.", 5000)
             return None
         if self.job is not None and not self.job.done:
-            self.window.statusBar().showMessage("An analysis is already running.", 5000)
+            self.shell.show_status("An analysis is already running.", 5000)
             return None
-        self.job = self.window._start(Job("Analyzing the study", self._work(study), self.window))
+        job = Job("Analyzing the study", self._work(study), self.shell.widget)
+        self.job = self.shell.start_job(job)
         self.job.succeeded.connect(lambda findings: self.show_findings(study, findings))
         return self.job
 
@@ -214,7 +220,7 @@ class AnalysisUi(QObject):
         from spineviewer.ai.pipelines import step_count
         from spineviewer.ai.registry import find_models
 
-        folders = self.window.settings.model_dirs
+        folders = self.shell.settings.model_dirs
         sessions = self.sessions()
         total = step_count()
 
@@ -247,19 +253,19 @@ class AnalysisUi(QObject):
         self.notice.setVisible(findings.not_for_clinical_use)
         proposals = proposals_from_findings(findings, stacks)
         if proposals:
-            self.window.annotation.controller.add_proposals(study.uid, proposals, "Run AI models")
+            self.annotation.controller.add_proposals(study.uid, proposals, "Run AI models")
         self._fill_table(findings)
         self.browser.setHtml(findings_html(findings))
         self.dock.show()
         self.dock.raise_()
         done = sum(s.status == "done" for s in findings.steps)
-        self.window.statusBar().showMessage(
+        self.shell.show_status(
             f"AI: {len(proposals)} proposals, {done} of {len(findings.steps)} steps ran "
             f"(on {findings.provider})",
             10000,
         )
         self._show_status(len(findings.models), findings.not_for_clinical_use)
-        for vp in self.window.grid.viewports:
+        for vp in self.shell.grid.viewports:
             vp.viewport().update()
 
     def _fill_table(self, findings: Findings) -> None:
@@ -292,7 +298,7 @@ class AnalysisUi(QObject):
         for series in study.series:
             if series.stacks and (series.uid in wanted or not wanted):
                 inst = series.stacks[0].first.instance
-                overlay = self.window.annotation.level_overlay
+                overlay = self.annotation.level_overlay
                 return overlay.marks_for(inst.frame_of_reference_uid, inst.series_uid)
         return ()
 
@@ -313,7 +319,7 @@ class AnalysisUi(QObject):
             for stack in series.stacks:
                 for frame in stack.frames:
                     if frame.instance.sop_instance_uid == uid:
-                        return self.window.annotation.show_image(ImageRef.of_frame(frame))
+                        return self.annotation.show_image(ImageRef.of_frame(frame))
         return False
 
     # -- layers, badges, status ----------------------------------------------------------
@@ -325,7 +331,7 @@ class AnalysisUi(QObject):
         grid.setContentsMargins(4, 4, 4, 4)
         self.layer_checks: dict[str, QCheckBox] = {}
         self.layer_sliders: dict[str, QSlider] = {}
-        styles = self.window.annotation.tools.layers
+        styles = self.annotation.tools.layers
         for row, name in enumerate(LAYERS):
             check = QCheckBox(name)
             check.setChecked(styles[name].visible)
@@ -343,37 +349,31 @@ class AnalysisUi(QObject):
     def set_layer(
         self, name: str, visible: bool | None = None, opacity: float | None = None
     ) -> None:
-        layer = self.window.annotation.tools.layers[name]
+        layer = self.annotation.tools.layers[name]
         if visible is not None:
             layer.visible = visible
         if opacity is not None:
             layer.opacity = opacity
-        for vp in self.window.grid.viewports:
+        for vp in self.shell.grid.viewports:
             vp.viewport().update()
 
     def paint_badges(self, vp: ImageViewport, painter: QPainter) -> None:
         """The disc badges (:mod:`.disc_badges`) of the last findings, with the reader's
         level names."""
         findings = self.last
-        opacity = self.window.annotation.tools.layers.opacity("Disc badges")
+        opacity = self.annotation.tools.layers.opacity("Disc badges")
         if findings is not None and findings.discs and opacity > 0:
             paint_badges(vp, painter, findings, self._marks(), opacity)
 
     def _describe_when_idle(self) -> None:
         """Look for the models once the window has nothing to load: importing onnxruntime
         holds the interpreter for tens of ms, which must not land while a series opens."""
-        if self._closed:
-            return
-        if not self.window.busy():
+        if not self._closed:
+            self.shell.when_idle(self._describe_unless_closed)
+
+    def _describe_unless_closed(self) -> None:
+        if not self._closed:
             self._describe_models()
-            return
-
-        def once() -> None:
-            self.window.idle.disconnect(once)
-            if not self._closed:
-                self._describe_models()
-
-        self.window.idle.connect(once)
 
     def models_pending(self) -> bool:
         """True until the models were looked for (the status bar text is not there yet)."""
@@ -386,7 +386,7 @@ class AnalysisUi(QObject):
         thread."""
         from spineviewer.ai.registry import find_models
 
-        folders = list(self.window.settings.model_dirs)
+        folders = list(self.shell.settings.model_dirs)
 
         def work(progress: Progress, cancelled: Cancelled) -> tuple[int, bool]:
             usable = [e for e in find_models(folders) if e.available and e.manifest]
@@ -404,7 +404,7 @@ class AnalysisUi(QObject):
             self._models_job.wait(10000)
 
     def _show_status(self, count: int, demo: bool) -> None:
-        text = f"AI: {count} models, {self.window.settings.ai_provider}"
+        text = f"AI: {count} models, {self.shell.settings.ai_provider}"
         if self.last is not None:
             text = f"AI: {', '.join(m.id for m in self.last.models)} on {self.last.provider}"
         if demo or (self.last is not None and self.last.not_for_clinical_use):
@@ -413,18 +413,31 @@ class AnalysisUi(QObject):
 
     # -- reports ----------------------------------------------------------------------------
 
+    def analysed(self) -> Analysed | None:
+        """The current study with its findings and annotations as reviewed so far (what a
+        report or a PACS send is made of), or None (with a message) when it was not analysed."""
+        study, findings = self.current_study(), self.last
+        if study is None or findings is None or findings.study_uid != study.uid:
+            self.shell.show_status("Analyze the study first (Ctrl+R), then export.", 8000)
+            return None
+        session = self.annotation.controller.sessions.get(study.uid)
+        return Analysed(study, findings, session.document if session is not None else None)
+
     def export_report(self, dialog: ReportDialog | None = None) -> Job | None:
         """File > Export report: preview, choose formats and folder, export in the background.
         A ``dialog`` given (already set up) is exported without being shown."""
         from spineviewer.gui.report_dialog import open_report_dialog
 
         if dialog is None:
-            dialog = open_report_dialog(self.window)
-            if dialog is None or dialog.exec() != dialog.DialogCode.Accepted:
+            analysed = self.analysed()
+            if analysed is None:
                 return None
-        job = self.window._start(Job("Exporting the report", dialog.work(), self.window))
+            dialog = open_report_dialog(self.shell.widget, analysed)
+            if dialog.exec() != dialog.DialogCode.Accepted:
+                return None
+        job = self.shell.start_job(Job("Exporting the report", dialog.work(), self.shell.widget))
         job.succeeded.connect(
-            lambda paths: self.window.statusBar().showMessage(
+            lambda paths: self.shell.show_status(
                 f"Report written: {len(paths)} files in {paths[0].parent}" if paths else "", 10000
             )
         )

@@ -13,7 +13,6 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from spineviewer.dicom import ScanResult, SkippedFile, Stack, Study, Volume
 from spineviewer.dicom.display import window_from_frame
+from spineviewer.gui.actions import make_action
 from spineviewer.gui.analysis_ui import AnalysisUi
 from spineviewer.gui.annotate.ui import AnnotationUi
 from spineviewer.gui.browser import StudyBrowser
@@ -55,7 +55,10 @@ TITLE = "SpineViewer (not for clinical use)"
 
 
 class MainWindow(QMainWindow):
-    """A reading workstation window: browse studies, hang series, read them."""
+    """A reading workstation window: browse studies, hang series, read them.
+
+    The features (annotation, AI, reports, PACS) see it as their
+    :class:`~spineviewer.gui.shell.Shell`."""
 
     #: Emitted when every background job has ended (tests and screenshots wait for it).
     idle = Signal()
@@ -91,7 +94,7 @@ class MainWindow(QMainWindow):
             vp.seriesStepRequested.connect(lambda step, vp=vp: self.step_series(vp, step))
         self._build_status_bar()
         self.annotation = AnnotationUi(self)
-        self.analysis = AnalysisUi(self)
+        self.analysis = AnalysisUi(self, self.annotation)
         self._build_actions()
         self._apply_settings()
         self.settings.restore_geometry(self)
@@ -114,29 +117,8 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(w)
             w.hide()
 
-    def _action(
-        self,
-        text: str,
-        slot: Callable[[], object],
-        shortcut: str | None = None,
-        icon_name: str | None = None,
-        checkable: bool = False,
-        global_shortcut: bool = True,
-    ) -> QAction:
-        action = QAction(text, self)
-        if icon_name:
-            action.setIcon(icon(icon_name))
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            if not global_shortcut:  # the viewport handles this key itself; menus show it
-                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        action.setCheckable(checkable)
-        action.triggered.connect(lambda *_: slot())
-        self.addAction(action)
-        return action
-
     def _build_actions(self) -> None:
-        act = self._action
+        act = partial(make_action, self)
         vp = lambda: self.grid.active  # noqa: E731 (short alias for the active viewport)
         self.open_folder_action = act(
             "Open &folder...", self.open_folder_dialog, "Ctrl+O", "open-folder"
@@ -243,6 +225,9 @@ class MainWindow(QMainWindow):
             self.tool_actions[name] = a
         self.tool_actions["window"].setChecked(True)
         edit_menu, annotate_menu = self.annotation.build_actions(tools, self.tool_actions)
+        # PHI-free mode hides names in the lists too, not only on the images
+        self.phi_action.toggled.connect(self._set_lists_phi_free)
+        self._set_lists_phi_free(self.phi_action.isChecked())
         pacs = [
             act("Query/Retrieve from &PACS...", lambda: self.open_pacs("query"), "Ctrl+Shift+Q"),
             act("Send results to PA&CS...", lambda: self.open_pacs("send")),
@@ -307,6 +292,11 @@ class MainWindow(QMainWindow):
         for v in self.grid.viewports:
             v.displayOptionToggled.connect(self._on_viewport_option_toggled)
             v.toolRequested.connect(self.set_tool)
+
+    def _set_lists_phi_free(self, on: bool) -> None:
+        """PHI-free mode in the study browser and the worklist (the viewports have their own)."""
+        self.browser.set_phi_free(on)
+        self.annotation.set_phi_free(on)
 
     def _apply_settings(self) -> None:
         s = self.settings
@@ -463,7 +453,7 @@ class MainWindow(QMainWindow):
         job.succeeded.connect(lambda results: self._on_scan_succeeded(path_texts, results))
         if all(v.source is None for v in self.grid.viewports):
             self._start_preview(path_texts[0], job)
-        return self._start(job)
+        return self.start_job(job)
 
     def _start_preview(self, path: str, scan_job: Job) -> None:
         """While the headers of a large folder are read, show its first image in the first
@@ -515,14 +505,14 @@ class MainWindow(QMainWindow):
         if other:
             lines += ["", "Not DICOM (skipped, not images):"]
             lines += [f"{s.path}: {s.reason}" for s in other]
-        self._show_notice(
+        self.notify(
             "Some files were not loaded",
             f"{count} file{'s' if count != 1 else ''} could not be loaded; the rest is open. "
             "The Problems entry of the study browser lists them.",
             "\n".join(lines),
         )
 
-    def _show_notice(self, title: str, text: str, details: str = "") -> None:
+    def notify(self, title: str, text: str, details: str = "") -> None:
         """A non-modal warning: the window keeps working while it is open."""
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
@@ -535,6 +525,26 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
         self._notice = box
+
+    # -- what the features see (spineviewer.gui.shell.Shell) ------------------------------
+
+    @property
+    def widget(self) -> QMainWindow:
+        """This window as a Qt widget (the parent of the features' docks and dialogs)."""
+        return self
+
+    def studies(self) -> list[Study]:
+        """Every study opened, in the order opened."""
+        return [study for result in self.results for study in result.studies]
+
+    def show_status(self, text: str, msecs: int = 5000) -> None:
+        """A passing message in the status bar."""
+        self.statusBar().showMessage(text, msecs)
+
+    def show_series(self, stacks: Sequence[Stack], viewport: ImageViewport, study: Study) -> None:
+        """Show ``stacks`` in ``viewport``, cross-reference lines updated."""
+        self.show_stacks(stacks, viewport, study)
+        self.sync.refresh()
 
     # -- hanging series ----------------------------------------------------------------
 
@@ -622,7 +632,7 @@ class MainWindow(QMainWindow):
         job.failed.connect(lambda _message: self._volume_waiters.pop(key, None))
         job.cancelled.connect(lambda: self._volume_waiters.pop(key, None))
         self._volume_jobs[key] = job
-        self._start(job)
+        self.start_job(job)
 
     def _on_volume_loaded(self, key: str, volume: Volume) -> None:
         self.volumes[key] = volume
@@ -699,9 +709,7 @@ class MainWindow(QMainWindow):
             return
         series = self.series_list(study)
         current = next((i for i, s in enumerate(series) if source.stacks[0] in s), 0)
-        target = series[(current + step) % len(series)]
-        self.show_stacks(target, vp, study)
-        self.sync.refresh()
+        self.show_series(series[(current + step) % len(series)], vp, study)
 
     def _prefetch_shown(self) -> None:
         # A stack whose volume is loading is decoded by that job; decoding it twice at once
@@ -714,11 +722,12 @@ class MainWindow(QMainWindow):
             and not {volume_key(s) for s in v.source.stacks} <= loading
         ]
         if sources:
-            self._start(Job("Decoding images", prefetch(sources), self))
+            self.start_job(Job("Decoding images", prefetch(sources), self))
 
     # -- jobs --------------------------------------------------------------------------
 
-    def _start(self, job: Job) -> Job:
+    def start_job(self, job: Job) -> Job:
+        """Start ``job`` with the progress bar and Cancel button."""
         self.jobs.append(job)
         job.progress.connect(self._on_job_progress)
         job.failed.connect(self._on_job_failed)
@@ -741,7 +750,7 @@ class MainWindow(QMainWindow):
     def _on_job_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
         if self.isVisible():
-            self._show_notice("SpineViewer", message)
+            self.notify("SpineViewer", message)
 
     def _on_job_finished(self, job: Job) -> None:
         if job in self.jobs:
@@ -763,6 +772,18 @@ class MainWindow(QMainWindow):
         """True while background jobs run or deferred steps (opening a study) wait."""
         return bool(self.jobs) or bool(self._steps)
 
+    def when_idle(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once nothing is loading (at once when nothing is)."""
+        if not self.busy():
+            callback()
+            return
+
+        def once() -> None:
+            self.idle.disconnect(once)
+            callback()
+
+        self.idle.connect(once)
+
     # -- dialogs -----------------------------------------------------------------------
 
     def show_shortcuts(self) -> None:
@@ -780,7 +801,7 @@ class MainWindow(QMainWindow):
         """File > PACS: "query" (Query/Retrieve), "send" (results) or "nodes" (non-modal)."""
         from spineviewer.gui.pacs_dialog import open_pacs
 
-        return open_pacs(self, what)
+        return open_pacs(self, what, self.analysis.analysed)
 
     # -- window events -----------------------------------------------------------------
 

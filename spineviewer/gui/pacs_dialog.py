@@ -5,6 +5,7 @@ is a background job; a partial retrieve is said to be partial, never shown as wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
@@ -55,7 +56,8 @@ from spineviewer.pacs import (
 )
 
 if TYPE_CHECKING:
-    from spineviewer.gui.main_window import MainWindow
+    from spineviewer.gui.report_dialog import Analysed
+    from spineviewer.gui.shell import Shell
 
 __all__ = ["QueryDialog", "open_pacs"]
 
@@ -157,12 +159,12 @@ def _series_cells(s: SeriesMatch) -> list[str | int | None]:
 class QueryDialog(QDialog):
     """Query a node, list a study's series, retrieve it and open it (non-modal)."""
 
-    def __init__(self, parent: QWidget | None = None, window: MainWindow | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, shell: Shell | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Query / Retrieve from PACS")
         self.setModal(False)
         self.resize(1000, 640)
-        self.main_window = window
+        self.shell = shell
         self.config = PacsConfig()
         self.search_job: Job | None = None
         self.series_job: Job | None = None
@@ -275,7 +277,7 @@ class QueryDialog(QDialog):
     def edit_nodes(self) -> NodeEditor:
         editor = self.findChild(NodeEditor)
         if editor is None:
-            editor = NodeEditor(self, self.main_window)
+            editor = NodeEditor(self, self.shell)
             editor.saved.connect(lambda _config: self.reload_nodes())
         elif not editor.isVisible():
             editor.reload()
@@ -336,7 +338,7 @@ class QueryDialog(QDialog):
         work = lambda progress, cancelled: find_studies(node, query, local)  # noqa: E731
         self.search_job = run_pacs_job(
             self,
-            self.main_window,
+            self.shell,
             f"Searching {node.name}",
             work,
             lambda outcome: self._found(token, outcome),
@@ -374,7 +376,7 @@ class QueryDialog(QDialog):
         work = lambda progress, cancelled: find_series(node, study.study_uid, local)  # noqa: E731
         self.series_job = run_pacs_job(
             self,
-            self.main_window,
+            self.shell,
             "Listing the series",
             work,
             lambda outcome: self._listed(token, outcome),
@@ -412,7 +414,7 @@ class QueryDialog(QDialog):
         who = _person(study.patient_name) or study.study_uid
         show_message(self.status, f"Retrieving {who} from {node.label} by {METHODS[method]}...")
         self.retrieve_job = run_pacs_job(
-            self, self.main_window, f"Retrieving {who}", work, self._retrieved, self.progress
+            self, self.shell, f"Retrieving {who}", work, self._retrieved, self.progress
         )
         self.retrieve_job.finished.connect(self._update_buttons)
         self._update_buttons()
@@ -424,14 +426,14 @@ class QueryDialog(QDialog):
                 job.cancel()
 
     def _retrieved(self, outcome: Outcome) -> None:
-        if said_failure(self.status, outcome, self, self.main_window, "Retrieve failed"):
+        if said_failure(self.status, outcome, self, self.shell, "Retrieve failed"):
             return
         result: RetrieveResult = outcome.value
         self.last_result = result
         if result.received == 0:
             text = f"Nothing arrived: {result.summary()}"
             show_message(self.status, text, True)
-            show_notice(self, self.main_window, "Retrieve failed", text, "\n".join(result.warnings))
+            show_notice(self, self.shell, "Retrieve failed", text, "\n".join(result.warnings))
             return
         if result.complete:
             show_message(self.status, f"Retrieved {result.summary()}; opening it.")
@@ -440,27 +442,31 @@ class QueryDialog(QDialog):
             self.status.setStyleSheet(f"color: {WARNING_COLOR}")
             show_notice(
                 self,
-                self.main_window,
+                self.shell,
                 "Partial retrieve",
                 f"{result.summary()}. What arrived is opened; the study is not whole.",
                 "\n".join(result.warnings),
             )
-        if self.main_window is not None:
-            self.main_window.open_paths([result.folder])
+        if self.shell is not None:
+            self.shell.open_paths([result.folder])
 
 
-def open_pacs(window: MainWindow, what: str) -> QDialog | None:
+def open_pacs(
+    shell: Shell, what: str, analysed: Callable[[], Analysed | None] | None = None
+) -> QDialog | None:
     """File > PACS: ``what`` is "query", "send" or "nodes"; one dialog of each kind, shown
-    non-modal (None when there is nothing to send)."""
+    non-modal. Sending sends what ``analysed`` gives (None: nothing to send, no dialog)."""
+    window = shell.widget
     dialog: QDialog | None
     if what == "send":
         from spineviewer.gui.pacs_send import open_send_dialog
 
-        dialog = open_send_dialog(window)
+        results = analysed() if analysed is not None else None
+        dialog = open_send_dialog(shell, results) if results is not None else None
     elif what == "nodes":
         editor = window.findChild(NodeEditor, "pacs-nodes")
         if editor is None:
-            editor = NodeEditor(window, window)
+            editor = NodeEditor(window, shell)
             editor.setObjectName("pacs-nodes")
             editor.saved.connect(lambda _config: _nodes_saved(window))
         elif not editor.isVisible():
@@ -469,7 +475,7 @@ def open_pacs(window: MainWindow, what: str) -> QDialog | None:
     else:
         query = window.findChild(QueryDialog)
         if query is None:
-            query = QueryDialog(window, window)
+            query = QueryDialog(window, shell)
         elif not query.isVisible():
             query.reload_nodes()
         dialog = query
@@ -480,7 +486,7 @@ def open_pacs(window: MainWindow, what: str) -> QDialog | None:
     return dialog
 
 
-def _nodes_saved(window: MainWindow) -> None:
+def _nodes_saved(window: QWidget) -> None:
     query = window.findChild(QueryDialog)
     if query is not None:
         query.reload_nodes()

@@ -51,7 +51,7 @@ from spineviewer.pacs import (
 from spineviewer.pacs.nodes import AUTH_KINDS
 
 if TYPE_CHECKING:
-    from spineviewer.gui.main_window import MainWindow
+    from spineviewer.gui.shell import Shell
 
 __all__ = [
     "NodeEditor",
@@ -82,15 +82,15 @@ class Outcome:
 
 def run_pacs_job(
     owner: QWidget,
-    window: MainWindow | None,
+    shell: Shell | None,
     title: str,
     work: Work,
     done: Callable[[Outcome], None],
     bar: QProgressBar | None = None,
 ) -> Job:
     """Run ``work`` in the background (in the window's status bar, with its cancel button, when
-    there is a window); ``done`` gets the :class:`Outcome` on the GUI thread, ``bar`` (shown
-    while it runs) the progress."""
+    there is a window, ``shell``); ``done`` gets the :class:`Outcome` on the GUI thread,
+    ``bar`` (shown while it runs) the progress."""
 
     def guarded(progress: Progress, cancelled: Cancelled) -> Outcome:
         try:
@@ -100,7 +100,7 @@ def run_pacs_job(
         except PacsError as exc:  # the user-facing message, as it is
             return Outcome(error=str(exc))
 
-    job = Job(title, guarded, window if window is not None else owner)
+    job = Job(title, guarded, shell.widget if shell is not None else owner)
     job.succeeded.connect(done)
     if bar is not None:
         bar.setRange(0, 0)
@@ -109,8 +109,8 @@ def run_pacs_job(
         job.finished.connect(bar.hide)
     job.failed.connect(lambda message: done(Outcome(error=message)))
     job.cancelled.connect(lambda: done(Outcome(error=f"{title}: cancelled", cancelled=True)))
-    if window is not None:
-        return window._start(job)
+    if shell is not None:
+        return shell.start_job(job)
     return job.start()
 
 
@@ -118,7 +118,7 @@ def said_failure(
     label: QLabel,
     outcome: Outcome,
     owner: QWidget | None = None,
-    window: MainWindow | None = None,
+    shell: Shell | None = None,
     title: str = "",
 ) -> bool:
     """True when ``outcome`` was cancelled or failed: said in ``label`` and, with a ``title``,
@@ -127,7 +127,7 @@ def said_failure(
         return False
     show_message(label, outcome.error, not outcome.cancelled)
     if title and not outcome.cancelled and owner is not None:
-        show_notice(owner, window, title, outcome.error)
+        show_notice(owner, shell, title, outcome.error)
     return True
 
 
@@ -146,11 +146,11 @@ def show_message(label: QLabel, text: str, error: bool = False) -> None:
 
 
 def show_notice(
-    owner: QWidget, window: MainWindow | None, title: str, text: str, details: str = ""
+    owner: QWidget, shell: Shell | None, title: str, text: str, details: str = ""
 ) -> None:
     """A non-modal warning (the window's, when there is one)."""
-    if window is not None:
-        window._show_notice(title, text, details)
+    if shell is not None:
+        shell.notify(title, text, details)
         return
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=owner)
     box.setDetailedText(details)
@@ -335,12 +335,12 @@ class NodeEditor(QDialog):
     #: The configuration just saved.
     saved = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None, window: MainWindow | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, shell: Shell | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("PACS nodes")
         self.setModal(False)
         self.resize(760, 480)
-        self.main_window = window
+        self.shell = shell
         self.job: Job | None = None
         self.test_ok: bool | None = None
         self._loading = False
@@ -519,7 +519,7 @@ class NodeEditor(QDialog):
         work = lambda progress, cancelled: echo(node, local)  # noqa: E731
         self.job = run_pacs_job(
             self,
-            self.main_window,
+            self.shell,
             f"Testing {node.name}",
             work,
             lambda outcome: self._tested(outcome, node),

@@ -46,7 +46,8 @@ from spineviewer.pacs import (
 from spineviewer.reports import Report, build_report
 
 if TYPE_CHECKING:
-    from spineviewer.gui.main_window import MainWindow
+    from spineviewer.gui.report_dialog import Analysed
+    from spineviewer.gui.shell import Shell
 
 __all__ = ["SEND_FORMATS", "SendDialog", "open_send_dialog", "send_work"]
 
@@ -94,11 +95,11 @@ def send_work(
 class SendDialog(QDialog):
     """The node and what to send for one analysed study (non-modal)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(shell.widget)
         self.setWindowTitle("Send results to PACS")
         self.setModal(False)
-        self.main_window = window
+        self.shell = shell
         self.job: Job | None = None
         self.store_result: StoreResult | None = None
         self.study: Study | None = None
@@ -179,7 +180,7 @@ class SendDialog(QDialog):
         show_message(self.status, f"Sending to {node.label}...")
         self.job = run_pacs_job(
             self,
-            self.main_window,
+            self.shell,
             f"Sending results to {node.name}",
             work,
             lambda outcome: self._sent(node, outcome),
@@ -194,26 +195,20 @@ class SendDialog(QDialog):
             self.job.cancel()
 
     def _sent(self, node: Node, outcome: Outcome) -> None:
-        if said_failure(self.status, outcome, self, self.main_window, "Sending failed"):
+        if said_failure(self.status, outcome, self, self.shell, "Sending failed"):
             return
         result: StoreResult = outcome.value
         self.store_result = result
         text = result.summary(node.name)
         show_message(self.status, text, bool(result.failed))
         if result.failed:
-            show_notice(self, self.main_window, "Some results were not sent", text)
+            show_notice(self, self.shell, "Some results were not sent", text)
         else:
-            self.main_window.statusBar().showMessage(text, 10000)
+            self.shell.show_status(text, 10000)
 
 
-def open_send_dialog(window: MainWindow) -> SendDialog | None:
-    """The dialog for the analysed study in the active viewport, or None (with a message)."""
-    from spineviewer.gui.report_dialog import open_report_dialog
-
-    source = open_report_dialog(window)  # the study, findings and annotations Export would use
-    if source is None:
-        return None
-    source.deleteLater()
-    dialog = window.findChild(SendDialog) or SendDialog(window)
-    dialog.prepare(source.study, source.findings, source.document)
+def open_send_dialog(shell: Shell, analysed: Analysed) -> SendDialog:
+    """The dialog (one per window) for an analysed study: what Export report would write."""
+    dialog = shell.widget.findChild(SendDialog) or SendDialog(shell)
+    dialog.prepare(analysed.study, analysed.findings, analysed.document)
     return dialog

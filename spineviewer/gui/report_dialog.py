@@ -4,8 +4,8 @@ formats chosen (JSON, HTML, PDF, DICOM SR) into a folder, in the background."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,10 +29,17 @@ from spineviewer.reports import Report, build_report
 from spineviewer.reports.html import render_html
 from spineviewer.reports.writer import FORMATS
 
-if TYPE_CHECKING:
-    from spineviewer.gui.main_window import MainWindow
+__all__ = ["Analysed", "ReportDialog", "export_work", "open_report_dialog"]
 
-__all__ = ["ReportDialog", "export_work"]
+
+@dataclass(frozen=True)
+class Analysed:
+    """What a report (or a PACS send) is made of: an analysed study, its findings, and its
+    annotations as reviewed so far (None when it has no annotation document)."""
+
+    study: Study
+    findings: Findings
+    document: AnnotationDocument | None
 
 
 def export_work(
@@ -116,14 +123,9 @@ class ReportDialog(QDialog):
         )
 
 
-def open_report_dialog(window: MainWindow) -> ReportDialog | None:
-    """The dialog for the current study, or None (with a message) when nothing was analysed."""
-    analysis = window.analysis
-    study, findings = analysis.current_study(), analysis.last
-    if study is None or findings is None or findings.study_uid != study.uid:
-        window.statusBar().showMessage("Analyze the study first (Ctrl+R), then export.", 8000)
-        return None
-    document = window.annotation.controller.sessions.get(study.uid)
-    doc = document.document if document is not None else None
+def open_report_dialog(parent: QWidget | None, analysed: Analysed) -> ReportDialog:
+    """The dialog for an analysed study (AnalysisUi.analysed), writing to the user's
+    "SpineViewer reports" folder unless changed."""
+    study = analysed.study
     folder = Path.home() / "SpineViewer reports" / study.uid
-    return ReportDialog(window, study, findings, doc, folder)
+    return ReportDialog(parent, study, analysed.findings, analysed.document, folder)

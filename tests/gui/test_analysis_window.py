@@ -105,8 +105,9 @@ def test_analyze_adds_reviewable_proposals_and_shows_findings(
     assert len(doc) == (count - len(proposals)) + 1 + len(proposals)  # old unreviewed ones went
     assert sum(a.status == Status.PROPOSED for a in doc) == len(proposals)
     # File > Export report: the preview reflects the review; the export runs in the background
-    dialog = open_report_dialog(win)
-    assert dialog is not None
+    analysed = win.analysis.analysed()
+    assert analysed is not None and analysed.document is controller.document
+    dialog = open_report_dialog(win, analysed)
     reviewed = {r.label: r.review for r in dialog.report.vertebrae}
     if kept.label in reviewed:  # the accepted proposal is a vertebra: the report says so
         assert reviewed[kept.label] == "accepted"

@@ -165,7 +165,7 @@ def test_a_failed_background_job_is_a_non_modal_notice(qtbot, window):
     def work(progress, cancelled):
         raise OSError("disk vanished while loading volume")
 
-    window._start(Job("Loading volume SAG T2", work, window))
+    window.start_job(Job("Loading volume SAG T2", work, window))
     qtbot.waitUntil(lambda: not window.busy(), timeout=10000)
     notice = window._notice
     assert notice is not None and notice.isVisible() and not notice.isModal()

@@ -1,11 +1,11 @@
-"""Wiring the annotation tools into the main window: actions, menus, docks, study sessions."""
+"""Wiring the annotation tools into the window (its :class:`~spineviewer.gui.shell.Shell`):
+actions, menus, docks, study sessions."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -24,17 +24,16 @@ from spineviewer.annotations.commands import AddAnnotations
 from spineviewer.annotations.export import FORMATS, ExportResult, export_study, import_study_sr
 from spineviewer.annotations.levels import DOWN, UP
 from spineviewer.dicom import ScanResult, Stack
+from spineviewer.gui.actions import make_action
 from spineviewer.gui.annotate.controller import AnnotationController, image_ref
 from spineviewer.gui.annotate.labelling import LabellingBar, labels_icon
 from spineviewer.gui.annotate.level_overlay import LevelOverlay
 from spineviewer.gui.annotate.panel import AnnotationPanel
 from spineviewer.gui.annotate.tools import AnnotationTools
 from spineviewer.gui.annotate.worklist_panel import WorklistPanel
+from spineviewer.gui.shell import Shell
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.gui.workers import Cancelled, Job, Progress
-
-if TYPE_CHECKING:
-    from spineviewer.gui.main_window import MainWindow
 
 #: (tool, menu text, key, icon) of the annotation tools, in toolbar order.
 TOOLS = (
@@ -55,23 +54,24 @@ TOOLS = (
 class AnnotationUi(QObject):
     """Everything annotation-related in one window."""
 
-    def __init__(self, window: MainWindow, workspace: Workspace | None = None) -> None:
+    def __init__(self, shell: Shell, workspace: Workspace | None = None) -> None:
+        window = shell.widget
         super().__init__(window)
-        self.window = window
+        self.shell = shell
         self.controller = AnnotationController(workspace, parent=self)
         self.tools = AnnotationTools(self.controller)
-        for vp in window.grid.viewports:
+        for vp in shell.grid.viewports:
             vp.tool_handler = self.tools
             vp.activated.connect(lambda vp=vp: self._on_viewport_activated(vp))
         c = self.controller
         c.pixels_of = self._pixels_on_screen
         c.changed.connect(self._on_changed)
         c.selectionChanged.connect(self._repaint)
-        c.message.connect(lambda text: window.statusBar().showMessage(text, 10000))
+        c.message.connect(lambda text: shell.show_status(text, 10000))
         # Another writer's changes merged in (and any conflict kept as a copy): a notice the
         # user must close, not only a status line that fades.
         c.merged.connect(
-            lambda _uid, text: window._show_notice(
+            lambda _uid, text: shell.notify(
                 "Annotations merged",
                 "Another writer changed this study's annotations; their changes were merged "
                 "and nothing was lost.",
@@ -84,7 +84,7 @@ class AnnotationUi(QObject):
         self.panel.add_box(self.labelling_bar)
         #: The labels on every slice that cuts a body, and the level of axial slices.
         self.level_overlay = LevelOverlay(c, self.tools.layers)
-        for vp in window.grid.viewports:
+        for vp in shell.grid.viewports:
             vp.overlays.append(self.level_overlay.paint)
         self.worklist = WorklistPanel(c, window)
         self.worklist.openRequested.connect(self._open_entry)
@@ -99,10 +99,10 @@ class AnnotationUi(QObject):
         )
 
     def _dock(self, title: str, name: str, widget: QObject) -> QDockWidget:
-        dock = QDockWidget(title, self.window)
+        dock = QDockWidget(title, self.shell.widget)
         dock.setObjectName(name)
         dock.setWidget(widget)  # type: ignore[arg-type]
-        self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.shell.widget.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         return dock
 
     # -- actions -----------------------------------------------------------------------------
@@ -112,10 +112,10 @@ class AnnotationUi(QObject):
     ) -> tuple[QMenu, QMenu]:
         """Tool actions (added to the window's exclusive tool group); returns the Edit and
         Annotate menus for the window's menu bar."""
-        w = self.window
-        act = w._action
+        w = self.shell.widget
+        act = partial(make_action, w)
         for name, text, key, icon_name in TOOLS:
-            a = act(text, partial(w.set_tool, name), key, icon_name, checkable=True)
+            a = act(text, partial(self.shell.set_tool, name), key, icon_name, checkable=True)
             if icon_name is None:
                 a.setIcon(labels_icon())
             group.addAction(a)
@@ -193,9 +193,6 @@ class AnnotationUi(QObject):
                 self.worklist_dock.toggleViewAction(),
             ]
         )
-        # PHI-free mode hides names in the lists too, not only on the images
-        w.phi_action.toggled.connect(self.set_phi_free)
-        self.set_phi_free(w.phi_action.isChecked())
         self._on_changed()
         return edit, menu
 
@@ -203,9 +200,8 @@ class AnnotationUi(QObject):
         return lambda: self.panel.set_disc_state(number)
 
     def set_phi_free(self, on: bool) -> None:
-        """PHI-free mode in the worklist and the study browser (the viewports have their own)."""
+        """PHI-free mode in the worklist (the window's P toggles it with the rest)."""
         self.worklist.set_phi_free(on)
-        self.window.browser.set_phi_free(on)
 
     def toolbar_actions(self, tool_actions: dict[str, QAction]) -> list[QAction]:
         return [tool_actions[name] for name, *_ in TOOLS] + [self.undo_action, self.redo_action]
@@ -221,15 +217,14 @@ class AnnotationUi(QObject):
         uid = self.controller.current_uid
         return [
             stack
-            for result in self.window.results
-            for study in result.studies
+            for study in self.shell.studies()
             if study.uid == uid
             for series in study.series
             for stack in series.stacks
         ]
 
     def export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Export annotations to folder")
+        folder = QFileDialog.getExistingDirectory(self.shell.widget, "Export annotations to folder")
         if folder:
             self.export_to(Path(folder))
 
@@ -244,20 +239,20 @@ class AnnotationUi(QObject):
         def work(progress: Progress, cancelled: Cancelled) -> ExportResult:
             return export_study(doc, stacks, folder, formats, progress)
 
-        job = Job(f"Exporting annotations to {folder.name}", work, self.window)
+        job = Job(f"Exporting annotations to {folder.name}", work, self.shell.widget)
         job.succeeded.connect(self._exported)
-        return self.window._start(job)
+        return self.shell.start_job(job)
 
     def _exported(self, result: ExportResult) -> None:
         text = f"Exported {result.exported} annotations: {len(result.files)} files"
         if result.skipped:
             text += f"; {len(result.skipped)} left out (see details)"
-            self.window._show_notice("Export", text, "\n".join(result.skipped))
+            self.shell.notify("Export", text, "\n".join(result.skipped))
         self.controller.message.emit(text)
 
     def import_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Import DICOM SR", "", "DICOM SR (*.dcm);;All files (*)"
+            self.shell.widget, "Import DICOM SR", "", "DICOM SR (*.dcm);;All files (*)"
         )
         if path:
             self.import_from(Path(path))
@@ -271,7 +266,7 @@ class AnnotationUi(QObject):
         try:
             found = import_study_sr(path, self._study_stacks())
         except (ValueError, OSError, AttributeError, KeyError) as exc:
-            self.window._show_notice("Import failed", f"{path.name}: {exc}")
+            self.shell.notify("Import failed", f"{path.name}: {exc}")
             return 0
         doc = session.document
         new = [a for a in found if a.image.study_uid == doc.study_uid and a.uid not in doc]
@@ -293,7 +288,7 @@ class AnnotationUi(QObject):
                 try:
                     self.controller.open_study(study, [path])
                 except (WorkspaceError, AnnotationFileError, OSError) as exc:
-                    self.window._show_notice(
+                    self.shell.notify(
                         "Annotations unavailable",
                         f"The annotations of this study cannot be opened: {exc}. "
                         "Viewing works; drawing is disabled for it.",
@@ -302,15 +297,12 @@ class AnnotationUi(QObject):
     def _open_entry(self, entry: StudyEntry) -> None:
         if entry.study_uid in self.controller.sessions:
             self.controller.set_current_study(entry.study_uid)
-            study = next(
-                (s for r in self.window.results for s in r.studies if s.uid == entry.study_uid),
-                None,
-            )
+            study = next((s for s in self.shell.studies() if s.uid == entry.study_uid), None)
             if study is not None:
-                self.window.apply_hanging(study)
+                self.shell.apply_hanging(study)
             return
         if entry.source_paths:
-            self.window.open_paths(list(entry.source_paths))
+            self.shell.open_paths(list(entry.source_paths))
 
     def _on_viewport_activated(self, vp: ImageViewport) -> None:
         ref = image_ref(vp.info)
@@ -318,7 +310,7 @@ class AnnotationUi(QObject):
             self.controller.set_current_study(ref.study_uid)
 
     def _pixels_on_screen(self, ref: ImageRef) -> tuple[np.ndarray, str] | None:
-        for vp in self.window.grid.viewports:
+        for vp in self.shell.grid.viewports:
             shown = image_ref(vp.info)
             if (
                 shown is not None
@@ -333,8 +325,8 @@ class AnnotationUi(QObject):
     def show_image(self, ref: ImageRef, load: bool = True) -> bool:
         """Bring the frame ``ref`` into view: a viewport showing its series, else (``load``)
         the series loaded into the active viewport."""
-        window = self.window
-        for vp in [window.grid.active, *window.grid.viewports]:
+        grid = self.shell.grid
+        for vp in [grid.active, *grid.viewports]:
             source = vp.source
             if source is None or source.series_uid != ref.series_uid:
                 continue
@@ -345,25 +337,23 @@ class AnnotationUi(QObject):
                     ref.frame_number,
                 ):
                     vp.set_index(index)
-                    window.grid.set_active(vp)
+                    grid.set_active(vp)
                     return True
         if not load:
             return False
-        for result in window.results:
-            for study in result.studies:
-                for series in study.series:
-                    if series.uid == ref.series_uid:
-                        target = self._viewport_for(series.stacks[0].plane)
-                        window.show_stacks(series.stacks, target, study)
-                        window.sync.refresh()
-                        return self.show_image(ref, load=False)
+        for study in self.shell.studies():
+            for series in study.series:
+                if series.uid == ref.series_uid:
+                    target = self._viewport_for(series.stacks[0].plane)
+                    self.shell.show_series(series.stacks, target, study)
+                    return self.show_image(ref, load=False)
         return False
 
     def _viewport_for(self, plane: str | None) -> ImageViewport:
         """Where a series of ``plane`` that no viewport shows goes: a viewport showing the same
         plane (an axial stack replaces the axial series, never the sagittal one beside it),
         else the active one."""
-        grid = self.window.grid
+        grid = self.shell.grid
         for vp in [grid.active, *grid.visible_viewports()]:
             if plane is not None and vp.source is not None and vp.source.plane_name == plane:
                 return vp
@@ -382,5 +372,5 @@ class AnnotationUi(QObject):
         self._repaint()
 
     def _repaint(self) -> None:
-        for vp in self.window.grid.viewports:
+        for vp in self.shell.grid.viewports:
             vp.viewport().update()
