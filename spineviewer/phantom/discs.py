@@ -63,7 +63,17 @@ _SIDE_P = (0.4, 0.3, 0.3)
 HERNIATION_SIGNAL: tuple[float, float] = (0.55, 1.0)
 #: The disc's outline in the axial plane: superellipse exponent (2 = oval, 4 = nearly a
 #: rounded rectangle); each disc its own.
-OUTLINE_N: tuple[float, float] = (2.2, 4.0)
+OUTLINE_N: tuple[float, float] = (2.0, 5.0)
+#: Depth (mm) and half width (fraction of the disc's half width) of the concave posterior
+#: margin (the "kidney" shape of upper lumbar discs; 0 mm: flat or convex). A bulge fills most
+#: of it (its depth times BULGE_NOTCH); a herniation keeps it and pushes out of it.
+POSTERIOR_NOTCH_MM: tuple[float, float] = (0.0, 3.5)
+NOTCH_HALF_WIDTH: tuple[float, float] = (0.25, 0.6)
+BULGE_NOTCH = 0.3
+#: Nucleus half width as a fraction of the disc's (its depth follows, 0.05 less).
+NUCLEUS_SIZE: tuple[float, float] = (0.42, 0.66)
+#: The nucleus's outline in the axial plane (superellipse exponent: oval to rounded rectangle).
+NUCLEUS_N: tuple[float, float] = (2.0, 4.0)
 #: Fraction of a bulge that goes backwards rather than all round (0: even; a bulge is often
 #: larger posteriorly and laterally, where the annulus is thinner).
 BULGE_BACK: tuple[float, float] = (0.0, 0.6)
@@ -107,6 +117,10 @@ class DiscDraw:
     herniation_offset: float = 0.0
     herniation_height: float = 1.0
     herniation_migration: float = 0.0
+    posterior_notch_mm: float = 0.0
+    notch_half_width: float = 0.4
+    nucleus_size: float = 0.55
+    nucleus_n: float = 2.0
 
     def nucleus_ratio(self, contrast: str, healthy: float) -> float:
         """The nucleus signal over a healthy one's (``healthy``: its relative signal)."""
@@ -136,6 +150,10 @@ class DiscDraw:
             "herniation_offset": self.herniation_offset,
             "herniation_height": self.herniation_height,
             "herniation_migration": self.herniation_migration,
+            "posterior_notch_mm": self.posterior_notch_mm,
+            "notch_half_width": self.notch_half_width,
+            "nucleus_size": self.nucleus_size,
+            "nucleus_n": self.nucleus_n,
         }
 
 
@@ -169,6 +187,10 @@ def draw_disc(rng: np.random.Generator, level: str, age_years: float, lowest: bo
     offset = float(rng.uniform(*HERNIATION_OFFSET[side]))
     tall = float(rng.uniform(*HERNIATION_HEIGHT))
     migration = float(rng.uniform(*HERNIATION_MIGRATION))
+    notch = float(rng.uniform(*POSTERIOR_NOTCH_MM))
+    notch_width = float(rng.uniform(*NOTCH_HALF_WIDTH))
+    nucleus_size = float(rng.uniform(*NUCLEUS_SIZE))
+    nucleus_n = float(rng.uniform(*NUCLEUS_N))
     return DiscDraw(
         level=level,
         pfirrmann=grade,
@@ -185,6 +207,10 @@ def draw_disc(rng: np.random.Generator, level: str, age_years: float, lowest: bo
         herniation_offset=offset if herniated else 0.0,
         herniation_height=tall if herniated else 0.0,
         herniation_migration=migration if herniated else 0.0,
+        posterior_notch_mm=notch * (BULGE_NOTCH if state == "bulge" else 1.0),
+        notch_half_width=notch_width,
+        nucleus_size=nucleus_size,
+        nucleus_n=nucleus_n,
     )
 
 

@@ -63,6 +63,8 @@ class _PixelGrid:
         cols = np.arange(c_lo, c_hi, dtype=np.float32)[None, :]
         x, y, z = self.affine(part.frame.axes, part.frame.origin, rows, cols)
         inside = part.shape.value_xyz(x, y, z) <= 1.0
+        for shape in part.within:
+            inside &= shape.value_xyz(x, y, z) <= 1.0
         for clip in part.clips:
             (side,) = self.affine(clip.normal[None, :], clip.point, rows, cols)
             inside &= side <= 0.0

@@ -36,6 +36,8 @@ class Part:
     frame: Frame
     shape: Superellipsoid
     clips: tuple[HalfSpace, ...] = ()
+    #: Shapes (same frame) the part stays inside, e.g. a hollow cut only into its disc.
+    within: tuple[Superellipsoid, ...] = ()
     sphere_centre: FloatArray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -43,7 +45,10 @@ class Part:
 
     def contains(self, points: FloatArray) -> np.ndarray:
         """True for patient points inside the part."""
-        mask = self.shape.contains(self.frame.to_local(points))
+        local = self.frame.to_local(points)
+        mask = self.shape.contains(local)
+        for shape in self.within:
+            mask &= shape.contains(local)
         for clip in self.clips:
             mask &= clip.contains(points)
         return mask
@@ -239,8 +244,7 @@ def _discs(discs: tuple[Disc, ...], fused: bool = False) -> list[Part]:
         outer = Superellipsoid((hw, hd, hh), n, 10.0).grown(d.bulge_mm, d.bulge_mm)
         if draw is not None and draw.bulge_back:
             # a bulge larger at the back: the outline moves back, the front stays nearer
-            back = draw.bulge_back * d.bulge_mm
-            outer = Superellipsoid(outer.half, n, 10.0, (0.0, back, 0.0))
+            outer = Superellipsoid(outer.half, n, 10.0, (0.0, back_shift(d), 0.0))
         parts.append(Part(d.level, Tissue.ANNULUS, frame, outer, clips(0.6)))
         if fused:
             continue
@@ -248,16 +252,38 @@ def _discs(discs: tuple[Disc, ...], fused: bool = False) -> list[Part]:
         # degeneration draw (wide profile) it is NUCLEUS, its signal set per disc when rendered.
         healthy = d.state == "normal" or draw is not None
         nucleus_tissue = Tissue.NUCLEUS if healthy else Tissue.NUCLEUS_DEGENERATE
-        nucleus = Superellipsoid((0.55 * hw, 0.5 * hd, hh), 2.0, 4.0, (0.0, 0.1 * hd, 0.0))
+        size, shape = (0.55, 2.0) if draw is None else (draw.nucleus_size, draw.nucleus_n)
+        nucleus = Superellipsoid(
+            (size * hw, (size - 0.05) * hd, hh), shape, 4.0, (0.0, 0.1 * hd, 0.0)
+        )
         if d.upper.endplate_sink or d.lower.endplate_sink:
             parts += _dish_fill(d)
             reach = [v.endplate_sink if _dished(v) else -1.3 for v in (d.upper, d.lower)]
             parts.append(Part(d.level, nucleus_tissue, frame, nucleus, clips(reach[0], reach[1])))
         else:
             parts.append(Part(d.level, nucleus_tissue, frame, nucleus, clips(-1.3)))
+        if draw is not None and draw.posterior_notch_mm > 0.0:
+            parts.append(_posterior_notch(d, outer, clips(0.6)))
         if d.state == "herniation":
             parts.append(_herniation(d, hw, hd, n, clips))
     return parts
+
+
+def back_shift(d: Disc) -> float:
+    """How far a bulge larger at the back moved the disc's outline backwards (mm)."""
+    return d.draw.bulge_back * d.bulge_mm if d.draw is not None else 0.0
+
+
+def _posterior_notch(d: Disc, outline: Superellipsoid, clips: tuple[HalfSpace, ...]) -> Part:
+    """The concave posterior margin of ``d`` (``outline``: its annulus): epidural fat painted
+    over the back of the annulus in a shallow arc, never outside the disc."""
+    assert d.draw is not None
+    depth, across = d.draw.posterior_notch_mm, d.draw.notch_half_width * d.width / 2
+    margin = outline.half[1] + outline.centre[1]
+    reach = 8.0  # half depth of the arc's ellipse: a shallow, smooth hollow
+    centre = (0.0, margin + reach - depth, 0.0)
+    notch = Superellipsoid((across, reach, outline.half[2]), 2.0, 10.0, centre)
+    return Part("canal", Tissue.FAT, d.frame, notch, clips, within=(outline,))
 
 
 def _herniation(
