@@ -84,7 +84,10 @@ must stay at their defaults with it. Drawn per study:
   3: 5-20 %, 4: 15-40 %, 5: 35-60 %); and *then* its contour given the grade: normal / bulge
   / herniation with probabilities from (0.62, 0.18, 0.20) at grade 1 to (0.33, 0.34, 0.33) at
   grade 5, bulge 1.5-5 mm, herniation 3-10 mm, central / left / right (40 / 30 / 30 %), its
-  signal 55-100 % of its disc's nucleus. So bright herniated discs and dark normal ones are
+  signal 55-100 % of its disc's nucleus; its shape, apart from its state: the axial outline
+  from oval to rounded rectangle (superellipse exponent 2-5), a concave posterior margin
+  0-3.5 mm deep (a bulge fills 70 % of it), the nucleus 0.42-0.66 of the disc's width, oval to
+  rounded rectangle. So bright herniated discs and dark normal ones are
   common, and a disc's nucleus brightness says little about its contour (a one-feature
   classifier on it stays near chance: ``tests/training/test_no_shortcut.py``);
 - noise: every series' sigma times one factor, log-uniform 0.5-4; a smooth bias field (three
