@@ -40,6 +40,12 @@ from spineviewer.dicom.pixel_offsets import (
     pixel_data_follows,
 )
 from spineviewer.dicom.sources import FileRef
+from spineviewer.dicom.spacing import (
+    SpacingKind,
+    choose_spacing,
+    radiograph_spacing_arguments,
+    unit_label,
+)
 
 #: Largest frame we agree to decode (Rows x Columns x samples x bytes), bytes.
 MAX_FRAME_BYTES = 1024**3
@@ -124,8 +130,13 @@ class Frame:
     voi_lut_function: str
     #: Attributes that tell apart stacks sharing one series (echo, acquisition, temporal...).
     stack_key: tuple[str, ...]
-    #: Where the pixel spacing came from ("PixelSpacing", "ImagerPixelSpacing", ...).
+    #: How :attr:`pixel_spacing` was chosen (:func:`~spineviewer.dicom.spacing.choose_spacing`):
+    #: "PixelSpacing", "PixelSpacing (GEOMETRY)", "ImagerPixelSpacing /
+    #: EstimatedRadiographicMagnificationFactor 1.15", "ImagerPixelSpacing", ...
     spacing_source: str = "PixelSpacing"
+    #: What the millimetres of :attr:`pixel_spacing` measure: in the patient, at a
+    #: radiograph's detector (magnified), or calibrated (corrected for magnification).
+    spacing_kind: SpacingKind = SpacingKind.PATIENT
     #: PatientOrientation (0020,0020): patient directions of the row and column, e.g.
     #: ("L", "F") — the only orientation a projection radiograph has.
     patient_orientation: tuple[str, str] | None = None
@@ -146,6 +157,12 @@ class Frame:
         """True when the file holds ``keyword`` (e.g. "ImageOrientationPatient") but its value
         cannot be used (see :attr:`geometry_problems`)."""
         return any(p.startswith(f"{keyword} ") for p in self.geometry_problems)
+
+    @property
+    def spacing_unit(self) -> str:
+        """The unit label of this frame's lengths: ``mm``, ``mm (detector)`` or ``mm
+        (calibrated)``."""
+        return unit_label("mm", self.spacing_kind)
 
     @property
     def label(self) -> str:
@@ -171,13 +188,6 @@ def _is_sequence(value: Any) -> bool:
     return isinstance(value, list | tuple) or (
         hasattr(value, "__iter__") and not isinstance(value, str | bytes)
     )
-
-
-def _positive(values: tuple[float, ...] | None) -> tuple[float, ...] | None:
-    """``values`` when all are finite and > 0 (a spacing of 0 means unknown), else None."""
-    if values is None or not all(0 < v < float("inf") for v in values):
-        return None
-    return values
 
 
 def _float_list(value: Any) -> tuple[float, ...]:
@@ -488,14 +498,12 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
     spacing = geometry("PixelMeasuresSequence", "PixelSpacing", 2)
     position = geometry("PlanePositionSequence", "ImagePositionPatient", 3)
     orientation = geometry("PlaneOrientationSequence", "ImageOrientationPatient", 6)
-    source = "PixelSpacing"
-    if spacing is None:
-        for keyword in ("ImagerPixelSpacing", "NominalScannedPixelSpacing"):
-            spacing = _positive(_floats(_get(ds, keyword), 2))
-            if spacing is not None:
-                source = keyword
-                problems = [p for p in problems if not p.startswith("PixelSpacing")]
-                break
+    chosen = choose_spacing(
+        pixel_spacing=spacing,  # type: ignore[arg-type]
+        **radiograph_spacing_arguments(lambda keyword: _get(ds, keyword)),
+    )
+    if spacing is None and chosen.spacing is not None:  # a radiograph's spacing stands in
+        problems = [p for p in problems if not p.startswith("PixelSpacing")]
     slope = _rescale(pick("PixelValueTransformationSequence", "RescaleSlope"), "RescaleSlope")
     intercept = _rescale(
         pick("PixelValueTransformationSequence", "RescaleIntercept"), "RescaleIntercept"
@@ -514,7 +522,7 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
         index=index,
         position=position,  # type: ignore[arg-type]
         orientation=orientation,
-        pixel_spacing=spacing,  # type: ignore[arg-type]
+        pixel_spacing=chosen.spacing,
         slice_thickness=thickness[0] if thickness else None,
         rescale_slope=slope if slope is not None and slope != 0 else 1.0,
         rescale_intercept=intercept if intercept is not None else 0.0,
@@ -522,7 +530,8 @@ def _frame(ds: Dataset, instance: Instance, index: int, groups: list[Dataset | N
         window_widths=_float_list(pick("FrameVOILUTSequence", "WindowWidth")),
         voi_lut_function=str(pick("FrameVOILUTSequence", "VOILUTFunction") or "LINEAR").upper(),
         stack_key=stack_key,
-        spacing_source=source,
+        spacing_source=chosen.source or "PixelSpacing",
+        spacing_kind=chosen.kind,
         patient_orientation=_patient_orientation(_get(ds, "PatientOrientation")),
         geometry_problems=tuple(problems),
     )

@@ -85,6 +85,15 @@ class Stack:
         counts = Counter(f.pixel_spacing for f in self.frames if f.pixel_spacing is not None)
         return counts.most_common(1)[0][0] if counts else None
 
+    @cached_property
+    def spacing_unit(self) -> str:
+        """The unit label of lengths on this stack (:attr:`pixel_spacing`'s frames):
+        ``mm``, ``mm (detector)`` or ``mm (calibrated)``; "px" without a spacing."""
+        spacing = self.pixel_spacing
+        if spacing is None:
+            return "px"
+        return next(f.spacing_unit for f in self.frames if f.pixel_spacing == spacing)
+
     @property
     def slice_spacing(self) -> float | None:
         """Median distance between slice positions along the normal (not SliceThickness)."""
@@ -160,6 +169,7 @@ class Stack:
             "images": len(self),
             "size": list(self.shape),
             "pixel_spacing_mm": list(self.pixel_spacing) if self.pixel_spacing else None,
+            "spacing_unit": self.spacing_unit,
             "slice_spacing_mm": (
                 round(self.slice_spacing, 4) if self.slice_spacing is not None else None
             ),
