@@ -5,7 +5,10 @@ target of every undoable edit (:mod:`.commands`). Its JSON form is versioned::
 
     {"format": "spineviewer-annotations", "schema_version": 1,
      "study": {...}, "author": ..., "review_status": ..., "modified": ...,
-     "generation": 3, "annotations": [{...}, ...]}
+     "generation": 3, "calibrations": [{...}], "annotations": [{...}, ...]}
+
+``calibrations`` (present only when a series has one) holds each series' known-length
+calibration (:mod:`.calibration`).
 
 ``resources/schemas/annotations-v1.schema.json`` describes it. Readers accept unknown keys
 (additions within the same major version) and refuse a newer major version.
@@ -26,6 +29,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
+from spineviewer.annotations.calibration import Calibration
 from spineviewer.annotations.errors import AnnotationFileError
 from spineviewer.annotations.merge import Version
 from spineviewer.annotations.model import Annotation, Status, default_author
@@ -66,6 +70,7 @@ class AnnotationDocument:
         modified: str = "",
         annotations: Iterable[Annotation] = (),
         generation: int = 0,
+        calibrations: Iterable[Calibration] = (),
     ) -> None:
         if not study_uid:
             raise ValueError("an annotation document needs a study UID")
@@ -88,6 +93,9 @@ class AnnotationDocument:
         #: document is read from or written to a file (until then the empty document is its
         #: base). Neither this nor :attr:`generation` takes part in ``==``.
         self.base: Version | None = None
+        #: Each calibrated series' known-length calibration, by SeriesInstanceUID (changed
+        #: through the undo stack: :mod:`.calibration_edits`).
+        self.calibrations: dict[str, Calibration] = {c.series_uid: c for c in calibrations}
         self._items: dict[str, Annotation] = {}
         self._by_image: dict[tuple[str, int], tuple[Annotation, ...]] | None = None
         for annotation in annotations:
@@ -199,9 +207,13 @@ class AnnotationDocument:
                 "source_paths": self.source_paths,
                 "author": self.author,
                 "review_status": self.review_status,
+                "calibrations": self._calibration_values(),
             },
             tuple(self._items.values()),
         )
+
+    def _calibration_values(self) -> tuple[Calibration, ...]:
+        return tuple(self.calibrations[uid] for uid in sorted(self.calibrations))
 
     def base_version(self) -> Version:
         """:attr:`base`, or for a document never read nor written the empty document (no
@@ -227,6 +239,9 @@ class AnnotationDocument:
         self.source_paths = tuple(str(p) for p in paths) if isinstance(paths, tuple) else ()
         self.author = str(fields.get("author", self.author))
         self.review_status = ReviewStatus(str(fields.get("review_status", self.review_status)))
+        calibrations = fields.get("calibrations", self._calibration_values())
+        if isinstance(calibrations, tuple):
+            self.calibrations = {c.series_uid: c for c in calibrations}
         items: dict[str, Annotation] = {}
         for a in version.annotations:
             if a.image.study_uid != self._study_uid:
@@ -257,6 +272,7 @@ class AnnotationDocument:
             self.author,
             self.review_status,
             self.modified,
+            self._calibration_values(),
             tuple(self._items.values()),
         )
 
@@ -296,6 +312,11 @@ class AnnotationDocument:
             "modified": self.modified,
             # from the first save on (a never-saved document's JSON is as before generations)
             **({"generation": self.generation} if self.generation else {}),
+            **(
+                {"calibrations": [c.to_dict() for c in self._calibration_values()]}
+                if self.calibrations
+                else {}
+            ),
         }
 
     def to_json(self) -> str:
@@ -364,6 +385,18 @@ class AnnotationDocument:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise fail(f"bad study or review details: {_describe(exc)}") from exc
+        try:
+            calibration_rows = _list(data, "calibrations")
+        except TypeError as exc:
+            raise fail(str(exc)) from exc
+        for i, row in enumerate(calibration_rows):
+            try:
+                if not isinstance(row, Mapping):
+                    raise TypeError("not a JSON object")
+                calibration = Calibration.from_dict(row)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise fail(f"calibration {i + 1}: {_describe(exc)}") from exc
+            doc.calibrations[calibration.series_uid] = calibration
         for i, row in enumerate(rows):
             try:
                 if not isinstance(row, Mapping):

@@ -8,6 +8,12 @@ Conventions
 - Physical values come from the annotation's patient points (``points_mm``) when present, else
   from the image's pixel spacing; without either, lengths are in pixels (unit ``"px"``) and
   areas in square pixels (``"px2"``).
+- A :class:`Scale` says what those millimetres are (the image's spacing kind: in the patient,
+  at a radiograph's detector, or calibrated; :mod:`spineviewer.dicom.spacing`) and carries a
+  series' known-length calibration factor (:mod:`.calibration`), which multiplies every length
+  and, squared, every area (a calibrated image without any spacing is then in mm too). Each
+  :class:`Measurement` keeps that kind: :attr:`Measurement.label` is ``mm (detector)`` where
+  only the detector spacing was known. Angles are the same whatever the scale.
 - Units are UCUM: ``mm``, ``mm2``, ``deg``, ``[hnsf'U]`` (CT Hounsfield units), ``1``
   (unitless pixel values, e.g. MR), ``{pixels}`` (a pixel count).
 
@@ -22,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.annotations.model import FILLED, Annotation, Kind
+from spineviewer.dicom.spacing import SpacingKind, unit_label
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -37,12 +44,40 @@ ON_EDGE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
+class Scale:
+    """What an annotation's millimetres are, and a known-length calibration's factor."""
+
+    #: The spacing kind of the image (or CALIBRATED under a known-length calibration).
+    kind: SpacingKind = SpacingKind.PATIENT
+    #: Multiplies lengths measured from the points and spacing (areas: squared); None when
+    #: the series has no known-length calibration.
+    factor: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.factor is not None and not (np.isfinite(self.factor) and self.factor > 0):
+            raise ValueError(f"a calibration factor must be positive, got {self.factor}")
+
+
+#: The scale of an image measured as its spacing says, in the patient (the default).
+PATIENT_SCALE = Scale()
+
+
+@dataclass(frozen=True)
 class Measurement:
-    """One measured value with its UCUM unit (``"px"`` / ``"px2"`` when no scale is known)."""
+    """One measured value with its UCUM unit (``"px"`` / ``"px2"`` when no scale is known)
+    and what its millimetres are (:attr:`label`)."""
 
     name: str
     value: float
     unit: str
+    #: The spacing kind behind a length or area (PATIENT for every other value).
+    spacing: SpacingKind = SpacingKind.PATIENT
+
+    @property
+    def label(self) -> str:
+        """The unit as a reader sees it: ``mm``, ``mm (detector)``, ``mm2 (calibrated)``,
+        ``deg``, ``px``."""
+        return unit_label(self.unit, self.spacing)
 
 
 @dataclass(frozen=True)
@@ -155,18 +190,24 @@ def rasterise(annotation: Annotation, rows: int, cols: int) -> BoolArray:
 # -- geometry in mm ---------------------------------------------------------------------------
 
 
-def _scaled_points(annotation: Annotation) -> tuple[FloatArray, bool]:
-    """The points as vectors in mm (patient points, else spacing-scaled pixels) or in pixels.
+def _scaled_points(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> tuple[FloatArray, bool]:
+    """The points as vectors in mm (patient points, else spacing-scaled pixels; times a
+    calibration's factor) or in pixels.
 
     Returns the ``(N, 2 or 3)`` array and whether it is in millimetres.
     """
     if annotation.points_mm is not None:
-        return np.asarray(annotation.points_mm, dtype=np.float64).reshape(-1, 3), True
-    pts = _points(annotation)
-    spacing = annotation.image.pixel_spacing
-    if spacing is None:
-        return pts, False
-    return pts * np.asarray(spacing, dtype=np.float64), True
+        pts = np.asarray(annotation.points_mm, dtype=np.float64).reshape(-1, 3)
+        in_mm = True
+    else:
+        pts = _points(annotation)
+        spacing = annotation.image.pixel_spacing
+        in_mm = spacing is not None
+        if spacing is not None:
+            pts = pts * np.asarray(spacing, dtype=np.float64)
+    if scale.factor is not None:
+        return pts * scale.factor, True
+    return pts, in_mm
 
 
 def _polygon_area(vertices: FloatArray) -> float:
@@ -178,8 +219,16 @@ def _polygon_area(vertices: FloatArray) -> float:
     return float(np.linalg.norm(vector_area) / 2.0)
 
 
-def _area(annotation: Annotation) -> tuple[float, bool]:
-    """Area and whether it is in mm2 (else square pixels)."""
+def _area(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> tuple[float, bool]:
+    """Area and whether it is in mm2 (else square pixels), times a calibration's factor
+    squared."""
+    value, in_mm = _base_area(annotation)
+    if scale.factor is not None:
+        return value * scale.factor**2, True
+    return value, in_mm
+
+
+def _base_area(annotation: Annotation) -> tuple[float, bool]:
     if annotation.kind not in FILLED:
         raise ValueError(f"a {annotation.kind.value} encloses no area")
     spacing = annotation.image.pixel_spacing
@@ -195,22 +244,27 @@ def _area(annotation: Annotation) -> tuple[float, bool]:
     return _polygon_area(pts) * scale, spacing is not None
 
 
-def area_mm2(annotation: Annotation) -> float | None:
-    """Exact area of a filled shape in mm2 (None without pixel spacing or patient points).
+def area_mm2(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> float | None:
+    """Exact area of a filled shape in mm2 (None without pixel spacing, patient points or a
+    calibration).
 
     Rectangles ``w*h`` and ellipses ``pi*a*b`` from the corners and the pixel spacing;
     polygons by the shoelace formula, on the patient points when present (in-plane area).
     """
-    value, in_mm = _area(annotation)
+    value, in_mm = _area(annotation, scale)
     return value if in_mm else None
 
 
-def length_mm(annotation: Annotation) -> Measurement:
-    """Length of a line (or arrow): in mm when patient points or spacing are known, else px."""
+def length_mm(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> Measurement:
+    """Length of a line (or arrow): in mm when patient points, spacing or a calibration are
+    known, else px; its :attr:`Measurement.label` says what the mm are."""
     if annotation.kind not in (Kind.LINE, Kind.ARROW):
         raise ValueError(f"a {annotation.kind.value} has no length")
-    pts, in_mm = _scaled_points(annotation)
-    return Measurement("length", float(np.linalg.norm(pts[1] - pts[0])), "mm" if in_mm else "px")
+    pts, in_mm = _scaled_points(annotation, scale)
+    length = float(np.linalg.norm(pts[1] - pts[0]))
+    if not in_mm:
+        return Measurement("length", length, "px")
+    return Measurement("length", length, "mm", scale.kind)
 
 
 def _angle_between(u: FloatArray, v: FloatArray, what: str) -> float:
@@ -242,13 +296,15 @@ def cobb_deg(annotation: Annotation) -> float:
     return min(angle, 180.0 - angle)
 
 
-def roi_stats(annotation: Annotation, values: NDArray[np.generic]) -> RoiStats:
+def roi_stats(
+    annotation: Annotation, values: NDArray[np.generic], scale: Scale = PATIENT_SCALE
+) -> RoiStats:
     """Mean, population SD, min, max and count of ``values`` (rescaled) inside the shape."""
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 2:
         raise ValueError(f"pixel values must be a 2D image, got shape {arr.shape}")
     inside = arr[rasterise(annotation, *arr.shape)]
-    area = area_mm2(annotation)
+    area = area_mm2(annotation, scale)
     if inside.size == 0:
         nan = float("nan")
         return RoiStats(nan, nan, nan, nan, 0, area)
@@ -267,26 +323,30 @@ def measurements(
     values: NDArray[np.generic] | None = None,
     *,
     unit: str = NO_UNIT,
+    scale: Scale = PATIENT_SCALE,
 ) -> list[Measurement]:
     """Every measurement of an annotation.
 
     Lines: ``length``; angles: ``angle``; Cobb: ``cobb_angle``; filled shapes: ``area`` and,
     when ``values`` (the frame's rescaled pixel values) are given, ``mean``, ``sd``, ``min``,
     ``max`` in ``unit`` (see :func:`value_unit`) and ``pixels``. Points and arrows: none.
+    Lengths and areas follow ``scale`` (:func:`spineviewer.annotations.calibration.scale_of`).
     """
     kind = annotation.kind
     if kind == Kind.LINE:
-        return [length_mm(annotation)]
+        return [length_mm(annotation, scale)]
     if kind == Kind.ANGLE:
         return [Measurement("angle", angle_deg(annotation), "deg")]
     if kind == Kind.COBB:
         return [Measurement("cobb_angle", cobb_deg(annotation), "deg")]
     if kind not in FILLED:
         return []
-    area, in_mm = _area(annotation)
-    out = [Measurement("area", area, "mm2" if in_mm else "px2")]
+    area, in_mm = _area(annotation, scale)
+    out = [
+        Measurement("area", area, "mm2", scale.kind) if in_mm else Measurement("area", area, "px2")
+    ]
     if values is not None:
-        stats = roi_stats(annotation, values)
+        stats = roi_stats(annotation, values, scale)
         out += [
             Measurement("mean", stats.mean, unit),
             Measurement("sd", stats.sd, unit),
