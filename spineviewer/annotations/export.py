@@ -88,7 +88,10 @@ def export_study(
     for step, fmt in enumerate(formats):
         report(step, len(formats), f"Exporting {fmt.upper()}")
         if fmt == "sr":
-            result.files.append(export_sr(annotations, headers, out / "annotations_sr.dcm"))
+            target = out / "annotations_sr.dcm"
+            result.files.append(
+                export_sr(annotations, headers, target, calibrations=doc.calibrations)
+            )
         elif fmt == "seg":
             result.files.extend(export_seg(annotations, headers, out / "seg", author=doc.author))
         else:

@@ -19,7 +19,11 @@ group per annotation:
   structure), Finding (the label's code), Finding Site (the label's code for vertebrae and
   discs).
 - Measurements (TID 300, UCUM units): Length (mm), Angle (deg), Cobb angle (deg), Area (mm2)
-  when the image has a pixel spacing; a model's Score (unit 1).
+  when the image has a pixel spacing (or its series a known-length calibration); a model's
+  Score (unit 1). A length or area whose millimetres are a radiograph's detector spacing, or
+  calibrated (:mod:`spineviewer.dicom.spacing`, :mod:`.calibration`), says so in its
+  Measurement Method (SCT 370129005): ``99SPV`` ``SPV-SPACING-DETECTOR`` "mm (detector): ..."
+  or ``SPV-SPACING-CALIBRATED`` "mm (calibrated): ...". The unit stays UCUM ``mm`` / ``mm2``.
 - Qualitative evaluations: the disc state as SCT "Associated morphology"; SpineViewer's
   annotation shape and review status, and a model's review need of its proposal (confident /
   uncertain / needs review; its reasons are not kept), as ``99SPV`` codes (declared in the
@@ -54,10 +58,19 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code as PydicomCode
 
+from spineviewer.annotations.calibration import Calibrations, scale_of
 from spineviewer.annotations.frames import (
     FrameKey,
 )
-from spineviewer.annotations.measure import FloatArray, angle_deg, area_mm2, cobb_deg, length_mm
+from spineviewer.annotations.measure import (
+    PATIENT_SCALE,
+    FloatArray,
+    Scale,
+    angle_deg,
+    area_mm2,
+    cobb_deg,
+    length_mm,
+)
 from spineviewer.annotations.model import (
     REVIEW_NEEDS,
     Annotation,
@@ -68,6 +81,7 @@ from spineviewer.annotations.model import (
     patient_points,
 )
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary
+from spineviewer.dicom.spacing import SpacingKind, spacing_of_dataset
 from spineviewer.geometry import Plane
 
 #: SpineViewer's private coding scheme (declared in every file that uses it).
@@ -110,6 +124,15 @@ AI_REVIEW_CODES: dict[str, CodedConcept] = {
 DISC_STATE = CodedConcept("116676008", "SCT", "Associated morphology")
 UNLABELLED = spv_code("SPV-UNLABELLED", "Unlabelled region")
 SCORE = CodedConcept("246262008", "SCT", "Score")
+#: The Measurement Method of a length or area that is not in the patient's plain mm.
+SPACING_METHODS: dict[SpacingKind, CodedConcept] = {
+    SpacingKind.DETECTOR: spv_code(
+        "SPV-SPACING-DETECTOR", "mm (detector): spacing not corrected for magnification"
+    ),
+    SpacingKind.CALIBRATED: spv_code(
+        "SPV-SPACING-CALIBRATED", "mm (calibrated): spacing calibrated in the object plane"
+    ),
+}
 _PERSON = codes.cid270.Person
 _DEVICE = codes.cid270.Device
 
@@ -323,28 +346,44 @@ def points_from_scoord(kind: Kind, graphic_type: str, rc: FloatArray) -> list[tu
 # -- export -----------------------------------------------------------------------------------
 
 
-def _measurements(annotation: Annotation) -> list[hd.sr.Measurement]:
-    """Length / angle / area (mm, deg, mm2) and a model's score."""
+def _measurements(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> list[hd.sr.Measurement]:
+    """Length / angle / area (mm, deg, mm2; lengths and areas by ``scale``, with their
+    Measurement Method when not in plain mm) and a model's score."""
     ucum = codes.UCUM
-    out: list[tuple[PydicomCode | CodedConcept, float, PydicomCode]] = []
+    out: list[tuple[PydicomCode | CodedConcept, float, PydicomCode, CodedConcept | None]] = []
     kind = annotation.kind
-    has_scale = annotation.image.pixel_spacing is not None or annotation.points_mm is not None
+    method = SPACING_METHODS.get(scale.kind)
+    has_scale = (
+        annotation.image.pixel_spacing is not None
+        or annotation.points_mm is not None
+        or scale.factor is not None
+    )
     if kind == Kind.LINE and has_scale:
-        out.append((codes.SCT.Length, length_mm(annotation).value, ucum.Millimeter))
+        out.append((codes.SCT.Length, length_mm(annotation, scale).value, ucum.Millimeter, method))
     elif kind == Kind.ANGLE:
-        out.append((codes.SCT.Angle, angle_deg(annotation), ucum.Degree))
+        out.append((codes.SCT.Angle, angle_deg(annotation), ucum.Degree, None))
     elif kind == Kind.COBB:
-        out.append((codes.SCT.CobbAngle, cobb_deg(annotation), ucum.Degree))
+        out.append((codes.SCT.CobbAngle, cobb_deg(annotation), ucum.Degree, None))
     elif annotation.filled:
-        area = area_mm2(annotation)
+        area = area_mm2(annotation, scale)
         if area is not None:
-            out.append((codes.SCT.Area, area, ucum.SquareMillimeter))
+            out.append((codes.SCT.Area, area, ucum.SquareMillimeter, method))
     score = annotation.provenance.score
     if annotation.provenance.is_model and score is not None:
-        out.append((SCORE, float(score), ucum.NoUnits))
+        out.append((SCORE, float(score), ucum.NoUnits, None))
     return [
-        hd.sr.Measurement(name=name, value=round(value, 6), unit=unit) for name, value, unit in out
+        hd.sr.Measurement(name=name, value=round(value, 6), unit=unit, method=how)
+        for name, value, unit, how in out
     ]
+
+
+def measurement_scale(
+    annotation: Annotation, header: Dataset, calibrations: Calibrations | None = None
+) -> Scale:
+    """The scale of ``annotation``'s lengths: its series' calibration, else the spacing kind
+    of its image's header."""
+    kind = spacing_of_dataset(header).kind
+    return scale_of(annotation.image.series_uid, kind, calibrations)
 
 
 def _qualitative(
@@ -390,7 +429,10 @@ def _observer_key(provenance: Provenance) -> tuple[str, ...]:
 
 
 def _group(
-    annotation: Annotation, header: Dataset, vocabulary: Vocabulary
+    annotation: Annotation,
+    header: Dataset,
+    vocabulary: Vocabulary,
+    calibrations: Calibrations | None = None,
 ) -> hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations:
     """TID 1410 group of one annotation."""
     label = vocabulary.get(annotation.label)
@@ -426,7 +468,8 @@ def _group(
             else None
         ),
         algorithm_id=algorithm,
-        measurements=_measurements(annotation) or None,
+        measurements=_measurements(annotation, measurement_scale(annotation, header, calibrations))
+        or None,
         qualitative_evaluations=_qualitative(annotation, vocabulary),
     )
     content = group[0].ContentSequence
@@ -476,12 +519,15 @@ def export_sr(
     institution_name: str | None = None,
     manufacturer: str = MANUFACTURER,
     sop_instance_uid: str | None = None,
+    calibrations: Calibrations | None = None,
 ) -> Path:
     """Write the annotations of one study as a TID 1500 Comprehensive 3D SR at ``path``.
 
     ``source_datasets`` maps SOP Instance UID to the source image header (see
-    :func:`source_headers`). Raises ValueError for no annotations or several studies,
-    KeyError when a source header is missing, ValueError when ``path`` is in a source folder.
+    :func:`source_headers`); ``calibrations`` are the document's known-length calibrations
+    by series (lengths on those series are written calibrated). Raises ValueError for no
+    annotations or several studies, KeyError when a source header is missing, ValueError when
+    ``path`` is in a source folder.
     """
     if not annotations:
         raise ValueError("no annotations to export")
@@ -491,7 +537,9 @@ def export_sr(
     studies = {str(ds.StudyInstanceUID) for ds in headers.values()}
     if len(studies) != 1:
         raise ValueError(f"annotations span {len(studies)} studies; write one SR per study")
-    groups = [_group(a, headers[a.image.sop_instance_uid], vocabulary) for a in annotations]
+    groups = [
+        _group(a, headers[a.image.sop_instance_uid], vocabulary, calibrations) for a in annotations
+    ]
     evidence = list(headers.values())
     report = hd.sr.MeasurementReport(
         observation_context=_observation_context(annotations),

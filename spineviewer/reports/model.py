@@ -28,11 +28,13 @@ import numpy as np
 
 from spineviewer.ai.findings import Findings, numbering
 from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
+from spineviewer.annotations.calibration import Calibrations, scale_of
 from spineviewer.annotations.deidentify import deidentified_document
 from spineviewer.annotations.measure import measurements
 from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
 from spineviewer.dicom.errors import printable
+from spineviewer.dicom.spacing import SpacingKind
 from spineviewer.reports.names import iso_date, person_name, readable_time
 
 __all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]
@@ -292,19 +294,38 @@ def _patient(study: Study, anonymiser: Anonymiser | None) -> dict[str, str]:
 
 
 def _manual(
-    annotations: list[Annotation], anonymiser: Anonymiser | None, images: Mapping[str, str]
+    annotations: list[Annotation],
+    anonymiser: Anonymiser | None,
+    images: Mapping[str, str],
+    study: Study | None = None,
+    calibrations: Calibrations | None = None,
 ) -> list[MeasurementRow]:
+    """The reader's measurements, lengths and areas labelled by what their mm are (``mm
+    (detector)`` on a radiograph known only by its detector spacing, ``mm (calibrated)``)."""
+    kinds = (
+        {
+            f.instance.sop_instance_uid: f.spacing_kind
+            for series in study.series
+            for stack in series.stacks
+            for f in stack.frames
+        }
+        if study is not None
+        else {}
+    )
     rows = []
     for a in annotations:
         if a.provenance.is_model or a.status == Status.REJECTED:
             continue
-        values = [m for m in measurements(a) if m.name in ("length", "angle", "cobb_angle", "area")]
+        kind = kinds.get(a.image.sop_instance_uid, SpacingKind.PATIENT)
+        scale = scale_of(a.image.series_uid, kind, calibrations)
+        measured = measurements(a, scale=scale)
+        values = [m for m in measured if m.name in ("length", "angle", "cobb_angle", "area")]
         for m in values:
             rows.append(
                 MeasurementRow(
                     a.kind.value,
                     a.label,
-                    f"{m.value:.1f} {m.unit}",
+                    f"{m.value:.1f} {m.label}",
                     _uid(a.image.sop_instance_uid, anonymiser),
                     images.get(a.image.sop_instance_uid, ""),
                 )
@@ -433,6 +454,7 @@ def build_report(
     either (no reviewer), and the annotations' free text (notes, labels that are no vocabulary
     term) reads ``[removed]`` unless ``keep_annotation_text``
     (:func:`spineviewer.annotations.deidentify.deidentified_document`)."""
+    calibrations = dict(document.calibrations) if document is not None else {}
     if anonymiser is not None and document is not None:
         document = deidentified_document(document, keep_annotation_text)
     annotations = list(document) if document is not None else []
@@ -498,7 +520,7 @@ def build_report(
         vertebrae=tuple(vertebrae),
         implants=tuple(implants),
         cobb=cobb,
-        measurements=tuple(_manual(annotations, anonymiser, briefly)),
+        measurements=tuple(_manual(annotations, anonymiser, briefly, study, calibrations)),
         models=tuple(asdict(m) for m in findings.models),
         provider=findings.provider,
         reviewer=person_name(reviewer),

@@ -97,6 +97,7 @@ def write_sr(
     from spineviewer.annotations.frames import source_headers
     from spineviewer.annotations.sr import export_sr
 
+    calibrations = dict(document.calibrations) if document is not None else {}
     doc = document
     if doc is None or not len(doc):
         doc = AnnotationDocument(study.uid, annotations=_annotations(study, findings, None))
@@ -112,10 +113,11 @@ def write_sr(
     target = out / "report_sr.dcm"
     partial = out / ".report_sr.dcm.partial"
     if anonymiser is None:
-        export_sr(marks, headers, partial)
+        export_sr(marks, headers, partial, calibrations=calibrations)
     else:
         with tempfile.TemporaryDirectory(prefix="spineviewer-sr-") as private:
-            written = export_sr(marks, headers, Path(private) / "report_sr.dcm")
+            private_sr = Path(private) / "report_sr.dcm"
+            written = export_sr(marks, headers, private_sr, calibrations=calibrations)
             ds = anonymiser.dataset(dcmread(written))
         ds.save_as(partial, enforce_file_format=True)
     partial.replace(target)
