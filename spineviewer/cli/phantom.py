@@ -8,8 +8,14 @@ from below L1, T10 to below the sacrum, from above L1), ``--lumbar-vertebrae 5|6
 above S1), ``--sagittal-contrast T2|T1|STIR`` (repeatable: one sagittal series each, in that
 order; T2 alone by default), or ``--profile wide`` (every study drawn over clinical ranges:
 field of view, lumbar count, contrasts, spacing, matrix, thickness, noise, bias, each disc's
-degeneration and contour; see ``spineviewer.phantom.wide``). Without these options a study is
-the one generated before they existed. Synthetic data: not for clinical use.
+degeneration and contour; see ``spineviewer.phantom.wide``). Spine X-ray only: ``--xr-geometry
+TAGS[:CR|DX[:FACTOR]]`` writes a radiograph magnified by a known factor (drawn 1.08-1.30 unless
+given) whose header tells it by TAGS: detector (ImagerPixelSpacing alone), ermf
+(EstimatedRadiographicMagnificationFactor), distances (DistanceSourceToPatient and
+-Detector), geometry or fiducial (PixelSpacing with that PixelSpacingCalibrationType), to
+``OUT_DIR/spine-xr-<seed>-<tags>[-<modality>][-x<factor>]/`` with the true body heights in
+its ground truth (see ``spineviewer.phantom.xr``). Without these options a study is the one
+generated before they existed. Synthetic data: not for clinical use.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from spineviewer.cli.arguments import positive_int, seed_number
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
     from spineviewer.phantom import MrOptions
     from spineviewer.phantom.fractures import FractureRequest
+    from spineviewer.phantom.xr import XrGeometry
 
 #: ``spineviewer.phantom.KINDS`` (a test keeps them equal).
 PHANTOM_KINDS = ("lumbar-mr", "spine-xr", "lumbar-ct")
@@ -66,6 +73,15 @@ def _fracture(text: str) -> FractureRequest:
 
     try:
         return parse_fracture(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _xr_geometry(text: str) -> XrGeometry:
+    from spineviewer.phantom.xr import XrGeometry
+
+    try:
+        return XrGeometry.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -125,6 +141,15 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         metavar="|".join(CONTRASTS),
         help="a sagittal series of this contrast (repeatable, in this order; T2 alone by default)",
     )
+    xr = parser.add_argument_group("spine X-ray options (--kind spine-xr)")
+    xr.add_argument(
+        "--xr-geometry",
+        type=_xr_geometry,
+        metavar="TAGS[:CR|DX[:FACTOR]]",
+        help="a magnified radiograph whose header tells the magnification by TAGS: detector, "
+        "ermf, distances, geometry or fiducial; CR or DX (the seed's by default); the factor "
+        "SID/SOD (1-2; drawn 1.08-1.30 by default)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -159,6 +184,15 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"spineviewer phantom: error: {exc}", file=sys.stderr)
         return 2
+    if args.xr_geometry is not None:
+        if args.kind != "spine-xr":
+            print(
+                f"spineviewer phantom: error: --xr-geometry: only for --kind spine-xr, not "
+                f"{args.kind}",
+                file=sys.stderr,
+            )
+            return 2
+        return _run_magnified(args)
     for seed in range(args.seed, args.seed + args.count):
         try:
             truth = generate(
@@ -187,4 +221,30 @@ def run(args: argparse.Namespace) -> int:
                 f"{shown.lumbar_vertebrae} lumbar vertebrae"
             )
         print(f"{folder}: {len(truth.series)} series, {images} images (synthetic phantom){note}")
+    return 0
+
+
+def _run_magnified(args: argparse.Namespace) -> int:
+    """``--xr-geometry``: the magnified radiographs; one line per study."""
+    from spineviewer.phantom.xr import generate_magnified_xr, magnified_folder_name
+
+    geometry = args.xr_geometry
+    for seed in range(args.seed, args.seed + args.count):
+        try:
+            truth = generate_magnified_xr(
+                args.out_dir,
+                seed,
+                geometry,
+                fracture_rate=args.fracture_rate,
+                fractures=args.fracture,
+            )
+        except ValueError as exc:
+            print(f"spineviewer phantom: error: {exc}", file=sys.stderr)
+            return 2
+        shown = truth.parameters["xr_geometry"]
+        folder = Path(args.out_dir) / magnified_folder_name(seed, geometry)
+        print(
+            f"{folder}: {shown['modality']} radiograph magnified {shown['magnification']:.4f} "
+            f"({shown['tags']}: lengths in {shown['spacing_unit']}; synthetic phantom)"
+        )
     return 0

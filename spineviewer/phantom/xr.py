@@ -3,6 +3,35 @@
 Coordinates: image millimetres ``x = column * spacing`` (towards the patient's left) and
 ``y = row * spacing`` (towards the feet). In the ground truth, ``centre_mm`` of a vertebra is
 the detector-plane point ``[x, 0, -y]`` (patient LPS axes, origin at pixel (0, 0)).
+
+Magnified radiographs (:class:`XrGeometry`, ``spineviewer phantom --kind spine-xr
+--xr-geometry TAGS[:CR|DX[:FACTOR]]``): the same seed's anatomy (patient mm) seen through a
+diverging beam, magnified at the detector by ``M = SID / SOD`` (drawn 1.08-1.30 unless given),
+so each detector pixel of ``ImagerPixelSpacing`` ``s`` (the seed's drawn spacing) covers
+``s / M`` mm of the patient, on a detector ``M`` times the default's 1024 x 512 pixels; a
+25 mm metal calibration sphere lies in the patient plane beside the spine. What the header
+tells (``TAGS``, :data:`XR_GEOMETRY_TAGS`):
+
+- ``detector``: ImagerPixelSpacing and DistanceSourceToDetector only (DX: PixelSpacing equal
+  to ImagerPixelSpacing): lengths can only be in ``mm (detector)``, ``M`` times too long;
+- ``ermf``: EstimatedRadiographicMagnificationFactor ``M`` too;
+- ``distances``: DistanceSourceToPatient ``SID / M`` too (no factor);
+- ``geometry``: PixelSpacing ``s / M`` with PixelSpacingCalibrationType GEOMETRY, and the
+  factor and both distances;
+- ``fiducial``: PixelSpacing ``s / M`` with PixelSpacingCalibrationType FIDUCIAL and its
+  description (the sphere).
+
+EstimatedRadiographicMagnificationFactor is no attribute of the CR IOD: a CR with it (``ermf``,
+``geometry``) is a Standard Extended SOP Class, which dciodvfy notes as a warning.
+Such a study is another study of the same patient (UIDs of its own, :attr:`XrGeometry.variant`).
+Its truth's ``centre_mm`` and ``pixel_spacing_mm`` are in the patient plane (``s / M``); its
+``parameters`` add ``xr_geometry`` (``tags``, ``modality``, ``magnification``,
+``imager_pixel_spacing_mm``, ``patient_pixel_spacing_mm``, ``source_to_detector_mm``,
+``source_to_patient_mm``, ``spacing_unit``: the unit label the header allows),
+``body_heights`` (per vertebra ``height_mm``, the true body height in the patient, and
+``line_px``, its end points ``[[row, col], [row, col]]`` on the image: the centres of the
+upper and lower endplates) and ``calibration_sphere`` (``diameter_mm``, ``centre_px``,
+``line_px``: a horizontal diameter). The default study (no geometry) is unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +41,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -39,6 +69,90 @@ MAX_STORED = 4095
 METAL = 6.0
 #: Fracture kinds an AP radiograph shows (a crushed body is lower; wedges need a lateral view).
 XR_FRACTURE_KINDS: tuple[str, ...] = ("crush",)
+#: What a magnified radiograph's header tells of its geometry (see the module docstring).
+XR_GEOMETRY_TAGS: tuple[str, ...] = ("detector", "ermf", "distances", "geometry", "fiducial")
+XR_MODALITIES: tuple[str, ...] = ("CR", "DX")
+#: Magnifications drawn when none is given, and those accepted.
+MAGNIFICATION_DRAWN = (1.08, 1.30)
+MAGNIFICATION_ACCEPTED = (1.0, 2.0)
+#: The calibration sphere: diameter (mm, patient plane) and centre (fractions of the field).
+SPHERE_DIAMETER_MM = 25.0
+SPHERE_PLACE = (0.08, 0.5)
+SPHERE_DESCRIPTION = "25 mm metal calibration sphere in the patient plane (synthetic)"
+
+
+@dataclass(frozen=True)
+class XrGeometry:
+    """A magnified radiograph: what its header tells, its modality and its magnification
+    (None: drawn from the seed)."""
+
+    tags: str = "ermf"
+    modality: str | None = None
+    magnification: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.tags not in XR_GEOMETRY_TAGS:
+            raise ValueError(
+                f"X-ray geometry {self.tags!r}: choose one of {', '.join(XR_GEOMETRY_TAGS)}"
+            )
+        if self.modality is not None and self.modality not in XR_MODALITIES:
+            raise ValueError(f"X-ray modality {self.modality!r}: choose CR or DX")
+        low, high = MAGNIFICATION_ACCEPTED
+        m = self.magnification
+        if m is not None and not (math.isfinite(m) and low <= m <= high):
+            raise ValueError(f"magnification {m} is not between {low:g} and {high:g}")
+
+    @property
+    def variant(self) -> str:
+        """The study variant (its UIDs): the options as given."""
+        m = "drawn" if self.magnification is None else f"{self.magnification:.4f}"
+        return f"geometry-{self.tags}-{self.modality or 'drawn'}-{m}"
+
+    @classmethod
+    def parse(cls, text: str) -> XrGeometry:
+        """``TAGS[:CR|DX[:FACTOR]]`` (any letter case); ValueError when malformed."""
+        parts = [p.strip() for p in text.split(":")]
+        if not 1 <= len(parts) <= 3 or not parts[0]:
+            raise ValueError(f"expected TAGS[:CR|DX[:FACTOR]], got {text!r}")
+        modality = parts[1].upper() if len(parts) > 1 and parts[1] else None
+        try:
+            factor = float(parts[2]) if len(parts) > 2 else None
+        except ValueError:
+            raise ValueError(f"magnification {parts[2]!r} is not a number") from None
+        return cls(parts[0].lower(), modality, factor)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """A magnified radiograph's drawn geometry."""
+
+    dx: bool
+    magnification: float
+    source_to_detector: float
+    detector_spacing: float
+
+    @property
+    def source_to_patient(self) -> float:
+        return self.source_to_detector / self.magnification
+
+    @property
+    def patient_spacing(self) -> float:
+        return self.detector_spacing / self.magnification
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (round(SHAPE[0] * self.magnification), round(SHAPE[1] * self.magnification))
+
+
+def _setup(geometry: XrGeometry, seed: int, spacing: float, dx: bool) -> _Setup:
+    """Magnification and distances (own random stream: the anatomy stays the seed's)."""
+    rng = np.random.default_rng([seed, 3, 22])
+    drawn = round(float(rng.uniform(*MAGNIFICATION_DRAWN)), 4)
+    sid = float(rng.choice([1000.0, 1150.0, 1500.0, 1800.0]))
+    m = geometry.magnification if geometry.magnification is not None else drawn
+    if geometry.modality is not None:
+        dx = geometry.modality == "DX"
+    return _Setup(dx, m, sid, round(spacing, 4))  # as ImagerPixelSpacing is written
 
 
 @dataclass(frozen=True)
@@ -80,12 +194,12 @@ def cobb_from_tilts(labels: list[str], tilts: list[float]) -> CobbTruth:
 
 
 def _layout(
-    rng: np.random.Generator, spacing: float, fractures: Mapping[str, Fracture]
+    rng: np.random.Generator, width_mm: float, fractures: Mapping[str, Fracture]
 ) -> list[XrVertebra]:
     scale = rng.uniform(0.9, 1.1)
     tilts, _ = _tilts(rng, len(XR_LABELS) - 1)
     tilts.append(tilts[-1] * 0.5 + float(rng.normal(0.0, 1.0)))  # the sacrum follows L5 halfway
-    x = SHAPE[1] * spacing / 2 + rng.uniform(-12.0, 12.0)
+    x = width_mm / 2 + rng.uniform(-12.0, 12.0)
     y = rng.uniform(8.0, 20.0)
     out: list[XrVertebra] = []
     for label, tilt in zip(XR_LABELS, tilts, strict=True):
@@ -182,7 +296,14 @@ def _code(value: str, meaning: str) -> Dataset:
     return item
 
 
-def _decorate(ds: Dataset, dx: bool, mono1: bool, spacing: float) -> None:
+def _decorate(
+    ds: Dataset,
+    dx: bool,
+    mono1: bool,
+    spacing: float,
+    setup: _Setup | None = None,
+    tags: str = "",
+) -> None:
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
     ds.BodyPartExamined = "LSPINE"
     ds.ViewPosition = "AP"
@@ -192,9 +313,12 @@ def _decorate(ds: Dataset, dx: bool, mono1: bool, spacing: float) -> None:
     ds.DistanceSourceToDetector = "1150"
     ds.ExposureTime = 100
     ds.XRayTubeCurrent = 320
+    if setup is not None:
+        _geometry_tags(ds, setup, tags)
     if not dx:
         return
-    ds.PixelSpacing = [f"{spacing:.4f}", f"{spacing:.4f}"]
+    if "PixelSpacing" not in ds:
+        ds.PixelSpacing = [f"{spacing:.4f}", f"{spacing:.4f}"]
     ds.PresentationIntentType = "FOR PRESENTATION"
     ds.ImageLaterality = "U"
     ds.AnatomicRegionSequence = [_code("122496007", "Lumbar spine")]
@@ -209,37 +333,111 @@ def _decorate(ds: Dataset, dx: bool, mono1: bool, spacing: float) -> None:
     ds.AcquisitionContextSequence = []
 
 
+def _geometry_tags(ds: Dataset, setup: _Setup, tags: str) -> None:
+    """The attributes that tell a magnified radiograph's geometry (module docstring)."""
+    ds.DistanceSourceToDetector = f"{setup.source_to_detector:.1f}"
+    factor = f"{setup.magnification:.4f}"
+    if tags in ("ermf", "geometry"):
+        ds.EstimatedRadiographicMagnificationFactor = factor
+    if tags in ("distances", "geometry"):
+        ds.DistanceSourceToPatient = f"{setup.source_to_patient:.3f}"
+    if tags in ("geometry", "fiducial"):
+        patient = f"{setup.patient_spacing:.6f}"
+        ds.PixelSpacing = [patient, patient]
+        ds.PixelSpacingCalibrationType = tags.upper()
+        ds.PixelSpacingCalibrationDescription = (
+            SPHERE_DESCRIPTION if tags == "fiducial" else "Source, patient and detector distances"
+        )
+
+
+def _sphere(width_mm: float, height_mm: float) -> Blob:
+    x, y = SPHERE_PLACE[0] * width_mm, SPHERE_PLACE[1] * height_mm
+    return Blob((x, y), (SPHERE_DIAMETER_MM / 2, SPHERE_DIAMETER_MM / 2))
+
+
+def _px(point: tuple[float, float], spacing: float) -> list[float]:
+    """Image ``[row, col]`` of an image-mm point ``(x, y)``."""
+    return [point[1] / spacing, point[0] / spacing]
+
+
+def _magnified_truth(
+    setup: _Setup, tags: str, spine: list[XrVertebra], sphere: Blob
+) -> dict[str, Any]:
+    """The ``parameters`` a magnified study adds (module docstring)."""
+    ps = setup.patient_spacing
+    heights = {}
+    for v in spine:
+        hh = v.body.half[1]
+        top, bottom = v.body.point(0.0, hh), v.body.point(0.0, -hh)
+        heights[v.label] = {"height_mm": 2 * hh, "line_px": [_px(top, ps), _px(bottom, ps)]}
+    radius = sphere.half[0]
+    left, right = sphere.point(-radius, 0.0), sphere.point(radius, 0.0)
+    return {
+        "xr_geometry": {
+            "tags": tags,
+            "modality": "DX" if setup.dx else "CR",
+            "magnification": setup.magnification,
+            "imager_pixel_spacing_mm": setup.detector_spacing,
+            "patient_pixel_spacing_mm": ps,
+            "source_to_detector_mm": setup.source_to_detector,
+            "source_to_patient_mm": setup.source_to_patient,
+            "spacing_unit": "mm (detector)" if tags == "detector" else "mm (calibrated)",
+        },
+        "body_heights": heights,
+        "calibration_sphere": {
+            "diameter_mm": SPHERE_DIAMETER_MM,
+            "centre_px": _px(sphere.centre, ps),
+            "line_px": [_px(left, ps), _px(right, ps)],
+        },
+    }
+
+
 def generate_spine_xr(
     study_dir: Path,
     seed: int,
     *,
     fracture_rate: float = 0.0,
     fractures: Sequence[FractureRequest] = (),
+    geometry: XrGeometry | None = None,
 ) -> StudyGroundTruth:
     """Write one AP spine radiograph into ``study_dir`` and return its ground truth.
 
     ``fracture_rate`` (per vertebra, T10..L5) and ``fractures`` add crush fractures: the AP view
     shows a body's whole-height loss, while wedge and biconcave deformities need a lateral view.
+    ``geometry`` makes it a magnified radiograph (module docstring); without, the study is the
+    one generated before magnification existed.
     """
     plan, extra = study_fractures(
         [seed, 3], XR_LABELS[:-1], fracture_rate, fractures, kinds=XR_FRACTURE_KINDS
     )
     rng = np.random.default_rng([seed, 3])
-    study = StudyInfo.create(KIND, seed)
+    study = StudyInfo.create(KIND, seed, geometry.variant if geometry is not None else "")
     spacing = float(rng.uniform(0.36, 0.4))
     dx = bool(rng.random() < 0.5)
     mono1 = bool(rng.random() < 0.4)
-    spine = _layout(rng, spacing, plan)
+    setup = _setup(geometry, seed, spacing, dx) if geometry is not None else None
+    shape, detector = SHAPE, spacing
+    if setup is not None:  # the anatomy in patient mm, sampled at the patient-plane spacing
+        shape, dx, spacing, detector = (
+            setup.shape,
+            setup.dx,
+            setup.patient_spacing,
+            setup.detector_spacing,
+        )
+    spine = _layout(rng, SHAPE[1] * detector, plan)
     implants = _implants(rng, spine)
 
-    image = np.full(SHAPE, 1.0)
+    image = np.full(shape, 1.0)
     _bones(image, spine, spacing)
     for _, _, blobs in implants:
         for blob in blobs:
             add_solid(image, blob, spacing, METAL, rim=0.0)
-    gradient = np.linspace(1.0 + rng.uniform(0, 0.08), 1.0 - rng.uniform(0, 0.08), SHAPE[0])
+    sphere = _sphere(shape[1] * spacing, shape[0] * spacing)
+    if setup is not None:
+        add_solid(image, sphere, spacing, METAL, rim=0.0)
+    gradient = np.linspace(1.0 + rng.uniform(0, 0.08), 1.0 - rng.uniform(0, 0.08), shape[0])
     signal = smooth(np.minimum(image, 3.2)) * gradient[:, None] * 1000.0
-    signal += rng.normal(0.0, rng.uniform(8.0, 20.0), SHAPE)
+    signal += rng.normal(0.0, rng.uniform(8.0, 20.0), shape)
     stored = to_uint16(signal, MAX_STORED)
     if mono1:
         stored = (MAX_STORED - stored).astype(np.uint16)
@@ -249,7 +447,7 @@ def generate_spine_xr(
         study, 1, "xr_ap", "AP L-SPINE", "DX" if dx else "CR", sop_class, "projection"
     )
     ds = new_dataset(study, info, 0)
-    _decorate(ds, dx, mono1, spacing)
+    _decorate(ds, dx, mono1, detector, setup, geometry.tags if geometry is not None else "")
     set_pixels(ds, stored, (1900.0, 2000.0), "MONOCHROME1" if mono1 else "MONOCHROME2", 12)
     write(ds, study_dir, info.file_name(0))
     truth = series_truth(info, study, 1)
@@ -257,7 +455,7 @@ def generate_spine_xr(
 
     vertebrae = []
     for v in spine:
-        hit = box_of(v.body.mask(spacing, SHAPE))
+        hit = box_of(v.body.mask(spacing, shape))
         views = []
         if hit is not None:
             views.append(
@@ -268,13 +466,16 @@ def generate_spine_xr(
         vertebrae.append(with_fracture(record, plan.get(v.label)))
     found = []
     for cls, where, blobs in implants:
-        mask = np.zeros(SHAPE, dtype=bool)
+        mask = np.zeros(shape, dtype=bool)
         for blob in blobs:
-            mask |= blob.mask(spacing, SHAPE)
+            mask |= blob.mask(spacing, shape)
         hit = box_of(mask)
         if hit is not None:
             found.append(ImplantTruth(cls, hit[0], info.uid, sop, where))
     cobb_spine = spine[:-1]
+    if setup is not None:
+        assert geometry is not None
+        extra = {**extra, **_magnified_truth(setup, geometry.tags, spine, sphere)}
     return study_truth(
         study,
         series=[truth],
@@ -283,3 +484,38 @@ def generate_spine_xr(
         cobb=cobb_from_tilts([v.label for v in cobb_spine], [v.tilt_deg for v in cobb_spine]),
         parameters={"pixel_spacing_mm": spacing, "monochrome1": float(mono1), **extra},
     )
+
+
+def magnified_folder_name(seed: int, geometry: XrGeometry) -> str:
+    """``spine-xr-<seed:05d>-<tags>[-<modality>][-x<factor>]``: a magnified study's folder
+    (beside the default study's ``spine-xr-<seed:05d>``)."""
+    from spineviewer.phantom.study import study_folder_name  # study imports this module
+
+    name = f"{study_folder_name(KIND, seed)}-{geometry.tags}"
+    if geometry.modality is not None:
+        name += f"-{geometry.modality.lower()}"
+    if geometry.magnification is not None:
+        name += f"-x{geometry.magnification:g}"
+    return name
+
+
+def generate_magnified_xr(
+    out_dir: str | Path,
+    seed: int,
+    geometry: XrGeometry,
+    *,
+    fracture_rate: float = 0.0,
+    fractures: Sequence[FractureRequest] = (),
+) -> StudyGroundTruth:
+    """Write the magnified radiograph of ``seed`` to ``out_dir/``:func:`magnified_folder_name`
+    with its ``ground_truth.json``, and return the truth (ValueError for a negative seed or
+    a bad fracture request)."""
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    study_dir = Path(out_dir) / magnified_folder_name(seed, geometry)
+    study_dir.mkdir(parents=True, exist_ok=True)
+    truth = generate_spine_xr(
+        study_dir, seed, fracture_rate=fracture_rate, fractures=fractures, geometry=geometry
+    )
+    truth.save(study_dir)
+    return truth
