@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spineviewer import config
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations.level_marks import (
     BodyMark,
@@ -174,7 +175,7 @@ class AnalysisUi(QObject):
         ):
             action = providers.addAction(text)
             action.setCheckable(True)
-            action.setChecked(self.shell.settings.ai_provider == choice)
+            action.setChecked(self.shell.settings.ai_provider_in_force == choice)
             action.triggered.connect(lambda *_, c=choice: self.set_provider(c))
             group.addAction(action)
         menu.addSeparator()
@@ -186,10 +187,17 @@ class AnalysisUi(QObject):
         self._sessions = None  # the next analysis loads its sessions on the new provider
 
     def sessions(self) -> SessionCache:
+        """The model sessions, on the provider chosen in AI > Run models on, else (None) on the
+        ``provider`` setting: ``SPINEVIEWER_PROVIDER``, the config file (spineviewer.config)."""
         from spineviewer.ai.sessions import SessionCache
 
         if self._sessions is None:
-            self._sessions = SessionCache(self.shell.settings.ai_provider)
+            try:
+                self._sessions = SessionCache(self.shell.settings.ai_provider)
+            except ValueError as exc:  # SPINEVIEWER_PROVIDER names no provider
+                fallback = config.load().provider
+                self.shell.notify("AI provider", f"{exc}. The models run on: {fallback}.")
+                self._sessions = SessionCache(fallback)
         return self._sessions
 
     def current_study(self) -> Study | None:
@@ -404,7 +412,7 @@ class AnalysisUi(QObject):
             self._models_job.wait(10000)
 
     def _show_status(self, count: int, demo: bool) -> None:
-        text = f"AI: {count} models, {self.shell.settings.ai_provider}"
+        text = f"AI: {count} models, {self.shell.settings.ai_provider_in_force}"
         if self.last is not None:
             text = f"AI: {', '.join(m.id for m in self.last.models)} on {self.last.provider}"
         if demo or (self.last is not None and self.last.not_for_clinical_use):

@@ -1,4 +1,5 @@
-"""Starting the viewer: the QApplication, the dark theme, the main window, screenshots."""
+"""Starting the viewer: the QApplication, the dark theme, the main window, the configuration's
+problems, screenshots."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
+from spineviewer import config
 from spineviewer.gui.icons import icon
 from spineviewer.gui.main_window import MainWindow
+from spineviewer.gui.shell import Shell
 from spineviewer.gui.splash import FROM_SPLASH, Splash, report_first_paint
 from spineviewer.gui.theme import apply_dark_theme
 
@@ -49,6 +52,24 @@ def application() -> QApplication:
     return app
 
 
+def show_config_problems(shell: Shell) -> None:
+    """The config file's problems (:attr:`spineviewer.config.Config.problems`: not TOML, an
+    unknown setting, a wrong value, each naming the file and line; or a ``SPINEVIEWER_*``
+    variable that is no value of its setting), shown at start-up in the status bar and in one
+    non-modal notice. Nothing when there are none."""
+    problems = config.load().problems
+    if not problems:
+        return
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    shell.show_status(f"Configuration: {problems[0]}{more}", 30000)
+    listed = "\n".join(f"• {problem}" for problem in problems)
+    shell.notify(
+        "SpineViewer configuration",
+        "SpineViewer's configuration has problems: the values concerned were ignored (Help >"
+        f" About shows every setting in force and where it came from).\n\n{listed}",
+    )
+
+
 def run_viewer(
     paths: Sequence[str | Path],
     screenshot: Path | None = None,
@@ -65,6 +86,7 @@ def run_viewer(
     window.resize(*size)
     report_first_paint(window, "window")
     window.show()
+    show_config_problems(window)
     if splash is not None:
         splash.finish(window)
     started = time.perf_counter()

@@ -15,6 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow, QWidget
 
+from spineviewer import config
+
 ORGANIZATION = "SpineViewer"
 APPLICATION = "SpineViewer"
 
@@ -199,16 +201,26 @@ class ViewerSettings:
 
     # --- AI --------------------------------------------------------------------------------------
     @property
-    def ai_provider(self) -> str:
-        """onnxruntime provider choice: ``auto`` (default), ``cuda`` or ``cpu``."""
+    def ai_provider(self) -> str | None:
+        """The onnxruntime provider chosen in the viewer (AI > Run models on): ``auto``,
+        ``cuda`` or ``cpu``; None when none was chosen there, and then the ``provider``
+        setting of :mod:`spineviewer.config` applies (``SPINEVIEWER_PROVIDER``, the config
+        file, else ``auto``): :class:`~spineviewer.ai.sessions.SessionCache` reads it."""
         value = self._settings.value("ai/provider")
-        return value if value in ("auto", "cuda", "cpu") else "auto"
+        return value if isinstance(value, str) and value in config.PROVIDERS else None
 
     @ai_provider.setter
     def ai_provider(self, value: str) -> None:
-        if value not in ("auto", "cuda", "cpu"):
-            raise ValueError(f"provider must be auto, cuda or cpu, not {value!r}")
+        if value not in config.PROVIDERS:
+            raise ValueError(
+                f"provider must be one of {', '.join(config.PROVIDERS)}, not {value!r}"
+            )
         self._settings.setValue("ai/provider", value)
+
+    @property
+    def ai_provider_in_force(self) -> str:
+        """The provider the next analysis asks for: the viewer's choice, else the config's."""
+        return self.ai_provider or config.load().provider
 
     @property
     def model_dirs(self) -> list[str]:

@@ -1,13 +1,14 @@
 """The start-up splash: painted a fraction of a second after the command starts, while the
 viewer's modules (numpy, pydicom, pyqtgraph, ...) are still being imported.
 
-Only PySide6 is imported here, and the splash is drawn with QPainter (no image files), so it
-costs little more than the bare Qt start-up. It carries the not-for-clinical-use notice.
+Only PySide6 is imported before the splash is up (:mod:`spineviewer.config`, for the start-up
+probe, while the window system maps it), and the splash is drawn with QPainter (no image
+files), so it costs little more than the bare Qt start-up. It carries the
+not-for-clinical-use notice.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -16,10 +17,7 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
-__all__ = ["FROM_SPLASH", "STARTUP_PROBE", "Splash", "report_first_paint", "show_splash"]
-
-#: Set (by bench/bench_large.py) to print "painted <what>" on stdout at first paints.
-STARTUP_PROBE = "SPINEVIEWER_STARTUP_PROBE"
+__all__ = ["FROM_SPLASH", "Splash", "report_first_paint", "show_splash"]
 
 #: Property of a QApplication the splash created (gui.app.application() themes it later).
 FROM_SPLASH = "spineviewerFromSplash"
@@ -74,8 +72,12 @@ def on_first_paint(window: QWidget, action: Callable[[], None]) -> None:
 
 
 def report_first_paint(window: QWidget, what: str) -> None:
-    """With ``SPINEVIEWER_STARTUP_PROBE`` set, print ``painted <what>`` at its first paint."""
-    if os.environ.get(STARTUP_PROBE):
+    """With the ``startup_probe`` setting on (``SPINEVIEWER_STARTUP_PROBE=1``, as
+    bench/bench_large.py sets it, or the config file), print ``painted <what>`` at its first
+    paint."""
+    from spineviewer import config  # not before the splash is shown (about 40 ms)
+
+    if config.load().startup_probe:
         on_first_paint(window, lambda: print(f"painted {what}", flush=True))
 
 
@@ -159,9 +161,11 @@ def show_splash(version: str = "") -> Splash:
         app = QApplication(sys.argv[:1])
         app.setProperty(FROM_SPLASH, True)
     splash = Splash(_pixmap(version))
-    report_first_paint(splash, "splash")
     splash.show_message("Starting…")
     splash.show()
+    # Nothing paints before the events are processed below: the probe's setting is read while
+    # the window system maps the window.
+    report_first_paint(splash, "splash")
     # The window system maps the window asynchronously: paint once it is exposed, before the
     # caller goes on to its long imports (no event loop runs meanwhile).
     deadline = time.monotonic() + EXPOSE_WAIT_S
