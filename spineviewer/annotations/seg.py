@@ -226,7 +226,7 @@ def _segment_labels(seg: Dataset, vocabulary: Vocabulary) -> dict[int, str]:
     return out
 
 
-def _functional_group(frame: Dataset, shared: Dataset, keyword: str) -> Dataset:
+def functional_group(frame: Dataset, shared: Dataset, keyword: str) -> Dataset:
     """A functional group of a frame: its own, else the shared one."""
     for groups in (frame, shared):
         if keyword in groups:
@@ -251,9 +251,9 @@ def import_seg(path: str | Path, vocabulary: Vocabulary | None = None) -> dict[M
     out: dict[MaskKey, BoolArray] = {}
     shared = seg.get("SharedFunctionalGroupsSequence", [Dataset()])[0]
     for i, frame in enumerate(seg.PerFrameFunctionalGroupsSequence):
-        segment = _functional_group(frame, shared, "SegmentIdentificationSequence")
+        segment = functional_group(frame, shared, "SegmentIdentificationSequence")
         number = int(segment.ReferencedSegmentNumber)
-        derivation = _functional_group(frame, shared, "DerivationImageSequence")
+        derivation = functional_group(frame, shared, "DerivationImageSequence")
         source = derivation.SourceImageSequence[0]
         frame_number = first_int(source.get("ReferencedFrameNumber"))
         key = (str(source.ReferencedSOPInstanceUID), frame_number, labels[number])
