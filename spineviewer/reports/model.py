@@ -20,7 +20,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
 from spineviewer.dicom.errors import printable
 from spineviewer.dicom.spacing import SpacingKind
+from spineviewer.reports.label_volumes import LabelVolume
 from spineviewer.reports.names import iso_date, person_name, readable_time
 
 __all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]
@@ -140,6 +141,8 @@ class Report:
     #: Every image the report refers to, for a person: SOP Instance UID (as the report gives
     #: it: the anonymiser's when anonymised) -> ``Series 3 "SAG T2", image 7``.
     image_references: dict[str, str] = field(default_factory=dict)
+    #: Each label's volume in the label maps of the study (a segmentation model's), when any.
+    label_volumes: tuple[LabelVolume, ...] = ()
 
     def key_image_reference(self, key_image: Mapping[str, Any]) -> str:
         """Which image ``key_image`` (one of :attr:`key_images`) shows, for a person: its own
@@ -445,6 +448,7 @@ def build_report(
     institution: str = "",
     anonymiser: Anonymiser | None = None,
     keep_annotation_text: bool = False,
+    label_volumes: Sequence[LabelVolume] = (),
 ) -> Report:
     """The report of ``study`` from its findings and (when there is one) its annotations.
 
@@ -453,7 +457,9 @@ def build_report(
     anonymiser's replacement (the same the anonymised DICOM SR carries). It names no reader
     either (no reviewer), and the annotations' free text (notes, labels that are no vocabulary
     term) reads ``[removed]`` unless ``keep_annotation_text``
-    (:func:`spineviewer.annotations.deidentify.deidentified_document`)."""
+    (:func:`spineviewer.annotations.deidentify.deidentified_document`). ``label_volumes``
+    (:func:`spineviewer.reports.label_volumes.label_volumes` of a label map) add a section of
+    per-label volumes; without them the report has none."""
     calibrations = dict(document.calibrations) if document is not None else {}
     if anonymiser is not None and document is not None:
         document = deidentified_document(document, keep_annotation_text)
@@ -537,4 +543,8 @@ def build_report(
         warnings=_scrubbed(findings.other_warnings(), study, anonymiser),
         anonymised=anonymiser is not None,
         image_references=references,
+        label_volumes=tuple(
+            replace(v, series=names.get(v.series, "" if anonymiser is not None else v.series))
+            for v in label_volumes
+        ),
     )

@@ -1,0 +1,58 @@
+"""Per-label volumes of a label map, for the report.
+
+A label's volume is its voxel count times the volume of one voxel (the product of the
+series' spacing along k, j and i; the absolute determinant of the index -> patient affine's
+3x3 part, which is the same for an orthogonal grid and right for a sheared one), in millilitres
+(1 mL = 1000 mm³). Only labels with at least one voxel are listed, in the order of their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spineviewer.ai.manifest_model import ModelLabel
+
+__all__ = ["LabelVolume", "label_volumes"]
+
+
+@dataclass(frozen=True)
+class LabelVolume:
+    """One label's volume in a label map."""
+
+    label: str
+    display: str
+    voxels: int
+    volume_ml: float
+    #: The series the map labels, for a person ("Series 2 "AX CT BONE"") or its UID.
+    series: str = ""
+    #: Who made the map ("spine-ct-segmentation 1.0").
+    source: str = ""
+
+
+def label_volumes(
+    labels: NDArray[np.unsignedinteger],
+    values: Mapping[int, ModelLabel],
+    voxel_mm3: float,
+    *,
+    series: str = "",
+    source: str = "",
+) -> tuple[LabelVolume, ...]:
+    """The volume of every label present in ``labels`` (voxels of ``voxel_mm3`` mm³)."""
+    counts = np.bincount(np.asarray(labels).ravel())
+    out = []
+    for value, count in enumerate(counts.tolist()):
+        if value == 0 or count == 0:
+            continue
+        label = values.get(value)
+        name = label.name if label is not None else f"label {value}"
+        display = label.display if label is not None else name
+        out.append(
+            LabelVolume(
+                name, display, int(count), round(count * voxel_mm3 / 1000.0, 3), series, source
+            )
+        )
+    return tuple(out)
