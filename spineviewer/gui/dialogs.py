@@ -4,17 +4,23 @@ Both are plain views: :class:`ShortcutsDialog` shows :data:`~spineviewer.gui.sho
 and the legend of how marks look (:data:`~spineviewer.gui.annotate.review_style.LEGEND`, drawn
 with the very pens the viewer uses),
 :class:`AboutDialog` shows the version, the not-for-clinical-use notice, model information
-handed in by the caller and the versions of the libraries the viewer runs on.
+handed in by the caller, whether CUDA loads here (as ``spineviewer doctor`` says it, checked by
+a background job), the configuration in force (:mod:`spineviewer.config`: each setting, its
+value and where it came from, and the config file's problems) and the versions of the
+libraries the viewer runs on.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import platform
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QPointF, Qt, qVersion
+from PySide6.QtCore import QPointF, Qt, QTimer, qVersion
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,6 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QTreeWidget,
@@ -34,12 +41,14 @@ from PySide6.QtWidgets import (
 )
 
 import spineviewer
+from spineviewer import config
 from spineviewer.annotations.model import NEEDS_REVIEW, Status
 from spineviewer.gui.annotate.review_style import LEGEND, paint_badge, review_pen
 from spineviewer.gui.icons import icon
 from spineviewer.gui.shortcuts import BINDINGS, Binding, bindings_by_group
 from spineviewer.gui.theme import ACCENT, PANEL_BORDER, VIEWPORT_BACKGROUND, WARNING_COLOR
 from spineviewer.gui.tree_items import child_items
+from spineviewer.gui.workers import Cancelled, Job, Progress
 
 NOT_FOR_CLINICAL_USE = (
     "NOT FOR CLINICAL USE: research and demonstration software; "
@@ -54,6 +63,11 @@ DESCRIPTION = (
 DEFAULT_MODEL_INFO = "No AI models loaded yet."
 LICENSE_TEXT = "Licensed under the Apache License 2.0 (Apache-2.0)."
 NOT_INSTALLED = "not installed"
+#: The CUDA line until the background check answers.
+CUDA_CHECKING = "CUDA: checking whether the driver, CUDA and cuDNN libraries load…"
+MUTED_STYLE = "color: #aeb6c3;"
+#: The About box's left column (models, CUDA, versions), in pixels.
+LEFT_COLUMN_WIDTH = 470
 
 #: (label, importable module) of the libraries whose versions the About box lists.
 _LIBRARIES: tuple[tuple[str, str], ...] = (
@@ -80,12 +94,61 @@ def _module_version(module_name: str) -> str:
 
 
 def onnxruntime_providers() -> list[str] | None:
-    """onnxruntime's available execution providers, or None when it is not installed."""
-    try:
-        import onnxruntime
-    except Exception:
-        return None
-    return list(onnxruntime.get_available_providers())
+    """onnxruntime's available execution providers (:func:`~spineviewer.ai.cuda_check.
+    onnxruntime_report`), or None when it does not import."""
+    from spineviewer.ai.cuda_check import onnxruntime_report
+
+    report, module = onnxruntime_report()
+    return None if module is None else list(report["providers"])
+
+
+def cuda_lines(cuda: Mapping[str, Any]) -> list[str]:
+    """The CUDA line of ``spineviewer doctor`` for a :func:`~spineviewer.ai.cuda_check.
+    cuda_report`, and how to get what is missing when CUDA does not load."""
+    if cuda["available"]:
+        return ["CUDA: available (driver, CUDA and cuDNN libraries and the CUDA provider load)"]
+    lines = [f"CUDA: not available ({cuda['reason']}); the models run on the CPU"]
+    return lines + ([f"To use the GPU: {cuda['hint']}"] if cuda["hint"] else [])
+
+
+#: One CUDA check at a time (``preload_dlls`` and its captured output are process-wide).
+_CHECK_LOCK = threading.Lock()
+
+
+def check_cuda(progress: Progress, cancelled: Cancelled) -> list[str]:
+    """:func:`cuda_lines` of this machine: ``onnxruntime.preload_dlls`` and the driver and
+    provider libraries loaded, about 0.6 s with a GPU: a job's work, never the GUI thread's."""
+    from spineviewer.ai.cuda_check import cuda_report, onnxruntime_report
+
+    with _CHECK_LOCK:
+        ort, module = onnxruntime_report()
+        return cuda_lines(cuda_report(module, ort))
+
+
+#: The CUDA checks still running: referenced here, not by a dialog that may close first.
+_CHECKS: list[Job] = []
+
+
+def _start_cuda_check() -> Job:
+    """A background job running :func:`check_cuda`, kept until its thread has ended."""
+    job = Job("Checking CUDA", check_cuda)
+    _CHECKS.append(job)
+
+    def forget() -> None:
+        job.wait()  # the thread is ending: its finished signal has come
+        job.finished.disconnect()  # this closure holds the job: let it go
+        if job in _CHECKS:
+            _CHECKS.remove(job)
+
+    job.finished.connect(lambda: QTimer.singleShot(0, forget))
+    return job.start()
+
+
+@atexit.register
+def _wait_for_checks() -> None:
+    """A QThread must not be destroyed while it runs (at exit, with an About box just shown)."""
+    for job in list(_CHECKS):
+        job.wait()
 
 
 def component_versions() -> dict[str, str]:
@@ -262,7 +325,8 @@ def _group(bindings: Sequence[Binding]) -> dict[str, list[Binding]]:
 
 
 class AboutDialog(QDialog):
-    """Version, purpose, the not-for-clinical-use notice, models and library versions.
+    """Version, purpose, the not-for-clinical-use notice, models, CUDA, the configuration in
+    force and library versions.
 
     Parameters
     ----------
@@ -271,6 +335,9 @@ class AboutDialog(QDialog):
     model_info
         Text for the "Models and inference" section (model names and versions, onnxruntime
         providers); plain text, shown as given. Keyword-only.
+
+    The CUDA line below it says "checking" until a background job (:func:`check_cuda`, the
+    check ``spineviewer doctor`` makes) answers; :attr:`cuda_job` is that job.
     """
 
     def __init__(
@@ -281,6 +348,7 @@ class AboutDialog(QDialog):
         self.setWindowIcon(icon("spineviewer"))
         self.setMinimumWidth(560)
         self.versions = component_versions()
+        self.config = config.load()
 
         logo = QLabel()
         logo.setPixmap(icon("spineviewer").pixmap(72, 72))
@@ -291,7 +359,7 @@ class AboutDialog(QDialog):
         title_font.setBold(True)
         self.title.setFont(title_font)
         subtitle = QLabel("Desktop spine radiology viewer with local AI")
-        subtitle.setStyleSheet("color: #aeb6c3;")
+        subtitle.setStyleSheet(MUTED_STYLE)
         title_box = QVBoxLayout()
         title_box.setSpacing(2)
         title_box.addWidget(self.title)
@@ -307,40 +375,56 @@ class AboutDialog(QDialog):
 
         self.notice = self._notice()
 
-        self.model_info_label = QLabel(model_info)
-        self.model_info_label.setWordWrap(True)
+        self.model_info_label = _selectable(model_info, wrap=True)
         self.model_info_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.model_info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        versions = QFrame()
-        versions.setObjectName("versions")
-        versions.setStyleSheet(
-            f"QFrame#versions {{ border: 1px solid {PANEL_BORDER}; border-radius: 4px; }}"
-        )
-        grid = QGridLayout(versions)
-        grid.setContentsMargins(10, 8, 10, 8)
-        grid.setHorizontalSpacing(18)
-        grid.setVerticalSpacing(4)
-        for row, (name, version) in enumerate(self.versions.items()):
-            name_label = QLabel(name)
-            name_label.setStyleSheet("color: #aeb6c3;")
-            value = QLabel(version.replace(", ", "\n"))
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(name_label, row, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(value, row, 1)
-        grid.setColumnStretch(1, 1)
+        self.cuda_label = _selectable(CUDA_CHECKING, wrap=True)
+        self.cuda_label.setObjectName("cuda")
+        self.cuda_label.setTextFormat(Qt.TextFormat.PlainText)
 
         license_label = QLabel(LICENSE_TEXT)
-        license_label.setStyleSheet("color: #aeb6c3;")
+        license_label.setStyleSheet(MUTED_STYLE)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        copy = QPushButton("Copy versions")
-        copy.setToolTip("Copy the version list to the clipboard (for bug reports)")
+        copy = QPushButton("Copy details")
+        copy.setToolTip(
+            "Copy the versions, the CUDA check and the configuration to the clipboard "
+            "(for bug reports; secrets only as set / not set)"
+        )
         copy.setAutoDefault(False)
         copy.clicked.connect(self._on_copy_clicked)
         buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
         buttons.rejected.connect(self.reject)
+
+        # The left column's wrapped text has a fixed width, so a known height (a row of two
+        # stretching columns splits the width otherwise than its height is asked for).
+        for wrapped in (self.model_info_label, self.cuda_label):
+            wrapped.setFixedWidth(LEFT_COLUMN_WIDTH)
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        left.addWidget(_heading("Models and inference"))
+        left.addWidget(self.model_info_label)
+        left.addWidget(self.cuda_label)
+        left.addSpacing(6)
+        left.addWidget(_heading("Versions"))
+        left.addWidget(self._versions_box())
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.setSpacing(8)
+        right.addWidget(_heading("Configuration"))
+        right.addWidget(self._config_box())
+        env_note = _muted(
+            f"Each setting's environment variable is {config.ENV_PREFIX} and its name in "
+            f"capitals ({config.SETTINGS['provider'].env}); the environment wins over the "
+            "config file, the config file over the defaults. spineviewer doctor prints the same."
+        )
+        env_note.setWordWrap(True)
+        right.addWidget(env_note)
+        right.addStretch(1)
+        columns = QHBoxLayout()
+        columns.setSpacing(18)
+        columns.addLayout(left)
+        columns.addLayout(right, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 18, 18, 14)
@@ -349,17 +433,64 @@ class AboutDialog(QDialog):
         layout.addWidget(description)
         layout.addWidget(self.notice)
         layout.addSpacing(6)
-        layout.addWidget(_heading("Models and inference"))
-        layout.addWidget(self.model_info_label)
-        layout.addSpacing(6)
-        layout.addWidget(_heading("Versions"))
-        layout.addWidget(versions)
+        layout.addLayout(columns)
         layout.addWidget(license_label)
         layout.addWidget(buttons)
-        # Word-wrapped labels need the height for the chosen width, which a top-level
-        # layout does not propagate by itself.
+        self._fit()
+
+        self.cuda_job = _start_cuda_check()
+        self.cuda_job.succeeded.connect(self._on_cuda_checked)
+        self.cuda_job.failed.connect(self._on_cuda_check_failed)
+
+    def _fit(self) -> None:
+        """Word-wrapped labels need the height for the chosen width, which a top-level layout
+        does not propagate by itself."""
+        for inner in self.findChildren(QLayout):  # heights for widths cached before a change
+            inner.invalidate()
+        layout = self.layout()
+        assert layout is not None
         width = max(self.minimumWidth(), layout.sizeHint().width())
         self.resize(width, layout.totalHeightForWidth(width))
+
+    def _versions_box(self) -> QFrame:
+        frame, grid = _framed("versions")
+        for row, (name, version) in enumerate(self.versions.items()):
+            grid.addWidget(_muted(name), row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(_selectable(version.replace(", ", "\n")), row, 1)
+        grid.setColumnStretch(1, 1)
+        return frame
+
+    def _config_box(self) -> QFrame:
+        """The config file, each setting with its value and source, and the file's problems."""
+        settings = self.config
+        frame, grid = _framed("config")
+        file_label = _selectable(f"{settings.file}\n({config_file_state(settings)})")
+        file_label.setToolTip(
+            f"The config file read ({config.CONFIG_ENV} names another); spineviewer doctor "
+            "shows the same"
+        )
+        grid.addWidget(_muted("config file"), 0, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(file_label, 0, 1, 1, 2)
+        self.config_rows: list[tuple[QLabel, QLabel, QLabel]] = []
+        for row, entry in enumerate(settings.rows(), start=1):
+            tip = f"{entry['help']}\nenvironment variable: {entry['env']}"
+            name = _muted(entry["name"])
+            value = _selectable(entry["value"])
+            source = _muted(short_source(entry["source"], settings))
+            for label in (name, value, source):
+                label.setToolTip(f"{tip}\nfrom: {entry['source']}")
+            grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(value, row, 1)
+            grid.addWidget(source, row, 2, Qt.AlignmentFlag.AlignTop)
+            self.config_rows.append((name, value, source))
+        grid.setColumnStretch(1, 1)
+        self.config_problems: list[QLabel] = []
+        for problem in settings.problems:
+            label = _selectable(f"⚠ {problem}", wrap=True)
+            label.setStyleSheet(f"color: {WARNING_COLOR};")
+            grid.addWidget(label, grid.rowCount(), 0, 1, 3)
+            self.config_problems.append(label)
+        return frame
 
     def _notice(self) -> QFrame:
         frame = QFrame()
@@ -385,11 +516,71 @@ class AboutDialog(QDialog):
         self.notice_text = text
         return frame
 
+    def _on_cuda_checked(self, lines: list[str]) -> None:
+        self.cuda_label.setText("\n".join(lines))
+        self._fit()
+
+    def _on_cuda_check_failed(self, message: str) -> None:
+        self.cuda_label.setText(f"CUDA: could not be checked ({message})")
+        self._fit()
+
     def versions_text(self) -> str:
         """The version list as plain text, one ``name: version`` a line."""
         return "\n".join(f"{name}: {version}" for name, version in self.versions.items())
 
+    def details_text(self) -> str:
+        """What "Copy details" copies: the versions, the CUDA line and the configuration (the
+        config file, ``name = value (source)`` a setting, its problems), as plain text."""
+        settings = self.config
+        lines = [self.versions_text(), self.cuda_label.text()]
+        lines.append(f"Config: {settings.file} ({config_file_state(settings)})")
+        lines += [f"  {r['name']} = {r['value']} ({r['source']})" for r in settings.rows()]
+        lines += [f"  problem: {problem}" for problem in settings.problems]
+        return "\n".join(lines)
+
     def _on_copy_clicked(self) -> None:
         clipboard = QGuiApplication.clipboard()
         if clipboard is not None:
-            clipboard.setText(self.versions_text())
+            clipboard.setText(self.details_text())
+
+
+def config_file_state(settings: config.Config) -> str:
+    """Whether the config file was read, as ``spineviewer doctor`` says it."""
+    state = "read" if settings.file.is_file() else "none there: defaults and environment"
+    origin = "" if settings.file_source == "default" else f"; from {settings.file_source}"
+    return state + origin
+
+
+def short_source(source: str, settings: config.Config) -> str:
+    """A setting's source with the config file's path (shown above it) as "config file"."""
+    path = str(settings.file)
+    return "config file" + source[len(path) :] if source.startswith(path) else source
+
+
+def _framed(name: str) -> tuple[QFrame, QGridLayout]:
+    """A bordered frame with a grid inside (the About box's tables)."""
+    frame = QFrame()
+    frame.setObjectName(name)
+    frame.setStyleSheet(
+        f"QFrame#{name} {{ border: 1px solid {PANEL_BORDER}; border-radius: 4px; }}"
+    )
+    grid = QGridLayout(frame)
+    grid.setContentsMargins(10, 8, 10, 8)
+    grid.setHorizontalSpacing(18)
+    grid.setVerticalSpacing(4)
+    return frame, grid
+
+
+def _muted(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet(MUTED_STYLE)
+    return label
+
+
+def _selectable(text: str, wrap: bool = False) -> QLabel:
+    """A label whose text can be selected and copied (word-wrapped with ``wrap``: never paths,
+    which would break at every slash)."""
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
