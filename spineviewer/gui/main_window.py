@@ -35,6 +35,7 @@ from spineviewer.gui.browser import StudyBrowser
 from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
 from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
 from spineviewer.gui.icons import icon
+from spineviewer.gui.label_map_ui import LabelMapUi
 from spineviewer.gui.loading import (
     SCANNER,
     first_image_study,
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.annotation = AnnotationUi(self)
         self.analysis = AnalysisUi(self, self.annotation)
+        self.label_maps = LabelMapUi(self, self.annotation)
         self._build_actions()
         self._apply_settings()
         self.settings.restore_geometry(self)
@@ -255,6 +257,7 @@ class MainWindow(QMainWindow):
         view_menu.addActions(
             [self.corner_action, self.phi_action, self.crossref_action, self.crossref_all_action]
         )
+        view_menu.addMenu(self.label_maps.build_menu())
         view_menu.addSeparator()
         view_menu.addMenu(self.preset_menu)
         view_menu.addActions([fit, reset, invert, rot_cw, rot_ccw, flip_h, flip_v, cine])

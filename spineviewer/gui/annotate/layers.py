@@ -13,7 +13,8 @@ from spineviewer.annotations import Annotation, Kind, Vocabulary
 
 __all__ = ["LAYERS", "Layer", "LayerStyles", "layer_of"]
 
-#: Layer names in panel order; "Disc badges" are the AI's per-level states on sagittal views.
+#: Layer names in panel order; "Disc badges" are the AI's per-level states on sagittal views,
+#: "Label map" a segmentation's labels (:mod:`spineviewer.gui.label_map_overlay`).
 LAYERS: tuple[str, ...] = (
     "Vertebrae",
     "Discs",
@@ -21,6 +22,7 @@ LAYERS: tuple[str, ...] = (
     "Implants",
     "Cobb lines",
     "Other annotations",
+    "Label map",
 )
 _BY_CATEGORY = {
     "vertebra": "Vertebrae",
