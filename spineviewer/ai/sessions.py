@@ -30,7 +30,14 @@ from spineviewer.ai.cuda_check import cuda_status
 from spineviewer.ai.registry import ModelEntry
 from spineviewer.ai.runtime import CPU, CUDA, ModelSession
 
-__all__ = ["PROVIDERS", "PROVIDER_ENV", "SessionCache", "chosen_provider", "short_provider"]
+__all__ = [
+    "PROVIDERS",
+    "PROVIDER_ENV",
+    "SessionCache",
+    "chosen_provider",
+    "short_provider",
+    "warm_up_shape",
+]
 
 PROVIDER_ENV = config.SETTINGS["provider"].env
 PROVIDERS = config.PROVIDERS
@@ -65,6 +72,19 @@ def _threads() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
+def warm_up_shape(session: ModelSession) -> list[int]:
+    """The zero input a new session is run on once: the input's fixed dims, 1 for a dynamic
+    one; a sliding-window model's dynamic spatial dims take its patch size (a network whose
+    spatial dims are dynamic, as an nnU-Net export's are, may fail on 1 x 1 x 1: its
+    downsampling needs at least one patch)."""
+    spec = session.manifest.input
+    shape = [d if isinstance(d, int) else 1 for d in spec.shape]
+    window = session.manifest.preprocessing.sliding_window
+    if window is not None:
+        shape[2:] = [int(p) for p in window.patch_size]
+    return shape
+
+
 class SessionCache:
     """Sessions by model file; thread-safe; each warmed up once with a zero input."""
 
@@ -94,8 +114,8 @@ class SessionCache:
 
     def _warm_up(self, session: ModelSession) -> None:
         spec = session.manifest.input
-        shape = [d if isinstance(d, int) else 1 for d in spec.shape]
-        session.session.run(None, {spec.name: np.zeros(shape, dtype=np.float32)})
+        dtype = np.float16 if spec.dtype == "float16" else np.float32
+        session.session.run(None, {spec.name: np.zeros(warm_up_shape(session), dtype=dtype)})
 
     def _check_cuda(self) -> None:
         """Before the first session that would ask for CUDA: when CUDA does not load here, ask
