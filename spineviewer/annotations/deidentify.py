@@ -6,6 +6,8 @@ hold free text a reader typed (an arrow's note, a comment, a label that is no vo
 term: "see Dr Smith's note", "Mr Jones, L4"). Anonymised outputs (reports, the DICOM SR,
 key images) are built from :func:`deidentified_document`'s copy:
 
+- a series' known-length calibration is kept (its lengths stay what the reader calibrated)
+  without its author;
 - the document's author, every human mark's author, the patient's name and ID, the study
   date and description and the source paths are left out (a model's proposals keep the
   model's id: it names software, not a person);
@@ -72,4 +74,5 @@ def deidentified_document(
         author="",
         review_status=document.review_status,
         annotations=[deidentified_annotation(a, keep_text, vocabulary) for a in document],
+        calibrations=[replace(c, author="") for c in document.calibrations.values()],
     )

@@ -71,3 +71,17 @@ def test_terms() -> None:
     plain = Annotation.create(Kind.POINT, image(), [(1, 1)], None, label="L4",
                               provenance=Provenance(author=""))  # fmt: skip
     assert deidentified_annotation(plain) is plain  # nothing to remove: the same object
+
+
+def test_a_series_calibration_survives_without_its_author() -> None:
+    from spineviewer.annotations.calibration import Calibration
+
+    line = Annotation.create(Kind.LINE, image(), [(0, 0), (30, 40)], None)
+    original = _doc()
+    original.calibrations[line.image.series_uid] = Calibration.from_line(
+        line, 20.0, author="Dr QZX Reader"
+    )
+    copy = deidentified_document(original)
+    kept = copy.calibrations[line.image.series_uid]
+    assert kept.factor == original.calibrations[line.image.series_uid].factor
+    assert kept.author == "" and "QZX" not in copy.to_json()
