@@ -20,7 +20,8 @@ def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "config.toml"
     path.write_text("", encoding="utf-8")
     monkeypatch.setenv("SPINEVIEWER_CONFIG", str(path))
-    monkeypatch.delenv("SPINEVIEWER_PROVIDER", raising=False)
+    for name in ("SPINEVIEWER_PROVIDER", "SPINEVIEWER_STARTUP_PROBE"):
+        monkeypatch.delenv(name, raising=False)
     return path
 
 
@@ -125,3 +126,22 @@ def test_no_notice_when_the_config_is_fine(qtbot, config_file: Path) -> None:
     app.show_config_problems(win)
     assert win._notice is None
     win.close()
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_start_up_probe_is_a_setting_of_the_config_file(
+    qtbot, config_file: Path, capsys: pytest.CaptureFixture[str], on: bool
+) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from spineviewer.gui.splash import report_first_paint
+
+    config_file.write_text(f"startup_probe = {'true' if on else 'false'}\n", encoding="utf-8")
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    report_first_paint(widget, "probe window")
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.repaint()
+    qtbot.wait(50)
+    assert ("painted probe window" in capsys.readouterr().out) is on
