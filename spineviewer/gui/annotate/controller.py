@@ -23,12 +23,15 @@ from PySide6.QtCore import QObject, Signal
 
 from spineviewer.annotations import Annotation, ImageRef, Kind, Status, Vocabulary
 from spineviewer.annotations import commands as cmd
+from spineviewer.annotations.calibration import Calibration, scale_of
+from spineviewer.annotations.calibration_edits import SetCalibration, calibrate, remove_calibration
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.levels import ShiftError, is_level, level_index
-from spineviewer.annotations.measure import Measurement, measurements, value_unit
+from spineviewer.annotations.measure import Measurement, Scale, measurements, value_unit
 from spineviewer.annotations.store import Autosaver, SaveResult, Workspace
 from spineviewer.annotations.vocabulary import default_vocabulary
 from spineviewer.dicom import Study
+from spineviewer.dicom.spacing import SpacingKind
 from spineviewer.viewing.source import SliceInfo
 
 #: Tools that draw a new annotation, by name (the tool names of the window).
@@ -45,7 +48,10 @@ DRAW_TOOLS: dict[str, Kind] = {
 }
 #: The vertebra labelling tool (:mod:`.labelling`): a click labels a body with the next level.
 LABELS_TOOL = "labels"
-EDIT_TOOLS = ("select", *DRAW_TOOLS, LABELS_TOOL)
+#: The known-length calibration tool: a line (not kept as a mark) whose true length the reader
+#: types calibrates its series (:mod:`spineviewer.annotations.calibration`).
+CALIBRATE_TOOL = "calibrate"
+EDIT_TOOLS = ("select", *DRAW_TOOLS, LABELS_TOOL, CALIBRATE_TOOL)
 
 
 @dataclass
@@ -66,9 +72,11 @@ def image_ref(info: SliceInfo | None) -> ImageRef | None:
 
 
 def format_measurement(m: Measurement) -> str:
-    """ "Length 42.3 mm", "Area 118 mm²", "Mean 41.2 ± 9.0 HU" style text for one value."""
+    """ "Length 42.3 mm", "Area 118 mm²", "Mean 41.2 ± 9.0 HU" style text for one value; a
+    length or area says what its millimetres are ("Length 51.7 mm (detector)", "Area 96 mm²
+    (calibrated)", :attr:`Measurement.label`)."""
     units = {"mm2": "mm²", "deg": "°", "px2": "px²", "[hnsf'U]": "HU", "1": ""}
-    unit = units.get(m.unit, m.unit)
+    unit = units.get(m.unit, m.unit) + m.label.removeprefix(m.unit)
     name = {"cobb_angle": "Cobb", "sd": "SD"}.get(m.name, m.name.capitalize())
     digits = 0 if m.name in ("area", "pixels") and abs(m.value) >= 100 else 1
     sep = "" if unit in ("°", "") else " "
@@ -112,7 +120,10 @@ class AnnotationController(QObject):
         #: Pixel values (modality units) and modality of a frame when it is on screen; set by
         #: the window, used for ROI statistics outside the viewport (the panel).
         self.pixels_of: Callable[[ImageRef], tuple[np.ndarray, str] | None] = lambda ref: None
-        self._measure_cache: dict[tuple[Annotation, int], list[Measurement]] = {}
+        self._measure_cache: dict[tuple[Annotation, int, Scale], list[Measurement]] = {}
+        #: What the millimetres of each opened image measure, by SOP Instance UID (a
+        #: radiograph known only by its detector spacing: DETECTOR).
+        self._spacing_kinds: dict[str, SpacingKind] = {}
 
     # -- studies ---------------------------------------------------------------------------
 
@@ -125,6 +136,12 @@ class AnnotationController(QObject):
 
     def open_study(self, study: Study, sources: Sequence[str | Path] = ()) -> Session:
         """The study's session: reopened from the workspace when it has a document."""
+        self._spacing_kinds.update(
+            (f.instance.sop_instance_uid, f.spacing_kind)
+            for series in study.series
+            for stack in series.stacks
+            for f in stack.frames
+        )
         session = self.sessions.get(study.uid)
         if session is not None:
             return session
@@ -243,15 +260,38 @@ class AnnotationController(QObject):
                 return found
         return None
 
+    def calibration_of(self, series_uid: str) -> Calibration | None:
+        """The known-length calibration of a series of any open study (None: none)."""
+        for session in self.sessions.values():
+            found = session.document.calibrations.get(series_uid)
+            if found is not None:
+                return found
+        return None
+
+    def spacing_kind(self, ref: ImageRef) -> SpacingKind:
+        """What the millimetres of the image ``ref``'s own spacing measure (PATIENT for an
+        image of no opened study)."""
+        return self._spacing_kinds.get(ref.sop_instance_uid, SpacingKind.PATIENT)
+
+    def scale_of(self, ref: ImageRef) -> Scale:
+        """What the millimetres of a measurement on the image ``ref`` are: its series'
+        calibration, else its spacing kind (``mm (detector)`` on a radiograph known only by
+        its detector spacing)."""
+        session = self.sessions.get(ref.study_uid)
+        calibrations = session.document.calibrations if session is not None else None
+        return scale_of(ref.series_uid, self.spacing_kind(ref), calibrations)
+
     def measure(
         self, annotation: Annotation, values: np.ndarray | None, modality: str
     ) -> list[Measurement]:
-        """The annotation's measurements (cached per value: only edits recompute)."""
-        key = (annotation, id(values) if values is not None else 0)
+        """The annotation's measurements by its image's scale (cached per value and scale:
+        only edits and calibrations recompute)."""
+        scale = self.scale_of(annotation.image)
+        key = (annotation, id(values) if values is not None else 0, scale)
         cached = self._measure_cache.get(key)
         if cached is None:
             try:
-                cached = measurements(annotation, values, unit=value_unit(modality))
+                cached = measurements(annotation, values, unit=value_unit(modality), scale=scale)
             except ValueError:
                 cached = []  # a degenerate shape (zero-length arm) measures nothing yet
             if len(self._measure_cache) > 2048:
@@ -400,6 +440,42 @@ class AnnotationController(QObject):
             return False
         return True
 
+    def calibrate(self, line: Annotation, known_length_mm: float) -> Calibration | None:
+        """Calibrate ``line``'s series so that ``line`` measures ``known_length_mm`` (one undo
+        step; the line is not kept as a mark). None, with the reason in a message, when its
+        study is not open or the line or length cannot calibrate."""
+        session = self.sessions.get(line.image.study_uid)
+        if session is None:
+            self.message.emit("This image's study is not open for annotation.")
+            return None
+        self.current_uid = session.document.study_uid
+        try:
+            return calibrate(session.stack, line, known_length_mm)
+        except ValueError as exc:
+            self.message.emit(f"Not calibrated: {exc}.")
+            return None
+
+    def remove_calibration(self, ref: ImageRef | None) -> bool:
+        """Take away the calibration of the series of the image ``ref`` (one undo step);
+        False, with a message, when it has none."""
+        session = self.sessions.get(ref.study_uid) if ref is not None else None
+        if ref is None or session is None:
+            self.message.emit("No calibrated series in view.")
+            return False
+        self.current_uid = session.document.study_uid
+        if not remove_calibration(session.stack, ref.series_uid):
+            self.message.emit("This series has no calibration to remove.")
+            return False
+        return True
+
+    def _calibration_message(self, command: SetCalibration) -> None:
+        """The status line after a calibration changed (set, removed, undone, redone)."""
+        now = self.calibration_of(command.series_uid)
+        if now is not None:
+            self.message.emit(f"Series calibrated: {now.describe()}; lengths in mm (calibrated)")
+        else:
+            self.message.emit("Series calibration removed: lengths by the image's own spacing")
+
     def undo(self) -> None:
         session = self.session
         if session is not None and session.stack.can_undo:
@@ -427,3 +503,5 @@ class AnnotationController(QObject):
             self.selected = None
             self.selectionChanged.emit()
         self.changed.emit()
+        if isinstance(command, SetCalibration):
+            self._calibration_message(command)
