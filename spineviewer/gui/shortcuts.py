@@ -78,6 +78,10 @@ BINDINGS: tuple[Binding, ...] = (
         "Annotate",
         ("S", "Select / edit tool: click picks, drag moves, handles reshape"),
         ("D", "Distance (line, mm)"),
+        (
+            "Shift+D",
+            "Calibrate the series on a known length: draw a line, type its true length (mm)",
+        ),
         ("A", "Angle (arm end, vertex, arm end)"),
         ("K", "Cobb angle (two lines)"),
         ("B", "Rectangle ROI"),

@@ -35,6 +35,7 @@ EXPECTED_KEYS = {
     "Annotate": {
         "S",
         "D",
+        "Shift+D",
         "A",
         "K",
         "B",
@@ -101,6 +102,7 @@ SINGLE_SEQUENCES = (
     "Alt+Shift+R",
     "Alt+Up",
     "Alt+Down",
+    "Shift+D",
     "L",
     "H",
     "Shift+H",

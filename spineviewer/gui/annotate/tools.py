@@ -16,7 +16,10 @@ Gestures:
   polygon vertex, Ctrl+click on a vertex removes it; Delete removes the selection; Esc
   cancels the drawing (or the drag) in progress; Ctrl+Shift+Up/Down copies the selection to
   the previous/next image;
-- vertebra labels: click a body, it gets the next level (:mod:`.labelling`).
+- vertebra labels: click a body, it gets the next level (:mod:`.labelling`);
+- calibrate on a known length: drag (or click, click) a line over something of known size;
+  it is not kept as a mark but handed to :attr:`AnnotationTools.on_calibration_line`, which
+  asks for its true length and calibrates the series.
 
 A mark drawn with no label chosen is named after its shape and numbered in its study
 ("Distance 1", "Distance 2", "Angle 1"; :func:`default_name`): the name is its note, shown on
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +39,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter
 
 from spineviewer.annotations import POINT_COUNT, Annotation, Kind, Status
 from spineviewer.gui.annotate.controller import (
+    CALIBRATE_TOOL,
     DRAW_TOOLS,
     LABELS_TOOL,
     AnnotationController,
@@ -61,6 +65,8 @@ PICK_PX = 6.0
 DRAG_PX = 4.0
 #: Freehand outlines keep a point every this many screen pixels.
 FREEHAND_STEP_PX = 3.0
+#: The calibration line while it is drawn (amber: not a mark of any layer).
+CALIBRATION_COLOR = QColor("#ffb000")
 
 Point = tuple[float, float]
 
@@ -95,6 +101,8 @@ class _Draft:
     hover: Point | None = None
     press: QPointF | None = None
     dragging: bool = False
+    #: A known-length calibration line (handed on, not kept as a mark).
+    calibration: bool = False
 
 
 @dataclass
@@ -135,6 +143,9 @@ class AnnotationTools:
         self.labelling = LabellingTool(controller)
         self.draft: _Draft | None = None
         self.edit: _Edit | None = None
+        #: Gets each finished calibration line (an annotation not in any document); the
+        #: window asks for its true length there. Without it the line is dropped.
+        self.on_calibration_line: Callable[[Annotation], object] | None = None
         controller.toolChanged.connect(lambda _tool: self.cancel())
 
     # -- helpers ------------------------------------------------------------------------------
@@ -193,6 +204,11 @@ class AnnotationTools:
             return
         plane = vp.info.plane if vp.info is not None else None
         c = self.controller
+        if draft.calibration:
+            vp.update()
+            if self.on_calibration_line is not None:
+                self.on_calibration_line(Annotation.create(Kind.LINE, ref, pts, plane))
+            return
         label = c.vocabulary.get(c.label)
         state = c.state if label is not None and label.category == "disc" else None
         session = c.sessions.get(ref.study_uid)
@@ -232,15 +248,16 @@ class AnnotationTools:
             return self._press_select(vp, ev, pos, rc)
         if tool == LABELS_TOOL:
             return self.labelling.press(vp, ev)
-        if tool not in DRAW_TOOLS:
+        if tool not in DRAW_TOOLS and tool != CALIBRATE_TOOL:
             return False
         if image_ref(vp.info) is None:
             self.controller.message.emit(
                 "Annotations are drawn on acquired images, not on reformats (MPR)."
             )
             return True
-        kind = DRAW_TOOLS[tool]
-        self.draft = _Draft(vp, kind, [rc], press=pos)
+        calibration = tool == CALIBRATE_TOOL
+        kind = Kind.LINE if calibration else DRAW_TOOLS[tool]
+        self.draft = _Draft(vp, kind, [rc], press=pos, calibration=calibration)
         if kind == Kind.POINT:
             self._commit(self.draft)
         return True
@@ -339,7 +356,7 @@ class AnnotationTools:
             self._commit(draft)
             return True
         if self.controller.tool != "select":
-            return self.controller.tool in DRAW_TOOLS
+            return self.controller.tool in DRAW_TOOLS or self.controller.tool == CALIBRATE_TOOL
         hit = self._hit(vp, ev.position())
         if hit is None:
             return False  # double-click on the image: maximise, as everywhere
@@ -423,9 +440,8 @@ class AnnotationTools:
         draft = self.draft
         if draft is not None and draft.viewport is vp:
             pts = list(draft.points) + ([draft.hover] if draft.hover is not None else [])
-            paint_draft(
-                painter, draft.kind, [vp.image_to_widget(r, col) for r, col in pts], UNLABELLED
-            )
+            color = CALIBRATION_COLOR if draft.calibration else UNLABELLED
+            paint_draft(painter, draft.kind, [vp.image_to_widget(r, col) for r, col in pts], color)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
     def text_lines(

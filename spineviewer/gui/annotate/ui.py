@@ -25,6 +25,7 @@ from spineviewer.annotations.export import FORMATS, ExportResult, export_study, 
 from spineviewer.annotations.levels import DOWN, UP
 from spineviewer.dicom import ScanResult, Stack
 from spineviewer.gui.actions import make_action
+from spineviewer.gui.annotate.calibration_ui import CalibrationUi, calibrate_icon
 from spineviewer.gui.annotate.controller import AnnotationController, image_ref
 from spineviewer.gui.annotate.labelling import LabellingBar, labels_icon
 from spineviewer.gui.annotate.level_overlay import LevelOverlay
@@ -39,6 +40,7 @@ from spineviewer.gui.workers import Cancelled, Job, Progress
 TOOLS = (
     ("select", "&Select / edit", "S", "select"),
     ("line", "&Distance", "D", "line"),
+    ("calibrate", "Calibrate on a &known length...", "Shift+D", None),  # drawn: calibrate_icon
     ("angle", "&Angle", "A", "angle"),
     ("cobb", "Cob&b angle", "K", "cobb"),
     ("rectangle", "&Rectangle", "B", "rectangle"),
@@ -49,6 +51,8 @@ TOOLS = (
     ("arrow", "Text &arrow", "Q", "arrow"),
     ("labels", "Vertebra &labels", "L", None),  # its icon is drawn (labelling.labels_icon)
 )
+#: The tools whose icons are drawn, not shipped.
+DRAWN_ICONS = {"calibrate": calibrate_icon, "labels": labels_icon}
 
 
 class AnnotationUi(QObject):
@@ -60,8 +64,11 @@ class AnnotationUi(QObject):
         self.shell = shell
         self.controller = AnnotationController(workspace, parent=self)
         self.tools = AnnotationTools(self.controller)
+        #: The calibrate tool's question (its true length) and calibration.
+        self.calibration = CalibrationUi(self.controller, self.tools, window)
         for vp in shell.grid.viewports:
             vp.tool_handler = self.tools
+            vp.calibration_factor = self._calibration_factor
             vp.activated.connect(lambda vp=vp: self._on_viewport_activated(vp))
         c = self.controller
         c.pixels_of = self._pixels_on_screen
@@ -117,7 +124,7 @@ class AnnotationUi(QObject):
         for name, text, key, icon_name in TOOLS:
             a = act(text, partial(self.shell.set_tool, name), key, icon_name, checkable=True)
             if icon_name is None:
-                a.setIcon(labels_icon())
+                a.setIcon(DRAWN_ICONS[name]())
             group.addAction(a)
             tool_actions[name] = a
         c = self.controller
@@ -129,6 +136,10 @@ class AnnotationUi(QObject):
             "Alt+Down",
         )
         self.accept_labels_action = act("Accept AI vertebra la&bels", c.accept_labels)
+        self.remove_calibration_action = act(
+            "Re&move the series' calibration",
+            lambda: c.remove_calibration(image_ref(self.shell.grid.active.info)),
+        )
         self.undo_action = act("&Undo", c.undo, "Ctrl+Z", "undo")
         self.redo_action = act("&Redo", c.redo, "Ctrl+Y", "redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
@@ -170,6 +181,7 @@ class AnnotationUi(QObject):
         edit.addActions([self.undo_action, self.redo_action, self.delete_action])
         menu = QMenu("&Annotate", w)
         menu.addActions([tool_actions[name] for name, *_ in TOOLS])
+        menu.addAction(self.remove_calibration_action)
         menu.addSeparator()
         menu.addActions(
             [
@@ -308,6 +320,10 @@ class AnnotationUi(QObject):
         ref = image_ref(vp.info)
         if ref is not None:
             self.controller.set_current_study(ref.study_uid)
+
+    def _calibration_factor(self, series_uid: str) -> float | None:
+        calibration = self.controller.calibration_of(series_uid)
+        return calibration.factor if calibration is not None else None
 
     def _pixels_on_screen(self, ref: ImageRef) -> tuple[np.ndarray, str] | None:
         for vp in self.shell.grid.viewports:
