@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -39,7 +39,13 @@ from spineviewer.geometry.orientation import edge_letters
 from spineviewer.gui.image_item import GreyImageItem
 from spineviewer.gui.overlay import OverlayPainter
 from spineviewer.gui.reference_lines import ReferenceLines
-from spineviewer.viewing.corners import CornerText, CursorSample, corner_text, sample_cursor
+from spineviewer.viewing.corners import (
+    CornerText,
+    CursorSample,
+    corner_text,
+    length_unit,
+    sample_cursor,
+)
 from spineviewer.viewing.crossref import CrossRefLine
 from spineviewer.viewing.display_transform import DisplayTransform
 from spineviewer.viewing.presets import Preset
@@ -147,6 +153,9 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         self.tool_handler: ViewportTool | None = None
         #: Extra painters (viewport, painter) drawn over the image after the tool handler.
         self.overlays: list[Callable[[ImageViewport, QPainter], None]] = []
+        #: A series' known-length calibration factor by its UID (None: not calibrated), for
+        #: the scale bar and a radiograph's length unit; the annotation tools set it.
+        self.calibration_factor: Callable[[str], float | None] = lambda series_uid: None
         self._wheel_rest = 0
         self.cine = QTimer(self)
         self.cine.timeout.connect(self._on_cine_tick)
@@ -438,7 +447,12 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
             self._cursor,
             self.phi_free,
             extra,
+            self._calibration() is not None,
         )
+
+    def _calibration(self) -> float | None:
+        """The shown series' known-length calibration factor (None: none)."""
+        return self.calibration_factor(self.source.series_uid) if self.source else None
 
     def edge_letters(self) -> dict[str, str]:
         """Orientation letters on each screen edge (empty without geometry)."""
@@ -479,13 +493,23 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
                 if text is not None:
                     self._painter.corners(painter, area, text)
                 self._painter.letters(painter, area, self.edge_letters())
-                px, _ = self.vb.viewPixelSize()
-                unit = "mm" if self._info is not None and self._info.pixel_spacing else "px"
-                self._painter.scale_bar(painter, area, px, unit)
+                self._paint_scale_bar(painter, area)
         self._painter.border(
             painter, area, ACTIVE_BORDER if self.active else IDLE_BORDER, 2 if self.active else 1
         )
         painter.restore()
+
+    def _paint_scale_bar(self, painter: QPainter, area: QRect) -> None:
+        """The scale bar in the unit lengths are read in (a calibrated series: its mm)."""
+        px, _ = self.vb.viewPixelSize()
+        factor = self._calibration()
+        info, source = self._info, self.source
+        unit = (
+            "px"
+            if info is None or source is None
+            else length_unit(source.modality, info, factor is not None)
+        )
+        self._painter.scale_bar(painter, area, px * (factor or 1.0), unit)
 
     def repaint_overlays(self) -> None:
         """Schedule a repaint of the whole drawing area: corner text, orientation letters,

@@ -1,4 +1,10 @@
-"""The four blocks of corner text a radiologist expects on every image (IHE BIR), without Qt."""
+"""The four blocks of corner text a radiologist expects on every image (IHE BIR), without Qt.
+
+A projection radiograph's corner also says what its lengths are in (:func:`length_unit`):
+``mm (detector)`` when only the detector spacing is known (lengths magnified by the beam),
+``mm (calibrated)`` when the header or a known-length calibration of the series corrects it.
+CT and MR corners do not have that line.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from spineviewer.dicom import Window
+from spineviewer.dicom.model import PROJECTION_MODALITIES
+from spineviewer.dicom.spacing import SpacingKind, unit_label
 from spineviewer.viewing.source import SliceInfo
 
 #: Study attributes hidden in PHI-free mode.
@@ -76,6 +84,19 @@ def sample_cursor(
     return CursorSample(r, c, stored, value, patient)
 
 
+def length_unit(modality: str, info: SliceInfo, calibrated: bool = False) -> str:
+    """The unit a reader reads the image's lengths in: ``mm (calibrated)`` when its series has
+    a known-length calibration (``calibrated``), else ``px`` without a spacing, ``mm``; on a
+    projection radiograph the header's kind: ``mm (detector)`` or ``mm (calibrated)``."""
+    if calibrated:
+        return unit_label("mm", SpacingKind.CALIBRATED)
+    if info.pixel_spacing is None:
+        return "px"
+    if modality.upper() in PROJECTION_MODALITIES and info.frame is not None:
+        return info.frame.spacing_unit
+    return "mm"
+
+
 def corner_text(
     study: Mapping[str, str],
     series_name: str,
@@ -88,8 +109,11 @@ def corner_text(
     cursor: CursorSample | None = None,
     phi_free: bool = False,
     extra: tuple[str, ...] = (),
+    calibrated: bool = False,
 ) -> CornerText:
-    """Corner text for one viewport; ``phi_free`` leaves out everything that names the patient."""
+    """Corner text for one viewport; ``phi_free`` leaves out everything that names the patient;
+    a projection radiograph's bottom right says its lengths' unit (``calibrated``: its series
+    has a known-length calibration)."""
     if phi_free:
         top_left: tuple[str, ...] = ("PHI hidden",)
     else:
@@ -123,4 +147,7 @@ def corner_text(
     bottom_right.append(f"Zoom {zoom:.2f}x")
     if info.pixel_spacing is None:
         bottom_right.append("Pixel spacing unknown")
+    unit = length_unit(modality, info, calibrated)
+    if modality.upper() in PROJECTION_MODALITIES and unit != "px":
+        bottom_right.append(f"Lengths in {unit}")
     return CornerText(top_left, top_right, tuple(bottom_left), tuple(bottom_right))
