@@ -150,6 +150,19 @@ class _ThreadCapture:
         return getattr(self._target, name)
 
 
+#: ``preload_dlls`` prints what it loads; its output is captured one call at a time.
+_PRELOAD_LOCK = threading.Lock()
+
+
+def summary_lines(cuda: dict[str, Any]) -> list[str]:
+    """What ``spineviewer doctor`` and Help > About say of a :func:`cuda_report`: one line, and
+    how to get what is missing when CUDA does not load."""
+    if cuda["available"]:
+        return ["CUDA: available (driver, CUDA and cuDNN libraries and the CUDA provider load)"]
+    lines = [f"CUDA: not available ({cuda['reason']}); the models run on the CPU"]
+    return lines + ([f"To use the GPU: {cuda['hint']}"] if cuda.get("hint") else [])
+
+
 def _preload(module: Any) -> dict[str, Any]:
     """Call ``onnxruntime.preload_dlls()`` and parse what it printed."""
     out: dict[str, Any] = {"called": False, "failures": [], "output": "", "error": None}
@@ -159,7 +172,9 @@ def _preload(module: Any) -> dict[str, Any]:
         return out
     capture = _ThreadCapture(sys.stdout)
     try:
-        with contextlib.redirect_stdout(capture):
+        # sys.stdout is process-wide: one capture at a time, or an overlapping check could
+        # leave it pointing at a finished capture
+        with _PRELOAD_LOCK, contextlib.redirect_stdout(capture):
             preload()
         out["called"] = True
     except Exception as exc:

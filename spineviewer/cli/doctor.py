@@ -335,9 +335,11 @@ def text_lines(report: dict[str, Any]) -> list[str]:
     if qt["hint"]:
         lines.append(f"  hint: {qt['hint']}")
     lines.append(_onnxruntime_line(ort))
-    lines.append(_cuda_line(report["cuda"]))
-    if report["cuda"]["hint"]:
-        lines.append(f"  hint: {report['cuda']['hint']}")
+    from spineviewer.ai.cuda_check import summary_lines
+
+    cuda, *hint = summary_lines(report["cuda"])
+    lines.append(cuda)
+    lines += [f"  hint: {line.removeprefix('To use the GPU: ')}" for line in hint]
     lines += _config_lines(report["config"])
     lines += _model_lines(report["models"])
     ws = report["workspace"]
@@ -367,12 +369,6 @@ def _onnxruntime_line(ort: dict[str, Any]) -> str:
     return f"onnxruntime: {ort['version']} ({package}{built}); providers: " + ", ".join(
         ort["providers"]
     )
-
-
-def _cuda_line(cuda: dict[str, Any]) -> str:
-    if cuda["available"]:
-        return "CUDA: available (driver, CUDA and cuDNN libraries and the CUDA provider load)"
-    return f"CUDA: not available ({cuda['reason']}); the models run on the CPU"
 
 
 def _config_lines(settings: dict[str, Any]) -> list[str]:

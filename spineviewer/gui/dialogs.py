@@ -16,8 +16,7 @@ import atexit
 import importlib
 import platform
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QPointF, Qt, QTimer, qVersion
@@ -102,27 +101,19 @@ def onnxruntime_providers() -> list[str] | None:
     return None if module is None else list(report["providers"])
 
 
-def cuda_lines(cuda: Mapping[str, Any]) -> list[str]:
-    """The CUDA line of ``spineviewer doctor`` for a :func:`~spineviewer.ai.cuda_check.
-    cuda_report`, and how to get what is missing when CUDA does not load."""
-    if cuda["available"]:
-        return ["CUDA: available (driver, CUDA and cuDNN libraries and the CUDA provider load)"]
-    lines = [f"CUDA: not available ({cuda['reason']}); the models run on the CPU"]
-    return lines + ([f"To use the GPU: {cuda['hint']}"] if cuda["hint"] else [])
-
-
 #: One CUDA check at a time (``preload_dlls`` and its captured output are process-wide).
 _CHECK_LOCK = threading.Lock()
 
 
 def check_cuda(progress: Progress, cancelled: Cancelled) -> list[str]:
-    """:func:`cuda_lines` of this machine: ``onnxruntime.preload_dlls`` and the driver and
-    provider libraries loaded, about 0.6 s with a GPU: a job's work, never the GUI thread's."""
-    from spineviewer.ai.cuda_check import cuda_report, onnxruntime_report
+    """:func:`~spineviewer.ai.cuda_check.summary_lines` of this machine: ``onnxruntime.
+    preload_dlls`` and the driver and provider libraries loaded, about 0.6 s with a GPU: a
+    job's work, never the GUI thread's."""
+    from spineviewer.ai.cuda_check import cuda_report, onnxruntime_report, summary_lines
 
     with _CHECK_LOCK:
         ort, module = onnxruntime_report()
-        return cuda_lines(cuda_report(module, ort))
+        return summary_lines(cuda_report(module, ort))
 
 
 #: The CUDA checks still running: referenced here, not by a dialog that may close first.

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from spineviewer.ai.cuda_check import cuda_report, onnxruntime_report
-from spineviewer.cli.doctor import _cuda_line
+from spineviewer.ai.cuda_check import cuda_report, onnxruntime_report, summary_lines
 from spineviewer.gui import dialogs
 from spineviewer.gui.dialogs import CUDA_CHECKING, AboutDialog
 
@@ -91,7 +90,7 @@ def test_the_cuda_line_arrives_from_a_background_job(qtbot, config_file: Path) -
     ort, module = onnxruntime_report()
     cuda = cuda_report(module, ort)
     lines = about.cuda_label.text().splitlines()
-    assert lines[0] == _cuda_line(cuda)  # what spineviewer doctor prints
+    assert lines[0] == summary_lines(cuda)[0]  # what spineviewer doctor prints
     if not cuda["available"]:  # no GPU here: one line says so and why, then how to get it
         assert lines[0].startswith(f"CUDA: not available ({cuda['reason']})")
         assert lines[1:] == [f"To use the GPU: {cuda['hint']}"]
