@@ -8,15 +8,33 @@ calibration sphere, told the sphere's true diameter, makes the same distance ``m
 as one step each, and the calibration is saved with the annotations. A radiograph whose header
 tells its magnification reads ``mm (calibrated)`` without the tool; an MR's corner is as it
 was.
+
+Run as a script under ``xvfb-run`` it drives the real window on the X server, calibrates on
+the sphere and measures two body heights with real mouse events, and saves the X framebuffer
+(``import -window root``) as ``OUT/xr-calibrated-measurement.png``;
+``test_the_calibrated_measurement_on_the_real_screen`` checks that capture, and the same run
+made ``docs/screenshots/xr-calibrated-measurement.png``::
+
+    SPINEVIEWER_WORKSPACE=/tmp/ws xvfb-run -a -s "-screen 0 1600x1000x24" \\
+        python tests/gui/test_xr_calibration_tool.py --out /tmp/shot
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gui_helpers import open_window, shown_viewport
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from spineviewer.annotations import Kind, Workspace
@@ -25,6 +43,7 @@ from spineviewer.dicom import scan
 from spineviewer.dicom.spacing import SpacingKind
 from spineviewer.gui.annotate.calibration_ui import MIN_KNOWN_MM, ask_known_length
 from spineviewer.gui.annotate.controller import format_measurement
+from spineviewer.gui.annotate.drawing import UNLABELLED
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.phantom import load_ground_truth
 from spineviewer.phantom.xr import XrGeometry, generate_magnified_xr, magnified_folder_name
@@ -34,6 +53,11 @@ LEFT = Qt.MouseButton.LeftButton
 #: Screen pixels per image pixel while drawing: a point lands within 1/8 pixel of its target.
 DRAW_ZOOM = 4.0
 MEASURE_COLUMN = 5
+MISSING = [tool for tool in ("Xvfb", "xvfb-run", "import") if shutil.which(tool) is None]
+SCREEN = (1600, 1000)
+SHOT = "xr-calibrated-measurement.png"
+#: The bodies whose heights the screenshot measures.
+MEASURED = ("L2", "L4")
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +262,151 @@ def test_mr_corners_have_no_length_unit_line(qtbot, demo_study_dir: Path, monkey
     )
     vp.grab()
     assert bars[-1] == "mm"
+
+
+# -- on the real X server ----------------------------------------------------------------------
+
+
+@pytest.mark.real_display
+def test_the_calibrated_measurement_on_the_real_screen(tmp_path: Path) -> None:
+    """The window on Xvfb, captured from the X server: the two distances are drawn where they
+    were measured, and every length the window shows is mm (calibrated) and true."""
+    if MISSING:
+        pytest.skip(f"real-display tests need {', '.join(MISSING)} (Xvfb and ImageMagick)")
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env["SPINEVIEWER_WORKSPACE"] = str(tmp_path / "workspace")
+    screen = f"-screen 0 {SCREEN[0]}x{SCREEN[1]}x24"
+    done = subprocess.run(
+        ["xvfb-run", "-a", "-s", screen, sys.executable, __file__, "--out", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    info = json.loads((tmp_path / "calibration.json").read_text())
+    assert info["factor"] == pytest.approx(1 / info["magnification"], rel=0.01)
+    assert info["status"].startswith("Series calibrated: known length 25 mm")
+    assert "Lengths in mm (calibrated)" in info["corner"]
+    for label, mark in info["marks"].items():
+        assert mark["panel"].endswith(" mm (calibrated)"), label
+        assert length_of(mark["panel"]) == pytest.approx(mark["true_mm"], rel=0.01), label
+        assert mark["on_image"] == mark["panel"], label
+    shot = QImage(str(tmp_path / SHOT)).convertToFormat(QImage.Format.Format_RGB888)
+    assert (shot.width(), shot.height()) == SCREEN
+    stride = shot.bytesPerLine()
+    raw = np.frombuffer(bytes(shot.constBits()), np.uint8).reshape(shot.height(), stride)
+    pixels = raw[:, : shot.width() * 3].reshape(shot.height(), shot.width(), 3).astype(int)
+    # the unlabelled marks' cyan (drawn over a grey image, at the layer's opacity when not
+    # selected): green and blue well above red, where the grey image has all three equal
+    assert UNLABELLED.green() - UNLABELLED.red() > 100 < UNLABELLED.blue() - UNLABELLED.red()
+    for label, mark in info["marks"].items():
+        x, y = mark["middle"]
+        patch = pixels[y - 3 : y + 4, x - 3 : x + 4].reshape(-1, 3)
+        cyan = np.minimum(patch[:, 1], patch[:, 2]) - patch[:, 0]
+        assert cyan.max() >= 60, (label, patch.tolist())
+        far = pixels[y - 3 : y + 4, x - 40 : x - 33].reshape(-1, 3)  # beside it: grey only
+        assert (np.minimum(far[:, 1], far[:, 2]) - far[:, 0]).max() < 20, label
+
+
+def _wait(condition, timeout_s: float = 120.0) -> None:
+    from PySide6.QtTest import QTest
+
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > timeout_s:
+            raise TimeoutError("the viewer did not get there in time")
+        QTest.qWait(50)
+
+
+def _drag(vp: ImageViewport, line_px: list[list[float]]) -> None:
+    """Real mouse events from one truth point to the other, zoomed in on them."""
+    from PySide6.QtTest import QTest
+
+    (r0, c0), (r1, c1) = line_px
+    centre_on(vp, (r0 + r1) / 2, (c0 + c1) / 2)
+    a, b = vp.image_to_widget(r0, c0).toPoint(), vp.image_to_widget(r1, c1).toPoint()
+    target = vp.viewport()
+    QTest.mousePress(target, LEFT, Qt.KeyboardModifier.NoModifier, a)
+    for i in range(1, 5):
+        QTest.mouseMove(target, a + (b - a) * (i / 4), 20)
+    QTest.mouseRelease(target, LEFT, Qt.KeyboardModifier.NoModifier, b)
+    QTest.qWait(100)
+
+
+def _screenshot(out: Path) -> int:
+    """Drive the real window on the X server (see the module text)."""
+    from PySide6.QtTest import QTest
+
+    from spineviewer.gui.app import application
+    from spineviewer.gui.main_window import MainWindow
+
+    application()
+    geometry = XrGeometry("detector", "CR")
+    generate_magnified_xr(out / "phantom", SEED, geometry)
+    folder = out / "phantom" / magnified_folder_name(SEED, geometry)
+    truth = load_ground_truth(folder).parameters
+    sphere = truth["calibration_sphere"]
+    win = MainWindow()
+    win.setGeometry(0, 0, *SCREEN)
+    win.show()
+    win.open_paths([folder])
+    _wait(lambda: not win.busy() and win.grid.viewports[0].source is not None)
+    win.browser_dock.hide()
+    win.annotation.worklist_dock.hide()
+    win.annotation.panel_dock.show()
+    win.annotation.panel_dock.raise_()
+    QTest.qWait(600)
+    ui, vp = win.annotation, win.grid.viewports[0]
+    marks = {}
+    win.set_tool("line")
+    for label in MEASURED:
+        _drag(vp, truth["body_heights"][label]["line_px"])
+        marks[label] = list(ui.controller.document)[-1]
+    ui.calibration.ask_length = lambda parent, measured, default: float(sphere["diameter_mm"])
+    win.set_tool("calibrate")
+    _drag(vp, sphere["line_px"])
+    win.set_tool("select")
+    ui.controller.select(marks[MEASURED[-1]].uid)
+    # the lumbar spine and the sphere in view
+    vp.fit()
+    vp.zoom_by(vp.viewport().height() / 640 / vp.zoom)
+    at = vp.image_to_widget(470.0, 300.0)
+    centre = QPointF(vp.viewport().rect().center())
+    vp.pan_by(centre.x() - at.x(), centre.y() - at.y())
+    QTest.qWait(1200)
+    QApplication.processEvents()
+    calibration = next(iter(ui.controller.document.calibrations.values()))
+    origin = vp.viewport().mapToGlobal(QPoint(0, 0))
+    rows = {a.uid: r for r, a in enumerate(ui.panel.model.rows)}
+    info = {
+        "magnification": truth["xr_geometry"]["magnification"],
+        "factor": calibration.factor,
+        "status": win.statusBar().currentMessage(),
+        "corner": list(vp.corner_text().bottom_right),
+        "marks": {},
+    }
+    for label, mark in marks.items():
+        (r0, c0), (r1, c1) = mark.points
+        middle = vp.image_to_widget((r0 + r1) / 2, (c0 + c1) / 2)
+        info["marks"][label] = {
+            "true_mm": truth["body_heights"][label]["height_mm"],
+            "panel": ui.panel.model.index(rows[mark.uid], MEASURE_COLUMN).data(),
+            "on_image": ui.tools.text_lines(mark, None, "CR")[-1],
+            "middle": [round(middle.x()) + origin.x(), round(middle.y()) + origin.y()],
+        }
+    (out / "calibration.json").write_text(json.dumps(info, indent=1))
+    subprocess.run(["import", "-window", "root", str(out / SHOT)], check=True)
+    win.close()
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="a calibrated X-ray measurement on the X server")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    if not os.environ.get("DISPLAY"):
+        sys.exit("no X display: run under xvfb-run")
+    args.out.mkdir(parents=True, exist_ok=True)
+    sys.exit(_screenshot(args.out))
