@@ -186,6 +186,8 @@ class AnnotationController(QObject):
         for session in self.sessions.values():
             session.autosaver.close()
         self.sessions.clear()
+        self._spacing_kinds.clear()
+        self._measure_cache.clear()
         self.current_uid = None
         self.selected = None
 
