@@ -10,7 +10,9 @@ concatenated, convolutions, and a 1 x 1 x 1 segmentation head per stage. With
 coarser ones after it, as nnU-Net trains; without it (and in :class:`FullResolution`, the
 wrapper exported to ONNX) only the full-resolution output: the deep supervision heads are
 dropped, as nnU-Net's predictor drops them. ``docs/nnunet-conversion.md`` does the same with a
-real nnU-Net checkpoint.
+real nnU-Net checkpoint. With ``slice_coordinate`` the network makes itself a second input
+channel, the position along the patch's slices (CoordConv; not nnU-Net's): a network whose
+patch holds the whole column then knows where in it a structure lies.
 """
 
 from __future__ import annotations
@@ -66,8 +68,12 @@ class UNet3d(nn.Module):
         *,
         decoder_convs: int = 2,
         deep_supervision: bool = False,
+        slice_coordinate: bool = False,
     ) -> None:
         super().__init__()
+        #: Whether the network adds its own input channel, the position along the patch's
+        #: slices (-1 first, 1 last): where in the patch a structure lies (CoordConv).
+        self.slice_coordinate = slice_coordinate
         stages = len(features)
         kernels = list(kernels or [(3, 3, 3)] * stages)
         strides = list(strides or [(1, 1, 1)] + [(2, 2, 2)] * (stages - 1))
@@ -75,7 +81,7 @@ class UNet3d(nn.Module):
             raise ValueError("one kernel and one stride per stage")
         self.deep_supervision = deep_supervision
         self.encoder = nn.ModuleList()
-        into = in_channels
+        into = in_channels + (1 if slice_coordinate else 0)
         for width, kernel, stride in zip(features, kernels, strides, strict=True):
             self.encoder.append(_stage(into, width, kernel, stride, 2))
             into = width
@@ -90,6 +96,10 @@ class UNet3d(nn.Module):
             into = width
 
     def forward(self, x: torch.Tensor) -> Any:
+        if self.slice_coordinate:
+            n, _, d, h, w = x.shape
+            z = torch.linspace(-1.0, 1.0, d, dtype=x.dtype, device=x.device)
+            x = torch.cat([x, z.view(1, 1, d, 1, 1).expand(n, 1, d, h, w)], dim=1)
         skips = []
         for stage in self.encoder:
             x = stage(x)

@@ -194,6 +194,7 @@ def nnunet_manifest(
             "tensors": {"masks": "logits"},
             "activation": activation,
             "outputs_are_logits": True,
+            "threshold": 0.5,  # what the reader fills in (sigmoid only)
         },
         "labels": labels,
         "provenance": dict(provenance),
