@@ -199,8 +199,9 @@ def card(training: Training, evaluation: dict[str, Any] | None, size_bytes: int)
         "left-right flips, intensity scale and shift, noise; Adam with polynomial decay, "
         "cross-entropy + soft Dice, deep supervision, seed 0",
         f"- command: `{training.command}`",
-        f"- wall time: {training.train_seconds / 60:.1f} min for phantom generation and "
-        f"training on {platform.machine()} CPU ({training.threads} torch threads, shared "
+        f"- wall time: {training.train_seconds / 60:.1f} min from the start to the saved weights "
+        "(phantoms already in the cache are not generated again: about 4 min more for 40 "
+        f"when they are), on {platform.machine()} CPU ({training.threads} torch threads, shared "
         f"2-core machine, nice 10); trained {date.today().isoformat()}",
         "",
         "## Held-out evaluation (onnxruntime, CPU)",
