@@ -61,6 +61,8 @@ def test_every_shipped_manifest_fits_the_schema(path: Path) -> None:
         assert applies_to.contrast == ("T2", "T1", "STIR") and applies_to.projection == ()
     elif applies_to.modality == ("MR",):  # trained on T2 crops only
         assert applies_to.contrast == ("T2",) and applies_to.projection == ()
+    elif applies_to.modality == ("CT",):  # the segmentation demo: axial CT volumes
+        assert applies_to.view == ("axial",) and applies_to.projection == ()
     else:
         assert applies_to.view == ("projection",) and applies_to.projection == ("AP",)
         assert applies_to.contrast == ()
