@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # no test writes to the user's keyring (tests/pacs/test_pacs_keyring.py sets its own backends)
@@ -25,6 +27,18 @@ _CANDIDATES = (
     Path("/work") / _REAL_CT,
 )
 REAL_CT_DIR = next((p for p in _CANDIDATES if p.is_dir()), _CANDIDATES[1])
+
+
+@pytest.fixture(scope="module")
+def module_tmp(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Path]:
+    """A folder for one test module's shared data, deleted when the module ends (the CI disk
+    is small: a module's phantom studies can take hundreds of MB, and pytest keeps
+    ``tmp_path_factory`` folders until the session ends)."""
+    path = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2][:30])
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -46,9 +46,10 @@ def intact(phantom: Path) -> Findings:
 
 
 @pytest.fixture(scope="module")
-def damaged(phantom: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def damaged(phantom: Path, module_tmp: Path) -> dict[str, Path]:
     """One copy of the study per case, its slice VICTIM damaged that way."""
-    root = tmp_path_factory.mktemp("damaged")
+    root = module_tmp / "damaged"
+    root.mkdir()
     copies = {}
     for case, (damage, _) in DAMAGES.items():
         copies[case] = shutil.copytree(phantom, root / case)

@@ -18,8 +18,9 @@ SEEDS = range(90_000, 90_020)  # disc-state's held-out seeds; no detector saw th
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Findings]]:
-    root = tmp_path_factory.mktemp("acceptance")
+def analysed(module_tmp: Path) -> list[tuple[Path, Findings]]:
+    root = module_tmp / "acceptance"
+    root.mkdir()
     out = []
     for seed in SEEDS:
         generate("lumbar-mr", root / "studies", seed)

@@ -63,8 +63,9 @@ def _corrupt_inputs(root: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
-    root = tmp_path_factory.mktemp("batch-in")
+def inputs(module_tmp: Path) -> tuple[Path, list[Path]]:
+    root = module_tmp / "batch-in"
+    root.mkdir()
     good = root / "good"
     for seed in SEEDS:
         generate("lumbar-mr", root / "seeds", seed)
