@@ -20,12 +20,16 @@ why the rest is absent. ``to_dict`` / ``from_dict`` round-trip exactly.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from spineviewer.ai.display_names import display_name
+from spineviewer.ai.manifest_model import ModelLabel
 
 __all__ = [
     "CONFIDENT",
@@ -39,6 +43,7 @@ __all__ = [
     "DiscFinding",
     "Findings",
     "ImplantFinding",
+    "LabelMapFinding",
     "LabellingCheck",
     "ModelUse",
     "StepResult",
@@ -212,6 +217,64 @@ class ClassificationFinding:
     probabilities: dict[str, float]
 
 
+@dataclass(frozen=True, eq=False)
+class LabelMapFinding:
+    """A segmentation model's label map of one series: which series, which model, and (in
+    memory only, never in the JSON form) the labels themselves on the series' grid.
+
+    The JSON form names the series and the model, the grid's shape and voxel size and what
+    each value stands for; read back, :attr:`labels` is None (the viewer and the report's
+    per-label volumes need the analysis that made it)."""
+
+    series_uid: str
+    model_id: str
+    model_version: str
+    frame_of_reference_uid: str = ""
+    #: (slices k, rows j, columns i) like the series: 0 background, else a key of ``values``.
+    labels: NDArray[np.unsignedinteger] | None = field(default=None, repr=False)
+    #: What each non-zero value stands for.
+    values: Mapping[int, ModelLabel] = field(default_factory=dict, repr=False)
+    #: 4x4: homogeneous index (k, j, i, 1) -> patient (x, y, z, 1), LPS mm (the series').
+    affine: tuple[tuple[float, ...], ...] = ()
+    #: The grid's (k, j, i) shape, kept when the labels are not.
+    shape: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def description(self) -> str:
+        """Who made it, for a person ("spine-ct-segmentation 1.0")."""
+        return f"{self.model_id} {self.model_version}".strip()
+
+    @property
+    def voxel_mm3(self) -> float:
+        """The volume of one voxel, mm³ (0 without the affine)."""
+        if not self.affine:
+            return 0.0
+        return float(abs(np.linalg.det(np.asarray(self.affine, dtype=np.float64)[:3, :3])))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: no labels array."""
+        return {
+            "series_uid": self.series_uid,
+            "model_id": self.model_id,
+            "model_version": self.model_version,
+            "frame_of_reference_uid": self.frame_of_reference_uid,
+            "shape": list(self.shape),
+            "voxel_mm3": round(self.voxel_mm3, 6),
+            "values": {str(k): v.name for k, v in sorted(self.values.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LabelMapFinding:
+        shape = tuple(int(n) for n in data.get("shape", (0, 0, 0)))
+        return cls(
+            data["series_uid"],
+            data["model_id"],
+            data.get("model_version", ""),
+            data.get("frame_of_reference_uid", ""),
+            shape=(shape[0], shape[1], shape[2]) if len(shape) == 3 else (0, 0, 0),
+        )
+
+
 @dataclass(frozen=True)
 class StepResult:
     name: str
@@ -240,6 +303,9 @@ class Findings:
     schema_version: int = SCHEMA_VERSION
     created: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The label maps the segmentation models made (the arrays in memory only: the JSON form
+    #: lists their series and models, :meth:`LabelMapFinding.to_dict`).
+    label_maps: tuple[LabelMapFinding, ...] = field(default=(), compare=False)
 
     @property
     def not_for_clinical_use(self) -> bool:
@@ -317,7 +383,10 @@ class Findings:
         return next((s for s in self.steps if s.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = asdict(replace(self, label_maps=()))  # no deep copy of a label map's array
+        del out["label_maps"]
+        if self.label_maps:
+            out["label_maps"] = [m.to_dict() for m in self.label_maps]
         out["not_for_clinical_use"] = self.not_for_clinical_use
         return out
 
@@ -355,6 +424,7 @@ class Findings:
             labelling=tuple(_labelling(c) for c in data.get("labelling", ())),
             created=data.get("created", ""),
             extra=dict(data.get("extra", {})),
+            label_maps=tuple(LabelMapFinding.from_dict(m) for m in data.get("label_maps", ())),
         )
 
     @classmethod

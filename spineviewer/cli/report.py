@@ -6,7 +6,8 @@ annotation workspace (accepted, edited or rejected proposals, manual measurement
 ``OUT/<study>/report.json|html|pdf`` (and ``report_sr.dcm``). ``--anonymize`` de-identifies
 every output (:mod:`spineviewer.dicom.anonymise`): no patient, no reader's name, and the
 annotations' free text (notes, labels that are no vocabulary term) reads ``[removed]`` unless
-``--keep-annotation-text``. Demo models: the reports say "not for clinical use".
+``--keep-annotation-text``. Demo models: the reports say "not for clinical use". A
+segmentation model's label map gives the reports their per-label volumes.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from spineviewer.ai.analysis import analyse_study
+    from spineviewer.ai.pipelines.segmentation import with_label_maps
     from spineviewer.ai.registry import find_models
     from spineviewer.ai.sessions import SessionCache
     from spineviewer.annotations import Workspace
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     with opened as workspace:
         for index, study in enumerate(result.studies, start=1):
             lost = result.skipped_of(study.uid)
-            findings = analyse_study(study, entries, sessions, skipped=lost)
+            findings = with_label_maps(analyse_study(study, entries, sessions, skipped=lost))
             loaded = workspace.load(study.uid)
             document = loaded.document if loaded is not None else None
             anonymiser = (

@@ -10,7 +10,9 @@ panel shows what was found, which steps could not run and why, where the models 
 uncertain / needs review) has its own table column, and when the AI doubts its vertebra labels
 (no sacrum in view, possible transitional anatomy, a missed body) a warning line above the
 table says why (:mod:`.findings_rows`). The table's levels and the disc badges follow the
-reader's labels: after "Shift labels" they carry the new names.
+reader's labels: after "Shift labels" they carry the new names. When a segmentation model
+ran, its label map is shown in the window's label-map layer (View > Label map) and goes into
+the report's per-label volumes with the findings.
 """
 
 from __future__ import annotations
@@ -226,6 +228,7 @@ class AnalysisUi(QObject):
     def _work(self, study: Study) -> Callable[[Progress, Cancelled], Findings]:
         from spineviewer.ai.analysis import analyse_study
         from spineviewer.ai.pipelines import step_count
+        from spineviewer.ai.pipelines.segmentation import with_label_maps
         from spineviewer.ai.registry import find_models
 
         folders = self.shell.settings.model_dirs
@@ -239,7 +242,8 @@ class AnalysisUi(QObject):
                 progress(done[0], total, f"AI: {name}")
                 done[0] += 1
 
-            return analyse_study(study, find_models(folders), sessions, step, cancelled)
+            found = analyse_study(study, find_models(folders), sessions, step, cancelled)
+            return with_label_maps(found)
 
         return work
 
@@ -273,8 +277,19 @@ class AnalysisUi(QObject):
             10000,
         )
         self._show_status(len(findings.models), findings.not_for_clinical_use)
+        self._show_label_maps(findings)
         for vp in self.shell.grid.viewports:
             vp.viewport().update()
+
+    def _show_label_maps(self, findings: Findings) -> None:
+        """The segmentation model's label map into the window's label-map layer (its
+        :class:`~spineviewer.gui.label_map_ui.LabelMapUi`, a child of the window)."""
+        from spineviewer.gui.label_map_ui import LabelMapUi
+
+        if not findings.label_maps:
+            return
+        for ui in self.shell.widget.findChildren(LabelMapUi):
+            ui.show_findings(findings)
 
     def _fill_table(self, findings: Findings) -> None:
         """One row per disc level, vertebra, implant and the Cobb angle, with the review need

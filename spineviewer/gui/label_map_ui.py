@@ -8,7 +8,9 @@ viewport's), switches fill and outline, exports it as a DICOM Segmentation of it
 (:mod:`spineviewer.annotations.seg_labelmap`) and turns one label of the active slice into a
 proposed polygon annotation of the map's model (:mod:`spineviewer.annotations.label_polygon`),
 which the reader reviews as any proposal. :meth:`LabelMapUi.label_volumes` gives the report
-its per-label volumes.
+its per-label volumes. After an analysis that ran a segmentation model, the map it made is
+shown by itself (:meth:`LabelMapUi.show_findings`, called by the AI's
+:class:`~spineviewer.gui.analysis_ui.AnalysisUi`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu
 
+from spineviewer.ai.findings import Findings, LabelMapFinding
 from spineviewer.annotations.frames import source_headers
 from spineviewer.annotations.label_map_file import read_nifti_label_map
 from spineviewer.annotations.label_polygon import label_polygon
@@ -35,7 +38,7 @@ from spineviewer.reports.label_volumes import LabelVolume, label_volumes
 from spineviewer.viewing.label_layer import SeriesLabelMap, labels_present, on_grid
 from spineviewer.viewing.source import StackListSource
 
-__all__ = ["LabelMapUi", "stack_grid"]
+__all__ = ["LabelMapUi", "series_label_map", "stack_grid"]
 
 FILE_FILTER = "Label maps (*.nii *.nii.gz *.dcm);;NIfTI (*.nii *.nii.gz);;DICOM SEG (*.dcm)"
 
@@ -52,6 +55,23 @@ def stack_grid(stack: Stack) -> tuple[np.ndarray, tuple[int, int, int]]:
     affine = stack_affine(points[0], first.orientation, spacing, points, first.slice_thickness)
     rows, cols = stack.shape
     return affine, (len(stack), rows, cols)
+
+
+def series_label_map(found: LabelMapFinding) -> SeriesLabelMap:
+    """The layer of an analysis' label map; ValueError when it carries no labels (read back
+    from a findings file)."""
+    if found.labels is None or not found.affine:
+        raise ValueError(f"the label map of {found.description} is not in memory")
+    return SeriesLabelMap(
+        found.labels,
+        np.asarray(found.affine, dtype=np.float64),
+        found.values,
+        found.frame_of_reference_uid,
+        found.series_uid,
+        found.model_id,
+        found.model_version,
+        found.description,
+    )
 
 
 class LabelMapUi(QObject):
@@ -106,6 +126,16 @@ class LabelMapUi(QObject):
                 f"{len(label_map.values)} labels",
                 8000,
             )
+
+    def show_findings(self, findings: Findings) -> SeriesLabelMap | None:
+        """Show the first label map an analysis made (its segmentation model's); the layer is
+        left as it is when the analysis made none."""
+        for found in findings.label_maps:
+            if found.labels is not None:
+                label_map = series_label_map(found)
+                self.show_label_map(label_map)
+                return label_map
+        return None
 
     def _stack(self, series_uid: str) -> Stack | None:
         for study in self.shell.studies():

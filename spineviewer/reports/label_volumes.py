@@ -4,6 +4,10 @@ A label's volume is its voxel count times the volume of one voxel (the product o
 series' spacing along k, j and i; the absolute determinant of the index -> patient affine's
 3x3 part, which is the same for an orthogonal grid and right for a sheared one), in millilitres
 (1 mL = 1000 mm³). Only labels with at least one voxel are listed, in the order of their values.
+
+:func:`findings_volumes` gives those of the label maps an analysis made (its segmentation
+models', :attr:`~spineviewer.ai.findings.Findings.label_maps`): the report's section when no
+other label map is given.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from spineviewer.ai.findings import Findings
 from spineviewer.ai.manifest_model import ModelLabel
 
-__all__ = ["LabelVolume", "label_volumes"]
+__all__ = ["LabelVolume", "findings_volumes", "label_volumes"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +61,20 @@ def label_volumes(
             )
         )
     return tuple(out)
+
+
+def findings_volumes(findings: Findings) -> tuple[LabelVolume, ...]:
+    """The per-label volumes of every label map ``findings`` carries with its labels (series:
+    the map's series UID; source: its model and version); empty when there is none."""
+    return tuple(
+        volume
+        for found in findings.label_maps
+        if found.labels is not None
+        for volume in label_volumes(
+            found.labels,
+            found.values,
+            found.voxel_mm3,
+            series=found.series_uid,
+            source=found.description,
+        )
+    )

@@ -35,7 +35,7 @@ from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
 from spineviewer.dicom.errors import printable
 from spineviewer.dicom.spacing import SpacingKind
-from spineviewer.reports.label_volumes import LabelVolume
+from spineviewer.reports.label_volumes import LabelVolume, findings_volumes
 from spineviewer.reports.names import iso_date, person_name, readable_time
 
 __all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]
@@ -459,7 +459,9 @@ def build_report(
     term) reads ``[removed]`` unless ``keep_annotation_text``
     (:func:`spineviewer.annotations.deidentify.deidentified_document`). ``label_volumes``
     (:func:`spineviewer.reports.label_volumes.label_volumes` of a label map) add a section of
-    per-label volumes; without them the report has none."""
+    per-label volumes; without them the section has those of the label maps the analysis
+    made (:func:`~spineviewer.reports.label_volumes.findings_volumes`), and without any the
+    report has none."""
     calibrations = dict(document.calibrations) if document is not None else {}
     if anonymiser is not None and document is not None:
         document = deidentified_document(document, keep_annotation_text)
@@ -545,6 +547,6 @@ def build_report(
         image_references=references,
         label_volumes=tuple(
             replace(v, series=names.get(v.series, "" if anonymiser is not None else v.series))
-            for v in label_volumes
+            for v in (label_volumes or findings_volumes(findings))
         ),
     )

@@ -17,13 +17,22 @@ model is in ``Findings.models`` like every model that ran).
    assign the axial slices and classify the disc states; on CT every slice of the series
    itself is assigned to its nearest disc (:func:`~spineviewer.geometry.levels.
    assign_slices_to_levels`), as axial MR slices are.
+
+The label map itself goes on with the findings (:attr:`~spineviewer.ai.findings.Findings.
+label_maps`, the array in memory only) to the viewer's label-map layer and the report's
+per-label volumes. The pipeline's :class:`~spineviewer.ai.pipelines.base.Context` has no place
+for it and :func:`~spineviewer.ai.analysis.analyse_study` builds the findings from the context
+alone, so the step leaves it here, by study, and whoever runs the analysis takes it with
+:func:`with_label_maps` (``with_label_maps(analyse_study(study, ...))``). Each analysis of a
+study forgets what an earlier one left, and only the latest few studies' maps are held.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 
-from spineviewer.ai.findings import AxialAssignment
+from spineviewer.ai.findings import AxialAssignment, Findings, LabelMapFinding
 from spineviewer.ai.mr_series import mr_stacks
 from spineviewer.ai.pipelines import lumbar_mr
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
@@ -34,10 +43,37 @@ from spineviewer.ai.usable import usable_slices
 from spineviewer.dicom import Stack, load_volume
 from spineviewer.geometry.levels import assign_slices_to_levels, default_threshold
 
-__all__ = ["PIPELINE", "SegmentationState", "chosen_series"]
+__all__ = ["PIPELINE", "SegmentationState", "chosen_series", "with_label_maps"]
 
 #: Modalities a spine segmentation model is looked for, in order of preference.
 MODALITIES = ("CT", "MR")
+#: How many studies' label maps are held until taken (:func:`with_label_maps`).
+HELD_STUDIES = 2
+
+_made: dict[str, tuple[LabelMapFinding, ...]] = {}
+_made_lock = threading.Lock()
+
+
+def _forget(study_uid: str) -> None:
+    with _made_lock:
+        _made.pop(study_uid, None)
+
+
+def _leave(study_uid: str, found: LabelMapFinding) -> None:
+    with _made_lock:
+        _made[study_uid] = (*_made.pop(study_uid, ()), found)
+        for uid in list(_made)[:-HELD_STUDIES]:
+            del _made[uid]
+
+
+def with_label_maps(findings: Findings) -> Findings:
+    """``findings`` with the label maps its analysis made (taken: no longer held here);
+    ``findings`` itself when it has them already or none was made."""
+    with _made_lock:
+        made = _made.pop(findings.study_uid, ())
+    if findings.label_maps or not made:
+        return findings
+    return replace(findings, label_maps=made)
 
 
 @dataclass
@@ -83,6 +119,7 @@ def chosen_series(ctx: Context) -> tuple[Stack, ModelEntry, str | None] | None:
 
 
 def select_series(ctx: Context, state: SegmentationState) -> None:
+    _forget(ctx.study.uid)  # an earlier analysis' map, never taken
     if not any(
         e.available and e.manifest is not None and e.manifest.task == "segmentation"
         for e in ctx.entries
@@ -102,7 +139,21 @@ def label_map(ctx: Context, state: SegmentationState) -> None:
         raise Skip("no series")
     session = ctx.use(state.entry)
     volume = load_volume(state.stack)
-    state.label_map = segment(session, volume.array, volume.spacing, check=ctx.check)
+    state.label_map = found = segment(session, volume.array, volume.spacing, check=ctx.check)
+    labels = found.labels
+    _leave(
+        ctx.study.uid,
+        LabelMapFinding(
+            state.stack.series_uid,
+            found.model_id,
+            found.model_version,
+            volume.frame_of_reference_uid,
+            labels,
+            dict(found.values),
+            tuple(tuple(float(v) for v in row) for row in volume.affine),
+            (labels.shape[0], labels.shape[1], labels.shape[2]),
+        ),
+    )
     uids = [f.instance.sop_instance_uid for f in state.stack.frames]
     state.column = column_from_mask(
         state.label_map, volume.affine, state.stack.series_uid, uids, ctx.check
