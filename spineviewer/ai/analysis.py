@@ -56,6 +56,7 @@ def analyse_study(
         steps=tuple(steps),
         warnings=tuple(dict.fromkeys([*cache.notices, *_left_out(skipped), *ctx.warnings])),
         labelling=tuple(ctx.labelling),
+        label_maps=tuple(ctx.label_maps),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 

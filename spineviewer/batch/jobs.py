@@ -271,7 +271,6 @@ def _reason(exc: BaseException) -> str:
 
 def _run(job: StudyJob, started: float) -> JobResult:
     from spineviewer.ai.analysis import analyse_study
-    from spineviewer.ai.pipelines.segmentation import with_label_maps
     from spineviewer.annotations import Workspace
     from spineviewer.dicom.anonymise import Anonymiser
     from spineviewer.dicom.grouping import group_frames
@@ -288,7 +287,7 @@ def _run(job: StudyJob, started: float) -> JobResult:
         raise Unreadable(f"no readable image of this study ({reasons})", lost, unread)
     study = studies[0]
     entries, sessions = _sessions(job)
-    findings = with_label_maps(analyse_study(study, entries, sessions, skipped=skipped))
+    findings = analyse_study(study, entries, sessions, skipped=skipped)
     with Workspace() as workspace:
         loaded = workspace.load(study.uid)
     document = loaded.document if loaded is not None else None

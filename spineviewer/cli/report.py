@@ -59,7 +59,6 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from spineviewer.ai.analysis import analyse_study
-    from spineviewer.ai.pipelines.segmentation import with_label_maps
     from spineviewer.ai.registry import find_models
     from spineviewer.ai.sessions import SessionCache
     from spineviewer.annotations import Workspace
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     with opened as workspace:
         for index, study in enumerate(result.studies, start=1):
             lost = result.skipped_of(study.uid)
-            findings = with_label_maps(analyse_study(study, entries, sessions, skipped=lost))
+            findings = analyse_study(study, entries, sessions, skipped=lost)
             loaded = workspace.load(study.uid)
             document = loaded.document if loaded is not None else None
             anonymiser = (

@@ -228,7 +228,6 @@ class AnalysisUi(QObject):
     def _work(self, study: Study) -> Callable[[Progress, Cancelled], Findings]:
         from spineviewer.ai.analysis import analyse_study
         from spineviewer.ai.pipelines import step_count
-        from spineviewer.ai.pipelines.segmentation import with_label_maps
         from spineviewer.ai.registry import find_models
 
         folders = self.shell.settings.model_dirs
@@ -242,8 +241,7 @@ class AnalysisUi(QObject):
                 progress(done[0], total, f"AI: {name}")
                 done[0] += 1
 
-            found = analyse_study(study, find_models(folders), sessions, step, cancelled)
-            return with_label_maps(found)
+            return analyse_study(study, find_models(folders), sessions, step, cancelled)
 
         return work
 

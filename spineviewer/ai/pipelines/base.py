@@ -27,6 +27,7 @@ from spineviewer.ai.findings import (
     DiscFinding,
     ImplantFinding,
     LabellingCheck,
+    LabelMapFinding,
     ModelUse,
     StepResult,
     VertebraFinding,
@@ -81,6 +82,8 @@ class Context:
     cobb: CobbFinding | None = None
     classifications: list[ClassificationFinding] = field(default_factory=list)
     labelling: list[LabellingCheck] = field(default_factory=list)
+    #: Label maps a segmentation model made (the arrays go on with the findings, in memory).
+    label_maps: list[LabelMapFinding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: The models that ran, by id (what the generic classifiers leave alone).
     used: dict[str, ModelUse] = field(default_factory=dict)

@@ -19,20 +19,15 @@ model is in ``Findings.models`` like every model that ran).
    assign_slices_to_levels`), as axial MR slices are.
 
 The label map itself goes on with the findings (:attr:`~spineviewer.ai.findings.Findings.
-label_maps`, the array in memory only) to the viewer's label-map layer and the report's
-per-label volumes. The pipeline's :class:`~spineviewer.ai.pipelines.base.Context` has no place
-for it and :func:`~spineviewer.ai.analysis.analyse_study` builds the findings from the context
-alone, so the step leaves it here, by study, and whoever runs the analysis takes it with
-:func:`with_label_maps` (``with_label_maps(analyse_study(study, ...))``). Each analysis of a
-study forgets what an earlier one left, and only the latest few studies' maps are held.
+label_maps`, the array in memory only, through the context's ``label_maps``) to the viewer's
+label-map layer and the report's per-label volumes.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from spineviewer.ai.findings import AxialAssignment, Findings, LabelMapFinding
+from spineviewer.ai.findings import AxialAssignment, LabelMapFinding
 from spineviewer.ai.mr_series import mr_stacks
 from spineviewer.ai.pipelines import lumbar_mr
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip
@@ -43,37 +38,10 @@ from spineviewer.ai.usable import usable_slices
 from spineviewer.dicom import Stack, load_volume
 from spineviewer.geometry.levels import assign_slices_to_levels, default_threshold
 
-__all__ = ["PIPELINE", "SegmentationState", "chosen_series", "with_label_maps"]
+__all__ = ["PIPELINE", "SegmentationState", "chosen_series"]
 
 #: Modalities a spine segmentation model is looked for, in order of preference.
 MODALITIES = ("CT", "MR")
-#: How many studies' label maps are held until taken (:func:`with_label_maps`).
-HELD_STUDIES = 2
-
-_made: dict[str, tuple[LabelMapFinding, ...]] = {}
-_made_lock = threading.Lock()
-
-
-def _forget(study_uid: str) -> None:
-    with _made_lock:
-        _made.pop(study_uid, None)
-
-
-def _leave(study_uid: str, found: LabelMapFinding) -> None:
-    with _made_lock:
-        _made[study_uid] = (*_made.pop(study_uid, ()), found)
-        for uid in list(_made)[:-HELD_STUDIES]:
-            del _made[uid]
-
-
-def with_label_maps(findings: Findings) -> Findings:
-    """``findings`` with the label maps its analysis made (taken: no longer held here);
-    ``findings`` itself when it has them already or none was made."""
-    with _made_lock:
-        made = _made.pop(findings.study_uid, ())
-    if findings.label_maps or not made:
-        return findings
-    return replace(findings, label_maps=made)
 
 
 @dataclass
@@ -119,7 +87,6 @@ def chosen_series(ctx: Context) -> tuple[Stack, ModelEntry, str | None] | None:
 
 
 def select_series(ctx: Context, state: SegmentationState) -> None:
-    _forget(ctx.study.uid)  # an earlier analysis' map, never taken
     if not any(
         e.available and e.manifest is not None and e.manifest.task == "segmentation"
         for e in ctx.entries
@@ -141,8 +108,7 @@ def label_map(ctx: Context, state: SegmentationState) -> None:
     volume = load_volume(state.stack)
     state.label_map = found = segment(session, volume.array, volume.spacing, check=ctx.check)
     labels = found.labels
-    _leave(
-        ctx.study.uid,
+    ctx.label_maps.append(
         LabelMapFinding(
             state.stack.series_uid,
             found.model_id,
