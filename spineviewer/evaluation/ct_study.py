@@ -30,7 +30,7 @@ from spineviewer.evaluation.ct_case_mix import CtCase, ct_case_for
 from spineviewer.evaluation.ct_dicom import write_ct_image
 from spineviewer.evaluation.ct_protocol import CT_PROFILE, MATRIX, CtProtocol, plan_ct_protocol
 from spineviewer.evaluation.ct_tissues import AIR_HU, CtTable, draw_ct_table
-from spineviewer.evaluation.dicom_file import GENERATOR, StudyIds, uid
+from spineviewer.evaluation.dicom_file import StudyIds, uid
 from spineviewer.evaluation.label_map import (
     LABEL_MAP_FILE,
     label_entries,
@@ -39,7 +39,7 @@ from spineviewer.evaluation.label_map import (
     write_label_map,
 )
 from spineviewer.evaluation.render import label_stack, render_stack
-from spineviewer.evaluation.truth import disc_entries, save_truth, vertebra_entries
+from spineviewer.evaluation.truth import disc_entries, save_truth, truth_head, vertebra_entries
 
 __all__ = [
     "CT_SALT",
@@ -176,15 +176,7 @@ def _truth(
         "label_map": label_map[1],
     }
     return {
-        "schema_version": 1,
-        "kind": "lumbar-ct",
-        "seed": case.seed,
-        "not_for_clinical_use": True,
-        "generator": GENERATOR,
-        "study_instance_uid": ids.study_uid,
-        "frame_of_reference_uid": ids.frame_of_reference_uid,
-        "patient_id": ids.patient_id,
-        "parameters": parameters,
+        **truth_head("lumbar-ct", case.seed, ids, parameters),
         "series": [
             {
                 "series_instance_uid": series_uid,

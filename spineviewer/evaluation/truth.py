@@ -152,6 +152,21 @@ def disc_entries(column: Column, view: StackGeometry) -> list[dict[str, Any]]:
     return discs
 
 
+def truth_head(kind: str, seed: int, ids: StudyIds, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The first entries of every study's ``ground_truth.json`` (MR and CT alike)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "seed": seed,
+        "not_for_clinical_use": True,
+        "generator": GENERATOR,
+        "study_instance_uid": ids.study_uid,
+        "frame_of_reference_uid": ids.frame_of_reference_uid,
+        "patient_id": ids.patient_id,
+        "parameters": parameters,
+    }
+
+
 def ground_truth(
     case: Case,
     anatomy: Anatomy,
@@ -199,15 +214,7 @@ def ground_truth(
         parameters["label_map"] = label_map[1]
     centres = {d.level: d.centre for d in column.discs}
     return {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "lumbar-mr",
-        "seed": case.seed,
-        "not_for_clinical_use": True,
-        "generator": GENERATOR,
-        "study_instance_uid": ids.study_uid,
-        "frame_of_reference_uid": ids.frame_of_reference_uid,
-        "patient_id": ids.patient_id,
-        "parameters": parameters,
+        **truth_head("lumbar-mr", case.seed, ids, parameters),
         "series": [
             {
                 "series_instance_uid": s.series_instance_uid,
