@@ -48,10 +48,10 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+def run(module_tmp: Path) -> Run:
     from spineviewer.cli import main
 
-    out = tmp_path_factory.mktemp("invariance")
+    out = module_tmp / "invariance"
     rc = main(["evaluation", "invariance", str(out), "--pairs", str(PAIRS), "--seed", str(SEED)])
     payload = json.loads((out / "invariance.json").read_text(encoding="utf-8"))
     return Run(out, rc, payload, (out / "invariance.md").read_text(encoding="utf-8"))

@@ -140,8 +140,8 @@ def test_logistic_regression_finds_a_real_signal_and_not_a_fake_one() -> None:
 
 
 @pytest.fixture(scope="module")
-def wide_discs(tmp_path_factory: pytest.TempPathFactory) -> Discs:
-    root = tmp_path_factory.mktemp("wide")
+def wide_discs(module_tmp: Path) -> Discs:
+    root = module_tmp / "wide"
     return collect(root, WIDE_SEEDS, MrOptions.wide(series=ANGLED), WIDE_DISCS)
 
 
