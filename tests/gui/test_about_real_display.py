@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from xvfb_script import MISSING, run_on_xvfb
 
-MISSING = [tool for tool in ("Xvfb", "xvfb-run", "import") if shutil.which(tool) is None]
 SCREEN = (1600, 1000)
 
 
@@ -134,15 +133,8 @@ def test_help_about_on_the_x_server_shows_the_configuration_and_the_cuda_line(
 
     config_file = tmp_path / "config.toml"
     config_file.write_text('provider = "cpu"\nmodle_dir = "/srv/models"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "settings")  # never the user's settings
-    env["SPINEVIEWER_WORKSPACE"] = str(tmp_path / "workspace")
-    env["SPINEVIEWER_CONFIG"] = str(config_file)
-    env.pop("SPINEVIEWER_PROVIDER", None)
-    screen = f"-screen 0 {SCREEN[0]}x{SCREEN[1]}x24"
-    command = ["xvfb-run", "-a", "-s", screen, sys.executable, __file__, "--out", str(tmp_path)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, done.stdout + done.stderr
+    env = {"SPINEVIEWER_CONFIG": str(config_file), "SPINEVIEWER_PROVIDER": None}
+    run_on_xvfb(__file__, tmp_path, SCREEN, ["--out", str(tmp_path)], env, timeout=400)
     record = json.loads((tmp_path / "about.json").read_text())
     # what the box said: checking at first, then the check's answer, the config file's rows
     assert record["first_cuda_text"] == CUDA_CHECKING

@@ -15,18 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from xvfb_script import MISSING, run_on_xvfb
 
 SEED = 3
-MISSING = [tool for tool in ("Xvfb", "xvfb-run", "import") if shutil.which(tool) is None]
 SHOTS = ("axial", "sagittal")
 
 
@@ -114,18 +112,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     if MISSING:
         pytest.skip(f"real-display tests need {', '.join(MISSING)} (Xvfb and ImageMagick)")
     out = tmp_path_factory.mktemp("label_map_shots")
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
-    env["XDG_CONFIG_HOME"] = str(out / "config")
-    env["SPINEVIEWER_WORKSPACE"] = str(out / "workspace")
-    command = ["xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable, __file__]
-    done = subprocess.run(
-        [*command, "--out", str(out), "--work", str(out / "work")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_on_xvfb(__file__, out, (1600, 900), ["--out", str(out), "--work", str(out / "work")])
     return out, json.loads((out / "work" / "shots.json").read_text())
 
 

@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
+from xvfb_script import MISSING, run_on_xvfb
 
 from spineviewer.ai.display_names import CLASS_NAMES, display_name
 from spineviewer.annotations import Annotation, ImageRef, Kind, Status
@@ -430,7 +430,6 @@ def test_the_label_drawn_names_the_class_in_words() -> None:
 
 # -- on the real X server ----------------------------------------------------------------------
 
-MISSING = [tool for tool in ("Xvfb", "xvfb-run", "import") if shutil.which(tool) is None]
 SCREEN = (1600, 1000)
 
 
@@ -441,18 +440,7 @@ def test_the_labels_read_on_the_real_screen(tmp_path: Path) -> None:
     text in it, and no two boxes share a pixel."""
     if MISSING:
         pytest.skip(f"real-display tests need {', '.join(MISSING)} (Xvfb and ImageMagick)")
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["SPINEVIEWER_WORKSPACE"] = str(tmp_path / "workspace")
-    screen = f"-screen 0 {SCREEN[0]}x{SCREEN[1]}x24"
-    done = subprocess.run(
-        ["xvfb-run", "-a", "-s", screen, sys.executable, __file__, "--out", str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_on_xvfb(__file__, tmp_path, SCREEN, ["--out", str(tmp_path)])
     info = json.loads((tmp_path / "labels.json").read_text())
     shot = QImage(str(tmp_path / "xr-implants.png")).convertToFormat(QImage.Format.Format_RGB888)
     width, height, stride = shot.width(), shot.height(), shot.bytesPerLine()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from gui_helpers import open_window, shown_viewport
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
+from xvfb_script import MISSING, run_on_xvfb
 
 from spineviewer.annotations import Kind, Workspace
 from spineviewer.annotations.measure import Measurement
@@ -53,7 +53,6 @@ LEFT = Qt.MouseButton.LeftButton
 #: Screen pixels per image pixel while drawing: a point lands within 1/8 pixel of its target.
 DRAW_ZOOM = 4.0
 MEASURE_COLUMN = 5
-MISSING = [tool for tool in ("Xvfb", "xvfb-run", "import") if shutil.which(tool) is None]
 SCREEN = (1600, 1000)
 SHOT = "xr-calibrated-measurement.png"
 #: The bodies whose heights the screenshot measures.
@@ -273,18 +272,7 @@ def test_the_calibrated_measurement_on_the_real_screen(tmp_path: Path) -> None:
     were measured, and every length the window shows is mm (calibrated) and true."""
     if MISSING:
         pytest.skip(f"real-display tests need {', '.join(MISSING)} (Xvfb and ImageMagick)")
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["SPINEVIEWER_WORKSPACE"] = str(tmp_path / "workspace")
-    screen = f"-screen 0 {SCREEN[0]}x{SCREEN[1]}x24"
-    done = subprocess.run(
-        ["xvfb-run", "-a", "-s", screen, sys.executable, __file__, "--out", str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_on_xvfb(__file__, tmp_path, SCREEN, ["--out", str(tmp_path)])
     info = json.loads((tmp_path / "calibration.json").read_text())
     assert info["factor"] == pytest.approx(1 / info["magnification"], rel=0.01)
     assert info["status"].startswith("Series calibrated: known length 25 mm")
