@@ -13,6 +13,7 @@ from typing import Any
 
 from spineviewer.ai.cobb import CORNERS
 from spineviewer.annotations import default_vocabulary
+from spineviewer.training.export import manifest_head
 from spineviewer.training.phantom_data import PERCENTILES
 
 #: Fallback display names and colours of classes the vocabulary does not hold.
@@ -75,17 +76,9 @@ def detector_manifest(
         decoding["nms_per_class"] = True
     if oriented:
         decoding["points"] = list(CORNERS)
+    task = "keypoints" if oriented else "detection"
     return {
-        "schema_version": 1,
-        "id": identity["id"],
-        "name": identity["name"],
-        "version": identity["version"],
-        "sha256": "0" * 64,
-        "opset": 17,
-        "min_onnxruntime": "1.17",
-        "license": "Apache-2.0",
-        "authors": ["SpineViewer developers"],
-        "task": "keypoints" if oriented else "detection",
+        **manifest_head(identity["id"], identity["name"], identity["version"], task),
         "applies_to": dict(applies_to),
         "input": {
             "name": "image",

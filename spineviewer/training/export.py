@@ -25,6 +25,23 @@ OPSET = 17
 TOLERANCE = 1e-4
 
 
+def manifest_head(model_id: str, name: str, version: str, task: str) -> dict[str, Any]:
+    """The first entries of a manifest SpineViewer trains and ships (the sha256 is set when
+    the package is written)."""
+    return {
+        "schema_version": 1,
+        "id": model_id,
+        "name": name,
+        "version": version,
+        "sha256": "0" * 64,
+        "opset": 17,
+        "min_onnxruntime": "1.17",
+        "license": "Apache-2.0",
+        "authors": ["SpineViewer developers"],
+        "task": task,
+    }
+
+
 @dataclass(frozen=True)
 class Exported:
     onnx_path: Path

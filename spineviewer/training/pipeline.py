@@ -36,7 +36,7 @@ from spineviewer.training.classifier import (
     to_tensor,
     train_classifier,
 )
-from spineviewer.training.export import cpu_latency_ms, export_model
+from spineviewer.training.export import cpu_latency_ms, export_model, manifest_head
 from spineviewer.training.metrics import classification_metrics
 from spineviewer.training.phantom_data import (
     PERCENTILES,
@@ -181,16 +181,7 @@ def manifest_for(
             },
         }
     return {
-        "schema_version": 1,
-        "id": task.id,
-        "name": task.name,
-        "version": VERSION,
-        "sha256": "0" * 64,
-        "opset": 17,
-        "min_onnxruntime": "1.17",
-        "license": "Apache-2.0",
-        "authors": ["SpineViewer developers"],
-        "task": "classification",
+        **manifest_head(task.id, task.name, VERSION, "classification"),
         "applies_to": {
             "modality": list(task.modality),
             "view": list(task.view),

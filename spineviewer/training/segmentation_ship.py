@@ -20,7 +20,7 @@ import numpy as np
 
 from spineviewer.ai.manifest_model import SlidingWindow
 from spineviewer.training.detector_manifest import manifest_labels
-from spineviewer.training.export import export_model
+from spineviewer.training.export import export_model, manifest_head
 from spineviewer.training.segmentation_data import (
     CHANNELS,
     CLIP_HU,
@@ -114,17 +114,9 @@ def manifest(training: Training, evaluation: dict[str, Any] | None) -> dict[str,
             ),
             "metrics": {k: v for k, v in evaluation.items() if k != "studies" and v is not None},
         }
+    name = "Lumbar spine CT segmentation (demo, phantom-trained)"
     return {
-        "schema_version": 1,
-        "id": MODEL_ID,
-        "name": "Lumbar spine CT segmentation (demo, phantom-trained)",
-        "version": VERSION,
-        "sha256": "0" * 64,
-        "opset": 17,
-        "min_onnxruntime": "1.17",
-        "license": "Apache-2.0",
-        "authors": ["SpineViewer developers"],
-        "task": "segmentation",
+        **manifest_head(MODEL_ID, name, VERSION, "segmentation"),
         "applies_to": {"modality": ["CT"], "view": ["axial"], "body_part": "LSPINE"},
         "input": {
             "name": "image",
