@@ -7,7 +7,7 @@
 #                         screenshots of the real window under Xvfb (demo MR, CT phantom, real CT)
 #
 # System packages (Qt's X11/EGL libraries; for tests also Xvfb, dicom3tools, dcmtk,
-# poppler-utils) are installed with apt-get when missing and running as root; otherwise the
+# poppler-utils, ffmpeg for ffprobe) are installed with apt-get when missing and running as root; otherwise the
 # missing ones are listed and the tests that need them are skipped with that reason.
 set -eu
 cd "$(dirname "$0")"
@@ -19,7 +19,7 @@ RUNTIME_DEBS="libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-
 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon0 libxkbcommon-x11-0 fonts-dejavu-core"
-TEST_DEBS="xvfb xauth imagemagick dicom3tools dcmtk poppler-utils orthanc orthanc-dicomweb"
+TEST_DEBS="xvfb xauth imagemagick dicom3tools dcmtk poppler-utils orthanc orthanc-dicomweb ffmpeg"
 
 missing_debs() {
     for pkg in "$@"; do

@@ -20,6 +20,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "info",
     "analyze",
     "report",
+    "export-images",
     "batch",
     "pacs",
     "annotations",
