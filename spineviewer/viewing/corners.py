@@ -1,5 +1,12 @@
 """The four blocks of corner text a radiologist expects on every image (IHE BIR), without Qt.
 
+The image number ("Im") follows one rule, the Annotations panel's too (:func:`image_number`,
+:func:`image_line`): an acquired image is named by its DICOM InstanceNumber (and its frame of a
+multi-frame image), the number a report, a PACS and the technologist's console use; its place
+in the viewport's scroll order ("43/82", from the first slice shown) follows in brackets when
+it differs, since stacks are ordered along the patient (a CT numbered from the head scrolls
+from the feet). A reformat, or an image without an InstanceNumber, has only its place.
+
 A projection radiograph's corner also says what its lengths are in (:func:`length_unit`):
 ``mm (detector)`` when only the detector spacing is known (lengths magnified by the beam),
 ``mm (calibrated)`` when the header or a known-length calibration of the series corrects it.
@@ -13,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spineviewer.dicom import Window
+from spineviewer.dicom import Frame, Window
 from spineviewer.dicom.model import PROJECTION_MODALITIES
 from spineviewer.dicom.spacing import SpacingKind, unit_label
 from spineviewer.viewing.source import SliceInfo
@@ -97,6 +104,25 @@ def length_unit(modality: str, info: SliceInfo, calibrated: bool = False) -> str
     return "mm"
 
 
+def image_number(number: int, frame_number: int = 1) -> str:
+    """ "Im 40", or "Im 3 / Fr 2" for the second frame of a multi-frame image: an acquired
+    image's DICOM InstanceNumber as the corner text and the Annotations panel show it."""
+    frame = f" / Fr {frame_number}" if frame_number > 1 else ""
+    return f"Im {number}{frame}"
+
+
+def image_line(frame: Frame | None, index: int, count: int) -> str:
+    """The corner's image number of slice ``index`` of ``count`` (see the module docstring):
+    "Im 40 (43/82)" for an acquired image numbered apart from its place, "Im 7/13" when its
+    InstanceNumber is its place, "Im 124/256" for a reformat or an image without one."""
+    place = f"{index + 1}/{count}"
+    number = frame.instance.instance_number if frame is not None else None
+    if frame is None or number is None:
+        return f"Im {place}"
+    named = image_number(number, frame.index + 1)
+    return f"Im {place}" if named == f"Im {index + 1}" else f"{named} ({place})"
+
+
 def corner_text(
     study: Mapping[str, str],
     series_name: str,
@@ -125,7 +151,7 @@ def corner_text(
         )
         if study.get("InstitutionName"):
             top_left += (study["InstitutionName"],)
-    top_right = (series_name, f"{modality}  Im {index + 1}/{count}", *extra)
+    top_right = (series_name, f"{modality}  {image_line(info.frame, index, count)}", *extra)
     bottom_left: list[str] = []
     if info.position_mm is not None:
         bottom_left.append(f"Pos {info.position_mm:.1f} mm")

@@ -44,6 +44,7 @@ from spineviewer.gui.annotate.review_style import REVIEW_COLOR
 from spineviewer.gui.annotate.tools import KIND_NAMES
 from spineviewer.gui.icons import icon
 from spineviewer.gui.rows_model import RowsModel, RowsView
+from spineviewer.viewing.corners import image_number
 
 COLUMNS = ("Label", "Shape", "Image", "Status", "Source", "Measurements")
 LABEL_COLUMN = COLUMNS.index("Label")
@@ -224,9 +225,10 @@ class AnnotationPanel(QWidget):
         found = self.numbers.get((ref.sop_instance_uid, ref.frame_number))
         if found is None:
             return f"…{ref.sop_instance_uid[-8:]}#{ref.frame_number}"
-        series, number = found
-        frame = f" / Fr {ref.frame_number}" if ref.frame_number > 1 else ""
-        return f"Se {series if series is not None else '?'} / Im {number}{frame}"
+        series, number = found  # the corner text's rule (spineviewer.viewing.corners)
+        return (
+            f"Se {series if series is not None else '?'} / {image_number(number, ref.frame_number)}"
+        )
 
     def _cells(self, ann: Annotation) -> tuple[str, ...]:
         source = ann.provenance
