@@ -68,6 +68,9 @@ CLASS_COLORS: dict[str, str] = {
     "plate": "#f7c6e6",
     "fracture": STATE_COLORS["herniation"],
 }
+#: Cobb angle lines (lime: no level, state, implant, cross-reference or review colour comes
+#: near it), drawn over the vertebra boxes whose endplates they follow.
+COBB_COLOR = "#b6ff5c"
 #: The labels' backing box: black at this opacity under the text, so light text reads on
 #: white bone and metal as well as on the dark background.
 LABEL_BACKING_ALPHA = 0.8

@@ -53,6 +53,12 @@ SHADOW = QColor(0, 0, 0, 200)
 BACKDROP = QColor(0, 0, 0, round(255 * theme.LABEL_BACKING_ALPHA))
 HALO = QColor(theme.HALO_COLOR)
 HANDLE_PX = 7
+#: A Cobb angle's endplate lines run past the endplate they follow (and the vertebra box's
+#: edge there) by this share of their length at each end, at least :data:`COBB_OVERHANG_PX`,
+#: as on a radiologist's Cobb tool; they are drawn this wide, in :data:`theme.COBB_COLOR`.
+COBB_OVERHANG = 0.35
+COBB_OVERHANG_PX = 24.0
+COBB_PEN_PX = 2.0
 ARROW_HEAD_PX = 12.0
 #: Padding inside a label's backing box, px (sides, top and bottom).
 PAD_X, PAD_Y = 4.0, 2.0
@@ -106,6 +112,8 @@ def paint_annotation(
     frame's other labels); otherwise it is drawn at once beside the shape.
     """
     themed = theme.label_color(annotation.label, annotation.state) if annotation.label else None
+    if annotation.kind == Kind.COBB:  # its own colour: it lies on the vertebra boxes' edges
+        themed = theme.COBB_COLOR
     if themed is not None:
         color = QColor(themed)
     rejected = annotation.status == Status.REJECTED
@@ -116,6 +124,8 @@ def paint_annotation(
     kind = annotation.kind
     pen = outline_pen(color, annotation, selected)
     width = theme.STATE_PEN_WIDTHS.get(annotation.state or "")
+    if kind == Kind.COBB:
+        width = COBB_PEN_PX
     if width is not None and not rejected:  # the state shows as line weight, not only colour
         pen.setWidthF(max(pen.widthF(), width + (0.5 if selected else 0.0)))
     for p in (_shadow_pen(pen), pen):
@@ -195,9 +205,12 @@ def _shape(painter: QPainter, kind: Kind, pts: list[QPointF]) -> None:
         painter.drawPolyline(QPolygonF(pts))
         _arc(painter, pts[1], pts[0], pts[2])
     elif kind == Kind.COBB:
-        painter.drawLine(pts[0], pts[1])
+        ends = [(pts[0], pts[1])] + ([(pts[2], pts[3])] if len(pts) == 4 else [])
+        for a, b in ends:
+            painter.drawLine(*cobb_line(a, b))
+            for end, other in ((a, b), (b, a)):  # where the endplate ends
+                _tick(painter, end, other)
         if len(pts) == 4:
-            painter.drawLine(pts[2], pts[3])
             pen = painter.pen()
             dashed = QPen(pen)
             dashed.setStyle(Qt.PenStyle.DotLine)
@@ -228,6 +241,20 @@ def paint_draft(painter: QPainter, kind: Kind, points: Sequence[QPointF], color:
     else:
         painter.drawPolyline(QPolygonF(pts))
     _handles(painter, pts)
+
+
+def cobb_line(a: QPointF, b: QPointF) -> tuple[QPointF, QPointF]:
+    """A Cobb endplate line from ``a`` to ``b`` (screen px) run past both ends by
+    :data:`COBB_OVERHANG` of its length (at least :data:`COBB_OVERHANG_PX`)."""
+    dx, dy = b.x() - a.x(), b.y() - a.y()
+    length = math.hypot(dx, dy)
+    if length == 0:
+        return a, b
+    over = max(COBB_OVERHANG * length, COBB_OVERHANG_PX) / length
+    return (
+        QPointF(a.x() - dx * over, a.y() - dy * over),
+        QPointF(b.x() + dx * over, b.y() + dy * over),
+    )
 
 
 def _mid(a: QPointF, b: QPointF) -> QPointF:

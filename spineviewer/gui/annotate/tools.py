@@ -426,7 +426,8 @@ class AnnotationTools:
         ref = image_ref(vp.info)
         modality = vp.source.modality if vp.source is not None else ""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for ann in c.annotations_on(ref):
+        # Cobb lines last: they follow the vertebra boxes' edges and must lie on top of them
+        for ann in sorted(c.annotations_on(ref), key=lambda a: a.kind == Kind.COBB):
             opacity = self.layers.opacity(layer_of(ann, c.vocabulary))
             selected = ann.uid == c.selected
             if opacity <= 0.0 and not selected:
