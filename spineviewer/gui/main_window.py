@@ -33,6 +33,7 @@ from spineviewer.gui.analysis_ui import AnalysisUi
 from spineviewer.gui.annotate.ui import AnnotationUi
 from spineviewer.gui.browser import StudyBrowser
 from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
+from spineviewer.gui.export_ui import ExportUi
 from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
 from spineviewer.gui.icons import icon
 from spineviewer.gui.label_map_ui import LabelMapUi
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.annotation = AnnotationUi(self)
         self.analysis = AnalysisUi(self, self.annotation)
         self.label_maps = LabelMapUi(self, self.annotation)
+        self.export = ExportUi(self)
         self._build_actions()
         self._apply_settings()
         self.settings.restore_geometry(self)
@@ -227,6 +229,8 @@ class MainWindow(QMainWindow):
             self.tool_actions[name] = a
         self.tool_actions["window"].setChecked(True)
         edit_menu, annotate_menu = self.annotation.build_actions(tools, self.tool_actions)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.export.copy_view_action)
         # PHI-free mode hides names in the lists too, not only on the images
         self.phi_action.toggled.connect(self._set_lists_phi_free)
         self._set_lists_phi_free(self.phi_action.isChecked())
@@ -246,6 +250,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.annotation.export_action, self.annotation.import_action])
         file_menu.addAction(self.analysis.report_action)
+        export = self.export
+        file_menu.addActions([export.export_view_action, export.export_series_action])
+        file_menu.addAction(export.print_view_action)
         file_menu.addSeparator()
         file_menu.addActions(pacs)
         file_menu.addSeparator()
