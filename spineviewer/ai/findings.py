@@ -103,9 +103,16 @@ class VertebraFinding:
     tilt_deg: tuple[float, float] | None = None
     #: UL, UR, LL, LR corners on a radiograph.
     corners_px: tuple[Point2, ...] = ()
-    #: "normal" / "fractured" and its probability, when the fracture model ran.
+    #: "normal" / "fractured" / "uncertain" (the model's answer and the body's heights
+    #: disagree) and the model's probability of "fractured", when the fracture model ran.
     fracture: str | None = None
     fracture_probability: float | None = None
+    #: Anterior, middle and posterior body heights (mm) measured on the sagittal image, and
+    #: Genant's height loss from them (:mod:`spineviewer.ai.body_heights`).
+    body_heights_mm: tuple[float, float, float] | None = None
+    height_loss: float | None = None
+    #: Why the fracture answer is what it is (the heights, a disagreement).
+    fracture_reasons: tuple[str, ...] = ()
     #: The model that found it (an id of ``Findings.models``).
     model_id: str = ""
     #: :data:`CONFIDENT`, :data:`UNCERTAIN` or :data:`NEEDS_REVIEW`, and why.
@@ -336,8 +343,11 @@ class Findings:
             view = "" if d.view == "axial" else f" {d.view}"
             note = f", {d.review}" if d.review != CONFIDENT else ""
             lines.append(f"disc {d.level}: {d.state} ({p:.2f}, {n}{view} slices{note})")
-        for v in self.fractures:
-            lines.append(f"fracture: {v.label} ({v.fracture_probability or 0:.2f})")
+        for v in self.vertebrae:
+            if v.fracture in ("fractured", UNCERTAIN):
+                tag = "fracture" if v.fracture == "fractured" else "fracture uncertain"
+                why = f"; {v.fracture_reasons[0]}" if v.fracture_reasons else ""
+                lines.append(f"{tag}: {v.label} ({v.fracture_probability or 0:.2f}{why})")
         if self.implants:
             counts: dict[str, int] = {}
             for implant in self.implants:
@@ -444,6 +454,9 @@ def _vertebra(data: dict[str, Any]) -> VertebraFinding:
     d["tilt_deg"] = tuple(d["tilt_deg"]) if d.get("tilt_deg") else None
     d["corners_px"] = tuple(tuple(p) for p in d.get("corners_px", ()))
     d["review_reasons"] = tuple(d.get("review_reasons", ()))
+    d["fracture_reasons"] = tuple(d.get("fracture_reasons", ()))
+    heights = d.get("body_heights_mm")
+    d["body_heights_mm"] = tuple(heights) if heights else None
     return VertebraFinding(**d)
 
 

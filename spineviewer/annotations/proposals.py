@@ -113,8 +113,9 @@ def proposals_from_findings(findings: Findings, stacks: Sequence[Stack]) -> list
                   label=v.label)  # fmt: skip
             continue
         text = ""
-        if v.fracture == "fractured" and v.fracture_probability is not None:
-            text = f"fractured ({v.fracture_probability:.0%})"
+        if v.fracture in ("fractured", "uncertain") and v.fracture_probability is not None:
+            word = "fractured" if v.fracture == "fractured" else "fracture uncertain"
+            text = f"{word} ({v.fracture_probability:.0%})"
         corners = _corners(v.box_px)
         b.add("rectangle", v.sop_instance_uid, corners, v.model_id, v.score, review,
               label=v.label, text=text)  # fmt: skip

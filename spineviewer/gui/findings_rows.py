@@ -13,14 +13,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from spineviewer.ai.display_names import display_name
-from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings, LabellingCheck, numbering
+from spineviewer.ai.findings import (
+    CONFIDENT,
+    NEEDS_REVIEW,
+    UNCERTAIN,
+    Findings,
+    LabellingCheck,
+    numbering,
+)
 from spineviewer.gui.annotate.review_style import REVIEW_TEXT
 
 __all__ = ["COLUMNS", "REVIEW_COLORS", "FindingRow", "finding_rows", "labelling_warning"]
 
 COLUMNS = ("Level", "Finding", "Probability", "Slices", "Review")
 #: Colours of the review column (text says it too).
-REVIEW_COLORS = {CONFIDENT: "#8fd18f", "uncertain": "#f2c14e", NEEDS_REVIEW: "#ffa000"}
+REVIEW_COLORS = {CONFIDENT: "#8fd18f", UNCERTAIN: "#f2c14e", NEEDS_REVIEW: "#ffa000"}
+#: The Finding column of a vertebra the fracture model read (an intact one reads "vertebra").
+_FRACTURE_TEXT = {"fractured": "fracture", UNCERTAIN: "fracture?"}
 SACRUM_WORDS = {
     "not in view": "no sacrum in view",
     "not recognised": "sacrum not recognised",
@@ -64,17 +73,19 @@ def finding_rows(findings: Findings, rename: Rename | None = None) -> list[Findi
         rows.append(FindingRow(cells, d.review, d.review_reasons, first))
     checks = findings.labelling
     for v in findings.vertebrae:
-        fractured = v.fracture == "fractured"
-        p = v.fracture_probability if fractured else v.score
+        fracture = _FRACTURE_TEXT.get(v.fracture or "")
+        p = v.fracture_probability if fracture else v.score
+        review = UNCERTAIN if v.fracture == UNCERTAIN and v.review == CONFIDENT else v.review
         cells = (
             _level(v.label, v.centre_mm, rename),
-            "fracture" if fractured else "vertebra",
+            fracture or "vertebra",
             f"{p or 0:.2f}",
             "",
-            REVIEW_TEXT.get(v.review, v.review),
+            REVIEW_TEXT.get(review, review),
         )
         basis = tuple(f"levels {numbering(c)}" for c in checks if c.series_uid == v.series_uid)
-        rows.append(FindingRow(cells, v.review, (*v.review_reasons, *basis), v.sop_instance_uid))
+        why = (*v.review_reasons, *(v.fracture_reasons if fracture else ()), *basis)
+        rows.append(FindingRow(cells, review, why, v.sop_instance_uid))
     for i in findings.implants:
         cells = (
             display_name(i.implant_class),

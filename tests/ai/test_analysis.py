@@ -51,6 +51,10 @@ def test_lumbar_mr_findings_match_the_ground_truth(lumbar: tuple[Path, Findings]
         assert disc.axial_instances and len(disc.roi_boxes_px) == len(disc.axial_instances)
         assert sum(disc.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
     assert findings.fractures == () and found["L3"].fracture == "normal"
+    for label in ("L1", "L2", "L3", "L4"):  # the bodies' heights, measured and intact
+        heights, loss = found[label].body_heights_mm, found[label].height_loss
+        assert heights is not None and all(18 < h < 32 for h in heights), (label, heights)
+        assert loss is not None and loss < 0.12, (label, heights, loss)
     assert {m.id for m in findings.models} == {
         "vertebrae-sagittal",
         "disc-state",
@@ -69,6 +73,10 @@ def test_a_wedge_fracture_is_found(tmp_path: Path) -> None:
     assert [v.label for v in findings.fractures] == ["L2"]
     fractured = findings.fractures[0].fracture_probability
     assert fractured is not None and fractured > 0.5
+    # the wedge's heights bear the model out: anterior lowest, a Genant grade 2-3 loss
+    a, m, p = findings.fractures[0].body_heights_mm or (0, 0, 0)
+    assert a < m < p and (findings.fractures[0].height_loss or 0) >= 0.25
+    assert "Genant grade" in findings.fractures[0].fracture_reasons[0]
 
 
 def test_findings_round_trip_through_json(lumbar: tuple[Path, Findings], tmp_path: Path) -> None:

@@ -92,3 +92,18 @@ def test_a_vertebra_row_says_how_its_column_was_numbered() -> None:
     (row, *_) = finding_rows(replace(FINDINGS, discs=(), labelling=(check,)))
     assert row.reasons == ("no sacrum in view", "levels " + numbering(check))
     assert "assuming five lumbar vertebrae" in row.reasons[1]
+
+
+def test_a_fracture_the_heights_do_not_bear_out_reads_uncertain_with_why() -> None:
+    """The fracture model said fractured, the body's heights say intact: the row reads
+    "fracture?", uncertain, with both numbers; the summary line says the same."""
+    why = (
+        "the model says fractured (0.97) but heights A/M/P 24/23.5/24 mm, loss 2% (Genant grade 0)"
+    )
+    doubted = replace(V, label="L2", fracture=UNCERTAIN, fracture_probability=0.97,
+                      fracture_reasons=(why,))  # fmt: skip
+    (row,) = finding_rows(Findings("1.2", "cpu", vertebrae=(doubted,)))
+    assert row.cells == ("L2", "fracture?", "0.97", "", "uncertain ?")
+    assert row.review == UNCERTAIN and why in row.reasons
+    summary = Findings("1.2", "cpu", vertebrae=(doubted,)).summary_lines()
+    assert f"fracture uncertain: L2 (0.97; {why})" in summary

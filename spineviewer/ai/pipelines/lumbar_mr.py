@@ -43,6 +43,7 @@ from spineviewer.ai.findings import (
 from spineviewer.ai.manifest import ClassificationDecoding, ModelManifest
 from spineviewer.ai.mr_series import MrStack, choose, mr_stacks, preference
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip, monochrome1
+from spineviewer.ai.pipelines.fracture_check import checked, column_heights
 from spineviewer.ai.pipelines.sagittal_columns import (
     ColumnRead,
     best_read,
@@ -431,6 +432,9 @@ def classify_fractures(ctx: Context, state: LumbarMrState) -> None:
     centres = {v.label: np.asarray(v.centre_mm, dtype=np.float64) for v in bodies}
     found = classify_near(session, usable, centres, FRACTURE_MAX_DISTANCE_MM, ctx.check)
     names = session.class_names
+    column = _column(ctx, state)
+    heights = column_heights(usable, column)
+    order = [v.label for v in sorted(column, key=lambda v: float(v.centre_mm[2]))]
     updated = {}
     for finding in bodies:
         if finding.label not in found:
@@ -438,9 +442,8 @@ def classify_fractures(ctx: Context, state: LumbarMrState) -> None:
         probs = found[finding.label].probabilities
         best = int(np.argmax(probs))
         fractured = names.index("fractured") if "fractured" in names else best
-        updated[finding.label] = replace(
-            finding, fracture=names[best], fracture_probability=round(float(probs[fractured]), 4)
-        )
+        probability = round(float(probs[fractured]), 4)
+        updated[finding.label] = checked(finding, names[best], probability, heights, order)
     ctx.vertebrae[:] = [updated.get(v.label, v) if v in bodies else v for v in ctx.vertebrae]
 
 
