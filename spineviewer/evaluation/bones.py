@@ -8,6 +8,12 @@ L5 gets broad transverse processes reaching down to the sacral ala). The sacrum 
 fused, with its alae and dorsal plate. Each structure is painted twice: the whole shape as
 cortical bone, then the shape shrunk by the cortex thickness as marrow (fat fraction of the
 body; textured).
+
+A fractured body (:mod:`~spineviewer.evaluation.fracture_shape`) has its endplates where the
+fracture put them. Where an endplate is pressed in or stepped, the adjacent disc's material
+fills the hollow (painted before the body, labelled as that disc). An acute fracture adds marrow
+oedema (from the fractured endplate over part or all of the body, soft-edged) and a thin dark
+fracture line a few mm under the fractured endplate, following it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +29,7 @@ from numpy.typing import NDArray
 
 from spineviewer.evaluation.canal import CanalNode
 from spineviewer.evaluation.column import Body, Column
+from spineviewer.evaluation.fracture_shape import endplate_limits
 from spineviewer.evaluation.scene import Distance, Primitive, frame_bounds, texture
 from spineviewer.evaluation.sdf import (
     Array,
@@ -31,7 +39,13 @@ from spineviewer.evaluation.sdf import (
     rounded_rect,
     segment_box,
 )
-from spineviewer.evaluation.tissues import BONE, marrow
+from spineviewer.evaluation.tissues import (
+    BONE,
+    FRACTURE_LINE,
+    herniated_material,
+    marrow,
+    oedematous_marrow,
+)
 
 __all__ = ["bone_primitives", "footprint"]
 
@@ -51,23 +65,103 @@ def footprint(x: Array, y: Array, width: float, depth: float, notch: float) -> A
     return np.maximum(d2, -hollow)
 
 
+def _half_and_dish(body: Body, x: Array, y: Array) -> tuple[Array, Array]:
+    """The wedged half height and the endplates' normal dish at local ``x``, ``y``."""
+    slope = math.tan(math.radians(body.wedge_deg) / 2)
+    fused = 0.0 if body.region != "sacral" or body.label == "S1" else 0.5
+    w, d = body.width, body.depth
+    half = body.height / 2 - y * slope + fused
+    dish = body.concavity * np.clip(1 - (x / (0.42 * w)) ** 2 - (y / (0.42 * d)) ** 2, 0, 1)
+    return half, dish
+
+
 def body_distance(body: Body, inset: float) -> Distance:
     """The body's signed distance, shrunk by ``inset`` mm."""
-    slope = math.tan(math.radians(body.wedge_deg) / 2)
     notch = 1.5 if body.region == "thoracic" else 2.5
     frame, h, w, d = body.frame, body.height, body.width, body.depth
-    fused = 0.0 if body.region != "sacral" or body.label == "S1" else 0.5
+    fracture = body.fracture
 
     def distance(points: Array) -> Array:
         q = frame.local(points)
         x, y, z = q[..., 0], q[..., 1], q[..., 2]
-        half = h / 2 - y * slope + fused
-        dish = body.concavity * np.clip(1 - (x / (0.42 * w)) ** 2 - (y / (0.42 * d)) ** 2, 0, 1)
+        half, dish = _half_and_dish(body, x, y)
         waist = 1.2 * np.clip(1 - (z / (h / 2)) ** 2, 0, 1)
         d2 = footprint(x, y, w, d, notch) + waist
-        return extrude(d2, np.abs(z) - (half - dish), 1.5) + inset
+        if fracture is None:
+            return extrude(d2, np.abs(z) - (half - dish), 1.5) + inset
+        top, bottom = endplate_limits(fracture, x, y, half, dish, w, d)
+        return extrude(d2, np.where(z >= 0, z - top, -z - bottom), 1.5) + inset
 
     return distance
+
+
+def _adjacent_disc(column: Column, body: Body, superior: bool) -> str | None:
+    """The level of the disc on the body's superior or inferior endplate."""
+    for disc in column.discs:
+        upper, lower = disc.level.split("-")
+        if (lower if superior else upper) == body.label:
+            return disc.level
+    return None
+
+
+def _fracture_fills(
+    column: Column, body: Body, bounds: tuple[NDArray[np.float64], NDArray[np.float64]]
+) -> list[Primitive]:
+    """The adjacent discs' material in a fractured body's pressed-in or stepped endplates."""
+    fracture = body.fracture
+    if fracture is None:
+        return []
+    rim = body_distance(replace(body, fracture=None), 0.0)  # the endplates without hollows
+    frame = body.frame
+    out = []
+    for superior in (True, False):
+        if body.hollow(superior) <= body.concavity:
+            continue
+        level = _adjacent_disc(column, body, superior)
+        if level is None:
+            continue
+        disc = next(d for d in column.discs if d.level == level)
+        sign = 1.0 if superior else -1.0
+
+        def distance(points: Array, sign: float = sign) -> Array:
+            return np.maximum(rim(points), -sign * frame.local(points)[..., 2])
+
+        tissue = herniated_material(disc.condition.degeneration)
+        out.append(Primitive(f"{level} fracture annulus", tissue, distance, *bounds))
+    return out
+
+
+def _fracture_marrow(
+    body: Body, bounds: tuple[NDArray[np.float64], NDArray[np.float64]], grain: Any
+) -> list[Primitive]:
+    """An acute fracture's marrow oedema and fracture line (painted over the marrow)."""
+    fracture = body.fracture
+    if fracture is None or not fracture.spec.acute:
+        return []
+    spec, frame, h = fracture.spec, body.frame, body.height
+    inner = body_distance(body, body.cortex)
+    sign = 1.0 if spec.step_mm <= 0 or spec.step_superior else -1.0
+    reach = spec.oedema_reach * h
+
+    def oedema(points: Array) -> Array:
+        z = frame.local(points)[..., 2]
+        return np.maximum(inner(points), (h / 2 - reach) - sign * z)
+
+    def line(points: Array) -> Array:
+        q = frame.local(points)
+        x, y, z = q[..., 0], q[..., 1], q[..., 2]
+        half, dish = _half_and_dish(body, x, y)
+        limits = endplate_limits(fracture, x, y, half, dish, body.width, body.depth)
+        plane = limits[0] if sign > 0 else limits[1]
+        return np.maximum(
+            inner(points) + 1.5, np.abs(sign * z - (plane - spec.line_depth_mm)) - 0.6
+        )
+
+    tissue = oedematous_marrow(body.fat_fraction, spec.oedema)
+    return [
+        Primitive(f"{body.label} marrow oedema", tissue, oedema, *bounds, grain, edge_mm=3.0),
+        Primitive(f"{body.label} fracture line", FRACTURE_LINE, line, *bounds),
+    ]
 
 
 def _arch_parts(body: Body, node: CanalNode, sacralised: bool) -> list[Part]:
@@ -236,6 +330,7 @@ def bone_primitives(
     for body in (*column.bodies, *column.sacrum):
         margin = (body.width / 2 + 3, body.depth / 2 + 3, body.height / 2 + 3)
         bounds = frame_bounds(body.frame, [-m for m in margin], margin)
+        out += _fracture_fills(column, body, bounds)
         out += _painted(
             body.label,
             functools.partial(body_distance, body),
@@ -244,6 +339,7 @@ def bone_primitives(
             body.fat_fraction,
             rng,
         )
+        out += _fracture_marrow(body, bounds, out[-1].texture)
         node = by_label.get(body.label)
         if body.region == "sacral":
             parts = _sacral_back(body, node)

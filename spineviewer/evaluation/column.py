@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.evaluation.discs import DiscCondition, draw_condition
+from spineviewer.evaluation.fracture_shape import Deformation, FractureSpec, deform
 from spineviewer.evaluation.sdf import Frame
 
 __all__ = ["Body", "Column", "ColumnPlan", "Disc", "build_column", "turned"]
@@ -103,10 +104,22 @@ class Body:
     cortex: float
     fat_fraction: float
     region: str  # "thoracic", "lumbar", "sacral"
+    #: A compression fracture (:mod:`~spineviewer.evaluation.fracture_shape`): ``height``,
+    #: ``wedge_deg`` and ``concavity`` are then the fractured body's.
+    fracture: Deformation | None = None
 
     @property
     def centre(self) -> NDArray[np.float64]:
         return self.frame.origin
+
+    def hollow(self, superior: bool) -> float:
+        """How deep (mm) the superior or inferior endplate is hollowed at most: the normal
+        dish, and a fracture's central depression or step."""
+        f = self.fracture
+        if f is None:
+            return self.concavity
+        step = f.spec.step_mm if f.spec.step_superior == superior else 0.0
+        return self.concavity + (f.top_depression if superior else f.bottom_depression) + step
 
 
 @dataclass(frozen=True)
@@ -134,10 +147,12 @@ class Disc:
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """What the case mix fixes about a column: the lumbar count and a sacralised L5."""
+    """What the case mix fixes about a column: the lumbar count and a sacralised L5; and the
+    compression fractures asked for (none in the lumbar MR and CT studies)."""
 
     lumbar: int = 5
     sacralised_l5: bool = False
+    fractures: tuple[FractureSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,6 +213,10 @@ def build_column(
     bends, cobb = _scoliosis_bends(rng, len(levels))
     apex = int(rng.integers(len(labels) - 6, len(labels) - 2))
     fat_base = 0.35 + 0.005 * (age - 20.0)
+    fractures = {f.label: f for f in plan.fractures}
+    unknown = set(fractures) - set(labels[:-1])
+    if unknown:
+        raise ValueError(f"no vertebral body {sorted(unknown)} to fracture; known: {labels[:-1]}")
 
     def make_body(i: int, frame: Frame, wedge: float) -> Body:
         h, w, d = (v * scale * float(rng.uniform(0.96, 1.04)) for v in sizes[i])
@@ -241,6 +260,9 @@ def build_column(
         body_mid = turned(bottom, 0, body_wedges[i] / 2)
         twist = 0.25 * abs(cobb) * max(0.0, 1.0 - abs(i - apex) / 4.0) * np.sign(cobb)
         placeholder = make_body(i, Frame(upper_endplate, body_mid), body_wedges[i])
+        if labels[i] in fractures:
+            placeholder = _fractured(placeholder, fractures[labels[i]])
+            body_mid = turned(bottom, 0, placeholder.wedge_deg / 2)
         centre = upper_endplate + body_mid[2] * placeholder.height / 2
         body = replace(placeholder, frame=Frame(centre, turned(body_mid, 2, float(twist))))
         discs.append(
@@ -252,12 +274,12 @@ def build_column(
                 width=(lower.width + body.width) / 2,
                 depth=(lower.depth + body.depth) / 2,
                 condition=condition,
-                concavity=max(lower.concavity, body.concavity),
+                concavity=max(lower.hollow(True), body.hollow(False)),
             )
         )
         bodies.append(body)
         endplate = centre + body_mid[2] * body.height / 2
-        axes_top = turned(bottom, 0, body_wedges[i])
+        axes_top = turned(bottom, 0, body.wedge_deg)
     sacrum = _sacrum(rng, s1, scale, fat_base)
     parameters = {
         "lordosis_deg": round(lordosis, 2),
@@ -266,6 +288,14 @@ def build_column(
         "size_scale": round(scale, 4),
     }
     return Column(tuple(reversed(bodies)), tuple(reversed(discs)), sacrum, parameters)
+
+
+def _fractured(body: Body, spec: FractureSpec) -> Body:
+    """``body`` lowered by the fracture ``spec`` (its frame is placed afterwards)."""
+    (height, wedge, concavity), deformation = deform(
+        spec, body.height, body.wedge_deg, body.concavity, body.width, body.depth
+    )
+    return replace(body, height=height, wedge_deg=wedge, concavity=concavity, fracture=deformation)
 
 
 def _sacrum(rng: np.random.Generator, s1: Body, scale: float, fat_base: float) -> tuple[Body, ...]:

@@ -29,6 +29,7 @@ __all__ = [
     "CSF",
     "FAT",
     "FLOW_VOID",
+    "FRACTURE_LINE",
     "KIDNEY",
     "MUSCLE",
     "VISCERA",
@@ -39,6 +40,7 @@ __all__ = [
     "herniated_material",
     "marrow",
     "nucleus",
+    "oedematous_marrow",
     "signal",
 ]
 
@@ -103,6 +105,23 @@ def marrow(fat_fraction: float) -> Tissue:
     """Vertebral marrow with ``fat_fraction`` (0.3-0.8 in adults, more with age)."""
     f = min(max(fat_fraction, 0.0), 1.0)
     return Tissue(f"marrow {f:.2f}", ((f, _FAT), (1.0 - f, _MARROW_WATER)))
+
+
+#: Free water of bone-marrow oedema (an acute fracture): long T1 and T2.
+_OEDEMA_WATER = Compartment(t1_15=1400.0, t1_30=1700.0, t2=120.0, pd=1.0)
+#: The line of an acute fracture: compacted trabeculae and haemorrhage, dark on every sequence.
+FRACTURE_LINE = _one("fracture line", 700.0, 850.0, 25.0, 0.3)
+
+
+def oedematous_marrow(fat_fraction: float, oedema: float) -> Tissue:
+    """Marrow with ``oedema`` (0-1) of it replaced by free water: bright on STIR and T2, dark
+    on T1 (the fat it displaces was bright there)."""
+    f = min(max(fat_fraction, 0.0), 1.0)
+    e = min(max(oedema, 0.0), 1.0)
+    return Tissue(
+        f"oedematous marrow {f:.2f} {e:.2f}",
+        ((f * (1 - e), _FAT), ((1 - f) * (1 - e), _MARROW_WATER), (e, _OEDEMA_WATER)),
+    )
 
 
 def nucleus(degeneration: float) -> Tissue:

@@ -1,7 +1,8 @@
 """Reading a study's ``ground_truth.json`` for scoring, from either generator.
 
 The evaluation generator and ``spineviewer.phantom`` write the same schema (version 1); fields
-one of them lacks take the schema's defaults (``in_sagittal_fov`` true, no degeneration). The
+one of them lacks take the schema's defaults (``in_sagittal_fov`` true, no degeneration, no
+fracture: ``genant_grade`` 0, as both generators draw fractures only when asked to). The
 study *kind* is the evaluation case's ``case_kind``; for a phantom study it is worked out from
 its MR options (``T10-L5`` field: ``no-sacrum``; six lumbar vertebrae: ``six-lumbar``; else
 ``standard``). Read without importing either generator.
@@ -27,6 +28,12 @@ class TruthBody:
     label: str
     centre: NDArray[np.float64]
     in_view: bool
+    #: Genant grade (0: intact), morphology (``wedge``, ``biconcave``, ``crush``; None when
+    #: intact), height loss (a ratio) and acute (None: intact, or not stated).
+    genant_grade: int = 0
+    fracture: str | None = None
+    height_loss: float = 0.0
+    acute: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,19 @@ def _point(value: Any, where: str) -> NDArray[np.float64]:
     return point
 
 
+def _body(v: dict[str, Any], path: Path) -> TruthBody:
+    acute = v.get("fracture_acute")
+    return TruthBody(
+        str(v["label"]),
+        _point(v["centre_mm"], f"{path}: {v['label']}"),
+        bool(v.get("in_sagittal_fov", True)),
+        int(v.get("genant_grade") or 0),
+        None if v.get("fracture") is None else str(v["fracture"]),
+        float(v.get("height_loss") or 0.0),
+        None if acute is None else bool(acute),
+    )
+
+
 def read_truth(folder: str | Path) -> StudyTruth:
     """The truth of the study in ``folder``; a clear ValueError names the file and the problem."""
     path = Path(folder) / GROUND_TRUTH_FILE
@@ -84,14 +104,7 @@ def read_truth(folder: str | Path) -> StudyTruth:
         raise ValueError(f"{path}: kind {data.get('kind')!r}: only lumbar-mr studies are scored")
     try:
         parameters = dict(data.get("parameters") or {})
-        bodies = tuple(
-            TruthBody(
-                str(v["label"]),
-                _point(v["centre_mm"], f"{path}: {v['label']}"),
-                bool(v.get("in_sagittal_fov", True)),
-            )
-            for v in data["vertebrae"]
-        )
+        bodies = tuple(_body(v, path) for v in data["vertebrae"])
         discs = tuple(
             TruthDisc(
                 str(d["level"]),
