@@ -11,6 +11,7 @@ window, turns, flips and inversion: an H.264 MP4 or numbered PNGs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -51,6 +52,11 @@ __all__ = [
     "render_view",
     "series_work",
 ]
+
+#: The export dialogs are wide enough to show a whole file path.
+DIALOG_WIDTH = 620
+#: Default file names take at most this many characters of the series' name.
+NAME_LENGTH = 32
 
 
 @contextmanager
@@ -98,7 +104,7 @@ def render_view(
     image.fill(QColor(BACKGROUND))
     target = QRectF(0.0, 0.0, float(width), float(height))
     painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+    painter.setRenderHints(vp.renderHints())  # resampled as on screen
     try:
         with _shown_as(vp, phi_free):
             if overlays:
@@ -161,6 +167,7 @@ class ExportViewDialog(QDialog):
     def __init__(self, parent: QWidget | None, path: Path, phi_free: bool) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export view")
+        self.setMinimumWidth(DIALOG_WIDTH)
         self.path = QLineEdit(str(path))
         self.format = QComboBox()
         self.format.addItems(["PNG", "JPEG"])
@@ -222,6 +229,7 @@ class ExportSeriesDialog(QDialog):
     def __init__(self, parent: QWidget | None, path: Path, fps: float, phi_free: bool) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export series / cine")
+        self.setMinimumWidth(DIALOG_WIDTH)
         self.path = QLineEdit(str(path))
         self.format = QComboBox()
         self.format.addItems(["MP4 video (H.264)", "PNG sequence (folder)"])
@@ -292,9 +300,11 @@ class ExportUi:
     def _name(self, vp: ImageViewport, suffix: str, image: bool = True) -> Path:
         """A file name from the series' name (and the image number) in the last folder used."""
         source = vp.source
-        name = "".join(c if c.isalnum() else "-" for c in (source.name if source else "view"))
+        name = re.sub(r"[^0-9A-Za-z]+", "-", source.name if source else "view").strip("-")
+        if len(name) > NAME_LENGTH:  # whole words only
+            name = name[: NAME_LENGTH + 1].rsplit("-", 1)[0]
         number = f"-{vp.index + 1}" if image else ""
-        return self.folder / f"{name.strip('-') or 'view'}{number}{suffix}"
+        return self.folder / f"{name or 'view'}{number}{suffix}"
 
     def export_view(self, dialog: ExportViewDialog | None = None) -> Path | None:
         """File > Export view; a ``dialog`` given (already set up) is written without showing."""

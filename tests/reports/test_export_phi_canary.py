@@ -91,7 +91,7 @@ def test_cli_exports_in_phi_free_mode_hold_no_canary_bytes_or_pixels(
     ):  # fmt: skip
         assert np.array_equal(np.asarray(Image.open(ours)), np.asarray(Image.open(theirs)))
 
-    # with the names shown the canary does reach the pixels (and the corner only)
+    # with the names shown the canary does reach the pixels
     shown, decoy_shown = tmp_path / "shown.png", tmp_path / "decoy-shown.png"
     assert (
         _export(canary, shown, "--overlays") == 0 and _export(decoy, decoy_shown, "--overlays") == 0
