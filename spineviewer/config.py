@@ -9,6 +9,7 @@ user config file is TOML, ``config.toml`` in the user config folder (or the file
     workspace = "~/spine/workspace"     # a relative path is relative to this file's folder
     provider = "cuda"                   # auto, cuda or cpu
     model_dir = "/srv/spine-models"
+    vertebrae = "segmentation"          # detector or segmentation (sagittal MR)
 
 A config file that cannot be read, is not TOML, names a setting that does not exist or gives
 a value of the wrong kind stops nothing: the problem (naming the file and, where there is one,
@@ -51,6 +52,7 @@ __all__ = [
     "ENV_PREFIX",
     "PROVIDERS",
     "SETTINGS",
+    "VERTEBRAE_METHODS",
     "Config",
     "Problem",
     "Setting",
@@ -69,6 +71,9 @@ CONFIG_ENV = ENV_PREFIX + "CONFIG"
 CONFIG_NAME = "config.toml"
 #: onnxruntime provider choices: CUDA when it loads, then the CPU; CUDA asked for; the CPU.
 PROVIDERS = ("auto", "cuda", "cpu")
+#: What reads the vertebrae of a series both a detection and a segmentation model accept
+#: (sagittal MR): the detector (the default), or the segmentation model's label map.
+VERTEBRAE_METHODS = ("detector", "segmentation")
 #: Environment values read as "no" for a flag (any other non-empty value is "yes").
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -174,6 +179,14 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("model_dir", "path", lambda: user_path("data", "models"), "user model folder"),
         Setting(
+            "vertebrae",
+            "choice",
+            lambda: "detector",
+            "what reads the vertebrae of a series a detector and a segmentation model both "
+            "accept (sagittal MR): detector or segmentation",
+            VERTEBRAE_METHODS,
+        ),
+        Setting(
             "cache_dir",
             "path",
             lambda: user_path("cache"),
@@ -253,6 +266,10 @@ class Config:
         return cast(Path, self.values["model_dir"])
 
     @property
+    def vertebrae(self) -> str:
+        return cast(str, self.values["vertebrae"])
+
+    @property
     def cache_dir(self) -> Path:
         return cast(Path, self.values["cache_dir"])
 
@@ -303,9 +320,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     """The settings in force: defaults < the config file < the environment (``environ``,
     default ``os.environ``). Never raises. The config file's problems are logged once and
     kept in the result; a variable that is no value of its setting (only
-    ``SPINEVIEWER_PROVIDER`` can be one) is kept in the result, not logged: it is an error
-    where the setting is used (:func:`spineviewer.ai.sessions.chosen_provider`), and the
-    value falls back to the file's or the default."""
+    ``SPINEVIEWER_PROVIDER`` and ``SPINEVIEWER_VERTEBRAE`` can be one) is kept in the
+    result, not logged: it is an error where the setting is used
+    (:func:`spineviewer.ai.sessions.chosen_provider`,
+    :func:`spineviewer.ai.pipelines.segmentation.chosen_models`), and the value falls back to
+    the file's or the default."""
     env = os.environ if environ is None else environ
     path = config_file(env)
     from_file, problems = _read_file(path)

@@ -25,6 +25,11 @@ the same slice; where the canal is not labelled, the median of that edge over th
 slices; without a canal label at all, the whole vertebra's centroid, which lies some 10 mm
 behind the body's). A disc's centre is its label's centroid when the model segments it, else
 the midpoint of the two bodies (:func:`~spineviewer.geometry.levels.disc_centres`).
+
+**Which method.** :func:`vertebrae_methods` tells, from a :class:`~spineviewer.ai.findings.
+Findings` alone (its JSON form too), whether each series' vertebrae came from a detector or
+from a segmentation model's label map: a vertebra whose model made a label map of its series
+is a segmentation model's.
 """
 
 from __future__ import annotations
@@ -37,11 +42,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from spineviewer.ai.findings import VertebraFinding, rounded
+from spineviewer.ai.findings import Findings, VertebraFinding, rounded
 from spineviewer.ai.label_check import SACRAL_AT_EDGE, LabelReview, check_column
 from spineviewer.ai.manifest_model import ModelLabel
 from spineviewer.ai.sliding_window import LabelMap
 from spineviewer.ai.vertebra_labels import LABELS_UPWARD, Body, Labelling
+from spineviewer.config import VERTEBRAE_METHODS
 from spineviewer.geometry.levels import disc_centres, disc_level
 
 __all__ = [
@@ -52,7 +58,12 @@ __all__ = [
     "kinds_of",
     "measure",
     "structure_of",
+    "vertebrae_methods",
 ]
+
+#: :func:`vertebrae_methods`' names of the two ways to the vertebrae (the ``vertebrae``
+#: setting's values).
+DETECTOR, SEGMENTATION = VERTEBRAE_METHODS
 
 #: A vertebra label smaller than this (ml) is not a body (a few stray voxels, a sliver of
 #: the body at the image edge).
@@ -366,3 +377,15 @@ def _edges(label_map: LabelMap, affine: FloatArray) -> Callable[[Body], tuple[fl
     z = (corners @ affine.T)[:, 2]
     low, high = float(z.min()), float(z.max())
     return lambda body: (low, high)
+
+
+def vertebrae_methods(findings: Findings) -> dict[str, tuple[str, str]]:
+    """Series UID -> (method, model id) of the vertebrae ``findings`` has on that series:
+    ``segmentation`` when the vertebrae's model made a label map of the series
+    (:attr:`~spineviewer.ai.findings.Findings.label_maps`), else ``detector``."""
+    segmented = {(m.series_uid, m.model_id) for m in findings.label_maps}
+    out: dict[str, tuple[str, str]] = {}
+    for v in findings.vertebrae:
+        method = SEGMENTATION if (v.series_uid, v.model_id) in segmented else DETECTOR
+        out.setdefault(v.series_uid, (method, v.model_id))
+    return out

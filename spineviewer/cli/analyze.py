@@ -1,7 +1,12 @@
-"""``spineviewer analyze PATH [--json OUT.json] [--provider auto|cuda|cpu] [--models DIR]``.
+"""``spineviewer analyze PATH [--json OUT.json] [--provider auto|cuda|cpu] [--models DIR]
+[--vertebrae detector|segmentation]``.
 
 Runs every pipeline on every study under PATH and prints what was found; ``--json`` writes the
-findings (one study: its Findings object; several: a JSON array of them).
+findings (one study: its Findings object; several: a JSON array of them). ``--vertebrae``
+(default: the ``vertebrae`` setting, else ``detector``) says what reads the vertebrae of a
+series a detector and a segmentation model both accept (:func:`spineviewer.ai.pipelines.
+segmentation.chosen_models`); the output names, per series, the method and the model that
+read its vertebrae.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from spineviewer.ai.findings import Findings
     from spineviewer.dicom.errors import SkippedFile
 
 #: How many files not read are named on stderr (the count says how many more).
@@ -33,6 +39,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="study folder, zip, DICOMDIR or file")
     parser.add_argument("--json", type=Path, metavar="OUT.json", help="write the findings")
     add_model_options(parser)
+    add_vertebrae_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -57,8 +64,34 @@ def add_model_options(parser: argparse.ArgumentParser, provider: str | None = No
     )
 
 
+def add_vertebrae_option(parser: argparse.ArgumentParser) -> None:
+    """``--vertebrae detector|segmentation``, for every command that runs the analysis: pass
+    its value to :func:`spineviewer.ai.pipelines.segmentation.chosen_models`."""
+    from spineviewer.config import VERTEBRAE_METHODS
+
+    parser.add_argument(
+        "--vertebrae",
+        choices=VERTEBRAE_METHODS,
+        default=None,
+        help="what reads the vertebrae of a series a detector and a segmentation model both "
+        "accept (sagittal MR): detector or segmentation (default: $SPINEVIEWER_VERTEBRAE, "
+        "the config file's vertebrae, else detector)",
+    )
+
+
+def vertebrae_lines(findings: Findings) -> list[str]:
+    """One line per series with vertebrae: the method and the model that read them."""
+    from spineviewer.ai.segmentation_findings import vertebrae_methods
+
+    return [
+        f"vertebrae of series {uid}: {method} ({model})"
+        for uid, (method, model) in vertebrae_methods(findings).items()
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
     from spineviewer.ai.analysis import analyse_study
+    from spineviewer.ai.pipelines.segmentation import chosen_models
     from spineviewer.ai.registry import find_models
     from spineviewer.ai.sessions import SessionCache
     from spineviewer.dicom import DicomLoadError, scan
@@ -70,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = scan(args.path)
         print_not_read("analyze", result.skipped)
-        entries, sessions = find_models(args.models), SessionCache(args.provider)
+        entries = chosen_models(find_models(args.models), args.vertebrae)
+        sessions = SessionCache(args.provider)
         results = [
             analyse_study(
                 study,
@@ -89,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for findings in results:
         print(f"study {findings.study_uid} (provider {findings.provider})")
-        print(printable_lines("\n".join(f"  {line}" for line in findings.summary_lines())))
+        lines = [*findings.summary_lines(), *vertebrae_lines(findings)]
+        print(printable_lines("\n".join(f"  {line}" for line in lines)))
     if args.json is not None:
         try:
             if len(results) == 1:

@@ -4,10 +4,14 @@ the vertebrae, their labels' check and the disc levels from it (docs/segmentatio
 Which runs where: a segmentation model runs on a series it accepts (its manifest's
 ``applies_to``: a CT model on axial CT) when no other pipeline reads that series' vertebrae.
 On a sagittal MR series the detector stays the default (the lumbar MR pipeline): the
-segmentation model reads it only when no installed detection model accepts it (the user chose
-the segmentation model, ``--model``, or it is the only model installed for that series). The
-vertebrae it gives record the segmentation model's id (``VertebraFinding.model_id``; the
-model is in ``Findings.models`` like every model that ran).
+segmentation model reads it only when no detection model the analysis is given accepts it:
+the user chose the segmentation model (the ``vertebrae`` setting, ``SPINEVIEWER_VERTEBRAE``,
+``--vertebrae segmentation``: :func:`chosen_models` leaves out the detectors a segmentation
+model stands in for), or it is the only model installed for that series. The vertebrae it
+gives record the segmentation model's id (``VertebraFinding.model_id``; the model is in
+``Findings.models`` like every model that ran, and its label map in ``Findings.label_maps``):
+:func:`~spineviewer.ai.segmentation_findings.vertebrae_methods` says, from the findings alone,
+which method read each series' vertebrae.
 
 1. Series: the stack a segmentation model accepts (CT before MR, then the most slices).
 2. Label map: :func:`~spineviewer.ai.sliding_window.segment` on the series as a volume.
@@ -25,8 +29,10 @@ label-map layer and the report's per-label volumes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from spineviewer import config
 from spineviewer.ai.findings import AxialAssignment, LabelMapFinding
 from spineviewer.ai.mr_series import mr_stacks
 from spineviewer.ai.pipelines import lumbar_mr
@@ -38,10 +44,69 @@ from spineviewer.ai.usable import usable_slices
 from spineviewer.dicom import Stack, load_volume
 from spineviewer.geometry.levels import assign_slices_to_levels, default_threshold
 
-__all__ = ["PIPELINE", "SegmentationState", "chosen_series"]
+__all__ = ["PIPELINE", "SegmentationState", "chosen_models", "chosen_series", "vertebrae_choice"]
 
 #: Modalities a spine segmentation model is looked for, in order of preference.
 MODALITIES = ("CT", "MR")
+
+
+def vertebrae_choice(choice: str | None = None) -> str:
+    """What reads the vertebrae: ``choice`` (``--vertebrae``), else the ``vertebrae`` setting
+    ($SPINEVIEWER_VERTEBRAE, the config file), else ``detector``. A choice or a variable that
+    is none of :data:`~spineviewer.config.VERTEBRAE_METHODS` raises ValueError naming it; a
+    wrong value in the config file is a logged warning and ignored."""
+    known = ", ".join(config.VERTEBRAE_METHODS)
+    if not choice:
+        settings = config.load()
+        env = config.SETTINGS["vertebrae"].env
+        wrong = [p for p in settings.problems if p.setting == "vertebrae" and p.where == env]
+        if wrong:
+            raise ValueError(f"{wrong[0]}; choose one of {known}")
+        return settings.vertebrae
+    value = choice.strip().lower()
+    if value not in config.VERTEBRAE_METHODS:
+        raise ValueError(f"unknown vertebrae method {choice!r}; choose one of {known}")
+    return value
+
+
+def _segments(entry: ModelEntry) -> bool:
+    """Whether ``entry`` is an available sliding-window segmentation model."""
+    m = entry.manifest
+    return bool(
+        entry.available and m is not None and m.task == "segmentation"
+        and m.preprocessing.sliding_window
+    )  # fmt: skip
+
+
+def _stands_in_for(segmenter: ModelEntry, detector: ModelEntry) -> bool:
+    """Whether ``segmenter`` reads images ``detector`` reads (a modality and a view shared)."""
+    assert segmenter.manifest is not None and detector.manifest is not None
+    a, b = segmenter.manifest.applies_to, detector.manifest.applies_to
+    return bool(set(a.modality) & set(b.modality)) and bool(set(a.view) & set(b.view))
+
+
+def chosen_models(entries: Sequence[ModelEntry], choice: str | None = None) -> list[ModelEntry]:
+    """The models an analysis runs when the vertebrae are read by :func:`vertebrae_choice`
+    (``choice``, else the setting): every one of ``entries`` for ``detector``; for
+    ``segmentation`` every one but the detection models an available sliding-window
+    segmentation model stands in for (one modality and view in common: a sagittal MR
+    segmentation model drops the sagittal MR detector, not the radiograph's), so that the
+    segmentation pipeline reads those series. Without such a model nothing is left out: the
+    detector reads the vertebrae, and the findings say so (:func:`~spineviewer.ai.
+    segmentation_findings.vertebrae_methods`). ValueError for a choice that is no method."""
+    method = vertebrae_choice(choice)
+    kept = list(entries)
+    if method == "detector":
+        return kept
+    segmenters = [e for e in kept if _segments(e)]
+
+    def replaced(entry: ModelEntry) -> bool:
+        m = entry.manifest
+        if m is None or m.task != "detection":
+            return False
+        return any(_stands_in_for(s, entry) for s in segmenters)
+
+    return [e for e in kept if not replaced(e)]
 
 
 @dataclass
@@ -80,8 +145,7 @@ def chosen_series(ctx: Context) -> tuple[Stack, ModelEntry, str | None] | None:
             contrast=contrast,
             body_part=part,
         )
-        manifest = entry.manifest if entry is not None else None
-        if entry is not None and manifest is not None and manifest.preprocessing.sliding_window:
+        if entry is not None and _segments(entry):
             return stack, entry, contrast
     return None
 
