@@ -72,8 +72,10 @@ CLASS_COLORS: dict[str, str] = {
 #: near it), drawn over the vertebra boxes whose endplates they follow.
 COBB_COLOR = "#b6ff5c"
 #: The labels' backing box: black at this opacity under the text, so light text reads on
-#: white bone and metal as well as on the dark background.
-LABEL_BACKING_ALPHA = 0.8
+#: white bone and metal as well as on the dark background, and every label's box looks the
+#: same dark wherever it lies (at 0.8 a big box over bone, a selected box's statistics, read
+#: as a lighter grey than the labels beside it: bone at 150 showed through as 30).
+LABEL_BACKING_ALPHA = 0.94
 #: The dark halo round overlay text (corner text, letters, labels).
 HALO_COLOR = "#000000"
 #: Overlay text is at least this many pixels high on a 96 dpi screen, more on denser ones.
