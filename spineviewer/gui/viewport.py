@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsLineItem, QWidget
@@ -48,6 +49,8 @@ from spineviewer.viewing.corners import (
 )
 from spineviewer.viewing.crossref import CrossRefLine
 from spineviewer.viewing.display_transform import DisplayTransform
+from spineviewer.viewing.fit import REFORMAT_MIN_SHOWN, fit_range
+from spineviewer.viewing.mpr import MprSource
 from spineviewer.viewing.presets import Preset
 from spineviewer.viewing.source import SliceInfo, SliceSource
 from spineviewer.viewing.viewport_model import TOOLS, ViewportModel, value_range
@@ -110,6 +113,10 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
     toolRequested = Signal(str)
     #: A series dragged from the browser was dropped here: the QMimeData.
     mimeDropped = Signal(object)
+
+    #: The view is as :meth:`fit` left it (no zoom or pan since): it refits on resizes (a class
+    #: default: pyqtgraph resizes the view while it is being built).
+    _fitted = False
 
     def __init__(self, parent: QWidget | None = None, name: str = "") -> None:
         super().__init__(parent, background=BACKGROUND)
@@ -335,9 +342,20 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
     # -- view transform ----------------------------------------------------------------
 
     def fit(self) -> None:
-        """Fit the whole image in the viewport."""
+        """Fit the image to the viewport, centred, aspect kept (:mod:`spineviewer.viewing.fit`):
+        the whole image; a reformat zoomed towards filling a pane much taller or wider than
+        itself. Until the reader zooms or pans, the fit follows the pane's size."""
         w, h = self.transform_.view_size
-        self.vb.setRange(xRange=(0.0, w), yRange=(0.0, h), padding=0.02)
+        area = self.viewport().rect()
+        shown = REFORMAT_MIN_SHOWN if isinstance(self.source, MprSource) else 1.0
+        x_range, y_range = fit_range(w, h, area.width(), area.height(), shown)
+        self.vb.setRange(xRange=x_range, yRange=y_range, padding=0.02)
+        self._fitted = True
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:
+        super().resizeEvent(ev)
+        if self._fitted and not self.closed and self.source is not None:  # closed: no scene
+            self.fit()  # a reformat's fit depends on the pane's shape
 
     def reset(self) -> None:
         """Undo zoom, pan, rotation, flips, inversion and windowing."""
@@ -360,11 +378,13 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
     def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
         """Zoom in by ``factor`` (> 1) about a view point (default: the view centre)."""
         centre = at if at is not None else self.vb.viewRect().center()
+        self._fitted = False
         self.vb.scaleBy((1.0 / factor, 1.0 / factor), center=centre)
 
     def pan_by(self, dx_px: float, dy_px: float) -> None:
         """Move the image by screen pixels."""
         sx, sy = self.vb.viewPixelSize()
+        self._fitted = False
         self.vb.translateBy(x=-dx_px * sx, y=-dy_px * sy)
 
     @property

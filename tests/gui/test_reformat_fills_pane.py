@@ -1,0 +1,99 @@
+"""Reformats fill their panes: a nearly square sagittal or coronal reformat of the lumbar CT in
+the tall panes of its 1x3 layout filled the pane's width and left more than half of the pane
+empty (44% of it covered on the README's 1600 x 900 screen). Fitted now by
+:func:`spineviewer.viewing.fit.fit_range`: physical aspect kept, centred, zoomed towards
+filling the pane's long side while most of the image stays in view; acquired images are still
+shown whole. The X server's framebuffer shows the same (``test_painted_overlays_real_display``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gui_helpers import open_window
+from PySide6.QtCore import QRectF, Qt
+
+from spineviewer.phantom import generate, study_folder_name
+from spineviewer.viewing.fit import REFORMAT_MIN_SHOWN, fit_range
+from spineviewer.viewing.mpr import MprSource
+
+
+def test_fit_range_keeps_aspect_centres_and_cuts_at_most_the_allowed_share() -> None:
+    # the whole image: the limiting side fills the pane, centred
+    assert fit_range(200, 200, 300, 700) == ((0.0, 200.0), (0.0, 200.0))
+    # a square image in a tall pane: 70% of its width in view, its whole height
+    (x0, x1), (y0, y1) = fit_range(200, 200, 300, 700, 0.7)
+    assert (x1 - x0) == pytest.approx(140.0) and (x0 + x1) / 2 == pytest.approx(100.0)
+    assert (y0, y1) == (0.0, 200.0)
+    # in a wide pane the same, turned
+    (x0, x1), (y0, y1) = fit_range(200, 200, 700, 300, 0.7)
+    assert (x0, x1) == (0.0, 200.0) and (y1 - y0) == pytest.approx(140.0)
+    # a pane of (nearly) the image's shape: filling it cuts less than allowed
+    (x0, x1), (y0, y1) = fit_range(200, 210, 300, 330, 0.7)
+    assert x1 - x0 > 190 and y1 - y0 == pytest.approx(210.0)
+    # nothing to fit yet: the image's own range
+    assert fit_range(200, 100, 0, 0, 0.7) == ((0.0, 200.0), (0.0, 100.0))
+
+
+@pytest.fixture(scope="module")
+def ct_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fit-ct")
+    generate("lumbar-ct", root, 3)
+    return root / study_folder_name("lumbar-ct", 3)
+
+
+def _on_screen(vp) -> tuple[QRectF, QRectF]:
+    """The image's rectangle on screen (widget px) and the pane's."""
+    rows, cols = vp.values.shape[:2]
+    a = vp.image_to_widget(-0.5, -0.5)
+    b = vp.image_to_widget(rows - 0.5, cols - 0.5)
+    return QRectF(a, b).normalized(), QRectF(vp.viewport().rect())
+
+
+def _check_filled(vp) -> None:
+    image, pane = _on_screen(vp)
+    shown = image.intersected(pane)
+    share = shown.width() * shown.height() / (pane.width() * pane.height())
+    # the physical aspect ratio: one screen pixel is as many mm across as down
+    (sr, sc), (rows, cols) = vp.info.pixel_spacing, vp.values.shape[:2]
+    assert (image.width() / (cols * sc)) == pytest.approx(image.height() / (rows * sr), rel=0.01)
+    # the share of the pane the whole image covered (the image's limiting side filled)
+    w, h = cols * sc, rows * sr
+    whole = min(pane.width() / w, pane.height() / h) ** 2 * w * h / (pane.width() * pane.height())
+    assert whole < 0.5  # more than half of the pane was empty
+    assert share >= 0.96 * min(1.0, whole / REFORMAT_MIN_SHOWN), (vp.objectName(), share, whole)
+    # centred, and at least the allowed share of it in view across the pane
+    assert image.center().x() == pytest.approx(pane.center().x(), abs=2)
+    assert image.center().y() == pytest.approx(pane.center().y(), abs=2)
+    assert shown.width() / image.width() >= REFORMAT_MIN_SHOWN * 0.97
+    assert shown.height() / image.height() >= REFORMAT_MIN_SHOWN * 0.97
+
+
+def test_the_ct_reformats_fill_their_tall_panes(qtbot, ct_dir: Path) -> None:
+    win = open_window(qtbot, ct_dir)
+    win.browser_dock.hide()  # as docs/scripts/xserver_screenshots.py shows the CT
+    win.resize(1600, 900)
+    axial, sag, cor = win.grid.visible_viewports()
+    qtbot.waitUntil(lambda: isinstance(cor.source, MprSource), timeout=60000)
+    qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
+    qtbot.waitUntil(lambda: sag.viewport().height() > 600, timeout=5000)
+    pane = sag.viewport().rect()
+    assert pane.height() > 1.5 * pane.width()  # tall panes: the case in question
+    for vp in (sag, cor):
+        _check_filled(vp)
+    # the acquired axial is still shown whole
+    image, pane_rect = _on_screen(axial)
+    assert pane_rect.adjusted(-1, -1, 1, 1).contains(image)
+    # F fits again after a zoom; a resize refits a fitted view but keeps a zoomed one
+    sag.zoom_by(2.0)
+    qtbot.keyClick(sag, Qt.Key.Key_F)
+    _check_filled(sag)
+    win.resize(1500, 1000)
+    qtbot.waitUntil(lambda: sag.viewport().height() > pane.height() + 50, timeout=5000)
+    _check_filled(sag)
+    fitted = cor.zoom
+    cor.zoom_by(2.0)
+    win.resize(1600, 900)
+    qtbot.waitUntil(lambda: sag.viewport().height() < pane.height() + 5, timeout=5000)
+    assert cor.zoom > 1.6 * fitted  # the reader's zoom stays (pyqtgraph keeps its range)
