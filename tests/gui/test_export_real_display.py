@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,20 +32,14 @@ def drive(out: Path, png: Path) -> None:
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
+    from real_display_probe import capture, screen_rect, wait_until
 
     from spineviewer.gui.app import application
     from spineviewer.gui.export_ui import ExportViewDialog
     from spineviewer.gui.main_window import MainWindow
     from spineviewer.phantom import generate, study_folder_name
 
-    def wait(condition: Callable[[], bool], timeout_s: float = 120.0) -> None:
-        started = time.perf_counter()
-        while not condition():
-            if time.perf_counter() - started > timeout_s:
-                raise TimeoutError("the viewer did not get there in time")
-            QTest.qWait(50)
-
-    app = application()
+    _app = application()  # held while the window runs
     record: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as scratch:
         generate("lumbar-mr", Path(scratch), 1)
@@ -56,17 +47,14 @@ def drive(out: Path, png: Path) -> None:
         win.setGeometry(0, 0, *SCREEN)
         win.show()
         win.open_paths([Path(scratch) / study_folder_name("lumbar-mr", 1)])
-        wait(lambda: not win.busy() and win.grid.viewports[0].source is not None)
+        wait_until(lambda: not win.busy() and win.grid.viewports[0].source is not None)
         QTest.qWait(1500)  # deferred hanging steps
         vp = win.grid.active
         dialog = ExportViewDialog(win, out / "view.png", phi_free=False)
         assert win.export.export_view(dialog) == out / "view.png"
-        app.processEvents()
-        QTest.qWait(500)
-        subprocess.run(["import", "-window", "root", str(out / "screen.png")], check=True)
+        capture(out / "screen.png")
         win.export.folder = Path.home()  # the dialog proposes the user's folder, as at first
-        at = vp.viewport().mapToGlobal(vp.viewport().rect().topLeft())
-        record["viewport"] = [at.x(), at.y(), vp.viewport().width(), vp.viewport().height()]
+        record["viewport"] = screen_rect(vp)
 
         def capture_dialog() -> None:
             shown = [
@@ -77,9 +65,8 @@ def drive(out: Path, png: Path) -> None:
             if not shown:
                 QTimer.singleShot(200, capture_dialog)
                 return
-            QTest.qWait(600)
             png.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["import", "-window", "root", str(png)], check=True)
+            capture(png)
             frame = shown[0].frameGeometry()
             record["dialog"] = [frame.x(), frame.y(), frame.width(), frame.height()]
             shown[0].reject()
@@ -90,12 +77,12 @@ def drive(out: Path, png: Path) -> None:
             bar, Qt.MouseButton.LeftButton, pos=bar.actionGeometry(file_action).center()
         )
         menu = file_action.menu()
-        wait(menu.isVisible, 10)
+        wait_until(menu.isVisible, 10)
         QTest.qWait(300)
         QTimer.singleShot(300, capture_dialog)
         action = win.export.export_view_action
         QTest.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
-        wait(lambda: "dialog" in record, 30)
+        wait_until(lambda: "dialog" in record, 30)
         (out / "export.json").write_text(json.dumps(record, indent=2))
         print(f"screenshot {png}")
         win.close()
