@@ -11,9 +11,10 @@ pixels, axial series, noise). The fractures: slot ``seed % 20`` decides how many
 - the fractures of a block of 20 seeds (numbered in slot order, 0-14) take the code
   ``k = (i + 7 * block) % 15`` (``block = seed // 20``; 7 and 15 share no factor, so each block
   uses every code once and a slot's fractures change from block to block). Genant grade
-  ``k % 3 + 1``, morphology ``(k + k // 3) % 3`` of (wedge, biconcave, crush): in every block
-  starting at a multiple of 20 each grade and each morphology 5 times, every grade with every
-  morphology once or twice (all nine pairs 5 times in 60 seeds);
+  ``k % 3 + 1``, morphology ``(k + k // 3 + block) % 3`` of (wedge, biconcave, crush): in
+  every block starting at a multiple of 20 each grade and each morphology 5 times, every grade
+  with every morphology once or twice, and in three consecutive blocks (60 seeds) each of the
+  nine pairs 5 times;
 - acute (marrow oedema and a fracture line) when ``k % 5`` is 0 or 3: 6 of the 15, 2 of each
   grade; the other 9 chronic (no oedema).
 
@@ -76,8 +77,10 @@ def fracture_case_for(seed: int) -> FractureCase:
     first = _first_code(case.slot)
     fractures = []
     for i in range(first, first + count):
-        k = (i + 7 * (seed // SLOTS)) % _PER_BLOCK
-        fractures.append((k % 3 + 1, MORPHOLOGIES[(k + k // 3) % 3], k % 5 in _ACUTE_CODES))
+        block = seed // SLOTS
+        k = (i + 7 * block) % _PER_BLOCK
+        morphology = MORPHOLOGIES[(k + k // 3 + block) % 3]
+        fractures.append((k % 3 + 1, morphology, k % 5 in _ACUTE_CODES))
     return FractureCase(case, tuple(fractures))
 
 
@@ -107,7 +110,7 @@ def draw_fractures(
         superior = bool(rng.random() < 0.75)
         step_at = float(rng.uniform(-0.15, 0.15))
         share = float(rng.uniform(0.45, 0.7))
-        oedema = float(rng.uniform(0.35, 0.6))
+        oedema = float(rng.uniform(0.45, 0.75))
         reach = float(rng.choice([0.5, 0.7, 1.0]))
         depth = float(rng.uniform(3.0, 6.0))
         out.append(

@@ -146,6 +146,8 @@ class Deformation:
             if s.step_mm <= 0
             else ("superior" if s.step_superior else "inferior"),
             "marrow_oedema": round(s.oedema, 3) if s.acute else 0.0,
+            "oedema_reach": round(s.oedema_reach, 3) if s.acute else None,
+            "fracture_line_depth_mm": round(s.line_depth_mm, 3) if s.acute else None,
             "body_heights_mm": [round(h, 3) for h in self.heights],
             "intact_heights_mm": [round(h, 3) for h in self.intact_heights],
         }

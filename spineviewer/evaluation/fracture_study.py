@@ -20,7 +20,9 @@ Truth: every vertebra gets the fields ``spineviewer.phantom`` writes for fractur
 ``fracture`` (``wedge``, ``biconcave``, ``crush`` or null), ``genant_grade`` (0-3) and
 ``height_loss`` (0 when intact), and beyond them ``fracture_acute`` (null when intact),
 ``endplate_step_mm``, ``endplate_step`` (``superior`` / ``inferior`` / null),
-``marrow_oedema`` and the anterior / middle / posterior ``body_heights_mm`` and
+``marrow_oedema`` (the share of marrow replaced), ``oedema_reach`` (the share of the height
+from the fractured endplate it covers) and ``fracture_line_depth_mm`` of an acute one, and the
+anterior / middle / posterior ``body_heights_mm`` and
 ``intact_heights_mm`` of a fractured body. ``parameters`` add ``study_kind``
 (``lumbar-mr-fracture``), ``fracture_slot_fractures`` and ``fractures`` (what was drawn).
 """
@@ -77,15 +79,18 @@ class FracturePlan:
     study: StudyPlan
 
 
-def plan_fracture_study(seed: int) -> FracturePlan:
-    """Everything drawn for the fracture study of ``seed`` (cheap: no rendering)."""
+def plan_fracture_study(seed: int, with_fractures: bool = True) -> FracturePlan:
+    """Everything drawn for the fracture study of ``seed`` (cheap: no rendering);
+    ``with_fractures=False``: the same patient intact (every other draw the same)."""
     fracture_case = fracture_case_for(seed)
     case = fracture_case.case
     anatomy_seq, protocol_seq, noise_seq, fracture_seq = np.random.SeedSequence(
         [seed, SALT, FRACTURE_SALT]
     ).spawn(4)
     specs = draw_fractures(fracture_case, np.random.default_rng(fracture_seq))
-    anatomy = build_anatomy(anatomy_seq, replace(case.plan, fractures=specs))
+    anatomy = build_anatomy(
+        anatomy_seq, replace(case.plan, fractures=specs if with_fractures else ())
+    )
     protocol = plan_protocol(case, anatomy.column, np.random.default_rng(protocol_seq))
     return FracturePlan(fracture_case, StudyPlan(case, anatomy, protocol, noise_seq))
 
