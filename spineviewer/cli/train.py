@@ -1,5 +1,9 @@
 """``spineviewer train TASK``: train, compare backbones, evaluate on held-out phantoms, ship.
 
+TASK is one of the classifiers (:data:`TRAIN_TASKS`) or ``segmentation``: the demo spine CT
+segmentation model, the options of :mod:`spineviewer.training.segmentation_train` (``spineviewer
+train segmentation --out onnx_models --iterations 1000 ...``).
+
 Needs the optional ``train`` extra (torch, torchvision, onnx, matplotlib):
 ``pip install -e '.[train]'``.
 """
@@ -54,6 +58,10 @@ def training_ready(command: str, phantoms: Path | None) -> Path | None:
 TRAIN_TASKS = ("disc-state", "disc-state-sagittal", "vertebra-fracture")
 
 
+#: The task of ``spineviewer train segmentation`` (the demo spine CT segmentation model).
+SEGMENTATION_TASK = "segmentation"
+
+
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
@@ -63,10 +71,24 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
             "validation accuracy, evaluate the best on held-out phantoms with onnxruntime and "
             "write NAME.onnx, NAME.json (manifest) and NAME.md (model card) into --out. With "
             "--data, train on annotation exports (spineviewer annotations export --format coco) "
-            "instead, split by study into train, validation and test. Not for clinical use."
+            "instead, split by study into train, validation and test. 'segmentation' trains "
+            "the demo spine CT segmentation model (a 3D U-Net on lumbar-ct phantom label maps; "
+            "spineviewer train segmentation --help). Not for clinical use."
         ),
     )
-    parser.add_argument("task", choices=TRAIN_TASKS)
+    tasks = parser.add_subparsers(dest="task", metavar="TASK", required=True)
+    for name in TRAIN_TASKS:
+        _add_classifier_task(tasks, name)
+    _add_segmentation_task(tasks)
+
+
+def _add_classifier_task(tasks: argparse._SubParsersAction, name: str) -> None:
+    parser = tasks.add_parser(
+        name,
+        help=f"the {name} classifier",
+        description=f"Train the {name} classifier on phantoms (or --data exports), evaluate "
+        "it on held-out phantoms, export it. Not for clinical use.",
+    )
     parser.add_argument(
         "--data",
         type=Path,
@@ -85,6 +107,48 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--weights", type=Path, help="local pretrained state-dict file")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.set_defaults(func=run)
+
+
+def _add_segmentation_task(tasks: argparse._SubParsersAction) -> None:
+    """``spineviewer train segmentation``: the options of
+    :func:`spineviewer.training.segmentation_train.parser` (one definition of them)."""
+    from spineviewer.training.segmentation_train import parser as segmentation_parser
+
+    own = segmentation_parser()
+    parser = tasks.add_parser(
+        SEGMENTATION_TASK,
+        parents=[own],
+        conflict_handler="resolve",  # the parent's own -h
+        help="the demo spine CT segmentation model (3D U-Net, sliding window)",
+        description=(
+            f"{own.description} Generates the phantoms (seeds 1000+) into --cache, fits the "
+            "network, exports spine-ct-segmentation.onnx with its manifest and card into --out "
+            "and measures it on held-out phantoms (seeds 9000+) through the registry, as the "
+            "viewer runs it (docs/segmentation.md). Not for clinical use."
+        ),
+    )
+    parser.set_defaults(func=run_segmentation, segmentation_parser=own)
+
+
+def segmentation_argv(args: argparse.Namespace, own: argparse.ArgumentParser) -> list[str]:
+    """The command line of :func:`spineviewer.training.segmentation_train.main` that gives
+    the values ``args`` holds for ``own``'s options (those left at their default omitted)."""
+    argv: list[str] = []
+    for action in own._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        value = getattr(args, action.dest, action.default)
+        if value != action.default:
+            argv += [action.option_strings[-1], str(value)]
+    return argv
+
+
+def run_segmentation(args: argparse.Namespace) -> int:
+    if training_ready(f"train {SEGMENTATION_TASK}", None) is None:
+        return 1
+    from spineviewer.training.segmentation_train import main
+
+    return main(segmentation_argv(args, args.segmentation_parser))
 
 
 def run(args: argparse.Namespace) -> int:
