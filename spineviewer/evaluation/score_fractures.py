@@ -44,6 +44,7 @@ __all__ = [
     "TARGETS",
     "FractureStudyScore",
     "VertebraFractureScore",
+    "fracture_table",
     "roc_auc",
     "score_fracture_findings",
     "score_fracture_folder",
@@ -240,3 +241,41 @@ def summarise_fractures(scores: Iterable[FractureStudyScore]) -> dict[str, Any]:
         "specificity": specificity is not None and specificity >= TARGETS["specificity"],
     }
     return summary
+
+
+def _cell(counts: dict[str, Any], key: str, of: str = "bodies") -> str:
+    rate = counts[key]
+    hits = counts["reported_fractured"] if key == "sensitivity" else None
+    if rate is None:
+        return "-"
+    return f"{hits}/{counts[of]} ({rate:.2f})" if hits is not None else f"{rate:.2f}"
+
+
+def fracture_table(summary: dict[str, Any]) -> str:
+    """A Markdown table of :func:`summarise_fractures`' summary: one row per group of fractured
+    bodies (all, each grade, morphology, acute / chronic) with sensitivity and coverage, then
+    the intact bodies' specificity, false alarms and coverage, and the AUC."""
+    rows = ["| group | bodies | sensitivity | coverage |", "|---|---|---|---|"]
+    groups = [("all fractures", summary["fractured"])]
+    groups += [(f"grade {g}", c) for g, c in summary["by_grade"].items()]
+    groups += [(m, c) for m, c in summary["by_morphology"].items()]
+    groups += [(a, c) for a, c in summary["by_acute"].items()]
+    for name, counts in groups:
+        rows.append(
+            f"| {name} | {counts['bodies']} | {_cell(counts, 'sensitivity')} | "
+            f"{_cell(counts, 'coverage')} |"
+        )
+    intact = summary["intact"]
+    probability = summary["at_probability_0_5"]
+    specificity = "-" if intact["specificity"] is None else f"{intact['specificity']:.2f}"
+    auc = "-" if probability["auc"] is None else f"{probability['auc']:.3f}"
+    rows += [
+        "",
+        "| intact bodies | called normal | called fractured | uncertain | not classified or "
+        "not found | specificity | false-alarm rate | coverage | AUC |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {intact['bodies']} | {intact['reported_normal']} | {intact['reported_fractured']} | "
+        f"{intact['uncertain']} | {intact['not_classified'] + intact['not_found']} | "
+        f"{specificity} | {intact['false_alarm_rate']} | {intact['coverage']} | {auc} |",
+    ]
+    return "\n".join(rows) + "\n"

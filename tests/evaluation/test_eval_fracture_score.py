@@ -10,6 +10,7 @@ import pytest
 
 from spineviewer.ai.findings import Findings, VertebraFinding
 from spineviewer.evaluation.score_fractures import (
+    fracture_table,
     roc_auc,
     score_fracture_findings,
     score_fracture_folder,
@@ -100,6 +101,10 @@ def test_each_scored_body_gets_what_was_said_of_it() -> None:
     assert probability["specificity"] == pytest.approx(1 / 3, abs=1e-4)
     assert probability["auc"] == 1.0
     json.dumps(summary)  # serialisable
+    table = fracture_table(summary)
+    assert "| all fractures | 2 | 1/2 (0.50) | 0.50 |" in table
+    assert "| grade 2 | 1 | 1/1 (1.00) | 1.00 |" in table
+    assert "| 4 | 1 | 1 | 1 | 1 | 0.50 | 0.25 | 0.5 | 1.000 |" in table
 
 
 def test_a_failed_analysis_finds_nothing() -> None:
