@@ -71,7 +71,7 @@ class StudyJob:
     label: str = ""
     #: onnxruntime threads per worker (None: the machine's cores; a pool shares them out)
     threads: int | None = None
-    #: a PACS node (:mod:`spineviewer.pacs`) the DICOM outputs (SR, Encapsulated PDF) go to
+    #: a PACS node (:mod:`spineviewer.pacs`) the DICOM outputs (the sendable formats) go to
     store_node: Any = None
     #: our AE for that (the configured one)
     local_ae: Any = None
@@ -366,7 +366,10 @@ def _store(job: StudyJob, files: list[Path]) -> str:
     from spineviewer.pacs import PacsError, store
 
     if not files:
-        raise ValueError("--store needs a DICOM output: add sr or epdf to --format")
+        from spineviewer import formats as registry
+
+        dicom = ", ".join(f.name for f in registry.sendable())
+        raise ValueError(f"--store needs a DICOM output: add one of {dicom} to --format")
     result = store(job.store_node, files, job.local_ae)
     if result.failed:
         raise PacsError(result.summary(job.store_node.label))

@@ -15,18 +15,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spineviewer import formats as registry
+
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
     from spineviewer.annotations import AnnotationDocument, Workspace
 
-#: ``spineviewer.annotations.export.FORMATS`` (a test keeps them equal).
-EXPORT_FORMATS = ("sr", "seg", "coco")
+#: What ``export --format`` accepts: the registry's ``annotations`` family, then ``sr``.
+EXPORT_FORMATS = registry.choices(registry.Family.ANNOTATIONS)
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``annotations`` and its actions."""
     parser = subparsers.add_parser(
         "annotations",
-        help="list, export (SR / SEG / COCO) or import (SR) annotations",
+        help="list, export (SR / SEG / COCO / KOS / GSPS) or import (SR) annotations",
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
     parser.add_argument(
@@ -35,11 +37,18 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="the worklist")
     listing.add_argument("--json", action="store_true")
-    export = actions.add_parser("export", help="write DICOM SR / SEG and a COCO training set")
+    export = actions.add_parser(
+        "export", help="write DICOM SR / SEG / KOS / GSPS and a COCO training set"
+    )
     export.add_argument("path", help="the study's images (folder, zip or DICOMDIR)")
     export.add_argument("--out", type=Path, required=True, help="output folder (created)")
     export.add_argument(
-        "--format", nargs="+", choices=EXPORT_FORMATS, default=list(EXPORT_FORMATS), dest="formats"
+        "--format",
+        nargs="+",
+        choices=EXPORT_FORMATS,
+        default=list(registry.defaults(registry.Family.ANNOTATIONS)),
+        dest="formats",
+        help="default: %(default)s ('sr' is annotations-sr)",
     )
     imp = actions.add_parser("import", help="add the annotations of a DICOM SR to the study")
     imp.add_argument("path", help="the study's images (folder, zip or DICOMDIR)")

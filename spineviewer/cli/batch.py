@@ -18,7 +18,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spineviewer import formats as registry
 from spineviewer.cli.analyze import add_model_options, output_folder_ok
+from spineviewer.cli.report import add_format_option, report_formats
 
 if TYPE_CHECKING:
     from spineviewer.batch import Problem
@@ -55,9 +57,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument(
-        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr, epdf"
-    )
+    add_format_option(parser)
     parser.add_argument(
         "--anonymize",
         action="store_true",
@@ -78,7 +78,10 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--store",
         metavar="NODE",
-        help="send each study's DICOM outputs (sr, epdf) to this configured PACS node",
+        help=(
+            "send each study's DICOM outputs "
+            f"({', '.join(f.name for f in registry.sendable())}) to this configured PACS node"
+        ),
     )
     add_model_options(parser)
     parser.add_argument(
@@ -96,20 +99,18 @@ def run(args: argparse.Namespace) -> int:
     from spineviewer.batch import run_batch, study_jobs, write_skipped, write_summary
     from spineviewer.batch.cluster import ClusterError
     from spineviewer.batch.runner import failed, last_line, not_read
-    from spineviewer.reports.writer import FORMATS
 
-    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        print(f"spineviewer batch: unknown format {', '.join(unknown)}", file=sys.stderr)
+    formats = report_formats("batch", args.format)
+    if formats is None:
         return 2
     store_node = local_ae = None
     if args.store:
         from spineviewer.pacs import PacsError, load_config
 
-        if not {"sr", "epdf"} & set(formats):
-            print("spineviewer batch: --store sends DICOM outputs: add sr or epdf to --format",
-                  file=sys.stderr)  # fmt: skip
+        dicom = [f.name for f in registry.sendable()]
+        if not set(dicom) & set(formats):
+            print("spineviewer batch: --store sends DICOM outputs: add one of "
+                  f"{', '.join(dicom)} to --format", file=sys.stderr)  # fmt: skip
             return 2
         try:
             config = load_config()

@@ -146,7 +146,13 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     add_node_options(retrieve)
     retrieve.set_defaults(func=run_retrieve)
 
-    store = commands.add_parser("store", help="send DICOM files (C-STORE or STOW-RS)")
+    store = commands.add_parser(
+        "store",
+        help=(
+            "send DICOM files (C-STORE or STOW-RS): images, or what SpineViewer wrote "
+            "(SR, Encapsulated PDF, SEG, KOS, GSPS)"
+        ),
+    )
     store.add_argument("files", type=Path, nargs="+", metavar="FILE_OR_FOLDER")
     add_node_options(store)
     store.set_defaults(func=run_store)

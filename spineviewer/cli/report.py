@@ -16,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from spineviewer import formats as registry
 from spineviewer.cli.analyze import add_model_options, output_folder_ok, print_not_read
 
 
@@ -31,9 +32,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("path", type=Path, help="study folder, zip, DICOMDIR or file")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument(
-        "--format", default="json,html,pdf", help="comma-separated: json, html, pdf, sr, epdf"
-    )
+    add_format_option(parser)
     parser.add_argument(
         "--anonymize",
         action="store_true",
@@ -57,6 +56,28 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """``--format``: the report family of the output-format registry, comma-separated."""
+    family = registry.Family.REPORT
+    listed = ", ".join(
+        f"{f.name}{f' (or {f.alias})' if f.alias else ''}" for f in registry.of(family)
+    )
+    parser.add_argument(
+        "--format",
+        default=",".join(registry.defaults(family)),
+        help=f"comma-separated: {listed} (default %(default)s)",
+    )
+
+
+def report_formats(command: str, text: str) -> list[str] | None:
+    """The registry names ``--format`` asks for; None (the reason printed) for an unknown one."""
+    try:
+        return [f.name for f in registry.parse(text, registry.Family.REPORT)]
+    except ValueError as exc:
+        print(f"spineviewer {command}: {exc}", file=sys.stderr)
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     from spineviewer.ai.analysis import analyse_study
     from spineviewer.ai.registry import find_models
@@ -65,12 +86,10 @@ def run(args: argparse.Namespace) -> int:
     from spineviewer.dicom import scan
     from spineviewer.dicom.anonymise import Anonymiser, folder_key
     from spineviewer.reports import build_report
-    from spineviewer.reports.writer import FORMATS, write_report_set
+    from spineviewer.reports.writer import write_report_set
 
-    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        print(f"spineviewer report: unknown format {', '.join(unknown)}", file=sys.stderr)
+    formats = report_formats("report", args.format)
+    if formats is None:
         return 2
     if not args.path.exists():
         print(f"spineviewer report: {args.path}: no such file or folder", file=sys.stderr)

@@ -1,6 +1,7 @@
-"""File > Send results to PACS: the analysis of the study in the active viewport, as a DICOM SR
-of its findings and annotations and/or its PDF report as an Encapsulated PDF, written into a
-temporary folder and stored on a node (C-STORE or STOW-RS), as one background job."""
+"""File > Send results to PACS: the analysis of the study in the active viewport in the DICOM
+formats of the registry's report family (an SR of its findings and annotations, its PDF
+report as an Encapsulated PDF, its key images as a KOS, its accepted marks as a GSPS), written
+into a temporary folder and stored on a node (C-STORE or STOW-RS), as one background job."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from spineviewer import formats as registry
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
 from spineviewer.dicom import Study
+from spineviewer.gui.format_checks import chosen, format_checks
 from spineviewer.gui.pacs_nodes import (
     Outcome,
     fill_node_box,
@@ -51,11 +53,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SEND_FORMATS", "SendDialog", "open_send_dialog", "send_work"]
 
-#: What can be sent: report format -> what the user reads.
-SEND_FORMATS = {
-    "sr": "DICOM SR of the findings and annotations",
-    "epdf": "The PDF report as an Encapsulated PDF",
-}
+#: What can be sent: the report family's DICOM formats.
+SEND_FORMATS = registry.sendable(registry.Family.REPORT)
+#: Ticked when the dialog opens.
+SEND_CHECKED = ("findings-sr", "epdf")
 
 
 def send_work(
@@ -110,9 +111,8 @@ class SendDialog(QDialog):
         self.what.setWordWrap(True)
         self.node_box = QComboBox()
         self.node_box.setMinimumWidth(260)
-        self.checks = {fmt: QCheckBox(text) for fmt, text in SEND_FORMATS.items()}
+        self.checks = format_checks(SEND_FORMATS, SEND_CHECKED)
         for check in self.checks.values():
-            check.setChecked(True)
             check.toggled.connect(self._update_buttons)
         self.progress = QProgressBar()
         self.progress.hide()
@@ -157,7 +157,7 @@ class SendDialog(QDialog):
         self._update_buttons()
 
     def formats(self) -> list[str]:
-        return [fmt for fmt, check in self.checks.items() if check.isChecked()]
+        return chosen(self.checks)
 
     def sending(self) -> bool:
         return self.job is not None and not self.job.done

@@ -1,6 +1,7 @@
 """File > Export report (Ctrl+E): the report of the current study, previewed as it stands (the
 findings with the current review of the proposals and the manual measurements), written in the
-formats chosen (JSON, HTML, PDF, DICOM SR) into a folder, in the background."""
+formats chosen (the registry's report family: JSON, HTML, PDF, DICOM SR, Encapsulated PDF,
+KOS, GSPS) into a folder, in the background."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -21,13 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spineviewer import formats as registry
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
 from spineviewer.dicom import Study
+from spineviewer.gui.format_checks import chosen, format_checks
 from spineviewer.gui.workers import Cancelled, Progress, Work
 from spineviewer.reports import Report, build_report
 from spineviewer.reports.html import render_html
-from spineviewer.reports.writer import FORMATS
 
 __all__ = ["Analysed", "ReportDialog", "export_work", "open_report_dialog"]
 
@@ -81,9 +82,8 @@ class ReportDialog(QDialog):
         self.preview = QTextBrowser()
         self.preview.setStyleSheet("QTextBrowser { background: #ffffff; color: #111111; }")
         self.preview.setHtml(render_html(self.report))  # on paper, as it will print
-        self.checks = {fmt: QCheckBox(fmt.upper()) for fmt in FORMATS}
-        for fmt, check in self.checks.items():
-            check.setChecked(fmt in ("json", "html", "pdf"))
+        family = registry.Family.REPORT
+        self.checks = format_checks(registry.of(family), registry.defaults(family))
         self.folder = QLineEdit(str(folder))
         browse = QPushButton("Choose...")
         browse.clicked.connect(self._choose)
@@ -114,7 +114,7 @@ class ReportDialog(QDialog):
             self.folder.setText(chosen)
 
     def formats(self) -> list[str]:
-        return [fmt for fmt, check in self.checks.items() if check.isChecked()]
+        return chosen(self.checks)
 
     def work(self) -> Work:
         folder = Path(self.folder.text()).expanduser()

@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from pydicom import dcmread
-
+from spineviewer import formats as registry
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
 from spineviewer.annotations.deidentify import deidentified_document
 from spineviewer.dicom import Study
 from spineviewer.dicom.anonymise import Anonymiser
+from spineviewer.formats import Family, Need, Sources
 from spineviewer.reports.html import render_html
 from spineviewer.reports.model import Report
 
@@ -28,11 +27,13 @@ __all__ = [
     "write_sr",
 ]
 
+#: Every format of ``spineviewer report`` (the registry's ``report`` family,
+#: :mod:`spineviewer.formats`).
+FORMATS = registry.names(Family.REPORT)
 #: What :func:`write_report` writes from the report model alone.
-REPORT_FORMATS = ("json", "html", "pdf")
-#: Every format of ``spineviewer report``: ``sr`` (DICOM SR, needs the study and its
-#: annotations) and ``epdf`` (the PDF as a DICOM Encapsulated PDF in the study) go beyond them.
-FORMATS = (*REPORT_FORMATS, "sr", "epdf")
+REPORT_FORMATS = tuple(f.name for f in registry.of(Family.REPORT) if f.needs == {Need.REPORT})
+#: The formats drawn with the key images.
+_WITH_IMAGES = frozenset({"html", "pdf", "epdf"})
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -40,6 +41,58 @@ def _write_text(path: Path, text: str) -> Path:
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
     return path
+
+
+def _title(report: Report) -> str:
+    return f"Spine report {report.study.get('description', '')}".strip()
+
+
+def write_json(sources: Sources) -> list[Path]:
+    """``report.json``."""
+    return [_write_text(sources.out_dir / "report.json", sources.report.to_json())]
+
+
+def write_html(sources: Sources) -> list[Path]:
+    """``report.html`` (its key images are the report's, drawn beforehand)."""
+    return [_write_text(sources.out_dir / "report.html", render_html(sources.report))]
+
+
+def write_pdf(sources: Sources) -> list[Path]:
+    """``report.pdf``, from the HTML."""
+    from spineviewer.reports.pdf import render_pdf
+
+    report: Report = sources.report
+    return [render_pdf(render_html(report), sources.out_dir / "report.pdf", _title(report))]
+
+
+def write_epdf(sources: Sources) -> list[Path]:
+    """``report_pdf.dcm``: the PDF report as a DICOM Encapsulated PDF in the study (the
+    PDF written too, once per run)."""
+    from spineviewer.reports.epdf import write_encapsulated_pdf
+
+    if sources.study is None:
+        raise ValueError("epdf needs the study's images")
+    pdf = registry.write(registry.get("pdf"), sources)
+    epdf = write_encapsulated_pdf(
+        sources.study, pdf[0], sources.out_dir, sources.anonymiser, _title(sources.report)
+    )
+    return [*pdf, epdf]
+
+
+def write_findings_sr(sources: Sources) -> list[Path]:
+    """``report_sr.dcm`` (see :func:`write_sr`)."""
+    if sources.study is None or sources.findings is None:
+        raise ValueError("findings-sr needs the study and its findings")
+    return [
+        write_sr(
+            sources.study,
+            sources.findings,
+            sources.document,
+            sources.out_dir,
+            sources.anonymiser,
+            sources.keep_annotation_text,
+        )
+    ]
 
 
 def write_report(
@@ -51,21 +104,13 @@ def write_report(
         raise ValueError(
             f"unknown report format {', '.join(unknown)}; choose from {', '.join(REPORT_FORMATS)}"
         )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    html = render_html(report) if {"html", "pdf"} & set(formats) else ""
-    for fmt in formats:
-        if fmt == "json":
-            written.append(_write_text(out / "report.json", report.to_json()))
-        elif fmt == "html":
-            written.append(_write_text(out / "report.html", html))
-        else:
-            from spineviewer.reports.pdf import render_pdf
+    sources = Sources(Path(out_dir), report=report)
+    sources.out_dir.mkdir(parents=True, exist_ok=True)
+    return [p for fmt in formats for p in _registry_write(fmt, sources)]
 
-            title = f"Spine report {report.study.get('description', '')}".strip()
-            written.append(render_pdf(html, out / "report.pdf", title))
-    return written
+
+def _registry_write(name: str, sources: Sources) -> list[Path]:
+    return registry.write(registry.get(name), sources)
 
 
 def _annotations(
@@ -93,35 +138,24 @@ def write_sr(
     (PS3.15 Basic Profile, UIDs remapped) when one is given: then it names no reader and the
     annotations' free text reads ``[removed]`` unless ``keep_annotation_text``. The
     identifiable SR is only ever written to a private temporary folder, never ``out_dir``."""
-    from spineviewer.annotations.export import exportable
+    from spineviewer.annotations.export import study_marks, write_dicom
     from spineviewer.annotations.frames import source_headers
     from spineviewer.annotations.sr import export_sr
 
     calibrations = dict(document.calibrations) if document is not None else {}
-    doc = document
-    if doc is None or not len(doc):
-        doc = AnnotationDocument(study.uid, annotations=_annotations(study, findings, None))
-    if anonymiser is not None:
-        doc = deidentified_document(doc, keep_annotation_text)
-    marks = exportable(doc)
+    sources = Sources(
+        Path(out_dir), study=study, findings=findings, document=document,
+        anonymiser=anonymiser, keep_annotation_text=keep_annotation_text,
+    )  # fmt: skip
+    marks = study_marks(sources)
     if not marks:
         raise ValueError("nothing to put in an SR: no finding and no annotation")
-    stacks = [st for series in study.series for st in series.stacks]
-    headers = source_headers(stacks, only={a.image.sop_instance_uid for a in marks})
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "report_sr.dcm"
-    partial = out / ".report_sr.dcm.partial"
-    if anonymiser is None:
-        export_sr(marks, headers, partial, calibrations=calibrations)
-    else:
-        with tempfile.TemporaryDirectory(prefix="spineviewer-sr-") as private:
-            private_sr = Path(private) / "report_sr.dcm"
-            written = export_sr(marks, headers, private_sr, calibrations=calibrations)
-            ds = anonymiser.dataset(dcmread(written))
-        ds.save_as(partial, enforce_file_format=True)
-    partial.replace(target)
-    return target
+    headers = source_headers(sources.stacks, only={a.image.sop_instance_uid for a in marks})
+    return write_dicom(
+        sources,
+        "report_sr.dcm",
+        lambda path: export_sr(marks, headers, path, calibrations=calibrations),
+    )
 
 
 def with_key_images(
@@ -163,28 +197,20 @@ def write_report_set(
     built with, and the same ``keep_annotation_text``: anonymised, the annotations' free text
     reads ``[removed]`` in the key images and the SR unless it is True)."""
     tell = say or (lambda text: None)
+    chosen = registry.parse(formats, Family.REPORT)
     folder = Path(out_dir)
     images: list[Path] = []
-    if {"html", "pdf", "epdf"} & set(formats):
+    if _WITH_IMAGES & {f.name for f in chosen}:
         tell("Rendering the key images")
         report = with_key_images(report, study, findings, document, folder, keep_annotation_text)
         images = [folder / k["file"] for k in report.key_images]
-    tell("Writing the report")
-    plain = [f for f in formats if f in REPORT_FORMATS]
-    if "epdf" in formats and "pdf" not in plain:
-        plain.append("pdf")  # the Encapsulated PDF wraps it
-    written = write_report(report, folder, plain)
-    if "sr" in formats:
-        tell("Writing the DICOM SR")
-        written.append(
-            write_sr(study, findings, document, folder, anonymiser, keep_annotation_text)
-        )
-    if "epdf" in formats:
-        from spineviewer.reports.epdf import write_encapsulated_pdf
-
-        tell("Writing the Encapsulated PDF")
-        title = f"Spine report {report.study.get('description', '')}".strip()
-        written.append(
-            write_encapsulated_pdf(study, folder / "report.pdf", folder, anonymiser, title)
-        )
+    sources = Sources(
+        folder, study=study, findings=findings, document=document, report=report,
+        anonymiser=anonymiser, keep_annotation_text=keep_annotation_text,
+    )  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for fmt in chosen:
+        tell(f"Writing the {fmt.label}")
+        written += [p for p in registry.write(fmt, sources) if p not in written]
     return written + images

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu
 
+from spineviewer import formats as registry
 from spineviewer.annotations import (
     AnnotationFileError,
     ImageRef,
@@ -21,7 +22,7 @@ from spineviewer.annotations import (
     WorkspaceError,
 )
 from spineviewer.annotations.commands import AddAnnotations
-from spineviewer.annotations.export import FORMATS, ExportResult, export_study, import_study_sr
+from spineviewer.annotations.export import ExportResult, export_study, import_study_sr
 from spineviewer.annotations.levels import DOWN, UP
 from spineviewer.dicom import ScanResult, Stack
 from spineviewer.gui.actions import make_action
@@ -32,6 +33,7 @@ from spineviewer.gui.annotate.level_overlay import LevelOverlay
 from spineviewer.gui.annotate.panel import AnnotationPanel
 from spineviewer.gui.annotate.tools import AnnotationTools
 from spineviewer.gui.annotate.worklist_panel import WorklistPanel
+from spineviewer.gui.format_checks import FormatsDialog
 from spineviewer.gui.shell import Shell
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.gui.workers import Cancelled, Job, Progress
@@ -174,7 +176,10 @@ class AnnotationUi(QObject):
         )
         self.visible_action.setChecked(True)
         self.export_action = act(
-            "E&xport annotations (SR, SEG, COCO)...", self.export_dialog, None, "annotations"
+            "E&xport annotations (SR, SEG, COCO, KOS, GSPS)...",
+            self.export_dialog,
+            None,
+            "annotations",
         )
         self.import_action = act("&Import annotations from DICOM SR...", self.import_dialog)
         edit = QMenu("&Edit", w)
@@ -236,11 +241,18 @@ class AnnotationUi(QObject):
         ]
 
     def export_dialog(self) -> None:
+        choice = FormatsDialog(self.shell.widget, registry.Family.ANNOTATIONS, "Export annotations")
+        if not choice.exec():
+            return
         folder = QFileDialog.getExistingDirectory(self.shell.widget, "Export annotations to folder")
         if folder:
-            self.export_to(Path(folder))
+            self.export_to(Path(folder), choice.formats())
 
-    def export_to(self, folder: Path, formats: Sequence[str] = FORMATS) -> Job | None:
+    def export_to(
+        self,
+        folder: Path,
+        formats: Sequence[str] = registry.defaults(registry.Family.ANNOTATIONS),
+    ) -> Job | None:
         """Export the current study's annotations into ``folder`` in the background."""
         doc = self.controller.document
         if doc is None:
