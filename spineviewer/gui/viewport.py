@@ -49,7 +49,7 @@ from spineviewer.viewing.corners import (
 )
 from spineviewer.viewing.crossref import CrossRefLine
 from spineviewer.viewing.display_transform import DisplayTransform
-from spineviewer.viewing.fit import REFORMAT_MIN_SHOWN, fit_range
+from spineviewer.viewing.fit import REFORMAT_MIN_SHOWN, bone_centre, fit_range
 from spineviewer.viewing.mpr import MprSource
 from spineviewer.viewing.presets import Preset
 from spineviewer.viewing.source import SliceInfo, SliceSource
@@ -347,9 +347,17 @@ class ImageViewport(ReferenceLines, pg.GraphicsView):
         itself. Until the reader zooms or pans, the fit follows the pane's size."""
         w, h = self.transform_.view_size
         area = self.viewport().rect()
-        shown = REFORMAT_MIN_SHOWN if isinstance(self.source, MprSource) else 1.0
-        x_range, y_range = fit_range(w, h, area.width(), area.height(), shown)
-        self.vb.setRange(xRange=x_range, yRange=y_range, padding=0.02)
+        shown, focus = 1.0, None
+        if isinstance(self.source, MprSource):
+            shown = REFORMAT_MIN_SHOWN
+            bone = (
+                bone_centre(self._values, self.source.modality)
+                if self._values is not None
+                else None
+            )
+            focus = self.transform_.image_to_view(*bone) if bone is not None else None
+        x_range, y_range = fit_range(w, h, area.width(), area.height(), shown, focus)
+        self.vb.setRange(xRange=x_range, yRange=y_range, padding=0.0)
         self._fitted = True
 
     def resizeEvent(self, ev: QResizeEvent) -> None:
