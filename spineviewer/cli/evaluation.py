@@ -4,11 +4,13 @@ score STUDIES... [--json OUT.json]`` and ``spineviewer evaluation invariance OUT
 the invariance check.
 
 ``generate`` writes studies of seeds S .. S+N-1 (``OUT/eval-lumbar-mr-<seed:06d>/``, or with
-``--kind lumbar-ct`` ``OUT/eval-lumbar-ct-<seed:06d>/``, axial CT with a label map) from
+``--kind lumbar-ct`` ``OUT/eval-lumbar-ct-<seed:06d>/``, axial CT with a label map, or with
+``--kind spine-xr`` ``OUT/eval-spine-xr-<seed:06d>/``, one AP radiograph) from
 :mod:`spineviewer.evaluation`, a generator no model is trained or tuned on. ``score`` runs every
 AI pipeline on each study (a study folder, or a folder of study folders, with its
 ``ground_truth.json``; studies of ``spineviewer phantom`` are read too), compares the findings
-with the truth and prints a table per study kind; ``--json`` writes every number. The models
+with the truth and prints a table per study kind (radiographs: vertebra labels, Cobb angle error
+and implant AP@0.5); ``--json`` writes every number. The models
 run on the CPU unless ``--provider`` says otherwise. ``invariance`` writes, for each seed, a
 base study and one variant per factor (non-square pixels, stored values x4, a stored offset
 with RescaleIntercept, twice the noise; :mod:`spineviewer.evaluation.invariance`), runs the AI
@@ -42,13 +44,18 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     commands = parser.add_subparsers(dest="evaluation_command", metavar="ACTION")
-    gen = commands.add_parser("generate", help="write evaluation studies (lumbar MR or CT)")
+    gen = commands.add_parser(
+        "generate", help="write evaluation studies (lumbar MR, lumbar CT or AP spine radiographs)"
+    )
     gen.add_argument("out", type=Path, metavar="OUT", help="folder to write the studies into")
     gen.add_argument(
         "--kind",
         choices=STUDY_KINDS,
         default=STUDY_KINDS[0],
-        help="lumbar-mr (default) or lumbar-ct (an axial CT in HU with a label map)",
+        help=(
+            "lumbar-mr (default), lumbar-ct (an axial CT in HU with a label map) or spine-xr "
+            "(an AP radiograph, DX or CR, with curves and implants)"
+        ),
     )
     gen.add_argument("--count", type=positive_int, default=1, help="number of studies (default 1)")
     gen.add_argument("--seed", type=seed_number, default=0, help="first seed (default 0)")
@@ -70,7 +77,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 #: :data:`spineviewer.evaluation.study.STUDY_KINDS`, repeated so building the parser imports
 #: nothing heavy (a test checks they agree).
-STUDY_KINDS = ("lumbar-mr", "lumbar-ct")
+STUDY_KINDS = ("lumbar-mr", "lumbar-ct", "spine-xr")
 #: :data:`spineviewer.evaluation.invariance.FACTORS`, MIN_PAIRS and DEFAULT_SEED, repeated so
 #: building the parser imports nothing heavy (a test checks they agree).
 INVARIANCE_FACTORS = ("non-square", "intensity-x4", "offset-intercept", "noise-2x")
@@ -179,14 +186,7 @@ def run_score(args: argparse.Namespace) -> int:
             print(f"spineviewer evaluation score: {exc}", file=sys.stderr)
             return 1
         scores.append(score)
-        note = f" ERROR {score.error}" if score.error else ""
-        print(
-            f"{folder.name}: {score.kind}, labels {score.labels}, "
-            f"discs {sum(d.right for d in score.discs)}/{len(score.discs)} "
-            f"({score.seconds:.1f} s){note}",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(_study_line(folder, score), file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     grouped = group(scores)
     print(summary_table(grouped))
@@ -212,6 +212,30 @@ def run_score(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         print(f"scores written to {args.json}")
     return 0
+
+
+def _study_line(folder: Path, score: Any) -> str:
+    """One progress line: the labels' verdict, and the discs (MR) or the Cobb angle and the
+    implants (radiographs)."""
+    from spineviewer.evaluation.score_xr import XrStudyScore
+
+    if isinstance(score, XrStudyScore):
+        cobb = (
+            "none"
+            if score.cobb_reported_deg is None
+            else f"{score.cobb_reported_deg:.1f} (truth {score.cobb_truth_deg or 0:.1f})"
+        )
+        hits = sum(m.true_positive for m in score.implant_matches)
+        what = (
+            f"Cobb {cobb}, implants {hits}/{sum(score.implant_truth.values())} found, "
+            f"{len(score.implant_matches) - hits} false"
+        )
+    else:
+        what = f"discs {sum(d.right for d in score.discs)}/{len(score.discs)}"
+    note = f" ERROR {score.error}" if score.error else ""
+    return (
+        f"{folder.name}: {score.kind}, labels {score.labels}, {what} ({score.seconds:.1f} s){note}"
+    )
 
 
 def run_invariance(args: argparse.Namespace) -> int:

@@ -25,6 +25,10 @@ Rules (each study compared with its ``ground_truth.json``):
   (worked out here from the images' planes, for either generator). An image with a truth level
   is *wrong* when the pipeline gave it another level, *unassigned* when it gave none.
 - **Skipped steps**: every step that was skipped or failed, with its reason.
+
+AP radiographs (``kind`` ``spine-xr``) go to :mod:`~spineviewer.evaluation.score_xr` (the
+vertebrae by the rule above, the Cobb angle and the implants), through the same
+:func:`run_pipelines`.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ __all__ = [
     "DiscScore",
     "StudyScore",
     "analyse_folder",
+    "run_pipelines",
     "score_axial",
     "score_discs",
     "score_findings",
@@ -233,6 +238,28 @@ def score_findings(truth: StudyTruth, findings: Findings, study: Study) -> Study
     return score
 
 
+def run_pipelines(
+    folder: str | Path,
+    study_uid: str,
+    entries: Sequence[ModelEntry] | None = None,
+    sessions: SessionCache | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Study, Findings]:
+    """Scan ``folder``, find the study ``study_uid`` and run every pipeline on it (the one
+    entry the MR and the radiograph scoring share)."""
+    result = scan(folder)
+    study = next((s for s in result.studies if s.uid == study_uid), None)
+    if study is None:
+        raise ValueError(f"{folder}: no DICOM study {study_uid}")
+    findings = analyse_study(
+        study,
+        find_models() if entries is None else entries,
+        sessions or SessionCache("cpu"),
+        progress,
+    )
+    return study, findings
+
+
 def analyse_folder(
     folder: str | Path,
     entries: Sequence[ModelEntry] | None = None,
@@ -241,21 +268,17 @@ def analyse_folder(
 ) -> tuple[StudyScore, Findings | None]:
     """Analyse the study in ``folder`` (every pipeline) and score it; the findings come back
     too (None when the study could not be read or analysed: it then scores with its ``error``
-    set and nothing right). A missing or broken ground truth raises ValueError."""
+    set and nothing right). A missing or broken ground truth raises ValueError. A radiograph
+    study (``kind`` ``spine-xr``) is scored by :mod:`~spineviewer.evaluation.score_xr`."""
+    from spineviewer.evaluation.score_xr import analyse_xr_folder, is_xr_study
+
+    if is_xr_study(folder):
+        return analyse_xr_folder(folder, entries, sessions, progress)
     truth = read_truth(folder)
     started = time.perf_counter()
     findings: Findings | None = None
     try:
-        result = scan(folder)
-        study = next((s for s in result.studies if s.uid == truth.study_uid), None)
-        if study is None:
-            raise ValueError(f"{folder}: no DICOM study {truth.study_uid}")
-        findings = analyse_study(
-            study,
-            find_models() if entries is None else entries,
-            sessions or SessionCache("cpu"),
-            progress,
-        )
+        study, findings = run_pipelines(folder, truth.study_uid, entries, sessions, progress)
         score = score_findings(truth, findings, study)
     except Exception as exc:  # one broken study must not stop the run: it is scored as failed
         findings = None

@@ -47,9 +47,10 @@ __all__ = [
 
 #: Mixed into every seed: this generator's draws share nothing with any other's.
 SALT = 0x5E7A1
-#: What ``generate`` writes: lumbar MR (:func:`generate_study`) or lumbar CT
-#: (:func:`spineviewer.evaluation.ct_study.generate_ct_study`).
-STUDY_KINDS = ("lumbar-mr", "lumbar-ct")
+#: What ``generate`` writes: lumbar MR (:func:`generate_study`), lumbar CT
+#: (:func:`spineviewer.evaluation.ct_study.generate_ct_study`) or an AP spine radiograph
+#: (:func:`spineviewer.evaluation.xr_study.generate_xr_study`).
+STUDY_KINDS = ("lumbar-mr", "lumbar-ct", "spine-xr")
 
 
 def study_folder_name(seed: int) -> str:
@@ -150,10 +151,16 @@ def generate(
 ) -> list[Path]:
     """Studies of ``kind`` (one of :data:`STUDY_KINDS`) of seeds ``seed .. seed + count - 1``."""
     from spineviewer.evaluation.ct_study import generate_ct_study
+    from spineviewer.evaluation.xr_study import generate_xr_study
 
     if kind not in STUDY_KINDS:
         raise ValueError(f"unknown study kind {kind!r}; known: {', '.join(STUDY_KINDS)}")
-    write = generate_study if kind == "lumbar-mr" else generate_ct_study
+    writers: dict[str, Callable[[str | Path, int], Path]] = {
+        "lumbar-mr": generate_study,
+        "lumbar-ct": generate_ct_study,
+        "spine-xr": generate_xr_study,
+    }
+    write = writers[kind]
     out = []
     for s in range(seed, seed + count):
         folder = write(out_dir, s)
