@@ -15,14 +15,21 @@ Prints JSON; every figure is compared with a baseline measured in the same run:
 
 Every window uses a throw-away annotation workspace of 200 studies (``bench_workspace``).
 
-    QT_QPA_PLATFORM=offscreen python bench/bench_viewer.py [--out result.json]
+With ``--xvfb`` the slice change is also measured once on a real X server: this script runs
+itself under ``xvfb-run`` with ``QT_QPA_PLATFORM=xcb`` (``--slice-change-only``), and its
+figures join the JSON as ``slice_change_xvfb``, beside the offscreen ones (the same ratio
+target; the repaints then go through the X server, as on a desktop).
+
+    QT_QPA_PLATFORM=offscreen python bench/bench_viewer.py [--xvfb] [--out result.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -210,11 +217,42 @@ def bench_stall(folder: Path) -> dict[str, object]:
     }
 
 
+#: The X server's screen for ``--xvfb`` (the viewports are SIZE: they fit on it).
+XVFB_SCREEN = "1600x900x24"
+
+
+def bench_slice_change_on_xvfb(slices: int, rounds: int, scratch: Path) -> dict[str, object]:
+    """:func:`bench_slice_change` in a child process on a fresh Xvfb (``xvfb-run``), Qt's xcb
+    platform: what painting through a real X server costs, against the same bare baseline."""
+    missing = [tool for tool in ("xvfb-run", "Xvfb") if shutil.which(tool) is None]
+    if missing:
+        return {"skipped": f"needs {' and '.join(missing)} (Debian: xvfb xauth)"}
+    out = scratch / "slice-change-xvfb.json"
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env["QT_QPA_PLATFORM"] = "xcb"
+    command = ["xvfb-run", "-a", "-s", f"-screen 0 {XVFB_SCREEN}", sys.executable, __file__,
+               "--slice-change-only", "--slices", str(slices), "--rounds", str(rounds),
+               "--out", str(out)]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"the slice change under Xvfb failed:\n{done.stdout}{done.stderr}")
+    child = json.loads(out.read_text())
+    return {"qt_platform": child["qt_platform"], "screen": XVFB_SCREEN, **child["slice_change"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=60, help="slices for the slice-change test")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stall-slices", type=int, default=500)
+    parser.add_argument(
+        "--xvfb",
+        action="store_true",
+        help="also measure the slice change once on an X server (xvfb-run, QT_QPA_PLATFORM=xcb)",
+    )
+    parser.add_argument(
+        "--slice-change-only", action="store_true", help="only the slice change (--xvfb's child)"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     from spineviewer.cli.demo import ensure_demo_study
@@ -223,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         use_bench_workspace(root / "workspace")  # 200 studies in the worklist, not the user's
         write_series(root / "ct512", args.slices, 512)
+        if args.slice_change_only:
+            only = {
+                "qt_platform": os.environ["QT_QPA_PLATFORM"],
+                "slice_change": bench_slice_change(root / "ct512", args.rounds),
+            }
+            return emit(only, args.out)
         write_series(root / "ct500", args.stall_slices, 512)
         demo_dir, _ = ensure_demo_study(root / "demo")
         result = {
@@ -233,9 +277,11 @@ def main(argv: list[str] | None = None) -> int:
                 "qt_platform": os.environ["QT_QPA_PLATFORM"],
             },
             "slice_change": bench_slice_change(root / "ct512", args.rounds),
-            "demo_first_image": bench_demo(demo_dir),
-            "stall_while_loading": bench_stall(root / "ct500"),
         }
+        if args.xvfb:
+            result["slice_change_xvfb"] = bench_slice_change_on_xvfb(args.slices, args.rounds, root)
+        result["demo_first_image"] = bench_demo(demo_dir)
+        result["stall_while_loading"] = bench_stall(root / "ct500")
     return emit(result, args.out)
 
 
