@@ -1,5 +1,5 @@
 """Image export from the viewer: File > Export view, File > Export series / cine, Edit > Copy
-view, File > Print view.
+view (Ctrl+Shift+C), File > Print view (Ctrl+P).
 
 A view is the active viewport's scene rendered into an image at its on-screen size (or twice
 it), never a grab of the screen: with its overlays (corner text, orientation letters, scale
@@ -286,8 +286,8 @@ class ExportUi:
         act = partial(make_action, shell.widget)
         self.export_view_action: QAction = act("Export &view...", self.export_view)
         self.export_series_action: QAction = act("Export &series / cine...", self.export_series)
-        self.copy_view_action: QAction = act("&Copy view", self.copy_view)
-        self.print_view_action: QAction = act("&Print view...", self.print_view)
+        self.copy_view_action: QAction = act("&Copy view", self.copy_view, "Ctrl+Shift+C")
+        self.print_view_action: QAction = act("&Print view...", self.print_view, "Ctrl+P")
         self.folder = Path.home()
 
     def _viewport(self) -> ImageViewport | None:

@@ -129,6 +129,8 @@ BINDINGS: tuple[Binding, ...] = (
         ("Ctrl+O", "Open folder"),
         ("Ctrl+Shift+O", "Open zip or DICOMDIR file"),
         ("Ctrl+E", "Export the report (preview, formats)"),
+        ("Ctrl+Shift+C", "Copy the active view to the clipboard"),
+        ("Ctrl+P", "Print the active view"),
         ("Ctrl+Shift+Q", "Query / retrieve from a PACS"),
         ("Ctrl+Q", "Quit"),
         ("F1", "Keyboard and mouse shortcuts"),

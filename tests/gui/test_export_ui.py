@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from gui_helpers import open_window
 from PIL import Image
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtPrintSupport import QPrinter
 from video_probe import ffprobe_frames, needs_ffprobe
 
@@ -42,6 +42,8 @@ def test_the_actions_are_in_the_file_and_edit_menus(win) -> None:
     assert {export.export_view_action, export.export_series_action,
             export.print_view_action} <= set(file_menu)  # fmt: skip
     assert export.copy_view_action in _menu(win, "Edit").actions()
+    assert export.copy_view_action.shortcut() == QKeySequence("Ctrl+Shift+C")
+    assert export.print_view_action.shortcut() == QKeySequence("Ctrl+P")
 
 
 def test_export_view_png_at_screen_size_with_and_without_overlays(win, tmp_path: Path) -> None:
@@ -77,7 +79,8 @@ def test_phi_free_view_has_no_patient_corner_but_the_same_image(win) -> None:
 
 def test_copy_view_puts_the_viewport_on_the_clipboard(qtbot, win) -> None:
     vp = win.grid.active
-    win.export.copy_view_action.trigger()
+    vp.setFocus()
+    qtbot.keyClick(win, "C", QKeySequence("Ctrl+Shift+C")[0].keyboardModifiers())
     image = QGuiApplication.clipboard().image()
     assert (image.width(), image.height()) == (vp.viewport().width(), vp.viewport().height())
     assert np.array_equal(qimage_array(image), qimage_array(render_view(vp, True, False)))

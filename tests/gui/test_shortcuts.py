@@ -65,7 +65,16 @@ EXPECTED_KEYS = {
     },
     "AI": {"Ctrl+R or Ctrl+Shift+A"},
     "Layout": {"Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"},
-    "File": {"Ctrl+O", "Ctrl+Shift+O", "Ctrl+E", "Ctrl+Shift+Q", "Ctrl+Q", "F1"},
+    "File": {
+        "Ctrl+O",
+        "Ctrl+Shift+O",
+        "Ctrl+E",
+        "Ctrl+Shift+C",
+        "Ctrl+P",
+        "Ctrl+Shift+Q",
+        "Ctrl+Q",
+        "F1",
+    },
 }
 
 
