@@ -228,6 +228,7 @@ class AnalysisUi(QObject):
     def _work(self, study: Study) -> Callable[[Progress, Cancelled], Findings]:
         from spineviewer.ai.analysis import analyse_study
         from spineviewer.ai.pipelines import step_count
+        from spineviewer.ai.pipelines.segmentation import chosen_models
         from spineviewer.ai.registry import find_models
 
         folders = self.shell.settings.model_dirs
@@ -241,7 +242,8 @@ class AnalysisUi(QObject):
                 progress(done[0], total, f"AI: {name}")
                 done[0] += 1
 
-            return analyse_study(study, find_models(folders), sessions, step, cancelled)
+            models = chosen_models(find_models(folders))  # the `vertebrae` setting's models
+            return analyse_study(study, models, sessions, step, cancelled)
 
         return work
 

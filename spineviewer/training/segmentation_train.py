@@ -22,12 +22,13 @@ from pathlib import Path
 __all__ = ["main"]
 
 MODEL_ID = "spine-ct-segmentation"
-PROG = "spineviewer.training.segmentation_train"
+#: The command line that runs :func:`main` (the model card records it).
+PROG = "spineviewer train segmentation"
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog=f"python -m {PROG}",
+        prog=PROG,
         description="Train the demo spine CT segmentation model on lumbar-ct phantoms.",
     )
     p.add_argument("--out", type=Path, required=True, help="folder the package is written to")
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     test_seeds = range(TEST_FIRST_SEED, TEST_FIRST_SEED + args.test_seeds)
     say = _say
     words = sys.argv[1:] if argv is None else list(argv)
-    command = " ".join([f"python -m {PROG}", *map(shlex.quote, words)])
+    command = " ".join([PROG, *map(shlex.quote, words)])
     if args.weights is None:
         cases = ensure_cases(cache / "train", train_seeds, say)
         say(f"{len(cases)} training cases ready ({time.perf_counter() - started:.0f} s)")

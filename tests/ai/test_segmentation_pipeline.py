@@ -55,7 +55,7 @@ def test_the_shipped_package(entry: ModelEntry) -> None:
     assert [label.name for label in m.labels] == list(CHANNELS)
     assert all(label.code is not None for label in m.labels[1:])  # coded: SNOMED CT
     card = SEGMENTATION.with_suffix(".md").read_text("utf-8")
-    assert "NOT FOR CLINICAL USE" in card and "segmentation_train" in card
+    assert "NOT FOR CLINICAL USE" in card and "spineviewer train segmentation" in card
 
 
 def test_it_segments_a_phantom_ct_it_never_saw(
