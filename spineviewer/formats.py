@@ -46,6 +46,7 @@ __all__ = [
     "parse",
     "resolve",
     "sendable",
+    "store_hint",
     "write",
 ]
 
@@ -56,6 +57,7 @@ class Family(StrEnum):
     REPORT = "report"  # spineviewer report / batch, File > Export report, PACS send
     ANNOTATIONS = "annotations"  # spineviewer annotations export, the Annotations panel
     IMAGES = "images"  # spineviewer export-images, File > Export images
+    SEND = "send"  # File > Send results to PACS: the report's DICOM formats
 
 
 class Need(StrEnum):
@@ -65,6 +67,7 @@ class Need(StrEnum):
     STUDY = "the study's images"
     MARKS = "annotations, or the AI's findings as proposals"
     ANNOTATIONS = "the study's annotations"
+    KEY_IMAGES = "the key images, drawn with their marks"
     VIEW = "a rendered view or series"
 
 
@@ -137,7 +140,7 @@ def _format(
     )  # fmt: skip
 
 
-_R, _A, _I = Family.REPORT, Family.ANNOTATIONS, Family.IMAGES
+_R, _A, _I, _S = Family.REPORT, Family.ANNOTATIONS, Family.IMAGES, Family.SEND
 _REPORTS = "spineviewer.reports.writer"
 _EXPORT = "spineviewer.annotations.export"
 _IMAGES = "spineviewer.viewing.image_writers"
@@ -146,15 +149,16 @@ _IMAGES = "spineviewer.viewing.image_writers"
 FORMATS: tuple[OutputFormat, ...] = (
     _format("json", "JSON report", ".json", [Need.REPORT], f"{_REPORTS}:write_json", [_R],
             default=[_R]),
-    _format("html", "HTML report", ".html", [Need.REPORT], f"{_REPORTS}:write_html", [_R],
-            default=[_R]),
-    _format("pdf", "PDF report", ".pdf", [Need.REPORT], f"{_REPORTS}:write_pdf", [_R],
-            default=[_R]),
+    _format("html", "HTML report", ".html", [Need.REPORT, Need.KEY_IMAGES],
+            f"{_REPORTS}:write_html", [_R], default=[_R]),
+    _format("pdf", "PDF report", ".pdf", [Need.REPORT, Need.KEY_IMAGES],
+            f"{_REPORTS}:write_pdf", [_R], default=[_R]),
     _format("findings-sr", "DICOM SR of the findings and annotations", ".dcm",
-            [Need.STUDY, Need.MARKS], f"{_REPORTS}:write_findings_sr", [_R], dicom=True,
-            alias="sr"),
-    _format("epdf", "The PDF report as an Encapsulated PDF", ".dcm", [Need.REPORT, Need.STUDY],
-            f"{_REPORTS}:write_epdf", [_R], dicom=True),
+            [Need.STUDY, Need.MARKS], f"{_REPORTS}:write_findings_sr", [_R, _S], dicom=True,
+            alias="sr", default=[_S]),
+    _format("epdf", "The PDF report as an Encapsulated PDF", ".dcm",
+            [Need.REPORT, Need.KEY_IMAGES, Need.STUDY], f"{_REPORTS}:write_epdf", [_R, _S],
+            dicom=True, default=[_S]),
     _format("annotations-sr", "DICOM SR of the annotations (TID 1500)", ".dcm",
             [Need.STUDY, Need.ANNOTATIONS], f"{_EXPORT}:write_annotations_sr", [_A], dicom=True,
             alias="sr", default=[_A]),
@@ -163,9 +167,9 @@ FORMATS: tuple[OutputFormat, ...] = (
     _format("coco", "COCO training set (JSON, labels, PNG images)", ".json",
             [Need.STUDY, Need.ANNOTATIONS], f"{_EXPORT}:write_coco", [_A], default=[_A]),
     _format("kos", "Key images as a DICOM Key Object Selection", ".dcm",
-            [Need.STUDY, Need.MARKS], f"{_EXPORT}:write_kos", [_R, _A], dicom=True),
+            [Need.STUDY, Need.MARKS], f"{_EXPORT}:write_kos", [_R, _A, _S], dicom=True),
     _format("gsps", "Accepted marks and windows as a DICOM Presentation State", ".dcm",
-            [Need.STUDY, Need.ANNOTATIONS], f"{_EXPORT}:write_gsps", [_R, _A], dicom=True),
+            [Need.STUDY, Need.ANNOTATIONS], f"{_EXPORT}:write_gsps", [_R, _A, _S], dicom=True),
     _format("png", "PNG image", ".png", [Need.VIEW], f"{_IMAGES}:write_image", [_I]),
     _format("jpeg", "JPEG image", ".jpg", [Need.VIEW], f"{_IMAGES}:write_image", [_I]),
     _format("mp4", "H.264 MP4 cine loop", ".mp4", [Need.VIEW], f"{_IMAGES}:write_mp4", [_I]),
@@ -209,6 +213,15 @@ def defaults(family: Family) -> tuple[str, ...]:
 def sendable(family: Family = Family.REPORT) -> tuple[OutputFormat, ...]:
     """The family's DICOM formats: what a PACS accepts."""
     return tuple(f for f in of(family) if f.dicom)
+
+
+def store_hint(family: Family = Family.REPORT) -> str:
+    """What to add to ``--format`` for ``--store``, in the family's spellings: ``add sr or epdf
+    to --format (kos, gsps are DICOM too)``."""
+    spelt = [f.alias or f.name for f in sendable(family)]
+    first, rest = spelt[:2], spelt[2:]
+    extra = f" ({', '.join(rest)} are DICOM too)" if rest else ""
+    return f"add {' or '.join(first)} to --format{extra}"
 
 
 def resolve(name: str, family: Family) -> OutputFormat:

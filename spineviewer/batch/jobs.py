@@ -368,8 +368,7 @@ def _store(job: StudyJob, files: list[Path]) -> str:
     if not files:
         from spineviewer import formats as registry
 
-        dicom = ", ".join(f.name for f in registry.sendable())
-        raise ValueError(f"--store needs a DICOM output: add one of {dicom} to --format")
+        raise ValueError(f"--store needs a DICOM output: {registry.store_hint()}")
     result = store(job.store_node, files, job.local_ae)
     if result.failed:
         raise PacsError(result.summary(job.store_node.label))

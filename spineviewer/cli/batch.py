@@ -80,7 +80,8 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         metavar="NODE",
         help=(
             "send each study's DICOM outputs "
-            f"({', '.join(f.name for f in registry.sendable())}) to this configured PACS node"
+            f"({', '.join(f.alias or f.name for f in registry.sendable())}) to this configured "
+            "PACS node"
         ),
     )
     add_model_options(parser)
@@ -107,10 +108,9 @@ def run(args: argparse.Namespace) -> int:
     if args.store:
         from spineviewer.pacs import PacsError, load_config
 
-        dicom = [f.name for f in registry.sendable()]
-        if not set(dicom) & set(formats):
-            print("spineviewer batch: --store sends DICOM outputs: add one of "
-                  f"{', '.join(dicom)} to --format", file=sys.stderr)  # fmt: skip
+        if not {f.name for f in registry.sendable()} & set(formats):
+            print(f"spineviewer batch: --store sends DICOM outputs: {registry.store_hint()}",
+                  file=sys.stderr)  # fmt: skip
             return 2
         try:
             config = load_config()

@@ -53,10 +53,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SEND_FORMATS", "SendDialog", "open_send_dialog", "send_work"]
 
-#: What can be sent: the report family's DICOM formats.
-SEND_FORMATS = registry.sendable(registry.Family.REPORT)
-#: Ticked when the dialog opens.
-SEND_CHECKED = ("findings-sr", "epdf")
+#: What can be sent: the report family's DICOM formats (the registry's ``send`` family).
+SEND_FORMATS = registry.of(registry.Family.SEND)
 
 
 def send_work(
@@ -111,7 +109,7 @@ class SendDialog(QDialog):
         self.what.setWordWrap(True)
         self.node_box = QComboBox()
         self.node_box.setMinimumWidth(260)
-        self.checks = format_checks(SEND_FORMATS, SEND_CHECKED)
+        self.checks = format_checks(SEND_FORMATS, registry.defaults(registry.Family.SEND))
         for check in self.checks.values():
             check.toggled.connect(self._update_buttons)
         self.progress = QProgressBar()

@@ -31,9 +31,9 @@ __all__ = [
 #: :mod:`spineviewer.formats`).
 FORMATS = registry.names(Family.REPORT)
 #: What :func:`write_report` writes from the report model alone.
-REPORT_FORMATS = tuple(f.name for f in registry.of(Family.REPORT) if f.needs == {Need.REPORT})
-#: The formats drawn with the key images.
-_WITH_IMAGES = frozenset({"html", "pdf", "epdf"})
+REPORT_FORMATS = tuple(
+    f.name for f in registry.of(Family.REPORT) if f.needs <= {Need.REPORT, Need.KEY_IMAGES}
+)
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -200,7 +200,7 @@ def write_report_set(
     chosen = registry.parse(formats, Family.REPORT)
     folder = Path(out_dir)
     images: list[Path] = []
-    if _WITH_IMAGES & {f.name for f in chosen}:
+    if any(Need.KEY_IMAGES in f.needs for f in chosen):
         tell("Rendering the key images")
         report = with_key_images(report, study, findings, document, folder, keep_annotation_text)
         images = [folder / k["file"] for k in report.key_images]

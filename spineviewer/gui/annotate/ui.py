@@ -230,7 +230,8 @@ class AnnotationUi(QObject):
 
     # -- exchange ------------------------------------------------------------------------------
 
-    def _study_stacks(self) -> list[Stack]:
+    def study_stacks(self) -> list[Stack]:
+        """The stacks of the study open for annotation."""
         uid = self.controller.current_uid
         return [
             stack
@@ -258,7 +259,7 @@ class AnnotationUi(QObject):
         if doc is None:
             self.controller.message.emit("No study open for annotation.")
             return None
-        stacks = self._study_stacks()
+        stacks = self.study_stacks()
 
         def work(progress: Progress, cancelled: Cancelled) -> ExportResult:
             return export_study(doc, stacks, folder, formats, progress)
@@ -288,7 +289,7 @@ class AnnotationUi(QObject):
             self.controller.message.emit("No study open for annotation.")
             return 0
         try:
-            found = import_study_sr(path, self._study_stacks())
+            found = import_study_sr(path, self.study_stacks())
         except (ValueError, OSError, AttributeError, KeyError) as exc:
             self.shell.notify("Import failed", f"{path.name}: {exc}")
             return 0
