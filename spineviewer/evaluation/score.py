@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -59,6 +59,7 @@ __all__ = [
     "DiscScore",
     "StudyScore",
     "analyse_folder",
+    "failed_score",
     "run_pipelines",
     "score_axial",
     "score_discs",
@@ -260,6 +261,24 @@ def run_pipelines(
     return study, findings
 
 
+S = TypeVar("S", bound=StudyScore)
+
+
+def failed_score(cls: type[S], truth: StudyTruth, exc: Exception) -> S:
+    """The score of a study that could not be read or analysed: its ``error`` set, its in-view
+    bodies counted, nothing right."""
+    score = cls(
+        str(truth.folder),
+        truth.seed,
+        truth.generator,
+        truth.kind,
+        list(truth.tags),
+        error=f"{type(exc).__name__}: {exc}",
+    )
+    score.bodies_in_view = sum(b.in_view for b in truth.bodies)
+    return score
+
+
 def analyse_folder(
     folder: str | Path,
     entries: Sequence[ModelEntry] | None = None,
@@ -282,15 +301,7 @@ def analyse_folder(
         score = score_findings(truth, findings, study)
     except Exception as exc:  # one broken study must not stop the run: it is scored as failed
         findings = None
-        score = StudyScore(
-            str(truth.folder),
-            truth.seed,
-            truth.generator,
-            truth.kind,
-            list(truth.tags),
-            error=f"{type(exc).__name__}: {exc}",
-        )
-        score.bodies_in_view = sum(b.in_view for b in truth.bodies)
+        score = failed_score(StudyScore, truth, exc)
     score.seconds = round(time.perf_counter() - started, 3)
     return score, findings
 

@@ -38,7 +38,12 @@ from spineviewer.ai.findings import Findings
 from spineviewer.ai.registry import ModelEntry
 from spineviewer.ai.sessions import SessionCache
 from spineviewer.dicom import Study
-from spineviewer.evaluation.score import StudyScore, run_pipelines, score_vertebrae
+from spineviewer.evaluation.score import (
+    StudyScore,
+    failed_score,
+    run_pipelines,
+    score_vertebrae,
+)
 from spineviewer.evaluation.truth_reader import GROUND_TRUTH_FILE, StudyTruth, TruthBody
 
 __all__ = [
@@ -175,9 +180,13 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _match_implants(truth: XrTruth, findings: Findings, score: XrStudyScore) -> None:
+def _count_truth(truth: XrTruth, score: XrStudyScore) -> None:
     for name, _ in truth.implants:
         score.implant_truth[name] = score.implant_truth.get(name, 0) + 1
+
+
+def _match_implants(truth: XrTruth, findings: Findings, score: XrStudyScore) -> None:
+    _count_truth(truth, score)
     used: set[int] = set()
     for found in sorted(findings.implants, key=lambda i: -i.score):
         best, best_iou = None, 0.0
@@ -249,19 +258,9 @@ def analyse_xr_folder(
         score = score_xr_findings(truth, findings, study)
     except Exception as exc:  # one broken study must not stop the run: it is scored as failed
         findings = None
-        t = truth.study
-        score = XrStudyScore(
-            str(t.folder),
-            t.seed,
-            t.generator,
-            t.kind,
-            list(t.tags),
-            error=f"{type(exc).__name__}: {exc}",
-        )
-        score.bodies_in_view = sum(b.in_view for b in t.bodies)
+        score = failed_score(XrStudyScore, truth.study, exc)
         score.cobb_truth_deg = truth.cobb_deg
-        for name, _ in truth.implants:
-            score.implant_truth[name] = score.implant_truth.get(name, 0) + 1
+        _count_truth(truth, score)
     score.seconds = round(time.perf_counter() - started, 3)
     return score, findings
 

@@ -129,10 +129,9 @@ def _cell(part: int, whole: int) -> str:
     return f"{part}/{whole} ({part / whole:.2f})" if whole else "-"
 
 
-def _rows(name: str, s: dict[str, Any]) -> list[str]:
-    v, d, a = s["vertebrae"], s["discs"], s["axial"]
-    n = s["studies"]
-    states = d["per_state"]
+def _label_cells(name: str, s: dict[str, Any]) -> list[str]:
+    """The group, its studies and its vertebra labels: the first cells of both tables."""
+    v, n = s["vertebrae"], s["studies"]
     return [
         name,
         str(n),
@@ -141,6 +140,14 @@ def _rows(name: str, s: dict[str, Any]) -> list[str]:
         _cell(v["studies_flagged"], n),
         str(v["studies_wrong_unflagged"]),
         str(v["studies_incomplete_unflagged"]),
+    ]
+
+
+def _rows(name: str, s: dict[str, Any]) -> list[str]:
+    d, a = s["discs"], s["axial"]
+    states = d["per_state"]
+    return [
+        *_label_cells(name, s),
         _cell(d["right"], d["scored"]),
         f"{d['coverage']:.2f}" if d["coverage"] is not None else "-",
         _cell(states["bulge"]["right"], states["bulge"]["total"]),
@@ -187,16 +194,9 @@ def _f(value: float | None, digits: int = 2) -> str:
 
 
 def _xr_rows(name: str, s: dict[str, Any]) -> list[str]:
-    v, c, i = s["vertebrae"], s["cobb"], s["implants"]
-    n = s["studies"]
+    c, i = s["cobb"], s["implants"]
     return [
-        name,
-        str(n),
-        _cell(v["identified"], v["in_view"]),
-        _cell(v["studies_right"], n),
-        _cell(v["studies_flagged"], n),
-        str(v["studies_wrong_unflagged"]),
-        str(v["studies_incomplete_unflagged"]),
+        *_label_cells(name, s),
         f"{c['measured']}/{c['studies_with_truth']}",
         _f(c["mae_deg"]),
         str(c["missing"]),
