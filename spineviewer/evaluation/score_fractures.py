@@ -14,12 +14,14 @@ found*; a found body has the finding's ``fracture`` (``fractured``, ``normal``,
 - **sensitivity**: fractured bodies reported ``fractured`` over all fractured bodies (an
   ``uncertain`` answer, no answer or no finding counts as missed), per grade, morphology and
   acute / chronic;
-- **specificity**: intact bodies reported ``normal`` over intact bodies reported ``normal`` or
-  ``fractured`` (an ``uncertain`` answer is no false alarm and no clearance: left out, as are
-  bodies not found or not classified); the **false-alarm rate** over all intact bodies is given
-  beside it;
-- **coverage**: the share of bodies with a definite answer (``normal`` or ``fractured``), per
-  class;
+- **specificity**: one less the share of the classified intact bodies (those with any
+  fracture value) reported ``fractured``: an ``uncertain`` answer is no call, neither a false
+  alarm nor wrong (as the evaluation README's fifth round counts it); bodies not found or not
+  classified are left out. Beside it ``specificity_definite``, over the intact bodies
+  reported ``normal`` or ``fractured`` only, and the **false-alarm rate** over all intact
+  bodies;
+- **coverage**: the share of all scored bodies with a definite answer (``normal`` or
+  ``fractured``), per class;
 - **at probability 0.5**: the same from ``fracture_probability >= 0.5`` alone, over the bodies
   with a probability;
 - **AUC**: the area under the ROC curve of ``fracture_probability`` (fractured against intact,
@@ -192,6 +194,7 @@ def summarise_fractures(scores: Iterable[FractureStudyScore]) -> dict[str, Any]:
     intact = [v for v in bodies if not v.fractured]
     false_alarms = sum(v.reported == FRACTURED for v in intact)
     cleared = sum(v.reported == NORMAL for v in intact)
+    classified = sum(v.reported is not None for v in intact)
     summary: dict[str, Any] = {
         "studies": len(studies),
         "studies_with_fractures": sum(any(v.fractured for v in s.vertebrae) for s in studies),
@@ -204,7 +207,9 @@ def summarise_fractures(scores: Iterable[FractureStudyScore]) -> dict[str, Any]:
             "uncertain": sum(v.reported not in (FRACTURED, NORMAL, None) for v in intact),
             "not_classified": sum(v.found and v.reported is None for v in intact),
             "not_found": sum(not v.found for v in intact),
-            "specificity": _rate(cleared, cleared + false_alarms),
+            "classified": classified,
+            "specificity": _rate(classified - false_alarms, classified),
+            "specificity_definite": _rate(cleared, cleared + false_alarms),
             "false_alarm_rate": _rate(false_alarms, len(intact)),
             "coverage": _rate(cleared + false_alarms, len(intact)),
         },
@@ -254,7 +259,7 @@ def _cell(counts: dict[str, Any], key: str, of: str = "bodies") -> str:
 def fracture_table(summary: dict[str, Any]) -> str:
     """A Markdown table of :func:`summarise_fractures`' summary: one row per group of fractured
     bodies (all, each grade, morphology, acute / chronic) with sensitivity and coverage, then
-    the intact bodies' specificity, false alarms and coverage, and the AUC."""
+    the intact bodies' specificities, false alarms and coverage, and the AUC."""
     rows = ["| group | bodies | sensitivity | coverage |", "|---|---|---|---|"]
     groups = [("all fractures", summary["fractured"])]
     groups += [(f"grade {g}", c) for g, c in summary["by_grade"].items()]
@@ -267,15 +272,20 @@ def fracture_table(summary: dict[str, Any]) -> str:
         )
     intact = summary["intact"]
     probability = summary["at_probability_0_5"]
-    specificity = "-" if intact["specificity"] is None else f"{intact['specificity']:.2f}"
-    auc = "-" if probability["auc"] is None else f"{probability['auc']:.3f}"
+
+    def rate(value: float | None, digits: int = 2) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
     rows += [
         "",
         "| intact bodies | called normal | called fractured | uncertain | not classified or "
-        "not found | specificity | false-alarm rate | coverage | AUC |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "not found | specificity | specificity, definite answers | false-alarm rate | "
+        "coverage | AUC |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         f"| {intact['bodies']} | {intact['reported_normal']} | {intact['reported_fractured']} | "
         f"{intact['uncertain']} | {intact['not_classified'] + intact['not_found']} | "
-        f"{specificity} | {intact['false_alarm_rate']} | {intact['coverage']} | {auc} |",
+        f"{rate(intact['specificity'])} | {rate(intact['specificity_definite'])} | "
+        f"{rate(intact['false_alarm_rate'])} | {rate(intact['coverage'])} | "
+        f"{rate(probability['auc'], 3)} |",
     ]
     return "\n".join(rows) + "\n"

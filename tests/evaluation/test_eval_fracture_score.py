@@ -90,7 +90,9 @@ def test_each_scored_body_gets_what_was_said_of_it() -> None:
     # intact: T12 normal, L2 uncertain (neither), L3 fractured (false alarm), L5 not found
     assert (intact["bodies"], intact["reported_normal"], intact["reported_fractured"]) == (4, 1, 1)
     assert intact["uncertain"] == 1 and intact["not_found"] == 1
-    assert intact["specificity"] == 0.5
+    assert intact["classified"] == 3  # T12, L2, L3
+    assert intact["specificity"] == pytest.approx(2 / 3, abs=1e-4)  # uncertain: no call
+    assert intact["specificity_definite"] == 0.5
     assert intact["false_alarm_rate"] == 0.25
     assert intact["coverage"] == 0.5
     assert summary["targets_met"] == {"sensitivity": False, "specificity": False}
@@ -104,7 +106,7 @@ def test_each_scored_body_gets_what_was_said_of_it() -> None:
     table = fracture_table(summary)
     assert "| all fractures | 2 | 1/2 (0.50) | 0.50 |" in table
     assert "| grade 2 | 1 | 1/1 (1.00) | 1.00 |" in table
-    assert "| 4 | 1 | 1 | 1 | 1 | 0.50 | 0.25 | 0.5 | 1.000 |" in table
+    assert "| 4 | 1 | 1 | 1 | 1 | 0.67 | 0.50 | 0.25 | 0.50 | 1.000 |" in table
 
 
 def test_a_failed_analysis_finds_nothing() -> None:
@@ -112,6 +114,7 @@ def test_a_failed_analysis_finds_nothing() -> None:
     summary = summarise_fractures([score])
     assert summary["fractured"]["not_found"] == 1 and summary["fractured"]["sensitivity"] == 0.0
     assert summary["intact"]["specificity"] is None
+    assert summary["intact"]["specificity_definite"] is None
     assert summary["at_probability_0_5"]["auc"] is None
 
 
