@@ -235,3 +235,10 @@ def test_anonymised_kos_and_gsps_name_no_patient(reviewed_study, tmp_path: Path)
         assert str(ds.PatientName) != study.info.get("PatientName")
         assert study.info["PatientID"] not in str(ds.PatientID)
     assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_the_formats_page_lists_every_format() -> None:
+    page = (PACKAGE.parent / "docs" / "formats.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`") for line in page.splitlines()
+            if line.startswith("| `")}  # fmt: skip
+    assert rows == {f.name for f in registry.FORMATS}
