@@ -4,6 +4,11 @@ The pipeline runs through the same entry as on MR (:func:`~spineviewer.evaluatio
 run_pipelines`); each study is compared with its ``ground_truth.json``
 (:mod:`~spineviewer.evaluation.xr_study` describes it):
 
+Studies of ``spineviewer phantom --kind spine-xr`` (the training generator's) are read too: their
+truth has the same ``kind``, centres in mm of the image (``parameters.pixel_spacing_mm``, no
+magnification), every body in view, the Cobb angle's ``upper_end_vertebra`` and
+``lower_end_vertebra``; their kind is ``training phantom``.
+
 - **Vertebrae**: the MR rule (:func:`~spineviewer.evaluation.score.score_vertebrae`: right,
   flagged, wrong, incomplete) on the image: a found body's centre (its ``centre_mm`` back to
   pixels with the radiograph's pixel spacing, as the pipeline made it) and the truth centres,
@@ -141,7 +146,7 @@ def read_xr_truth(folder: str | Path) -> XrTruth:
             centre = np.asarray(v["centre_mm"], dtype=np.float64)
             if centre.shape != (3,) or not np.all(np.isfinite(centre)):
                 raise ValueError(f"{path}: {v['label']}: centre_mm is not 3 finite numbers")
-            bodies.append(TruthBody(str(v["label"]), centre, bool(v["in_view"])))
+            bodies.append(TruthBody(str(v["label"]), centre, bool(v.get("in_view", True))))
         cobb = data.get("cobb") or {}
         implants = tuple(
             (str(i["implant_class"]), tuple(float(x) for x in i["box_px"]))
@@ -152,19 +157,25 @@ def read_xr_truth(folder: str | Path) -> XrTruth:
             seed=data.get("seed"),
             generator=str(data.get("generator", "")),
             study_uid=str(data["study_instance_uid"]),
-            kind=str(parameters.get("case_kind", XR_KIND)),
+            kind=str(parameters.get("case_kind", "training phantom")),
             tags=tuple(parameters.get("tags", ())),
             bodies=tuple(bodies),
             discs=(),
         )
         angle = cobb.get("angle_deg")
+        ends = (
+            str(cobb.get("upper_vertebra", cobb.get("upper_end_vertebra"))),
+            str(cobb.get("lower_vertebra", cobb.get("lower_end_vertebra"))),
+        )
+        geometry = parameters.get("geometry") or {}
+        spacing = geometry.get("patient_pixel_spacing_mm", parameters.get("pixel_spacing_mm"))
+        if spacing is None:
+            raise KeyError("parameters.geometry.patient_pixel_spacing_mm")
         return XrTruth(
             study,
-            float(parameters["geometry"]["patient_pixel_spacing_mm"]),
+            float(spacing),
             None if angle is None else float(angle),
-            (str(cobb["upper_vertebra"]), str(cobb["lower_vertebra"]))
-            if angle is not None
-            else None,
+            ends if angle is not None else None,
             implants,  # type: ignore[arg-type]
         )
     except (KeyError, TypeError) as exc:

@@ -131,6 +131,25 @@ def test_a_broken_truth_names_its_file(tmp_path: Path) -> None:
         read_xr_truth(tmp_path)
 
 
+def test_a_training_phantom_truth_is_read_too(tmp_path: Path) -> None:
+    """``spineviewer phantom --kind spine-xr`` writes centres in image mm (its pixel spacing,
+    no magnification), no ``in_view`` and the Cobb ends under other names."""
+    truth = {
+        "schema_version": 1,
+        "kind": "spine-xr",
+        "study_instance_uid": "1.2.3",
+        "parameters": {"pixel_spacing_mm": 0.3775, "monochrome1": 0.0},
+        "vertebrae": [{"label": "L1", "centre_mm": [10.0, 0.0, -20.0], "views": []}],
+        "implants": [{"implant_class": "rod", "box_px": [1, 2, 3, 40]}],
+        "cobb": {"angle_deg": 12.5, "upper_end_vertebra": "T11", "lower_end_vertebra": "L2"},
+    }
+    (tmp_path / "ground_truth.json").write_text(json.dumps(truth))
+    read = read_xr_truth(tmp_path)
+    assert read.patient_mm == 0.3775 and read.study.kind == "training phantom"
+    assert read.cobb_deg == 12.5 and read.cobb_ends == ("T11", "L2")
+    assert read.study.bodies[0].in_view and read.implants == (("rod", (1.0, 2.0, 3.0, 40.0)),)
+
+
 def test_the_command_line_generates_and_scores_radiographs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
