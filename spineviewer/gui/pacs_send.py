@@ -1,7 +1,7 @@
-"""File > Send results to PACS: the analysis of the study in the active viewport in the DICOM
-formats of the registry's report family (an SR of its findings and annotations, its PDF
-report as an Encapsulated PDF, its key images as a KOS, its accepted marks as a GSPS), written
-into a temporary folder and stored on a node (C-STORE or STOW-RS), as one background job."""
+"""File > Send results to PACS: the analysis of the study in the active viewport in the formats
+of the registry's ``send`` family (an SR of its findings and annotations, its PDF report as an
+Encapsulated PDF), written into a temporary folder and stored on a node (C-STORE or STOW-RS),
+as one background job."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SEND_FORMATS", "SendDialog", "open_send_dialog", "send_work"]
 
-#: What can be sent: the report family's DICOM formats (the registry's ``send`` family).
+#: What can be sent from the dialog: the registry's ``send`` family.
 SEND_FORMATS = registry.of(registry.Family.SEND)
 
 

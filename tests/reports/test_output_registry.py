@@ -112,8 +112,11 @@ def test_every_dialog_lists_the_registry(qapp) -> None:
     from spineviewer.gui.format_checks import FormatsDialog
     from spineviewer.gui.pacs_send import SEND_FORMATS
 
-    assert registry.sendable(Family.REPORT) == SEND_FORMATS
-    assert all(f.dicom for f in SEND_FORMATS)
+    assert registry.of(Family.SEND) == SEND_FORMATS
+    assert set(SEND_FORMATS) <= set(registry.sendable(Family.REPORT))
+    assert {f.name for f in registry.sendable(Family.REPORT)} == {
+        "findings-sr", "epdf", "kos", "gsps",
+    }  # fmt: skip
     dialog = FormatsDialog(None, Family.ANNOTATIONS, "Export annotations")
     labels = [box.text() for box in dialog.checks.values()]
     assert labels == [f.label for f in registry.of(Family.ANNOTATIONS)]
