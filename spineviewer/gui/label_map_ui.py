@@ -28,7 +28,6 @@ from spineviewer.annotations.frames import source_headers
 from spineviewer.annotations.label_map_file import read_nifti_label_map
 from spineviewer.annotations.label_polygon import label_polygon
 from spineviewer.annotations.model import Annotation, ImageRef
-from spineviewer.annotations.seg_labelmap import export_label_map, import_label_map
 from spineviewer.dicom import Stack
 from spineviewer.dicom.volume import stack_affine
 from spineviewer.gui.annotate.ui import AnnotationUi
@@ -182,6 +181,8 @@ class LabelMapUi(QObject):
         if stack is None:
             raise ValueError(f"{path.name}: its series is not open")
         frames = [(f.instance.sop_instance_uid, f.index + 1) for f in stack.frames]
+        from spineviewer.annotations.seg_labelmap import import_label_map  # highdicom: late
+
         read = import_label_map(path, frames)
         affine, _ = stack_grid(stack)
         return SeriesLabelMap(
@@ -217,6 +218,8 @@ class LabelMapUi(QObject):
         affine, shape = stack_grid(stack)
         labels = on_grid(label_map, affine, shape)
         headers = source_headers([stack])
+        from spineviewer.annotations.seg_labelmap import export_label_map  # highdicom: late
+
         return export_label_map(
             labels,
             label_map.values,
