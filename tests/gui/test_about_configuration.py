@@ -31,7 +31,7 @@ def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     monkeypatch.setenv("SPINEVIEWER_CONFIG", str(path))
     monkeypatch.setenv("SPINEVIEWER_PACS_PASSWORD", SECRET)
-    for name in ("PROVIDER", "CACHE_DIR", "PACS_TOKEN", "STARTUP_PROBE", "MODEL_DIR"):
+    for name in ("PROVIDER", "CACHE_DIR", "PACS_TOKEN", "STARTUP_PROBE", "MODEL_DIR", "VERTEBRAE"):
         monkeypatch.delenv(f"SPINEVIEWER_{name}", raising=False)
     return path
 
@@ -44,6 +44,7 @@ def test_about_shows_each_setting_its_value_and_source(qtbot, config_file: Path)
         "workspace",
         "provider",
         "model_dir",
+        "vertebrae",
         "cache_dir",
         "pacs_config",
         "pacs_password",
@@ -58,6 +59,7 @@ def test_about_shows_each_setting_its_value_and_source(qtbot, config_file: Path)
     assert rows["pacs_password"] == ("set", "SPINEVIEWER_PACS_PASSWORD")
     assert rows["pacs_token"] == ("not set", "default")
     assert rows["startup_probe"] == ("no", "default")
+    assert rows["vertebrae"] == ("detector", "default")
     text = shown_text(about)
     assert str(config_file) in text and "read; from SPINEVIEWER_CONFIG" in text
     # the file's problem, with its file and line
