@@ -20,11 +20,11 @@ import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 
+from spineviewer.annotations.dicom_objects import one_study_destination
 from spineviewer.annotations.model import Annotation, Kind
 from spineviewer.annotations.sr import (
     MANUFACTURER,
     SOFTWARE_VERSION,
-    check_destination,
     headers_for,
     is_multiframe,
     person_name,
@@ -246,10 +246,7 @@ def export_gsps(
         raise ValueError("no annotation to present")
     view = view or View()
     headers = headers_for(annotations, source_datasets)
-    out = check_destination(path, headers.values())
-    studies = {str(ds.StudyInstanceUID) for ds in headers.values()}
-    if len(studies) != 1:
-        raise ValueError(f"annotations span {len(studies)} studies; write one GSPS per study")
+    out = one_study_destination(headers.values(), path, "GSPS")
     layer = hd.pr.GraphicLayer(layer_name=LAYER, order=1, description="SpineViewer marks")
     items = [_annotation_item(a, headers[a.image.sop_instance_uid], layer) for a in annotations]
     images = list(headers.values())

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pydicom
 from pydicom.dataset import Dataset
 
+from spineviewer.annotations.dicom_objects import read_object
 from spineviewer.annotations.frames import FrameKey, frame_planes, image_refs
 from spineviewer.annotations.gsps import TAG, View
 from spineviewer.annotations.model import Annotation, ImageRef, Kind, Provenance
@@ -201,12 +201,7 @@ def read_gsps(
     """The presentation state at ``path`` on the frames of ``images`` (see
     :func:`~.frames.image_refs`; patient points from ``planes``). ValueError names the file
     when it is not a readable Grayscale Softcopy Presentation State."""
-    try:
-        ds = pydicom.dcmread(path)
-    except (OSError, pydicom.errors.InvalidDicomError) as exc:
-        raise ValueError(f"{path}: not a readable DICOM file ({exc})") from exc
-    if str(getattr(ds, "SOPClassUID", "")) != GSPS_SOP_CLASS:
-        raise ValueError(f"{path}: not a Grayscale Softcopy Presentation State")
+    ds = read_object(path, GSPS_SOP_CLASS, "Grayscale Softcopy Presentation State")
     author = str(getattr(ds, "ContentCreatorName", "") or "") or str(
         getattr(ds, "Manufacturer", "") or "GSPS"
     )

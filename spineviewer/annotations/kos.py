@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import highdicom as hd
-import pydicom
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
 
+from spineviewer.annotations.dicom_objects import one_study_destination, read_object
 from spineviewer.annotations.frames import FrameKey
 from spineviewer.annotations.model import ImageRef
-from spineviewer.annotations.sr import MANUFACTURER, SOFTWARE_VERSION, check_destination
+from spineviewer.annotations.sr import MANUFACTURER, SOFTWARE_VERSION
 
 __all__ = ["OF_INTEREST", "KeyImage", "KeyImages", "export_kos", "read_kos"]
 
@@ -72,10 +72,7 @@ def export_kos(
     source images."""
     if not headers:
         raise ValueError("no key image to select")
-    studies = {str(ds.StudyInstanceUID) for ds in headers}
-    if len(studies) != 1:
-        raise ValueError(f"key images span {len(studies)} studies; write one KOS per study")
-    out = check_destination(path, headers)
+    out = one_study_destination(headers, path, "KOS")
     content = hd.ko.KeyObjectSelection(
         document_title=title, referenced_objects=list(headers), description=description
     )
@@ -102,12 +99,7 @@ def _text(item: Dataset) -> str:
 
 def read_kos(path: str | Path) -> KeyImages:
     """The key images of the KOS at ``path``; ValueError names the file when it is no KOS."""
-    try:
-        ds = pydicom.dcmread(path)
-    except (OSError, pydicom.errors.InvalidDicomError) as exc:
-        raise ValueError(f"{path}: not a readable DICOM file ({exc})") from exc
-    if str(getattr(ds, "SOPClassUID", "")) != KOS_SOP_CLASS:
-        raise ValueError(f"{path}: not a Key Object Selection document")
+    ds = read_object(path, KOS_SOP_CLASS, "Key Object Selection document")
     names = getattr(ds, "ConceptNameCodeSequence", None) or [Dataset()]
     title = names[0]
     images: list[KeyImage] = []
