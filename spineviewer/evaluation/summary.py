@@ -156,7 +156,8 @@ def _rows(name: str, s: dict[str, Any]) -> list[str]:
     ]
 
 
-HEADER = (
+#: The first columns of both tables (:func:`_label_cells`).
+LABEL_HEADER = (
     "group",
     "studies",
     "vertebrae identified",
@@ -164,6 +165,9 @@ HEADER = (
     "flagged",
     "wrong, unflagged",
     "incomplete",
+)
+HEADER = (
+    *LABEL_HEADER,
     "disc state right",
     "coverage",
     "bulge found",
@@ -173,13 +177,7 @@ HEADER = (
 
 
 XR_HEADER = (
-    "group",
-    "studies",
-    "vertebrae identified",
-    "labels right",
-    "flagged",
-    "wrong, unflagged",
-    "incomplete",
+    *LABEL_HEADER,
     "Cobb measured",
     "Cobb MAE",
     "Cobb missing",
