@@ -1,5 +1,7 @@
 """Writing a report's files: ``report.json``, ``report.html``, ``report.pdf``, each atomically
-(a partial file renamed over the target, so a reader never sees half a report)."""
+(a partial file renamed over the target, so a reader never sees half a report), and the rest
+of a study's report set (DICOM SR, Encapsulated PDF, KOS, GSPS): the registry's ``report``
+family (:mod:`spineviewer.formats`), whose writers for the report itself are here."""
 
 from __future__ import annotations
 
@@ -213,4 +215,6 @@ def write_report_set(
     for fmt in chosen:
         tell(f"Writing the {fmt.label}")
         written += [p for p in registry.write(fmt, sources) if p not in written]
+    for note in sources.skipped:  # a GSPS of a study with no accepted mark, ...
+        tell(note)
     return written + images
