@@ -37,6 +37,7 @@ __all__ = [
     "LAYER",
     "TAG",
     "View",
+    "display_matrix",
     "export_gsps",
     "flip_and_rotation",
     "label_text",
@@ -94,6 +95,15 @@ def flip_and_rotation(matrix: _Matrix) -> tuple[bool, int]:
                 return flip, 90 * quarter
             current = _times(_TURN, current)
     raise ValueError(f"{matrix} is no turn or flip of the image")
+
+
+def display_matrix(horizontal_flip: bool, rotation: int) -> _Matrix:
+    """The display matrix of a GSPS flip and clockwise rotation (inverse of
+    :func:`flip_and_rotation`)."""
+    matrix: _Matrix = _FLIP if horizontal_flip else ((1, 0), (0, 1))
+    for _ in range((rotation // 90) % 4):
+        matrix = _times(_TURN, matrix)
+    return matrix
 
 
 def object_id(role: str, annotation_uid: str) -> str:

@@ -8,6 +8,7 @@ files go to a PACS with ``spineviewer pacs store`` or File > Send results to PAC
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -195,6 +196,13 @@ class PresentationUi(QObject):
         window = state.windows.get(frame.instance.sop_instance_uid) if frame else None
         if window is not None and window[1] >= 1.0:
             viewport.set_window(Window(window[0], window[1]))
+        if frame is not None and any(a.image.series_uid == frame.instance.series_uid
+                                     for a in state.annotations):  # fmt: skip
+            from spineviewer.annotations.gsps import display_matrix
+
+            model = viewport.model
+            matrix = display_matrix(state.view.horizontal_flip, state.view.rotation)
+            model.set_transform(replace(model.transform, matrix=matrix))
         text = f"{path.name}: {len(new)} marks added ({len(state.annotations) - len(new)} present)"
         if state.skipped:
             text += f"; {len(state.skipped)} not shown (their images are not open)"

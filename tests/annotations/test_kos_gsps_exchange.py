@@ -15,7 +15,7 @@ from exchange_helpers import MarkedStudy, dciodvfy_errors, marked_study, run_too
 
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.export import export_study
-from spineviewer.annotations.gsps import View, export_gsps, flip_and_rotation
+from spineviewer.annotations.gsps import View, display_matrix, export_gsps, flip_and_rotation
 from spineviewer.annotations.gsps_read import read_gsps
 from spineviewer.annotations.kos import export_kos, read_kos
 from spineviewer.annotations.model import Annotation, Kind, Status
@@ -146,6 +146,7 @@ def test_the_viewer_turn_and_flip_is_the_gsps_flip_and_rotation(flip: bool, quar
     for _ in range(quarters):
         shown = shown.rotated()
     assert flip_and_rotation(shown.matrix) == (flip, 90 * quarters)
+    assert display_matrix(flip, 90 * quarters) == shown.matrix
 
 
 def test_annotation_export_writes_kos_and_gsps(study: MarkedStudy, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pydicom
 from gui_helpers import open_window
 
 from spineviewer.annotations import Annotation, Status
+from spineviewer.annotations.gsps import flip_and_rotation
 from spineviewer.annotations.gsps_read import read_gsps_for
 from spineviewer.annotations.kos import read_kos
 from spineviewer.dicom.display import Window
@@ -56,6 +57,7 @@ def test_save_and_open_key_images_and_presentation_state(
     assert "1 marks added" in text
     assert mark.uid in ctrl.document
     assert vp.model.window == Window(321.0, 654.0)
+    assert flip_and_rotation(vp.model.transform.matrix) == (True, 90)  # turned as saved
     win.annotation.undo_action.trigger()  # one undoable step
     assert mark.uid not in ctrl.document
     assert "1 key images (1 open, in 1 series)" in ui.open_file(tmp_path / "kos.dcm")
