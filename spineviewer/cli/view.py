@@ -65,6 +65,10 @@ def open_or_summarise(paths: list[Path], args: argparse.Namespace) -> int:
                 print_findings(path)
         return 0
     splash = start_splash(args)
+    if splash is not None:
+        from spineviewer.gui.splash import show_preview
+
+        show_preview(splash, paths)  # the first image, before the window's heavy imports
     from spineviewer.gui.app import run_viewer
 
     return run_viewer(paths, args.screenshot, args.layout, analyze=args.analyze, splash=splash)

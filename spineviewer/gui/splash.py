@@ -5,19 +5,35 @@ Only PySide6 is imported before the splash is up (:mod:`spineviewer.config`, for
 probe, while the window system maps it), and the splash is drawn with QPainter (no image
 files), so it costs little more than the bare Qt start-up. It carries the
 not-for-clinical-use notice.
+
+:func:`show_preview` then paints the study's first image into the splash, decoded and windowed
+by the viewer's own display pipeline (:func:`spineviewer.dicom.first_image`,
+:func:`spineviewer.dicom.to_display`, the header's window, MONOCHROME1 inverted, square
+millimetres): pydicom, numpy and :mod:`spineviewer.dicom` are imported for it, which the viewer
+imports next anyway, so the reader sees the image before pyqtgraph and the window's modules
+are loaded (issue 24: the cold start to the first image). It names no patient.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+)
 from PySide6.QtWidgets import QApplication, QWidget
 
-__all__ = ["FROM_SPLASH", "Splash", "report_first_paint", "show_splash"]
+__all__ = ["FROM_SPLASH", "Splash", "report_first_paint", "show_preview", "show_splash"]
 
 #: Property of a QApplication the splash created (gui.app.application() themes it later).
 FROM_SPLASH = "spineviewerFromSplash"
@@ -26,8 +42,11 @@ FROM_SPLASH = "spineviewerFromSplash"
 EXPOSE_WAIT_S = 0.5
 #: The splash closes at the latest this long after ``finish``.
 FINISH_LIMIT_S = 15.0
+#: The preview image's longest side on the splash (pixels).
+PREVIEW_SIZE = 512
 
 BACKGROUND = QColor("#15171c")
+PREVIEW_MARGIN = 16
 ACCENT = QColor("#e0a526")
 MUTED = QColor("#8a8f9a")
 
@@ -118,6 +137,8 @@ class Splash(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._pixmap = pixmap
         self._message = ""
+        self._preview: QImage | None = None
+        self._caption = ""
         self.setFixedSize(pixmap.size())
         screen = QGuiApplication.primaryScreen()
         if screen is not None:
@@ -126,6 +147,21 @@ class Splash(QWidget):
 
     def message(self) -> str:
         return self._message
+
+    def preview(self) -> QImage | None:
+        """The image shown under the title (:func:`show_preview`), if any."""
+        return self._preview
+
+    def set_preview(self, image: QImage, caption: str) -> None:
+        """Show ``image`` (at most :data:`PREVIEW_SIZE` a side) under the title, captioned."""
+        self._preview = image
+        self._caption = caption
+        width = max(self._pixmap.width(), image.width() + 2 * PREVIEW_MARGIN)
+        self.setFixedSize(width, self._pixmap.height() + image.height() + 2 * PREVIEW_MARGIN)
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            self.move(screen.availableGeometry().center() - self.rect().center())
+        self.repaint()
 
     def show_message(self, message: str) -> None:
         self._message = message
@@ -144,7 +180,16 @@ class Splash(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
+        painter.fillRect(self.rect(), BACKGROUND)
         painter.drawPixmap(0, 0, self._pixmap)
+        if self._preview is not None:
+            top = self._pixmap.height()
+            left = (self.width() - self._preview.width()) // 2
+            painter.drawImage(left, top, self._preview)
+            painter.setPen(MUTED)
+            painter.drawText(self.rect().adjusted(38, 0, -12, -self._preview.height() - 14),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                             self._caption)  # fmt: skip
         if self._message:
             painter.setPen(MUTED)
             painter.drawText(self.rect().adjusted(38, 0, -12, -14),
@@ -176,3 +221,50 @@ def show_splash(version: str = "") -> Splash:
     splash.repaint()
     app.processEvents()
     return splash
+
+
+def show_preview(splash: Splash, paths: Sequence[str | Path]) -> bool:
+    """Paint the first image under the first of ``paths`` into ``splash`` (see the module
+    docstring); False, and the splash unchanged, when there is none or it cannot be read
+    (the scan that follows names the problem)."""
+    if not paths:
+        return False
+    splash.show_message("Reading the first image…")
+    try:
+        from spineviewer.dicom import first_image, to_display
+
+        found = first_image(paths[0])
+        if found is None:
+            return False
+        frame, values = found
+        grey = to_display(values, frame)
+    except Exception:  # a preview never stops the viewer from starting
+        return False
+    if grey.ndim != 2 or min(grey.shape) < 1:
+        return False
+    image = _grey_image(grey, frame.pixel_spacing)
+    splash.set_preview(image, f"{frame.instance.modality}  {grey.shape[1]} x {grey.shape[0]}")
+    splash.show_message("Starting…")
+    QApplication.processEvents()
+    from spineviewer import config
+
+    if config.load().startup_probe:
+        print("painted preview", flush=True)
+    return True
+
+
+def _grey_image(grey: object, spacing: tuple[float, float] | None) -> QImage:
+    """``grey`` (values in [0, 1], rows x columns) as an 8-bit image of square millimetres,
+    at most :data:`PREVIEW_SIZE` a side."""
+    import numpy as np
+
+    data = np.ascontiguousarray(np.clip(np.asarray(grey) * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    rows, cols = data.shape
+    image = QImage(data.data, cols, rows, cols, QImage.Format.Format_Grayscale8).copy()
+    row_mm, col_mm = spacing if spacing and min(spacing) > 0 else (1.0, 1.0)
+    height, width = rows * row_mm, cols * col_mm
+    scale = PREVIEW_SIZE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.scaled(
+        *size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
