@@ -5,12 +5,15 @@ the invariance check.
 
 ``generate`` writes studies of seeds S .. S+N-1 (``OUT/eval-lumbar-mr-<seed:06d>/``, or with
 ``--kind lumbar-ct`` ``OUT/eval-lumbar-ct-<seed:06d>/``, axial CT with a label map, or with
-``--kind spine-xr`` ``OUT/eval-spine-xr-<seed:06d>/``, one AP radiograph) from
+``--kind spine-xr`` ``OUT/eval-spine-xr-<seed:06d>/``, one AP radiograph, or with ``--kind
+lumbar-mr-fracture`` ``OUT/eval-lumbar-mr-fracture-<seed:06d>/``, lumbar MR with compression
+fractures) from
 :mod:`spineviewer.evaluation`, a generator no model is trained or tuned on. ``score`` runs every
 AI pipeline on each study (a study folder, or a folder of study folders, with its
 ``ground_truth.json``; studies of ``spineviewer phantom`` are read too), compares the findings
 with the truth and prints a table per study kind (radiographs: vertebra labels, Cobb angle error
-and implant AP@0.5); ``--json`` writes every number. The models
+and implant AP@0.5; lumbar MR: also every vertebra's fracture answer, sensitivity by Genant grade,
+specificity, coverage and AUC); ``--json`` writes every number. The models
 run on the CPU unless ``--provider`` says otherwise. ``invariance`` writes, for each seed, a
 base study and one variant per factor (non-square pixels, stored values x4, a stored offset
 with RescaleIntercept, twice the noise; :mod:`spineviewer.evaluation.invariance`), runs the AI
@@ -53,8 +56,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         choices=STUDY_KINDS,
         default=STUDY_KINDS[0],
         help=(
-            "lumbar-mr (default), lumbar-ct (an axial CT in HU with a label map) or spine-xr "
-            "(an AP radiograph, DX or CR, with curves and implants)"
+            "lumbar-mr (default), lumbar-ct (an axial CT in HU with a label map), spine-xr "
+            "(an AP radiograph, DX or CR, with curves and implants) or lumbar-mr-fracture "
+            "(lumbar MR with vertebral compression fractures, Genant grades 1-3)"
         ),
     )
     gen.add_argument("--count", type=positive_int, default=1, help="number of studies (default 1)")
@@ -77,7 +81,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 #: :data:`spineviewer.evaluation.study.STUDY_KINDS`, repeated so building the parser imports
 #: nothing heavy (a test checks they agree).
-STUDY_KINDS = ("lumbar-mr", "lumbar-ct", "spine-xr")
+STUDY_KINDS = ("lumbar-mr", "lumbar-ct", "spine-xr", "lumbar-mr-fracture")
 #: :data:`spineviewer.evaluation.invariance.FACTORS`, MIN_PAIRS and DEFAULT_SEED, repeated so
 #: building the parser imports nothing heavy (a test checks they agree).
 INVARIANCE_FACTORS = ("non-square", "intensity-x4", "offset-intercept", "noise-2x")
@@ -167,7 +171,13 @@ def study_folders(paths: list[Path]) -> list[Path]:
 def run_score(args: argparse.Namespace) -> int:
     from spineviewer.ai.registry import find_models
     from spineviewer.ai.sessions import SessionCache
-    from spineviewer.evaluation.score import score_folder
+    from spineviewer.evaluation.score import analyse_folder
+    from spineviewer.evaluation.score_fractures import (
+        fracture_table,
+        score_fracture_folder,
+        summarise_fractures,
+    )
+    from spineviewer.evaluation.score_xr import is_xr_study
     from spineviewer.evaluation.summary import group, summary_table
 
     try:
@@ -179,9 +189,12 @@ def run_score(args: argparse.Namespace) -> int:
     sessions = SessionCache(args.provider)
     started = time.perf_counter()
     scores = []
+    fracture_scores = []  # every MR study: its intact bodies count for specificity too
     for folder in folders:
         try:
-            score = score_folder(folder, entries, sessions)
+            score, findings = analyse_folder(folder, entries, sessions)
+            if not is_xr_study(folder):
+                fracture_scores.append(score_fracture_folder(folder, findings))
         except ValueError as exc:
             print(f"spineviewer evaluation score: {exc}", file=sys.stderr)
             return 1
@@ -190,6 +203,9 @@ def run_score(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     grouped = group(scores)
     print(summary_table(grouped))
+    fractures = summarise_fractures(fracture_scores) if fracture_scores else None
+    if fractures is not None:
+        print("\nVertebral fractures (lumbar MR)\n" + fracture_table(fractures))
     print(f"\n{len(scores)} studies scored in {seconds:.1f} s (provider {sessions.provider})")
     if args.json is not None:
         payload: dict[str, Any] = {
@@ -208,6 +224,9 @@ def run_score(args: argparse.Namespace) -> int:
             **grouped,
             "studies": [s.to_dict() for s in scores],
         }
+        if fractures is not None:
+            payload["fractures"] = fractures
+            payload["fracture_studies"] = [s.to_dict() for s in fracture_scores]
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         print(f"scores written to {args.json}")

@@ -50,7 +50,7 @@ SALT = 0x5E7A1
 #: What ``generate`` writes: lumbar MR (:func:`generate_study`), lumbar CT
 #: (:func:`spineviewer.evaluation.ct_study.generate_ct_study`) or an AP spine radiograph
 #: (:func:`spineviewer.evaluation.xr_study.generate_xr_study`).
-STUDY_KINDS = ("lumbar-mr", "lumbar-ct", "spine-xr")
+STUDY_KINDS = ("lumbar-mr", "lumbar-ct", "spine-xr", "lumbar-mr-fracture")
 
 
 def study_folder_name(seed: int) -> str:
@@ -151,6 +151,7 @@ def generate(
 ) -> list[Path]:
     """Studies of ``kind`` (one of :data:`STUDY_KINDS`) of seeds ``seed .. seed + count - 1``."""
     from spineviewer.evaluation.ct_study import generate_ct_study
+    from spineviewer.evaluation.fracture_study import write_fracture_study
     from spineviewer.evaluation.xr_study import generate_xr_study
 
     if kind not in STUDY_KINDS:
@@ -159,6 +160,7 @@ def generate(
         "lumbar-mr": generate_study,
         "lumbar-ct": generate_ct_study,
         "spine-xr": generate_xr_study,
+        "lumbar-mr-fracture": write_fracture_study,
     }
     write = writers[kind]
     out = []

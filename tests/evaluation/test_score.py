@@ -221,6 +221,32 @@ def test_scoring_generated_studies_end_to_end(eval_root: Path, tmp_path: Path) -
         in (overall["skipped_steps"])
     )
     assert "kind no-sacrum" in summary_table(payload)
+    # every MR study's vertebrae are scored for fractures too: these draw none, so every
+    # classified body is intact and counts for specificity
+    fractures = payload["fractures"]
+    assert len(payload["fracture_studies"]) == 3
+    assert fractures["intact"]["bodies"] > 10 and fractures["fractured"]["bodies"] == 0
+
+
+def test_fracture_studies_generate_and_score_from_the_command_line(tmp_path: Path) -> None:
+    """``--kind lumbar-mr-fracture`` writes a study with fractures in its truth; ``score``
+    reports its fractured bodies' sensitivity beside the intact ones' specificity."""
+    from spineviewer.cli import evaluation as cli
+    from spineviewer.cli import main
+    from spineviewer.evaluation import study
+
+    assert cli.STUDY_KINDS == study.STUDY_KINDS and "lumbar-mr-fracture" in cli.STUDY_KINDS
+    seed = 730001  # the case mix gives this seed fractures
+    command = ["evaluation", "generate", str(tmp_path / "s"), "--kind", "lumbar-mr-fracture"]
+    assert main([*command, "--seed", str(seed)]) == 0
+    folder = tmp_path / "s" / f"eval-lumbar-mr-fracture-{seed:06d}"
+    truth = json.loads((folder / "ground_truth.json").read_text())
+    broken = [v for v in truth["vertebrae"] if v.get("fracture")]
+    assert broken and all(1 <= v["genant_grade"] <= 3 for v in broken)
+    out = tmp_path / "scores.json"
+    assert main(["evaluation", "score", str(folder), "--json", str(out)]) == 0
+    fractures = json.loads(out.read_text())["fractures"]
+    assert fractures["fractured"]["bodies"] == len(broken)
 
 
 def test_the_scorer_reads_the_training_phantom_too_and_credits_a_good_result(
