@@ -44,6 +44,7 @@ from spineviewer.gui.loading import (
     prefetch,
     scan_paths,
 )
+from spineviewer.gui.presentation_ui import PresentationUi
 from spineviewer.gui.settings import ViewerSettings
 from spineviewer.gui.steps import StepQueue
 from spineviewer.gui.sync import ViewportSync
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
             vp.seriesStepRequested.connect(lambda step, vp=vp: self.step_series(vp, step))
         self._build_status_bar()
         self.annotation = AnnotationUi(self)
+        self.presentation = PresentationUi(self, self.annotation)
         self.analysis = AnalysisUi(self, self.annotation)
         self.label_maps = LabelMapUi(self, self.annotation)
         self.export = ExportUi(self)
@@ -249,6 +251,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([self.annotation.export_action, self.annotation.import_action])
+        file_menu.addActions(self.presentation.actions)
         file_menu.addAction(self.analysis.report_action)
         export = self.export
         file_menu.addActions([export.export_view_action, export.export_series_action])
