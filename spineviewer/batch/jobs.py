@@ -68,6 +68,8 @@ class StudyJob:
     institution: str = ""
     model_dirs: tuple[str, ...] = ()
     provider: str | None = None
+    #: what reads the vertebrae (``detector`` / ``segmentation``; None: the setting)
+    vertebrae: str | None = None
     label: str = ""
     #: onnxruntime threads per worker (None: the machine's cores; a pool shares them out)
     threads: int | None = None
@@ -235,17 +237,19 @@ def _why_nothing(findings: Any) -> str:
     return " | ".join(reasons.values()) or "no step found anything"
 
 
-_SESSIONS: dict[tuple[str | None, tuple[str, ...]], Any] = {}
+_SESSIONS: dict[tuple[str | None, tuple[str, ...], str | None], Any] = {}
 
 
 def _sessions(job: StudyJob) -> tuple[Any, Any]:
     """Models and sessions, loaded once per worker process."""
+    from spineviewer.ai.pipelines.segmentation import chosen_models
     from spineviewer.ai.registry import find_models
     from spineviewer.ai.sessions import SessionCache
 
-    key = (job.provider, job.model_dirs)
+    key = (job.provider, job.model_dirs, job.vertebrae)
     if key not in _SESSIONS:
-        _SESSIONS[key] = (find_models(job.model_dirs), SessionCache(job.provider, job.threads))
+        entries = chosen_models(find_models(job.model_dirs), job.vertebrae)
+        _SESSIONS[key] = (entries, SessionCache(job.provider, job.threads))
     return _SESSIONS[key]  # type: ignore[no-any-return]
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spineviewer import formats as registry
-from spineviewer.cli.analyze import add_model_options, output_folder_ok
+from spineviewer.cli.analyze import add_model_options, add_vertebrae_option, output_folder_ok
 from spineviewer.cli.report import add_format_option, report_formats
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_model_options(parser)
+    add_vertebrae_option(parser)
     parser.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
@@ -103,6 +104,13 @@ def run(args: argparse.Namespace) -> int:
 
     formats = report_formats("batch", args.format)
     if formats is None:
+        return 2
+    from spineviewer.ai.pipelines.segmentation import vertebrae_choice
+
+    try:
+        vertebrae_choice(args.vertebrae)  # a bad SPINEVIEWER_VERTEBRAE, said once, not per study
+    except ValueError as exc:
+        print(f"spineviewer batch: {exc}", file=sys.stderr)
         return 2
     store_node = local_ae = None
     if args.store:
@@ -129,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         args.inputs, args.out, formats, anonymize=args.anonymize, institution=args.institution,
         keep_annotation_text=args.keep_annotation_text,
         model_dirs=tuple(str(m) for m in args.models), provider=args.provider,
+        vertebrae=args.vertebrae,
         threads=None if args.scheduler else max(1, (os.cpu_count() or 1) // max(1, args.workers)),
         store_node=store_node, local_ae=local_ae,
     )  # fmt: skip

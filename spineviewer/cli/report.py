@@ -17,7 +17,12 @@ import sys
 from pathlib import Path
 
 from spineviewer import formats as registry
-from spineviewer.cli.analyze import add_model_options, output_folder_ok, print_not_read
+from spineviewer.cli.analyze import (
+    add_model_options,
+    add_vertebrae_option,
+    output_folder_ok,
+    print_not_read,
+)
 
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +58,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--institution", default="", help="institution name in the header")
     add_model_options(parser)
+    add_vertebrae_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -80,6 +86,7 @@ def report_formats(command: str, text: str) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from spineviewer.ai.analysis import analyse_study
+    from spineviewer.ai.pipelines.segmentation import chosen_models
     from spineviewer.ai.registry import find_models
     from spineviewer.ai.sessions import SessionCache
     from spineviewer.annotations import Workspace
@@ -101,7 +108,12 @@ def run(args: argparse.Namespace) -> int:
     if not result.studies:
         print(f"spineviewer report: no DICOM study in {args.path}", file=sys.stderr)
         return 1
-    entries, sessions = find_models(args.models), SessionCache(args.provider)
+    try:
+        entries = chosen_models(find_models(args.models), args.vertebrae)
+    except ValueError as exc:  # a bad SPINEVIEWER_VERTEBRAE
+        print(f"spineviewer report: {exc}", file=sys.stderr)
+        return 1
+    sessions = SessionCache(args.provider)
     failed = 0
     try:
         opened = Workspace()

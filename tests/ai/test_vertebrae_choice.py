@@ -135,3 +135,34 @@ def test_analyze_says_which_method_read_the_vertebrae(
     monkeypatch.setenv(ENV, "masks")
     assert main(["analyze", str(demo_study_dir), "--provider", "cpu"]) == 1
     assert ENV in capsys.readouterr().err
+
+
+def test_report_and_batch_take_the_choice_too(
+    settings: Path,
+    models: dict[str, ModelEntry],
+    demo_study_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``report`` and ``batch`` read the vertebrae as ``analyze`` does: ``--vertebrae
+    segmentation`` runs the segmentation model on the sagittal MR (its label map is in the
+    findings), and a wrong $SPINEVIEWER_VERTEBRAE stops them with its name, once."""
+    folder = str(models["mr"].onnx_path.parent)
+    common = ["--models", folder, "--provider", "cpu", "--format", "json"]
+    out = tmp_path / "report"
+    assert main(["report", str(demo_study_dir), "--out", str(out), *common,
+                 "--vertebrae", "segmentation"]) == 0  # fmt: skip
+    written = "\n".join(p.read_text("utf-8") for p in out.rglob("*.json"))
+    assert '"mr-segmentation"' in written
+    batch = tmp_path / "batch"
+    assert main(["batch", str(demo_study_dir), "--out", str(batch), *common,
+                 "--vertebrae", "segmentation"]) == 0  # fmt: skip
+    written = "\n".join(p.read_text("utf-8") for p in batch.rglob("*.json"))
+    assert '"mr-segmentation"' in written
+    capsys.readouterr()
+    monkeypatch.setenv(ENV, "masks")
+    assert main(["report", str(demo_study_dir), "--out", str(tmp_path / "r2"), *common]) == 1
+    assert ENV in capsys.readouterr().err
+    assert main(["batch", str(demo_study_dir), "--out", str(tmp_path / "b2"), *common]) == 2
+    assert ENV in capsys.readouterr().err
