@@ -26,19 +26,19 @@ __all__ = [
     "Dim",
     "Evaluation",
     "InputSpec",
+    "IntensityWindow",
     "KeypointsDecoding",
     "LabelCode",
     "ModelLabel",
     "ModelManifest",
+    "ModelProvenance",
     "Normalisation",
     "Percentile",
     "Preprocessing",
-    "Provenance",
     "SegmentationDecoding",
     "SlidingWindow",
     "TensorSpec",
     "TrainingData",
-    "Window",
     "ZScore",
 ]
 
@@ -93,7 +93,7 @@ class InputSpec(TensorSpec):
 
 
 @dataclass(frozen=True)
-class Window:
+class IntensityWindow:
     """Intensity window mapped to 0..1."""
 
     center: float
@@ -123,7 +123,7 @@ class Normalisation:
     """Exactly one of ``window``, ``percentile`` and (sliding-window models only) ``zscore``
     is set."""
 
-    window: Window | None = None
+    window: IntensityWindow | None = None
     percentile: Percentile | None = None
     zscore: ZScore | None = None
 
@@ -234,7 +234,7 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
-class Provenance:
+class ModelProvenance:
     training_data: TrainingData
     evaluation: Evaluation
     intended_use: str
@@ -263,7 +263,7 @@ class ModelManifest:
     outputs: tuple[TensorSpec, ...]
     decoding: Decoding
     labels: tuple[ModelLabel, ...]
-    provenance: Provenance
+    provenance: ModelProvenance
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "manifest") -> ModelManifest:
@@ -399,7 +399,7 @@ def _preprocessing(p: dict[str, Any]) -> Preprocessing:
 def _normalisation(n: dict[str, Any]) -> Normalisation:
     window, percentile = n.get("window"), n.get("percentile")
     if window:
-        return Normalisation(window=Window(*_numbers([window["center"], window["width"]])))
+        return Normalisation(window=IntensityWindow(*_numbers([window["center"], window["width"]])))
     if percentile:
         return Normalisation(
             percentile=Percentile(*_numbers([percentile["low"], percentile["high"]]))
@@ -453,13 +453,13 @@ def _label(label: dict[str, Any]) -> ModelLabel:
     return ModelLabel(label["name"], label["display"], label["color"], code)
 
 
-def _provenance(p: dict[str, Any]) -> Provenance:
+def _provenance(p: dict[str, Any]) -> ModelProvenance:
     e = p["evaluation"]
     metrics: dict[str, float | dict[str, float]] = {
         k: {n: float(x) for n, x in v.items()} if isinstance(v, dict) else float(v)
         for k, v in e["metrics"].items()
     }
-    return Provenance(
+    return ModelProvenance(
         training_data=TrainingData(**p["training_data"]),
         evaluation=Evaluation(e["data"], metrics),
         intended_use=p["intended_use"],
