@@ -420,7 +420,7 @@ class Findings:
         return cls(
             study_uid=data["study_uid"],
             provider=data["provider"],
-            models=tuple(ModelUse(**_only(ModelUse, m)) for m in data.get("models", ())),
+            models=tuple(ModelUse(**_known_fields(ModelUse, m)) for m in data.get("models", ())),
             vertebrae=tuple(_vertebra(v) for v in data.get("vertebrae", ())),
             discs=tuple(_disc(d) for d in data.get("discs", ())),
             axial_levels=tuple(AxialAssignment(**a) for a in data.get("axial_levels", ())),
@@ -442,13 +442,13 @@ class Findings:
         return cls.from_dict(json.loads(text))
 
 
-def _only(kind: type, data: dict[str, Any]) -> dict[str, Any]:
+def _known_fields(kind: type, data: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(kind)}
     return {k: v for k, v in data.items() if k in names}
 
 
 def _vertebra(data: dict[str, Any]) -> VertebraFinding:
-    d = _only(VertebraFinding, data)
+    d = _known_fields(VertebraFinding, data)
     d["box_px"] = tuple(d["box_px"])
     d["centre_mm"] = tuple(d["centre_mm"])
     d["tilt_deg"] = tuple(d["tilt_deg"]) if d.get("tilt_deg") else None
@@ -461,7 +461,7 @@ def _vertebra(data: dict[str, Any]) -> VertebraFinding:
 
 
 def _disc(data: dict[str, Any]) -> DiscFinding:
-    d = _only(DiscFinding, data)
+    d = _known_fields(DiscFinding, data)
     d["centre_mm"] = tuple(d["centre_mm"])
     d["axial_instances"] = tuple(d["axial_instances"])
     d["roi_boxes_px"] = tuple(tuple(b) for b in d.get("roi_boxes_px", ()))
@@ -471,14 +471,14 @@ def _disc(data: dict[str, Any]) -> DiscFinding:
 
 
 def _implant(data: dict[str, Any]) -> ImplantFinding:
-    d = _only(ImplantFinding, data)
+    d = _known_fields(ImplantFinding, data)
     d["box_px"] = tuple(d["box_px"])
     d["review_reasons"] = tuple(d.get("review_reasons", ()))
     return ImplantFinding(**d)
 
 
 def _labelling(data: dict[str, Any]) -> LabellingCheck:
-    d = _only(LabellingCheck, data)
+    d = _known_fields(LabellingCheck, data)
     d["reasons"] = tuple(d.get("reasons", ()))
     d["gaps"] = tuple(d.get("gaps", ()))
     return LabellingCheck(**d)
