@@ -14,13 +14,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spineviewer import formats as registry
 from spineviewer.cli.analyze import print_not_read
 
 if TYPE_CHECKING:
     from spineviewer.dicom import Series, Study
 
 COMMAND = "export-images"
-FORMATS = ("png", "jpeg", "mp4", "png-sequence")
+#: The image formats of the output-format registry (:mod:`spineviewer.formats`).
+FORMATS = registry.names(registry.Family.IMAGES)
 DEFAULT_FPS = 10.0
 
 
