@@ -75,6 +75,9 @@ case "${1:-}" in
         "$VENV/bin/lint-imports"
         "$VENV/bin/ruff" check spineviewer tests bench
         "$VENV/bin/mypy"
+        # repeated blocks of 6 lines or more (imports, docstrings and comments aside)
+        "$VENV/bin/pylint" --disable=all --enable=duplicate-code --min-similarity-lines=6 \
+            --ignore-imports=y --ignore-docstrings=y --ignore-comments=y --score=n spineviewer
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     screenshots)

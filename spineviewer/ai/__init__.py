@@ -3,6 +3,8 @@
 Importing this package does not import onnxruntime; opening a model does.
 """
 
+# pylint: disable=duplicate-code  # re-exports the names of ai.manifest and ai.registry
+
 from spineviewer.ai.manifest import (
     METADATA_KEY,
     SCHEMA_VERSION,

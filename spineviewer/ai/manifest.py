@@ -156,6 +156,8 @@ example, a 3D nnU-Net-style CT model, is ``docs/examples/segmentation-manifest.j
   each structure as ``resources/labels/spine_labels.json`` does (SNOMED CT where one exists).
 """
 
+# pylint: disable=duplicate-code  # re-exports the names of manifest_model and the reader
+
 from __future__ import annotations
 
 from collections.abc import Mapping

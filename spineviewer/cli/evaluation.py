@@ -171,7 +171,7 @@ def study_folders(paths: list[Path]) -> list[Path]:
 def run_score(args: argparse.Namespace) -> int:
     from spineviewer.ai.registry import find_models
     from spineviewer.ai.sessions import SessionCache
-    from spineviewer.evaluation.score import analyse_folder
+    from spineviewer.evaluation.score import analyse_folder, models_used
     from spineviewer.evaluation.score_fractures import (
         fracture_table,
         score_fracture_folder,
@@ -211,15 +211,7 @@ def run_score(args: argparse.Namespace) -> int:
         payload: dict[str, Any] = {
             "command": "spineviewer evaluation score " + " ".join(map(str, args.studies)),
             "provider": sessions.provider,
-            "models": [
-                {
-                    "id": e.id,
-                    "file": e.onnx_path.name,
-                    "version": e.manifest.version if e.manifest else None,
-                }
-                for e in entries
-                if e.available
-            ],
+            "models": models_used(entries),
             "seconds": round(seconds, 1),
             **grouped,
             "studies": [s.to_dict() for s in scores],

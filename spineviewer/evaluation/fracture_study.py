@@ -47,6 +47,7 @@ from spineviewer.evaluation.fracture_case_mix import (
     fracture_case_for,
 )
 from spineviewer.evaluation.protocol import plan_protocol
+from spineviewer.evaluation.restamp import restamp_images
 from spineviewer.evaluation.study import SALT, StudyPlan, generate_study
 from spineviewer.evaluation.truth import GROUND_TRUTH_FILE, save_truth
 
@@ -121,24 +122,13 @@ def _patient_id(seed: int) -> str:
 def _write_images(
     source: Path, target: Path, truth: dict[str, Any], uids: dict[str, str], seed: int
 ) -> None:
-    for series in truth["series"]:
-        for image in series["images"]:
-            ds = pydicom.dcmread(source / image["file"])
-            for keyword in (
-                "StudyInstanceUID",
-                "SeriesInstanceUID",
-                "SOPInstanceUID",
-                "FrameOfReferenceUID",
-            ):
-                setattr(ds, keyword, uids[str(getattr(ds, keyword))])
-            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-            ds.PatientID = _patient_id(seed)
-            ds.PatientName = f"EVALUATION^FRACTURE^{seed:06d}"
-            ds.AccessionNumber = f"EF{seed:08d}"
-            ds.ImageComments = f"{ds.ImageComments} ({FRACTURE_KIND})"
-            path = target / image["file"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ds.save_as(path, enforce_file_format=True)
+    def adjust(ds: pydicom.Dataset) -> None:
+        ds.PatientID = _patient_id(seed)
+        ds.PatientName = f"EVALUATION^FRACTURE^{seed:06d}"
+        ds.AccessionNumber = f"EF{seed:08d}"
+        ds.ImageComments = f"{ds.ImageComments} ({FRACTURE_KIND})"
+
+    restamp_images(source, target, truth, uids.__getitem__, adjust)
 
 
 def write_fracture_study(out_root: str | Path, seed: int) -> Path:

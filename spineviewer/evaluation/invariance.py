@@ -57,7 +57,8 @@ from spineviewer.ai.registry import ModelEntry, find_models
 from spineviewer.ai.sessions import SessionCache
 from spineviewer.evaluation.dicom_file import uid
 from spineviewer.evaluation.render import StackGeometry
-from spineviewer.evaluation.score import StudyScore, analyse_folder
+from spineviewer.evaluation.restamp import restamp_images
+from spineviewer.evaluation.score import StudyScore, analyse_folder, models_used
 from spineviewer.evaluation.study import (
     SALT,
     StudyPlan,
@@ -235,23 +236,14 @@ def _copy_study(
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     changed: dict[str, Any] = {}
-    for series in truth["series"]:
-        for image in series["images"]:
-            ds = pydicom.dcmread(source / image["file"])
-            for keyword in (
-                "StudyInstanceUID",
-                "SeriesInstanceUID",
-                "SOPInstanceUID",
-                "FrameOfReferenceUID",
-            ):
-                setattr(ds, keyword, new(str(getattr(ds, keyword))))
-            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-            ds.ImageComments = f"{ds.ImageComments} (invariance variant {factor})"
-            if change is not None:
-                changed = change(ds)
-            path = partial / image["file"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ds.save_as(path, enforce_file_format=True)
+
+    def adjust(ds: pydicom.Dataset) -> None:
+        nonlocal changed
+        ds.ImageComments = f"{ds.ImageComments} (invariance variant {factor})"
+        if change is not None:
+            changed = change(ds)
+
+    restamp_images(source, partial, truth, new, adjust)
     if truth.get("label_map"):  # the label map's grid is the variant's: a plain copy
         shutil.copyfile(source / truth["label_map"]["file"], partial / truth["label_map"]["file"])
     variant = _map_uids(truth, uids)
@@ -535,15 +527,7 @@ def run_invariance(
         "targets": dict(TARGETS),
         "min_pairs": MIN_PAIRS,
         "provider": sessions.provider,
-        "models": [
-            {
-                "id": e.id,
-                "file": e.onnx_path.name,
-                "version": e.manifest.version if e.manifest else None,
-            }
-            for e in entries
-            if e.available
-        ],
+        "models": models_used(entries),
         "seconds": round(time.perf_counter() - started, 1),
         "summary": summarise_pairs(results, factors),
         "pairs": [r.to_dict() for r in results],

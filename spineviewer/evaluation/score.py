@@ -279,6 +279,19 @@ def failed_score(cls: type[S], truth: StudyTruth, exc: Exception) -> S:
     return score
 
 
+def models_used(entries: Sequence[ModelEntry]) -> list[dict[str, Any]]:
+    """The available models of ``entries`` as a scores file records them (id, file, version)."""
+    return [
+        {
+            "id": e.id,
+            "file": e.onnx_path.name,
+            "version": e.manifest.version if e.manifest else None,
+        }
+        for e in entries
+        if e.available
+    ]
+
+
 def analyse_folder(
     folder: str | Path,
     entries: Sequence[ModelEntry] | None = None,

@@ -30,7 +30,6 @@ magnification), every body in view, the Cobb angle's ``upper_end_vertebra`` and
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -49,7 +48,12 @@ from spineviewer.evaluation.score import (
     run_pipelines,
     score_vertebrae,
 )
-from spineviewer.evaluation.truth_reader import GROUND_TRUTH_FILE, StudyTruth, TruthBody
+from spineviewer.evaluation.truth_reader import (
+    GROUND_TRUTH_FILE,
+    StudyTruth,
+    TruthBody,
+    load_truth_json,
+)
 
 __all__ = [
     "IMPLANT_CLASSES",
@@ -107,24 +111,11 @@ class XrStudyScore(StudyScore):
     implant_matches: list[ImplantMatch] = field(default_factory=list)
 
 
-def _load(folder: str | Path) -> dict[str, Any]:
-    path = Path(folder) / GROUND_TRUTH_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no ground truth (not a generated study folder)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: unreadable ground truth: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: the ground truth is not a JSON object")
-    return data
-
-
 def is_xr_study(folder: str | Path) -> bool:
     """Whether ``folder``'s truth is a radiograph's (False when it cannot be read: the MR reader
     then says why)."""
     try:
-        return _load(folder).get("kind") == XR_KIND
+        return load_truth_json(folder).get("kind") == XR_KIND
     except ValueError:
         return False
 
@@ -133,7 +124,7 @@ def read_xr_truth(folder: str | Path) -> XrTruth:
     """The truth of the radiograph study in ``folder``; a clear ValueError names the file and
     the problem."""
     path = Path(folder) / GROUND_TRUTH_FILE
-    data = _load(folder)
+    data = load_truth_json(folder)
     if data.get("schema_version") != 1 or data.get("kind") != XR_KIND:
         raise ValueError(
             f"{path}: expected a spine-xr truth of schema_version 1, got kind "

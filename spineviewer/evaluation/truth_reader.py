@@ -89,8 +89,9 @@ def _body(v: dict[str, Any], path: Path) -> TruthBody:
     )
 
 
-def read_truth(folder: str | Path) -> StudyTruth:
-    """The truth of the study in ``folder``; a clear ValueError names the file and the problem."""
+def load_truth_json(folder: str | Path) -> dict[str, Any]:
+    """The ground truth of the study in ``folder`` as JSON (any kind); a clear ValueError
+    names the file and the problem."""
     path = Path(folder) / GROUND_TRUTH_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -98,7 +99,16 @@ def read_truth(folder: str | Path) -> StudyTruth:
         raise ValueError(f"{path}: no ground truth (not a generated study folder)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: unreadable ground truth: {exc}") from None
-    if not isinstance(data, dict) or data.get("schema_version") != 1:
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the ground truth is not a JSON object")
+    return data
+
+
+def read_truth(folder: str | Path) -> StudyTruth:
+    """The truth of the study in ``folder``; a clear ValueError names the file and the problem."""
+    path = Path(folder) / GROUND_TRUTH_FILE
+    data = load_truth_json(folder)
+    if data.get("schema_version") != 1:
         raise ValueError(f"{path}: schema_version {data.get('schema_version')!r} is not 1")
     if data.get("kind") != "lumbar-mr":
         raise ValueError(f"{path}: kind {data.get('kind')!r}: only lumbar-mr studies are scored")

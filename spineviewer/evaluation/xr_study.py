@@ -14,7 +14,8 @@ xr_soft`) and the attenuation table (:mod:`~spineviewer.evaluation.xr_tissues`);
 turned on the table turns all of it. The projection (:mod:`~spineviewer.evaluation.xr_project`)
 is a diverging beam: source-to-detector 1000-1150 mm (CR 1000-1020), the spine's mid-plane
 90-135 mm in front of the detector (55-75 mm from the back's skin plus a 35-60 mm table gap),
-so the magnification there is about 1.08-1.16. The detector (:mod:`~spineviewer.evaluation.xr_detector`):
+so the magnification there is about 1.08-1.16. The detector
+(:mod:`~spineviewer.evaluation.xr_detector`):
 ImagerPixelSpacing 0.139-0.2 mm (the finest that keeps the rows at most 3000), scatter, noise,
 log and processing, 12-16 bits stored. DX files carry PixelSpacing equal to ImagerPixelSpacing
 and EstimatedRadiographicMagnificationFactor; CR files (whose IOD has no such factor) carry
