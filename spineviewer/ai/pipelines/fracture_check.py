@@ -111,7 +111,7 @@ def checked(
         reasons = (f"the model says fractured ({probability:.2f}) but {measured}",)
     elif answer != "fractured" and loss >= LOSS_SUSPECT:
         value = UNCERTAIN_FRACTURE
-        reasons = (f"the model says intact ({probability:.2f}) but {measured}",)
+        reasons = (f"the model says intact (fracture {probability:.2f}) but {measured}",)
     return replace(
         finding,
         fracture=value,
