@@ -3,10 +3,11 @@ file suffix, what it needs, whether it is a DICOM object a PACS accepts, and its
 
 The report (``spineviewer report``, ``batch``, File > Export report), the annotation export
 (``spineviewer annotations export``, the Annotations panel), PACS send (File > Send results to
-PACS, ``batch --store``) and the image export (``spineviewer export-images``) list their
-formats from here: command-line choices and dialog checkboxes included. The registry needs
-no library beyond the standard one (building the command line's parser stays fast); each
-writer is imported from its module when a file is written.
+PACS, ``batch --store``), the image export (``spineviewer export-images``) and the anonymised
+study export (``spineviewer export-study``, a DICOMDIR folder or a zip) list their formats
+from here: command-line choices and dialog checkboxes included. The registry needs no library
+beyond the standard one (building the command line's parser stays fast); each writer is
+imported from its module when a file is written.
 
 A format belongs to one or more *families*, the tools that write it. Two of them write a
 DICOM SR: the report's (``findings-sr``: the findings and the reviewed annotations, the AI's
@@ -58,6 +59,7 @@ class Family(StrEnum):
     ANNOTATIONS = "annotations"  # spineviewer annotations export, the Annotations panel
     IMAGES = "images"  # spineviewer export-images, File > Export images
     SEND = "send"  # File > Send results to PACS (every DICOM format goes with `batch --store`)
+    STUDY = "study"  # spineviewer export-study, File > Export anonymised study
 
 
 class Need(StrEnum):
@@ -141,9 +143,11 @@ def _format(
 
 
 _R, _A, _I, _S = Family.REPORT, Family.ANNOTATIONS, Family.IMAGES, Family.SEND
+_ST = Family.STUDY
 _REPORTS = "spineviewer.reports.writer"
 _EXPORT = "spineviewer.annotations.export"
 _IMAGES = "spineviewer.viewing.image_writers"
+_STUDY = "spineviewer.annotations.study_objects"
 
 #: The registry, in the order tools list and write the formats.
 FORMATS: tuple[OutputFormat, ...] = (
@@ -175,6 +179,10 @@ FORMATS: tuple[OutputFormat, ...] = (
     _format("mp4", "H.264 MP4 cine loop", ".mp4", [Need.VIEW], f"{_IMAGES}:write_mp4", [_I]),
     _format("png-sequence", "Numbered PNG images in a folder", "", [Need.VIEW],
             f"{_IMAGES}:write_sequence", [_I]),
+    _format("dicomdir", "Anonymised study: a folder with a DICOMDIR", "", [Need.STUDY],
+            f"{_STUDY}:write_dicomdir", [_ST], default=[_ST]),
+    _format("zip", "Anonymised study: a zip of that folder", ".zip", [Need.STUDY],
+            f"{_STUDY}:write_zip", [_ST]),
 )  # fmt: skip
 
 _BY_NAME = {f.name: f for f in FORMATS}

@@ -21,6 +21,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "analyze",
     "report",
     "export-images",
+    "export-study",
     "batch",
     "pacs",
     "annotations",
