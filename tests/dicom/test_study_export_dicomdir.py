@@ -131,7 +131,7 @@ def test_the_zip_is_read_by_the_projects_own_scan(
 def test_studies_of_one_patient_share_the_dummy_patient(
     source: tuple[Path, Study], tmp_path: Path
 ) -> None:
-    folder, study = source
+    folder, _ = source
     second = tmp_path / "second"
     shutil.copytree(folder, second)
     for path in second.rglob("*.dcm"):  # another study of the same patient
