@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,6 +81,9 @@ def start_splash(args: argparse.Namespace) -> Splash | None:
     imports; None when there is none."""
     if args.screenshot:
         return None
+    # the preview's reader (numpy, pydicom: about 0.3 s) is imported on another thread while
+    # Qt starts and the window system maps the splash; show_preview waits for it
+    threading.Thread(target=importlib.import_module, args=("spineviewer.dicom",)).start()
     from spineviewer import __version__
     from spineviewer.gui.splash import show_splash
 
