@@ -125,10 +125,12 @@ class _Session:
             return
         self.peak_rss = max(self.peak_rss, total)
 
-    def xdotool(self, *args: str) -> None:
+    def xdotool(self, *args: str) -> str:
+        """Run xdotool on this display; its standard output."""
         env = dict(os.environ, DISPLAY=self.server.display)
-        subprocess.run(["xdotool", *args], env=env, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        done = subprocess.run(["xdotool", *args], env=env, check=False, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+        return done.stdout
 
     def save(self, name: str, image: NDArray[np.uint8] | None) -> None:
         if self.shots is None or image is None:
@@ -238,6 +240,26 @@ def _first_image(session: _Session, run: Run, kind: str, timeouts: Timeouts) -> 
         session.pace(tick)
 
 
+def _window_ready(session: _Session, viewer: Viewer, run: Run, timeouts: Timeouts) -> bool:
+    """Wait until ``viewer.ready_window`` is shown and the image is on screen again (in it):
+    the keys that follow go to the window that scrolls. False, with the note, when it never
+    comes within the scroll timeout."""
+    assert viewer.ready_window is not None
+    end = session.now() + timeouts.scrollable_s
+    while session.now() < end:
+        tick = time.perf_counter()
+        if session.xdotool("search", "--onlyvisible", "--name", viewer.ready_window).strip():
+            image = session.grab()
+            if band_count(image, BODY_BAND) >= FIRST_IMAGE_PIXELS:
+                run.extra["ready_window_s"] = round(session.now(), 3)
+                return True
+        else:
+            session.grab()
+        session.pace(tick)
+    run.scroll_note = f"no window {viewer.ready_window!r} within {timeouts.scrollable_s:.0f} s"
+    return False
+
+
 def _settle(
     session: _Session, box: tuple[slice, slice], quiet_s: float, limit_s: float
 ) -> float | None:
@@ -272,6 +294,8 @@ def _press(session: _Session, key: str, times: int) -> None:
 def _scroll(session: _Session, run: Run, viewer: Viewer, slices: int, timeouts: Timeouts) -> None:
     if viewer.next_key is None:
         run.scroll_note = "no key steps its slices"
+        return
+    if viewer.ready_window is not None and not _window_ready(session, viewer, run, timeouts):
         return
     image = session.last
     assert image is not None

@@ -40,6 +40,9 @@ class Viewer:
     installed: bool = True
     known_limits: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    #: A window name (``xdotool search --name``) that must be shown before keys reach the
+    #: viewer: a start-up splash may show the first image before the window that scrolls.
+    ready_window: str | None = None
 
 
 def _dpkg_version(package: str) -> str | None:
@@ -90,6 +93,7 @@ def viewers(folder: Path, cache: Path, workdir: Path) -> list[Viewer]:
     out.append(Viewer(
         "spineviewer", [sys.executable, "-m", "spineviewer", "view", str(folder)],
         "spineviewer view FOLDER", "Down", "Up", "End", spineviewer_version(), env=spine_env,
+        ready_window=r"^SpineViewer \(not for clinical use\)",  # the main window, not the splash
     ))  # fmt: skip
     version = _dpkg_version("aeskulap")
     out.append(Viewer(
