@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.fileset import FileSet
+from pydicom.fileset import DIRECTORY_RECORDERS, FileSet, RecordNode
 
 from spineviewer.dicom.anonymise import Anonymiser
 from spineviewer.dicom.header import Instance
@@ -82,6 +82,12 @@ META_NAMES = ("SourceApplicationEntityTitle", "SendingApplicationEntityTitle",
               "ReceivingApplicationEntityTitle", "PrivateInformationCreatorUID",
               "PrivateInformation")  # fmt: skip
 ZIP_SUFFIX = ".zip"
+#: The SR family's SOP classes start so; KOS is one of them, with its own directory record.
+SR_CLASS_ROOT = "1.2.840.10008.5.1.4.1.1.88."
+KOS_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
+#: Attributes the profile removes that some IODs require (type 1: the SEG's Enhanced General
+#: Equipment): replaced by this dummy when the file had them (the profile's D action).
+DUMMY_REQUIRED = {"DeviceSerialNumber": "0"}
 
 
 class StudyExportCancelled(Exception):
@@ -283,8 +289,12 @@ def export_studies(
             for source in sources:
                 if stop():
                     raise StudyExportCancelled(f"cancelled after {done} of {total} steps")
-                ds = patient.dataset(_read(source))
-                fileset.add(_finish(ds, patient, known, str(number)))
+                ds = _read(source)
+                kept = [k for k in DUMMY_REQUIRED if k in ds]
+                ds = _finish(patient.dataset(ds), patient, known, str(number))
+                for keyword in kept:
+                    setattr(ds, keyword, DUMMY_REQUIRED[keyword])
+                _add(fileset, ds)
                 done += 1
                 report(done, total, f"Anonymising study {number} of {len(studies)}")
             result.series += len(study.series)
@@ -306,6 +316,38 @@ def export_studies(
     finally:
         shutil.rmtree(work, ignore_errors=True)
         _discard_stage(fileset)
+
+
+def _add(fileset: FileSet, ds: Dataset) -> None:
+    """``ds`` added to the file set; an SR's or KOS's directory record holds only the root's
+    HAS CONCEPT MOD items of its content (PS3.3 F.5.21, F.5.31), not the whole tree that
+    pydicom's record copies (and dciodvfy then checks against evidence it does not hold)."""
+    sop_class = str(ds.get("SOPClassUID", ""))
+    if not sop_class.startswith(SR_CLASS_ROOT) or "ContentSequence" not in ds:
+        fileset.add(ds)
+        return
+    leaf = "KEY OBJECT DOC" if sop_class == KOS_CLASS else "SR DOCUMENT"
+    node: RecordNode | None = None
+    for kind in ("PATIENT", "STUDY", "SERIES", leaf):
+        record = DIRECTORY_RECORDERS[kind](ds)
+        record.DirectoryRecordType = kind
+        if kind == leaf:
+            modifiers = [
+                i for i in ds.ContentSequence if i.get("RelationshipType") == "HAS CONCEPT MOD"
+            ]
+            if modifiers:
+                record.ContentSequence = modifiers
+            else:
+                del record.ContentSequence
+            record.ReferencedSOPClassUIDInFile = ds.SOPClassUID
+            record.ReferencedSOPInstanceUIDInFile = ds.SOPInstanceUID
+            record.ReferencedTransferSyntaxUIDInFile = ds.file_meta.TransferSyntaxUID
+        child = RecordNode(record)
+        if node is not None:
+            child.parent = node
+        node = child
+    assert node is not None
+    fileset.add_custom(ds, node)
 
 
 def _read(source: Instance | Path) -> Dataset:
