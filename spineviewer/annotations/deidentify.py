@@ -13,7 +13,9 @@ key images) are built from :func:`deidentified_document`'s copy:
   model's id: it names software, not a person);
 - an annotation's note and a label or disc state that is not a vocabulary term (nor a level
   name such as ``"L6"`` or ``"T12-L1"``) become :data:`REMOVED`, unless ``keep_text`` (the
-  user's ``--keep-annotation-text``) keeps them verbatim.
+  user's ``--keep-annotation-text``) keeps them verbatim;
+- the reader's impression (:mod:`.impression`) is kept without its author, its text
+  :data:`REMOVED` unless ``keep_text`` (a conclusion may name a person: "as Dr Smith said").
 
 The workspace document itself is never changed.
 """
@@ -75,4 +77,13 @@ def deidentified_document(
         review_status=document.review_status,
         annotations=[deidentified_annotation(a, keep_text, vocabulary) for a in document],
         calibrations=[replace(c, author="") for c in document.calibrations.values()],
+        impression=(
+            replace(
+                document.impression,
+                author="",
+                text=document.impression.text if keep_text else REMOVED,
+            )
+            if document.impression is not None
+            else None
+        ),
     )

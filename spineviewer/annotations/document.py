@@ -8,7 +8,8 @@ target of every undoable edit (:mod:`.commands`). Its JSON form is versioned::
      "generation": 3, "calibrations": [{...}], "annotations": [{...}, ...]}
 
 ``calibrations`` (present only when a series has one) holds each series' known-length
-calibration (:mod:`.calibration`).
+calibration (:mod:`.calibration`); ``impression`` (present only when written) the reader's
+conclusion, ``{"text", "author", "created"}`` (:mod:`.impression`).
 
 ``resources/schemas/annotations-v1.schema.json`` describes it. Readers accept unknown keys
 (additions within the same major version) and refuse a newer major version.
@@ -31,6 +32,7 @@ from typing import Any, ClassVar
 
 from spineviewer.annotations.calibration import Calibration
 from spineviewer.annotations.errors import AnnotationFileError
+from spineviewer.annotations.impression import Impression
 from spineviewer.annotations.merge import Version
 from spineviewer.annotations.model import Annotation, Status, default_author
 
@@ -71,6 +73,7 @@ class AnnotationDocument:
         annotations: Iterable[Annotation] = (),
         generation: int = 0,
         calibrations: Iterable[Calibration] = (),
+        impression: Impression | None = None,
     ) -> None:
         if not study_uid:
             raise ValueError("an annotation document needs a study UID")
@@ -96,6 +99,9 @@ class AnnotationDocument:
         #: Each calibrated series' known-length calibration, by SeriesInstanceUID (changed
         #: through the undo stack: :mod:`.calibration_edits`).
         self.calibrations: dict[str, Calibration] = {c.series_uid: c for c in calibrations}
+        #: The reader's impression of the study, None before one is written (changed through
+        #: the undo stack: :mod:`.impression_edits`).
+        self.impression: Impression | None = impression
         self._items: dict[str, Annotation] = {}
         self._by_image: dict[tuple[str, int], tuple[Annotation, ...]] | None = None
         for annotation in annotations:
@@ -208,6 +214,7 @@ class AnnotationDocument:
                 "author": self.author,
                 "review_status": self.review_status,
                 "calibrations": self._calibration_values(),
+                "impression": self.impression,
             },
             tuple(self._items.values()),
         )
@@ -242,6 +249,8 @@ class AnnotationDocument:
         calibrations = fields.get("calibrations", self._calibration_values())
         if isinstance(calibrations, tuple):
             self.calibrations = {c.series_uid: c for c in calibrations}
+        impression = fields.get("impression", self.impression)
+        self.impression = impression if isinstance(impression, Impression) else None
         items: dict[str, Annotation] = {}
         for a in version.annotations:
             if a.image.study_uid != self._study_uid:
@@ -273,6 +282,7 @@ class AnnotationDocument:
             self.review_status,
             self.modified,
             self._calibration_values(),
+            self.impression,
             tuple(self._items.values()),
         )
 
@@ -317,6 +327,7 @@ class AnnotationDocument:
                 if self.calibrations
                 else {}
             ),
+            **({"impression": self.impression.to_dict()} if self.impression is not None else {}),
         }
 
     def to_json(self) -> str:
@@ -397,6 +408,14 @@ class AnnotationDocument:
             except (KeyError, TypeError, ValueError) as exc:
                 raise fail(f"calibration {i + 1}: {_describe(exc)}") from exc
             doc.calibrations[calibration.series_uid] = calibration
+        impression = data.get("impression")
+        if impression is not None:
+            try:
+                if not isinstance(impression, Mapping):
+                    raise TypeError("not a JSON object")
+                doc.impression = Impression.from_dict(impression)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise fail(f"impression: {_describe(exc)}") from exc
         for i, row in enumerate(rows):
             try:
                 if not isinstance(row, Mapping):

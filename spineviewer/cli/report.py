@@ -1,5 +1,5 @@
-"""``spineviewer report PATH --out DIR [--format json,html,pdf] [--anonymize
-[--keep-annotation-text]]``.
+"""``spineviewer report PATH --out DIR [--format json,html,pdf] [--impression TEXT]
+[--anonymize [--keep-annotation-text]]``.
 
 Analyses every study under PATH with the AI models, joins what a person reviewed in the
 annotation workspace (accepted, edited or rejected proposals, manual measurements), and writes
@@ -7,7 +7,9 @@ annotation workspace (accepted, edited or rejected proposals, manual measurement
 every output (:mod:`spineviewer.dicom.anonymise`): no patient, no reader's name, and the
 annotations' free text (notes, labels that are no vocabulary term) reads ``[removed]`` unless
 ``--keep-annotation-text``. Demo models: the reports say "not for clinical use". A
-segmentation model's label map gives the reports their per-label volumes.
+segmentation model's label map gives the reports their per-label volumes. ``--impression``
+gives every report that impression (by the current user, now) instead of the one saved in
+the workspace; the workspace is not changed.
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--institution", default="", help="institution name in the header")
+    parser.add_argument(
+        "--impression",
+        default=None,
+        metavar="TEXT",
+        help=(
+            "the reader's impression for every report written (instead of the one saved with "
+            "the annotations; '\\n' starts a new line); with --anonymize it reads [removed] "
+            "unless --keep-annotation-text"
+        ),
+    )
     add_model_options(parser)
     add_vertebrae_option(parser)
     parser.set_defaults(func=run)
@@ -114,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"spineviewer report: {exc}", file=sys.stderr)
         return 1
     sessions = SessionCache(args.provider)
+    impression = args.impression.replace("\\n", "\n") if args.impression else None
     failed = 0
     try:
         opened = Workspace()
@@ -132,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
                 else None
             )
             keep = args.keep_annotation_text
-            report = build_report(study, findings, document, args.institution, anonymiser, keep)
+            report = build_report(
+                study, findings, document, args.institution, anonymiser, keep,
+                impression=impression,
+            )  # fmt: skip
             folder = args.out / (f"study-{index:03d}" if args.anonymize else study.uid)
             try:
                 for path in write_report_set(

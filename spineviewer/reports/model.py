@@ -12,6 +12,13 @@ DICOM ``DOE^JOHN``; the JSON keeps the DICOM value as ``name_dicom``), dates in 
 (``2024-01-31``, the same in every locale), and images by series and image number with the
 series description (``Series 3 "SAG T2", image 7``, :attr:`Report.image_references`); the UIDs
 stay in the JSON for machines (:mod:`spineviewer.reports.names`).
+
+What the reader concludes is theirs: the impression (:attr:`Report.impression`, from the
+annotation document or given to :func:`build_report`), the findings as sentences generated
+from the rows (:attr:`Report.sentences`, :mod:`spineviewer.reports.sentences`) and a signature
+block (:attr:`Report.signature`: the reader, the time, the software version and the models).
+An anonymised report names no reader and gives the impression as ``[removed]`` unless the
+annotations' text is kept.
 """
 
 from __future__ import annotations
@@ -26,10 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from spineviewer import __version__
 from spineviewer.ai.findings import Findings, numbering
 from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
 from spineviewer.annotations.calibration import Calibrations, scale_of
-from spineviewer.annotations.deidentify import deidentified_document
+from spineviewer.annotations.deidentify import REMOVED, deidentified_document
+from spineviewer.annotations.impression import Impression
 from spineviewer.annotations.measure import measurements
 from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
@@ -81,6 +90,11 @@ class VertebraRow:
     series: str = ""
     #: The AI's label when the reader renamed the body (shifted the labels); else "".
     ai_label: str = ""
+    #: Anterior / middle / posterior body heights (mm) and Genant's height loss (a ratio),
+    #: when they were measured; why the fracture answer is what it is.
+    body_heights_mm: tuple[float, float, float] | None = None
+    height_loss: float | None = None
+    fracture_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +157,36 @@ class Report:
     image_references: dict[str, str] = field(default_factory=dict)
     #: Each label's volume in the label maps of the study (a segmentation model's), when any.
     label_volumes: tuple[LabelVolume, ...] = ()
+    #: The reader's impression: ``text``, ``author`` (for reading, ``Doe, John``; "" when
+    #: anonymised) and ``created`` (ISO 8601); None when nobody wrote one.
+    impression: dict[str, str] | None = None
+    #: The SpineViewer version that wrote the report.
+    software_version: str = __version__
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        """The findings as sentences (:func:`spineviewer.reports.sentences.report_sentences`)."""
+        from spineviewer.reports.sentences import report_sentences
+
+        return report_sentences(self)
+
+    @property
+    def signature(self) -> dict[str, Any]:
+        """Who concluded what, when, with which software: ``reader`` (the impression's author,
+        else the reviewer; "" when anonymised or unknown), ``time`` (the impression's, else
+        the report's, ISO 8601) and ``time_text`` (for reading), ``software``, ``models``
+        (``id version``) and ``not_for_clinical_use`` (demonstration models)."""
+        impression = self.impression or {}
+        reader = "" if self.anonymised else impression.get("author") or self.reviewer
+        time = impression.get("created") or self.created
+        return {
+            "reader": reader,
+            "time": time,
+            "time_text": readable_time(time),
+            "software": f"SpineViewer {self.software_version}",
+            "models": [f"{m.get('id', '')} {m.get('version', '')}".strip() for m in self.models],
+            "not_for_clinical_use": self.not_for_clinical_use,
+        }
 
     def key_image_reference(self, key_image: Mapping[str, Any]) -> str:
         """Which image ``key_image`` (one of :attr:`key_images`) shows, for a person: its own
@@ -170,6 +214,8 @@ class Report:
         out["key_images"] = [
             {**k, "reference": self.key_image_reference(k)} for k in self.key_images
         ]
+        out["sentences"] = list(self.sentences)
+        out["signature"] = self.signature
         return out
 
     def to_json(self) -> str:
@@ -449,6 +495,7 @@ def build_report(
     anonymiser: Anonymiser | None = None,
     keep_annotation_text: bool = False,
     label_volumes: Sequence[LabelVolume] = (),
+    impression: Impression | str | None = None,
 ) -> Report:
     """The report of ``study`` from its findings and (when there is one) its annotations.
 
@@ -461,8 +508,11 @@ def build_report(
     (:func:`spineviewer.reports.label_volumes.label_volumes` of a label map) add a section of
     per-label volumes; without them the section has those of the label maps the analysis
     made (:func:`~spineviewer.reports.label_volumes.findings_volumes`), and without any the
-    report has none."""
+    report has none. ``impression`` (text, or an :class:`Impression`) replaces the
+    document's impression (``spineviewer report --impression``); anonymised, its text reads
+    ``[removed]`` unless ``keep_annotation_text``, like the document's."""
     calibrations = dict(document.calibrations) if document is not None else {}
+    concluded = _impression(document, impression, anonymiser, keep_annotation_text)
     if anonymiser is not None and document is not None:
         document = deidentified_document(document, keep_annotation_text)
     annotations = list(document) if document is not None else []
@@ -486,6 +536,9 @@ def build_report(
                 v.review,
                 names.get(v.series_uid, "") if several else "",
                 ai_label,
+                v.body_heights_mm,
+                v.height_loss,
+                v.fracture_reasons,
             )
         )
     implants = [
@@ -549,4 +602,27 @@ def build_report(
             replace(v, series=names.get(v.series, "" if anonymiser is not None else v.series))
             for v in (label_volumes or findings_volumes(findings))
         ),
+        impression=concluded,
     )
+
+
+def _impression(
+    document: AnnotationDocument | None,
+    given: Impression | str | None,
+    anonymiser: Anonymiser | None,
+    keep_text: bool,
+) -> dict[str, str] | None:
+    """The report's impression: ``given`` (text: by the current user, now), else the
+    document's; anonymised without its author and (unless ``keep_text``) its text."""
+    if isinstance(given, str):
+        given = Impression(given) if given.strip() else None
+    chosen = given or (document.impression if document is not None else None)
+    if chosen is None:
+        return None
+    if anonymiser is not None:
+        return {
+            "text": chosen.text if keep_text else REMOVED,
+            "author": "",
+            "created": chosen.created,
+        }
+    return {"text": chosen.text, "author": person_name(chosen.author), "created": chosen.created}

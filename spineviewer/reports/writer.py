@@ -93,6 +93,7 @@ def write_findings_sr(sources: Sources) -> list[Path]:
             sources.out_dir,
             sources.anonymiser,
             sources.keep_annotation_text,
+            sources.report,
         )
     ]
 
@@ -134,16 +135,28 @@ def write_sr(
     out_dir: str | Path,
     anonymiser: Anonymiser | None = None,
     keep_annotation_text: bool = False,
+    report: Report | None = None,
 ) -> Path:
     """``report_sr.dcm``: a DICOM SR TID 1500 Measurement Report of the reviewed findings (the
     annotation exporter's; rejected marks are left out), de-identified by ``anonymiser``
     (PS3.15 Basic Profile, UIDs remapped) when one is given: then it names no reader and the
     annotations' free text reads ``[removed]`` unless ``keep_annotation_text``. The
-    identifiable SR is only ever written to a private temporary folder, never ``out_dir``."""
+    identifiable SR is only ever written to a private temporary folder, never ``out_dir``.
+
+    Its text is the report's (``report``, else one built here the same way): the reader's
+    impression and the findings as sentences, in the TID 1500 Qualitative Evaluations
+    container (:func:`spineviewer.reports.sr_text.add_report_text`)."""
     from spineviewer.annotations.export import study_marks, write_dicom
     from spineviewer.annotations.frames import source_headers
     from spineviewer.annotations.sr import export_sr
+    from spineviewer.reports.model import build_report
+    from spineviewer.reports.sr_text import add_report_text
 
+    if report is None:
+        report = build_report(
+            study, findings, document, anonymiser=anonymiser,
+            keep_annotation_text=keep_annotation_text,
+        )  # fmt: skip
     calibrations = dict(document.calibrations) if document is not None else {}
     sources = Sources(
         Path(out_dir), study=study, findings=findings, document=document,
@@ -156,7 +169,9 @@ def write_sr(
     return write_dicom(
         sources,
         "report_sr.dcm",
-        lambda path: export_sr(marks, headers, path, calibrations=calibrations),
+        lambda path: add_report_text(
+            export_sr(marks, headers, path, calibrations=calibrations), report
+        ),
     )
 
 
