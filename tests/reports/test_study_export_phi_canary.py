@@ -93,15 +93,9 @@ def _document(folder: Path) -> AnnotationDocument:
         Annotation.create("cobb", image, [(20, 20), (20, 80), (90, 25), (95, 85)], plane,
                           text="QZXCOBBTEXT", **by),
     ]  # fmt: skip
-    return AnnotationDocument(
-        study.uid,
-        patient_id=HEADER_CANARIES["PatientID"],
-        patient_name=HEADER_CANARIES["PatientName"],
-        study_description="QZXSTUDYDESC",
-        source_paths=[folder],
-        author=AUTHOR,
-        annotations=marks,
-    )
+    patient = {"patient_id": HEADER_CANARIES["PatientID"], "study_description": "QZXSTUDYDESC",
+               "patient_name": HEADER_CANARIES["PatientName"]}  # fmt: skip
+    return AnnotationDocument(study.uid, author=AUTHOR, annotations=marks, **patient)
 
 
 def _texts(out: Path, work: Path) -> dict[str, bytes]:
