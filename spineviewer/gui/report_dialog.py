@@ -1,13 +1,19 @@
 """File > Export report (Ctrl+E): the report of the current study, previewed as it stands (the
 findings with the current review of the proposals and the manual measurements), written in the
 formats chosen (the registry's report family: JSON, HTML, PDF, DICOM SR, Encapsulated PDF,
-KOS, GSPS) into a folder, in the background."""
+KOS, GSPS) into a folder, in the background.
+
+The reader writes the impression here (the conclusion in their own words). It is saved with
+the study's annotations when the report is exported or with "Save impression": one step of
+the study's undo stack when the dialog has it (Ctrl+Z in the viewer takes it back; the
+autosave writes it), else set on the document directly. The preview follows the typing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -15,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
@@ -24,6 +31,9 @@ from PySide6.QtWidgets import (
 from spineviewer import formats as registry
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
+from spineviewer.annotations.commands import UndoStack
+from spineviewer.annotations.impression import Impression, impression_text
+from spineviewer.annotations.impression_edits import set_impression
 from spineviewer.dicom import Study
 from spineviewer.gui.format_checks import chosen, format_checks
 from spineviewer.gui.workers import Cancelled, Progress, Work
@@ -36,11 +46,13 @@ __all__ = ["Analysed", "ReportDialog", "export_work", "open_report_dialog"]
 @dataclass(frozen=True)
 class Analysed:
     """What a report (or a PACS send) is made of: an analysed study, its findings, and its
-    annotations as reviewed so far (None when it has no annotation document)."""
+    annotations as reviewed so far (None when it has no annotation document), with the
+    document's undo stack when there is one (the impression is then an undoable edit)."""
 
     study: Study
     findings: Findings
     document: AnnotationDocument | None
+    stack: UndoStack | None = None
 
 
 def export_work(
@@ -73,15 +85,34 @@ class ReportDialog(QDialog):
         document: AnnotationDocument | None,
         folder: Path,
         institution: str = "",
+        stack: UndoStack | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export report")
-        self.resize(900, 760)
+        self.resize(900, 820)
         self.study, self.findings, self.document = study, findings, document
-        self.report = build_report(study, findings, document, institution)
+        self.stack = stack
+        self.institution = institution
+        saved = document.impression if document is not None else None
+        self.impression = QPlainTextEdit(saved.text if saved is not None else "")
+        self.impression.setPlaceholderText(
+            "Impression: your conclusion, in your own words (saved with the annotations)"
+        )
+        self.impression.setAccessibleName("Impression")
+        self.impression.setFixedHeight(96)
         self.preview = QTextBrowser()
         self.preview.setStyleSheet("QTextBrowser { background: #ffffff; color: #111111; }")
-        self.preview.setHtml(render_html(self.report))  # on paper, as it will print
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(300)
+        self._typing.timeout.connect(self.refresh)
+        self.impression.textChanged.connect(self._typing.start)
+        self.report = build_report(study, findings, document, institution)
+        self.refresh()
+        save = QPushButton("Save impression")
+        save.setToolTip("Save the impression with the study's annotations (undo: Ctrl+Z)")
+        save.clicked.connect(self.save_impression)
+        save.setEnabled(document is not None)
         family = registry.Family.REPORT
         self.checks = format_checks(registry.of(family), registry.defaults(family))
         self.folder = QLineEdit(str(folder))
@@ -102,11 +133,59 @@ class ReportDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Save).setText("Export")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        impression = QHBoxLayout()
+        impression.addWidget(self.impression, 1)
+        impression.addWidget(save)
         layout = QVBoxLayout(self)
         layout.addWidget(self.preview, 1)
+        layout.addWidget(QLabel("Impression:"))
+        layout.addLayout(impression)
         layout.addLayout(formats)
         layout.addLayout(where)
         layout.addWidget(buttons)
+
+    def impression_text(self) -> str:
+        """What the reader typed, as an impression keeps it."""
+        return impression_text(self.impression.toPlainText())
+
+    def _impression(self) -> Impression | str:
+        """The impression of the report as it stands: the document's when unchanged (its
+        author and time), else the typed text ("" for none)."""
+        saved = self.document.impression if self.document is not None else None
+        text = self.impression_text()
+        if saved is not None and saved.text == text:
+            return saved
+        return text
+
+    def refresh(self) -> None:
+        """The report and its preview with the impression as typed."""
+        self._typing.stop()
+        self.report = build_report(
+            self.study, self.findings, self.document, self.institution,
+            impression=self._impression(),
+        )  # fmt: skip
+        self.preview.setHtml(render_html(self.report))  # on paper, as it will print
+
+    def save_impression(self) -> bool:
+        """Keep the typed impression in the study's annotation document (an undo step when
+        the dialog has the stack); False when there is no document or nothing changed."""
+        document = self.document
+        if document is None:
+            return False
+        if self.stack is not None:
+            changed = set_impression(self.stack, self.impression_text())
+        else:
+            text = self.impression_text()
+            before = document.impression
+            document.impression = Impression(text, document.author) if text else None
+            changed = (before.text if before else "") != text
+        self.refresh()
+        return changed
+
+    def accept(self) -> None:
+        """Export: the impression is saved first, so the files and the annotations agree."""
+        self.save_impression()
+        super().accept()
 
     def _choose(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Export the report to", self.folder.text())
@@ -128,4 +207,6 @@ def open_report_dialog(parent: QWidget | None, analysed: Analysed) -> ReportDial
     "SpineViewer reports" folder unless changed."""
     study = analysed.study
     folder = Path.home() / "SpineViewer reports" / study.uid
-    return ReportDialog(parent, study, analysed.findings, analysed.document, folder)
+    return ReportDialog(
+        parent, study, analysed.findings, analysed.document, folder, stack=analysed.stack
+    )

@@ -38,7 +38,7 @@ from spineviewer.ai.findings import Findings, numbering
 from spineviewer.annotations import Annotation, AnnotationDocument, Kind, Status
 from spineviewer.annotations.calibration import Calibrations, scale_of
 from spineviewer.annotations.deidentify import REMOVED, deidentified_document
-from spineviewer.annotations.impression import Impression
+from spineviewer.annotations.impression import Impression, impression_text
 from spineviewer.annotations.measure import measurements
 from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
@@ -508,7 +508,7 @@ def build_report(
     (:func:`spineviewer.reports.label_volumes.label_volumes` of a label map) add a section of
     per-label volumes; without them the section has those of the label maps the analysis
     made (:func:`~spineviewer.reports.label_volumes.findings_volumes`), and without any the
-    report has none. ``impression`` (text, or an :class:`Impression`) replaces the
+    report has none. ``impression`` (text, blank for none, or an :class:`Impression`) replaces the
     document's impression (``spineviewer report --impression``); anonymised, its text reads
     ``[removed]`` unless ``keep_annotation_text``, like the document's."""
     calibrations = dict(document.calibrations) if document is not None else {}
@@ -612,10 +612,12 @@ def _impression(
     anonymiser: Anonymiser | None,
     keep_text: bool,
 ) -> dict[str, str] | None:
-    """The report's impression: ``given`` (text: by the current user, now), else the
-    document's; anonymised without its author and (unless ``keep_text``) its text."""
+    """The report's impression: ``given`` (text: by the current user, now; blank text: none),
+    else the document's; anonymised without its author and (unless ``keep_text``) its text."""
     if isinstance(given, str):
-        given = Impression(given) if given.strip() else None
+        if not given.strip():
+            return None
+        given = Impression(impression_text(given))
     chosen = given or (document.impression if document is not None else None)
     if chosen is None:
         return None

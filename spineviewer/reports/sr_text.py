@@ -7,6 +7,9 @@ TID 1500 (Measurement Report) ends with an optional "Qualitative Evaluations" co
 - TEXT (121071, DCM, "Finding"): one per sentence of
   :func:`spineviewer.reports.sentences.report_sentences`, in the report's order.
 
+Text that is not ASCII (the sentences' dash and degree sign, a name's accents) makes the SR
+UTF-8 (SpecificCharacterSet ``ISO_IR 192``).
+
 :func:`report_text` reads them back (tests, and any tool checking what was signed).
 """
 
@@ -48,6 +51,8 @@ def add_report_text(path: Path, report: Report) -> Path:
     )
     container.ContentSequence = hd.sr.ContentSequence(items)
     ds.ContentSequence.append(container)
+    if not all(item.TextValue.isascii() for item in items):  # a dash, a degree sign, a name
+        ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8: every value re-encoded on writing
     ds.save_as(path, enforce_file_format=True)
     return path
 
