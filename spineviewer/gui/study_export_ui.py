@@ -48,15 +48,14 @@ DIALOG_WIDTH = 560
 TITLE = "Export anonymised study"
 
 
+LABEL_PART = 32
+
+
 def _study_label(study: Study) -> str:
-    info = study.info
-    parts = [
-        info.get("StudyDate", ""),
-        info.get("StudyDescription", ""),
-        info.get("PatientName", ""),
-    ]
-    shown = " - ".join(p for p in parts if p) or study.uid
-    return f"{shown} ({len(study.series)} series)"
+    """``(3 series) 20240102 - LUMBAR MR - DOE^JANE``, each part cut to :data:`LABEL_PART`."""
+    keys = ("StudyDate", "StudyDescription", "PatientName")
+    parts = [study.info.get(key, "")[:LABEL_PART] for key in keys]
+    return f"({len(study.series)} series) {' - '.join(p for p in parts if p) or study.uid}"
 
 
 class StudyExportDialog(QDialog):
