@@ -32,6 +32,7 @@ from spineviewer.dicom.study_export import (
     burned_in_reasons,
     check_output,
     export_studies,
+    study_instances,
 )
 
 __all__ = [
@@ -105,7 +106,14 @@ def export_studies_with_annotations(
     target = Path(out).expanduser()
     check_output(target, studies)
     if not burned_in_ok:
-        reasons = [r for study in studies for r in burned_in_reasons(study, cancelled)]
+        count, seen = sum(len(study_instances(s)) for s in studies), [0]
+
+        def checked() -> None:
+            seen[0] += 1
+            if progress is not None:
+                progress(seen[0], count, "Checking for burned-in text")
+
+        reasons = [r for study in studies for r in burned_in_reasons(study, cancelled, checked)]
         if reasons:
             raise BurnedInRefused(reasons)
     notes: list[str] = []
