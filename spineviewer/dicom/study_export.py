@@ -294,7 +294,13 @@ def export_studies(
                 ds = _finish(patient.dataset(ds), patient, known, str(number))
                 for keyword in kept:
                     setattr(ds, keyword, DUMMY_REQUIRED[keyword])
-                _add(fileset, ds)
+                try:
+                    _add(fileset, ds)
+                except ValueError as exc:  # a record's type 1 attribute is empty
+                    reason = str(exc).split(". See DICOM")[0]
+                    raise ValueError(
+                        f"{_name(source)}: cannot be listed in a DICOMDIR: {reason}"
+                    ) from exc
                 done += 1
                 report(done, total, f"Anonymising study {number} of {len(studies)}")
             result.series += len(study.series)
@@ -350,9 +356,13 @@ def _add(fileset: FileSet, ds: Dataset) -> None:
     fileset.add_custom(ds, node)
 
 
+def _name(source: Instance | Path) -> str:
+    return str(source.ref) if isinstance(source, Instance) else str(source)
+
+
 def _read(source: Instance | Path) -> Dataset:
     """One file's dataset, pixels included; ValueError naming the file otherwise."""
-    name = str(source.ref) if isinstance(source, Instance) else str(source)
+    name = _name(source)
     try:
         if isinstance(source, Instance):
             with source.ref.open() as fh:

@@ -210,6 +210,16 @@ def test_cancel_and_failure_leave_nothing(source: tuple[Path, Study], tmp_path: 
     with pytest.raises(ValueError, match=f"{victim}: cannot be read"):
         export_studies([partial], parent / "out.zip", burned_in_ok=True)
     assert list(parent.iterdir()) == []
+    # a study without a date: its STUDY record cannot be made (type 1 there); the file named
+    for path in gone.glob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        ds.StudyDate = ""
+        ds.save_as(path, enforce_file_format=True)
+    (undated,) = scan(gone).studies
+    first = study_instances(undated)[0].ref
+    with pytest.raises(ValueError, match=f"{first}: cannot be listed in a DICOMDIR: .*Study Date"):
+        export_studies([undated], parent / "out", burned_in_ok=True)
+    assert list(parent.iterdir()) == []
 
 
 def test_the_command_line_names_bad_input(
