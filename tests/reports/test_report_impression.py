@@ -90,11 +90,11 @@ def test_impression_sentences_and_signature_in_every_format(study_dir: Path) -> 
     page = (folder / "report.html").read_text("utf-8")
     assert "Left paracentral L4-L5 herniation.<br>QZXIMPRESSION no fracture." in page
     assert all(escape(s) in page for s in sentences)
-    assert "<b>Doe, Jane</b>, 2024-02-01 10:30:00 UTC (impression)" in page
+    assert "Impression by <b>Doe, Jane</b>, 2024-02-01 10:30:00 UTC; report created" in page
 
     text = _pdf_text(folder / "report.pdf")
     assert "Impression\nLeft paracentral L4-L5 herniation.\nQZXIMPRESSION no fracture." in text
-    assert "Doe, Jane, 2024-02-01 10:30:00 UTC (impression)" in text
+    assert "Impression by Doe, Jane, 2024-02-01 10:30:00 UTC; report created" in text
     assert sentences[0] in " ".join(text.split())
 
     sr = folder / "report_sr.dcm"
