@@ -6,10 +6,12 @@ KOS, GSPS) into a folder, in the background.
 The reader writes the impression here (the conclusion in their own words). It is saved with
 the study's annotations when the report is exported or with "Save impression": one step of
 the study's undo stack when the dialog has it (Ctrl+Z in the viewer takes it back; the
-autosave writes it), else set on the document directly. The preview follows the typing."""
+autosave writes it), else set on the document and saved to the workspace at once (merged
+like any other writer's save). The preview follows the typing."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTextBrowser,
@@ -32,6 +35,7 @@ from spineviewer import formats as registry
 from spineviewer.ai.findings import Findings
 from spineviewer.annotations import AnnotationDocument
 from spineviewer.annotations.commands import UndoStack
+from spineviewer.annotations.errors import WorkspaceError
 from spineviewer.annotations.impression import Impression, impression_text
 from spineviewer.annotations.impression_edits import set_impression
 from spineviewer.dicom import Study
@@ -175,12 +179,24 @@ class ReportDialog(QDialog):
         if self.stack is not None:
             changed = set_impression(self.stack, self.impression_text())
         else:
-            text = self.impression_text()
-            before = document.impression
-            document.impression = Impression(text, document.author) if text else None
-            changed = (before.text if before else "") != text
+            changed = set_impression(UndoStack(document), self.impression_text())
+            if changed:
+                self._commit(document)
         self.refresh()
         return changed
+
+    def _commit(self, document: AnnotationDocument) -> None:
+        """Save ``document`` to the workspace now (no autosave watches it here); a failure is
+        said in the dialog, the impression stays in the document and the report."""
+        from spineviewer.annotations import Workspace
+
+        try:
+            with Workspace() as workspace:
+                workspace.commit(document)
+        except (OSError, sqlite3.Error, WorkspaceError, ValueError) as exc:
+            QMessageBox.warning(
+                self, "Impression not saved", f"The impression was not saved: {exc}"
+            )
 
     def accept(self) -> None:
         """Export: the impression is saved first, so the files and the annotations agree."""

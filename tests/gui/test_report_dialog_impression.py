@@ -83,3 +83,28 @@ def test_typed_impression_is_saved_undone_exported_and_restored(
     assert reopened.save_impression()
     assert again.annotation.controller.document.impression is None
     again.close()
+
+
+def test_without_the_stack_the_impression_is_saved_to_the_workspace_at_once(
+    qtbot, demo_study_dir
+) -> None:
+    """The dialog as File > Export report opens it today (no undo stack handed over): the
+    impression is still saved with the annotations when the reader exports."""
+    win = open_analysed(qtbot, demo_study_dir)
+    analysed = win.analysis.analysed()
+    assert analysed is not None and analysed.stack is None
+    dialog = open_report_dialog(win, analysed)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.impression, LINE_1)
+    dialog.accept()
+    with Workspace() as workspace:
+        loaded = workspace.load(analysed.study.uid)
+    assert loaded is not None and loaded.document.impression is not None
+    assert loaded.document.impression.text == LINE_1
+    assert analysed.document is not None and analysed.document.impression is not None
+    # the viewer's own autosave merges over it without losing it
+    win.annotation.controller.sessions[analysed.study.uid].autosaver.save_now()
+    with Workspace() as workspace:
+        again = workspace.load(analysed.study.uid)
+    assert again is not None and again.document.impression == loaded.document.impression
+    win.close()
