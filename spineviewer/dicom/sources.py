@@ -161,7 +161,8 @@ def _iter_zip(path: Path, skipped: list[SkippedFile]) -> Iterator[FileRef]:
             if reason is not None:
                 skipped.append(SkippedFile(str(ref), f"zip member refused: {reason}"))
                 continue
-            if posixpath.basename(info.filename) in IGNORED_NAMES:
+            name = posixpath.basename(info.filename)
+            if name in IGNORED_NAMES or name.upper() == "DICOMDIR":  # an index, not an image
                 continue
             yield ref
 
