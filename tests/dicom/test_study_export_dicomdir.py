@@ -124,7 +124,7 @@ def test_the_zip_is_read_by_the_projects_own_scan(
     result = scan(out)
     (again,) = result.studies
     assert _shape(again) == _shape(study) and again.uid != study.uid
-    assert result.skipped == []  # the DICOMDIR in the zip is an index: passed over, not a problem
+    assert not result.skipped  # the DICOMDIR in the zip is an index: passed over, not a problem
     assert [p.name for p in out.parent.iterdir()] == ["study.zip"]  # no temporary left
 
 
