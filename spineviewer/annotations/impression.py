@@ -42,6 +42,12 @@ class Impression:
         if not isinstance(self.text, str) or not impression_text(self.text):
             raise ValueError("an impression needs some text")
 
+    def __str__(self) -> str:
+        """How a merge conflict's notice names it: its start, quoted, and its author."""
+        first = self.text.split("\n", 1)[0]
+        short = first if len(first) <= 40 and first == self.text else f"{first[:40]}..."
+        return f"{short!r}" + (f" (by {self.author})" if self.author else "")
+
     def to_dict(self) -> dict[str, str]:
         return {"text": self.text, "author": self.author, "created": self.created}
 

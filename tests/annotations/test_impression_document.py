@@ -125,3 +125,22 @@ def test_deidentified_document_keeps_no_author_and_no_text_unless_asked() -> Non
     assert kept.impression is not None
     assert (kept.impression.text, kept.impression.author) == ("as Dr QZXSMITH said", "")
     assert doc.impression.author == "QZXREADER"  # the workspace document is not changed
+
+
+def test_a_merge_conflict_names_the_impressions_briefly() -> None:
+    from spineviewer.annotations.merge import merge
+
+    base = AnnotationDocument(STUDY, author="reader")
+    ours, theirs = (
+        AnnotationDocument(STUDY, author="reader"),
+        AnnotationDocument(STUDY, author="reader"),
+    )
+    ours.impression = Impression("Ours.", "reader")
+    theirs.impression = Impression("A long impression of theirs that goes on\nand on.", "other")
+    merged = merge(base.version(), ours.version(), theirs.version())
+    assert merged.version.fields["impression"] == ours.impression  # ours kept, said so
+    (notice,) = [n for n in merged.notices() if n.startswith("Conflict")]
+    assert notice == (
+        "Conflict: impression was set to 'Ours.' (by reader) here and to 'A long impression "
+        "of theirs that goes on...' (by other) by another writer; 'Ours.' (by reader) is kept."
+    )
