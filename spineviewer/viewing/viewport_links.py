@@ -7,6 +7,10 @@ lines to draw where.
 widgets follow their models. Where a line must be (re)drawn it says so on
 ``events.lines`` (target model, owner model); the lines themselves come from
 :meth:`ViewportLinks.lines_on` (:mod:`spineviewer.viewing.crossref` decides the geometry).
+
+Two frames of reference (a study and its prior) scroll together once a
+:class:`~spineviewer.viewing.level_sync.FrameMap` links them (:meth:`ViewportLinks.link_frames`:
+by vertebral level, or by a person's sync point); they share no lines and no 3D cursor.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 from psygnal import Signal, SignalGroup
 
 from spineviewer.viewing.crossref import CrossRefLine, crossref_lines, linked_slice, same_frame
+from spineviewer.viewing.level_sync import FrameMap, linked_index
 from spineviewer.viewing.source import nearest_slice
 from spineviewer.viewing.viewport_model import ViewportModel
 
@@ -48,6 +53,8 @@ class ViewportLinks:
         self._following = False
         #: Models that changed slice since the last :meth:`flush`.
         self.pending: list[ViewportModel] = []
+        #: Maps between frames of reference (source frame, target frame) -> map.
+        self.frame_maps: dict[tuple[str, str], FrameMap] = {}
         for model in self.models:
             model.events.index.connect(partial(self._on_index, model))
 
@@ -61,6 +68,31 @@ class ViewportLinks:
             for other in self.models
             if other is not model and other.source is not None and same_frame(source, other.source)
         ]
+
+    def link_frames(self, source_frame: str, target_frame: str, mapping: FrameMap | None) -> None:
+        """Scroll viewports of ``target_frame`` with those of ``source_frame`` (and back)
+        through ``mapping`` (points of the source frame to the target's); None unlinks."""
+        for key in ((source_frame, target_frame), (target_frame, source_frame)):
+            self.frame_maps.pop(key, None)
+        if mapping is not None:
+            self.frame_maps[(source_frame, target_frame)] = mapping
+            self.frame_maps[(target_frame, source_frame)] = mapping.inverse()
+
+    def across(self, model: ViewportModel) -> list[tuple[ViewportModel, FrameMap]]:
+        """The models of other frames linked to ``model``'s, with the map to each."""
+        source = model.source
+        if source is None or not source.frame_of_reference_uid:
+            return []
+        out = []
+        for other in self.models:
+            if other is model or other.source is None:
+                continue
+            mapping = self.frame_maps.get(
+                (source.frame_of_reference_uid, other.source.frame_of_reference_uid)
+            )
+            if mapping is not None:
+                out.append((other, mapping))
+        return out
 
     def lines_on(self, target: ViewportModel, owner: ViewportModel) -> list[CrossRefLine]:
         """Where ``owner``'s slice (all its slices with :attr:`show_all`) cuts ``target``'s."""
@@ -101,7 +133,8 @@ class ViewportLinks:
         self.pending = []
 
     def follow(self, model: ViewportModel) -> None:
-        """Linked scrolling: parallel partners move to their slice nearest ``model``'s."""
+        """Linked scrolling: parallel partners move to their slice nearest ``model``'s; those of
+        a linked frame (:meth:`link_frames`) to their slice nearest the mapped point."""
         info = model.info
         if info is None or info.plane is None:
             return
@@ -110,6 +143,11 @@ class ViewportLinks:
             for other in self.partners(model):
                 assert other.source is not None
                 index = linked_slice(info.plane, other.source)
+                if index is not None:
+                    other.set_index(index)
+            for other, mapping in self.across(model):
+                assert other.source is not None
+                index = linked_index(mapping, info.plane, other.source)
                 if index is not None:
                     other.set_index(index)
         finally:
