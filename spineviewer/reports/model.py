@@ -173,16 +173,17 @@ class Report:
     @property
     def signature(self) -> dict[str, Any]:
         """Who concluded what, when, with which software: ``reader`` (the impression's author,
-        else the reviewer; "" when anonymised or unknown), ``time`` (the impression's, else
-        the report's, ISO 8601) and ``time_text`` (for reading), ``software``, ``models``
-        (``id version``) and ``not_for_clinical_use`` (demonstration models)."""
+        else the reviewer; "" when anonymised or unknown), ``time`` (when the impression was
+        written, ISO 8601; "" without one: the report's own is :attr:`created`) and
+        ``time_text`` (for reading), ``software``, ``models`` (``id version``) and
+        ``not_for_clinical_use`` (demonstration models)."""
         impression = self.impression or {}
         reader = "" if self.anonymised else impression.get("author") or self.reviewer
-        time = impression.get("created") or self.created
+        time = impression.get("created", "")
         return {
             "reader": reader,
             "time": time,
-            "time_text": readable_time(time),
+            "time_text": readable_time(time) if time else "",
             "software": f"SpineViewer {self.software_version}",
             "models": [f"{m.get('id', '')} {m.get('version', '')}".strip() for m in self.models],
             "not_for_clinical_use": self.not_for_clinical_use,
