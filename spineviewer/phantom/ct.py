@@ -13,7 +13,9 @@ from pydicom.uid import CTImageStorage
 from spineviewer.phantom.fractures import SPINE_CANDIDATES, FractureRequest, study_fractures
 from spineviewer.phantom.imaging import smooth, stack_planes, to_uint16
 from spineviewer.phantom.model import Rendered, SpineModel
+from spineviewer.phantom.parts import build_parts
 from spineviewer.phantom.records import disc_truth, study_truth, vertebra_truth
+from spineviewer.phantom.scoliosis_bend import Scoliosis, bend_spine
 from spineviewer.phantom.series import WrittenSeries, write_plane_series
 from spineviewer.phantom.tissues import CT_HU, Tissue, lookup_table
 from spineviewer.phantom.truth import LabelMapTruth, StudyGroundTruth, View
@@ -82,16 +84,25 @@ def generate_lumbar_ct(
     *,
     fracture_rate: float = 0.0,
     fractures: Sequence[FractureRequest] = (),
+    scoliosis: Scoliosis | None = None,
 ) -> StudyGroundTruth:
     """Write one lumbar CT study into ``study_dir`` and return its ground truth.
 
     ``fracture_rate`` (per vertebra, T12..L5) and ``fractures`` add compression fractures.
+    ``scoliosis`` bends the drawn spine (:mod:`spineviewer.phantom.scoliosis_bend`); the study
+    is then another study of the patient (its own UIDs) and its truth's
+    ``parameters["scoliosis"]`` holds the curve. Without it the study is unchanged.
     """
-    plan, extra = study_fractures([seed, 2], SPINE_CANDIDATES, fracture_rate, fractures)
+    plan, drawn = study_fractures([seed, 2], SPINE_CANDIDATES, fracture_rate, fractures)
+    extra: dict[str, object] = dict(drawn)
     rng = np.random.default_rng([seed, 2])
     model = SpineModel.random(rng, plan)
+    if scoliosis is not None:
+        bent = bend_spine(model.anatomy, scoliosis)
+        model = SpineModel(bent.anatomy, build_parts(bent.anatomy))
+        extra = {**extra, "scoliosis": bent.truth(scoliosis)}
     anatomy = model.anatomy
-    study = StudyInfo.create(KIND, seed)
+    study = StudyInfo.create(KIND, seed, scoliosis.variant if scoliosis is not None else "")
     hu = dict(CT_HU)
     hu[Tissue.CORTEX] = float(rng.uniform(700.0, 1000.0))
     hu[Tissue.MARROW] = float(rng.uniform(200.0, 300.0))
