@@ -45,6 +45,7 @@ from spineviewer.gui.loading import (
     scan_paths,
 )
 from spineviewer.gui.presentation_ui import PresentationUi
+from spineviewer.gui.prior_ui import PriorUi
 from spineviewer.gui.settings import ViewerSettings
 from spineviewer.gui.steps import StepQueue
 from spineviewer.gui.sync import ViewportSync
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         self.analysis = AnalysisUi(self, self.annotation)
         self.label_maps = LabelMapUi(self, self.annotation)
         self.export = ExportUi(self)
+        self.prior = PriorUi(self, self.annotation)
         self._build_actions()
         self._apply_settings()
         self.settings.restore_geometry(self)
@@ -247,6 +249,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addActions([self.open_folder_action, self.open_file_action])
+        file_menu.addActions(self.prior.file_actions)
         self.recent_menu = file_menu.addMenu(icon("recent"), "Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
@@ -263,6 +266,9 @@ class MainWindow(QMainWindow):
         view_menu = menu.addMenu("&View")
         view_menu.addActions(list(self.layout_actions.values()))
         view_menu.addActions([self.hanging_action, self.reformat_action])
+        view_menu.addSeparator()
+        view_menu.addActions(self.prior.view_actions)
+        view_menu.aboutToShow.connect(self.prior.update_actions)
         view_menu.addSeparator()
         view_menu.addActions(
             [self.corner_action, self.phi_action, self.crossref_action, self.crossref_all_action]
@@ -571,7 +577,8 @@ class MainWindow(QMainWindow):
         return None
 
     def apply_hanging(self, study: Study, hanging: Hanging | None = None) -> None:
-        """Lay out ``study`` by the spine hanging protocol (or by ``hanging``).
+        """Lay out ``study`` by the spine hanging protocol (or by ``hanging``; its viewports may
+        show another study, a prior: each shows with its own study's corner text).
 
         The layout changes at once; each viewport is filled on its own event-loop turn, so
         painting and input never wait for all of them (:meth:`busy` until the last)."""
@@ -583,7 +590,8 @@ class MainWindow(QMainWindow):
         for vp in self.grid.viewports:
             vp.set_source(None)
         for vp, spec in zip(self.grid.viewports, hanging.viewports, strict=False):
-            self._defer(partial(self.show_spec, vp, spec, study))
+            own = self.study_of(spec.stacks[0]) if spec.stacks else None
+            self._defer(partial(self.show_spec, vp, spec, own or study))
 
         def finish() -> None:
             self.grid.set_active(self.grid.viewports[0])
