@@ -14,7 +14,10 @@ given) whose header tells it by TAGS: detector (ImagerPixelSpacing alone), ermf
 (EstimatedRadiographicMagnificationFactor), distances (DistanceSourceToPatient and
 -Detector), geometry or fiducial (PixelSpacing with that PixelSpacingCalibrationType), to
 ``OUT_DIR/spine-xr-<seed>-<tags>[-<modality>][-x<factor>]/`` with the true body heights in
-its ground truth (see ``spineviewer.phantom.xr``). Without these options a study is the one
+its ground truth (see ``spineviewer.phantom.xr``); ``--profile wide`` writes wide-profile
+radiographs (contrast, soft tissue, ribs, pelvis, bowel gas, detector processing, spacing,
+field, curve and implants drawn per study) to ``OUT_DIR/spine-xr-<seed>-wide/`` (see
+``spineviewer.phantom.xr_wide``). Without these options a study is the one
 generated before they existed. Synthetic data: not for clinical use.
 """
 
@@ -119,7 +122,8 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         metavar="|".join(PROFILES),
         help="standard (the default) or wide: field of view, lumbar count, contrasts, pixel "
         "spacing, matrix, thickness, noise, bias and each disc's degeneration and contour drawn "
-        "per study (not with --fov, --lumbar-vertebrae, --sagittal-contrast)",
+        "per study (not with --fov, --lumbar-vertebrae, --sagittal-contrast); with --kind "
+        "spine-xr: wide-profile radiographs (spineviewer.phantom.xr_wide)",
     )
     mr.add_argument(
         "--fov",
@@ -179,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
     """Generate the studies; print one line per study."""
     from spineviewer.phantom import generate, study_folder_name
 
+    if args.kind == "spine-xr" and args.profile == "wide":
+        return _run_wide_xr(args)
     try:
         mr_options = _mr_options(args)
     except ValueError as exc:
@@ -246,5 +252,28 @@ def _run_magnified(args: argparse.Namespace) -> int:
         print(
             f"{folder}: {shown['modality']} radiograph magnified {shown['magnification']:.4f} "
             f"({shown['tags']}: lengths in {shown['spacing_unit']}; synthetic phantom)"
+        )
+    return 0
+
+
+def _run_wide_xr(args: argparse.Namespace) -> int:
+    """``--kind spine-xr --profile wide``: the wide radiographs; one line per study."""
+    from spineviewer.phantom.xr_wide import generate_wide_xr, wide_folder_name
+
+    other = [name for name in _MR_OPTIONS if name != "profile" and getattr(args, name)]
+    other += ["xr_geometry"] if args.xr_geometry is not None else []
+    other += ["fracture"] if args.fracture or args.fracture_rate else []
+    if other:
+        flags = ", ".join("--" + name.replace("_", "-") for name in other)
+        print(f"spineviewer phantom: error: {flags}: not with --profile wide", file=sys.stderr)
+        return 2
+    for seed in range(args.seed, args.seed + args.count):
+        truth = generate_wide_xr(args.out_dir, seed)
+        wide = truth.parameters["wide"]
+        seen = sum(1 for v in truth.vertebrae if v.views)
+        print(
+            f"{Path(args.out_dir) / wide_folder_name(seed)}: {wide['modality']} radiograph, "
+            f"wide profile, field {wide['field']}, {seen} bodies in view, "
+            f"{len(truth.implants)} implants (synthetic phantom)"
         )
     return 0
