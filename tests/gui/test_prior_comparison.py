@@ -208,6 +208,24 @@ def test_without_labels_a_sync_point_links_the_studies(qtbot, window, tmp_path) 
     qtbot.waitUntil(lambda: level[_sop(there)] == "L4-L5", timeout=5000)
 
 
+def test_compare_with_prior_from_two_open_studies_newest_right(qtbot, window, tmp_path) -> None:
+    win, wait = window, _waiter(qtbot)
+    current_dir, prior_dir = generate_prior(tmp_path / "studies", SEED)
+    win.open_paths([prior_dir, current_dir])  # both opened as studies, the prior hung
+    wait(lambda: not win.busy() and win.grid.viewports[0].source is not None)
+    win.prior.update_actions()
+    assert win.prior.compare_action.isEnabled()
+    assert not win.prior.sync_here_action.isEnabled()
+    win.prior.newest_right_action.trigger()  # the setting, kept in QSettings
+    assert win.settings.qsettings.value("prior/newest_right") in (True, "true")
+    win.prior.compare_action.trigger()
+    wait(lambda: win.prior.pair is not None and not win.busy())
+    current, prior = win.prior.pair  # type: ignore[misc]
+    assert current.info["StudyDate"] > prior.info["StudyDate"]
+    shown = [study_in(win, vp) for vp in win.grid.visible_viewports()]
+    assert [s.uid if s else None for s in shown] == [prior.uid, current.uid] * 2
+
+
 def _sop(vp: ImageViewport) -> str:
     info = vp.info
     assert info is not None and info.frame is not None
