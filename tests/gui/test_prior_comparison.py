@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 from gui_helpers import wheel
 from xvfb_script import MISSING, run_on_xvfb
@@ -237,54 +234,34 @@ def _sop(vp: ImageViewport) -> str:
 
 def drive(out: Path, png: Path) -> None:
     """The acceptance steps in a window filling the X screen, then the screen captured."""
-    from PySide6.QtTest import QTest
+    from real_display_probe import capture, screen_rect, wait_until
 
     from spineviewer.gui.app import application
-
-    def wait(condition: Callable[[], bool], timeout_s: float = 120.0) -> None:
-        started = time.perf_counter()
-        while not condition():
-            if time.perf_counter() - started > timeout_s:
-                raise TimeoutError("the viewer did not get there in time")
-            QTest.qWait(50)
 
     application()
     with tempfile.TemporaryDirectory() as scratch:
         win = MainWindow()
         win.setGeometry(0, 0, *SCREEN)
         win.show()
-        pair = open_pair(win, Path(scratch), wait)
+        pair = open_pair(win, Path(scratch), wait_until)
         truths = [load_ground_truth(Path(p)) for p in sorted(Path(scratch).glob("*/*"))]
         truths.sort(key=lambda t: t.study_instance_uid != pair[0].uid)
-        result = scroll_current_to_l4_l5(win, pair, truths, wait)
-        for vp in (pane(win, s, "sagittal") for s in pair):  # both on their mid-sagittal
-            found = nearest_slice(
-                vp.source, truths[pair.index(study_in(win, vp))].vertebra("L3").centre_mm
-            )  # type: ignore[arg-type]
+        result = scroll_current_to_l4_l5(win, pair, truths, wait_until)
+        for study, truth in zip(pair, truths, strict=True):  # both on their mid-sagittal
+            vp = pane(win, study, "sagittal")
+            assert vp.source is not None
+            found = nearest_slice(vp.source, truth.vertebra("L3").centre_mm)
             assert found is not None
             vp.set_index(found[0])
         measure_on(win, pane(win, pair[0], "axial"), 40.0)
         measure_on(win, pane(win, pair[1], "axial"), 30.0)
-        QTest.qWait(1500)
+        wait_until(lambda: win.prior.table.rowCount() == 2)
         png.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-window", "root", str(png)], check=True)
-        panes = []
-        for vp in win.grid.visible_viewports():
-            at = vp.mapToGlobal(vp.rect().topLeft())
-            panes.append([at.x(), at.y(), vp.width(), vp.height()])
+        capture(png)
+        panes = [screen_rect(vp) for vp in win.grid.visible_viewports()]
         result["rows"] = win.prior.table.rowCount()
         (out / "prior.json").write_text(json.dumps({**result, "panes": panes}, indent=2))
         win.close()
-
-
-def pixels(path: Path) -> np.ndarray:
-    from PySide6.QtGui import QImage
-
-    image = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB888)
-    assert not image.isNull(), f"cannot read {path}"
-    width, height, stride = image.width(), image.height(), image.bytesPerLine()
-    raw = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(height, stride)
-    return raw[:, : width * 3].reshape(height, width, 3).copy()
 
 
 @pytest.mark.real_display
@@ -296,6 +273,8 @@ def test_prior_comparison_on_the_x_server(tmp_path: Path) -> None:
     record = json.loads((tmp_path / "prior.json").read_text())
     assert record["prior"] == record["want"] != record["naive"]
     assert record["rows"] == 2
+    from test_about_real_display import pixels  # the X screen's PNG as an array
+
     screen = pixels(png)
     assert screen.shape[:2] == (SCREEN[1], SCREEN[0])
     for x, y, w, h in record["panes"]:  # four panes, each showing an image (not black)
