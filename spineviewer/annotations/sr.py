@@ -58,6 +58,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code as PydicomCode
 
+from spineviewer import __version__
 from spineviewer.annotations.calibration import Calibrations, scale_of
 from spineviewer.annotations.frames import (
     FrameKey,
@@ -87,7 +88,8 @@ from spineviewer.geometry import Plane
 #: SpineViewer's private coding scheme (declared in every file that uses it).
 SPV_SCHEME = "99SPV"
 MANUFACTURER = "SpineViewer"
-SOFTWARE_VERSION = "0.1"
+#: What SR, SEG, KOS and GSPS written here give as SoftwareVersions (the report's signature too).
+SOFTWARE_VERSION = __version__
 
 #: Finding category of each vocabulary category (CID 7150 where it fits).
 CATEGORY_CODES: dict[str, PydicomCode] = {

@@ -444,7 +444,11 @@ class AnalysisUi(QObject):
             self.shell.show_status("Analyze the study first (Ctrl+R), then export.", 8000)
             return None
         session = self.annotation.controller.sessions.get(study.uid)
-        return Analysed(study, findings, session.document if session is not None else None)
+        if session is None:
+            return Analysed(study, findings, None)
+        return Analysed(
+            study, findings, session.document, session.stack
+        )  # the impression: undoable
 
     def export_report(self, dialog: ReportDialog | None = None) -> Job | None:
         """File > Export report: preview, choose formats and folder, export in the background.
