@@ -48,6 +48,7 @@ from spineviewer.gui.presentation_ui import PresentationUi
 from spineviewer.gui.prior_ui import PriorUi
 from spineviewer.gui.settings import ViewerSettings
 from spineviewer.gui.steps import StepQueue
+from spineviewer.gui.study_export_ui import StudyExportUi
 from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.gui.workers import Job
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.analysis = AnalysisUi(self, self.annotation)
         self.label_maps = LabelMapUi(self, self.annotation)
         self.export = ExportUi(self)
+        self.study_export = StudyExportUi(self)
         self.prior = PriorUi(self, self.annotation)
         self._build_actions()
         self._apply_settings()
@@ -258,6 +260,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.analysis.report_action)
         export = self.export
         file_menu.addActions([export.export_view_action, export.export_series_action])
+        file_menu.addAction(self.study_export.export_study_action)
         file_menu.addAction(export.print_view_action)
         file_menu.addSeparator()
         file_menu.addActions(pacs)
