@@ -3,7 +3,8 @@
 One radiograph gives one sample per target: the whole image, intensities scaled by its
 0.5/99.5 percentiles, inverted when it is MONOCHROME1 (the model always sees bone bright, as
 the manifest's ``monochrome1: invert`` tells the runner), letterboxed into the model's input
-size (:func:`~spineviewer.ai.detection.letterbox_image`), with the ground-truth boxes mapped
+size (:func:`~spineviewer.ai.preprocessing.letterbox_scaled`; at a fixed mm per input pixel
+when the task's manifest says so), with the ground-truth boxes mapped
 into input pixels:
 
 - ``vertebrae``: the vertebral bodies T10 .. S1 with their class (``S1`` for the sacral body,
@@ -15,14 +16,15 @@ into input pixels:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from spineviewer.ai.preprocessing import letterbox_image
+from spineviewer.ai.preprocessing import letterbox_scaled
 from spineviewer.ai.vertebra_labels import CLASS_NAMES
 from spineviewer.dicom import Stack, StackPixels, scan
+from spineviewer.geometry.resample import percentiles
 from spineviewer.phantom import load_ground_truth
 from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.phantom_data import PERCENTILES
@@ -74,11 +76,19 @@ def _objects(
     return boxes, classes, names, angles
 
 
-def xr_sample(study_dir: Path, target: str, size: tuple[int, int]) -> DetectionSample:
-    """The radiograph of one spine-xr phantom with the boxes of ``target``."""
+def xr_sample(
+    study_dir: Path, target: str, size: tuple[int, int], mm_per_pixel: float | None = None
+) -> DetectionSample:
+    """The radiograph of one spine-xr phantom with the boxes of ``target``, letterboxed as the
+    runner does: in physical proportions by the stack's pixel spacing (the one the viewer
+    measures with: :func:`~spineviewer.dicom.spacing.choose_spacing`), at ``mm_per_pixel``
+    (the manifest's fixed scale) when given."""
     stack, values, monochrome1 = radiograph(study_dir)
     uid = stack.frames[0].instance.sop_instance_uid
-    image, box = letterbox_image(values, size, PERCENTILES, invert=monochrome1)
+    bounds = percentiles(values, *PERCENTILES)
+    image, box = letterbox_scaled(
+        values, size, bounds, monochrome1, stack.pixel_spacing, mm_per_pixel
+    )
     found, classes, names, angles = _objects(study_dir, uid, target)
     boxes = np.array([box.box_to_input(b) for b in found]).reshape(-1, 4)
     return DetectionSample(
@@ -96,7 +106,24 @@ def xr_sample(study_dir: Path, target: str, size: tuple[int, int]) -> DetectionS
 
 
 def collect_xr(
-    folders: Sequence[Path], target: str, size: tuple[int, int]
+    folders: Sequence[Path], target: str, size: tuple[int, int], mm_per_pixel: float | None = None
 ) -> list[DetectionSample]:
     """Samples of every study folder, in folder order."""
-    return [xr_sample(folder, target, size) for folder in folders]
+    return [xr_sample(folder, target, size, mm_per_pixel) for folder in folders]
+
+
+def ensure_wide_xr(root: Path, seeds: Iterable[int], say: Callable[[str], None]) -> list[Path]:
+    """Wide-profile spine-xr study folders (:mod:`spineviewer.phantom.xr_wide`) for ``seeds``
+    under ``root`` (``spine-xr-<seed>-wide``, beside any standard study), generated when
+    missing."""
+    from spineviewer.phantom.xr_wide import generate_wide_xr, wide_folder_name
+
+    out = root
+    folders = []
+    for seed in seeds:
+        folder = out / wide_folder_name(seed)
+        if not (folder / "ground_truth.json").is_file():
+            say(f"generating wide spine-xr phantom seed {seed}")
+            generate_wide_xr(out, seed)
+        folders.append(folder)
+    return folders

@@ -45,6 +45,7 @@ from spineviewer.training.xr_data import (
     IMPLANT_CLASSES,
     TARGET_CLASSES,
     collect_xr,
+    ensure_wide_xr,
     radiograph,
     xr_sample,
 )
@@ -70,6 +71,12 @@ class XrTask:
     epochs: int
     what: str
     intended_use: str
+    #: The letterbox's fixed scale (the manifest's ``preprocessing.mm_per_pixel``; None: the
+    #: whole image as large as fits).
+    mm_per_pixel: float | None = None
+    #: Which spine-xr phantoms it learns from: ``standard`` or ``wide``
+    #: (:mod:`spineviewer.phantom.xr_wide`).
+    profile: str = "standard"
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -96,17 +103,20 @@ XR_TASKS: dict[str, XrTask] = {
         id="vertebrae-ap",
         name="Vertebral bodies and their tilt on AP radiographs (demo, phantom-trained)",
         target="vertebrae",
-        input_size=(384, 192),
+        # 480 x 360 mm at 1.25 mm per input pixel: a T8-pelvis field at one physical scale
+        input_size=(384, 288),
         seeds=Seeds(train=(14_000, 400), val=(24_000, 40), test=(94_000, 100)),
         oriented=True,
         per_class_nms=False,
-        epochs=40,
-        what="vertebral bodies T10 .. L5 and the sacral S1 body, each with its four corners",
+        epochs=30,
+        what="vertebral bodies T8 .. L5 and the sacral S1 body, each with its four corners",
         intended_use=(
             "Demonstration of the SpineViewer AI pipeline on phantom studies: vertebral bodies "
             "on an AP spine radiograph, labelled by order, with the endplate tilts that give "
             "the Cobb angle."
         ),
+        mm_per_pixel=1.25,
+        profile="wide",
     ),
 }
 VOCABULARY_KEYS: dict[str, str | None] = {
@@ -152,9 +162,11 @@ def analyse_radiograph(
         [values],
         score_threshold=AP_THRESHOLD,
         monochrome1=monochrome1,
+        spacing=stack.pixel_spacing,
     )
     spacing = stack.pixel_spacing or (1.0, 1.0)
-    truth = xr_sample(study_dir, task.target, manifest.preprocessing.size)
+    pre = manifest.preprocessing
+    truth = xr_sample(study_dir, task.target, pre.size, pre.mm_per_pixel)
     return XrResult(study_dir.name, found, box, spacing, truth)
 
 
@@ -269,17 +281,29 @@ class ShippedXr:
 def load_xr_sets(
     task: XrTask, phantoms: Path, scale: float = 1.0, say: Say = print
 ) -> tuple[dict[str, list[DetectionSample]], dict[str, list[Path]], dict[str, range]]:
-    """Samples of the train and val studies, the folders of every set, the seeds used."""
+    """Samples of the train and val studies, the folders of every set, the seeds used (the
+    wide profile's studies as ``phantoms/spine-xr-<seed>-wide``)."""
 
     def collect(folders: list[Path]) -> list[DetectionSample]:
-        return collect_xr(folders, task.target, task.input_size)
+        return collect_xr(folders, task.target, task.input_size, task.mm_per_pixel)
 
     def describe(name: str, seeds: range, samples: list[DetectionSample]) -> str:
         return (
             f"{name}: {len(seeds)} radiographs, {sum(len(s.boxes) for s in samples)} {task.target}"
         )
 
-    return load_phantom_sets(PHANTOM_KIND, task.seeds, phantoms, collect, describe, scale, say)
+    if task.profile == "standard":
+        return load_phantom_sets(PHANTOM_KIND, task.seeds, phantoms, collect, describe, scale, say)
+    sets: dict[str, list[DetectionSample]] = {}
+    folders: dict[str, list[Path]] = {}
+    used: dict[str, range] = {}
+    for name, span in task.seeds.ranges().items():
+        used[name] = span[: max(1, round(len(span) * scale))]
+        folders[name] = ensure_wide_xr(phantoms, used[name], say)
+        if name != "test":
+            sets[name] = collect(folders[name])
+            say(describe(name, used[name], sets[name]))
+    return sets, folders, used
 
 
 def train_and_ship_xr(

@@ -209,6 +209,7 @@ def _run(
         [state.values],
         monochrome1=mono1,
         bounds=state.bounds,  # both models: computed once
+        spacing=stack.pixel_spacing,  # a manifest's mm_per_pixel needs it
     )
     return stack, session, found, box
 
