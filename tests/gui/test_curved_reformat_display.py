@@ -58,6 +58,7 @@ def drive(out: Path, png: Path) -> None:
     screen into ``png``; ``out/curved.json`` says where the pane is and what it shows."""
     from PySide6.QtGui import QAction
     from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QDockWidget
 
     from spineviewer.gui.app import application
     from spineviewer.gui.curved_ui import CurvedReformatUi
@@ -96,6 +97,9 @@ def drive(out: Path, png: Path) -> None:
         if action is None:
             feature = CurvedReformatUi(win, lambda: win.analysis.last)
             action = feature.action
+        for dock in win.findChildren(QDockWidget):  # taller panes for the spine
+            if dock.windowTitle() == "Comparison":
+                dock.hide()
         win.grid.set_active(middle)
         action.trigger()
         wait(lambda: isinstance(middle.source, CurvedSource) and not win.busy())
