@@ -15,11 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +56,7 @@ def drive(out: Path, png: Path) -> None:
     from PySide6.QtGui import QAction
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QDockWidget
+    from real_display_probe import capture, screen_rect, wait_until
 
     from spineviewer.gui.app import application
     from spineviewer.gui.curved_ui import CurvedReformatUi
@@ -67,13 +65,6 @@ def drive(out: Path, png: Path) -> None:
     from spineviewer.phantom.scoliosis_bend import Scoliosis
     from spineviewer.viewing.curved import CurvedSource
     from spineviewer.viewing.mpr import MprSource
-
-    def wait(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
-        started = time.perf_counter()
-        while not condition():
-            if time.perf_counter() - started > timeout_s:
-                raise TimeoutError("the viewer did not get there in time")
-            QTest.qWait(50)
 
     app = application()
     with tempfile.TemporaryDirectory() as scratch:
@@ -88,7 +79,7 @@ def drive(out: Path, png: Path) -> None:
                 v.source for v in win.grid.visible_viewports() if isinstance(v.source, MprSource)
             ]
 
-        wait(lambda: not win.busy() and len(reformats()) == 2)
+        wait_until(lambda: not win.busy() and len(reformats()) == 2)
         QTest.qWait(1500)  # deferred hanging steps
         middle = win.grid.visible_viewports()[1]  # the sagittal MPR of the CT layout
         # the window's View menu action; a feature of its own where the window lacks it
@@ -102,17 +93,14 @@ def drive(out: Path, png: Path) -> None:
                 dock.hide()
         win.grid.set_active(middle)
         action.trigger()
-        wait(lambda: isinstance(middle.source, CurvedSource) and not win.busy())
-        QTest.qWait(1500)
-        app.processEvents()
+        wait_until(lambda: isinstance(middle.source, CurvedSource) and not win.busy())
+        QTest.qWait(1100)
         png.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-window", "root", str(png)], check=True)
+        capture(png)
         source = middle.source
         assert isinstance(source, CurvedSource)
-        at = middle.viewport().mapToGlobal(middle.viewport().rect().topLeft())
-        size = middle.viewport().rect()
         record = {
-            "pane": [at.x(), at.y(), size.width(), size.height()],
+            "pane": screen_rect(middle),
             "name": source.name,
             "index": middle.index,
             "depth_mm": source.info(middle.index).position_mm,
@@ -122,18 +110,8 @@ def drive(out: Path, png: Path) -> None:
         (out / "curved.json").write_text(json.dumps(record, indent=2))
         print(f"screenshot {png}")
         win.close()
+        app.processEvents()
         del feature
-
-
-def pixels(path: Path) -> np.ndarray:
-    """The captured screen as an (rows, cols) grey uint8 array."""
-    from PySide6.QtGui import QImage
-
-    image = QImage(str(path)).convertToFormat(QImage.Format.Format_Grayscale8)
-    assert not image.isNull(), f"cannot read {path}"
-    width, height, stride = image.width(), image.height(), image.bytesPerLine()
-    raw = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(height, stride)
-    return raw[:, :width].copy()
 
 
 @pytest.mark.real_display
@@ -153,7 +131,9 @@ def test_curved_reformat_of_a_scoliotic_ct_stands_straight_on_the_x_server(
     assert np.percentile(np.abs(mids), 80) <= 1.0, np.percentile(np.abs(mids), 80)
     # on the screen (bone window: marrow and cortex brighter than 100 of 255, soft tissue
     # about 77): bone in the pane's upper, middle and lower fifths, in one vertical band
-    shot = pixels(tmp_path / "curved.png")
+    from test_about_real_display import pixels
+
+    shot = pixels(tmp_path / "curved.png").mean(axis=2)
     x, y, w, h = record["pane"]
     pane = shot[y + 4 : y + h - 4, x + 4 : x + w - 4]  # inside the active pane's frame
     h, w = pane.shape
