@@ -32,6 +32,7 @@ from spineviewer.gui.actions import make_action
 from spineviewer.gui.analysis_ui import AnalysisUi
 from spineviewer.gui.annotate.ui import AnnotationUi
 from spineviewer.gui.browser import StudyBrowser
+from spineviewer.gui.curved_ui import CurvedReformatUi
 from spineviewer.gui.dialogs import AboutDialog, ShortcutsDialog
 from spineviewer.gui.export_ui import ExportUi
 from spineviewer.gui.grid import LAYOUTS, ViewportGrid, layout_name
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self.export = ExportUi(self)
         self.study_export = StudyExportUi(self)
         self.prior = PriorUi(self, self.annotation)
+        self.curved = CurvedReformatUi(self, lambda: self.analysis.last)
         self._build_actions()
         self._apply_settings()
         self.settings.restore_geometry(self)
@@ -268,7 +270,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         view_menu = menu.addMenu("&View")
         view_menu.addActions(list(self.layout_actions.values()))
-        view_menu.addActions([self.hanging_action, self.reformat_action])
+        view_menu.addActions([self.hanging_action, self.reformat_action, self.curved.action])
         view_menu.addSeparator()
         view_menu.addActions(self.prior.view_actions)
         view_menu.aboutToShow.connect(self.prior.update_actions)
