@@ -169,9 +169,15 @@ def model_card(
             if task.profile != "standard"
             else ""
         )
+        + (
+            f", with the standard-profile study of the first {task.standard_share:.0%} of the "
+            "train and validation seeds too"
+            if task.standard_share
+            else ""
+        )
         + f"; train seeds {seed_span(seeds['train'])} "
-        f"({len(seeds['train'])} radiographs, {with_objects} of them with {task.target}, "
-        f"{n_boxes} boxes), validation seeds {seed_span(seeds['val'])} ({len(seeds['val'])} "
+        f"({len(sets['train'])} radiographs, {with_objects} of them with {task.target}, "
+        f"{n_boxes} boxes), validation seeds {seed_span(seeds['val'])} ({len(sets['val'])} "
         "radiographs)",
         f"- network: CenterNet-style tiny U-Net (width {config.width}, "
         f"{parameter_count(result.model):,} parameters)"

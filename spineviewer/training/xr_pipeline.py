@@ -39,6 +39,7 @@ from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.detection_pipeline import compact_seeds
 from spineviewer.training.detector_ship import load_phantom_sets, stage_and_ship
 from spineviewer.training.metrics import average_precision, cobb_metrics, identification
+from spineviewer.training.phantom_data import ensure_phantoms
 from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import Seeds
 from spineviewer.training.xr_data import (
@@ -77,6 +78,9 @@ class XrTask:
     #: Which spine-xr phantoms it learns from: ``standard`` or ``wide``
     #: (:mod:`spineviewer.phantom.xr_wide`).
     profile: str = "standard"
+    #: With the wide profile: this fraction of the train and validation seeds also brings its
+    #: standard-profile study (the model must keep reading the standard radiographs).
+    standard_share: float = 0.0
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -108,7 +112,6 @@ XR_TASKS: dict[str, XrTask] = {
         seeds=Seeds(train=(14_000, 400), val=(24_000, 40), test=(94_000, 100)),
         oriented=True,
         per_class_nms=False,
-        epochs=30,
         what="vertebral bodies T8 .. L5 and the sacral S1 body, each with its four corners",
         intended_use=(
             "Demonstration of the SpineViewer AI pipeline on phantom studies: vertebral bodies "
@@ -117,6 +120,8 @@ XR_TASKS: dict[str, XrTask] = {
         ),
         mm_per_pixel=1.25,
         profile="wide",
+        standard_share=0.5,
+        epochs=20,
     ),
 }
 VOCABULARY_KEYS: dict[str, str | None] = {
@@ -282,7 +287,8 @@ def load_xr_sets(
     task: XrTask, phantoms: Path, scale: float = 1.0, say: Say = print
 ) -> tuple[dict[str, list[DetectionSample]], dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used (the
-    wide profile's studies as ``phantoms/spine-xr-<seed>-wide``)."""
+    wide profile's studies as ``phantoms/spine-xr-<seed>-wide``, with the standard studies of
+    the task's ``standard_share`` of the train and validation seeds; held out: wide only)."""
 
     def collect(folders: list[Path]) -> list[DetectionSample]:
         return collect_xr(folders, task.target, task.input_size, task.mm_per_pixel)
@@ -301,7 +307,9 @@ def load_xr_sets(
         used[name] = span[: max(1, round(len(span) * scale))]
         folders[name] = ensure_wide_xr(phantoms, used[name], say)
         if name != "test":
-            sets[name] = collect(folders[name])
+            standard = used[name][: round(len(used[name]) * task.standard_share)]
+            extra = ensure_phantoms(PHANTOM_KIND, phantoms, standard, say) if standard else []
+            sets[name] = collect(folders[name] + extra)
             say(describe(name, used[name], sets[name]))
     return sets, folders, used
 
