@@ -72,7 +72,7 @@ def test_cli_lumbar_mr_options(tmp_path: Path, capsys: pytest.CaptureFixture[str
             ["--profile", "wide", "--fov", "L2-S1"],
             "--fov: the wide profile draws these per study; leave them out",
         ),
-        (["--kind", "spine-xr", "--profile", "wide"], "--profile: only for --kind lumbar-mr"),
+        (["--kind", "lumbar-ct", "--profile", "wide"], "--profile: only for --kind lumbar-mr"),
         (["--lumbar-vertebrae", "7"], "--lumbar-vertebrae: choose one of 5, 6, got '7'"),
         (["--sagittal-contrast", "PD"], "--sagittal-contrast: choose one of T2, T1, STIR"),
         (
