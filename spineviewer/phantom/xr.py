@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ from spineviewer.phantom.series import series_truth
 from spineviewer.phantom.truth import (
     CobbTruth,
     ImplantTruth,
+    SeriesTruth,
     StudyGroundTruth,
     VertebraTruth,
     View,
@@ -392,6 +393,29 @@ def _magnified_truth(
     }
 
 
+def write_ap_radiograph(
+    study: StudyInfo,
+    study_dir: Path,
+    stored: np.ndarray,
+    kind: tuple[bool, bool],
+    window: tuple[float, float, int],
+    decorate: Callable[[Dataset], None],
+) -> tuple[SeriesInfo, SeriesTruth]:
+    """Write the one AP image of a spine-xr study: ``kind`` (DX, MONOCHROME1), ``window``
+    (centre, width, bits stored), ``decorate`` adds the radiograph's attributes."""
+    dx, mono1 = kind
+    sop_class = DigitalXRayImageStorageForPresentation if dx else ComputedRadiographyImageStorage
+    info = SeriesInfo.create(
+        study, 1, "xr_ap", "AP L-SPINE", "DX" if dx else "CR", sop_class, "projection"
+    )
+    ds = new_dataset(study, info, 0)
+    decorate(ds)
+    centre, width, bits = window
+    set_pixels(ds, stored, (centre, width), "MONOCHROME1" if mono1 else "MONOCHROME2", bits)
+    write(ds, study_dir, info.file_name(0))
+    return info, series_truth(info, study, 1)
+
+
 def generate_spine_xr(
     study_dir: Path,
     seed: int,
@@ -442,15 +466,16 @@ def generate_spine_xr(
     if mono1:
         stored = (MAX_STORED - stored).astype(np.uint16)
 
-    sop_class = DigitalXRayImageStorageForPresentation if dx else ComputedRadiographyImageStorage
-    info = SeriesInfo.create(
-        study, 1, "xr_ap", "AP L-SPINE", "DX" if dx else "CR", sop_class, "projection"
+    info, truth = write_ap_radiograph(
+        study,
+        study_dir,
+        stored,
+        (dx, mono1),
+        (1900.0, 2000.0, 12),
+        lambda ds: _decorate(
+            ds, dx, mono1, detector, setup, geometry.tags if geometry is not None else ""
+        ),
     )
-    ds = new_dataset(study, info, 0)
-    _decorate(ds, dx, mono1, detector, setup, geometry.tags if geometry is not None else "")
-    set_pixels(ds, stored, (1900.0, 2000.0), "MONOCHROME1" if mono1 else "MONOCHROME2", 12)
-    write(ds, study_dir, info.file_name(0))
-    truth = series_truth(info, study, 1)
     sop = truth.images[0].sop_instance_uid
 
     vertebrae = []

@@ -28,15 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydicom.uid import ComputedRadiographyImageStorage, DigitalXRayImageStorageForPresentation
 
 from spineviewer.phantom.anatomy import BODY_HEIGHT, BODY_WIDTH, DISC_BELOW
 from spineviewer.phantom.imaging import box_of
 from spineviewer.phantom.radiograph import Blob, add_solid
 from spineviewer.phantom.records import study_truth
-from spineviewer.phantom.series import series_truth
 from spineviewer.phantom.truth import ImplantTruth, StudyGroundTruth, VertebraTruth, View
-from spineviewer.phantom.writer import SeriesInfo, StudyInfo, new_dataset, set_pixels, write
+from spineviewer.phantom.writer import StudyInfo
 from spineviewer.phantom.xr import (
     KIND,
     XrVertebra,
@@ -44,6 +42,7 @@ from spineviewer.phantom.xr import (
     _implants,
     _tilts,
     cobb_from_tilts,
+    write_ap_radiograph,
 )
 from spineviewer.phantom.xr_film import Exposure, develop, expose
 
@@ -309,17 +308,14 @@ def generate_wide_xr(out_dir: str | Path, seed: int) -> StudyGroundTruth:
     if mono1:
         stored = (top_value - stored).astype(np.uint16)
 
-    sop_class = DigitalXRayImageStorageForPresentation if dx else ComputedRadiographyImageStorage
-    info = SeriesInfo.create(
-        study, 1, "xr_ap", "AP L-SPINE", "DX" if dx else "CR", sop_class, "projection"
+    info, truth = write_ap_radiograph(
+        study,
+        study_dir,
+        stored,
+        (dx, mono1),
+        (top_value / 2, top_value, exposure.bits),
+        lambda ds: _decorate(ds, dx, mono1, spacing),
     )
-    ds = new_dataset(study, info, 0)
-    _decorate(ds, dx, mono1, spacing)
-    centre = top_value / 2
-    set_pixels(ds, stored, (centre, top_value), "MONOCHROME1" if mono1 else "MONOCHROME2",
-               exposure.bits)  # fmt: skip
-    write(ds, study_dir, info.file_name(0))
-    truth = series_truth(info, study, 1)
     sop = truth.images[0].sop_instance_uid
 
     vertebrae, in_view = [], []
