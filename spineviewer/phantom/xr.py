@@ -401,16 +401,19 @@ def write_ap_radiograph(
     window: tuple[float, float, int],
     decorate: Callable[[Dataset], None],
 ) -> tuple[SeriesInfo, SeriesTruth]:
-    """Write the one AP image of a spine-xr study: ``kind`` (DX, MONOCHROME1), ``window``
-    (centre, width, bits stored), ``decorate`` adds the radiograph's attributes."""
+    """Write the one AP image of a spine-xr study: ``stored`` bone bright, inverted here for
+    MONOCHROME1; ``kind`` (DX, MONOCHROME1), ``window`` (centre, width, bits stored),
+    ``decorate`` adds the radiograph's attributes."""
     dx, mono1 = kind
+    centre, width, bits = window
+    if mono1:
+        stored = (2**bits - 1 - stored).astype(np.uint16)
     sop_class = DigitalXRayImageStorageForPresentation if dx else ComputedRadiographyImageStorage
     info = SeriesInfo.create(
         study, 1, "xr_ap", "AP L-SPINE", "DX" if dx else "CR", sop_class, "projection"
     )
     ds = new_dataset(study, info, 0)
     decorate(ds)
-    centre, width, bits = window
     set_pixels(ds, stored, (centre, width), "MONOCHROME1" if mono1 else "MONOCHROME2", bits)
     write(ds, study_dir, info.file_name(0))
     return info, series_truth(info, study, 1)
@@ -463,9 +466,6 @@ def generate_spine_xr(
     signal = smooth(np.minimum(image, 3.2)) * gradient[:, None] * 1000.0
     signal += rng.normal(0.0, rng.uniform(8.0, 20.0), shape)
     stored = to_uint16(signal, MAX_STORED)
-    if mono1:
-        stored = (MAX_STORED - stored).astype(np.uint16)
-
     info, truth = write_ap_radiograph(
         study,
         study_dir,

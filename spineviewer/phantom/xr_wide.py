@@ -305,9 +305,6 @@ def generate_wide_xr(out_dir: str | Path, seed: int) -> StudyGroundTruth:
     mono1 = bool(rng.random() < 0.35)
     dx = bool(rng.random() < 0.6)
     top_value = 2**exposure.bits - 1
-    if mono1:
-        stored = (top_value - stored).astype(np.uint16)
-
     info, truth = write_ap_radiograph(
         study,
         study_dir,
