@@ -13,6 +13,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from spineviewer import config
+from spineviewer.gui.gc_timer import EventLoopCollector
 from spineviewer.gui.icons import icon
 from spineviewer.gui.main_window import MainWindow
 from spineviewer.gui.shell import Shell
@@ -49,6 +50,8 @@ def application() -> QApplication:
     # app: leaving it out of the garbage collector's full passes keeps those passes (run on
     # whatever thread triggers them, holding the GIL) from stalling painting by ~60 ms.
     gc.freeze()
+    # and the collector runs from the event loop only, never inside a Qt call (gc_timer)
+    EventLoopCollector(app)
     return app
 
 

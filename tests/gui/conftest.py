@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,17 @@ def _isolated_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     root = tmp_path / "workspace"
     monkeypatch.setenv("SPINEVIEWER_WORKSPACE", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _collect_between_tests() -> Iterator[None]:
+    """No automatic garbage collection inside a GUI test, a full one after it: a collection
+    that starts inside a Qt call (a signal disconnect) and frees an earlier window's QObject
+    deadlocks on Qt's connection lock (seen: the suite hung in MainWindow.__init__). The
+    viewer itself collects from its event loop only (spineviewer.gui.gc_timer)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
