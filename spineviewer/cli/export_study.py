@@ -89,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
         known = {s.uid for s in studies}
         for study in result.studies:
             if study.uid in known:
-                print(f"spineviewer {COMMAND}: {path}: study {study.uid} was found under an "
-                      "earlier path already; exported once, from there", file=sys.stderr)  # fmt: skip
+                said = f"{path}: study {study.uid} was found under an earlier path already"
+                print(f"spineviewer {COMMAND}: {said}; exported once, from there", file=sys.stderr)
             else:
                 studies.append(study)
     try:
