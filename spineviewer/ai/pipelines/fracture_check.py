@@ -28,7 +28,7 @@ from spineviewer.ai.body_heights import BodyHeights, genant_grade, height_loss, 
 from spineviewer.ai.findings import UNCERTAIN, VertebraFinding
 from spineviewer.ai.usable import UsableSlices
 
-__all__ = ["LOSS_CLEARS", "LOSS_SUSPECT", "UNCERTAIN_FRACTURE", "checked", "column_heights"]
+__all__ = ["LOSS_CLEARS", "LOSS_SUSPECT", "checked", "column_heights"]
 
 #: A "fractured" body whose height loss is below this is reported "uncertain".
 LOSS_CLEARS = 0.12
@@ -40,8 +40,6 @@ LOSS_SUSPECT = 0.30
 MEASURE_MAX_DISTANCE_MM = 5.0
 #: A height above this fraction of the centre-to-centre spacing crossed a disc: not used.
 MAX_HEIGHT = 0.9
-#: The fracture value of a body whose model answer and heights disagree.
-UNCERTAIN_FRACTURE = UNCERTAIN
 
 
 def column_heights(
@@ -107,10 +105,10 @@ def checked(
     value = answer
     reasons: tuple[str, ...] = (measured,)
     if answer == "fractured" and loss < LOSS_CLEARS:
-        value = UNCERTAIN_FRACTURE
+        value = UNCERTAIN
         reasons = (f"the model says fractured ({probability:.2f}) but {measured}",)
     elif answer != "fractured" and loss >= LOSS_SUSPECT:
-        value = UNCERTAIN_FRACTURE
+        value = UNCERTAIN
         reasons = (f"the model says intact (fracture {probability:.2f}) but {measured}",)
     return replace(
         finding,
