@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Tokens ending in ``.md`` that name no file of the repository, and why.
 NOT_FILES: dict[str, str] = {
     "NAME.md": "placeholder: a model package's card beside NAME.onnx",
-    "metrics.md": "written by spineviewer.training.report into a --report folder",
+    "metrics.md": "written by spineviewer.training.eval_report into a --report folder",
     "invariance.md": "written by `spineviewer evaluation invariance` into its --out folder",
 }
 

@@ -8,6 +8,16 @@ for it.
 from importlib import import_module
 from typing import Any
 
+from spineviewer.annotations.annotation import (
+    FILLED,
+    POINT_COUNT,
+    Annotation,
+    ImageRef,
+    Kind,
+    Provenance,
+    Status,
+    patient_points,
+)
 from spineviewer.annotations.commands import (
     AddAnnotations,
     Command,
@@ -35,16 +45,6 @@ from spineviewer.annotations.measure import (
     measurements,
     rasterise,
     roi_stats,
-)
-from spineviewer.annotations.model import (
-    FILLED,
-    POINT_COUNT,
-    Annotation,
-    ImageRef,
-    Kind,
-    Provenance,
-    Status,
-    patient_points,
 )
 from spineviewer.annotations.store import Autosaver, LoadResult, Workspace, default_root
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary

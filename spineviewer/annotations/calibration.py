@@ -28,8 +28,8 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from spineviewer.annotations.annotation import Annotation, Kind, Point, default_author, now_iso
 from spineviewer.annotations.measure import PATIENT_SCALE, Scale, length_mm
-from spineviewer.annotations.model import Annotation, Kind, Point, default_author, now_iso
 from spineviewer.dicom import Frame
 from spineviewer.dicom.spacing import SpacingKind, spacing_of_dataset
 

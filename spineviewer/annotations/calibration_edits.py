@@ -10,10 +10,10 @@ a viewer repaints them.
 
 from __future__ import annotations
 
+from spineviewer.annotations.annotation import Annotation
 from spineviewer.annotations.calibration import Calibration
 from spineviewer.annotations.commands import Command, UndoStack
 from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.model import Annotation
 
 
 class SetCalibration(Command):

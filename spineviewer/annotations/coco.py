@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spineviewer.annotations.annotation import Annotation, ImageRef, Kind
 from spineviewer.annotations.measure import FloatArray, outline
-from spineviewer.annotations.model import Annotation, ImageRef, Kind
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary
 from spineviewer.geometry.resample import crop_physical
 

@@ -15,9 +15,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
+from spineviewer.annotations.annotation import Annotation, Kind, Status
 from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.levels import shift_mapping, shifted_label, step_name
-from spineviewer.annotations.model import Annotation, Kind, Status
+from spineviewer.annotations.level_names import shift_mapping, shifted_label, step_name
 
 #: Called after every change of the document: (the command, True when done/redone,
 #: False when undone).

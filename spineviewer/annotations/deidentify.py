@@ -25,9 +25,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from spineviewer.annotations.annotation import Annotation
 from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.levels import disc_parts, is_level
-from spineviewer.annotations.model import Annotation
+from spineviewer.annotations.level_names import disc_parts, is_level
 from spineviewer.annotations.vocabulary import Vocabulary, default_vocabulary
 
 __all__ = ["REMOVED", "deidentified_annotation", "deidentified_document", "is_term"]

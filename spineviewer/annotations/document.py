@@ -30,11 +30,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
+from spineviewer.annotations.annotation import Annotation, Status, default_author
 from spineviewer.annotations.calibration import Calibration
 from spineviewer.annotations.errors import AnnotationFileError
 from spineviewer.annotations.impression import Impression
 from spineviewer.annotations.merge import Version
-from spineviewer.annotations.model import Annotation, Status, default_author
 
 FORMAT = "spineviewer-annotations"
 #: Major version of the file format this code writes and reads.

@@ -20,9 +20,9 @@ import numpy as np
 from pydicom import dcmread
 
 from spineviewer import formats as registry
+from spineviewer.annotations.annotation import Annotation, ImageRef, Status
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.frames import frame_planes, image_refs, source_headers
-from spineviewer.annotations.model import Annotation, ImageRef, Status
 from spineviewer.dicom import Stack, StackPixels
 
 #: What :func:`export_study` accepts: the registry's ``annotations`` family, then the old

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 import pydicom
 from pydicom.dataset import Dataset
 
-from spineviewer.annotations.model import ImageRef
+from spineviewer.annotations.annotation import ImageRef
 from spineviewer.dicom import Stack
 from spineviewer.geometry import Plane
 

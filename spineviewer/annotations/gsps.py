@@ -20,8 +20,8 @@ import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 
+from spineviewer.annotations.annotation import Annotation, Kind
 from spineviewer.annotations.dicom_objects import one_study_destination
-from spineviewer.annotations.model import Annotation, Kind
 from spineviewer.annotations.sr import (
     MANUFACTURER,
     SOFTWARE_VERSION,

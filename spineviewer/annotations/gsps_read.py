@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
+from spineviewer.annotations.annotation import Annotation, ImageRef, Kind, Provenance
 from spineviewer.annotations.dicom_objects import read_object
 from spineviewer.annotations.frames import FrameKey, frame_planes, image_refs
 from spineviewer.annotations.gsps import TAG, View
-from spineviewer.annotations.model import Annotation, ImageRef, Kind, Provenance
 from spineviewer.annotations.sr import _guess_kind, points_from_scoord, scoord_points
 from spineviewer.dicom import Stack
 from spineviewer.geometry import Plane

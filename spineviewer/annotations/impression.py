@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from spineviewer.annotations.model import default_author, now_iso
+from spineviewer.annotations.annotation import default_author, now_iso
 
 __all__ = ["Impression", "impression_text"]
 

@@ -16,9 +16,9 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
 
+from spineviewer.annotations.annotation import ImageRef
 from spineviewer.annotations.dicom_objects import one_study_destination, read_object
 from spineviewer.annotations.frames import FrameKey
-from spineviewer.annotations.model import ImageRef
 from spineviewer.annotations.sr import MANUFACTURER, SOFTWARE_VERSION
 
 __all__ = ["OF_INTEREST", "KeyImage", "KeyImages", "export_kos", "read_kos"]

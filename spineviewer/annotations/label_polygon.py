@@ -7,7 +7,7 @@ only diagonally the loop turns into the pixel it came along, so 4-connected part
 their own). A loop through pixel edges encloses exactly the pixels of its part (holes
 included). :func:`simplify` then drops the staircase's vertices (Douglas-Peucker, 0.75 px by
 default), and :func:`label_polygon` makes it a ``polygon`` proposal of the model that made
-the map (:class:`~spineviewer.annotations.model.Provenance`), for the reader to accept, edit
+the map (:class:`~spineviewer.annotations.annotation.Provenance`), for the reader to accept, edit
 or reject as any proposal.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.ai.manifest_model import ModelLabel
-from spineviewer.annotations.model import Annotation, ImageRef, Kind, Point, Provenance, Status
+from spineviewer.annotations.annotation import Annotation, ImageRef, Kind, Point, Provenance, Status
 from spineviewer.annotations.vocabulary import Vocabulary, default_vocabulary
 from spineviewer.geometry import Plane
 

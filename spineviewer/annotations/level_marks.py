@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from spineviewer.annotations.levels import is_level, level_index
-from spineviewer.annotations.model import REVIEW_NEEDS, Annotation, Kind, Status
+from spineviewer.annotations.annotation import REVIEW_NEEDS, Annotation, Kind, Status
+from spineviewer.annotations.level_names import is_level, level_index
 from spineviewer.geometry.levels import assign_slices_to_levels, disc_centres
 from spineviewer.geometry.plane import Plane
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from spineviewer.annotations.model import FILLED, Annotation, Kind
+from spineviewer.annotations.annotation import FILLED, Annotation, Kind
 from spineviewer.dicom.spacing import SpacingKind, unit_label
 
 FloatArray = NDArray[np.float64]

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from spineviewer.annotations.model import Annotation
+from spineviewer.annotations.annotation import Annotation
 
 #: The note that starts the text of a conflict copy.
 OTHER_VERSION = "Other writer's version"

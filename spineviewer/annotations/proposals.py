@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from spineviewer.ai.findings import Findings, ModelUse
-from spineviewer.annotations.model import Annotation, ImageRef, Provenance, Status
+from spineviewer.annotations.annotation import Annotation, ImageRef, Provenance, Status
 from spineviewer.dicom import Stack
 from spineviewer.geometry import Plane
 

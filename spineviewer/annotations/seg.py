@@ -30,8 +30,8 @@ from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
+from spineviewer.annotations.annotation import Annotation, Status
 from spineviewer.annotations.measure import rasterise
-from spineviewer.annotations.model import Annotation, Status
 from spineviewer.annotations.sr import (
     MANUFACTURER,
     SOFTWARE_VERSION,

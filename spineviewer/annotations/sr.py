@@ -59,6 +59,15 @@ from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code as PydicomCode
 
 from spineviewer import __version__
+from spineviewer.annotations.annotation import (
+    REVIEW_NEEDS,
+    Annotation,
+    ImageRef,
+    Kind,
+    Provenance,
+    Status,
+    patient_points,
+)
 from spineviewer.annotations.calibration import Calibrations, scale_of
 from spineviewer.annotations.frames import (
     FrameKey,
@@ -71,15 +80,6 @@ from spineviewer.annotations.measure import (
     area_mm2,
     cobb_deg,
     length_mm,
-)
-from spineviewer.annotations.model import (
-    REVIEW_NEEDS,
-    Annotation,
-    ImageRef,
-    Kind,
-    Provenance,
-    Status,
-    patient_points,
 )
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary
 from spineviewer.dicom.spacing import SpacingKind, spacing_of_dataset

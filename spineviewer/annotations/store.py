@@ -51,11 +51,11 @@ from pathlib import Path
 from types import TracebackType
 
 from spineviewer import config
+from spineviewer.annotations.annotation import now_iso
 from spineviewer.annotations.commands import Command, UndoStack
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.errors import AnnotationFileError, WorkspaceError
 from spineviewer.annotations.merge import Merged, merge
-from spineviewer.annotations.model import now_iso
 from spineviewer.annotations.worklist import StatusFilter, StudyEntry, WorklistIndex
 
 ENV_WORKSPACE = config.SETTINGS["workspace"].env

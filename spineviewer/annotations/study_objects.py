@@ -23,7 +23,6 @@ from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.export import exportable
 from spineviewer.annotations.store import Workspace
 from spineviewer.dicom.anonymise import Anonymiser
-from spineviewer.dicom.model import Study
 from spineviewer.dicom.study_export import (
     BurnedInRefused,
     Cancelled,
@@ -34,6 +33,7 @@ from spineviewer.dicom.study_export import (
     export_studies,
     study_instances,
 )
+from spineviewer.dicom.study_tree import Study
 
 __all__ = [
     "EXPORT_NAME",

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spineviewer.annotations.annotation import Status
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.errors import WorkspaceError
-from spineviewer.annotations.model import Status
 
 #: Statements taking the index from version i to version i + 1.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spineviewer import config
-from spineviewer.cli.display import display_problem
 from spineviewer.cli.info import print_summary
+from spineviewer.cli.screen import display_problem
 from spineviewer.cli.view import add_view_options, start_splash
 
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from spineviewer import config
-from spineviewer.cli.display import display_problem
+from spineviewer.cli.screen import display_problem
 
 CPU_PROVIDER = "CPUExecutionProvider"
 

@@ -30,9 +30,9 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from spineviewer.ai.manifest import ManifestError, ModelManifest
+    from spineviewer.training.eval_report import write_evaluation
     from spineviewer.training.phantom_data import collect
     from spineviewer.training.pipeline import evaluate_onnx
-    from spineviewer.training.report import write_evaluation
     from spineviewer.training.tasks import TASKS
 
     try:
@@ -81,7 +81,7 @@ def _evaluate_detector(
     args: argparse.Namespace, manifest: ModelManifest, folders: list[Path]
 ) -> int:
     """Detectors: AP radiograph models (by their view) or the sagittal vertebral-body one."""
-    from spineviewer.training.report import write_evaluation
+    from spineviewer.training.eval_report import write_evaluation
 
     if "AP" in manifest.applies_to.projection:
         from spineviewer.training.xr_pipeline import evaluate_xr

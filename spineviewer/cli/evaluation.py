@@ -178,7 +178,7 @@ def run_score(args: argparse.Namespace) -> int:
         summarise_fractures,
     )
     from spineviewer.evaluation.score_xr import is_xr_study
-    from spineviewer.evaluation.summary import group, summary_table
+    from spineviewer.evaluation.totals import group, summary_table
 
     try:
         folders = study_folders(args.studies)

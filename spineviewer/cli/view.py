@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spineviewer.cli.display import display_problem
 from spineviewer.cli.info import print_summary
+from spineviewer.cli.screen import display_problem
 
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
     from spineviewer.gui.splash import Splash

@@ -14,9 +14,9 @@ from spineviewer.dicom.display import Window, apply_window, default_window, to_d
 from spineviewer.dicom.errors import DicomLoadError, SkippedFile, SpineViewerWarning
 from spineviewer.dicom.header import Frame, Instance
 from spineviewer.dicom.loader import LoadCancelled, StackPixels, load_volume
-from spineviewer.dicom.model import ScanResult, Series, Stack, Study
 from spineviewer.dicom.scan import ScanCancelled, first_image, scan
 from spineviewer.dicom.sources import FileRef
+from spineviewer.dicom.study_tree import ScanResult, Series, Stack, Study
 from spineviewer.dicom.volume import Volume, read_nifti
 
 __all__ = [

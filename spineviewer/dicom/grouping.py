@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from spineviewer.dicom.header import DERIVED_UID_PREFIX, Frame
-from spineviewer.dicom.model import Series, Stack, Study, plane_name
 from spineviewer.dicom.ordering import order_frames, slice_normal
+from spineviewer.dicom.study_tree import Series, Stack, Study, plane_name
 
 GeometryKey = tuple[tuple[float, ...] | None, int, int]
 

@@ -17,7 +17,6 @@ from spineviewer.dicom.cache import SHARED_CACHE, FrameCache
 from spineviewer.dicom.errors import DicomLoadError
 from spineviewer.dicom.header import Frame
 from spineviewer.dicom.memory import empty_large
-from spineviewer.dicom.model import Stack
 from spineviewer.dicom.pixels import (
     apply_modality,
     can_read_in_place,
@@ -27,6 +26,7 @@ from spineviewer.dicom.pixels import (
     stored_dtype,
 )
 from spineviewer.dicom.sources import FileRef
+from spineviewer.dicom.study_tree import Stack
 from spineviewer.dicom.volume import Volume, stack_affine
 
 #: ``progress(done, total)`` for long loads.

@@ -10,9 +10,9 @@ import numpy as np
 from spineviewer.dicom.errors import DicomLoadError, SkippedFile
 from spineviewer.dicom.grouping import group_frames
 from spineviewer.dicom.header import Frame, read_instance_frames
-from spineviewer.dicom.model import ScanResult
 from spineviewer.dicom.pixels import apply_modality, decode_stored, output_dtype
 from spineviewer.dicom.sources import FileRef, iter_sources
+from spineviewer.dicom.study_tree import ScanResult
 
 #: ``progress(files_done, current_file)``; return value ignored.
 ProgressCallback = Callable[[int, str], None]

@@ -26,9 +26,9 @@ from spineviewer.background import lower_thread_priority
 from spineviewer.dicom.errors import DicomLoadError, SkippedFile
 from spineviewer.dicom.grouping import group_frames
 from spineviewer.dicom.header import Frame, read_instance_frames
-from spineviewer.dicom.model import ScanResult
 from spineviewer.dicom.scan import CancelCheck, ProgressCallback, ScanCancelled, scan
 from spineviewer.dicom.sources import iter_sources
+from spineviewer.dicom.study_tree import ScanResult
 
 __all__ = ["CHUNK_FILES", "ScanProcess"]
 

@@ -42,7 +42,7 @@ from pydicom.fileset import DIRECTORY_RECORDERS, FileSet, RecordNode
 
 from spineviewer.dicom.anonymise import Anonymiser
 from spineviewer.dicom.header import Instance
-from spineviewer.dicom.model import Study
+from spineviewer.dicom.study_tree import Study
 
 __all__ = [
     "BURN_IN_MODALITIES",

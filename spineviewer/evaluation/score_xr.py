@@ -289,7 +289,7 @@ def _rate(part: float, whole: float) -> float | None:
 
 def summarise_xr(scores: Sequence[XrStudyScore]) -> dict[str, Any]:
     """Cobb angle and implant figures of a group of radiograph studies (the vertebrae block is
-    :func:`~spineviewer.evaluation.summary.vertebrae_summary`'s)."""
+    :func:`~spineviewer.evaluation.totals.vertebrae_summary`'s)."""
     errors = [s.cobb_error_deg for s in scores if s.cobb_error_deg is not None]
     missing = [s for s in scores if s.cobb_truth_deg is not None and s.cobb_reported_deg is None]
     per_class: dict[str, Any] = {}

@@ -65,8 +65,7 @@ def disc_centres(bodies: Sequence[tuple[str, ArrayLike]]) -> dict[str, np.ndarra
     disc.
     """
     return {
-        disc_level(a, b): (np.asarray(pa, dtype=np.float64) + np.asarray(pb, dtype=np.float64))
-        / 2
+        disc_level(a, b): (np.asarray(pa, dtype=np.float64) + np.asarray(pb, dtype=np.float64)) / 2
         for (a, pa), (b, pb) in itertools.pairwise(bodies)
         if adjacent(a, b)
     }

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 import spineviewer
 from spineviewer import config
-from spineviewer.annotations.model import NEEDS_REVIEW, Status
+from spineviewer.annotations.annotation import NEEDS_REVIEW, Status
 from spineviewer.gui.annotate.review_style import LEGEND, paint_badge, review_pen
 from spineviewer.gui.icons import icon
 from spineviewer.gui.shortcuts import BINDINGS, Binding, bindings_by_group

@@ -24,10 +24,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from spineviewer.ai.findings import Findings, LabelMapFinding
+from spineviewer.annotations.annotation import Annotation, ImageRef
 from spineviewer.annotations.frames import source_headers
 from spineviewer.annotations.label_map_file import read_nifti_label_map
 from spineviewer.annotations.label_polygon import label_polygon
-from spineviewer.annotations.model import Annotation, ImageRef
 from spineviewer.dicom import Stack
 from spineviewer.dicom.volume import stack_affine
 from spineviewer.gui.annotate.ui import AnnotationUi

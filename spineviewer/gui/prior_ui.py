@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
+from spineviewer.annotations.annotation import Status
 from spineviewer.annotations.level_marks import body_marks
-from spineviewer.annotations.model import Status
 from spineviewer.dicom import Study
 from spineviewer.gui.actions import make_action
 from spineviewer.gui.annotate.controller import format_measurement

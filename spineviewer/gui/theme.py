@@ -13,7 +13,7 @@ from functools import cache
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from spineviewer.annotations.levels import column, disc_parts, is_level
+from spineviewer.annotations.level_names import column, disc_parts, is_level
 
 # --- colours the viewport and overlays draw with -------------------------------------------
 #: Background of image viewports (near-black, so the image is the brightest thing on screen).

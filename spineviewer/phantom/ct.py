@@ -10,16 +10,16 @@ from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 from pydicom.uid import CTImageStorage
 
+from spineviewer.phantom.dicom_files import SeriesInfo, StudyInfo
 from spineviewer.phantom.fractures import SPINE_CANDIDATES, FractureRequest, study_fractures
 from spineviewer.phantom.imaging import smooth, stack_planes, to_uint16
-from spineviewer.phantom.model import Rendered, SpineModel
+from spineviewer.phantom.painted_volume import Rendered, SpineModel
 from spineviewer.phantom.parts import build_parts
 from spineviewer.phantom.records import disc_truth, study_truth, vertebra_truth
 from spineviewer.phantom.scoliosis_bend import Scoliosis, bend_spine
 from spineviewer.phantom.series import WrittenSeries, write_plane_series
 from spineviewer.phantom.tissues import CT_HU, Tissue, lookup_table
 from spineviewer.phantom.truth import LabelMapTruth, StudyGroundTruth, View
-from spineviewer.phantom.writer import SeriesInfo, StudyInfo
 
 KIND = "lumbar-ct"
 RESCALE_INTERCEPT = -1024.0

@@ -18,6 +18,7 @@ from pydicom.uid import MRImageStorage
 
 from spineviewer.geometry import assign_slices_to_levels
 from spineviewer.phantom.contrasts import CONTRAST_NAMES, CONTRASTS, Contrast
+from spineviewer.phantom.dicom_files import SeriesInfo, StudyInfo
 from spineviewer.phantom.fractures import (
     SPINE_CANDIDATES,
     Fracture,
@@ -25,10 +26,10 @@ from spineviewer.phantom.fractures import (
     study_fractures,
 )
 from spineviewer.phantom.imaging import nearest_plane
-from spineviewer.phantom.model import Rendered, SpineModel
 from spineviewer.phantom.mr_layout import Stack, standard_layout, wide_layout
 from spineviewer.phantom.mr_look import MrLook
 from spineviewer.phantom.mr_options import MrOptions
+from spineviewer.phantom.painted_volume import Rendered, SpineModel
 from spineviewer.phantom.records import disc_truth, study_truth, vertebra_truth
 from spineviewer.phantom.sagittal import mr_labels
 from spineviewer.phantom.series import PixelFunction, WrittenSeries, write_plane_series
@@ -43,7 +44,6 @@ from spineviewer.phantom.wide import (
     shape_variants,
     tissue_factors,
 )
-from spineviewer.phantom.writer import SeriesInfo, StudyInfo
 
 __all__ = ["KIND", "fracture_candidates", "generate_lumbar_mr", "mr_labels", "mr_model"]
 

@@ -11,7 +11,7 @@ from pydicom.dataset import Dataset
 
 from spineviewer.phantom.contrasts import CONTRASTS, Contrast
 from spineviewer.phantom.imaging import BiasField, rician, smooth, to_uint16
-from spineviewer.phantom.model import Rendered
+from spineviewer.phantom.painted_volume import Rendered
 from spineviewer.phantom.series import Decorator, PixelFunction
 from spineviewer.phantom.shapes import FloatArray
 from spineviewer.phantom.tissues import lookup_table

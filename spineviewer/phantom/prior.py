@@ -36,11 +36,11 @@ import pydicom
 from pydicom.valuerep import DSfloat
 
 from spineviewer.phantom import mr as mr_module
-from spineviewer.phantom.model import SpineModel
+from spineviewer.phantom.dicom_files import make_uid
+from spineviewer.phantom.painted_volume import SpineModel
 from spineviewer.phantom.parts import build_parts
 from spineviewer.phantom.study import generate, study_folder_name
 from spineviewer.phantom.truth import GROUND_TRUTH_FILE, load_ground_truth
-from spineviewer.phantom.writer import make_uid
 
 __all__ = [
     "CHANGED_LEVEL",

@@ -6,9 +6,9 @@ import dataclasses
 from typing import Any
 
 from spineviewer.phantom.anatomy import Disc, Vertebra
+from spineviewer.phantom.dicom_files import StudyInfo
 from spineviewer.phantom.fractures import Fracture
 from spineviewer.phantom.truth import DiscTruth, StudyGroundTruth, VertebraTruth, View
-from spineviewer.phantom.writer import StudyInfo
 
 
 def study_truth(study: StudyInfo, **fields: Any) -> StudyGroundTruth:

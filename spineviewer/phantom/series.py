@@ -11,10 +11,7 @@ from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 
 from spineviewer.geometry import Plane
-from spineviewer.phantom.imaging import box_of
-from spineviewer.phantom.model import OwnerImage, Rendered, SpineModel
-from spineviewer.phantom.truth import ImageRef, SeriesTruth, View
-from spineviewer.phantom.writer import (
+from spineviewer.phantom.dicom_files import (
     SeriesInfo,
     StudyInfo,
     new_dataset,
@@ -22,6 +19,9 @@ from spineviewer.phantom.writer import (
     set_plane,
     write,
 )
+from spineviewer.phantom.imaging import box_of
+from spineviewer.phantom.painted_volume import OwnerImage, Rendered, SpineModel
+from spineviewer.phantom.truth import ImageRef, SeriesTruth, View
 
 #: Turns a rendered plane into stored pixel values (the modality's look).
 PixelFunction = Callable[[int, Rendered], NDArray[np.uint16]]

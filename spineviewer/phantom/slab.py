@@ -23,8 +23,8 @@ from numpy.typing import NDArray
 from spineviewer.geometry import Plane
 from spineviewer.phantom.anatomy import SpineAnatomy
 from spineviewer.phantom.imaging import rician, smooth, to_uint16
-from spineviewer.phantom.model import Rendered, SpineModel
 from spineviewer.phantom.mr_look import MrLook
+from spineviewer.phantom.painted_volume import Rendered, SpineModel
 from spineviewer.phantom.series import PixelFunction
 from spineviewer.phantom.shapes import FloatArray
 from spineviewer.phantom.tissues import Tissue

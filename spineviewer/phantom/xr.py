@@ -48,6 +48,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ComputedRadiographyImageStorage, DigitalXRayImageStorageForPresentation
 
 from spineviewer.phantom.anatomy import BODY_HEIGHT, BODY_WIDTH, DISC_BELOW
+from spineviewer.phantom.dicom_files import SeriesInfo, StudyInfo, new_dataset, set_pixels, write
 from spineviewer.phantom.fractures import Fracture, FractureRequest, study_fractures
 from spineviewer.phantom.imaging import box_of, smooth, to_uint16
 from spineviewer.phantom.radiograph import Blob, add_solid
@@ -61,7 +62,6 @@ from spineviewer.phantom.truth import (
     VertebraTruth,
     View,
 )
-from spineviewer.phantom.writer import SeriesInfo, StudyInfo, new_dataset, set_pixels, write
 
 KIND = "spine-xr"
 XR_LABELS: tuple[str, ...] = ("T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")

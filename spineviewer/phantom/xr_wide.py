@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 
 from spineviewer.phantom.anatomy import BODY_HEIGHT, BODY_WIDTH, DISC_BELOW
+from spineviewer.phantom.dicom_files import StudyInfo
 from spineviewer.phantom.imaging import box_of
 from spineviewer.phantom.radiograph import Blob, add_solid
 from spineviewer.phantom.records import study_truth
 from spineviewer.phantom.truth import ImplantTruth, StudyGroundTruth, VertebraTruth, View
-from spineviewer.phantom.writer import StudyInfo
 from spineviewer.phantom.xr import (
     KIND,
     XrVertebra,

@@ -4,6 +4,6 @@ No Qt here except :mod:`spineviewer.reports.pdf`, which renders the HTML with Qt
 ``QTextDocument`` and ``QPdfWriter`` (offscreen, no window, no browser).
 """
 
-from spineviewer.reports.model import NOT_FOR_CLINICAL_USE, LevelRow, Report, build_report
+from spineviewer.reports.study_report import NOT_FOR_CLINICAL_USE, LevelRow, Report, build_report
 
 __all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]

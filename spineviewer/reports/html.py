@@ -7,7 +7,7 @@ from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
-from spineviewer.reports.model import NOT_FOR_CLINICAL_USE, Report
+from spineviewer.reports.study_report import NOT_FOR_CLINICAL_USE, Report
 from spineviewer.resources import resource_path
 
 __all__ = ["render_html"]

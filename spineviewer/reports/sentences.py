@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from spineviewer.ai.body_heights import genant_grade
 
 if TYPE_CHECKING:
-    from spineviewer.reports.model import ImplantRow, LevelRow, Report, VertebraRow
+    from spineviewer.reports.study_report import ImplantRow, LevelRow, Report, VertebraRow
 
 __all__ = [
     "NO_LOSS",

@@ -22,7 +22,7 @@ from highdicom.sr import CodedConcept
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from spineviewer.reports.model import Report
+from spineviewer.reports.study_report import Report
 
 __all__ = ["FINDING", "IMPRESSION", "QUALITATIVE_EVALUATIONS", "add_report_text", "report_text"]
 

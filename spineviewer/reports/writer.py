@@ -18,7 +18,7 @@ from spineviewer.dicom import Study
 from spineviewer.dicom.anonymise import Anonymiser
 from spineviewer.formats import Family, Need, Sources
 from spineviewer.reports.html import render_html
-from spineviewer.reports.model import Report
+from spineviewer.reports.study_report import Report
 
 __all__ = [
     "FORMATS",
@@ -149,8 +149,8 @@ def write_sr(
     from spineviewer.annotations.export import study_marks, write_dicom
     from spineviewer.annotations.frames import source_headers
     from spineviewer.annotations.sr import export_sr
-    from spineviewer.reports.model import build_report
     from spineviewer.reports.sr_text import add_report_text
+    from spineviewer.reports.study_report import build_report
 
     if report is None:
         report = build_report(

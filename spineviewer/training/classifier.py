@@ -96,7 +96,7 @@ def train_classifier(
     """Train ``config.backbone`` on ``train``; keep the weights of the best ``val`` epoch."""
     import torch
 
-    from spineviewer.training.models import build_classifier
+    from spineviewer.training.networks import build_classifier
 
     say = progress or (lambda text: None)
     generator = seed_everything(config.seed, config.threads)

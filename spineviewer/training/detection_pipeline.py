@@ -51,10 +51,10 @@ from spineviewer.training.detection_data import (
 )
 from spineviewer.training.detector_manifest import detector_manifest, manifest_labels
 from spineviewer.training.detector_ship import load_phantom_sets, stage_and_ship
+from spineviewer.training.eval_report import write_evaluation
 from spineviewer.training.metrics import average_precision, identification
 from spineviewer.training.phantom_data import PERCENTILES
 from spineviewer.training.pipeline import rounded, seed_span
-from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import Seeds
 
 Say = Callable[[str], None]
@@ -273,7 +273,7 @@ def _truth_boxes(study_dir: Path) -> dict[str, list[tuple[list[int], str]]]:
 def evaluate_detector(onnx_path: Path, study_folders: Sequence[Path]) -> dict[str, Any]:
     """Held-out metrics of the detector on lumbar MR phantom studies, run with onnxruntime.
 
-    Returns the result dict for :func:`~spineviewer.training.report.write_evaluation`:
+    Returns the result dict for :func:`~spineviewer.training.eval_report.write_evaluation`:
     ``identification`` (VerSe rate and localisation error, the fused slices),
     ``middle_slice`` (the same from the middle slice alone), ``detection`` (AP at IoU 0.5
     per class over every sagittal slice), ``model``, ``data``, and ``warnings`` per study.
@@ -413,7 +413,7 @@ def model_card(
 ) -> str:
     """The model card (Markdown)."""
     from spineviewer.training.detector import NMS_IOU, SCORE_THRESHOLD, STRIDE
-    from spineviewer.training.models import parameter_count
+    from spineviewer.training.networks import parameter_count
 
     ident = evaluation["identification"]
     mid = evaluation["middle_slice"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from spineviewer.ai.cobb import CORNERS
 from spineviewer.annotations import default_vocabulary
-from spineviewer.training.export import manifest_head
+from spineviewer.training.model_package import manifest_head
 from spineviewer.training.phantom_data import PERCENTILES
 
 #: Fallback display names and colours of classes the vocabulary does not hold.

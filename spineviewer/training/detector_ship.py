@@ -72,7 +72,7 @@ def stage_and_ship(
     import torch
 
     from spineviewer.training.detector import network_input
-    from spineviewer.training.export import cpu_latency_ms, export_model
+    from spineviewer.training.model_package import cpu_latency_ms, export_model
 
     example = network_input(torch.from_numpy(np.stack([s.image for s in val[:2]])[:, None].copy()))
     names = ("predictions",)

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from spineviewer.ai.detection import box_iou
-from spineviewer.training.calibration import expected_calibration_error
+from spineviewer.training.temperature import expected_calibration_error
 
 __all__ = [
     "LEVEL_ORDER",

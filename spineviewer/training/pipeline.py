@@ -27,7 +27,6 @@ import numpy as np
 
 from spineviewer.ai.manifest import ModelManifest
 from spineviewer.ai.runtime import ModelSession
-from spineviewer.training.calibration import fit_temperature, logits_of, with_temperature
 from spineviewer.training.classifier import (
     CHANNEL_MEAN,
     CHANNEL_STD,
@@ -36,8 +35,9 @@ from spineviewer.training.classifier import (
     to_tensor,
     train_classifier,
 )
-from spineviewer.training.export import cpu_latency_ms, export_model, manifest_head
+from spineviewer.training.eval_report import write_evaluation
 from spineviewer.training.metrics import classification_metrics
+from spineviewer.training.model_package import cpu_latency_ms, export_model, manifest_head
 from spineviewer.training.phantom_data import (
     PERCENTILES,
     Sample,
@@ -45,8 +45,8 @@ from spineviewer.training.phantom_data import (
     collect,
     ensure_phantoms,
 )
-from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import ClassificationTask
+from spineviewer.training.temperature import fit_temperature, logits_of, with_temperature
 
 Say = Callable[[str], None]
 VERSION = "0.1.0"
@@ -300,7 +300,7 @@ def evaluate_onnx(
 
 def calibrate(result: Any, val: Sequence[Sample], classes: Sequence[str]) -> float:
     """Fit the softmax temperature of ``result.model`` on the validation crops and replace the
-    model by its temperature-scaled version (:mod:`spineviewer.training.calibration`)."""
+    model by its temperature-scaled version (:mod:`spineviewer.training.temperature`)."""
     images, labels = to_tensor(val, classes)
     temperature = fit_temperature(logits_of(result.model, images, network_input), labels.numpy())
     result.model = with_temperature(result.model, temperature)

@@ -20,7 +20,7 @@ import numpy as np
 
 from spineviewer.ai.manifest_model import SlidingWindow
 from spineviewer.training.detector_manifest import manifest_labels
-from spineviewer.training.export import export_model, manifest_head
+from spineviewer.training.model_package import export_model, manifest_head
 from spineviewer.training.segmentation_data import (
     CHANNELS,
     CLIP_HU,

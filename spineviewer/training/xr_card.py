@@ -124,7 +124,7 @@ def model_card(
 ) -> str:
     """The model card (Markdown)."""
     from spineviewer.training.detector import NMS_IOU, SCORE_THRESHOLD, STRIDE
-    from spineviewer.training.models import parameter_count
+    from spineviewer.training.networks import parameter_count
 
     h, w = task.input_size
     n_boxes = sum(len(s.boxes) for s in sets["train"])

@@ -38,9 +38,9 @@ from spineviewer.phantom import load_ground_truth
 from spineviewer.training.detection_data import DetectionSample
 from spineviewer.training.detection_pipeline import compact_seeds
 from spineviewer.training.detector_ship import load_phantom_sets, stage_and_ship
+from spineviewer.training.eval_report import write_evaluation
 from spineviewer.training.metrics import average_precision, cobb_metrics, identification
 from spineviewer.training.phantom_data import ensure_phantoms
-from spineviewer.training.report import write_evaluation
 from spineviewer.training.tasks import Seeds
 from spineviewer.training.xr_data import (
     IMPLANT_CLASSES,
@@ -188,7 +188,7 @@ def _ap_entries(result: XrResult, classes: Sequence[str]) -> tuple[dict[str, Any
 def evaluate_xr(onnx_path: Path, study_folders: Sequence[Path]) -> dict[str, Any]:
     """Held-out metrics of an AP radiograph model on spine-xr phantoms, run with onnxruntime.
 
-    Returns the result dict for :func:`~spineviewer.training.report.write_evaluation`:
+    Returns the result dict for :func:`~spineviewer.training.eval_report.write_evaluation`:
     ``detection`` (AP at IoU 0.5 per class) and, for ``vertebrae-ap``, ``identification``,
     ``cobb`` (Cobb angle MAE, SMAPE), ``tilt`` (endplate angle errors) and ``end_vertebrae``
     (how often both end vertebrae are the true ones); ``model``, ``data``, warnings per study.

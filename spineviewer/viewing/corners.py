@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from spineviewer.dicom import Frame, Window
-from spineviewer.dicom.model import PROJECTION_MODALITIES
 from spineviewer.dicom.spacing import SpacingKind, unit_label
+from spineviewer.dicom.study_tree import PROJECTION_MODALITIES
 from spineviewer.viewing.source import SliceInfo
 
 #: Study attributes hidden in PHI-free mode.

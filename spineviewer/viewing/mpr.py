@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spineviewer.dicom import Stack, Volume, Window
-from spineviewer.dicom.model import plane_name
+from spineviewer.dicom.study_tree import plane_name
 from spineviewer.geometry import Plane
 from spineviewer.viewing.source import SliceInfo
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from spineviewer.dicom import Frame, Stack, StackPixels, Window
 from spineviewer.dicom.display import window_from_frame
-from spineviewer.dicom.model import plane_name
+from spineviewer.dicom.study_tree import plane_name
 from spineviewer.geometry import Plane
 from spineviewer.geometry.orientation import orientation_code_vector
 

@@ -29,7 +29,7 @@ from spineviewer.ai.label_check import (
 )
 from spineviewer.ai.vertebra_labels import NO_SACRAL_BODY, Body, Labelling, missed_bodies
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
-from spineviewer.reports.model import cautions
+from spineviewer.reports.study_report import cautions
 
 SEED = 90_021
 

@@ -19,7 +19,7 @@ import pytest
 from spineviewer.ai.analysis import analyse_path
 from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, Findings, ImplantFinding
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
-from spineviewer.reports.model import cautions
+from spineviewer.reports.study_report import cautions
 
 SEED = 94_005
 MODELS = Path(__file__).resolve().parents[2] / "onnx_models"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from store_helpers import STUDY, image
 
+from spineviewer.annotations.annotation import Annotation, Kind
 from spineviewer.annotations.commands import AddAnnotations, Command, change, reject
 from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.model import Annotation, Kind
 
 Summary = list[tuple[str, tuple[tuple[float, float], ...], str, str]]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pydicom.dataset import Dataset
 
+from spineviewer.annotations.annotation import Annotation, ImageRef, Provenance, Status
 from spineviewer.annotations.frames import (
     FrameKey,
     frame_planes,
@@ -19,7 +20,6 @@ from spineviewer.annotations.frames import (
     image_refs,
     source_headers,
 )
-from spineviewer.annotations.model import Annotation, ImageRef, Provenance, Status
 from spineviewer.dicom import Stack, scan
 from spineviewer.geometry import Plane
 from spineviewer.phantom import generate, study_folder_name

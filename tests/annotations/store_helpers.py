@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from spineviewer.annotations.annotation import Annotation, ImageRef, Kind, Provenance, Status
 from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.model import Annotation, ImageRef, Kind, Provenance, Status
 from spineviewer.geometry import Plane
 
 STUDY = "1.2.826.0.1.3680043.8.498.1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from store_helpers import STUDY, image
 
+from spineviewer.annotations.annotation import Annotation, Kind, Provenance, Status
 from spineviewer.annotations.deidentify import (
     REMOVED,
     deidentified_annotation,
@@ -12,7 +13,6 @@ from spineviewer.annotations.deidentify import (
     is_term,
 )
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
-from spineviewer.annotations.model import Annotation, Kind, Provenance, Status
 
 
 def _doc() -> AnnotationDocument:

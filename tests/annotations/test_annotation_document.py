@@ -8,6 +8,7 @@ import pickle
 import pytest
 from store_helpers import MR_IMAGE, STUDY, every_kind_document, image, mark, schema_errors
 
+from spineviewer.annotations.annotation import Annotation, Kind, Status
 from spineviewer.annotations.document import (
     FORMAT,
     SCHEMA_VERSION,
@@ -15,7 +16,6 @@ from spineviewer.annotations.document import (
     ReviewStatus,
 )
 from spineviewer.annotations.errors import AnnotationFileError
-from spineviewer.annotations.model import Annotation, Kind, Status
 from spineviewer.resources import resource_path
 
 

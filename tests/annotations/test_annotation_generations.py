@@ -18,6 +18,7 @@ import pytest
 from store_helpers import STUDY, image
 
 from spineviewer.annotations import store
+from spineviewer.annotations.annotation import Annotation, Kind
 from spineviewer.annotations.commands import AddAnnotations, UndoStack, change, delete
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.errors import AnnotationFileError, WorkspaceError
@@ -28,7 +29,6 @@ from spineviewer.annotations.merge import (
     Version,
     merge,
 )
-from spineviewer.annotations.model import Annotation, Kind
 from spineviewer.annotations.store import (
     BACKUP_NAME,
     DOCUMENT_NAME,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from store_helpers import STUDY, image
 
+from spineviewer.annotations.annotation import Annotation, Kind, Provenance, Status
 from spineviewer.annotations.commands import UndoStack, shift_levels
 from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.levels import (
+from spineviewer.annotations.level_names import (
     DOWN,
     UP,
     ShiftError,
@@ -18,7 +19,6 @@ from spineviewer.annotations.levels import (
     shift_mapping,
     shifted_label,
 )
-from spineviewer.annotations.model import Annotation, Kind, Provenance, Status
 from spineviewer.annotations.vocabulary import default_vocabulary
 from spineviewer.geometry.levels import COLUMN, adjacent
 

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from exchange_helpers import MarkedStudy, marked_study, tree_hashes
 
+from spineviewer.annotations.annotation import Annotation, ImageRef
 from spineviewer.annotations.coco import (
     centroid,
     export_training_set,
     to_uint8,
     write_png,
 )
-from spineviewer.annotations.model import Annotation, ImageRef
 from spineviewer.annotations.vocabulary import default_vocabulary
 from spineviewer.dicom import StackPixels
 from spineviewer.geometry.resample import crop_physical

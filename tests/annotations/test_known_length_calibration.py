@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from store_helpers import STUDY, image
 
+from spineviewer.annotations.annotation import Annotation, Kind
 from spineviewer.annotations.calibration import (
     Calibration,
     scale_of,
@@ -31,7 +32,6 @@ from spineviewer.annotations.measure import (
     length_mm,
     measurements,
 )
-from spineviewer.annotations.model import Annotation, Kind
 from spineviewer.annotations.store import Workspace
 from spineviewer.dicom.spacing import SpacingKind
 from spineviewer.resources import resource_path

@@ -13,12 +13,12 @@ import pydicom
 import pytest
 from exchange_helpers import MarkedStudy, dciodvfy_errors, marked_study, run_tool
 
+from spineviewer.annotations.annotation import Annotation, Kind, Status
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.export import export_study
 from spineviewer.annotations.gsps import View, display_matrix, export_gsps, flip_and_rotation
 from spineviewer.annotations.gsps_read import read_gsps
 from spineviewer.annotations.kos import export_kos, read_kos
-from spineviewer.annotations.model import Annotation, Kind, Status
 from spineviewer.viewing.display_transform import DisplayTransform
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spineviewer.ai.manifest_model import ModelLabel
+from spineviewer.annotations.annotation import ImageRef, Kind, Status
 from spineviewer.annotations.label_polygon import (
     label_polygon,
     outline_polygon,
@@ -14,7 +15,6 @@ from spineviewer.annotations.label_polygon import (
     trace_outlines,
 )
 from spineviewer.annotations.measure import rasterise
-from spineviewer.annotations.model import ImageRef, Kind, Status
 from spineviewer.geometry import Plane
 
 IMAGE = ImageRef("1.2", "1.2.3", "1.2.3.4", "1.2.840.10008.5.1.4.1.1.2", rows=120, columns=140)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from exchange_helpers import dciodvfy_errors, marked_study, run_tool
 
+from spineviewer.annotations.annotation import Annotation, Kind, Provenance, Status
 from spineviewer.annotations.commands import UndoStack, shift_levels
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.frames import image_ref
-from spineviewer.annotations.levels import DOWN, UP
-from spineviewer.annotations.model import Annotation, Kind, Provenance, Status
+from spineviewer.annotations.level_names import DOWN, UP
 from spineviewer.annotations.sr import export_sr, import_sr
 
 LEVELS = ("L1", "L2", "L3", "L4", "L5", "S1")

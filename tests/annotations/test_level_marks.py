@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spineviewer.annotations.annotation import Annotation, Kind, Provenance, Status
 from spineviewer.annotations.commands import UndoStack, shift_levels
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.frames import image_ref
@@ -22,8 +23,7 @@ from spineviewer.annotations.level_marks import (
     plane_level,
     runs_across,
 )
-from spineviewer.annotations.levels import DOWN, UP, next_level, shift_mapping, shifted_label
-from spineviewer.annotations.model import Annotation, Kind, Provenance, Status
+from spineviewer.annotations.level_names import DOWN, UP, next_level, shift_mapping, shifted_label
 from spineviewer.dicom import Stack, scan
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 from spineviewer.phantom.mr_options import MrOptions

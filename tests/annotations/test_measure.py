@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from spineviewer.annotations.annotation import Annotation, ImageRef
 from spineviewer.annotations.measure import (
     HU_UNIT,
     Measurement,
@@ -20,7 +21,6 @@ from spineviewer.annotations.measure import (
     roi_stats,
     value_unit,
 )
-from spineviewer.annotations.model import Annotation, ImageRef
 from spineviewer.geometry import Plane
 
 

@@ -19,8 +19,7 @@ from spineviewer.ai.findings import (
     ModelUse,
     VertebraFinding,
 )
-from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.model import (
+from spineviewer.annotations.annotation import (
     NEEDS_REVIEW,
     REVIEW_NEEDS,
     UNCERTAIN,
@@ -29,6 +28,7 @@ from spineviewer.annotations.model import (
     Provenance,
     Status,
 )
+from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.proposals import proposals_from_findings
 from spineviewer.dicom import scan
 

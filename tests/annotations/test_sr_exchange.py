@@ -21,8 +21,8 @@ from exchange_helpers import (
     tree_hashes,
 )
 
+from spineviewer.annotations.annotation import Annotation, Kind
 from spineviewer.annotations.measure import area_mm2, length_mm
-from spineviewer.annotations.model import Annotation, Kind
 from spineviewer.annotations.sr import (
     export_sr,
     import_sr,
@@ -121,7 +121,7 @@ def test_document_structure(study: MarkedStudy, exported):
 
 def test_scoord_conventions():
     """Pixel (row, col) -> SCOORD (col + 0.5, row + 0.5); closed outlines repeat the start."""
-    from spineviewer.annotations.model import ImageRef
+    from spineviewer.annotations.annotation import ImageRef
 
     ref = ImageRef("1", "2", "3", "4")
     rect = Annotation(Kind.RECTANGLE, ref, ((1.0, 2.0), (3.0, 5.0)))

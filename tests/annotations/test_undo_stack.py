@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from store_helpers import STUDY, every_kind_document, mark
 
+from spineviewer.annotations.annotation import Kind, Provenance, Status
 from spineviewer.annotations.commands import (
     AddAnnotations,
     Command,
@@ -20,7 +21,6 @@ from spineviewer.annotations.commands import (
     reject_all_proposals,
 )
 from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.model import Kind, Provenance, Status
 
 
 def _snapshot(doc: AnnotationDocument) -> list:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from store_helpers import image
 
+from spineviewer.annotations.annotation import Annotation, Kind, Provenance, Status
 from spineviewer.annotations.commands import AddAnnotations, UndoStack, accept, change, reject
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.errors import WorkspaceError
-from spineviewer.annotations.model import Annotation, Kind, Provenance, Status
 from spineviewer.annotations.store import Autosaver, Workspace
 from spineviewer.annotations.worklist import INDEX_VERSION, WorklistIndex
 

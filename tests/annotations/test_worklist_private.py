@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from store_helpers import STUDY, image
 
+from spineviewer.annotations.annotation import Annotation, Kind
 from spineviewer.annotations.document import AnnotationDocument
-from spineviewer.annotations.model import Annotation, Kind
 from spineviewer.annotations.store import Workspace
 
 

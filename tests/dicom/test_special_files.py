@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from spineviewer.dicom import scan
-from spineviewer.dicom.model import ScanResult
+from spineviewer.dicom.study_tree import ScanResult
 from spineviewer.phantom import generate, study_folder_name
 
 

@@ -23,7 +23,7 @@ from spineviewer.evaluation.score_xr import (
     score_xr_findings,
     summarise_xr,
 )
-from spineviewer.evaluation.summary import group, summary_table
+from spineviewer.evaluation.totals import group, summary_table
 from spineviewer.evaluation.truth_reader import StudyTruth, TruthBody
 
 LABELS = ("T12", "L1", "L2", "L3", "L4", "L5", "S1")

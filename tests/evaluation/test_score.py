@@ -25,7 +25,7 @@ from spineviewer.evaluation.score import (
     score_folder,
     score_vertebrae,
 )
-from spineviewer.evaluation.summary import group, summary_table
+from spineviewer.evaluation.totals import group, summary_table
 from spineviewer.evaluation.truth_reader import StudyTruth, TruthBody, TruthDisc, read_truth
 from spineviewer.geometry import Plane
 

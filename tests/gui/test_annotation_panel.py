@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from spineviewer.annotations import Annotation, Kind, Status, Workspace
-from spineviewer.annotations.model import ImageRef
+from spineviewer.annotations.annotation import ImageRef
 from spineviewer.dicom import scan
 from spineviewer.gui.annotate.controller import AnnotationController
 from spineviewer.gui.annotate.panel import STATUS_COLORS, AnnotationPanel

@@ -36,7 +36,7 @@ from xvfb_script import MISSING, run_on_xvfb
 
 from spineviewer.ai.display_names import CLASS_NAMES, display_name
 from spineviewer.annotations import Annotation, ImageRef, Kind, Status
-from spineviewer.annotations.levels import column
+from spineviewer.annotations.level_names import column
 from spineviewer.annotations.vocabulary import default_vocabulary
 from spineviewer.gui import theme
 from spineviewer.gui.annotate.drawing import (

@@ -26,7 +26,7 @@ from gui_helpers import wheel
 from xvfb_script import MISSING, run_on_xvfb
 
 from spineviewer.annotations import Kind
-from spineviewer.annotations.model import Annotation
+from spineviewer.annotations.annotation import Annotation
 from spineviewer.dicom import Study
 from spineviewer.gui.annotate.controller import image_ref
 from spineviewer.gui.main_window import MainWindow

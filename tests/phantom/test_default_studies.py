@@ -124,6 +124,6 @@ def test_pixel_changes_are_caught_and_rounding_is_not(
 def test_decimal_strings_never_read_negative_zero():
     # Rounding noise of -1e-17 instead of +1e-17 (another BLAS kernel) wrote "-0": the files of
     # one study then differed between machines.
-    from spineviewer.phantom.writer import _ds
+    from spineviewer.phantom.dicom_files import _ds
 
     assert [_ds(v) for v in (-1e-17, -0.0, 1e-17, -0.5, 2.25)] == ["0", "0", "0", "-0.5", "2.25"]

@@ -27,7 +27,7 @@ from spineviewer.phantom.fractures import (
     FractureRequest,
     plan_fractures,
 )
-from spineviewer.phantom.model import SpineModel
+from spineviewer.phantom.painted_volume import SpineModel
 
 from .conftest import CT_SEED, MR_SEED, Study, hu
 from .reference import compare, load, summarise

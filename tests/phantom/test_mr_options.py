@@ -17,8 +17,8 @@ from spineviewer.phantom import (
     generate,
 )
 from spineviewer.phantom.fractures import plan_fractures
-from spineviewer.phantom.model import SpineModel
 from spineviewer.phantom.mr import fracture_candidates, mr_model
+from spineviewer.phantom.painted_volume import SpineModel
 from spineviewer.phantom.tissues import Tissue
 
 from .conftest import MR_SEED, Study, make_study, marrow_centroid, plane_of

@@ -18,19 +18,19 @@ import pydicom
 import pytest
 
 from spineviewer.ai.findings import Findings
+from spineviewer.annotations.annotation import Annotation, ImageRef, Kind
 from spineviewer.annotations.calibration import scale_of, scale_of_frame
 from spineviewer.annotations.calibration_edits import calibrate
 from spineviewer.annotations.commands import AddAnnotations, UndoStack
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.frames import source_headers
 from spineviewer.annotations.measure import length_mm
-from spineviewer.annotations.model import Annotation, ImageRef, Kind
 from spineviewer.annotations.sr import export_sr
 from spineviewer.cli import main
 from spineviewer.dicom import Frame, Stack, Study, scan
 from spineviewer.phantom import StudyGroundTruth, load_ground_truth
 from spineviewer.phantom.xr import XrGeometry, generate_magnified_xr, magnified_folder_name
-from spineviewer.reports.model import build_report
+from spineviewer.reports.study_report import build_report
 from spineviewer.reports.writer import write_sr
 
 SEED = 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from spineviewer.reports.model import ImplantRow, LevelRow, VertebraRow
 from spineviewer.reports.sentences import (
     cobb_sentence,
     implant_sentence,
     level_sentence,
     vertebra_sentences,
 )
+from spineviewer.reports.study_report import ImplantRow, LevelRow, VertebraRow
 
 
 def _level(**changes: object) -> LevelRow:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spineviewer.training.augment import gaussian_blur
-from spineviewer.training.calibration import (
+from spineviewer.training.temperature import (
     expected_calibration_error,
     fit_temperature,
     softmax,

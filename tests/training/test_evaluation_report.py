@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
+from spineviewer.training.eval_report import write_evaluation
 from spineviewer.training.metrics import (
     average_precision,
     classification_metrics,
     cobb_metrics,
     identification,
 )
-from spineviewer.training.report import write_evaluation
 
 HAVE_MPL = importlib.util.find_spec("matplotlib") is not None
 LEVELS = ["L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"]

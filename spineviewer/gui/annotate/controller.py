@@ -26,7 +26,7 @@ from spineviewer.annotations import commands as cmd
 from spineviewer.annotations.calibration import Calibration, scale_of
 from spineviewer.annotations.calibration_edits import SetCalibration, calibrate, remove_calibration
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
-from spineviewer.annotations.levels import ShiftError, is_level, level_index
+from spineviewer.annotations.level_names import ShiftError, is_level, level_index
 from spineviewer.annotations.measure import Measurement, Scale, measurements, value_unit
 from spineviewer.annotations.store import Autosaver, SaveResult, Workspace
 from spineviewer.annotations.vocabulary import default_vocabulary

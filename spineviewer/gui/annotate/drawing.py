@@ -31,8 +31,8 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPen, QPixmap
 
 from spineviewer.ai.display_names import display_name
 from spineviewer.annotations import Annotation, Kind, Status
-from spineviewer.annotations.levels import disc_parts, is_level
-from spineviewer.annotations.model import NEEDS_REVIEW
+from spineviewer.annotations.annotation import NEEDS_REVIEW
+from spineviewer.annotations.level_names import disc_parts, is_level
 from spineviewer.gui import theme
 from spineviewer.gui.annotate.review_style import BADGE_PX, REVIEW_COLOR, paint_badge, review_pen
 from spineviewer.gui.overlay import reserved_rects

@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from spineviewer.annotations import Annotation, Kind, Vocabulary
-from spineviewer.annotations.levels import DOWN, UP, is_level, next_level
+from spineviewer.annotations.level_names import DOWN, UP, is_level, next_level
 from spineviewer.annotations.vocabulary import Label
 from spineviewer.geometry.levels import COLUMN
 from spineviewer.gui.annotate.controller import LABELS_TOOL, AnnotationController, image_ref

@@ -18,6 +18,7 @@ import itertools
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 
+from spineviewer.annotations.annotation import NEEDS_REVIEW
 from spineviewer.annotations.level_marks import (
     BodyMark,
     MarkOnPlane,
@@ -26,7 +27,6 @@ from spineviewer.annotations.level_marks import (
     marks_on_plane,
     plane_level,
 )
-from spineviewer.annotations.model import NEEDS_REVIEW
 from spineviewer.gui import theme
 from spineviewer.gui.annotate.controller import AnnotationController
 from spineviewer.gui.annotate.drawing import SHADOW, Label, board_for, font_metrics, text_px

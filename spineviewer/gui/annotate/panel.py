@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from spineviewer.annotations import Annotation, ReviewStatus, Status
-from spineviewer.annotations.model import NEEDS_REVIEW
+from spineviewer.annotations.annotation import NEEDS_REVIEW
 from spineviewer.dicom import Study
 from spineviewer.gui import theme
 from spineviewer.gui.annotate.controller import AnnotationController

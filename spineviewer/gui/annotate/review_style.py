@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPolygonF
 
-from spineviewer.annotations.model import NEEDS_REVIEW, UNCERTAIN, Status
+from spineviewer.annotations.annotation import NEEDS_REVIEW, UNCERTAIN, Status
 
 __all__ = [
     "LEGEND",

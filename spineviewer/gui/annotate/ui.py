@@ -23,7 +23,7 @@ from spineviewer.annotations import (
 )
 from spineviewer.annotations.commands import AddAnnotations
 from spineviewer.annotations.export import ExportResult, export_study, import_study_sr
-from spineviewer.annotations.levels import DOWN, UP
+from spineviewer.annotations.level_names import DOWN, UP
 from spineviewer.dicom import ScanResult, Stack
 from spineviewer.gui.actions import make_action
 from spineviewer.gui.annotate.calibration_ui import CalibrationUi, calibrate_icon
