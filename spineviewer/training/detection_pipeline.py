@@ -57,8 +57,6 @@ from spineviewer.training.phantom_data import PERCENTILES
 from spineviewer.training.pipeline import rounded, seed_span
 from spineviewer.training.tasks import Seeds
 
-Say = Callable[[str], None]
-
 TASK_ID = "vertebrae-sagittal"
 NAME = "Vertebral bodies on sagittal MR, T2, T1 or STIR (demo, phantom-trained)"
 VERSION = "0.1.0"
@@ -97,7 +95,7 @@ class ShippedDetector:
 
 
 def load_detection_sets(
-    phantoms: Path, scale: float = 1.0, say: Say = print
+    phantoms: Path, scale: float = 1.0, say: Callable[[str], None] = print
 ) -> tuple[dict[str, list[DetectionSample]], dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used."""
 
@@ -360,7 +358,7 @@ def train_and_ship_detector(
     config: Any = None,
     scale: float = 1.0,
     report_dir: Path | None = None,
-    say: Say = print,
+    say: Callable[[str], None] = print,
 ) -> ShippedDetector:
     """Everything in the module docstring; returns the shipped model's evaluation."""
     from spineviewer.training.detector import DetectorConfig, train_detector

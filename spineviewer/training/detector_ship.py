@@ -19,7 +19,6 @@ from spineviewer.training.tasks import Seeds
 
 __all__ = ["Staged", "load_phantom_sets", "stage_and_ship"]
 
-Say = Callable[[str], None]
 Sets = dict[str, list[DetectionSample]]
 
 
@@ -30,7 +29,7 @@ def load_phantom_sets(
     collect: Callable[[list[Path]], list[DetectionSample]],
     describe: Callable[[str, range, list[DetectionSample]], str],
     scale: float = 1.0,
-    say: Say = print,
+    say: Callable[[str], None] = print,
     mr_options: MrOptions | None = None,
 ) -> tuple[Sets, dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used

@@ -48,7 +48,6 @@ from spineviewer.training.phantom_data import (
 from spineviewer.training.tasks import ClassificationTask
 from spineviewer.training.temperature import fit_temperature, logits_of, with_temperature
 
-Say = Callable[[str], None]
 VERSION = "0.1.0"
 
 
@@ -99,7 +98,7 @@ def phantom_source(task: ClassificationTask, seeds: dict[str, range]) -> DataSou
 
 
 def load_sets(
-    task: ClassificationTask, phantoms: Path, scale: float = 1.0, say: Say = print
+    task: ClassificationTask, phantoms: Path, scale: float = 1.0, say: Callable[[str], None] = print
 ) -> tuple[dict[str, list[Sample]], DataSource]:
     """Samples of the train / val / test phantom studies, and where they came from
     (``scale`` < 1 uses fewer studies)."""
@@ -122,7 +121,10 @@ def load_sets(
 
 
 def load_annotation_sets(
-    task: ClassificationTask, exports: Sequence[Path], seed: int = 0, say: Say = print
+    task: ClassificationTask,
+    exports: Sequence[Path],
+    seed: int = 0,
+    say: Callable[[str], None] = print,
 ) -> tuple[dict[str, list[Sample]], DataSource]:
     """Samples of annotation exports, split by study into train / val / test."""
     from spineviewer.training.coco_data import annotation_samples, find_exports, split_by_study
@@ -315,7 +317,7 @@ def train_and_ship(
     config: TrainConfig,
     scale: float = 1.0,
     report_dir: Path | None = None,
-    say: Say = print,
+    say: Callable[[str], None] = print,
     exports: Sequence[Path] = (),
 ) -> Shipped:
     """Everything in the module docstring; returns the shipped model's metrics. With

@@ -51,8 +51,6 @@ from spineviewer.training.xr_data import (
     xr_sample,
 )
 
-Say = Callable[[str], None]
-
 PHANTOM_KIND = "spine-xr"
 #: Score threshold of the precision-recall curves (the manifest's threshold is for use).
 AP_THRESHOLD = 0.05
@@ -284,7 +282,7 @@ class ShippedXr:
 
 
 def load_xr_sets(
-    task: XrTask, phantoms: Path, scale: float = 1.0, say: Say = print
+    task: XrTask, phantoms: Path, scale: float = 1.0, say: Callable[[str], None] = print
 ) -> tuple[dict[str, list[DetectionSample]], dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used (the
     wide profile's studies as ``phantoms/spine-xr-<seed>-wide``, with the standard studies of
@@ -321,7 +319,7 @@ def train_and_ship_xr(
     config: Any = None,
     scale: float = 1.0,
     report_dir: Path | None = None,
-    say: Say = print,
+    say: Callable[[str], None] = print,
 ) -> ShippedXr:
     """Everything in the module docstring for one task; returns the shipped evaluation."""
     from spineviewer.training.detector import DetectorConfig, train_detector
