@@ -17,7 +17,11 @@ given) whose header tells it by TAGS: detector (ImagerPixelSpacing alone), ermf
 its ground truth (see ``spineviewer.phantom.xr``); ``--profile wide`` writes wide-profile
 radiographs (contrast, soft tissue, ribs, pelvis, bowel gas, detector processing, spacing,
 field, curve and implants drawn per study) to ``OUT_DIR/spine-xr-<seed>-wide/`` (see
-``spineviewer.phantom.xr_wide``). Without these options a study is the one
+``spineviewer.phantom.xr_wide``). Lumbar CT only:
+``--scoliosis COBB[:APEX[:left|right[:ROTATION]]]`` bends the spine into a lateral curve with
+axial rotation (defaults: apex L2, convex left, 10 degrees) and writes
+``OUT_DIR/lumbar-ct-<seed>-scoliosis/``, the curve in its ground truth (see
+``spineviewer.phantom.ct_scoliosis``). Without these options a study is the one
 generated before they existed. Synthetic data: not for clinical use.
 """
 
@@ -34,6 +38,7 @@ from spineviewer.cli.arguments import positive_int, seed_number
 if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fast
     from spineviewer.phantom import MrOptions
     from spineviewer.phantom.fractures import FractureRequest
+    from spineviewer.phantom.scoliosis_bend import Scoliosis
     from spineviewer.phantom.xr import XrGeometry
 
 #: ``spineviewer.phantom.KINDS`` (a test keeps them equal).
@@ -85,6 +90,15 @@ def _xr_geometry(text: str) -> XrGeometry:
 
     try:
         return XrGeometry.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _scoliosis(text: str) -> Scoliosis:
+    from spineviewer.phantom.scoliosis_bend import Scoliosis
+
+    try:
+        return Scoliosis.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -154,6 +168,14 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
         "ermf, distances, geometry or fiducial; CR or DX (the seed's by default); the factor "
         "SID/SOD (1-2; drawn 1.08-1.30 by default)",
     )
+    ct = parser.add_argument_group("lumbar CT options (--kind lumbar-ct)")
+    ct.add_argument(
+        "--scoliosis",
+        type=_scoliosis,
+        metavar="COBB[:APEX[:left|right[:ROTATION]]]",
+        help="a lateral curve of COBB degrees (0-80) with its apex (L2), convex side (left) "
+        "and apical axial rotation (10 degrees, 0-45)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -199,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
             )
             return 2
         return _run_magnified(args)
+    if args.scoliosis is not None:
+        return _run_scoliotic(args)
     for seed in range(args.seed, args.seed + args.count):
         try:
             truth = generate(
@@ -227,6 +251,38 @@ def run(args: argparse.Namespace) -> int:
                 f"{shown.lumbar_vertebrae} lumbar vertebrae"
             )
         print(f"{folder}: {len(truth.series)} series, {images} images (synthetic phantom){note}")
+    return 0
+
+
+def _run_scoliotic(args: argparse.Namespace) -> int:
+    """``--kind lumbar-ct --scoliosis ...``: the scoliotic CTs; one line per study."""
+    from spineviewer.phantom.ct_scoliosis import generate_scoliotic_ct, scoliotic_folder_name
+
+    if args.kind != "lumbar-ct":
+        print(
+            f"spineviewer phantom: error: --scoliosis: only for --kind lumbar-ct, not {args.kind}",
+            file=sys.stderr,
+        )
+        return 2
+    for seed in range(args.seed, args.seed + args.count):
+        try:
+            truth = generate_scoliotic_ct(
+                args.out_dir,
+                seed,
+                args.scoliosis,
+                fracture_rate=args.fracture_rate,
+                fractures=args.fracture,
+            )
+        except ValueError as exc:
+            print(f"spineviewer phantom: error: {exc}", file=sys.stderr)
+            return 2
+        curve = truth.parameters["scoliosis"]
+        images = sum(s.number_of_images for s in truth.series)
+        print(
+            f"{Path(args.out_dir) / scoliotic_folder_name(seed)}: {images} images, lumbar "
+            f"scoliosis Cobb {curve['cobb_deg']:g} deg, apex {curve['apex']}, convex "
+            f"{curve['convex']} (synthetic phantom)"
+        )
     return 0
 
 

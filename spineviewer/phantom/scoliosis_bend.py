@@ -63,6 +63,27 @@ class Scoliosis:
         if self.convex not in CONVEX_SIDES:
             raise ValueError(f"convex to the left or the right, not {self.convex!r}")
 
+    @classmethod
+    def parse(cls, text: str) -> Scoliosis:
+        """``COBB[:APEX[:left|right[:ROTATION]]]`` (e.g. ``35:L1:right:15``); the rest default.
+
+        ValueError names the part that is wrong; an apex the spine lacks is refused when the
+        spine is bent (:func:`bend_spine`)."""
+        parts = text.split(":")
+        if not 1 <= len(parts) <= 4 or not all(parts):
+            raise ValueError(f"COBB[:APEX[:left|right[:ROTATION]]], not {text!r}")
+        values: dict[str, Any] = {}
+        for name, part in zip(("cobb_deg", "apex", "convex", "rotation_deg"), parts, strict=False):
+            if name in ("cobb_deg", "rotation_deg"):
+                try:
+                    values[name] = float(part)
+                except ValueError:
+                    what = name.split("_")[0]
+                    raise ValueError(f"{what}: a number of degrees, not {part!r}") from None
+            else:
+                values[name] = part
+        return cls(**values)
+
     @property
     def side(self) -> float:
         return 1.0 if self.convex == "left" else -1.0
