@@ -59,12 +59,25 @@ def scan(
     return ScanResult(studies=group_frames(frames), skipped=tuple(skipped))
 
 
-def first_image(path: str | os.PathLike[str]) -> tuple[Frame, np.ndarray] | None:
+#: A first image read with ``keep=True``, waiting for the next caller asking for the same path:
+#: the splash's preview handed to the window's, so one start-up decodes it once (issue 24).
+_kept: dict[str, tuple[Frame, np.ndarray]] = {}
+
+
+def first_image(
+    path: str | os.PathLike[str], keep: bool = False
+) -> tuple[Frame, np.ndarray] | None:
     """The first decodable image under ``path``, without scanning the rest.
 
     A viewer shows this while :func:`scan` runs in the background, so the user sees an image
     at once even for a folder of thousands of files. Returns (frame, modality-LUT values).
+    With ``keep`` the answer is also kept for the next call for the same path, which takes it
+    instead of reading again (once: the call after that reads the files again).
     """
+    key = os.path.abspath(path)
+    kept = _kept.pop(key, None)
+    if kept is not None:
+        return kept
     skipped: list[SkippedFile] = []
     for ref in iter_sources(path, skipped):
         try:
@@ -73,5 +86,8 @@ def first_image(path: str | os.PathLike[str]) -> tuple[Frame, np.ndarray] | None
             values = apply_modality(decode_stored(frame), frame, output_dtype([frame]))
         except DicomLoadError:
             continue
+        if keep:
+            _kept.clear()
+            _kept[key] = (frame, values)
         return frame, values
     return None

@@ -233,7 +233,7 @@ def show_preview(splash: Splash, paths: Sequence[str | Path]) -> bool:
     try:
         from spineviewer.dicom import first_image, to_display
 
-        found = first_image(paths[0])
+        found = first_image(paths[0], keep=True)  # the window's preview takes it
         if found is None:
             return False
         frame, values = found

@@ -80,3 +80,31 @@ def test_nothing_to_show_leaves_the_splash_as_it_was(qtbot, tmp_path: Path) -> N
     assert not show_preview(splash, [tmp_path / "missing"])
     assert not show_preview(splash, [])
     assert splash.preview() is None and splash.height() == height
+
+
+def test_the_window_takes_the_splash_image_without_decoding_it_again(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One start-up decodes its first image once: the splash hands it to the window's preview
+    job (:func:`spineviewer.gui.loading.first_image_study`); the next reading decodes again."""
+    import importlib
+
+    from spineviewer.gui.loading import first_image_study
+
+    decoded: list[object] = []
+    scan_module = importlib.import_module("spineviewer.dicom.scan")
+    real_decode = scan_module.decode_stored
+
+    def counting_decode(frame):  # type: ignore[no-untyped-def]
+        decoded.append(frame)
+        return real_decode(frame)
+
+    monkeypatch.setattr(scan_module, "decode_stored", counting_decode)
+    folder = _ct_copy(tmp_path / "study")
+    splash = show_splash("9.9")
+    qtbot.addWidget(splash)
+    assert show_preview(splash, [folder]) and len(decoded) == 1
+    study = first_image_study(folder)(lambda *_: None, lambda: False)
+    assert study is not None and study.series[0].stacks[0].frames
+    assert len(decoded) == 1  # handed over, not read again
+    assert first_image(folder) is not None and len(decoded) == 2  # once only
