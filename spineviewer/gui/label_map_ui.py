@@ -37,7 +37,7 @@ from spineviewer.reports.label_volumes import LabelVolume, label_volumes
 from spineviewer.viewing.label_layer import SeriesLabelMap, labels_present, on_grid
 from spineviewer.viewing.source import StackListSource
 
-__all__ = ["LabelMapUi", "series_label_map", "stack_grid"]
+__all__ = ["LabelMapUi", "installed_demo_model", "series_label_map", "stack_grid"]
 
 FILE_FILTER = "Label maps (*.nii *.nii.gz *.dcm);;NIfTI (*.nii *.nii.gz);;DICOM SEG (*.dcm)"
 
@@ -56,9 +56,9 @@ def stack_grid(stack: Stack) -> tuple[np.ndarray, tuple[int, int, int]]:
     return affine, (len(stack), rows, cols)
 
 
-def series_label_map(found: LabelMapFinding) -> SeriesLabelMap:
-    """The layer of an analysis' label map; ValueError when it carries no labels (read back
-    from a findings file)."""
+def series_label_map(found: LabelMapFinding, demo: bool = True) -> SeriesLabelMap:
+    """The layer of an analysis' label map (``demo``: its model is a demonstration model);
+    ValueError when it carries no labels (read back from a findings file)."""
     if found.labels is None or not found.affine:
         raise ValueError(f"the label map of {found.description} is not in memory")
     return SeriesLabelMap(
@@ -70,6 +70,22 @@ def series_label_map(found: LabelMapFinding) -> SeriesLabelMap:
         found.model_id,
         found.model_version,
         found.description,
+        not_for_clinical_use=demo,
+    )
+
+
+def installed_demo_model(model_id: str) -> bool:
+    """Whether ``model_id`` names an installed model that is a demonstration model (a map
+    from a model that is not installed here makes no such claim)."""
+    if not model_id:
+        return False
+    from spineviewer.ai.registry import find_models
+
+    return any(
+        entry.id == model_id
+        and entry.manifest is not None
+        and entry.manifest.provenance.not_for_clinical_use
+        for entry in find_models()
     )
 
 
@@ -120,8 +136,9 @@ class LabelMapUi(QObject):
         self.overlay.set_label_map(label_map)
         self._enable()
         if label_map is not None:
+            demo = " (demo model, not for clinical use)" if label_map.not_for_clinical_use else ""
             self.shell.show_status(
-                f"Label map {label_map.description or label_map.model_id}: "
+                f"Label map {label_map.description or label_map.model_id}{demo}: "
                 f"{len(label_map.values)} labels",
                 8000,
             )
@@ -129,9 +146,10 @@ class LabelMapUi(QObject):
     def show_findings(self, findings: Findings) -> SeriesLabelMap | None:
         """Show the first label map an analysis made (its segmentation model's); the layer is
         left as it is when the analysis made none."""
+        demo = {m.id: m.not_for_clinical_use for m in findings.models}
         for found in findings.label_maps:
             if found.labels is not None:
-                label_map = series_label_map(found)
+                label_map = series_label_map(found, demo.get(found.model_id, True))
                 self.show_label_map(label_map)
                 return label_map
         return None
@@ -194,6 +212,7 @@ class LabelMapUi(QObject):
             read.model_id,
             read.model_version,
             f"{path.name} ({read.model_id or 'SEG'})",
+            not_for_clinical_use=installed_demo_model(read.model_id),
         )
 
     def open_dialog(self) -> None:
@@ -296,4 +315,5 @@ class LabelMapUi(QObject):
             label_map.voxel_mm3,
             series=label_map.series_uid,
             source=label_map.description or label_map.model_id,
+            not_for_clinical_use=label_map.not_for_clinical_use,
         )

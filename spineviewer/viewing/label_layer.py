@@ -72,6 +72,8 @@ class SeriesLabelMap:
     model_version: str = ""
     #: Where it came from, for a person ("spine-ct-segmentation 1.0", "phantom truth").
     description: str = ""
+    #: Made by a demonstration model (trained on phantoms): its volumes say so wherever shown.
+    not_for_clinical_use: bool = False
     _inverse: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -57,3 +57,6 @@ def test_the_analysis_shows_its_label_map_and_reports_its_volumes(qtbot, ct_fold
     assert {v.label: v.voxels for v in win.label_maps.label_volumes()} == {
         v.label: v.voxels for v in volumes
     }
+    # a demonstration model's map: its volumes say so, on screen and in the report
+    assert shown.not_for_clinical_use
+    assert all(v.not_for_clinical_use for v in (*volumes, *win.label_maps.label_volumes()))

@@ -150,7 +150,18 @@ def test_label_map_on_axial_and_sagittal_follows_the_slice(qtbot, ct_folder: Pat
     assert again.series_uid == label_map.series_uid
     assert {v.name for v in again.values.values()} == set(names)
     np.testing.assert_array_equal(overlay.shown(axial), image)
+    # the phantom's truth is no model's: its volumes make no demo-model claim
+    assert not again.not_for_clinical_use
+    assert not any(v.not_for_clinical_use for v in ui.label_volumes())
     volumes = {v.label: v.volume_ml for v in ui.label_volumes()}
     assert volumes["L3"] == pytest.approx(
         (label_map.labels == names["L3"]).sum() * label_map.voxel_mm3 / 1000, rel=0.01
     )
+
+
+def test_a_seg_of_an_installed_demo_model_is_marked_not_for_clinical_use() -> None:
+    from spineviewer.gui.label_map_ui import installed_demo_model
+
+    assert installed_demo_model("spine-ct-segmentation")  # the shipped, phantom-trained model
+    assert not installed_demo_model("someone-elses-model")  # not ours: no claim either way
+    assert not installed_demo_model("")
