@@ -16,7 +16,7 @@ import numpy as np
 
 from spineviewer.phantom.discs import DiscDraw
 from spineviewer.phantom.fractures import Fracture
-from spineviewer.phantom.shapes import FloatArray, Frame, frame_axes, rotation
+from spineviewer.phantom.solids import FloatArray, Frame, frame_axes, rotation
 
 #: Labelled vertebrae of the default spine, top to bottom; S1 is the top of the sacrum.
 LABELS: tuple[str, ...] = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")

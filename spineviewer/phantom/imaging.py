@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from spineviewer.geometry import Plane
-from spineviewer.phantom.shapes import FloatArray
+from spineviewer.phantom.solids import FloatArray
 
 
 def stack_planes(

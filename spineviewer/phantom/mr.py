@@ -33,8 +33,8 @@ from spineviewer.phantom.painted_volume import Rendered, SpineModel
 from spineviewer.phantom.records import disc_truth, study_truth, vertebra_truth
 from spineviewer.phantom.sagittal import mr_labels
 from spineviewer.phantom.series import PixelFunction, WrittenSeries, write_plane_series
-from spineviewer.phantom.shapes import FloatArray
 from spineviewer.phantom.slab import CoilField, disc_signals, render_slab, slab_pixels
+from spineviewer.phantom.solids import FloatArray
 from spineviewer.phantom.tissues import Tissue
 from spineviewer.phantom.truth import AxialLevel, DiscTruth, StudyGroundTruth, VertebraTruth
 from spineviewer.phantom.wide import (

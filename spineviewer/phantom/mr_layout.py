@@ -25,7 +25,7 @@ from spineviewer.phantom.sagittal import (
     mr_labels,
     sagittal_planes,
 )
-from spineviewer.phantom.shapes import FloatArray
+from spineviewer.phantom.solids import FloatArray
 from spineviewer.phantom.wide import Grid, WideStudy, bottom_edge
 
 #: Sub-stream of a study's seed for the margins of a cut field of view.

@@ -13,7 +13,7 @@ from spineviewer.phantom.contrasts import CONTRASTS, Contrast
 from spineviewer.phantom.imaging import BiasField, rician, smooth, to_uint16
 from spineviewer.phantom.painted_volume import Rendered
 from spineviewer.phantom.series import Decorator, PixelFunction
-from spineviewer.phantom.shapes import FloatArray
+from spineviewer.phantom.solids import FloatArray
 from spineviewer.phantom.tissues import lookup_table
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from spineviewer.phantom.anatomy import Disc, SpineAnatomy, Vertebra
 from spineviewer.phantom.fractures import DISH_RADIUS
-from spineviewer.phantom.shapes import CollapsedBody, FloatArray, Frame, HalfSpace, Superellipsoid
+from spineviewer.phantom.solids import CollapsedBody, FloatArray, Frame, HalfSpace, Superellipsoid
 from spineviewer.phantom.tissues import Tissue
 
 #: Long structures (trunk) use this half length along their axis.

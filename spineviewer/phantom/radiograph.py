@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from spineviewer.phantom.shapes import Superellipsoid
+from spineviewer.phantom.solids import Superellipsoid
 
 FloatImage = NDArray[np.float64]
 _ENDLESS = 1e6

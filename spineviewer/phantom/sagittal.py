@@ -19,7 +19,7 @@ from spineviewer.phantom.anatomy import SpineAnatomy, Vertebra, spine_labels
 from spineviewer.phantom.imaging import nearest_plane, stack_planes
 from spineviewer.phantom.mr_options import MrOptions
 from spineviewer.phantom.parts import body_shape
-from spineviewer.phantom.shapes import FloatArray
+from spineviewer.phantom.solids import FloatArray
 
 #: A 33 x 33 x 33 grid over the cube [-1, 1]^3, for the extent of a body.
 _GRID = np.array(list(itertools.product(np.linspace(-1.0, 1.0, 33), repeat=3)))

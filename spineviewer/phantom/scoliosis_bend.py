@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from spineviewer.phantom.anatomy import SpineAnatomy, Vertebra
-from spineviewer.phantom.shapes import FloatArray, Frame, rotation
+from spineviewer.phantom.solids import FloatArray, Frame, rotation
 
 CONVEX_SIDES: tuple[str, ...] = ("left", "right")
 #: The patient axis the coronal tilt turns about (posterior, LPS).

@@ -26,7 +26,7 @@ from spineviewer.phantom.imaging import rician, smooth, to_uint16
 from spineviewer.phantom.mr_look import MrLook
 from spineviewer.phantom.painted_volume import Rendered, SpineModel
 from spineviewer.phantom.series import PixelFunction
-from spineviewer.phantom.shapes import FloatArray
+from spineviewer.phantom.solids import FloatArray
 from spineviewer.phantom.tissues import Tissue
 
 IntArray = NDArray[np.intp]
