@@ -14,6 +14,7 @@ Names that are not references are on :data:`NOT_FILES`, each with why: placehold
 from __future__ import annotations
 
 import ast
+import importlib
 import io
 import re
 import tokenize
@@ -149,3 +150,36 @@ def test_a_reference_to_a_missing_file_is_caught(tmp_path: Path) -> None:
     assert sorted(tokens) == ["../notes/PLAN.md", "DESIGN_NOTES.md"]
     assert not resolves(module, "DESIGN_NOTES.md")
     assert resolves(ROOT / "spineviewer" / "cli" / "doctor.py", "docs/TESTING.md")
+
+
+#: A source path or a dotted name under the package, as the documents write them.
+_SOURCE_PATH = re.compile(r"spineviewer/[A-Za-z0-9_/]+\.py")
+_DOTTED = re.compile(r"spineviewer(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _names(dotted: str) -> bool:
+    """Whether ``dotted`` is a module or a package, or a name (a function, a class) defined in
+    the longest module it starts with."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 1, -1):
+        base = ROOT.joinpath(*parts[:cut])
+        if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
+            if cut == len(parts):
+                return True
+            module = importlib.import_module(".".join(parts[:cut]))
+            return hasattr(module, parts[cut])
+    return False
+
+
+def test_the_documents_name_only_modules_that_exist() -> None:
+    """A module renamed or moved (issue 23 renamed a dozen) leaves no stale path in the
+    README or ``docs/``; the changelog keeps the names of its day on purpose."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    stale = []
+    for path in documents:
+        text = path.read_text("utf-8")
+        stale += [
+            f"{path.name}: {p}" for p in _SOURCE_PATH.findall(text) if not (ROOT / p).is_file()
+        ]
+        stale += [f"{path.name}: {d}" for d in _DOTTED.findall(text) if not _names(d)]
+    assert not stale, "documents name modules that do not exist:\n" + "\n".join(stale)
