@@ -12,11 +12,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spineviewer.ai.findings import Findings
-from spineviewer.phantom.truth import GROUND_TRUTH_FILE, StudyGroundTruth, load_ground_truth
+
+if TYPE_CHECKING:  # the phantom package is read only for a phantom study (not at start-up)
+    from spineviewer.phantom.truth import StudyGroundTruth
 
 #: Region order down the spine.
 _REGIONS = {"C": 0, "T": 1, "L": 2, "S": 3}
@@ -65,6 +68,8 @@ def from_findings(findings: Findings | None, study_uid: str) -> SpineCentres | N
 
 def find_ground_truth(files: Iterable[Path]) -> Path | None:
     """The phantom study folder holding ``ground_truth.json`` above any of ``files``."""
+    from spineviewer.phantom.truth import GROUND_TRUTH_FILE
+
     for file in files:
         for folder in list(Path(file).parents)[:_TRUTH_LEVELS]:
             if (folder / GROUND_TRUTH_FILE).is_file():
@@ -89,4 +94,6 @@ def spine_centres(
     folder = find_ground_truth(files)
     if folder is None:
         return None
+    from spineviewer.phantom.truth import load_ground_truth
+
     return from_truth(load_ground_truth(folder), frame_of_reference_uid)
