@@ -1,5 +1,5 @@
 """``spineviewer report PATH --out DIR [--format json,html,pdf] [--impression TEXT]
-[--anonymize [--keep-annotation-text]]``.
+[--prior PRIOR] [--anonymize [--keep-annotation-text]]``.
 
 Analyses every study under PATH with the AI models, joins what a person reviewed in the
 annotation workspace (accepted, edited or rejected proposals, manual measurements), and writes
@@ -9,7 +9,10 @@ annotations' free text (notes, labels that are no vocabulary term) reads ``[remo
 ``--keep-annotation-text``. Demo models: the reports say "not for clinical use". A
 segmentation model's label map gives the reports their per-label volumes. ``--impression``
 gives every report that impression (by the current user, now) instead of the one saved in
-the workspace; the workspace is not changed.
+the workspace; the workspace is not changed. ``--prior`` names where the patient's earlier
+studies are: each report then compares its study with the prior study of the same PatientID
+found there (analysed and reviewed the same way), both dates' findings and measurements side
+by side (:mod:`spineviewer.reports.comparison`).
 """
 
 from __future__ import annotations
@@ -69,6 +72,17 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
             "unless --keep-annotation-text"
         ),
     )
+    parser.add_argument(
+        "--prior",
+        type=Path,
+        default=None,
+        metavar="PRIOR",
+        help=(
+            "folder, zip or DICOMDIR with the patients' earlier studies: each report lists its "
+            "findings and measurements beside those of the prior study of the same patient ID "
+            "(the latest one dated before it)"
+        ),
+    )
     add_model_options(parser)
     add_vertebrae_option(parser)
     parser.set_defaults(func=run)
@@ -105,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from spineviewer.dicom import scan
     from spineviewer.dicom.anonymise import Anonymiser, folder_key
     from spineviewer.reports import build_report
+    from spineviewer.reports.comparison import prior_study, with_prior
     from spineviewer.reports.writer import write_report_set
 
     formats = report_formats("report", args.format)
@@ -120,6 +135,13 @@ def run(args: argparse.Namespace) -> int:
     if not result.studies:
         print(f"spineviewer report: no DICOM study in {args.path}", file=sys.stderr)
         return 1
+    earlier = None
+    if args.prior is not None:
+        if not args.prior.exists():
+            print(f"spineviewer report: {args.prior}: no such file or folder", file=sys.stderr)
+            return 1
+        earlier = scan(args.prior)
+        print_not_read("report", earlier.skipped)
     try:
         entries = chosen_models(find_models(args.models), args.vertebrae)
     except ValueError as exc:  # a bad SPINEVIEWER_VERTEBRAE
@@ -149,6 +171,26 @@ def run(args: argparse.Namespace) -> int:
                 study, findings, document, args.institution, anonymiser, keep,
                 impression=impression,
             )  # fmt: skip
+            if earlier is not None:
+                prior = prior_study(study, earlier.studies)
+                if prior is None:
+                    print(
+                        f"spineviewer report: {study.uid}: no prior study of patient ID "
+                        f"{study.info.get('PatientID', '') or '(none)'} in {args.prior}",
+                        file=sys.stderr,
+                    )
+                else:
+                    then = analyse_study(
+                        prior, entries, sessions, skipped=earlier.skipped_of(prior.uid)
+                    )
+                    saved = workspace.load(prior.uid)
+                    report = with_prior(
+                        report,
+                        build_report(
+                            prior, then, saved.document if saved is not None else None,
+                            args.institution, anonymiser, keep,
+                        ),
+                    )  # fmt: skip
             folder = args.out / (f"study-{index:03d}" if args.anonymize else study.uid)
             try:
                 for path in write_report_set(

@@ -4,7 +4,8 @@ vertebral level or by a sync point, and the measurements of both dates in one ta
 The prior is another study of the same PatientID. The current (the later StudyDate) hangs on
 the left, the prior on the right, the same series type side by side
 (:func:`~spineviewer.viewing.hanging.prior_hanging`; View > Prior comparison: newest on the
-right swaps them). Each pane's corner text gives its own study date.
+right swaps them). Each pane's corner text gives its own study's role and date (``Prior study
+2023-01-08``, ``Current study 2024-01-08``: :data:`~spineviewer.viewing.corners.ROLE_KEY`).
 
 The two studies have different frames of reference, so their viewports are linked through a
 :class:`~spineviewer.viewing.level_sync.FrameMap`
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
+from spineviewer.ai.findings import Findings
 from spineviewer.annotations.annotation import Status
 from spineviewer.annotations.level_marks import body_marks
 from spineviewer.dicom import Study
@@ -45,6 +47,8 @@ from spineviewer.gui.annotate.ui import AnnotationUi
 from spineviewer.gui.shell import Shell
 from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
+from spineviewer.reports import Report, build_report
+from spineviewer.viewing.corners import ROLE_KEY
 from spineviewer.viewing.hanging import Hanging, newer_first, prior_hanging
 from spineviewer.viewing.level_sync import Column, FrameMap, LevelMap, OffsetMap
 from spineviewer.viewing.source import StackListSource
@@ -197,6 +201,24 @@ class PriorUi(QObject):
         ]
         return sorted(others, key=lambda s: s.info.get("StudyDate", ""), reverse=True)
 
+    def compared_prior(self, study: Study) -> Study | None:
+        """The prior ``study`` is compared with now, else None."""
+        if self.pair is None or self.pair[0].uid != study.uid:
+            return None
+        return self.pair[1]
+
+    def prior_report(self, study: Study, findings: Findings | None = None) -> Report | None:
+        """The report of the prior ``study`` is compared with (None when it is compared with
+        none): its annotations as they stand (the reader's measurements and level marks) and
+        ``findings`` when the prior was analysed; File > Export report sets it beside the
+        current's (:func:`spineviewer.reports.comparison.with_prior`)."""
+        prior = self.compared_prior(study)
+        if prior is None:
+            return None
+        session = self.annotation.controller.sessions.get(prior.uid)
+        document = session.document if session is not None else None
+        return build_report(prior, findings or Findings(prior.uid, ""), document)
+
     def update_actions(self) -> None:
         """Compare with prior is enabled when the current study's patient has another study."""
         study = self.current_study()
@@ -329,12 +351,33 @@ class PriorUi(QObject):
             mapping, by = self.level_map(), "level"
         for a, b in itertools.product(current, prior):
             links.link_frames(a, b, mapping)
+        self.mark_roles()
         self.linked_by = by if mapping is not None else ""
         self._fill_table()
         text = self.link_text()
         if text != self._link_status:  # said once per change, not on every edit
             self._link_status = text
             self.shell.show_status(text, 8000)
+
+    def role_of(self, frame_of_reference_uid: str) -> str:
+        """``Prior`` or ``Current`` for an image of the compared studies, else ""."""
+        if self.pair is None or not frame_of_reference_uid:
+            return ""
+        current, prior = (_frames(s) for s in self.pair)
+        if frame_of_reference_uid in prior:
+            return "Prior"
+        return "Current" if frame_of_reference_uid in current else ""
+
+    def mark_roles(self) -> None:
+        """Each pane of the compared studies says which one it shows in its corner text (a
+        pane given another study later loses the mark with its old study's attributes)."""
+        for vp in self.shell.grid.viewports:
+            source = vp.source
+            role = self.role_of(source.frame_of_reference_uid) if source is not None else ""
+            if vp.study.get(ROLE_KEY, "") != role:
+                attributes = {k: v for k, v in vp.study.items() if k != ROLE_KEY}
+                vp.study = {**attributes, ROLE_KEY: role} if role else attributes
+                vp.repaint_overlays()
 
     def link_text(self) -> str:
         """How the two studies scroll together, for the status bar."""

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,6 +46,9 @@ from spineviewer.dicom.errors import printable
 from spineviewer.dicom.spacing import SpacingKind
 from spineviewer.reports.label_volumes import LabelVolume, findings_volumes
 from spineviewer.reports.names import iso_date, person_name, readable_time
+
+if TYPE_CHECKING:
+    from spineviewer.reports.comparison import Comparison
 
 __all__ = ["NOT_FOR_CLINICAL_USE", "LevelRow", "Report", "build_report"]
 
@@ -162,6 +165,9 @@ class Report:
     impression: dict[str, str] | None = None
     #: The SpineViewer version that wrote the report.
     software_version: str = __version__
+    #: This study beside the prior study of its patient (both dates' findings and
+    #: measurements), when a prior was given (:func:`spineviewer.reports.comparison.with_prior`).
+    comparison: Comparison | None = None
 
     @property
     def sentences(self) -> tuple[str, ...]:
@@ -217,6 +223,8 @@ class Report:
         ]
         out["sentences"] = list(self.sentences)
         out["signature"] = self.signature
+        if self.comparison is not None:
+            out["comparison"]["sentences"] = list(self.comparison.sentences)
         return out
 
     def to_json(self) -> str:

@@ -11,6 +11,11 @@ A projection radiograph's corner also says what its lengths are in (:func:`lengt
 ``mm (detector)`` when only the detector spacing is known (lengths magnified by the beam),
 ``mm (calibrated)`` when the header or a known-length calibration of the series corrects it.
 CT and MR corners do not have that line.
+
+A study compared with its prior says which one a pane shows (:data:`ROLE_KEY` in the
+viewport's study attributes, set by the prior comparison): ``Prior study 2023-01-08`` and
+``Current study 2024-01-08`` instead of ``Study ...``, and ``Prior study`` even in PHI-free
+mode (the date is hidden there, the role is not), so the two are never confused.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from spineviewer.viewing.source import SliceInfo
 
 #: Study attributes hidden in PHI-free mode.
 PHI_KEYS = ("PatientName", "PatientID", "PatientBirthDate", "StudyDate", "InstitutionName")
+#: The key of a viewport's study attributes naming its study's role in a comparison
+#: (``Prior``, ``Current``); no DICOM keyword.
+ROLE_KEY = "spineviewer:role"
 
 
 @dataclass(frozen=True)
@@ -139,15 +147,17 @@ def corner_text(
 ) -> CornerText:
     """Corner text for one viewport; ``phi_free`` leaves out everything that names the patient;
     a projection radiograph's bottom right says its lengths' unit (``calibrated``: its series
-    has a known-length calibration)."""
+    has a known-length calibration); a compared study says its role (:data:`ROLE_KEY`)."""
+    role = study.get(ROLE_KEY, "")
     if phi_free:
-        top_left: tuple[str, ...] = ("PHI hidden",)
+        top_left: tuple[str, ...] = ("PHI hidden", *([f"{role} study"] if role else []))
     else:
         name = study.get("PatientName", "").replace("^", " ").strip() or "(no name)"
+        which = f"{role} study" if role else "Study"
         top_left = (
             name,
             f"ID {study.get('PatientID', '') or '-'}",
-            f"Study {_date(study.get('StudyDate', '')) or '-'}",
+            f"{which} {_date(study.get('StudyDate', '')) or '-'}",
         )
         if study.get("InstitutionName"):
             top_left += (study["InstitutionName"],)

@@ -25,6 +25,7 @@ import pytest
 from gui_helpers import wheel
 from xvfb_script import MISSING, run_on_xvfb
 
+from spineviewer.ai.findings import Findings
 from spineviewer.annotations import Kind
 from spineviewer.annotations.annotation import Annotation
 from spineviewer.dicom import Study
@@ -33,6 +34,9 @@ from spineviewer.gui.main_window import MainWindow
 from spineviewer.gui.viewport import ImageViewport
 from spineviewer.phantom import StudyGroundTruth, load_ground_truth
 from spineviewer.phantom.prior import generate_prior
+from spineviewer.reports import build_report
+from spineviewer.reports.comparison import with_prior
+from spineviewer.viewing.corners import ROLE_KEY
 from spineviewer.viewing.source import nearest_slice
 
 SEED = 7
@@ -163,8 +167,15 @@ def test_prior_hangs_beside_current_and_scrolls_by_level(qtbot, window, tmp_path
     assert len(visible) == 4
     studies = [study_in(win, vp) for vp in visible]
     assert [s.uid if s else None for s in studies] == [current.uid, prior.uid] * 2
+    wait(lambda: all(ROLE_KEY in vp.study for vp in visible))  # marked once linked
     dates = [vp.corner_text().top_left[2] for vp in visible]  # type: ignore[union-attr]
-    assert dates == ["Study 2024-01-08", "Study 2023-01-08"] * 2
+    assert dates == ["Current study 2024-01-08", "Prior study 2023-01-08"] * 2
+    for vp in visible:  # PHI-free: the date goes, the role stays
+        vp.phi_free = True
+    hidden = [vp.corner_text().top_left for vp in visible]  # type: ignore[union-attr]
+    assert hidden == [("PHI hidden", "Current study"), ("PHI hidden", "Prior study")] * 2
+    for vp in visible:
+        vp.phi_free = False
     assert win.prior.linked_by == ""  # no labels yet: not linked, and the status says how
     assert "Sync here" in win.prior.link_text()
     result = scroll_current_to_l4_l5(win, (current, prior), truths, wait)
@@ -178,6 +189,15 @@ def test_prior_hangs_beside_current_and_scrolls_by_level(qtbot, window, tmp_path
     assert [r[:2] for r in rows] == [["2024-01-08", "current"], ["2023-01-08", "prior"]]
     assert all(r[3].startswith("Length ") and r[3].endswith(" mm") for r in rows)
     assert win.prior.dock.isVisible()
+    # the report of the current lists the prior's measurement beside its own, with both dates
+    session = win.annotation.controller.sessions[current.uid]
+    now = build_report(current, Findings(current.uid, ""), session.document)
+    compared = with_prior(now, win.prior.prior_report(current)).comparison
+    assert compared is not None and win.prior.prior_report(prior) is None
+    assert (compared.current_date, compared.prior_date) == ("2024-01-08", "2023-01-08")
+    [length] = [r for r in compared.rows if r.what == "measurement"]
+    assert length.current.endswith(" mm") and length.prior.endswith(" mm")
+    assert length.change.startswith("+")  # 40 px today, 30 px a year ago
 
 
 def test_without_labels_a_sync_point_links_the_studies(qtbot, window, tmp_path) -> None:

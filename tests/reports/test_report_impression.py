@@ -99,7 +99,7 @@ def test_impression_sentences_and_signature_in_every_format(study_dir: Path) -> 
 
     sr = folder / "report_sr.dcm"
     words = report_text(pydicom.dcmread(sr))
-    assert words == {"impression": [TEXT], "findings": sentences}
+    assert words == {"impression": [TEXT], "findings": sentences, "previous": []}
     dump = subprocess.run(["dsrdump", "+Pc", "+Pl", str(sr)], capture_output=True, text=True)
     assert dump.returncode == 0, dump.stderr
     assert '(121073,DCM,"Impression")="Left paracentral' in dump.stdout
