@@ -58,7 +58,8 @@ class Family(StrEnum):
     REPORT = "report"  # spineviewer report / batch, File > Export report, PACS send
     ANNOTATIONS = "annotations"  # spineviewer annotations export, the Annotations panel
     IMAGES = "images"  # spineviewer export-images, File > Export images
-    SEND = "send"  # File > Send results to PACS (every DICOM format goes with `batch --store`)
+    SEND = "send"  # File > Send results to PACS: SR, Encapsulated PDF, KOS, GSPS (`batch --store`
+    # sends every DICOM format of the report family)
     STUDY = "study"  # spineviewer export-study, File > Export anonymised study
 
 
@@ -171,9 +172,11 @@ FORMATS: tuple[OutputFormat, ...] = (
     _format("coco", "COCO training set (JSON, labels, PNG images)", ".json",
             [Need.STUDY, Need.ANNOTATIONS], f"{_EXPORT}:write_coco", [_A], default=[_A]),
     _format("kos", "Key images as a DICOM Key Object Selection", ".dcm",
-            [Need.STUDY, Need.MARKS], f"{_EXPORT}:write_kos", [_R, _A], dicom=True),
+            [Need.STUDY, Need.MARKS], f"{_EXPORT}:write_kos", [_R, _A, _S], dicom=True,
+            default=[_S]),
     _format("gsps", "Accepted marks and windows as a DICOM Presentation State", ".dcm",
-            [Need.STUDY, Need.ANNOTATIONS], f"{_EXPORT}:write_gsps", [_R, _A], dicom=True),
+            [Need.STUDY, Need.ANNOTATIONS], f"{_EXPORT}:write_gsps", [_R, _A, _S], dicom=True,
+            default=[_S]),
     _format("png", "PNG image", ".png", [Need.VIEW], f"{_IMAGES}:write_image", [_I]),
     _format("jpeg", "JPEG image", ".jpg", [Need.VIEW], f"{_IMAGES}:write_image", [_I]),
     _format("mp4", "H.264 MP4 cine loop", ".mp4", [Need.VIEW], f"{_IMAGES}:write_mp4", [_I]),

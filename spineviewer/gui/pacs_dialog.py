@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
 
 from spineviewer.gui.pacs_nodes import (
     NodeEditor,
-    Outcome,
+    PacsJobResult,
     fill_node_box,
     run_pacs_job,
-    said_failure,
+    show_if_failed,
     show_message,
     show_notice,
 )
@@ -341,14 +341,14 @@ class QueryDialog(QDialog):
             self.shell,
             f"Searching {node.name}",
             work,
-            lambda outcome: self._found(token, outcome),
+            lambda result: self._found(token, result),
         )
         return self.search_job
 
-    def _found(self, token: int, outcome: Outcome) -> None:
-        if token != self._searches or said_failure(self.status, outcome):
+    def _found(self, token: int, result: PacsJobResult) -> None:
+        if token != self._searches or show_if_failed(self.status, result):
             return
-        matches: list[StudyMatch] = outcome.value
+        matches: list[StudyMatch] = result.value
         _fill(self.studies, [(m, _study_cells(m)) for m in matches])
         _fill(self.series, [])
         count = len(matches)
@@ -379,13 +379,13 @@ class QueryDialog(QDialog):
             self.shell,
             "Listing the series",
             work,
-            lambda outcome: self._listed(token, outcome),
+            lambda result: self._listed(token, result),
         )
 
-    def _listed(self, token: int, outcome: Outcome) -> None:
-        if token != self._listings or said_failure(self.status, outcome):
+    def _listed(self, token: int, result: PacsJobResult) -> None:
+        if token != self._listings or show_if_failed(self.status, result):
             return
-        series: list[SeriesMatch] = outcome.value
+        series: list[SeriesMatch] = result.value
         _fill(self.series, [(s, _series_cells(s)) for s in series])
 
     # -- retrieving --------------------------------------------------------------------------
@@ -425,10 +425,10 @@ class QueryDialog(QDialog):
             if job is not None and not job.done:
                 job.cancel()
 
-    def _retrieved(self, outcome: Outcome) -> None:
-        if said_failure(self.status, outcome, self, self.shell, "Retrieve failed"):
+    def _retrieved(self, job: PacsJobResult) -> None:
+        if show_if_failed(self.status, job, self, self.shell, "Retrieve failed"):
             return
-        result: RetrieveResult = outcome.value
+        result: RetrieveResult = job.value
         self.last_result = result
         if result.received == 0:
             text = f"Nothing arrived: {result.summary()}"

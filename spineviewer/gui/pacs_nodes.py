@@ -55,11 +55,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NodeEditor",
-    "Outcome",
+    "PacsJobResult",
     "fill_node_box",
     "load_config_or_say",
     "run_pacs_job",
-    "said_failure",
+    "show_if_failed",
     "show_message",
     "show_notice",
 ]
@@ -68,7 +68,7 @@ OK_COLOR = "#90be6d"
 
 
 @dataclass(frozen=True)
-class Outcome:
+class PacsJobResult:
     """How a PACS job ended: its value, or the message to show (``error``), or cancelled."""
 
     value: Any = None
@@ -85,20 +85,20 @@ def run_pacs_job(
     shell: Shell | None,
     title: str,
     work: Work,
-    done: Callable[[Outcome], None],
+    done: Callable[[PacsJobResult], None],
     bar: QProgressBar | None = None,
 ) -> Job:
     """Run ``work`` in the background (in the window's status bar, with its cancel button, when
-    there is a window, ``shell``); ``done`` gets the :class:`Outcome` on the GUI thread,
+    there is a window, ``shell``); ``done`` gets the :class:`PacsJobResult` on the GUI thread,
     ``bar`` (shown while it runs) the progress."""
 
-    def guarded(progress: Progress, cancelled: Cancelled) -> Outcome:
+    def guarded(progress: Progress, cancelled: Cancelled) -> PacsJobResult:
         try:
-            return Outcome(work(progress, cancelled))
+            return PacsJobResult(work(progress, cancelled))
         except PacsCancelled:
             raise
         except PacsError as exc:  # the user-facing message, as it is
-            return Outcome(error=str(exc))
+            return PacsJobResult(error=str(exc))
 
     job = Job(title, guarded, shell.widget if shell is not None else owner)
     job.succeeded.connect(done)
@@ -107,27 +107,27 @@ def run_pacs_job(
         bar.show()
         job.progress.connect(lambda value, total, text: _show_progress(bar, value, total))
         job.finished.connect(bar.hide)
-    job.failed.connect(lambda message: done(Outcome(error=message)))
-    job.cancelled.connect(lambda: done(Outcome(error=f"{title}: cancelled", cancelled=True)))
+    job.failed.connect(lambda message: done(PacsJobResult(error=message)))
+    job.cancelled.connect(lambda: done(PacsJobResult(error=f"{title}: cancelled", cancelled=True)))
     if shell is not None:
         return shell.start_job(job)
     return job.start()
 
 
-def said_failure(
+def show_if_failed(
     label: QLabel,
-    outcome: Outcome,
+    result: PacsJobResult,
     owner: QWidget | None = None,
     shell: Shell | None = None,
     title: str = "",
 ) -> bool:
-    """True when ``outcome`` was cancelled or failed: said in ``label`` and, with a ``title``,
+    """True when ``result`` was cancelled or failed: said in ``label`` and, with a ``title``,
     a failure also in a non-modal notice."""
-    if outcome.ok:
+    if result.ok:
         return False
-    show_message(label, outcome.error, not outcome.cancelled)
-    if title and not outcome.cancelled and owner is not None:
-        show_notice(owner, shell, title, outcome.error)
+    show_message(label, result.error, not result.cancelled)
+    if title and not result.cancelled and owner is not None:
+        show_notice(owner, shell, title, result.error)
     return True
 
 
@@ -511,7 +511,7 @@ class NodeEditor(QDialog):
         try:
             node, local = self._form_node(), self.local()
         except PacsError as exc:
-            self._tested(Outcome(error=str(exc)))
+            self._tested(PacsJobResult(error=str(exc)))
             return None
         self.test_ok = None
         self.test_button.setEnabled(False)
@@ -522,19 +522,19 @@ class NodeEditor(QDialog):
             self.shell,
             f"Testing {node.name}",
             work,
-            lambda outcome: self._tested(outcome, node),
+            lambda result: self._tested(result, node),
         )
         return self.job
 
-    def _tested(self, outcome: Outcome, node: Node | None = None) -> None:
+    def _tested(self, result: PacsJobResult, node: Node | None = None) -> None:
         self.test_button.setEnabled(self.node_list.currentRow() >= 0)
-        self.test_ok = outcome.ok
-        if outcome.ok and node is not None:
+        self.test_ok = result.ok
+        if result.ok and node is not None:
             service = "C-ECHO" if isinstance(node, DimseNode) else "QIDO-RS"
             self.test_result.setText(f"Connection OK: {node.label} answered ({service}).")
             self.test_result.setStyleSheet(f"color: {OK_COLOR}")
         else:
-            show_message(self.test_result, outcome.error, True)
+            show_message(self.test_result, result.error, True)
 
     def config(self) -> PacsConfig:
         """The configuration as edited; PacsError naming what is still wrong."""

@@ -1,12 +1,15 @@
 """File > Send results to PACS: the analysis of the study in the active viewport in the formats
 of the registry's ``send`` family (an SR of its findings and annotations, its PDF report as an
-Encapsulated PDF), written into a temporary folder and stored on a node (C-STORE or STOW-RS),
-as one background job."""
+Encapsulated PDF, its key images as a Key Object Selection, its accepted marks and windows as
+a Grayscale Softcopy Presentation State), written into a temporary folder and stored on a node
+(C-STORE or STOW-RS), as one background job. What was left out (no GSPS without an accepted
+mark) is said beside the result."""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,10 +31,10 @@ from spineviewer.annotations import AnnotationDocument
 from spineviewer.dicom import Study
 from spineviewer.gui.format_checks import chosen, format_checks
 from spineviewer.gui.pacs_nodes import (
-    Outcome,
+    PacsJobResult,
     fill_node_box,
     run_pacs_job,
-    said_failure,
+    show_if_failed,
     show_message,
     show_notice,
 )
@@ -51,10 +54,18 @@ if TYPE_CHECKING:
     from spineviewer.gui.report_dialog import Analysed
     from spineviewer.gui.shell import Shell
 
-__all__ = ["SEND_FORMATS", "SendDialog", "open_send_dialog", "send_work"]
+__all__ = ["SEND_FORMATS", "SendDialog", "Sent", "open_send_dialog", "send_work"]
 
 #: What can be sent from the dialog: the registry's ``send`` family.
 SEND_FORMATS = registry.of(registry.Family.SEND)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a send did: the store's result, and what was not written and why."""
+
+    result: StoreResult
+    left_out: tuple[str, ...] = ()
 
 
 def send_work(
@@ -66,10 +77,12 @@ def send_work(
     document: AnnotationDocument | None,
     formats: Sequence[str],
 ) -> Work:
-    """The job's work: write the report set into a temporary folder, store its DICOM files."""
+    """The job's work: write the report set into a temporary folder, store its DICOM files
+    (the job's value: :class:`Sent`)."""
     from spineviewer.reports.writer import write_report_set
 
-    def work(progress: Progress, cancelled: Cancelled) -> StoreResult:
+    def work(progress: Progress, cancelled: Cancelled) -> Sent:
+        left_out: list[str] = []
         with tempfile.TemporaryDirectory(prefix="spineviewer-send-") as folder:
             try:
                 written = write_report_set(
@@ -80,13 +93,16 @@ def send_work(
                     folder,
                     formats,
                     lambda text: progress(0, 0, text),
+                    left_out=left_out.append,
                 )
             except ValueError as exc:
                 raise PacsError(f"nothing sent: the report could not be written ({exc})") from exc
             files = [p for p in written if Path(p).suffix == ".dcm"]
             if cancelled():
                 raise PacsCancelled("sending cancelled before anything was sent")
-            return store(node, files, local, progress, cancelled)
+            if not files:
+                raise PacsError(f"nothing sent: {'; '.join(left_out) or 'no DICOM file written'}")
+            return Sent(store(node, files, local, progress, cancelled), tuple(left_out))
 
     return work
 
@@ -101,6 +117,8 @@ class SendDialog(QDialog):
         self.shell = shell
         self.job: Job | None = None
         self.store_result: StoreResult | None = None
+        #: What the last send left out and why (a GSPS without an accepted mark).
+        self.left_out: tuple[str, ...] = ()
         self.study: Study | None = None
         self.findings: Findings | None = None
         self.document: AnnotationDocument | None = None
@@ -181,7 +199,7 @@ class SendDialog(QDialog):
             self.shell,
             f"Sending results to {node.name}",
             work,
-            lambda outcome: self._sent(node, outcome),
+            lambda result: self._sent(node, result),
             self.progress,
         )
         self.job.finished.connect(self._update_buttons)
@@ -192,12 +210,13 @@ class SendDialog(QDialog):
         if self.job is not None:
             self.job.cancel()
 
-    def _sent(self, node: Node, outcome: Outcome) -> None:
-        if said_failure(self.status, outcome, self, self.shell, "Sending failed"):
+    def _sent(self, node: Node, job: PacsJobResult) -> None:
+        if show_if_failed(self.status, job, self, self.shell, "Sending failed"):
             return
-        result: StoreResult = outcome.value
-        self.store_result = result
-        text = result.summary(node.name)
+        sent: Sent = job.value
+        result = self.store_result = sent.result
+        self.left_out = sent.left_out
+        text = " ".join([result.summary(node.name), *(f"Not sent: {n}." for n in sent.left_out)])
         show_message(self.status, text, bool(result.failed))
         if result.failed:
             show_notice(self, self.shell, "Some results were not sent", text)

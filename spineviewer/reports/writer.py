@@ -207,12 +207,15 @@ def write_report_set(
     say: Callable[[str], None] | None = None,
     anonymiser: Anonymiser | None = None,
     keep_annotation_text: bool = False,
+    left_out: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Every file of one study's report set: the key images (when HTML or PDF is asked for),
     the report in ``formats``, the DICOM SR when ``sr`` is among them and the Encapsulated PDF
     for ``epdf`` (both de-identified by ``anonymiser`` when given: pass the one ``report`` was
     built with, and the same ``keep_annotation_text``: anonymised, the annotations' free text
-    reads ``[removed]`` in the key images and the SR unless it is True)."""
+    reads ``[removed]`` in the key images and the SR unless it is True). ``say`` hears each
+    step; what a writer left out (a GSPS of a study with no accepted mark) goes to
+    ``left_out`` when given, else to ``say`` too."""
     tell = say or (lambda text: None)
     chosen = registry.parse(formats, Family.REPORT)
     folder = Path(out_dir)
@@ -231,5 +234,5 @@ def write_report_set(
         tell(f"Writing the {fmt.label}")
         written += [p for p in registry.write(fmt, sources) if p not in written]
     for note in sources.skipped:  # a GSPS of a study with no accepted mark, ...
-        tell(note)
+        (left_out or tell)(note)
     return written + images

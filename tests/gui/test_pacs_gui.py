@@ -1,7 +1,7 @@
 """The PACS dialogs in the real window against a real Orthanc: the node editor (save, Test
 connection, the error of a wrong port), Query/Retrieve (a wildcard search, the series, a C-GET
-that opens the study; a partial retrieve is a warning), and sending the analysis back (DICOM SR
-and Encapsulated PDF land in the study)."""
+that opens the study; a partial retrieve is a warning), and sending the analysis back (DICOM SR,
+Encapsulated PDF, KOS and GSPS land in the study)."""
 
 from __future__ import annotations
 
@@ -271,7 +271,11 @@ def _orthanc_series(orthanc, study_uid: str) -> list[dict]:
     return []
 
 
-def test_send_results_lands_sr_and_encapsulated_pdf_in_the_study(
+def _orthanc_instances(orthanc, series_id: str) -> list[dict]:
+    return list(orthanc.get(f"/series/{series_id}/instances"))
+
+
+def test_send_results_lands_sr_pdf_kos_and_gsps_in_the_study(
     qtbot, orthanc, pacs_study, demo_study_dir
 ) -> None:
     study_uid, _ = pacs_study
@@ -287,28 +291,53 @@ def test_send_results_lands_sr_and_encapsulated_pdf_in_the_study(
     dialog = win.open_pacs("send")
     assert isinstance(dialog, SendDialog) and dialog.isVisible() and not dialog.isModal()
     assert dialog.node_box.currentText() == "orthanc"
+    assert list(dialog.checks) == ["sr", "epdf", "kos", "gsps"]
     assert all(check.isChecked() for check in dialog.checks.values())
-    qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
-    assert dialog.sending()
-    wait(qtbot, dialog.job)
-    result = dialog.store_result
-    assert result is not None and result.sent == 2 and not result.failed, dialog.status.text()
-    assert dialog.status.text() == result.summary("orthanc")
-    new = [s for s in _orthanc_series(orthanc, study_uid) if s["ID"] not in before]
     try:
-        assert sorted(s["MainDicomTags"]["Modality"] for s in new) == ["DOC", "SR"]
-        # STOW-RS to the DICOMweb node: the SR alone
+        # nothing accepted yet: the SR, the PDF and the key images go; no presentation state
+        wait(qtbot, dialog.send())
+        result = dialog.store_result
+        assert result is not None and result.sent == 3 and not result.failed
+        assert dialog.left_out and "GSPS" in dialog.left_out[0]
+        assert "Not sent: GSPS" in dialog.status.text()
+        new = [s for s in _orthanc_series(orthanc, study_uid) if s["ID"] not in before]
+        assert sorted(s["MainDicomTags"]["Modality"] for s in new) == ["DOC", "KO", "SR"]
+        # the reader accepts the proposals: all four land in the study, by the Send button
+        assert win.annotation.controller.accept_all()
+        dialog.prepare(*_analysed(win))
+        sent_before = {s["ID"] for s in _orthanc_series(orthanc, study_uid)}
+        qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
+        assert dialog.sending()
+        wait(qtbot, dialog.job)
+        result = dialog.store_result
+        assert result is not None and result.sent == 4 and not result.failed, dialog.status.text()
+        assert dialog.status.text() == result.summary("orthanc") and not dialog.left_out
+        new = [s for s in _orthanc_series(orthanc, study_uid) if s["ID"] not in sent_before]
+        modalities = {s["MainDicomTags"]["Modality"]: s["ID"] for s in new}
+        assert sorted(modalities) == ["DOC", "KO", "PR", "SR"]
+        [state] = _orthanc_instances(orthanc, modalities["PR"])
+        tags = orthanc.get(f"/instances/{state['ID']}/simplified-tags")
+        assert tags["SOPClassUID"] == "1.2.840.10008.5.1.4.1.1.11.1"  # Grayscale Softcopy PS
+        assert tags["StudyInstanceUID"] == study_uid
+        [key] = _orthanc_instances(orthanc, modalities["KO"])
+        tags = orthanc.get(f"/instances/{key['ID']}/simplified-tags")
+        assert tags["SOPClassUID"] == "1.2.840.10008.5.1.4.1.1.88.59"  # Key Object Selection
+        # STOW-RS to the DICOMweb node: the SR, KOS and GSPS without the PDF
         dialog.node_box.setCurrentText("orthanc-web")
         dialog.checks["epdf"].setChecked(False)
         wait(qtbot, dialog.send())
-        assert dialog.store_result is not None and dialog.store_result.sent == 1
-        assert "1 instances sent to orthanc-web" in dialog.status.text()
-        new = [s for s in _orthanc_series(orthanc, study_uid) if s["ID"] not in before]
-        assert sorted(s["MainDicomTags"]["Modality"] for s in new) == ["DOC", "SR", "SR"]
+        assert dialog.store_result is not None and dialog.store_result.sent == 3
+        assert "3 instances sent to orthanc-web" in dialog.status.text()
     finally:  # leave the shared study as it was uploaded
         for series in _orthanc_series(orthanc, study_uid):
             if series["ID"] not in before:
                 orthanc.delete(f"/series/{series['ID']}")
+
+
+def _analysed(win: MainWindow) -> tuple:
+    analysed = win.analysis.analysed()
+    assert analysed is not None
+    return analysed.study, analysed.findings, analysed.document
 
 
 def test_the_dicomweb_form_keeps_a_nodes_ca_bundle(qtbot) -> None:
