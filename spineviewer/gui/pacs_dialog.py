@@ -1,11 +1,16 @@
 """File > Query/Retrieve from PACS (Ctrl+Shift+Q): search a node's studies (patient name with
 ``*`` and ``?``, patient ID, accession, dates, modality), list a study's series, retrieve it
 (C-GET, C-MOVE or WADO-RS) into the workspace and open it in the viewer. Every network call
-is a background job; a partial retrieve is said to be partial, never shown as whole."""
+is a background job; a partial retrieve is said to be partial, never shown as whole.
+
+File > Open prior from PACS uses the same dialog for the patient of the current study
+(:meth:`QueryDialog.find_priors`): the node's other studies of its PatientID, newest first,
+each with its date; the one retrieved opens as the prior, beside the current."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
@@ -56,6 +61,7 @@ from spineviewer.pacs import (
 )
 
 if TYPE_CHECKING:
+    from spineviewer.dicom import Study
     from spineviewer.gui.report_dialog import Analysed
     from spineviewer.gui.shell import Shell
 
@@ -172,6 +178,9 @@ class QueryDialog(QDialog):
         self.last_result: RetrieveResult | None = None
         self._searches = 0
         self._listings = 0
+        #: While looking for a prior: the study it is for, and what opens the one retrieved.
+        self.prior_for: Study | None = None
+        self._open_prior: Callable[[Path], None] | None = None
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -349,11 +358,19 @@ class QueryDialog(QDialog):
         if token != self._searches or show_if_failed(self.status, result):
             return
         matches: list[StudyMatch] = result.value
+        prior_for = self.prior_for
+        if prior_for is not None:  # the current study is no prior of itself
+            matches = [m for m in matches if m.study_uid != prior_for.uid]
         _fill(self.studies, [(m, _study_cells(m)) for m in matches])
         _fill(self.series, [])
         count = len(matches)
         found = f"{count} stud{'y' if count == 1 else 'ies'} found"
-        show_message(self.status, found + (": choose one to see its series" if count else ""))
+        if prior_for is not None:
+            found = f"{count} other stud{'y' if count == 1 else 'ies'} of this patient"
+            choose = ": choose the prior, then Retrieve and open as prior"
+        else:
+            choose = ": choose one to see its series"
+        show_message(self.status, found + (choose if count else ""))
         if count == 1:
             self.studies.selectRow(0)
         self._update_buttons()
@@ -387,6 +404,32 @@ class QueryDialog(QDialog):
             return
         series: list[SeriesMatch] = result.value
         _fill(self.series, [(s, _series_cells(s)) for s in series])
+
+    def find_priors(self, study: Study, open_prior: Callable[[Path], None]) -> Job | None:
+        """Search the node for the other studies of ``study``'s patient (its PatientID, any
+        date, any modality); the one retrieved is given to ``open_prior`` (its folder) instead
+        of being opened on its own. None (said in the dialog) without a PatientID or node."""
+        pid = study.info.get("PatientID", "")
+        if not pid:
+            self.set_prior_for(None)
+            show_message(self.status, "The current study has no patient ID to look for.", True)
+            return None
+        self.set_prior_for(study, open_prior)
+        for edit in (self.patient_name, self.accession):
+            edit.clear()
+        self.patient_id.setText(pid)
+        self.modality.setCurrentText("")
+        self.clear_dates()
+        return self.search()
+
+    def set_prior_for(
+        self, study: Study | None, open_prior: Callable[[Path], None] | None = None
+    ) -> None:
+        """Look for a prior of ``study`` (None: an ordinary query / retrieve again)."""
+        self.prior_for, self._open_prior = study, open_prior if study is not None else None
+        prior = study is not None
+        self.setWindowTitle("Open prior from PACS" if prior else "Query / Retrieve from PACS")
+        self.retrieve_button.setText("Retrieve and open as prior" if prior else "Retrieve and open")
 
     # -- retrieving --------------------------------------------------------------------------
 
@@ -447,14 +490,17 @@ class QueryDialog(QDialog):
                 f"{result.summary()}. What arrived is opened; the study is not whole.",
                 "\n".join(result.warnings),
             )
-        if self.shell is not None:
+        if self._open_prior is not None:
+            self._open_prior(Path(result.folder))
+        elif self.shell is not None:
             self.shell.open_paths([result.folder])
 
 
 def open_pacs(
     shell: Shell, what: str, analysed: Callable[[], Analysed | None] | None = None
 ) -> QDialog | None:
-    """File > PACS: ``what`` is "query", "send" or "nodes"; one dialog of each kind, shown
+    """File > PACS: ``what`` is "query", "prior" (the query dialog as it is, for
+    :meth:`QueryDialog.find_priors`), "send" or "nodes"; one dialog of each kind, shown
     non-modal. Sending sends what ``analysed`` gives (None: nothing to send, no dialog)."""
     window = shell.widget
     dialog: QDialog | None
@@ -478,6 +524,8 @@ def open_pacs(
             query = QueryDialog(window, shell)
         elif not query.isVisible():
             query.reload_nodes()
+        if what != "prior":
+            query.set_prior_for(None)
         dialog = query
     if dialog is not None:
         dialog.show()

@@ -1,5 +1,6 @@
-"""A study beside its prior: File > Open prior, View > Compare with prior, linked scrolling by
-vertebral level or by a sync point, and the measurements of both dates in one table.
+"""A study beside its prior: File > Open prior (a folder, a zip or DICOMDIR, or from PACS by
+the patient's ID), View > Compare with prior, linked scrolling by vertebral level or by a sync
+point, and the measurements of both dates in one table.
 
 The prior is another study of the same PatientID. The current (the later StudyDate) hangs on
 the left, the prior on the right, the same series type side by side
@@ -24,7 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -44,6 +45,9 @@ from spineviewer.dicom import Study
 from spineviewer.gui.actions import make_action
 from spineviewer.gui.annotate.controller import format_measurement
 from spineviewer.gui.annotate.ui import AnnotationUi
+
+if TYPE_CHECKING:
+    from spineviewer.gui.pacs_dialog import QueryDialog
 from spineviewer.gui.shell import Shell
 from spineviewer.gui.sync import ViewportSync
 from spineviewer.gui.viewport import ImageViewport
@@ -138,6 +142,9 @@ class PriorUi(QObject):
         self.open_prior_zip_action = act(
             window, "Open prior &zip or DICOMDIR...", self.open_prior_file_dialog
         )
+        self.open_prior_pacs_action = act(
+            window, "Open prior from PAC&S...", self.open_prior_from_pacs
+        )
         self.compare_action = act(window, "&Compare with prior", self.compare_with_prior)
         self.sync_here_action = act(window, "&Sync here (pair these slices)", self.sync_here)
         self.sync_level_action = act(window, "Sync by &level", self.sync_by_level)
@@ -167,7 +174,7 @@ class PriorUi(QObject):
     @property
     def file_actions(self) -> list[QAction]:
         """File menu: open a prior."""
-        return [self.open_prior_action, self.open_prior_zip_action]
+        return [self.open_prior_action, self.open_prior_zip_action, self.open_prior_pacs_action]
 
     @property
     def view_actions(self) -> list[QAction]:
@@ -246,9 +253,25 @@ class PriorUi(QObject):
         if path:
             self.open_prior(path)
 
-    def open_prior(self, path: str | Path) -> None:
-        """Open ``path`` and compare its study with the current one once it is read."""
+    def open_prior_from_pacs(self) -> QueryDialog | None:
+        """File > Open prior from PACS: the configured PACS's other studies of the current
+        study's patient, with their dates; the one retrieved opens beside the current. None
+        (said in the status bar) when no study is open."""
+        from spineviewer.gui.pacs_dialog import QueryDialog, open_pacs
+
         current = self.current_study()
+        if current is None:
+            self.shell.show_status("Open the current study first, then its prior from PACS", 8000)
+            return None
+        dialog = open_pacs(self.shell, "prior")
+        assert isinstance(dialog, QueryDialog)
+        dialog.find_priors(current, lambda folder: self.open_prior(folder, current))
+        return dialog
+
+    def open_prior(self, path: str | Path, current: Study | None = None) -> None:
+        """Open ``path`` and compare its study with ``current`` (by default the current one)
+        once it is read."""
+        current = current or self.current_study()
         before = {s.uid for s in self.shell.studies()}
         job = self.shell.open_paths([path])
         if job is None:
