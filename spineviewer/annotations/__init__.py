@@ -112,8 +112,8 @@ _LAZY = {
     "export_training_set": "coco",
     "export_seg": "seg",
     "import_seg": "seg",
-    "export_sr": "sr",
-    "import_sr": "sr",
+    "export_sr": "sr_write",
+    "import_sr": "sr_read",
 }
 
 

@@ -1,5 +1,7 @@
 """Annotations as immutable data: shape, label, provenance, review state, and the image they are on.
 
+What each shape (:class:`Kind`) is, takes and measures is its spec in :mod:`.shapes`.
+
 Every annotation lives on one image frame (SOP Instance UID + frame number) and keeps its
 points twice: in image pixels ``(row, col)`` (continuous, the centre of pixel (0, 0) is
 ``(0.0, 0.0)``; DICOM SCOORD, whose origin is the outer corner of that pixel, is
@@ -20,41 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from spineviewer.annotations.shapes import FILLED as FILLED  # re-exported: the shapes' specs
+from spineviewer.annotations.shapes import POINT_COUNT as POINT_COUNT
+from spineviewer.annotations.shapes import Kind, shape
 from spineviewer.dicom import Frame
 from spineviewer.geometry import Plane
 
 Point = tuple[float, float]
 PatientPoint = tuple[float, float, float]
-
-
-class Kind(StrEnum):
-    """The shape of an annotation; the number of points each needs is in :data:`POINT_COUNT`."""
-
-    RECTANGLE = "rectangle"  # two opposite corners (image axes)
-    ELLIPSE = "ellipse"  # two opposite corners of the bounding box (image axes)
-    POLYGON = "polygon"  # >= 3 vertices, closed
-    FREEHAND = "freehand"  # >= 3 vertices, closed
-    POINT = "point"
-    LINE = "line"  # start, end
-    ANGLE = "angle"  # arm end, vertex, arm end
-    COBB = "cobb"  # line 1 start, line 1 end, line 2 start, line 2 end
-    ARROW = "arrow"  # tail, head (the text sits at the tail)
-
-
-#: Exact point counts (None: three or more).
-POINT_COUNT: dict[Kind, int | None] = {
-    Kind.RECTANGLE: 2,
-    Kind.ELLIPSE: 2,
-    Kind.POLYGON: None,
-    Kind.FREEHAND: None,
-    Kind.POINT: 1,
-    Kind.LINE: 2,
-    Kind.ANGLE: 3,
-    Kind.COBB: 4,
-    Kind.ARROW: 2,
-}
-#: Shapes that enclose an area (measured, rasterised for SEG).
-FILLED = frozenset({Kind.RECTANGLE, Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND})
 
 
 #: How sure a model was of a proposal (:data:`Annotation.review`), least to most demanding.
@@ -188,13 +163,7 @@ class Provenance:
 
 def check_points(kind: Kind, points: Sequence[Point]) -> None:
     """Raise ValueError when ``points`` do not fit ``kind``."""
-    need = POINT_COUNT[kind]
-    n = len(points)
-    if (need is None and n < 3) or (need is not None and n != need):
-        want = "at least 3" if need is None else str(need)
-        raise ValueError(f"a {kind.value} needs {want} points, got {n}")
-    if not all(len(p) == 2 and all(np.isfinite(p)) for p in points):
-        raise ValueError(f"a {kind.value} has a point that is not a finite (row, col) pair")
+    shape(kind).check(points)
 
 
 def patient_points(plane: Plane | None, points: Iterable[Point]) -> tuple[PatientPoint, ...] | None:
@@ -285,7 +254,7 @@ class Annotation:
     @property
     def filled(self) -> bool:
         """True for shapes that enclose an area."""
-        return self.kind in FILLED
+        return shape(self.kind).filled
 
     @property
     def pending_review(self) -> str:

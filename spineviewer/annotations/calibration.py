@@ -28,8 +28,9 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from spineviewer.annotations.annotation import Annotation, Kind, Point, default_author, now_iso
+from spineviewer.annotations.annotation import Annotation, Point, default_author, now_iso
 from spineviewer.annotations.measure import PATIENT_SCALE, Scale, length_mm
+from spineviewer.annotations.shapes import shape
 from spineviewer.dicom import Frame
 from spineviewer.dicom.spacing import SpacingKind, spacing_of_dataset
 
@@ -96,7 +97,7 @@ class Calibration:
         Raises ValueError for a shape that is not a line, a line of zero length or a known
         length that is not positive.
         """
-        if line.kind != Kind.LINE:
+        if shape(line.kind).measure != "length":
             raise ValueError(f"calibrate on a line, not a {line.kind.value}")
         measured = length_mm(line, PATIENT_SCALE)  # by the image's own spacing, uncalibrated
         if measured.value <= 0:

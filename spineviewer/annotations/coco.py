@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spineviewer.annotations.annotation import Annotation, ImageRef, Kind
-from spineviewer.annotations.measure import FloatArray, outline
+from spineviewer.annotations.annotation import Annotation, ImageRef
+from spineviewer.annotations.shapes import FloatArray, shape
 from spineviewer.annotations.vocabulary import Code, Label, Vocabulary, default_vocabulary
 from spineviewer.geometry.resample import crop_physical
 
@@ -119,19 +119,9 @@ def to_uint8(
 # -- geometry ---------------------------------------------------------------------------------
 
 
-def _ellipse_polygon(annotation: Annotation, n: int = ELLIPSE_VERTICES) -> FloatArray:
-    (r0, c0), (r1, c1) = annotation.points
-    t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
-    rows = (r0 + r1) / 2.0 + abs(r1 - r0) / 2.0 * np.sin(t)
-    cols = (c0 + c1) / 2.0 + abs(c1 - c0) / 2.0 * np.cos(t)
-    return np.column_stack([rows, cols])
-
-
 def shape_polygon(annotation: Annotation) -> FloatArray:
     """(row, col) outline of a filled shape; ellipses as a polygon of many vertices."""
-    if annotation.kind == Kind.ELLIPSE:
-        return _ellipse_polygon(annotation)
-    return outline(annotation)
+    return shape(annotation.kind).polygon(annotation.points, ELLIPSE_VERTICES)
 
 
 def xy(points: NDArray[Any]) -> FloatArray:
@@ -146,36 +136,14 @@ def bbox(annotation: Annotation) -> list[float]:
     return [float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
 
 
-def _polygon_area_centroid(poly: FloatArray) -> tuple[float, FloatArray]:
-    nxt = np.roll(poly, -1, axis=0)
-    cross = poly[:, 0] * nxt[:, 1] - nxt[:, 0] * poly[:, 1]
-    area = cross.sum() / 2.0
-    if abs(area) < 1e-12:
-        return 0.0, poly.mean(axis=0)
-    centroid = ((poly + nxt) * cross[:, None]).sum(axis=0) / (6.0 * area)
-    return float(abs(area)), centroid
-
-
 def centroid(annotation: Annotation) -> tuple[float, float]:
     """(row, col) of the ROI centre: area centroid of filled shapes, else the points' mean."""
-    pts = np.asarray(annotation.points, dtype=np.float64)
-    if annotation.kind in (Kind.RECTANGLE, Kind.ELLIPSE):
-        centre = pts.mean(axis=0)
-    elif annotation.filled:
-        centre = _polygon_area_centroid(pts)[1]
-    else:
-        centre = pts.mean(axis=0)
-    return float(centre[0]), float(centre[1])
+    return shape(annotation.kind).centre(annotation.points)
 
 
 def pixel_area(annotation: Annotation) -> float:
     """Exact area in square pixels of a filled shape (0 for the others)."""
-    if not annotation.filled:
-        return 0.0
-    if annotation.kind == Kind.ELLIPSE:
-        (r0, c0), (r1, c1) = annotation.points
-        return float(np.pi * abs(r1 - r0) * abs(c1 - c0) / 4.0)
-    return _polygon_area_centroid(outline(annotation))[0]
+    return shape(annotation.kind).area_px(annotation.points)
 
 
 # -- crops ------------------------------------------------------------------------------------

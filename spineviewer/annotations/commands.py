@@ -15,15 +15,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from spineviewer.annotations.annotation import Annotation, Kind, Status
+from spineviewer.annotations.annotation import Annotation, Status
 from spineviewer.annotations.document import AnnotationDocument
 from spineviewer.annotations.level_names import shift_mapping, shifted_label, step_name
+from spineviewer.annotations.shapes import shape
 
 #: Called after every change of the document: (the command, True when done/redone,
 #: False when undone).
 Listener = Callable[["Command", bool], None]
-
-_NOUNS = {Kind.COBB: "Cobb angle", Kind.FREEHAND: "freehand outline"}
 
 
 def describe(annotations: Sequence[Annotation]) -> str:
@@ -32,7 +31,7 @@ def describe(annotations: Sequence[Annotation]) -> str:
     if len(kinds) != 1:
         return f"{len(annotations)} annotations"
     kind = kinds.pop()
-    noun = _NOUNS.get(kind, kind.value)
+    noun = shape(kind).name
     return noun if len(annotations) == 1 else f"{len(annotations)} {noun}s"
 
 

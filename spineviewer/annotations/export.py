@@ -125,7 +125,7 @@ def _marks_or_note(sources: registry.Sources, what: str) -> list[Annotation]:
 
 def write_annotations_sr(sources: registry.Sources) -> list[Path]:
     """``annotations_sr.dcm``: the annotations as a TID 1500 Measurement Report."""
-    from spineviewer.annotations.sr import export_sr
+    from spineviewer.annotations.sr_write import export_sr
 
     doc = _document(sources)
     marks = _marks_or_note(sources, "SR")
@@ -221,6 +221,6 @@ def export_study(
 
 def import_study_sr(path: str | Path, stacks: Sequence[Stack]) -> list[Annotation]:
     """Annotations read from an SR, with image refs and patient points from ``stacks``."""
-    from spineviewer.annotations.sr import import_sr
+    from spineviewer.annotations.sr_read import import_sr
 
     return import_sr(path, planes=frame_planes(stacks), images=image_refs(stacks))

@@ -20,18 +20,21 @@ import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 
-from spineviewer.annotations.annotation import Annotation, Kind
-from spineviewer.annotations.dicom_objects import one_study_destination
-from spineviewer.annotations.sr import (
-    MANUFACTURER,
-    SOFTWARE_VERSION,
+from spineviewer.annotations.annotation import Annotation
+from spineviewer.annotations.dicom_objects import (
     headers_for,
     is_multiframe,
+    one_study_destination,
+)
+from spineviewer.annotations.shapes import shape
+from spineviewer.annotations.sr_terms import (
+    MANUFACTURER,
+    SOFTWARE_VERSION,
     person_name,
-    scoord,
     tracking_uid,
     uid_from_text,
 )
+from spineviewer.annotations.sr_write import scoord
 
 __all__ = [
     "LAYER",
@@ -120,7 +123,7 @@ def label_text(annotation: Annotation) -> str:
 def _graphics(annotation: Annotation) -> list[hd.pr.GraphicObject]:
     units = hd.pr.AnnotationUnitsValues.PIXEL
     graphic_type, xy = scoord(annotation)
-    pieces = [xy[:2], xy[2:]] if annotation.kind == Kind.COBB else [xy]
+    pieces = shape(annotation.kind).scoord_parts(xy)
     ident = object_id(annotation.kind.value, annotation.uid)
     return [
         hd.pr.GraphicObject(

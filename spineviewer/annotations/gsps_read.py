@@ -22,7 +22,8 @@ from spineviewer.annotations.annotation import Annotation, ImageRef, Kind, Prove
 from spineviewer.annotations.dicom_objects import read_object
 from spineviewer.annotations.frames import FrameKey, frame_planes, image_refs
 from spineviewer.annotations.gsps import TAG, View
-from spineviewer.annotations.sr import _guess_kind, points_from_scoord, scoord_points
+from spineviewer.annotations.shapes import guess_kind
+from spineviewer.annotations.sr_read import points_from_scoord, scoord_points
 from spineviewer.dicom import Stack
 from spineviewer.geometry import Plane
 
@@ -140,7 +141,7 @@ class _Reader:
                     mark = mine.setdefault(spv[1], _Mark(Kind(spv[0]), graphic_type))
                     mark.rc = rc if mark.rc is None else np.vstack([mark.rc, rc])
                     continue
-                kind = _guess_kind(graphic_type, rc)
+                kind = guess_kind(graphic_type, rc)
                 made = self.annotation(key, kind, rc, graphic_type)
                 out += [made] if made is not None else []
             for text in getattr(item, "TextObjectSequence", []):

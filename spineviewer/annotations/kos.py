@@ -19,7 +19,7 @@ from pydicom.sr.coding import Code
 from spineviewer.annotations.annotation import ImageRef
 from spineviewer.annotations.dicom_objects import one_study_destination, read_object
 from spineviewer.annotations.frames import FrameKey
-from spineviewer.annotations.sr import MANUFACTURER, SOFTWARE_VERSION
+from spineviewer.annotations.sr_terms import MANUFACTURER, SOFTWARE_VERSION
 
 __all__ = ["OF_INTEREST", "KeyImage", "KeyImages", "export_kos", "read_kos"]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from spineviewer.annotations.annotation import REVIEW_NEEDS, Annotation, Kind, Status
+from spineviewer.annotations.annotation import REVIEW_NEEDS, Annotation, Status
 from spineviewer.annotations.level_names import is_level, level_index
 from spineviewer.geometry.levels import assign_slices_to_levels, disc_centres
 from spineviewer.geometry.plane import Plane
@@ -107,7 +107,7 @@ def _centre(a: Annotation) -> FloatArray:
 def _half_width(a: Annotation) -> float:
     """A point: :data:`LATERAL_HALF_WIDTH_MM`; a box or outline: at least that, or half its
     shorter side (a body is about as wide as it is deep)."""
-    if a.kind == Kind.POINT or a.points_mm is None or a.image.pixel_spacing is None:
+    if len(a.points) < 2 or a.points_mm is None or a.image.pixel_spacing is None:
         return LATERAL_HALF_WIDTH_MM
     rows = [r for r, _ in a.points]
     cols = [c for _, c in a.points]

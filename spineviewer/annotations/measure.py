@@ -22,16 +22,16 @@ No Qt, no image library: everything is vectorised numpy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from spineviewer.annotations.annotation import FILLED, Annotation, Kind
+from spineviewer.annotations.annotation import Annotation
+from spineviewer.annotations.shapes import ON_EDGE_TOLERANCE as ON_EDGE_TOLERANCE  # re-exported
+from spineviewer.annotations.shapes import BoolArray, FloatArray, polygon_area, shape
 from spineviewer.dicom.spacing import SpacingKind, unit_label
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 #: UCUM unit of CT pixel values (Hounsfield units).
 HU_UNIT = "[hnsf'U]"
@@ -39,8 +39,6 @@ HU_UNIT = "[hnsf'U]"
 NO_UNIT = "1"
 #: UCUM annotation for a number of pixels.
 PIXEL_COUNT_UNIT = "{pixels}"
-#: Centres closer than this to an outline (pixels) count as on it.
-ON_EDGE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -113,56 +111,7 @@ def outline(annotation: Annotation) -> FloatArray:
 
     Raises ValueError for ellipses (no polygon) and for shapes that do not enclose an area.
     """
-    pts = _points(annotation)
-    if annotation.kind == Kind.RECTANGLE:
-        (r0, c0), (r1, c1) = pts
-        return np.array([[r0, c0], [r0, c1], [r1, c1], [r1, c0]], dtype=np.float64)
-    if annotation.kind in (Kind.POLYGON, Kind.FREEHAND):
-        return pts
-    raise ValueError(f"a {annotation.kind.value} has no polygon outline")
-
-
-def _box(pts: FloatArray, rows: int, cols: int) -> tuple[slice, slice]:
-    """Index ranges of the pixel centres inside the bounding box of ``pts`` (clipped)."""
-    lo = np.ceil(pts.min(axis=0) - ON_EDGE_TOLERANCE).astype(int)
-    hi = np.floor(pts.max(axis=0) + ON_EDGE_TOLERANCE).astype(int) + 1
-    return (
-        slice(max(lo[0], 0), max(min(hi[0], rows), 0)),
-        slice(max(lo[1], 0), max(min(hi[1], cols), 0)),
-    )
-
-
-def _inside_polygon(vertices: FloatArray, r: FloatArray, c: FloatArray) -> BoolArray:
-    """Even-odd rule for the centres (r, c), plus centres lying on an edge."""
-    inside = np.zeros(np.broadcast(r, c).shape, dtype=bool)
-    on_edge = np.zeros_like(inside)
-    for (r0, c0), (r1, c1) in zip(vertices, np.roll(vertices, -1, axis=0), strict=True):
-        # A horizontal ray to the right of the centre crosses the edge (half-open in rows).
-        if r0 != r1:
-            spans = (r0 > r) != (r1 > r)
-            c_cross = c0 + (r - r0) * (c1 - c0) / (r1 - r0)
-            inside ^= spans & (c < c_cross)
-        # Centre on the edge: collinear and between the end points.
-        dr, dc = r1 - r0, c1 - c0
-        length2 = dr * dr + dc * dc
-        if length2 == 0.0:
-            on_edge |= np.hypot(r - r0, c - c0) <= ON_EDGE_TOLERANCE
-            continue
-        t = ((r - r0) * dr + (c - c0) * dc) / length2
-        cross = np.abs((r - r0) * dc - (c - c0) * dr) / np.sqrt(length2)
-        on_edge |= (
-            (cross <= ON_EDGE_TOLERANCE) & (t >= -ON_EDGE_TOLERANCE) & (t <= 1 + ON_EDGE_TOLERANCE)
-        )
-    return inside | on_edge
-
-
-def _inside_ellipse(pts: FloatArray, r: FloatArray, c: FloatArray) -> BoolArray:
-    (r0, c0), (r1, c1) = pts
-    a_r, a_c = abs(r1 - r0) / 2.0, abs(c1 - c0) / 2.0
-    if a_r == 0.0 or a_c == 0.0:
-        return np.zeros(np.broadcast(r, c).shape, dtype=bool)
-    d = ((r - (r0 + r1) / 2.0) / a_r) ** 2 + ((c - (c0 + c1) / 2.0) / a_c) ** 2
-    return np.asarray(d <= 1.0 + ON_EDGE_TOLERANCE)
+    return shape(annotation.kind).outline(annotation.points)
 
 
 def rasterise(annotation: Annotation, rows: int, cols: int) -> BoolArray:
@@ -171,20 +120,7 @@ def rasterise(annotation: Annotation, rows: int, cols: int) -> BoolArray:
     Only filled shapes (rectangle, ellipse, polygon, freehand) have a mask; others raise
     ValueError. Parts of the shape outside the image are clipped.
     """
-    if annotation.kind not in FILLED:
-        raise ValueError(f"a {annotation.kind.value} encloses no area to rasterise")
-    mask = np.zeros((rows, cols), dtype=bool)
-    pts = _points(annotation)
-    rs, cs = _box(pts, rows, cols)
-    if rs.start >= rs.stop or cs.start >= cs.stop:
-        return mask
-    r = np.arange(rs.start, rs.stop, dtype=np.float64)[:, None]
-    c = np.arange(cs.start, cs.stop, dtype=np.float64)[None, :]
-    if annotation.kind == Kind.ELLIPSE:
-        mask[rs, cs] = _inside_ellipse(pts, r, c)
-    else:
-        mask[rs, cs] = _inside_polygon(outline(annotation), r, c)
-    return mask
+    return shape(annotation.kind).rasterise(annotation.points, rows, cols)
 
 
 # -- geometry in mm ---------------------------------------------------------------------------
@@ -210,15 +146,6 @@ def _scaled_points(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> tupl
     return pts, in_mm
 
 
-def _polygon_area(vertices: FloatArray) -> float:
-    """Area of a planar polygon in 2D or 3D (half the norm of the vector area)."""
-    if vertices.shape[1] == 2:
-        x, y = vertices[:, 1], vertices[:, 0]
-        return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
-    vector_area = np.cross(vertices, np.roll(vertices, -1, axis=0)).sum(axis=0)
-    return float(np.linalg.norm(vector_area) / 2.0)
-
-
 def _area(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> tuple[float, bool]:
     """Area and whether it is in mm2 (else square pixels), times a calibration's factor
     squared."""
@@ -229,19 +156,14 @@ def _area(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> tuple[float, 
 
 
 def _base_area(annotation: Annotation) -> tuple[float, bool]:
-    if annotation.kind not in FILLED:
+    spec = shape(annotation.kind)
+    if spec.region is None:
         raise ValueError(f"a {annotation.kind.value} encloses no area")
     spacing = annotation.image.pixel_spacing
+    if annotation.points_mm is not None and spec.region.patient_area:
+        return polygon_area(np.asarray(annotation.points_mm, dtype=np.float64)), True
     scale = float(spacing[0] * spacing[1]) if spacing is not None else 1.0
-    pts = _points(annotation)
-    if annotation.kind in (Kind.RECTANGLE, Kind.ELLIPSE):
-        (r0, c0), (r1, c1) = pts
-        box = abs(r1 - r0) * abs(c1 - c0)
-        area_px = box if annotation.kind == Kind.RECTANGLE else np.pi * box / 4.0
-        return float(area_px) * scale, spacing is not None
-    if annotation.points_mm is not None:
-        return _polygon_area(np.asarray(annotation.points_mm, dtype=np.float64)), True
-    return _polygon_area(pts) * scale, spacing is not None
+    return spec.area_px(annotation.points) * scale, spacing is not None
 
 
 def area_mm2(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> float | None:
@@ -258,7 +180,7 @@ def area_mm2(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> float | No
 def length_mm(annotation: Annotation, scale: Scale = PATIENT_SCALE) -> Measurement:
     """Length of a line (or arrow): in mm when patient points, spacing or a calibration are
     known, else px; its :attr:`Measurement.label` says what the mm are."""
-    if annotation.kind not in (Kind.LINE, Kind.ARROW):
+    if not shape(annotation.kind).has_length:
         raise ValueError(f"a {annotation.kind.value} has no length")
     pts, in_mm = _scaled_points(annotation, scale)
     length = float(np.linalg.norm(pts[1] - pts[0]))
@@ -281,7 +203,7 @@ def angle_deg(annotation: Annotation) -> float:
     Computed in physical space (patient points or spacing-scaled pixels) so that
     non-square pixels do not distort it.
     """
-    if annotation.kind != Kind.ANGLE:
+    if shape(annotation.kind).measure != "angle":
         raise ValueError(f"a {annotation.kind.value} is not an angle")
     pts, _ = _scaled_points(annotation)
     return _angle_between(pts[0] - pts[1], pts[2] - pts[1], "the angle")
@@ -289,11 +211,15 @@ def angle_deg(annotation: Annotation) -> float:
 
 def cobb_deg(annotation: Annotation) -> float:
     """Cobb angle: the acute angle between the two lines, 0..90 degrees."""
-    if annotation.kind != Kind.COBB:
+    if shape(annotation.kind).measure != "cobb_angle":
         raise ValueError(f"a {annotation.kind.value} is not a Cobb angle")
     pts, _ = _scaled_points(annotation)
     angle = _angle_between(pts[1] - pts[0], pts[3] - pts[2], "the Cobb angle")
     return min(angle, 180.0 - angle)
+
+
+#: The angle of each shape measured as one, by its measurement's name.
+ANGLES: dict[str, Callable[[Annotation], float]] = {"angle": angle_deg, "cobb_angle": cobb_deg}
 
 
 def roi_stats(
@@ -327,19 +253,18 @@ def measurements(
 ) -> list[Measurement]:
     """Every measurement of an annotation.
 
-    Lines: ``length``; angles: ``angle``; Cobb: ``cobb_angle``; filled shapes: ``area`` and,
-    when ``values`` (the frame's rescaled pixel values) are given, ``mean``, ``sd``, ``min``,
-    ``max`` in ``unit`` (see :func:`value_unit`) and ``pixels``. Points and arrows: none.
+    By the shape's measurement (:attr:`.shapes.ShapeSpec.measure`): lines: ``length``;
+    angles: ``angle``; Cobb: ``cobb_angle``; filled shapes: ``area`` and, when ``values``
+    (the frame's rescaled pixel values) are given, ``mean``, ``sd``, ``min``, ``max`` in
+    ``unit`` (see :func:`value_unit`) and ``pixels``. Points and arrows: none.
     Lengths and areas follow ``scale`` (:func:`spineviewer.annotations.calibration.scale_of`).
     """
-    kind = annotation.kind
-    if kind == Kind.LINE:
+    measure = shape(annotation.kind).measure
+    if measure == "length":
         return [length_mm(annotation, scale)]
-    if kind == Kind.ANGLE:
-        return [Measurement("angle", angle_deg(annotation), "deg")]
-    if kind == Kind.COBB:
-        return [Measurement("cobb_angle", cobb_deg(annotation), "deg")]
-    if kind not in FILLED:
+    if measure in ANGLES:
+        return [Measurement(measure, ANGLES[measure](annotation), "deg")]
+    if measure != "area":
         return []
     area, in_mm = _area(annotation, scale)
     out = [

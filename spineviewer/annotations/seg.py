@@ -31,17 +31,19 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
 from spineviewer.annotations.annotation import Annotation, Status
-from spineviewer.annotations.measure import rasterise
-from spineviewer.annotations.sr import (
-    MANUFACTURER,
-    SOFTWARE_VERSION,
-    category_code,
+from spineviewer.annotations.dicom_objects import (
     check_destination,
-    coding_scheme_item,
-    find_label,
     first_int,
     headers_for,
     is_multiframe,
+)
+from spineviewer.annotations.measure import rasterise
+from spineviewer.annotations.sr_terms import (
+    MANUFACTURER,
+    SOFTWARE_VERSION,
+    category_code,
+    coding_scheme_item,
+    find_label,
     label_code,
     person_name,
 )

@@ -31,14 +31,13 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
 from spineviewer.ai.manifest_model import LabelCode, ModelLabel
+from spineviewer.annotations.dicom_objects import check_destination, first_int
 from spineviewer.annotations.seg import SEGMENTATION, functional_group
-from spineviewer.annotations.sr import (
+from spineviewer.annotations.sr_terms import (
     MANUFACTURER,
     SOFTWARE_VERSION,
     category_code,
-    check_destination,
     coding_scheme_item,
-    first_int,
     label_code,
     spv_code,
 )

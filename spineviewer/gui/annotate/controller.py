@@ -28,6 +28,7 @@ from spineviewer.annotations.calibration_edits import SetCalibration, calibrate,
 from spineviewer.annotations.document import AnnotationDocument, ReviewStatus
 from spineviewer.annotations.level_names import ShiftError, is_level, level_index
 from spineviewer.annotations.measure import Measurement, Scale, measurements, value_unit
+from spineviewer.annotations.shapes import SHAPES
 from spineviewer.annotations.store import Autosaver, SaveResult, Workspace
 from spineviewer.annotations.vocabulary import default_vocabulary
 from spineviewer.dicom import Study
@@ -35,17 +36,7 @@ from spineviewer.dicom.spacing import SpacingKind
 from spineviewer.viewing.source import SliceInfo
 
 #: Tools that draw a new annotation, by name (the tool names of the window).
-DRAW_TOOLS: dict[str, Kind] = {
-    "rectangle": Kind.RECTANGLE,
-    "ellipse": Kind.ELLIPSE,
-    "polygon": Kind.POLYGON,
-    "freehand": Kind.FREEHAND,
-    "point": Kind.POINT,
-    "line": Kind.LINE,
-    "angle": Kind.ANGLE,
-    "cobb": Kind.COBB,
-    "arrow": Kind.ARROW,
-}
+DRAW_TOOLS: dict[str, Kind] = {kind.value: kind for kind in SHAPES}
 #: The vertebra labelling tool (:mod:`.labelling`): a click labels a body with the next level.
 LABELS_TOOL = "labels"
 #: The known-length calibration tool: a line (not kept as a mark) whose true length the reader

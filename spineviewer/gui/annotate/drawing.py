@@ -33,6 +33,18 @@ from spineviewer.ai.display_names import display_name
 from spineviewer.annotations import Annotation, Kind, Status
 from spineviewer.annotations.annotation import NEEDS_REVIEW
 from spineviewer.annotations.level_names import disc_parts, is_level
+from spineviewer.annotations.shapes import (
+    Arc,
+    ArrowHead,
+    Connector,
+    Ellipse,
+    Marker,
+    Polyline,
+    Primitive,
+    Segment,
+    ShapeSpec,
+    shape,
+)
 from spineviewer.gui import theme
 from spineviewer.gui.annotate.review_style import BADGE_PX, REVIEW_COLOR, paint_badge, review_pen
 from spineviewer.gui.overlay import reserved_rects
@@ -68,23 +80,20 @@ EDGE_PX = 4.0
 CACHE_SIZE = 2048
 
 
+#: The colour and line weight of a shape with its own style (:attr:`.ShapeSpec.style`): a
+#: Cobb angle lies on the vertebra boxes' edges.
+STYLES: dict[str, tuple[str, float]] = {"cobb": (theme.COBB_COLOR, COBB_PEN_PX)}
+
+
 def outline_points(annotation: Annotation) -> list[tuple[float, float]]:
     """Image (row, col) points of the drawn outline (rectangle: 4 corners; ellipse: 2)."""
-    pts = list(annotation.points)
-    if annotation.kind == Kind.RECTANGLE:
-        (r0, c0), (r1, c1) = pts
-        return [(r0, c0), (r0, c1), (r1, c1), (r1, c0)]
-    return pts
+    return shape(annotation.kind).drawn_points(annotation.points)
 
 
 def handle_points(annotation: Annotation) -> list[tuple[float, float]]:
-    """Where the grab handles are: every vertex; all four corners of boxes."""
-    if annotation.kind in (Kind.RECTANGLE, Kind.ELLIPSE):
-        (r0, c0), (r1, c1) = annotation.points
-        return [(r0, c0), (r0, c1), (r1, c1), (r1, c0)]
-    if annotation.kind == Kind.FREEHAND:
-        return []  # a freehand outline is moved as a whole; hundreds of handles help nobody
-    return list(annotation.points)
+    """Where the grab handles are: every vertex; all four corners of boxes; none on a
+    freehand outline (moved as a whole; hundreds of handles help nobody)."""
+    return shape(annotation.kind).handle_points(annotation.points)
 
 
 def outline_pen(color: QColor, annotation: Annotation, selected: bool) -> QPen:
@@ -111,9 +120,11 @@ def paint_annotation(
     ``image_to_widget`` the text goes to that viewport's :class:`LabelBoard` (placed with the
     frame's other labels); otherwise it is drawn at once beside the shape.
     """
+    spec = shape(annotation.kind)
+    style = STYLES.get(spec.style)
     themed = theme.label_color(annotation.label, annotation.state) if annotation.label else None
-    if annotation.kind == Kind.COBB:  # its own colour: it lies on the vertebra boxes' edges
-        themed = theme.COBB_COLOR
+    if style is not None:  # its own colour (a Cobb angle lies on the vertebra boxes' edges)
+        themed = style[0]
     if themed is not None:
         color = QColor(themed)
     rejected = annotation.status == Status.REJECTED
@@ -121,17 +132,17 @@ def paint_annotation(
         color = QColor(color)
         color.setAlpha(110)
     pts = _mapped(outline_points(annotation), to_widget)
-    kind = annotation.kind
+    primitives = spec.primitives(annotation.points)
     pen = outline_pen(color, annotation, selected)
     width = theme.STATE_PEN_WIDTHS.get(annotation.state or "")
-    if kind == Kind.COBB:
-        width = COBB_PEN_PX
+    if style is not None:
+        width = style[1]
     if width is not None and not rejected:  # the state shows as line weight, not only colour
         pen.setWidthF(max(pen.widthF(), width + (0.5 if selected else 0.0)))
     for p in (_shadow_pen(pen), pen):
         painter.setPen(p)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        _shape(painter, kind, pts)
+        paint_primitives(painter, primitives, to_widget)
     if selected:
         _handles(painter, _mapped(handle_points(annotation), to_widget))
     if not text:
@@ -146,7 +157,7 @@ def paint_annotation(
     label = Label(
         lines=tuple(lines),
         color=REVIEW_COLOR if review else color,
-        anchor=anchor_rect(kind, pts),
+        anchor=anchor_rect(spec, pts),
         opacity=painter.opacity(),
         rank=0 if selected else 1 if _names_a_level(annotation.label) else 2,
         title=lines[0],
@@ -187,60 +198,55 @@ def _shadow_pen(pen: QPen) -> QPen:
     return shadow
 
 
-def _shape(painter: QPainter, kind: Kind, pts: list[QPointF]) -> None:
-    if kind in (Kind.RECTANGLE, Kind.POLYGON, Kind.FREEHAND):
-        painter.drawPolygon(QPolygonF(pts))
-    elif kind == Kind.ELLIPSE:
-        painter.drawEllipse(QRectF(pts[0], pts[1]).normalized())
-    elif kind == Kind.POINT:
-        p = pts[0]
-        painter.drawEllipse(p, 4.0, 4.0)
-        painter.drawLine(QPointF(p.x() - 7, p.y()), QPointF(p.x() + 7, p.y()))
-        painter.drawLine(QPointF(p.x(), p.y() - 7), QPointF(p.x(), p.y() + 7))
-    elif kind == Kind.LINE:
-        painter.drawLine(pts[0], pts[1])
-        for end, other in ((pts[0], pts[1]), (pts[1], pts[0])):
-            _tick(painter, end, other)
-    elif kind == Kind.ANGLE:
-        painter.drawPolyline(QPolygonF(pts))
-        _arc(painter, pts[1], pts[0], pts[2])
-    elif kind == Kind.COBB:
-        ends = [(pts[0], pts[1])] + ([(pts[2], pts[3])] if len(pts) == 4 else [])
-        for a, b in ends:
-            painter.drawLine(*cobb_line(a, b))
-            for end, other in ((a, b), (b, a)):  # where the endplate ends
-                _tick(painter, end, other)
-        if len(pts) == 4:
-            pen = painter.pen()
-            dashed = QPen(pen)
-            dashed.setStyle(Qt.PenStyle.DotLine)
-            painter.setPen(dashed)
-            painter.drawLine(_mid(pts[0], pts[1]), _mid(pts[2], pts[3]))
-            painter.setPen(pen)
-    elif kind == Kind.ARROW:
-        painter.drawLine(pts[0], pts[1])
-        _arrow_head(painter, pts[0], pts[1])
-    else:  # a draft with too few points: a polyline
-        painter.drawPolyline(QPolygonF(pts))
+def paint_primitives(
+    painter: QPainter, primitives: Sequence[Primitive], to_widget: ToWidget
+) -> None:
+    """Draw a shape's primitives (:meth:`.ShapeSpec.primitives`) with the painter's pen, their
+    points mapped by ``to_widget``; decorations at fixed screen sizes."""
+    for item in primitives:
+        match item:
+            case Polyline(points=points, closed=closed):
+                polygon = QPolygonF(_mapped(points, to_widget))
+                (painter.drawPolygon if closed else painter.drawPolyline)(polygon)
+            case Ellipse(corners=corners):
+                a, b = _mapped(corners, to_widget)
+                painter.drawEllipse(QRectF(a, b).normalized())
+            case Segment(a=a, b=b, ticks=ticks, overhang=overhang):
+                p, q = to_widget(*a), to_widget(*b)
+                painter.drawLine(*(cobb_line(p, q) if overhang else (p, q)))
+                if ticks:  # where the distance or the endplate ends
+                    for end, other in ((p, q), (q, p)):
+                        _tick(painter, end, other)
+            case Marker(at=at):
+                p = to_widget(*at)
+                painter.drawEllipse(p, 4.0, 4.0)
+                painter.drawLine(QPointF(p.x() - 7, p.y()), QPointF(p.x() + 7, p.y()))
+                painter.drawLine(QPointF(p.x(), p.y() - 7), QPointF(p.x(), p.y() + 7))
+            case ArrowHead(tail=tail, head=head):
+                _arrow_head(painter, to_widget(*tail), to_widget(*head))
+            case Arc(vertex=vertex, a=a, b=b):
+                _arc(painter, to_widget(*vertex), to_widget(*a), to_widget(*b))
+            case Connector(a=a, b=b):
+                pen = painter.pen()
+                dotted = QPen(pen)
+                dotted.setStyle(Qt.PenStyle.DotLine)
+                painter.setPen(dotted)
+                painter.drawLine(to_widget(*a), to_widget(*b))
+                painter.setPen(pen)
 
 
-def paint_draft(painter: QPainter, kind: Kind, points: Sequence[QPointF], color: QColor) -> None:
-    """The shape being drawn (any number of points so far), as a thin dashed outline."""
+def paint_draft(
+    painter: QPainter, kind: Kind, points: Sequence[tuple[float, float]], to_widget: ToWidget,
+    color: QColor,
+) -> None:  # fmt: skip
+    """The shape being drawn (any number of image points so far), as a thin dashed outline."""
     pen = QPen(color, 1.5)
     pen.setCosmetic(True)
     pen.setStyle(Qt.PenStyle.DashLine)
     painter.setPen(pen)
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    pts = list(points)
-    if kind in (Kind.RECTANGLE, Kind.ELLIPSE) and len(pts) == 2:
-        rect = QRectF(pts[0], pts[1]).normalized()
-        (painter.drawRect if kind == Kind.RECTANGLE else painter.drawEllipse)(rect)
-    elif kind == Kind.COBB and len(pts) >= 3:
-        painter.drawLine(pts[0], pts[1])
-        painter.drawPolyline(QPolygonF(pts[2:]))
-    else:
-        painter.drawPolyline(QPolygonF(pts))
-    _handles(painter, pts)
+    paint_primitives(painter, shape(kind).draft_primitives(points), to_widget)
+    _handles(painter, _mapped(points, to_widget))
 
 
 def cobb_line(a: QPointF, b: QPointF) -> tuple[QPointF, QPointF]:
@@ -255,10 +261,6 @@ def cobb_line(a: QPointF, b: QPointF) -> tuple[QPointF, QPointF]:
         QPointF(a.x() - dx * over, a.y() - dy * over),
         QPointF(b.x() + dx * over, b.y() + dy * over),
     )
-
-
-def _mid(a: QPointF, b: QPointF) -> QPointF:
-    return QPointF((a.x() + b.x()) / 2, (a.y() + b.y()) / 2)
 
 
 def _tick(painter: QPainter, end: QPointF, other: QPointF) -> None:
@@ -296,15 +298,14 @@ def _handles(painter: QPainter, pts: Sequence[QPointF]) -> None:
     painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
-def anchor_rect(kind: Kind, pts: Sequence[QPointF]) -> Rect:
-    """The screen rectangle a label of this shape sits beside: the cross of a point, the tail
-    of an arrow (its note), the vertex of an angle, else the shape's bounding box."""
-    if kind == Kind.POINT:
-        return Rect(pts[0].x() - 7, pts[0].y() - 7, 14, 14)
-    if kind == Kind.ARROW:
-        return Rect(pts[0].x() - 3, pts[0].y() - 3, 6, 6)
-    if kind == Kind.ANGLE:
-        return Rect(pts[1].x() - 6, pts[1].y() - 6, 12, 12)
+def anchor_rect(spec: ShapeSpec, pts: Sequence[QPointF]) -> Rect:
+    """The screen rectangle a label of this shape sits beside: its spec's anchor point (the
+    cross of a point, the tail of an arrow, the vertex of an angle), else the shape's
+    bounding box."""
+    if spec.label_anchor is not None:
+        index, half = spec.label_anchor
+        p = pts[index]
+        return Rect(p.x() - half, p.y() - half, 2 * half, 2 * half)
     return Rect.around([(p.x(), p.y()) for p in pts])
 
 

@@ -57,6 +57,7 @@ from PySide6.QtWidgets import (
 
 from spineviewer.annotations import Annotation, Kind, Vocabulary
 from spineviewer.annotations.level_names import DOWN, UP, is_level, next_level
+from spineviewer.annotations.shapes import shape
 from spineviewer.annotations.vocabulary import Label
 from spineviewer.geometry.levels import COLUMN
 from spineviewer.gui.annotate.controller import LABELS_TOOL, AnnotationController, image_ref
@@ -178,7 +179,7 @@ class LabellingTool(QObject):
             if not is_level(ann.label):
                 continue
             pts = [vp.image_to_widget(r, c) for r, c in outline_points(ann)]
-            if ann.kind == Kind.POINT:
+            if shape(ann.kind).point_count == 1:
                 if math.hypot(pts[0].x() - pos.x(), pts[0].y() - pos.y()) <= PICK_PX:
                     return ann
             elif ann.filled and QPolygonF(pts).containsPoint(pos, Qt.FillRule.OddEvenFill):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spineviewer.annotations import Annotation, Kind, Vocabulary
+from spineviewer.annotations import Annotation, Vocabulary
+from spineviewer.annotations.shapes import shape
 
 __all__ = ["LAYERS", "Layer", "LayerStyles", "layer_of"]
 
@@ -40,8 +41,9 @@ class Layer:
 
 def layer_of(annotation: Annotation, vocabulary: Vocabulary) -> str:
     """The layer an annotation is drawn in."""
-    if annotation.kind == Kind.COBB:
-        return "Cobb lines"
+    own = shape(annotation.kind).layer  # a Cobb angle: "Cobb lines"
+    if own:
+        return own
     label = vocabulary.get(annotation.label) if annotation.label else None
     return _BY_CATEGORY.get(label.category, "Other annotations") if label else "Other annotations"
 

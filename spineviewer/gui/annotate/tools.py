@@ -38,6 +38,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter
 
 from spineviewer.annotations import POINT_COUNT, Annotation, Kind, Status
+from spineviewer.annotations.shapes import SHAPES, shape
 from spineviewer.gui.annotate.controller import (
     CALIBRATE_TOOL,
     DRAW_TOOLS,
@@ -71,17 +72,7 @@ CALIBRATION_COLOR = QColor("#ffb000")
 Point = tuple[float, float]
 
 #: What a person calls each shape (the default name of an unlabelled mark, the panel's words).
-KIND_NAMES: dict[Kind, str] = {
-    Kind.LINE: "Distance",
-    Kind.ANGLE: "Angle",
-    Kind.COBB: "Cobb angle",
-    Kind.RECTANGLE: "Rectangle",
-    Kind.ELLIPSE: "Ellipse",
-    Kind.POLYGON: "Polygon",
-    Kind.FREEHAND: "Freehand",
-    Kind.POINT: "Point",
-    Kind.ARROW: "Arrow",
-}
+KIND_NAMES: dict[Kind, str] = {kind: spec.title for kind, spec in SHAPES.items()}
 
 
 def default_name(kind: Kind, existing: Iterable[Annotation]) -> str:
@@ -194,9 +185,8 @@ class AnnotationTools:
         self.draft = None
         vp = draft.viewport
         ref = image_ref(vp.info)
-        need = POINT_COUNT[draft.kind]
         pts = draft.points
-        too_few = (need is None and len(pts) < 3) or (need is not None and len(pts) != need)
+        too_few = not shape(draft.kind).complete(len(pts))
         widget = [vp.image_to_widget(r, col) for r, col in pts]
         collapsed = len(pts) > 1 and all(_distance(p, widget[0]) < DRAG_PX for p in widget)
         if ref is None or too_few or collapsed:  # nothing drawn (a stray click): no annotation
@@ -442,7 +432,7 @@ class AnnotationTools:
         if draft is not None and draft.viewport is vp:
             pts = list(draft.points) + ([draft.hover] if draft.hover is not None else [])
             color = CALIBRATION_COLOR if draft.calibration else UNLABELLED
-            paint_draft(painter, draft.kind, [vp.image_to_widget(r, col) for r, col in pts], color)
+            paint_draft(painter, draft.kind, pts, vp.image_to_widget, color)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
     def text_lines(
