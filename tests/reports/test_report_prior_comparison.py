@@ -147,3 +147,22 @@ def test_rows_present_on_one_date_only_read_new_or_gone(pair: tuple[Path, Path])
     assert (row.current.endswith("mm"), row.prior, row.change) == (True, ABSENT, "new")
     [back] = compare_reports(then, now).rows
     assert (back.current, back.change) == (ABSENT, "gone")
+
+
+def test_anonymised_comparison_has_no_dates_and_no_real_uid(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    current_dir, prior_dir = pair
+    [prior] = scan(prior_dir).studies
+    out = tmp_path / "out"
+    args = ["report", str(current_dir), "--out", str(out), "--prior", str(prior_dir),
+            "--format", "json,html", "--provider", "cpu", "--anonymize"]  # fmt: skip
+    assert main(args) == 0
+    data = json.loads((out / "study-001" / "report.json").read_text("utf-8"))
+    comparison = data["comparison"]
+    assert (comparison["current_date"], comparison["prior_date"]) == ("", "")
+    assert comparison["prior_study_uid"] not in ("", prior.uid)
+    assert comparison["rows"] and all(" on current, " in s for s in comparison["sentences"])
+    page = (out / "study-001" / "report.html").read_text("utf-8")
+    assert "<th>Current</th><th>Prior</th>" in page
+    assert iso_date(prior.info["StudyDate"]) not in page
