@@ -49,6 +49,7 @@ from spineviewer.pacs import (
     store,
 )
 from spineviewer.reports import Report, build_report
+from spineviewer.reports.comparison import with_prior
 
 if TYPE_CHECKING:
     from spineviewer.gui.report_dialog import Analysed
@@ -122,6 +123,8 @@ class SendDialog(QDialog):
         self.study: Study | None = None
         self.findings: Findings | None = None
         self.document: AnnotationDocument | None = None
+        #: The report of the prior the study is compared with: the SR and PDF list both dates.
+        self.prior: Report | None = None
         self.config = PacsConfig()
         self.what = QLabel()
         self.what.setWordWrap(True)
@@ -158,10 +161,16 @@ class SendDialog(QDialog):
         self.resize(560, self.sizeHint().height())
 
     def prepare(
-        self, study: Study, findings: Findings, document: AnnotationDocument | None
+        self,
+        study: Study,
+        findings: Findings,
+        document: AnnotationDocument | None,
+        prior: Report | None = None,
     ) -> None:
-        """Send the results of ``study`` (its nodes reloaded)."""
+        """Send the results of ``study`` (its nodes reloaded), compared with ``prior`` (the
+        prior study's report) when given."""
         self.study, self.findings, self.document = study, findings, document
+        self.prior = prior
         keys = ("PatientName", "PatientID", "StudyDate", "StudyDescription")
         label = " · ".join(study.info[k].replace("^", " ") for k in keys if study.info.get(k))
         self.what.setText(
@@ -189,7 +198,7 @@ class SendDialog(QDialog):
         study, findings = self.study, self.findings
         if study is None or findings is None or node is None or self.sending():
             return None
-        report = build_report(study, findings, self.document)
+        report = with_prior(build_report(study, findings, self.document), self.prior)
         work = send_work(
             node, self.config.local, report, study, findings, self.document, self.formats()
         )
