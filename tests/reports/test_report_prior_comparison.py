@@ -100,6 +100,7 @@ def test_report_with_prior_lists_both_dates_in_every_format(
 
     page = (folder / "report.html").read_text("utf-8")
     assert "Comparison with the prior study" in page
+    assert f"compared with the prior study of {then_date}" in page  # said at the top too
     assert f"<th>Current {now_date}</th><th>Prior {then_date}</th>" in page
     assert all(str(escape(v)) in page for v in (now_value, then_value))
 
