@@ -139,6 +139,16 @@ class DiscFinding:
     view: str = "axial"
     #: The sagittal images whose crops were classified (``view`` "sagittal").
     sagittal_instances: tuple[str, ...] = ()
+    #: The disc's posterior margin against the line of its bodies' posterior walls, measured
+    #: on the sagittal slices beside its centre (:mod:`spineviewer.ai.disc_contour`): how far
+    #: it reaches beyond (mm, the most on any slice; negative: in front of it), the left-right
+    #: extent of the slices where it reaches 0.5 mm or more, and the extent measured (mm).
+    posterior_extension_mm: float | None = None
+    extension_width_mm: float | None = None
+    measured_width_mm: float | None = None
+    #: Why the state is what it is (the measurement, or its disagreement with the model's
+    #: answer, which then is in ``review_reasons`` too and makes the disc "uncertain").
+    state_reasons: tuple[str, ...] = ()
 
     @property
     def instances(self) -> tuple[str, ...]:
@@ -342,6 +352,8 @@ class Findings:
             p, n = d.probabilities[d.state], len(d.instances)
             view = "" if d.view == "axial" else f" {d.view}"
             note = f", {d.review}" if d.review != CONFIDENT else ""
+            disputed = [r for r in d.state_reasons if r in d.review_reasons]
+            note += f"; {disputed[0]}" if disputed else ""
             lines.append(f"disc {d.level}: {d.state} ({p:.2f}, {n}{view} slices{note})")
         for v in self.vertebrae:
             if v.fracture in ("fractured", UNCERTAIN):
@@ -467,6 +479,7 @@ def _disc(data: dict[str, Any]) -> DiscFinding:
     d["roi_boxes_px"] = tuple(tuple(b) for b in d.get("roi_boxes_px", ()))
     d["review_reasons"] = tuple(d.get("review_reasons", ()))
     d["sagittal_instances"] = tuple(d.get("sagittal_instances", ()))
+    d["state_reasons"] = tuple(d.get("state_reasons", ()))
     return DiscFinding(**d)
 
 

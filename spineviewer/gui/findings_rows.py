@@ -70,7 +70,8 @@ def finding_rows(findings: Findings, rename: Rename | None = None) -> list[Findi
             REVIEW_TEXT.get(d.review, d.review),
         )
         first = d.axial_instances[0] if d.axial_instances else ""
-        rows.append(FindingRow(cells, d.review, d.review_reasons, first))
+        measured = tuple(r for r in d.state_reasons if r not in d.review_reasons)
+        rows.append(FindingRow(cells, d.review, (*d.review_reasons, *measured), first))
     checks = findings.labelling
     for v in findings.vertebrae:
         fracture = _FRACTURE_TEXT.get(v.fracture or "")

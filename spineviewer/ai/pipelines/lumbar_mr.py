@@ -18,7 +18,10 @@ fractures. Each step is ``pre_process -> predict -> post_process`` on one model.
    of its axial slices within :data:`~spineviewer.geometry.levels.AXIAL_MAX_DISTANCE_MM`,
    classified; the probabilities of a level's slices averaged. A disc between bodies whose
    labels need review inherits that review need.
-5. Fractures: sagittal crops around each body T12 to L6 (slices within
+5. Disc contours: each reported disc's posterior margin measured against its bodies' on the
+   sagittal slices beside it (:mod:`spineviewer.ai.pipelines.disc_check`); a state the
+   measurement contradicts is reported "uncertain" with both.
+6. Fractures: sagittal crops around each body T12 to L6 (slices within
    :data:`FRACTURE_MAX_DISTANCE_MM` of its centre), classified normal / fractured, averaged.
 """
 
@@ -43,6 +46,8 @@ from spineviewer.ai.findings import (
 from spineviewer.ai.manifest import ClassificationDecoding, ModelManifest
 from spineviewer.ai.mr_series import MrStack, choose, mr_stacks, preference
 from spineviewer.ai.pipelines.base import Context, Pipeline, Skip, monochrome1
+from spineviewer.ai.pipelines.disc_check import checked as contour_checked
+from spineviewer.ai.pipelines.disc_check import disc_contours
 from spineviewer.ai.pipelines.fracture_check import checked, column_heights
 from spineviewer.ai.pipelines.sagittal_columns import (
     ColumnRead,
@@ -524,6 +529,22 @@ def _fused(
     )
 
 
+def check_disc_contours(ctx: Context, state: LumbarMrState) -> None:
+    """Every reported lumbar disc's state (L1-L2 down) checked against its measured posterior
+    margin (:mod:`~spineviewer.ai.pipelines.disc_check`), on the usable slices of the chosen
+    sagittal series with the reported vertebrae's centres. T12-L1 is left unchecked: the conus
+    medullaris lies against it, darker than the fluid around it on T2, so the disc's margin
+    cannot be told from the canal's contents by signal."""
+    usable = state.slices
+    lumbar = [d.level for d in ctx.discs if d.level.startswith("L")]
+    if usable is None or not lumbar:
+        return
+    contours = disc_contours(usable, _column(ctx, state), lumbar)
+    ctx.discs[:] = [
+        contour_checked(d, contours.get(d.level)) if d.level in lumbar else d for d in ctx.discs
+    ]
+
+
 PIPELINE: Pipeline[LumbarMrState] = Pipeline(
     name="lumbar MR",
     applies_to="MR studies of the lumbar spine with a sagittal series (axial for disc states)",
@@ -534,6 +555,7 @@ PIPELINE: Pipeline[LumbarMrState] = Pipeline(
         ("disc levels", disc_levels),
         ("disc states", classify_discs),
         ("disc states (sagittal)", classify_discs_sagittal),
+        ("disc contours", check_disc_contours),
         ("fractures", classify_fractures),
     ),
 )
