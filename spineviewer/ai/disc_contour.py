@@ -21,10 +21,12 @@ fluid-bright contrast, T2 or STIR, where the canal is brighter than everything i
    for :data:`RUN_MM`, after the first dark sample (a bright nucleus in front of a dark
    annulus is passed): the disc's tissue, annulus or herniated material, is darker than the
    canal's fluid and fat on T2 and STIR.
-3. The reference is the line through the two bodies' posterior walls (each the median margin
-   over the middle of its body); the disc's extension on this slice is the largest distance
-   its rows' margins reach beyond that line (rows within :data:`DISC_ROWS` of the spacing
-   from the disc centre, the margin's median over three rows so one noisy row does not count).
+3. The reference is the line joining the two bodies' posterior corners, as a radiologist
+   draws it: each body's most posterior margin over its half next to the disc (the ring
+   apophysis; a posterior wall concave at mid-height does not move it). The disc's extension
+   on this slice is the largest distance its rows' margins reach beyond that line (rows within
+   :data:`DISC_ROWS` of the spacing from the disc centre; every margin the median over three
+   rows, so one noisy row does not count).
 
 Over the slices: ``posterior_extension_mm`` is the largest extension, ``extension_width_mm``
 the left-right extent of the slices whose extension is at least :data:`EXTENDS_MM` (each slice
@@ -67,8 +69,14 @@ CANAL_PERCENTILE = 90.0
 MIN_CANAL_TO_MARROW = 1.4
 #: The margin must stay above the midway point for this long (mm).
 RUN_MM = 1.0
-#: Rows within this fraction of the body spacing around a body's centre give its wall.
+#: Rows within this fraction of the body spacing around a body's centre give its marrow and
+#: the canal's level behind it.
 WALL_ROWS = 0.12
+#: A body's posterior corner: the most posterior margin over the rows from this fraction of
+#: the spacing from its centre to that one, toward the disc (a body is about 0.7 of the
+#: spacing high, so this is the half of it next to the disc, short of the endplate's rounded
+#: edge).
+CORNER_ROWS = (0.05, 0.28)
 #: Rows within this fraction of the spacing of the disc centre are the disc's.
 DISC_ROWS = 0.2
 #: How far behind the body centres' line the grid reaches (mm), and in front of it.
@@ -102,8 +110,10 @@ class DiscContour:
 
     @property
     def diffuse(self) -> bool:
-        """Every slice measured extends (a bulge's pattern; a focal herniation extends on some)."""
-        return all(s.extension_mm >= EXTENDS_MM for s in self.slices)
+        """The margin extends on at least half the extent measured: a bulge's pattern (more
+        than a quarter of the circumference, Fardon's line between bulge and herniation, is
+        about half the posterior arc the slices span); a herniation extends on less."""
+        return self.extension_width_mm >= 0.5 * self.measured_width_mm > 0
 
 
 def measure_disc(
@@ -172,13 +182,18 @@ def slice_extension(
     threshold = marrow + CANAL_FRACTION * (canal - marrow)
     start = int(np.argmin(np.abs(cols)))
     margins = np.array([_margin(row[start:], threshold) for row in grid]) + cols[start]
-    walls = [np.nanmedian(margins[at]) for at in (at_lower, at_upper)]
-    if any(np.isnan(w) for w in walls):
-        return None
-    line = walls[0] + (walls[1] - walls[0]) * rows / span
-    disc = np.abs(rows - span / 2) <= DISC_ROWS * span
-    padded = np.pad(margins - line, 1, mode="edge")
-    beyond = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)[disc]
+    padded = np.pad(margins, 1, mode="edge")  # a margin: the median of three rows
+    margins = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
+    corners = []
+    for near in (CORNER_ROWS, (1.0 - CORNER_ROWS[1], 1.0 - CORNER_ROWS[0])):
+        half = (rows >= near[0] * span) & (rows <= near[1] * span)
+        if np.isnan(margins[half]).all():
+            return None
+        at = int(np.flatnonzero(half)[np.nanargmax(margins[half])])
+        corners.append((float(rows[at]), float(margins[at])))
+    (r0, m0), (r1, m1) = corners
+    line = m0 + (m1 - m0) * (rows - r0) / (r1 - r0)
+    beyond = (margins - line)[np.abs(rows - span / 2) <= DISC_ROWS * span]
     if np.isnan(beyond).all():
         return None
     return round(float(np.nanmax(beyond)), 2)

@@ -96,9 +96,11 @@ def test_a_bulge_extends_over_the_whole_span_measured(measured: Measure):
     contour, truth = measured("L3-L4")
     assert truth["state"] == "bulge"
     assert 1.0 <= contour.posterior_extension_mm <= truth["bulge_mm"] + 1.0
-    # diffuse: on (nearly) every slice measured, over 20 mm left-right
-    assert contour.extension_width_mm >= 0.8 * contour.measured_width_mm
-    assert contour.extension_width_mm > 20.0
+    # diffuse: on at least half the extent measured (a quarter of the circumference is about
+    # half the posterior arc), over 15 mm left-right
+    assert contour.diffuse
+    assert contour.extension_width_mm >= 0.5 * contour.measured_width_mm
+    assert contour.extension_width_mm > 15.0
 
 
 def test_a_t1_like_slice_is_not_measured(measured: Measure):
