@@ -5,8 +5,8 @@ point, and the measurements of both dates in one table.
 The prior is another study of the same PatientID. The current (the later StudyDate) hangs on
 the left, the prior on the right, the same series type side by side
 (:func:`~spineviewer.viewing.hanging.prior_hanging`; View > Prior comparison: newest on the
-right swaps them). Each pane's corner text gives its own study's role and date (``Prior study
-2023-01-08``, ``Current study 2024-01-08``: :data:`~spineviewer.viewing.corners.ROLE_KEY`).
+right swaps them). Each pane's corner text gives its own study's role and date (``Prior
+2023-01-08``, ``Current 2024-01-08``: :data:`~spineviewer.viewing.corners.ROLE_KEY`).
 
 The two studies have different frames of reference, so their viewports are linked through a
 :class:`~spineviewer.viewing.level_sync.FrameMap`

@@ -13,9 +13,10 @@ A projection radiograph's corner also says what its lengths are in (:func:`lengt
 CT and MR corners do not have that line.
 
 A study compared with its prior says which one a pane shows (:data:`ROLE_KEY` in the
-viewport's study attributes, set by the prior comparison): ``Prior study 2023-01-08`` and
-``Current study 2024-01-08`` instead of ``Study ...``, and ``Prior study`` even in PHI-free
-mode (the date is hidden there, the role is not), so the two are never confused.
+viewport's study attributes, set by the prior comparison): ``Prior 2023-01-08`` and
+``Current 2024-01-08`` instead of ``Study ...`` (as short, so a narrow pane shows the whole
+date), and ``Prior`` even in PHI-free mode (the date is hidden there, the role is not), so
+the two are never confused.
 """
 
 from __future__ import annotations
@@ -150,10 +151,10 @@ def corner_text(
     has a known-length calibration); a compared study says its role (:data:`ROLE_KEY`)."""
     role = study.get(ROLE_KEY, "")
     if phi_free:
-        top_left: tuple[str, ...] = ("PHI hidden", *([f"{role} study"] if role else []))
+        top_left: tuple[str, ...] = ("PHI hidden", *([role] if role else []))
     else:
         name = study.get("PatientName", "").replace("^", " ").strip() or "(no name)"
-        which = f"{role} study" if role else "Study"
+        which = role or "Study"
         top_left = (
             name,
             f"ID {study.get('PatientID', '') or '-'}",

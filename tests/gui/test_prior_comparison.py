@@ -169,11 +169,11 @@ def test_prior_hangs_beside_current_and_scrolls_by_level(qtbot, window, tmp_path
     assert [s.uid if s else None for s in studies] == [current.uid, prior.uid] * 2
     wait(lambda: all(ROLE_KEY in vp.study for vp in visible))  # marked once linked
     dates = [vp.corner_text().top_left[2] for vp in visible]  # type: ignore[union-attr]
-    assert dates == ["Current study 2024-01-08", "Prior study 2023-01-08"] * 2
+    assert dates == ["Current 2024-01-08", "Prior 2023-01-08"] * 2
     for vp in visible:  # PHI-free: the date goes, the role stays
         vp.phi_free = True
     hidden = [vp.corner_text().top_left for vp in visible]  # type: ignore[union-attr]
-    assert hidden == [("PHI hidden", "Current study"), ("PHI hidden", "Prior study")] * 2
+    assert hidden == [("PHI hidden", "Current"), ("PHI hidden", "Prior")] * 2
     for vp in visible:
         vp.phi_free = False
     assert win.prior.linked_by == ""  # no labels yet: not linked, and the status says how

@@ -2,7 +2,7 @@
 patient"): the current study is opened from disc, both it and its prior (a real pair of
 :func:`spineviewer.phantom.prior.generate_prior`) are on the PACS; the dialog lists the
 patient's other studies with their dates (not the current itself), and the one retrieved by
-C-GET opens as the prior, beside the current, with "Prior study" and its date in the corners;
+C-GET opens as the prior, beside the current, with "Prior" and its date in the corners;
 the current's results sent back to the PACS with the prior's report carry both dates' lengths
 in the SR."""
 
@@ -110,7 +110,7 @@ def test_open_prior_from_pacs_lists_the_patients_studies_and_opens_one_as_prior(
         visible = win.grid.visible_viewports()
         qtbot.waitUntil(lambda: all(ROLE_KEY in vp.study for vp in visible), timeout=TIMEOUT_MS)
         corners = {vp.corner_text().top_left[2] for vp in visible}  # type: ignore[union-attr]
-        assert f"Prior study {date}" in corners
+        assert f"Prior {date}" in corners
         # a length on each date, sent with the prior's report: the SR on the PACS says both
         sent_sr = _send_with_prior(qtbot, win, orthanc, current_uid)
         previous = report_text(sent_sr)["previous"]
