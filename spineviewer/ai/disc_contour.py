@@ -90,7 +90,8 @@ _POSTERIOR = np.array([0.0, 1.0, 0.0])
 @dataclass(frozen=True)
 class SliceExtension:
     """One sagittal slice's reading: its left-right offset from the disc centre (mm, signed
-    along the slice normal) and how far the disc's margin reaches beyond the walls' line."""
+    along the slice normal) and how far the disc's margin reaches beyond the line of the
+    bodies' posterior corners."""
 
     offset_mm: float
     extension_mm: float
@@ -152,8 +153,8 @@ def slice_extension(
     lower_mm: NDArray[np.float64],
 ) -> float | None:
     """How far (mm) the disc between the two bodies reaches beyond the line of their posterior
-    walls on this slice (negative: it stays in front of it); None when the slice cannot be
-    measured (a body off the image, a contrast without a bright canal, a wall not found)."""
+    corners on this slice (negative: it stays in front of it); None when the slice cannot be
+    measured (a body off the image, a contrast without a bright canal, a corner not found)."""
     lower = lower_mm - plane.normal * plane.distance(lower_mm)
     upper = upper_mm - plane.normal * plane.distance(upper_mm)
     span = float(np.linalg.norm(upper - lower))

@@ -139,7 +139,7 @@ class DiscFinding:
     view: str = "axial"
     #: The sagittal images whose crops were classified (``view`` "sagittal").
     sagittal_instances: tuple[str, ...] = ()
-    #: The disc's posterior margin against the line of its bodies' posterior walls, measured
+    #: The disc's posterior margin against the line of its bodies' posterior corners, measured
     #: on the sagittal slices beside its centre (:mod:`spineviewer.ai.disc_contour`): how far
     #: it reaches beyond (mm, the most on any slice; negative: in front of it), the left-right
     #: extent of the slices where it reaches 0.5 mm or more, and the extent measured (mm).

@@ -32,4 +32,4 @@ def test_an_agreeing_disc_shows_its_measurement():
     review, reasons = _row_of(4.5)
     assert review == CONFIDENT
     assert reasons == ("its posterior margin reaches 4.5 mm beyond the line of the bodies' "
-                       "posterior walls, over 4 of 24 mm measured left-right",)  # fmt: skip
+                       "posterior corners, over 4 of 24 mm measured left-right",)  # fmt: skip

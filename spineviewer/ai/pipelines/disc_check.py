@@ -7,7 +7,7 @@ lumbar disc's answer is checked against what :mod:`spineviewer.ai.disc_contour` 
 the sagittal slices beside its centre:
 
 - the model says herniation and the disc's margin reaches less than :data:`HERNIATION_CLEARS`
-  beyond the line of the bodies' posterior walls on every slice: "uncertain" (no displaced
+  beyond the line of the bodies' posterior corners on every slice: "uncertain" (no displaced
   disc tissue where a herniation should show);
 - the model says bulge and the margin stays :data:`BULGE_CLEARS` or more in front of that line
   on every slice: "uncertain";
@@ -57,11 +57,11 @@ __all__ = [
     "disc_contours",
 ]
 
-#: A "herniation" whose margin reaches less than this beyond the walls' line (mm) is uncertain.
+#: A "herniation" whose margin reaches less than this beyond the corners' line (mm) is uncertain.
 HERNIATION_CLEARS = 1.0
-#: A "bulge" whose margin stays this far or more in front of the walls' line (mm) is uncertain.
+#: A "bulge" whose margin stays this far or more in front of the corners' line (mm) is uncertain.
 BULGE_CLEARS = 0.5
-#: A "normal" disc whose margin reaches this or more beyond the walls' line (mm) is uncertain.
+#: A "normal" disc whose margin reaches this or more beyond the corners' line (mm) is uncertain.
 NORMAL_SUSPECT = 2.0
 #: Sagittal slices this close (left-right, mm) to a disc's centre are measured (a paracentral
 #: herniation shows beside the midline; further out the bodies' and the disc's outlines curve
@@ -105,11 +105,11 @@ def _measured(contour: DiscContour) -> str:
     if extension < 0:
         return (
             f"its posterior margin stays {-extension:.1f} mm in front of the line of the "
-            f"bodies' posterior walls ({measured:.0f} mm measured left-right)"
+            f"bodies' posterior corners ({measured:.0f} mm measured left-right)"
         )
     return (
         f"its posterior margin reaches {extension:.1f} mm beyond the line of the bodies' "
-        f"posterior walls, over {contour.extension_width_mm:.0f} of {measured:.0f} mm "
+        f"posterior corners, over {contour.extension_width_mm:.0f} of {measured:.0f} mm "
         "measured left-right"
     )
 
