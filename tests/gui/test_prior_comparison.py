@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -259,7 +260,10 @@ def drive(out: Path, png: Path) -> None:
     from spineviewer.gui.app import application
 
     application()
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryDirectory() as marks:
+        # a scratch workspace: the run's marks are not saved into the user's, and a second
+        # run does not find the first one's (the phantom's UIDs are the seed's)
+        os.environ["SPINEVIEWER_WORKSPACE"] = marks
         win = MainWindow()
         win.setGeometry(0, 0, *SCREEN)
         win.show()
