@@ -61,6 +61,7 @@ from spineviewer.gui.icons import icon
 from spineviewer.gui.report_dialog import Analysed
 from spineviewer.gui.shell import Shell
 from spineviewer.gui.workers import Cancelled, Job, Progress
+from spineviewer.reports import Report
 from spineviewer.viewing.source import StackListSource
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ class AnalysisUi(QObject):
         self.annotation = annotation
         self._sessions: SessionCache | None = None
         self.last: Findings | None = None
+        #: The report of the prior a study is compared with (the window's PriorUi.prior_report).
+        self.prior_report: Callable[[Study], Report | None] = lambda study: None
         self.job: Job | None = None
         self.analyze_action = QAction(icon("analyze"), "&Analyze study", window)
         self.analyze_action.setShortcuts([QKeySequence("Ctrl+R"), QKeySequence("Ctrl+Shift+A")])
@@ -444,10 +447,11 @@ class AnalysisUi(QObject):
             self.shell.show_status("Analyze the study first (Ctrl+R), then export.", 8000)
             return None
         session = self.annotation.controller.sessions.get(study.uid)
+        prior = self.prior_report(study)
         if session is None:
-            return Analysed(study, findings, None)
+            return Analysed(study, findings, None, prior=prior)
         return Analysed(
-            study, findings, session.document, session.stack
+            study, findings, session.document, session.stack, prior
         )  # the impression: undoable
 
     def export_report(self, dialog: ReportDialog | None = None) -> Job | None:

@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.export = ExportUi(self)
         self.study_export = StudyExportUi(self)
         self.prior = PriorUi(self, self.annotation)
+        self.analysis.prior_report = self.prior.prior_report  # reports list both dates
         self.curved = CurvedReformatUi(self, lambda: self.analysis.last)
         self._build_actions()
         self._apply_settings()

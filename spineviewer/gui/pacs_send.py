@@ -236,5 +236,5 @@ class SendDialog(QDialog):
 def open_send_dialog(shell: Shell, analysed: Analysed) -> SendDialog:
     """The dialog (one per window) for an analysed study: what Export report would write."""
     dialog = shell.widget.findChild(SendDialog) or SendDialog(shell)
-    dialog.prepare(analysed.study, analysed.findings, analysed.document)
+    dialog.prepare(analysed.study, analysed.findings, analysed.document, analysed.prior)
     return dialog

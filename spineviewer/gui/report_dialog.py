@@ -42,6 +42,7 @@ from spineviewer.dicom import Study
 from spineviewer.gui.format_checks import chosen, format_checks
 from spineviewer.gui.workers import Cancelled, Progress, Work
 from spineviewer.reports import Report, build_report
+from spineviewer.reports.comparison import with_prior
 from spineviewer.reports.html import render_html
 
 __all__ = ["Analysed", "ReportDialog", "export_work", "open_report_dialog"]
@@ -57,6 +58,8 @@ class Analysed:
     findings: Findings
     document: AnnotationDocument | None
     stack: UndoStack | None = None
+    #: The report of the prior study it is compared with (File > Open prior), else None.
+    prior: Report | None = None
 
 
 def export_work(
@@ -90,9 +93,11 @@ class ReportDialog(QDialog):
         folder: Path,
         institution: str = "",
         stack: UndoStack | None = None,
+        prior: Report | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export report")
+        self.prior = prior
         self.resize(900, 820)
         self.study, self.findings, self.document = study, findings, document
         self.stack = stack
@@ -111,7 +116,7 @@ class ReportDialog(QDialog):
         self._typing.setInterval(300)
         self._typing.timeout.connect(self.refresh)
         self.impression.textChanged.connect(self._typing.start)
-        self.report = build_report(study, findings, document, institution)
+        self.report = with_prior(build_report(study, findings, document, institution), prior)
         self.refresh()
         save = QPushButton("Save impression")
         save.setToolTip("Save the impression with the study's annotations (undo: Ctrl+Z)")
@@ -164,9 +169,12 @@ class ReportDialog(QDialog):
     def refresh(self) -> None:
         """The report and its preview with the impression as typed."""
         self._typing.stop()
-        self.report = build_report(
-            self.study, self.findings, self.document, self.institution,
-            impression=self._impression(),
+        self.report = with_prior(
+            build_report(
+                self.study, self.findings, self.document, self.institution,
+                impression=self._impression(),
+            ),
+            self.prior,
         )  # fmt: skip
         self.preview.setHtml(render_html(self.report))  # on paper, as it will print
 
@@ -224,5 +232,6 @@ def open_report_dialog(parent: QWidget | None, analysed: Analysed) -> ReportDial
     study = analysed.study
     folder = Path.home() / "SpineViewer reports" / study.uid
     return ReportDialog(
-        parent, study, analysed.findings, analysed.document, folder, stack=analysed.stack
-    )
+        parent, study, analysed.findings, analysed.document, folder, stack=analysed.stack,
+        prior=analysed.prior,
+    )  # fmt: skip

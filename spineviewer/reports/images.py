@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from spineviewer.ai.findings import Findings
-from spineviewer.annotations import Annotation, Kind, Status, default_vocabulary
+from spineviewer.annotations import Annotation, Status, default_vocabulary
+from spineviewer.annotations.shapes import Ellipse, Polyline, Segment, shape
 from spineviewer.dicom import Frame, Stack, StackPixels, Study, to_display
 
 __all__ = ["KeyImage", "render_key_images"]
@@ -86,20 +87,17 @@ def _render(
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         pts = [at(r, c) for r, c in mark.points]
-        if mark.kind in (Kind.RECTANGLE, Kind.ELLIPSE):
-            rect = QRectF(pts[0], pts[1]).normalized()
-            if mark.kind == Kind.RECTANGLE:
-                painter.drawRect(rect)
-            else:
-                painter.drawEllipse(rect)
-        elif mark.kind in (Kind.POLYGON, Kind.FREEHAND):
-            painter.drawPolygon(QPolygonF(pts))
-        elif mark.kind == Kind.COBB:
-            painter.drawLine(pts[0], pts[1])
-            painter.drawLine(pts[2], pts[3])
-        elif len(pts) >= 2:
-            painter.drawPolyline(QPolygonF(pts))
-        label = mark.text if mark.kind == Kind.COBB else mark.label
+        spec = shape(mark.kind)
+        for item in spec.primitives(mark.points):  # plain outlines: decorations are skipped
+            match item:
+                case Polyline(points=points, closed=closed):
+                    polygon = QPolygonF([at(r, c) for r, c in points])
+                    (painter.drawPolygon if closed else painter.drawPolyline)(polygon)
+                case Ellipse(corners=(a, b)):
+                    painter.drawEllipse(QRectF(at(*a), at(*b)).normalized())
+                case Segment(a=a, b=b):
+                    painter.drawLine(at(*a), at(*b))
+        label = mark.text if spec.named_by_text else mark.label
         if label:
             right = max(p.x() for p in pts) + 4
             top = min(p.y() for p in pts) + 9

@@ -40,6 +40,7 @@ from spineviewer.annotations.calibration import Calibrations, scale_of
 from spineviewer.annotations.deidentify import REMOVED, deidentified_document
 from spineviewer.annotations.impression import Impression, impression_text
 from spineviewer.annotations.measure import measurements
+from spineviewer.annotations.shapes import DISC, VERTEBRA, standing_for
 from spineviewer.dicom import Series, Study
 from spineviewer.dicom.anonymise import DUMMY_NAME, Anonymiser
 from spineviewer.dicom.errors import printable
@@ -238,7 +239,7 @@ def _review(annotation: Annotation | None) -> str:
 def _proposal(
     annotations: list[Annotation],
     label: str,
-    kinds: tuple[Kind, ...],
+    kinds: frozenset[Kind],
     series_uid: str | None = None,
 ) -> Annotation | None:
     """The mark for ``label`` (on the series ``series_uid`` when given): a person's own one
@@ -256,7 +257,7 @@ def _proposal(
 
 
 #: The marks that name a vertebra: the AI's boxes and corner polygons, the labelling tool's points.
-VERTEBRA_MARKS = (Kind.RECTANGLE, Kind.POLYGON, Kind.POINT)
+VERTEBRA_MARKS = standing_for(VERTEBRA)
 #: A mark whose centre lies this close (mm) to a finding's is that finding's, whatever its label
 #: now reads (a reader who shifted every label by one level renamed the AI's marks).
 SAME_PLACE_MM = 12.0
@@ -266,7 +267,7 @@ def _mark_of(
     annotations: list[Annotation],
     label: str,
     centre_mm: Sequence[float],
-    kinds: tuple[Kind, ...],
+    kinds: frozenset[Kind],
     series_uid: str | None = None,
 ) -> Annotation | None:
     """The mark of a finding: the one at its place (a person's own first, then the nearest),
@@ -317,7 +318,7 @@ def _levels(
 ) -> list[LevelRow]:
     rows = []
     for disc in findings.discs:
-        kinds = (Kind.ELLIPSE, Kind.POLYGON, Kind.FREEHAND)
+        kinds = standing_for(DISC)  # the ROIs a disc is marked with
         mark = _mark_of(annotations, disc.level, disc.centre_mm, kinds)
         state, review = _level_state(disc.state, mark)
         first = disc.axial_instances[0] if disc.axial_instances else ""

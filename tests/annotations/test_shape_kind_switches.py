@@ -17,9 +17,6 @@ import spineviewer
 ROOT = Path(spineviewer.__file__).parent
 #: Where a kind may be switched on: the specs and the tool that draws each kind.
 ALLOWED = {"annotations/shapes.py", "gui/annotate/tools.py"}
-#: Painters and reports of another owner still to be routed through the specs (each must
-#: still switch, so this list shrinks as they are done; see the pending test below).
-NOT_YET_ROUTED = {"reports/images.py", "reports/study_report.py"}
 
 _KIND = r"\bKind\.[A-Z_]+"
 _VALUES = "|".join(
@@ -60,14 +57,9 @@ def test_no_kind_switch_outside_the_shape_specs_and_the_tool() -> None:
     found = {
         name: hits
         for name, source in _modules().items()
-        if name not in ALLOWED | NOT_YET_ROUTED and (hits := switches(source))
+        if name not in ALLOWED and (hits := switches(source))
     }
     assert found == {}, f"ask the kind's ShapeSpec (annotations/shapes.py) instead: {found}"
-
-
-@pytest.mark.parametrize("name", sorted(NOT_YET_ROUTED))
-def test_the_pending_list_names_only_modules_that_still_switch(name: str) -> None:
-    assert switches(_modules()[name]), f"{name} no longer switches on kinds: drop it from the list"
 
 
 @pytest.mark.parametrize(

@@ -315,3 +315,25 @@ if __name__ == "__main__":
     args.out.mkdir(parents=True, exist_ok=True)
     drive(args.out, args.png or args.out / "prior-comparison.png")
     sys.exit(0)
+
+
+def test_export_report_of_a_compared_study_lists_the_prior(qtbot, window, tmp_path) -> None:
+    """File > Export report's dialog shows the comparison (the window gives the analysis
+    the prior's report)."""
+    from spineviewer.ai.findings import Findings
+    from spineviewer.gui.report_dialog import ReportDialog
+
+    win, wait = window, _waiter(qtbot)
+    current, prior = open_pair(win, tmp_path / "studies", wait)
+    measure_on(win, pane(win, current, "axial"), 40.0)
+    measure_on(win, pane(win, prior, "axial"), 30.0)
+    report = win.analysis.prior_report(current)
+    assert report is not None and win.analysis.prior_report(prior) is None
+    document = win.annotation.controller.sessions[current.uid].document
+    dialog = ReportDialog(None, current, Findings(current.uid, ""), document, tmp_path,
+                          prior=report)  # fmt: skip
+    qtbot.addWidget(dialog)
+    assert dialog.report.comparison is not None
+    assert "Comparison with the prior study" in dialog.preview.toPlainText()
+    [length] = [r for r in dialog.report.comparison.rows if r.what == "measurement"]
+    assert length.change.startswith("+")
