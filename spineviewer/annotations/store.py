@@ -73,6 +73,12 @@ STALE_TEMP_S = 60.0
 _UID_CHARS = re.compile(r"[0-9.]{1,64}")
 
 
+#: The workspace's folder of images retrieved from a PACS (:func:`spineviewer.pacs.storage.
+#: retrieve_root`): images the viewer fetched, not anybody's source files, kept apart from the
+#: annotations (``studies/``), so they may be annotated like images anywhere else.
+RETRIEVED_FOLDER = "pacs"
+
+
 def default_root() -> Path:
     """The workspace folder to use when none is given (see the module docstring)."""
     return config.load().workspace
@@ -303,7 +309,9 @@ class Workspace:
                     f"annotations are never stored with the source images. Choose another "
                     f"workspace (set {ENV_WORKSPACE})."
                 )
-            if src.is_relative_to(self._root):
+            if src.is_relative_to(self._root) and not src.is_relative_to(
+                self._root / RETRIEVED_FOLDER
+            ):
                 raise WorkspaceError(
                     f"the images {src} are inside the annotation workspace {self._root}; "
                     f"move them out or choose another workspace (set {ENV_WORKSPACE})."

@@ -60,6 +60,6 @@ class InstanceWriter:
 def retrieve_root() -> Path:
     """Where retrieves land by default: ``pacs/`` in the workspace (``SPINEVIEWER_WORKSPACE``,
     else the user's data folder), never beside anybody's source files."""
-    from spineviewer.annotations.store import default_root
+    from spineviewer.annotations.store import RETRIEVED_FOLDER, default_root
 
-    return default_root() / "pacs"
+    return default_root() / RETRIEVED_FOLDER

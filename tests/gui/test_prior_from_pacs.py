@@ -53,19 +53,8 @@ def _delete_study(orthanc, study_uid: str) -> None:
             orthanc.delete(f"/studies/{study}")
 
 
-@pytest.fixture
-def retrieved_outside_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Retrieves land outside the annotation workspace: a study retrieved into the workspace's
-    ``pacs/`` cannot be annotated yet (the workspace refuses images inside it,
-    ``Workspace.check_sources``; see the strict xfail below), and this test measures the
-    retrieved prior."""
-    folder = tmp_path / "retrieved"
-    monkeypatch.setattr("spineviewer.gui.pacs_dialog.retrieve_root", lambda: folder)
-    return folder
-
-
 def test_open_prior_from_pacs_lists_the_patients_studies_and_opens_one_as_prior(
-    qtbot, orthanc, tmp_path: Path, retrieved_outside_workspace: Path
+    qtbot, orthanc, tmp_path: Path
 ) -> None:
     current_dir, prior_dir = generate_prior(tmp_path / "pair", SEED)
     current_uid, prior_uid = _uid(current_dir), _uid(prior_dir)
@@ -96,7 +85,8 @@ def test_open_prior_from_pacs_lists_the_patients_studies_and_opens_one_as_prior(
         assert job is not None
         qtbot.waitUntil(lambda: job.done, timeout=TIMEOUT_MS)
         assert dialog.last_result is not None and dialog.last_result.complete
-        assert Path(dialog.last_result.folder) == retrieved_outside_workspace / prior_uid
+        # into the workspace's pacs/ folder, and annotated there like any study (_send_with_prior)
+        assert Path(dialog.last_result.folder) == retrieve_root() / prior_uid
         qtbot.waitUntil(
             lambda: (
                 win.prior.pair is not None
@@ -176,16 +166,18 @@ def test_open_prior_from_pacs_needs_an_open_study(qtbot, orthanc) -> None:
     assert "Open the current study first" in win.statusBar().currentMessage()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Workspace.check_sources refuses the images PACS retrieves put in the workspace's "
-    "pacs/ folder (retrieve_root), so a study retrieved from PACS cannot be annotated",
-)
-def test_a_study_retrieved_into_the_workspace_can_be_annotated() -> None:
-    from spineviewer.annotations import Workspace
+def test_a_study_retrieved_into_the_workspace_can_be_annotated(tmp_path: Path) -> None:
+    """Retrieves land in the workspace's ``pacs/`` folder: images the viewer fetched, which
+    may be annotated; any other images inside the workspace are still refused."""
+    from spineviewer.annotations import Workspace, WorkspaceError
     from spineviewer.phantom import generate
 
     folder = retrieve_root() / "study"
     generate("lumbar-mr", folder, 2)
     with Workspace() as workspace:
+        assert folder.is_relative_to(workspace.root)
         workspace.check_sources([str(folder)])
+        stray = workspace.root / "elsewhere"
+        generate("lumbar-mr", stray, 2)
+        with pytest.raises(WorkspaceError, match="inside the annotation workspace"):
+            workspace.check_sources([str(stray)])
