@@ -50,8 +50,11 @@ __all__ = [
     "EXTENDS_MM",
     "DiscContour",
     "SliceExtension",
+    "first_margin",
     "measure_disc",
+    "sample_plane",
     "slice_extension",
+    "smoothed_rows",
 ]
 
 #: Grid step (mm) of the resampled slice, and the Gaussian smoothing (mm) applied to it along
@@ -167,11 +170,11 @@ def slice_extension(
     rows = np.arange(-0.1 * span, 1.1 * span + STEP_MM / 2, STEP_MM)
     cols = np.arange(-AHEAD_MM, BEHIND_MM + STEP_MM / 2, STEP_MM)
     points = lower + rows[:, None, None] * axis + cols[None, :, None] * ap
-    grid = _sample(np.asarray(values, dtype=np.float64), plane, points.reshape(-1, 3))
+    grid = sample_plane(np.asarray(values, dtype=np.float64), plane, points.reshape(-1, 3))
     grid = grid.reshape(len(rows), len(cols))
     if np.isnan(grid).any():
         return None
-    grid = _smoothed(grid, SMOOTH_MM / STEP_MM)
+    grid = smoothed_rows(grid, SMOOTH_MM / STEP_MM)
     at_lower = np.abs(rows) <= WALL_ROWS * span
     at_upper = np.abs(rows - span) <= WALL_ROWS * span
     bodies = at_lower | at_upper
@@ -182,7 +185,7 @@ def slice_extension(
         return None
     threshold = marrow + CANAL_FRACTION * (canal - marrow)
     start = int(np.argmin(np.abs(cols)))
-    margins = np.array([_margin(row[start:], threshold) for row in grid]) + cols[start]
+    margins = np.array([first_margin(row[start:], threshold) for row in grid]) + cols[start]
     padded = np.pad(margins, 1, mode="edge")  # a margin: the median of three rows
     margins = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
     corners = []
@@ -200,21 +203,24 @@ def slice_extension(
     return round(float(np.nanmax(beyond)), 2)
 
 
-def _margin(profile: NDArray[np.float64], threshold: float) -> float:
-    """Where (mm from the profile's start) the signal first stays above ``threshold`` for
-    :data:`RUN_MM`, after the first sample below it; NaN when it never does."""
+def first_margin(
+    profile: NDArray[np.float64], threshold: float, step_mm: float = STEP_MM, run_mm: float = RUN_MM
+) -> float:
+    """Where (mm from the profile's start, samples ``step_mm`` apart) the signal first stays
+    above ``threshold`` for ``run_mm``, after the first sample below it; NaN when it never
+    does."""
     below = np.flatnonzero(profile < threshold)
     if not len(below):
         return float("nan")
-    run = max(1, round(RUN_MM / STEP_MM))
+    run = max(1, round(run_mm / step_mm))
     above = profile > threshold
     for i in range(int(below[0]), len(profile) - run + 1):
         if above[i : i + run].all():
-            return i * STEP_MM
+            return i * step_mm
     return float("nan")
 
 
-def _smoothed(grid: NDArray[np.float64], sigma: float) -> NDArray[np.float64]:
+def smoothed_rows(grid: NDArray[np.float64], sigma: float) -> NDArray[np.float64]:
     """Each row of ``grid`` convolved with a Gaussian of ``sigma`` samples (ends repeated)."""
     reach = max(1, int(np.ceil(3 * sigma)))
     taps = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
@@ -223,7 +229,7 @@ def _smoothed(grid: NDArray[np.float64], sigma: float) -> NDArray[np.float64]:
     return np.apply_along_axis(np.convolve, 1, padded, taps, mode="valid")
 
 
-def _sample(
+def sample_plane(
     image: NDArray[np.float64], plane: Plane, points: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Bilinear samples of ``image`` at patient ``points``, NaN off the image."""

@@ -146,6 +146,13 @@ class DiscFinding:
     posterior_extension_mm: float | None = None
     extension_width_mm: float | None = None
     measured_width_mm: float | None = None
+    #: The disc's posterior outline on its axial T2 slices
+    #: (:mod:`spineviewer.ai.disc_contour_axial`): how far its most displaced part lies behind
+    #: the smooth outline of the rest (mm), the arc that displacement spans seen from the disc
+    #: centre (degrees), and where its peak lies (mm left-right, patient left positive).
+    axial_focal_mm: float | None = None
+    axial_focal_arc_deg: float | None = None
+    axial_focal_offset_mm: float | None = None
     #: Why the state is what it is (the measurement, or its disagreement with the model's
     #: answer, which then is in ``review_reasons`` too and makes the disc "uncertain").
     state_reasons: tuple[str, ...] = ()

@@ -19,8 +19,9 @@ fractures. Each step is ``pre_process -> predict -> post_process`` on one model.
    classified; the probabilities of a level's slices averaged. A disc between bodies whose
    labels need review inherits that review need.
 5. Disc contours: each reported disc's posterior margin measured against its bodies' on the
-   sagittal slices beside it (:mod:`spineviewer.ai.pipelines.disc_check`); a state the
-   measurement contradicts is reported "uncertain" with both.
+   sagittal slices beside it, and its posterior outline on its axial T2 slices
+   (:mod:`spineviewer.ai.pipelines.disc_check`); a state the measurements contradict is
+   reported "uncertain" with both.
 6. Fractures: sagittal crops around each body T12 to L6 (slices within
    :data:`FRACTURE_MAX_DISTANCE_MM` of its centre), classified normal / fractured, averaged.
 """
@@ -34,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.ai.contrast_check import disc_to_marrow, looks_t1
+from spineviewer.ai.disc_contour_axial import AxialContour, measure_axial
 from spineviewer.ai.findings import (
     CONFIDENT,
     UNCERTAIN,
@@ -531,18 +533,48 @@ def _fused(
 
 def check_disc_contours(ctx: Context, state: LumbarMrState) -> None:
     """Every reported lumbar disc's state (L1-L2 down) checked against its measured posterior
-    margin (:mod:`~spineviewer.ai.pipelines.disc_check`), on the usable slices of the chosen
-    sagittal series with the reported vertebrae's centres. T12-L1 is left unchecked: the conus
-    medullaris lies against it, darker than the fluid around it on T2, so the disc's margin
-    cannot be told from the canal's contents by signal."""
+    margin (:mod:`~spineviewer.ai.pipelines.disc_check`): on the usable slices of the chosen
+    sagittal series with the reported vertebrae's centres, and on its axial T2 slices (the
+    ones assigned to it, :mod:`~spineviewer.ai.disc_contour_axial`). T12-L1 is left
+    unchecked: the conus medullaris lies against it, darker than the fluid around it on T2, so
+    the disc's margin cannot be told from the canal's contents by signal."""
     usable = state.slices
     lumbar = [d.level for d in ctx.discs if d.level.startswith("L")]
-    if usable is None or not lumbar:
+    if not lumbar:
         return
-    contours = disc_contours(usable, _column(ctx, state), lumbar)
+    contours = {} if usable is None else disc_contours(usable, _column(ctx, state), lumbar)
+    outlines = _axial_outlines(ctx, state, lumbar)
     ctx.discs[:] = [
-        contour_checked(d, contours.get(d.level)) if d.level in lumbar else d for d in ctx.discs
+        contour_checked(d, contours.get(d.level), outlines.get(d.level)) if d.level in lumbar else d
+        for d in ctx.discs
     ]
+
+
+def _axial_outlines(
+    ctx: Context, state: LumbarMrState, levels: Sequence[str]
+) -> dict[str, AxialContour]:
+    """Each of ``levels``' posterior outline on its axial T2 slices (those within
+    :data:`~spineviewer.geometry.levels.AXIAL_MAX_DISTANCE_MM` of its centre); levels without
+    such a slice, or not measurable on them, are left out."""
+    t2 = {id(s.stack) for s in state.axial if s.contrast == "T2"}
+    readers: dict[int, StackPixels] = {}
+    found: dict[str, AxialContour] = {}
+    for level in levels:
+        images = []
+        for stack, index, _ in state.axial_slices.get(level, []):
+            plane = stack.plane_of(index)
+            if id(stack) not in t2 or plane is None:
+                continue
+            ctx.check()
+            try:
+                values = readers.setdefault(id(stack), StackPixels(stack)).slice(index)
+            except Exception:  # an undecodable slice: the disc step named it already
+                continue
+            images.append((values, plane))
+        outline = measure_axial(images, state.centres[level]) if images else None
+        if outline is not None:
+            found[level] = outline
+    return found
 
 
 PIPELINE: Pipeline[LumbarMrState] = Pipeline(
