@@ -34,9 +34,11 @@ __all__ = [
     "ModelProvenance",
     "Normalisation",
     "Percentile",
+    "Postprocessing",
     "Preprocessing",
     "SegmentationDecoding",
     "SlidingWindow",
+    "SpineLevels",
     "TensorSpec",
     "TrainingData",
     "ZScore",
@@ -170,6 +172,26 @@ class Preprocessing:
 
 
 @dataclass(frozen=True)
+class SpineLevels:
+    """``postprocessing.spine_levels``: the network's classes (label names) a label map of
+    levels is derived from, and that label map's labels (value i + 1 is ``labels[i]``);
+    :mod:`spineviewer.ai.spine_levels` derives it."""
+
+    vertebra: str
+    sacrum: str
+    disc: str
+    labels: tuple[ModelLabel, ...]
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Postprocessing:
+    """What turns a segmentation network's label map into the one the viewer shows."""
+
+    spine_levels: SpineLevels
+
+
+@dataclass(frozen=True)
 class ClassificationDecoding:
     """Scores per class; ``tensors`` = {"scores": output name}."""
 
@@ -264,6 +286,9 @@ class ModelManifest:
     decoding: Decoding
     labels: tuple[ModelLabel, ...]
     provenance: ModelProvenance
+    #: Segmentation only: the label map of levels derived from the network's (None: the
+    #: network's own is shown).
+    postprocessing: Postprocessing | None = None
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "manifest") -> ModelManifest:
@@ -354,6 +379,20 @@ def _build(m: dict[str, Any]) -> ModelManifest:
         decoding=_decoding(m["task"], m["decoding"]),
         labels=tuple(_label(label) for label in m["labels"]),
         provenance=_provenance(m["provenance"]),
+        postprocessing=_postprocessing(m["postprocessing"]) if "postprocessing" in m else None,
+    )
+
+
+def _postprocessing(p: dict[str, Any]) -> Postprocessing:
+    levels = p["spine_levels"]
+    return Postprocessing(
+        SpineLevels(
+            vertebra=levels["vertebra"],
+            sacrum=levels["sacrum"],
+            disc=levels["disc"],
+            labels=tuple(_label(label) for label in levels["labels"]),
+            keep=tuple(levels.get("keep", ())),
+        )
     )
 
 

@@ -1,8 +1,10 @@
 """Vertebrae and discs from a spine label map (numpy only): what the detector path finds, from
 a segmentation model's :class:`~spineviewer.ai.sliding_window.LabelMap`.
 
-A segmentation model names each structure itself (one output channel per vertebra, per disc),
-so no counting from S1 is needed; the same checks as the detector's still apply
+The label map names each structure: a model with one output channel per vertebra and per disc
+names them itself; one whose manifest has ``postprocessing.spine_levels`` (the demo model)
+has them named by counting up from the sacrum (:mod:`~spineviewer.ai.spine_levels`). The
+same checks as the detector's apply either way
 (:func:`~spineviewer.ai.label_check.check_column`: the sacrum in view, gaps, irregular
 spacing), and the results are the detector path's structures: a :class:`~spineviewer.ai.
 vertebra_labels.Labelling` of :class:`~spineviewer.ai.vertebra_labels.Body` bottom first,

@@ -12,7 +12,9 @@ averaged (nnU-Net's test-time mirroring: 2^axes runs per patch).
 
 :func:`label_values` and :func:`labels_of` turn blended outputs into a label map: softmax, the
 channel of the highest score (channel 0 the background); sigmoid, 1 + the channel of the
-highest score among those above ``threshold``, 0 where none is.
+highest score among those above ``threshold``, 0 where none is. With the manifest's
+``postprocessing`` the label map the viewer gets is the derived one
+(:mod:`spineviewer.ai.spine_levels`), and :func:`label_values` names its values.
 """
 
 from __future__ import annotations
@@ -108,8 +110,12 @@ def _decoding(manifest: ModelManifest) -> SegmentationDecoding:
 
 
 def label_values(manifest: ModelManifest) -> dict[int, ModelLabel]:
-    """What each value of the label map stands for; 0 (the background) is not included."""
+    """What each value of the label map stands for; 0 (the background) is not included. With
+    ``postprocessing`` the derived label map's: value i + 1 is its ``labels[i]``."""
     labels = manifest.labels
+    if manifest.postprocessing is not None:
+        derived = manifest.postprocessing.spine_levels.labels
+        return {value: label for value, label in enumerate(derived, start=1)}
     if _decoding(manifest).activation == "softmax":
         return {value: label for value, label in enumerate(labels) if value > 0}
     return {value + 1: label for value, label in enumerate(labels)}

@@ -22,7 +22,7 @@ def sliding_window_problem(
     m: dict[str, Any], outputs: dict[str, dict[str, Any]]
 ) -> tuple[str, str] | None:
     """The first broken rule of ``m``'s sliding window as (field path, problem), else None."""
-    for check in (_task, _input, _patch, _normalisation, _decoding):
+    for check in (_task, _input, _patch, _normalisation, _decoding, _postprocessing):
         found = check(m, outputs)
         if found is not None:
             return found
@@ -112,4 +112,27 @@ def _decoding(m: dict[str, Any], outputs: dict[str, dict[str, Any]]) -> tuple[st
         if isinstance(dim, int) and dim != want:
             problem = f"output {spec['name']!r} has {dim} on axis {axis}, the patch {want}"
             return where, problem
+    return None
+
+
+def _postprocessing(
+    m: dict[str, Any], _outputs: dict[str, dict[str, Any]]
+) -> tuple[str, str] | None:
+    """``postprocessing.spine_levels`` names classes the network has, and unique labels."""
+    levels = (m.get("postprocessing") or {}).get("spine_levels")
+    if levels is None:
+        return None
+    where = "postprocessing.spine_levels"
+    if m["decoding"]["activation"] != "softmax":
+        return where, "needs softmax (one class a voxel)"
+    classes = [label["name"] for label in m["labels"]]
+    named = [(key, levels[key]) for key in ("vertebra", "sacrum", "disc")]
+    named += [(f"keep[{i}]", name) for i, name in enumerate(levels.get("keep") or ())]
+    for key, name in named:
+        if name not in classes:
+            return f"{where}.{key}", f"{name!r} is not one of the labels ({', '.join(classes)})"
+    names = [label["name"] for label in levels["labels"]]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            return f"{where}.labels[{i}]", f"duplicate name {name!r}"
     return None

@@ -16,7 +16,11 @@ can, else the CPU, as :mod:`spineviewer.ai.sessions` chose). The steps:
    and their outputs blended with a Gaussian weight (sigma 1/8 of the patch).
 4. Each finished run of model slices decoded to labels (softmax: argmax; sigmoid: threshold)
    and resampled back to the series' grid (nearest); :func:`segment` returns the
-   :class:`LabelMap`, the series' shape.
+   :class:`LabelMap`, the series' shape. With the manifest's ``postprocessing`` the network's
+   labels are its classes (vertebra, disc...): they are kept on the model grid (1 byte a
+   voxel), the levels derived from them (:func:`~spineviewer.ai.spine_levels.
+   derive_levels`) and those resampled to the series' grid; the label map's values are then
+   ``postprocessing.spine_levels.labels``.
 
 **Memory.** Patches are taken in order along the slowest axis (k), and the outputs are
 accumulated only over a moving slab of the model grid: the slices the current row of patches
@@ -58,6 +62,7 @@ from spineviewer.ai.segmentation_predict import (
     labels_of,
     predict,
 )
+from spineviewer.ai.spine_levels import derive_levels
 
 __all__ = [
     "BlendedOutputs",
@@ -119,14 +124,22 @@ def segment(
     manifest = session.manifest
     run = BlendedOutputs(session, series, spacing, progress=progress, check=check)
     grid = run.grid
-    labels = np.zeros(grid.series_shape, dtype=label_dtype(manifest))
-    nearest = [grid.nearest_model(axis, np.arange(n)) for axis, n in enumerate(labels.shape)]
-    for slab in run:
-        model = labels_of(manifest, slab.scores)
-        first, stop = np.searchsorted(nearest[0], [slab.start, slab.start + len(model)])
-        if first < stop:
-            picked = model[nearest[0][first:stop] - slab.start]
-            labels[first:stop] = picked[:, nearest[1]][:, :, nearest[2]]
+    post = manifest.postprocessing
+    nearest = [grid.nearest_model(axis, np.arange(n)) for axis, n in enumerate(grid.series_shape)]
+    if post is None:
+        labels = np.zeros(grid.series_shape, dtype=label_dtype(manifest))
+        for slab in run:
+            _to_series(labels, labels_of(manifest, slab.scores), slab.start, nearest)
+    else:  # the network's classes on the model grid, then the levels derived from them
+        classes = np.zeros(grid.shape, dtype=np.uint8)
+        for slab in run:
+            model = labels_of(manifest, slab.scores)
+            classes[slab.start : slab.start + len(model)] = model
+        values = {label.name: n for n, label in enumerate(manifest.labels)}
+        voxel = [n * s / m for n, s, m in zip(grid.series_shape, spacing, grid.shape, strict=True)]
+        derived = derive_levels(classes, voxel, post.spine_levels, values)
+        labels = np.zeros(grid.series_shape, dtype=derived.dtype)
+        _to_series(labels, derived, 0, nearest)
     return LabelMap(
         labels,
         label_values(manifest),
@@ -214,6 +227,19 @@ def blended_slabs(
 ) -> Iterator[ScoreSlab]:
     """The blended network outputs of ``series`` on the model grid, first slices first."""
     return iter(BlendedOutputs(session, series, spacing, progress=progress, check=check))
+
+
+def _to_series(
+    labels: NDArray[np.unsignedinteger],
+    model: NDArray[np.unsignedinteger],
+    start: int,
+    nearest: Sequence[NDArray[np.intp]],
+) -> None:
+    """Model-grid labels of slices ``start`` on written into the series' ``labels`` (nearest)."""
+    first, stop = np.searchsorted(nearest[0], [start, start + len(model)])
+    if first < stop:
+        picked = model[nearest[0][first:stop] - start]
+        labels[first:stop] = picked[:, nearest[1]][:, :, nearest[2]]
 
 
 def _real(grid: ModelGrid, z0: int, scores: FloatArray) -> ScoreSlab | None:

@@ -32,7 +32,7 @@ from spineviewer.ai.segmentation_findings import MIN_VERTEBRA_ML, column_from_ma
 from spineviewer.ai.sessions import SessionCache
 from spineviewer.ai.sliding_window import segment
 from spineviewer.training.metrics import identification
-from spineviewer.training.segmentation_data import CHANNELS, VERTEBRAE, SeriesCase
+from spineviewer.training.segmentation_data import LEVELS, VERTEBRAE, SeriesCase
 
 __all__ = ["SCORED_VERTEBRAE", "StudyResult", "dice", "evaluate", "second_generator", "summarise"]
 
@@ -52,9 +52,10 @@ class StudyResult:
     status: str
 
 
-def dice(found: np.ndarray, truth: np.ndarray, value: int) -> float | None:
-    """Dice of ``value`` between two label maps; None when neither has it."""
-    a, b = found == value, truth == value
+def dice(found: np.ndarray, found_value: int, truth: np.ndarray, truth_value: int) -> float | None:
+    """Dice of ``found_value`` in ``found`` against ``truth_value`` in ``truth``; None when
+    neither has it."""
+    a, b = found == found_value, truth == truth_value
     total = int(a.sum()) + int(b.sum())
     return None if total == 0 else 2.0 * float(np.logical_and(a, b).sum()) / total
 
@@ -80,12 +81,13 @@ def evaluate(
             name: case.centres[name]
             for name in VERTEBRAE
             if name in case.centres
-            and (case.labels == CHANNELS.index(name)).sum() * voxel_ml >= MIN_VERTEBRA_ML
+            and (case.labels == LEVELS.index(name)).sum() * voxel_ml >= MIN_VERTEBRA_ML
         }
+        values = {label.name: value for value, label in label_map.values.items()}
         scores = {}
-        for value, name in enumerate(CHANNELS):
-            if value:
-                found = dice(label_map.labels, case.labels, value)
+        for truth_value, name in enumerate(LEVELS):
+            if truth_value:
+                found = dice(label_map.labels, values.get(name, -1), case.labels, truth_value)
                 if found is not None:
                     scores[name] = round(found, 4)
         result = StudyResult(

@@ -36,6 +36,12 @@ def parser() -> argparse.ArgumentParser:
         "--cache", type=Path, default=None, help="phantom and case cache (default: OUT/cache)"
     )
     p.add_argument("--train-seeds", type=int, default=40, help="training phantoms (seeds 1000+)")
+    p.add_argument(
+        "--scoliotic-seeds",
+        type=int,
+        default=0,
+        help="scoliotic training phantoms (seeds 1100+, curves drawn from the seed)",
+    )
     p.add_argument("--test-seeds", type=int, default=10, help="held-out phantoms (seeds 9000+)")
     p.add_argument("--iterations", type=int, default=400)
     p.add_argument("--batch-size", type=int, default=2)
@@ -55,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 TRAIN_FIRST_SEED = 1000
+SCOLIOTIC_FIRST_SEED = 1100
 TEST_FIRST_SEED = 9000
 
 
@@ -71,12 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache = args.cache or out / "cache"
     features = tuple(int(v) for v in args.features.split(",")) if args.features else FEATURES
     train_seeds = range(TRAIN_FIRST_SEED, TRAIN_FIRST_SEED + args.train_seeds)
+    scoliotic_seeds = range(SCOLIOTIC_FIRST_SEED, SCOLIOTIC_FIRST_SEED + args.scoliotic_seeds)
     test_seeds = range(TEST_FIRST_SEED, TEST_FIRST_SEED + args.test_seeds)
     say = _say
     words = sys.argv[1:] if argv is None else list(argv)
     command = " ".join([PROG, *map(shlex.quote, words)])
     if args.weights is None:
         cases = ensure_cases(cache / "train", train_seeds, say)
+        cases += ensure_cases(cache / "train", scoliotic_seeds, say, scoliotic=True)
         say(f"{len(cases)} training cases ready ({time.perf_counter() - started:.0f} s)")
         config = FitConfig(
             iterations=args.iterations,
@@ -100,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "seconds": train_seconds,
                 "command": command,
                 "train_seeds": args.train_seeds,
+                "scoliotic_seeds": args.scoliotic_seeds,
             },
             weights,
         )
@@ -115,11 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = str(saved.get("command", command))  # the run that trained them
         count = int(saved.get("train_seeds", args.train_seeds))
         train_seeds = range(TRAIN_FIRST_SEED, TRAIN_FIRST_SEED + count)
+        bent = int(saved.get("scoliotic_seeds", 0))
+        scoliotic_seeds = range(SCOLIOTIC_FIRST_SEED, SCOLIOTIC_FIRST_SEED + bent)
     from spineviewer.training.segmentation_ship import Training, ship
 
     training = Training(
         command=command,
         train_seeds=train_seeds,
+        scoliotic_seeds=scoliotic_seeds,
         test_seeds=test_seeds,
         iterations=iterations,
         batch_size=args.batch_size,

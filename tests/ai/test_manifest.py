@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from spineviewer.ai import (
     file_sha256,
     manifest_from_onnx_metadata,
 )
+from spineviewer.ai.manifest_model import SpineLevels
 from spineviewer.resources import resource_path
 
 SOURCE = "disc-state.json"
@@ -393,7 +395,11 @@ def test_the_schema_names_the_same_fields_as_the_reader() -> None:
     schema = _schema()
     manifest = ModelManifest.from_dict(doc_example())
     full = manifest.to_dict()
-    assert set(schema["required"]) == set(full) == set(schema["properties"])
+    assert set(schema["required"]) == set(full)
+    # the one optional top-level field: a segmentation model's postprocessing
+    assert set(schema["properties"]) - set(full) == {"postprocessing"}
+    levels = schema["$defs"]["postprocessing"]["properties"]["spine_levels"]
+    assert set(levels["properties"]) == {f.name for f in fields(SpineLevels)}
     for group in ("applies_to", "input", "preprocessing", "provenance"):
         assert set(full[group]) <= set(schema["properties"][group]["properties"]), group
         assert set(schema["properties"][group]["required"]) <= set(full[group]), group

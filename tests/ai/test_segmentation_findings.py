@@ -15,7 +15,7 @@ from spineviewer.ai.segmentation_grid import ModelGrid
 from spineviewer.ai.sliding_window import LabelMap
 from spineviewer.phantom import generate, load_ground_truth, study_folder_name
 from spineviewer.training.segmentation_data import (
-    CHANNELS,
+    LEVELS,
     SeriesCase,
     load_series_case,
     window,
@@ -34,7 +34,7 @@ def _label_map(case: SeriesCase, labels: np.ndarray | None = None) -> LabelMap:
     channel 0 the background)."""
     found = case.labels if labels is None else labels
     grid = ModelGrid.of(found.shape, case.spacing, window())
-    values = {n: ModelLabel(name, name, "#ffffff") for n, name in enumerate(CHANNELS) if n}
+    values = {n: ModelLabel(name, name, "#ffffff") for n, name in enumerate(LEVELS) if n}
     return LabelMap(found, values, "spine-ct-segmentation", "0", "cpu", grid, (1, 1, 1, 1))
 
 

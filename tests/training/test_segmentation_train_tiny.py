@@ -13,10 +13,13 @@ pytest.importorskip("onnx")
 
 from spineviewer.ai import ModelManifest, check_onnx_file  # noqa: E402
 from spineviewer.ai.registry import load_entry  # noqa: E402
-from spineviewer.training.segmentation_data import CHANNELS  # noqa: E402
+from spineviewer.training.segmentation_data import CLASSES, LEVELS  # noqa: E402
 from spineviewer.training.segmentation_train import main  # noqa: E402
 
-TINY = ["--train-seeds", "1", "--test-seeds", "1", "--features", "2,4,4,8,8", "--threads", "1"]
+TINY = [
+    *("--train-seeds", "1", "--scoliotic-seeds", "1", "--test-seeds", "1"),
+    *("--features", "2,4,4,8,8", "--threads", "1"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,10 @@ def test_a_tiny_run_ships_a_package_the_registry_loads(shipped: Path) -> None:
     entry = load_entry(onnx_path)
     assert entry.available, entry.problems
     assert manifest.task == "segmentation" and manifest.provenance.not_for_clinical_use
-    assert [label.name for label in manifest.labels] == list(CHANNELS)
+    assert [label.name for label in manifest.labels] == list(CLASSES)
+    assert manifest.postprocessing is not None  # the levels, derived by geometry
+    derived = [label.name for label in manifest.postprocessing.spine_levels.labels]
+    assert set(LEVELS[1:]) <= set(derived)
     window = manifest.preprocessing.sliding_window
     assert window is not None and window.patch_size == manifest.input.shape[2:]
     metrics = manifest.provenance.evaluation.metrics
