@@ -154,6 +154,11 @@ example, a 3D nnU-Net-style CT model, is ``docs/examples/segmentation-manifest.j
   the label map; its label is not drawn), channel i is label value i. Sigmoid: no background
   channel; channel i is label value i + 1, 0 where no channel reaches ``threshold``. Code
   each structure as ``resources/labels/spine_labels.json`` does (SNOMED CT where one exists).
+- ``postprocessing.spine_levels`` (optional, a softmax sliding-window model only): the
+  network's channels are *classes* (``vertebra``, ``sacrum``, ``disc`` and the ``keep`` ones
+  such as the canal), and the per-level label map the viewer shows, exports and measures
+  (its ``labels``: T11..S1, the discs, the canal) is derived from them by geometry
+  (:mod:`spineviewer.ai.spine_levels`; ``docs/segmentation.md``).
 """
 
 # pylint: disable=duplicate-code  # re-exports the names of manifest_model and the reader
