@@ -5,8 +5,13 @@ A segmentation network that only says what a voxel looks like (bone of a vertebr
 sacrum, a disc, the canal) needs nothing of the field of view; which level a vertebra is comes
 from geometry, the way a radiologist counts:
 
+0. **The column's bone**: with a canal class (:data:`CANAL`, kept), vertebra and sacrum
+   voxels away from the canal's centre line (ribs, the pelvis) are dropped first
+   (:mod:`spineviewer.ai.spine_canal`: :func:`~spineviewer.ai.spine_canal.column_bone`).
 1. **The sacrum**: the largest connected part of the sacrum class, when it holds at least
-   :data:`MIN_SACRUM_ML`; the class's other voxels are bone, taken as vertebra.
+   :data:`MIN_SACRUM_ML` (of several, the largest reaching below the canal's lower end plus
+   :data:`SACRUM_BELOW_CANAL_MM`, when one does); the class's other voxels are bone, taken as
+   vertebra.
 2. **One vertebra each**: the vertebra class eroded by :data:`ERODE_MM` (which leaves
    the bodies and parts them where they touch through an arch, a facet or a thin bridge
    across a disc); its connected parts the seeds, grown back over the class by a watershed on
@@ -40,14 +45,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spineviewer.ai.manifest_model import SpineLevels
+from spineviewer.ai.spine_canal import CanalLine, canal_line, column_bone, components
 from spineviewer.ai.vertebra_labels import LABELS_UPWARD
 
 __all__ = [
+    "CANAL",
     "ERODE_MM",
     "MIN_DISC_ML",
     "MIN_PART_ML",
     "MIN_SACRUM_ML",
     "MIN_SEED_ML",
+    "SACRUM_BELOW_CANAL_MM",
     "SMALL_FRACTION",
     "Part",
     "derive_levels",
@@ -67,6 +75,10 @@ MIN_PART_ML = 0.5
 SMALL_FRACTION = 0.25
 #: A disc part smaller than this is a speck.
 MIN_DISC_ML = 0.2
+#: The kept class whose centre line the column's bone is kept around.
+CANAL = "spinal_canal"
+#: Of several sacrum parts, one reaching below the canal's lower end plus this is preferred.
+SACRUM_BELOW_CANAL_MM = 20.0
 
 IntArray = NDArray[np.int32]
 #: Vertebra names counting up from the one above S1.
@@ -81,13 +93,6 @@ class Part:
     voxels: int
     centroid: tuple[float, float, float]
     k_range: tuple[int, int]
-
-
-def _components(mask: NDArray[np.bool_]) -> IntArray:
-    import SimpleITK as sitk
-
-    image = sitk.GetImageFromArray(mask.astype(np.uint8))
-    return sitk.GetArrayFromImage(sitk.ConnectedComponent(image, False)).astype(np.int32)
 
 
 def _parts(labels: IntArray) -> list[Part]:
@@ -134,7 +139,7 @@ def vertebra_parts(vertebra: NDArray[np.bool_], spacing: Sequence[float]) -> Int
     mask = sitk.GetImageFromArray(vertebra.astype(np.uint8))
     radius = [max(1, round(ERODE_MM / s)) for s in reversed(spacing)]  # SimpleITK: x y z
     eroded = sitk.GetArrayFromImage(sitk.BinaryErode(mask, radius)).astype(bool)
-    seeds = _components(eroded)
+    seeds = components(eroded)
     keep = _kept_parts(_parts(seeds), voxel_ml, vertebra.shape[0], MIN_SEED_ML)
     table = np.zeros(int(seeds.max(initial=0)) + 1, dtype=np.int32)
     for n, part in enumerate(keep, start=1):
@@ -157,15 +162,36 @@ def derive_levels(
     """The label map of levels (values of ``levels.labels``) of the class label map
     ``classes`` (k foot to head, j, i; voxel ``spacing`` in mm); ``class_values`` names the
     network's classes' values."""
-    voxel_ml = float(np.prod(spacing)) / 1000.0
-    if _head_first(classes, class_values[levels.sacrum], class_values[levels.vertebra]):
-        flipped = derive_levels(classes[::-1], spacing, levels, class_values)
+    vertebra_value, sacrum_value = class_values[levels.vertebra], class_values[levels.sacrum]
+    line = None
+    if CANAL in levels.keep and CANAL in class_values:
+        line = canal_line(classes == class_values[CANAL], spacing)
+    if line is not None:  # bone away from the canal (ribs, pelvis) is no vertebra's
+        bone = (classes == vertebra_value) | (classes == sacrum_value)
+        kept = column_bone(classes == vertebra_value, classes == sacrum_value, line, spacing)
+        classes = np.where(bone & ~kept, 0, classes).astype(classes.dtype)
+    if _head_first(classes, sacrum_value, vertebra_value):
+        turned = None if line is None else line.flipped()
+        flipped = _derive(classes[::-1], spacing, levels, class_values, turned)
         return np.ascontiguousarray(flipped[::-1])
+    return _derive(classes, spacing, levels, class_values, line)
+
+
+def _derive(
+    classes: NDArray[np.unsignedinteger],
+    spacing: Sequence[float],
+    levels: SpineLevels,
+    class_values: Mapping[str, int],
+    line: CanalLine | None,
+) -> NDArray[np.unsignedinteger]:
+    """:func:`derive_levels` of ``classes`` foot first, the far bone already dropped."""
+    voxel_ml = float(np.prod(spacing)) / 1000.0
     out_values = {label.name: n + 1 for n, label in enumerate(levels.labels)}
     out = np.zeros(classes.shape, dtype=np.uint8 if len(out_values) < 255 else np.uint16)
     vertebra = classes == class_values[levels.vertebra]
     sacrum_class = classes == class_values[levels.sacrum]
-    sacrum = _sacrum(sacrum_class, voxel_ml)
+    lowest = None if line is None else line.lowest + SACRUM_BELOW_CANAL_MM / float(spacing[0])
+    sacrum = _sacrum(sacrum_class, voxel_ml, lowest)
     vertebra |= sacrum_class & ~sacrum  # bone the sacrum class does not hold as one part
     parts = vertebra_parts(vertebra, spacing)
     found = _kept_parts(_parts(parts), voxel_ml, classes.shape[0], MIN_PART_ML)
@@ -203,17 +229,21 @@ def _put(out: NDArray[np.unsignedinteger], mask: NDArray[np.bool_], value: int |
         out[mask] = value
 
 
-def _sacrum(sacrum_class: NDArray[np.bool_], voxel_ml: float) -> NDArray[np.bool_]:
-    """The largest part of the sacrum class when it is large enough, else nothing."""
+def _sacrum(
+    sacrum_class: NDArray[np.bool_], voxel_ml: float, lowest: float | None
+) -> NDArray[np.bool_]:
+    """The largest part of the sacrum class when it is large enough, else nothing; with the
+    canal's lower end at slice ``lowest`` (plus a margin), the largest of the parts that
+    reach below it, when one does."""
     if not sacrum_class.any():
         return sacrum_class
-    parts = _components(sacrum_class)
-    sizes = np.bincount(parts.ravel())
-    sizes[0] = 0
-    largest = int(np.argmax(sizes))
-    if sizes[largest] * voxel_ml < MIN_SACRUM_ML:
+    parts = components(sacrum_class)
+    large = [p for p in _parts(parts) if p.voxels * voxel_ml >= MIN_SACRUM_ML]
+    if not large:
         return np.zeros_like(sacrum_class)
-    return parts == largest
+    below = [p for p in large if lowest is not None and p.k_range[0] <= lowest]
+    best = max(below or large, key=lambda p: p.voxels)
+    return parts == best.value
 
 
 def _kept_parts(
@@ -245,7 +275,7 @@ def _discs(
     bottom first)."""
     if not disc.any() or not centres:
         return
-    parts = _components(disc)
+    parts = components(disc)
     for part in _parts(parts):
         if part.voxels * voxel_ml < MIN_DISC_ML:
             continue

@@ -18,6 +18,7 @@ from spineviewer.ai.manifest_reader import ManifestError
 from spineviewer.ai.segmentation_findings import column_from_mask
 from spineviewer.ai.segmentation_grid import ModelGrid
 from spineviewer.ai.sliding_window import LabelMap, segment
+from spineviewer.ai.spine_canal import canal_line
 from spineviewer.ai.spine_levels import derive_levels
 from spineviewer.phantom import generate, study_folder_name
 from spineviewer.training.segmentation_data import (
@@ -168,3 +169,65 @@ def test_segment_gives_the_derived_levels_through_onnxruntime(tmp_path: Path) ->
     assert set(found) == {*want, "spinal_canal"}
     for name, (low, high) in want.items():
         assert (found[name].min(), found[name].max()) == (low, high), name
+
+
+def _canal_centres(classes: np.ndarray) -> np.ndarray:
+    """The canal's centroid (j, i) on each slice of a class map (nan where it has none)."""
+    canal = classes == CLASS_VALUES["spinal_canal"]
+    centres = np.full((len(classes), 2), np.nan)
+    for k, plane in enumerate(canal):
+        if plane.any():
+            centres[k] = np.mean(np.nonzero(plane), axis=1)
+    return centres
+
+
+def test_the_canal_line_runs_through_a_phantoms_canal(truth: np.ndarray) -> None:
+    classes = CLASS_OF_LEVEL[truth]
+    want = _canal_centres(classes)
+    assert not np.isnan(want).any()  # the phantom's canal runs through every slice
+    line = canal_line(classes == CLASS_VALUES["spinal_canal"], SPACING_MM)
+    assert line is not None and line.tracked.all()
+    assert np.abs(line.centres - want).max() * SPACING_MM[1] < 2.5  # within a voxel
+    # the canal missed on 12 slices (30 mm) and a canal-like speck 80 mm to the side there:
+    # the line goes on through the gap, never to the speck
+    gap = slice(len(classes) // 2 - 6, len(classes) // 2 + 6)
+    broken = classes == CLASS_VALUES["spinal_canal"]
+    broken[gap] = False
+    cj, ci = np.round(want[gap.start]).astype(int)
+    broken[gap, cj - 2 : cj + 2, ci + 30 : ci + 34] = True
+    line = canal_line(broken, SPACING_MM)
+    assert line is not None and not line.tracked[gap].any()
+    assert np.abs(line.centres - want).max() * SPACING_MM[1] < 5.0
+
+
+def test_bone_far_from_the_canal_gets_no_level(truth: np.ndarray) -> None:
+    """A rib-like bar of the vertebra class 85 mm beside the canal over L2 to L3 (as large as
+    a vertebra: without the canal rule it is one, and every name below it shifts), and a
+    pelvis-like block of the sacrum class larger than the sacrum, 90 mm to the other side."""
+    classes = np.pad(CLASS_OF_LEVEL[truth], ((0, 0), (0, 0), (30, 30)))
+    levels = np.pad(truth, ((0, 0), (0, 0), (30, 30)))
+    centres = _canal_centres(classes)
+    l2, l3 = (np.flatnonzero((levels == LEVELS.index(n)).any(axis=(1, 2))) for n in ("L2", "L3"))
+    cj, ci = np.round(centres[l3.min()]).astype(int)
+    rib = (slice(l3.min(), l2.max()), slice(cj - 5, cj + 5), slice(ci + 34, ci + 44))
+    classes[rib] = CLASS_VALUES["vertebra"]
+    s1 = np.flatnonzero((levels == LEVELS.index("S1")).any(axis=(1, 2)))
+    sacrum_ml = (levels == LEVELS.index("S1")).sum() * np.prod(SPACING_MM) / 1000.0
+    pelvis = (slice(0, s1.max() + 10), slice(cj - 12, cj + 12), slice(ci - 50, ci - 36))
+    classes[pelvis] = CLASS_VALUES["sacrum"]
+    assert classes[pelvis].size * np.prod(SPACING_MM) / 1000.0 > sacrum_ml
+    found = derive_levels(classes, SPACING_MM, LEVEL_SPEC, CLASS_VALUES)
+    assert not found[rib].any() and not found[pelvis].any()
+    for name in ("L1", "L2", "L3", "L4", "L5", "S1"):
+        assert _dice(found, levels, name) > 0.9, name
+
+
+def test_without_a_canal_no_bone_is_dropped(truth: np.ndarray) -> None:
+    classes = CLASS_OF_LEVEL[truth]
+    classes = np.where(classes == CLASS_VALUES["spinal_canal"], 0, classes).astype(classes.dtype)
+    assert canal_line(classes == CLASS_VALUES["spinal_canal"], SPACING_MM) is None
+    found = derive_levels(classes, SPACING_MM, LEVEL_SPEC, CLASS_VALUES)
+    bone = (classes == CLASS_VALUES["vertebra"]) | (classes == CLASS_VALUES["sacrum"])
+    assert (found[bone] > 0).mean() > 0.99
+    for name in ("L1", "L2", "L3", "L4", "L5", "S1"):
+        assert _dice(found, truth, name) > 0.9, name
