@@ -12,7 +12,7 @@ import itertools
 import platform
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,8 @@ class Training:
     scoliotic_seeds: Sequence[int] = ()
     #: Seeds of the second evaluation generator's CT studies to measure on (none: not measured).
     second_generator_seeds: Sequence[int] = ()
+    #: The day the weights were trained (ISO 8601; default: today).
+    trained: str = field(default_factory=lambda: date.today().isoformat())
 
 
 #: The vertebrae the derived label map can name, top down (T9 to S1: the phantoms' T11 to S1
@@ -226,7 +228,10 @@ def card(training: Training, evaluation: dict[str, Any] | None, size_bytes: int)
         + ", ".join(CLASSES)
         + ": what a voxel is, never which level (nothing of the field of view to learn)",
         "- levels by geometry (`postprocessing.spine_levels`, `spineviewer.ai.spine_levels`, "
-        "no torch): the vertebra class split into one vertebra each (eroded 2 voxels to "
+        "no torch): vertebra and sacrum voxels away from the spinal canal's centre line "
+        "dropped first (vertebra > 60 mm, sacrum > 75 mm in plane, parts not within 20 mm of "
+        "the line; `spineviewer.ai.spine_canal`); the vertebra class split into one vertebra "
+        "each (eroded 2 voxels to "
         "seeds, grown back), named counting up from the sacrum (S1: L5, L4, ...); each disc "
         "after the vertebrae either side; the canal kept. The label map shown, exported as "
         "SEG and measured has per-level labels "
@@ -259,7 +264,7 @@ def card(training: Training, evaluation: dict[str, Any] | None, size_bytes: int)
         "(phantoms already in the cache are not generated again: about 5 min more for "
         f"{len(training.train_seeds) + len(training.scoliotic_seeds)} when they are), "
         f"on {platform.machine()} CPU ({training.threads} torch threads, shared "
-        f"2-core machine, nice 10); trained {date.today().isoformat()}",
+        f"2-core machine, nice 10); trained {training.trained}",
         "",
         "## Held-out evaluation (onnxruntime, CPU)",
         "",

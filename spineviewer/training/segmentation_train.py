@@ -17,6 +17,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 __all__ = ["main"]
@@ -110,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "command": command,
                 "train_seeds": args.train_seeds,
                 "scoliotic_seeds": args.scoliotic_seeds,
+                "trained": date.today().isoformat(),
             },
             weights,
         )
@@ -127,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_seeds = range(TRAIN_FIRST_SEED, TRAIN_FIRST_SEED + count)
         bent = int(saved.get("scoliotic_seeds", 0))
         scoliotic_seeds = range(SCOLIOTIC_FIRST_SEED, SCOLIOTIC_FIRST_SEED + bent)
+        # the day they were trained (weights saved before the date was kept: the file's day)
+        trained = str(
+            saved.get("trained")
+            or date.fromtimestamp(Path(args.weights).stat().st_mtime).isoformat()
+        )
     from spineviewer.training.segmentation_ship import Training, ship
 
     training = Training(
@@ -140,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_seconds=train_seconds,
         threads=args.threads,
         second_generator_seeds=range(1, 1 + args.second_generator_seeds),
+        trained=trained,
     )
     shipped = ship(model, training, out, cache / "test", say)
     say(f"shipped {shipped} ({time.perf_counter() - started:.0f} s in all)")
