@@ -79,7 +79,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: _usage(parser))
 
 
-#: :data:`spineviewer.evaluation.study.STUDY_KINDS`, repeated so building the parser imports
+#: :data:`spineviewer.evaluation.study_kinds.STUDY_KINDS`, repeated so building the parser imports
 #: nothing heavy (a test checks they agree).
 STUDY_KINDS = ("lumbar-mr", "lumbar-ct", "spine-xr", "lumbar-mr-fracture")
 #: :data:`spineviewer.evaluation.invariance.FACTORS`, MIN_PAIRS and DEFAULT_SEED, repeated so
@@ -171,7 +171,8 @@ def study_folders(paths: list[Path]) -> list[Path]:
 def run_score(args: argparse.Namespace) -> int:
     from spineviewer.ai.registry import find_models
     from spineviewer.ai.sessions import SessionCache
-    from spineviewer.evaluation.score import analyse_folder, models_used
+    from spineviewer.evaluation.analyse import analyse_folder
+    from spineviewer.evaluation.score import models_used
     from spineviewer.evaluation.score_fractures import (
         fracture_table,
         score_fracture_folder,

@@ -32,12 +32,8 @@ generate [--kind lumbar-mr|lumbar-ct]|score|invariance``.
 
 from spineviewer.evaluation.case_mix import KINDS, Case, case_for
 from spineviewer.evaluation.ct_study import ct_study_folder_name, generate_ct_study
-from spineviewer.evaluation.study import (
-    STUDY_KINDS,
-    generate,
-    generate_study,
-    study_folder_name,
-)
+from spineviewer.evaluation.study import generate_study, study_folder_name
+from spineviewer.evaluation.study_kinds import STUDY_KINDS, generate
 
 __all__ = [
     "KINDS",

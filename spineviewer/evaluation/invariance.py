@@ -25,7 +25,7 @@ is a new folder.
   The window is in modality values and stays.
 
 The comparison (:func:`label_difference`, :func:`disc_differences`) works on what the analysis
-reported (run as ``spineviewer evaluation score`` runs it, :func:`~.score.analyse_folder`):
+reported (run as ``spineviewer evaluation score`` runs it, :func:`~.analyse.analyse_folder`):
 
 - **labels identical**: the same vertebra labels, each found within :data:`LABEL_MOVE_MM` of
   where it was found on the base (a label found twice is paired head to foot). Two analyses
@@ -55,10 +55,11 @@ import pydicom
 from spineviewer.ai.findings import UNCERTAIN, Findings
 from spineviewer.ai.registry import ModelEntry, find_models
 from spineviewer.ai.sessions import SessionCache
+from spineviewer.evaluation.analyse import analyse_folder
 from spineviewer.evaluation.dicom_file import uid
 from spineviewer.evaluation.render import StackGeometry
 from spineviewer.evaluation.restamp import restamp_images
-from spineviewer.evaluation.score import StudyScore, analyse_folder, models_used
+from spineviewer.evaluation.score import StudyScore, models_used
 from spineviewer.evaluation.study import (
     SALT,
     StudyPlan,

@@ -33,7 +33,6 @@ vertebrae by the rule above, the Cobb angle and the implants), through the same
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,7 +45,7 @@ from spineviewer.ai.findings import CONFIDENT, NEEDS_REVIEW, UNCERTAIN, Findings
 from spineviewer.ai.registry import ModelEntry, find_models
 from spineviewer.ai.sessions import SessionCache
 from spineviewer.dicom import Study, scan
-from spineviewer.evaluation.truth_reader import StudyTruth, read_truth
+from spineviewer.evaluation.truth_reader import StudyTruth
 from spineviewer.geometry import Plane
 from spineviewer.geometry.levels import (
     AXIAL_MAX_DISTANCE_MM,
@@ -58,13 +57,11 @@ __all__ = [
     "VERSE_DISTANCE_MM",
     "DiscScore",
     "StudyScore",
-    "analyse_folder",
     "failed_score",
     "run_pipelines",
     "score_axial",
     "score_discs",
     "score_findings",
-    "score_folder",
     "score_vertebrae",
 ]
 
@@ -290,41 +287,3 @@ def models_used(entries: Sequence[ModelEntry]) -> list[dict[str, Any]]:
         for e in entries
         if e.available
     ]
-
-
-def analyse_folder(
-    folder: str | Path,
-    entries: Sequence[ModelEntry] | None = None,
-    sessions: SessionCache | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[StudyScore, Findings | None]:
-    """Analyse the study in ``folder`` (every pipeline) and score it; the findings come back
-    too (None when the study could not be read or analysed: it then scores with its ``error``
-    set and nothing right). A missing or broken ground truth raises ValueError. A radiograph
-    study (``kind`` ``spine-xr``) is scored by :mod:`~spineviewer.evaluation.score_xr`."""
-    from spineviewer.evaluation.score_xr import analyse_xr_folder, is_xr_study
-
-    if is_xr_study(folder):
-        return analyse_xr_folder(folder, entries, sessions, progress)
-    truth = read_truth(folder)
-    started = time.perf_counter()
-    findings: Findings | None = None
-    try:
-        study, findings = run_pipelines(folder, truth.study_uid, entries, sessions, progress)
-        score = score_findings(truth, findings, study)
-    except Exception as exc:  # one broken study must not stop the run: it is scored as failed
-        findings = None
-        score = failed_score(StudyScore, truth, exc)
-    score.seconds = round(time.perf_counter() - started, 3)
-    return score, findings
-
-
-def score_folder(
-    folder: str | Path,
-    entries: Sequence[ModelEntry] | None = None,
-    sessions: SessionCache | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> StudyScore:
-    """Analyse the study in ``folder`` (every pipeline) and score it; a study that cannot be
-    read or analysed scores with its ``error`` set and nothing right."""
-    return analyse_folder(folder, entries, sessions, progress)[0]

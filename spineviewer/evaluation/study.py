@@ -14,7 +14,6 @@ study under the final name.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +36,7 @@ from spineviewer.evaluation.truth import WrittenImage, WrittenSeries, ground_tru
 
 __all__ = [
     "SALT",
-    "STUDY_KINDS",
     "StudyPlan",
-    "generate",
     "generate_study",
     "plan_study",
     "study_folder_name",
@@ -50,7 +47,6 @@ SALT = 0x5E7A1
 #: What ``generate`` writes: lumbar MR (:func:`generate_study`), lumbar CT
 #: (:func:`spineviewer.evaluation.ct_study.generate_ct_study`) or an AP spine radiograph
 #: (:func:`spineviewer.evaluation.xr_study.generate_xr_study`).
-STUDY_KINDS = ("lumbar-mr", "lumbar-ct", "spine-xr", "lumbar-mr-fracture")
 
 
 def study_folder_name(seed: int) -> str:
@@ -140,33 +136,3 @@ def _write_series(
             )
             images.append(WrittenImage(sop, file, n, stack_index, i))
     return WrittenSeries(series, series_uid, tuple(images), sigma)
-
-
-def generate(
-    out_dir: str | Path,
-    seed: int,
-    count: int = 1,
-    progress: Callable[[Path], None] | None = None,
-    kind: str = "lumbar-mr",
-) -> list[Path]:
-    """Studies of ``kind`` (one of :data:`STUDY_KINDS`) of seeds ``seed .. seed + count - 1``."""
-    from spineviewer.evaluation.ct_study import generate_ct_study
-    from spineviewer.evaluation.fracture_study import write_fracture_study
-    from spineviewer.evaluation.xr_study import generate_xr_study
-
-    if kind not in STUDY_KINDS:
-        raise ValueError(f"unknown study kind {kind!r}; known: {', '.join(STUDY_KINDS)}")
-    writers: dict[str, Callable[[str | Path, int], Path]] = {
-        "lumbar-mr": generate_study,
-        "lumbar-ct": generate_ct_study,
-        "spine-xr": generate_xr_study,
-        "lumbar-mr-fracture": write_fracture_study,
-    }
-    write = writers[kind]
-    out = []
-    for s in range(seed, seed + count):
-        folder = write(out_dir, s)
-        if progress is not None:
-            progress(folder)
-        out.append(folder)
-    return out

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from spineviewer.phantom.ct import generate_lumbar_ct
+from spineviewer.phantom.folders import study_folder_name
 from spineviewer.phantom.fractures import (
     FRACTURE_KINDS,
     SPINE_CANDIDATES,
@@ -46,11 +47,6 @@ FRACTURE_SCOPE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "spine-xr": (XR_LABELS[:-1], XR_FRACTURE_KINDS),
     "lumbar-ct": (SPINE_CANDIDATES, FRACTURE_KINDS),
 }
-
-
-def study_folder_name(kind: str, seed: int) -> str:
-    """``<kind>-<seed:05d>``, the folder of one study inside the output folder."""
-    return f"{kind}-{seed:05d}"
 
 
 def generate(

@@ -49,6 +49,7 @@ from pydicom.uid import ComputedRadiographyImageStorage, DigitalXRayImageStorage
 
 from spineviewer.phantom.anatomy import BODY_HEIGHT, BODY_WIDTH, DISC_BELOW
 from spineviewer.phantom.dicom_files import SeriesInfo, StudyInfo, new_dataset, set_pixels, write
+from spineviewer.phantom.folders import study_folder_name
 from spineviewer.phantom.fractures import Fracture, FractureRequest, study_fractures
 from spineviewer.phantom.imaging import box_of, smooth, to_uint16
 from spineviewer.phantom.radiograph import Blob, add_solid
@@ -514,8 +515,6 @@ def generate_spine_xr(
 def magnified_folder_name(seed: int, geometry: XrGeometry) -> str:
     """``spine-xr-<seed:05d>-<tags>[-<modality>][-x<factor>]``: a magnified study's folder
     (beside the default study's ``spine-xr-<seed:05d>``)."""
-    from spineviewer.phantom.study import study_folder_name  # study imports this module
-
     name = f"{study_folder_name(KIND, seed)}-{geometry.tags}"
     if geometry.modality is not None:
         name += f"-{geometry.modality.lower()}"

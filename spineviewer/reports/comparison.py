@@ -24,71 +24,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from spineviewer.reports.compared import ABSENT, ComparedRow, Comparison
 from spineviewer.reports.sentences import NO_LOSS
 
 if TYPE_CHECKING:
     from spineviewer.dicom import Study
-    from spineviewer.reports.study_report import MeasurementRow, Report
+    from spineviewer.reports.report_rows import MeasurementRow
+    from spineviewer.reports.study_report import Report
 
 __all__ = ["ABSENT", "ComparedRow", "Comparison", "compare_reports", "prior_study", "with_prior"]
 
-#: What a row shows for the study that lacks it.
-ABSENT = "—"
 _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(.*)$")
-
-
-@dataclass(frozen=True)
-class ComparedRow:
-    """One finding or measurement of both studies: ``what`` is ``disc``, ``vertebra``,
-    ``cobb`` or ``measurement``; ``current`` and ``prior`` its text on each date
-    (:data:`ABSENT` when that study lacks it); ``change`` the difference of two numbers in one
-    unit (``+2.1 mm``), ``changed`` / ``unchanged`` for words, ``new`` / ``gone``, or ""."""
-
-    what: str
-    label: str
-    current: str
-    prior: str
-    change: str = ""
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The comparison of a report with the prior study's: the two dates (ISO 8601; "" in an
-    anonymised report), the prior's study UID (the anonymiser's when anonymised) and
-    description, and the rows."""
-
-    current_date: str
-    prior_date: str
-    prior_study_uid: str
-    prior_description: str
-    rows: tuple[ComparedRow, ...]
-
-    @property
-    def current_heading(self) -> str:
-        """The current study's column: its date, else ``current``."""
-        return self.current_date or "current"
-
-    @property
-    def prior_heading(self) -> str:
-        """The prior study's column: its date, else ``prior``."""
-        return self.prior_date or "prior"
-
-    @property
-    def sentences(self) -> tuple[str, ...]:
-        """One sentence per row: ``L4-L5 disc: herniation on 2024-06-01, normal on 2023-06-02
-        (prior; changed)``."""
-        out = []
-        for row in self.rows:
-            name = row.label if row.what == "measurement" else f"{row.label} {row.what}"
-            change = f"; {row.change}" if row.change else ""
-            out.append(
-                f"{name}: {row.current} on {self.current_heading}, "
-                f"{row.prior} on {self.prior_heading} (prior{change})"
-            )
-        return tuple(out)
 
 
 def _number(text: str) -> tuple[float, str] | None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from spineviewer.ai.body_heights import genant_grade
 
 if TYPE_CHECKING:
-    from spineviewer.reports.study_report import ImplantRow, LevelRow, Report, VertebraRow
+    from spineviewer.reports.report_rows import ImplantRow, LevelRow, VertebraRow
 
 __all__ = [
     "NO_LOSS",
@@ -177,12 +177,17 @@ def cobb_sentence(cobb: dict[str, Any]) -> str:
     )
 
 
-def report_sentences(report: Report) -> tuple[str, ...]:
-    """Every finding of ``report`` as a sentence: the discs level by level, the vertebrae,
-    the Cobb angle, the implants."""
+def report_sentences(
+    levels: Iterable[LevelRow],
+    vertebrae: Sequence[VertebraRow],
+    cobb: dict[str, Any] | None,
+    implants: Iterable[ImplantRow],
+) -> tuple[str, ...]:
+    """Every finding of a report as a sentence: the discs level by level, the vertebrae, the
+    Cobb angle, the implants (:attr:`~spineviewer.reports.study_report.Report.sentences`)."""
     return (
-        *(level_sentence(row) for row in report.levels),
-        *vertebra_sentences(report.vertebrae),
-        *([cobb_sentence(report.cobb)] if report.cobb else []),
-        *(implant_sentence(row) for row in report.implants),
+        *(level_sentence(row) for row in levels),
+        *vertebra_sentences(vertebrae),
+        *([cobb_sentence(cobb)] if cobb else []),
+        *(implant_sentence(row) for row in implants),
     )

@@ -176,9 +176,9 @@ def test_the_command_line_writes_ct_studies(
 ) -> None:
     from spineviewer.cli import evaluation as cli
     from spineviewer.cli import main
-    from spineviewer.evaluation import study
+    from spineviewer.evaluation import study_kinds
 
-    assert cli.STUDY_KINDS == study.STUDY_KINDS
+    assert cli.STUDY_KINDS == study_kinds.STUDY_KINDS
     small = functools.partial(generate_ct_study, matrix=32)
     monkeypatch.setattr(ct_study, "generate_ct_study", small)
     command = ["evaluation", "generate", str(tmp_path), "--kind", "lumbar-ct", "--seed", "720006"]
@@ -186,4 +186,4 @@ def test_the_command_line_writes_ct_studies(
     folder = tmp_path / ct_study_folder_name(720006)
     assert _truth(folder)["kind"] == "lumbar-ct" and (folder / "labels.nii.gz").is_file()
     with pytest.raises(ValueError, match="unknown study kind"):
-        study.generate(tmp_path, 1, kind="lumbar-xr")
+        study_kinds.generate(tmp_path, 1, kind="lumbar-xr")

@@ -18,11 +18,11 @@ from spineviewer.ai.findings import (
     LabellingCheck,
     VertebraFinding,
 )
+from spineviewer.evaluation.analyse import score_folder
 from spineviewer.evaluation.score import (
     StudyScore,
     score_axial,
     score_discs,
-    score_folder,
     score_vertebrae,
 )
 from spineviewer.evaluation.totals import group, summary_table
@@ -233,9 +233,9 @@ def test_fracture_studies_generate_and_score_from_the_command_line(tmp_path: Pat
     reports its fractured bodies' sensitivity beside the intact ones' specificity."""
     from spineviewer.cli import evaluation as cli
     from spineviewer.cli import main
-    from spineviewer.evaluation import study
+    from spineviewer.evaluation import study_kinds
 
-    assert cli.STUDY_KINDS == study.STUDY_KINDS and "lumbar-mr-fracture" in cli.STUDY_KINDS
+    assert cli.STUDY_KINDS == study_kinds.STUDY_KINDS and "lumbar-mr-fracture" in cli.STUDY_KINDS
     seed = 730001  # the case mix gives this seed fractures
     command = ["evaluation", "generate", str(tmp_path / "s"), "--kind", "lumbar-mr-fracture"]
     assert main([*command, "--seed", str(seed)]) == 0
