@@ -79,6 +79,8 @@ class XrTask:
     #: With the wide profile: this fraction of the train and validation seeds also brings its
     #: standard-profile study (the model must keep reading the standard radiographs).
     standard_share: float = 0.0
+    #: The package's version (a retrained model with another input gets the next one).
+    version: str = "0.1.0"
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -90,16 +92,21 @@ XR_TASKS: dict[str, XrTask] = {
         id="implants-ap",
         name="Spinal implants on AP radiographs (demo, phantom-trained)",
         target="implants",
-        input_size=(512, 256),
-        seeds=Seeds(train=(13_000, 400), val=(23_000, 40), test=(93_000, 100)),
+        # 458 x 352 mm at 1.1 mm per input pixel: a 35 x 43 cm lumbar film at one physical scale
+        input_size=(416, 320),
+        seeds=Seeds(train=(13_000, 300), val=(23_000, 40), test=(93_000, 100)),
         oriented=False,
         per_class_nms=True,
-        epochs=30,
+        epochs=10,
         what="pedicle screws, rods and interbody cages",
         intended_use=(
             "Demonstration of the SpineViewer AI pipeline on phantom studies: metal implants "
             "(pedicle screws, rods, interbody cages) on an AP spine radiograph."
         ),
+        mm_per_pixel=1.1,
+        profile="wide",
+        standard_share=0.5,
+        version="0.2.0",
     ),
     "vertebrae-ap": XrTask(
         id="vertebrae-ap",
@@ -286,14 +293,17 @@ def load_xr_sets(
 ) -> tuple[dict[str, list[DetectionSample]], dict[str, list[Path]], dict[str, range]]:
     """Samples of the train and val studies, the folders of every set, the seeds used (the
     wide profile's studies as ``phantoms/spine-xr-<seed>-wide``, with the standard studies of
-    the task's ``standard_share`` of the train and validation seeds; held out: wide only)."""
+    the task's ``standard_share`` of the train and validation seeds; held out: the wide
+    studies as ``test`` and the standard ones of the same seeds as ``test_standard``, on which
+    the model is compared with the standard profile's)."""
 
     def collect(folders: list[Path]) -> list[DetectionSample]:
         return collect_xr(folders, task.target, task.input_size, task.mm_per_pixel)
 
     def describe(name: str, seeds: range, samples: list[DetectionSample]) -> str:
         return (
-            f"{name}: {len(seeds)} radiographs, {sum(len(s.boxes) for s in samples)} {task.target}"
+            f"{name}: seeds {', '.join(compact_seeds(seeds))}, {len(samples)} radiographs, "
+            f"{sum(len(s.boxes) for s in samples)} {task.target}"
         )
 
     if task.profile == "standard":
@@ -304,12 +314,75 @@ def load_xr_sets(
     for name, span in task.seeds.ranges().items():
         used[name] = span[: max(1, round(len(span) * scale))]
         folders[name] = ensure_wide_xr(phantoms, used[name], say)
-        if name != "test":
-            standard = used[name][: round(len(used[name]) * task.standard_share)]
-            extra = ensure_phantoms(PHANTOM_KIND, phantoms, standard, say) if standard else []
-            sets[name] = collect(folders[name] + extra)
-            say(describe(name, used[name], sets[name]))
+        if name == "test":
+            folders["test_standard"] = ensure_phantoms(PHANTOM_KIND, phantoms, used[name], say)
+            continue
+        standard = used[name][: round(len(used[name]) * task.standard_share)]
+        extra = ensure_phantoms(PHANTOM_KIND, phantoms, standard, say) if standard else []
+        sets[name] = collect(folders[name] + extra)
+        say(describe(name, used[name], sets[name]))
     return sets, folders, used
+
+
+def held_out_sets(task: XrTask, folders: dict[str, list[Path]]) -> dict[str, list[Path]]:
+    """The held-out study folders a model is measured on, by profile: the task's own test
+    studies and, for a wide-profile task, the standard studies of the same seeds."""
+    out = {task.profile: folders["test"]}
+    if "test_standard" in folders:
+        out["standard"] = folders["test_standard"]
+    return out
+
+
+def compare_models(
+    onnx_path: Path,
+    held_out: dict[str, list[Path]],
+    model: str,
+    own: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per held-out set: the set, ``model`` (a description), the number of studies and
+    the model's evaluation there (``own``: the evaluation already made on the task's own test
+    set, the first of ``held_out``)."""
+    rows = []
+    for n, (name, studies) in enumerate(held_out.items()):
+        evaluation = own if own is not None and n == 0 else evaluate_xr(onnx_path, studies)
+        rows.append({**evaluation, "set": name, "model": model, "studies": len(studies)})
+    return rows
+
+
+def previous_model_rows(
+    onnx_path: Path, held_out: dict[str, list[Path]], say: Callable[[str], None] = print
+) -> list[dict[str, Any]]:
+    """:func:`compare_models` for the package a new model will replace (none when there is
+    none or it cannot run: then nothing is compared)."""
+    from spineviewer.ai.registry import load_entry
+
+    if not onnx_path.is_file():
+        return []
+    entry = load_entry(onnx_path)
+    if entry.manifest is None or not entry.available:
+        say(f"{onnx_path}: previous model not compared: {'; '.join(entry.problems)}")
+        return []
+    pre = entry.manifest.preprocessing
+    size = " x ".join(str(v) for v in pre.size)
+    scale = f"{pre.mm_per_pixel:g} mm per input pixel" if pre.mm_per_pixel else "as large as fits"
+    described = f"previous {entry.manifest.version} ({size}, {scale})"
+    say(f"evaluating the {described} on the held-out sets")
+    return compare_models(onnx_path, held_out, described)
+
+
+def evaluate_with_comparison(
+    onnx_path: Path,
+    task: XrTask,
+    held_out: dict[str, list[Path]],
+    previous: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """:func:`evaluate_xr` on the task's own test set, with ``comparison``: this model and the
+    previous one on every held-out set (rows of :func:`compare_models`)."""
+    evaluation = evaluate_xr(onnx_path, held_out[task.profile])
+    ours = compare_models(onnx_path, held_out, "this model", own=dict(evaluation))
+    paired = zip(previous, ours, strict=True) if previous else ((row,) for row in ours)
+    evaluation["comparison"] = [row for pair in paired for row in pair]
+    return evaluation
 
 
 def train_and_ship_xr(
@@ -325,8 +398,11 @@ def train_and_ship_xr(
     from spineviewer.training.detector import DetectorConfig, train_detector
     from spineviewer.training.xr_card import manifest_for, model_card
 
+    started = time.perf_counter()
     config = config or DetectorConfig(epochs=task.epochs)
     sets, folders, seeds = load_xr_sets(task, phantoms, scale, say)
+    held_out = held_out_sets(task, folders)
+    previous = previous_model_rows(Path(out_dir) / f"{task.id}.onnx", held_out, say)
     result = train_detector(
         sets["train"],
         sets["val"],
@@ -340,9 +416,17 @@ def train_and_ship_xr(
         result.model,
         sets["val"],
         lambda evaluation: manifest_for(task, evaluation, seeds),
-        lambda onnx: evaluate_xr(onnx, folders["test"]),
+        lambda onnx: evaluate_with_comparison(onnx, task, held_out, previous),
         lambda evaluation, latency, size: model_card(
-            task, evaluation, sets, seeds, config, result, latency, size
+            task,
+            evaluation,
+            sets,
+            seeds,
+            config,
+            result,
+            latency,
+            size,
+            wall_minutes=(time.perf_counter() - started) / 60,
         ),
         out_dir,
     )
