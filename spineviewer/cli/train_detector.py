@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_xr(args: argparse.Namespace, phantoms: Path) -> int:
     from spineviewer.training.detector import DetectorConfig
-    from spineviewer.training.xr_pipeline import XR_TASKS, train_and_ship_xr
+    from spineviewer.training.xr_pipeline import train_and_ship_xr
+    from spineviewer.training.xr_tasks import XR_TASKS
 
     task = XR_TASKS[args.task]
     config = DetectorConfig(

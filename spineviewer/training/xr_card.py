@@ -13,7 +13,7 @@ from spineviewer.training.detection_pipeline import at_threshold
 from spineviewer.training.detector_manifest import detector_manifest, manifest_labels
 from spineviewer.training.phantom_data import PERCENTILES
 from spineviewer.training.pipeline import rounded, seed_span
-from spineviewer.training.xr_pipeline import AP_THRESHOLD, PHANTOM_KIND, VOCABULARY_KEYS, XrTask
+from spineviewer.training.xr_tasks import AP_THRESHOLD, PHANTOM_KIND, VOCABULARY_KEYS, XrTask
 
 
 def manifest_metrics(evaluation: dict[str, Any]) -> dict[str, Any]:

@@ -182,7 +182,14 @@ def test_spine_xr_findings_match_the_ground_truth(tmp_path: Path) -> None:
     assert labels[-1] == "S1" and "L1" in labels
     assert all(v.tilt_deg is not None and len(v.corners_px) == 4 for v in findings.vertebrae)
     true_classes = sorted(i.implant_class for i in truth.implants)
-    assert sorted(i.implant_class for i in findings.implants) == true_classes
+    # every true implant found; implants-ap 0.2.0 may propose a few more, each weakly
+    for kind in set(true_classes) | {i.implant_class for i in findings.implants}:
+        scores = sorted(
+            (i.score for i in findings.implants if i.implant_class == kind), reverse=True
+        )
+        assert len(scores) >= true_classes.count(kind), kind
+        assert all(s < 0.5 for s in scores[true_classes.count(kind) :]), (kind, scores)
+    assert len(findings.implants) - len(true_classes) <= 2
 
 
 def test_cuda_asked_on_a_machine_without_it_falls_back_with_one_notice(lumbar) -> None:
