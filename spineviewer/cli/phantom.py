@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # imported when a command runs: `spineviewer --help` stays fa
     from spineviewer.phantom import MrOptions
     from spineviewer.phantom.fractures import FractureRequest
     from spineviewer.phantom.scoliosis_bend import Scoliosis
+    from spineviewer.phantom.truth import StudyGroundTruth
     from spineviewer.phantom.xr import XrGeometry
 
 #: ``spineviewer.phantom.KINDS`` (a test keeps them equal).
@@ -264,25 +265,41 @@ def _run_scoliotic(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+
+    def line(seed: int, truth: StudyGroundTruth) -> str:
+        curve = truth.parameters["scoliosis"]
+        images = sum(s.number_of_images for s in truth.series)
+        return (
+            f"{Path(args.out_dir) / scoliotic_folder_name(seed)}: {images} images, lumbar "
+            f"scoliosis Cobb {curve['cobb_deg']:g} deg, apex {curve['apex']}, convex "
+            f"{curve['convex']} (synthetic phantom)"
+        )
+
+    return _each_seed(args, generate_scoliotic_ct, args.scoliosis, line)
+
+
+def _each_seed(
+    args: argparse.Namespace,
+    write: Callable[..., StudyGroundTruth],
+    variant: object,
+    line: Callable[[int, StudyGroundTruth], str],
+) -> int:
+    """``write(out_dir, seed, variant, fracture_rate=..., fractures=...)`` for every seed asked
+    for, printing ``line(seed, truth)`` for each; 2 (the reason on stderr) at the first
+    ValueError."""
     for seed in range(args.seed, args.seed + args.count):
         try:
-            truth = generate_scoliotic_ct(
+            truth = write(
                 args.out_dir,
                 seed,
-                args.scoliosis,
+                variant,
                 fracture_rate=args.fracture_rate,
                 fractures=args.fracture,
             )
         except ValueError as exc:
             print(f"spineviewer phantom: error: {exc}", file=sys.stderr)
             return 2
-        curve = truth.parameters["scoliosis"]
-        images = sum(s.number_of_images for s in truth.series)
-        print(
-            f"{Path(args.out_dir) / scoliotic_folder_name(seed)}: {images} images, lumbar "
-            f"scoliosis Cobb {curve['cobb_deg']:g} deg, apex {curve['apex']}, convex "
-            f"{curve['convex']} (synthetic phantom)"
-        )
+        print(line(seed, truth))
     return 0
 
 
@@ -291,25 +308,16 @@ def _run_magnified(args: argparse.Namespace) -> int:
     from spineviewer.phantom.xr import generate_magnified_xr, magnified_folder_name
 
     geometry = args.xr_geometry
-    for seed in range(args.seed, args.seed + args.count):
-        try:
-            truth = generate_magnified_xr(
-                args.out_dir,
-                seed,
-                geometry,
-                fracture_rate=args.fracture_rate,
-                fractures=args.fracture,
-            )
-        except ValueError as exc:
-            print(f"spineviewer phantom: error: {exc}", file=sys.stderr)
-            return 2
+
+    def line(seed: int, truth: StudyGroundTruth) -> str:
         shown = truth.parameters["xr_geometry"]
         folder = Path(args.out_dir) / magnified_folder_name(seed, geometry)
-        print(
+        return (
             f"{folder}: {shown['modality']} radiograph magnified {shown['magnification']:.4f} "
             f"({shown['tags']}: lengths in {shown['spacing_unit']}; synthetic phantom)"
         )
-    return 0
+
+    return _each_seed(args, generate_magnified_xr, geometry, line)
 
 
 def _run_wide_xr(args: argparse.Namespace) -> int:

@@ -9,18 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
+from xr_scale_helpers import MODELS, input_at_manifest_scale, shipped_manifest
 
-from spineviewer.ai import find_models
 from spineviewer.ai.analysis import analyse_path
-from spineviewer.ai.manifest import ModelManifest
-from spineviewer.ai.preprocessing import model_image
 from spineviewer.phantom import load_ground_truth
 from spineviewer.phantom.xr_wide import generate_wide_xr, wide_folder_name
-from spineviewer.training.xr_data import radiograph, xr_sample
 
-MODELS = Path(__file__).resolve().parents[2] / "onnx_models"
 #: Held-out seeds of implants-ap's wide test range (93000-93099): 93002 carries four pedicle
 #: screws, two rods and a cage (T8-S1 field, 0.17 mm pixels); 93000 none (T8-S1, 0.15 mm).
 WITH_IMPLANTS, WITHOUT = 93_002, 93_000
@@ -47,33 +42,12 @@ def _iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _manifest() -> ModelManifest:
-    entry = next(e for e in find_models([MODELS]) if e.id == "implants-ap")
-    assert entry.manifest is not None
-    return entry.manifest
-
-
 def test_the_implant_model_input_is_at_the_manifest_scale(studies: dict[int, Path]) -> None:
     study = studies[WITH_IMPLANTS]
-    manifest = _manifest()
-    mm = manifest.preprocessing.mm_per_pixel
-    assert mm is not None and 1.0 <= mm <= 1.2
-    stack, values, mono1 = radiograph(study)
-    spacing = stack.pixel_spacing
-    assert spacing is not None
-    image, box = model_image(manifest, values, mono1, spacing=spacing)
-    h, w = manifest.preprocessing.size
-    assert image.shape == (h, w)
-    fits = max(values.shape[0] * spacing[0] / h, values.shape[1] * spacing[1] / w)
-    assert box.scale == pytest.approx(spacing[1] / max(mm, fits))
-    # the same anatomy on a matrix half as fine reaches the network at the same size
-    coarse = values[::2, ::2]
-    _, coarse_box = model_image(manifest, coarse, mono1, spacing=(2 * spacing[0], 2 * spacing[1]))
-    assert coarse_box.scale == pytest.approx(2 * box.scale, rel=1e-2)
-    # training saw the same letterbox, with the implants' boxes in input pixels
-    sample = xr_sample(study, "implants", (h, w), mm)
-    assert sample.box.scale == pytest.approx(box.scale)
-    assert np.allclose(sample.image, image, atol=1e-5)
+    sample, box = input_at_manifest_scale(
+        shipped_manifest("implants-ap"), study, "implants", (1.0, 1.2)
+    )
+    # with the implants' boxes in input pixels
     truth = load_ground_truth(study)
     assert len(sample.boxes) == len(truth.implants) == 7
     first = truth.implants[0].box_px
