@@ -111,11 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "command": command,
                 "train_seeds": args.train_seeds,
                 "scoliotic_seeds": args.scoliotic_seeds,
-                "trained": date.today().isoformat(),
+                "trained": date.today().isoformat(),  # the card's date when shipped again
             },
             weights,
         )
         say(f"weights saved: {weights}")
+        trained = date.today().isoformat()
     else:
         saved = torch.load(args.weights, weights_only=True)
         features = tuple(saved["features"])

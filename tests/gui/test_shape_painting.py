@@ -63,3 +63,21 @@ def test_a_draft_is_painted_at_every_step(qapp, kind: Kind) -> None:
         last = to_widget(*points[n - 1])
         x, y = round(last.x()), round(last.y())
         assert drawn[y - 4 : y + 5, x - 4 : x + 5].any(), (kind, n)  # its handle at least
+
+
+def test_labels_are_kept_off_a_cobb_line_and_its_overhang(qapp) -> None:
+    """A Cobb angle's endplate lines, run past the endplates, keep labels off them (a label
+    once hid the lower line on an X-ray with implants); other kinds block nothing."""
+    from spineviewer.gui.annotate.drawing import COBB_OVERHANG_PX, overhang_rects
+
+    def to_widget(r: float, c: float) -> QPointF:
+        return QPointF(c, r)
+
+    cobb = [(100.0, 100.0), (110.0, 200.0), (300.0, 100.0), (290.0, 200.0)]
+    rects = overhang_rects(shape(Kind.COBB).primitives(cobb), to_widget)
+    assert rects
+    covers = lambda x, y: any(r.x <= x <= r.right and r.y <= y <= r.bottom for r in rects)  # noqa: E731
+    assert covers(150.0, 105.0)  # on the upper endplate
+    assert covers(100.0 - 0.9 * COBB_OVERHANG_PX, 100.0 - 0.09 * COBB_OVERHANG_PX)  # run past it
+    assert not covers(150.0, 150.0)  # between the lines: free
+    assert overhang_rects(shape(Kind.LINE).primitives([(0.0, 0.0), (50.0, 50.0)]), to_widget) == []

@@ -145,6 +145,11 @@ def paint_annotation(
         paint_primitives(painter, primitives, to_widget)
     if selected:
         _handles(painter, _mapped(handle_points(annotation), to_widget))
+    owner = getattr(to_widget, "__self__", None)
+    on_board = owner is not None and isinstance(getattr(owner, "overlays", None), list)
+    if on_board:  # no label (this one's or another's) hides where a Cobb line runs on
+        for rect in overhang_rects(primitives, to_widget):
+            board_for(owner).block(owner, rect)
     if not text:
         return
     lines = readable_lines(annotation, text)
@@ -166,11 +171,33 @@ def paint_annotation(
         badge=review,
         merge=(lines[0], proposed, color.rgba(), review) if mergeable else None,
     )
-    owner = getattr(to_widget, "__self__", None)
-    if owner is not None and isinstance(getattr(owner, "overlays", None), list):
+    if on_board:
         board_for(owner).add(owner, label)
     else:
         paint_label_now(painter, label)
+
+
+#: Spacing and size (screen px) of the small squares that keep labels off a Cobb line.
+_OVERHANG_STEP_PX = 6.0
+_OVERHANG_BLOCK_PX = _OVERHANG_STEP_PX  # touching: no gap a label could use
+
+
+def overhang_rects(primitives: Sequence[Primitive], to_widget: ToWidget) -> list[Rect]:
+    """Small squares along each overhanging segment (a Cobb endplate line), the endplate and
+    the parts run past it: labels are placed clear of them, so the line the angle is read
+    from stays visible."""
+    rects = []
+    half = _OVERHANG_BLOCK_PX / 2
+    for item in primitives:
+        if not isinstance(item, Segment) or not item.overhang:
+            continue
+        a, b = cobb_line(to_widget(*item.a), to_widget(*item.b))
+        steps = max(1, math.ceil(math.hypot(b.x() - a.x(), b.y() - a.y()) / _OVERHANG_STEP_PX))
+        for i in range(steps + 1):
+            x = a.x() + (b.x() - a.x()) * i / steps
+            y = a.y() + (b.y() - a.y()) * i / steps
+            rects.append(Rect(x - half, y - half, _OVERHANG_BLOCK_PX, _OVERHANG_BLOCK_PX))
+    return rects
 
 
 def _names_a_level(label: str) -> bool:
